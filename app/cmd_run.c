@@ -1,0 +1,83 @@
+/* cmd_run.c: `portsight run -c FILE`, the daemon. */
+#include <glib-unix.h>
+
+#include "app.h"
+#include "daemon.h"
+
+/* The daemon's parts, started in this order and stopped in reverse. */
+static const AppComponent components[] = {
+    {NULL, NULL, NULL},
+};
+
+static gboolean on_signal(gpointer user_data)
+{
+    AppDaemon *d = user_data;
+    g_info("signal received: shutting down");
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+int app_cmd_run(int argc, char **argv)
+{
+    g_autofree char *config_path = NULL;
+    const GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "configuration file", "FILE"},
+        {NULL},
+    };
+    int code;
+    if (!app_parse_options(&argc, &argv, "", "Runs the engine as configured in FILE.", entries,
+                           &code))
+        return code;
+    if (!config_path || argc > 1) {
+        app_error(NULL, "run: usage: portsight run -c FILE");
+        return APP_EXIT_USAGE;
+    }
+
+    g_autoptr(GError) error = NULL;
+    AppDaemon d = {0};
+    d.config = app_config_load(config_path, &error);
+    if (!d.config) {
+        app_error(NULL, "%s", error->message);
+        return APP_EXIT_USAGE;
+    }
+    const char *db = app_config_string(d.config, "store", "path");
+    d.store = store_open(db, &error);
+    if (!d.store) {
+        app_error(NULL, "%s", error->message);
+        app_config_free(d.config);
+        return APP_EXIT_USAGE;
+    }
+    d.loop = g_main_loop_new(NULL, FALSE);
+    guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
+    guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
+
+    int exit_code = APP_EXIT_OK;
+    gpointer states[G_N_ELEMENTS(components)] = {0};
+    gsize started = 0;
+    for (; started < G_N_ELEMENTS(components); started++) {
+        const AppComponent *c = &components[started];
+        if (!c->start)
+            continue;
+        if (!c->start(&d, &states[started], &error)) {
+            app_error(NULL, "%s: %s", c->name, error->message);
+            exit_code = APP_EXIT_USAGE;
+            break;
+        }
+        g_info("%s started", c->name);
+    }
+    if (exit_code == APP_EXIT_OK) {
+        g_info("running with store %s (schema %d)", db, store_schema_version());
+        g_main_loop_run(d.loop);
+    }
+    while (started-- > 0)
+        if (components[started].stop)
+            components[started].stop(&d, states[started]);
+
+    g_source_remove(sigint);
+    g_source_remove(sigterm);
+    g_main_loop_unref(d.loop);
+    store_close(d.store); /* checkpoints the WAL: everything journaled is in the main file */
+    app_config_free(d.config);
+    g_info("stopped");
+    return exit_code;
+}

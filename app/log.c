@@ -1,0 +1,62 @@
+/* log.c: a GLib structured-log writer with a level filter. */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static AppLogLevel max_level = APP_LOG_WARNING;
+
+gboolean app_log_level_parse(const char *name, AppLogLevel *level)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (g_ascii_strcasecmp(name, names[i]) == 0) {
+            *level = (AppLogLevel)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static AppLogLevel level_of(GLogLevelFlags flags)
+{
+    if (flags & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+        return APP_LOG_ERROR;
+    if (flags & G_LOG_LEVEL_WARNING)
+        return APP_LOG_WARNING;
+    if (flags & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+        return APP_LOG_INFO;
+    return APP_LOG_DEBUG;
+}
+
+static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gsize n,
+                               gpointer user_data)
+{
+    AppLogLevel level = level_of(flags);
+    if (level > max_level && !(flags & G_LOG_FLAG_FATAL))
+        return G_LOG_WRITER_HANDLED;
+    const char *message = NULL, *domain = NULL;
+    for (gsize i = 0; i < n; i++) {
+        if (strcmp(fields[i].key, "MESSAGE") == 0)
+            message = fields[i].value;
+        else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+            domain = fields[i].value;
+    }
+    static const char *const tags[] = {"error", "warning", "info", "debug"};
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
+    stamp[12] = '\0'; /* milliseconds are enough */
+    fprintf(stderr, "portsight: %s %s%s%s: %s\n", stamp, tags[level], domain ? " " : "",
+            domain ? domain : "", message ? message : "");
+    return G_LOG_WRITER_HANDLED;
+}
+
+void app_log_init(AppLogLevel level)
+{
+    max_level = level;
+    static gsize once = 0;
+    if (g_once_init_enter(&once)) {
+        g_log_set_writer_func(writer, NULL, NULL);
+        g_once_init_leave(&once, 1);
+    }
+}

@@ -1,0 +1,31 @@
+/* store-private.h: shared only between the files of store/ (the store__ tier). */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* One schema step. @sql runs inside the migration's transaction; steps run in array order and
+ * each sets PRAGMA user_version to its @version. */
+typedef struct {
+    int version;
+    const char *name;
+    const char *sql;
+} StoreMigration;
+
+extern const StoreMigration store__migrations[];
+extern const gsize store__n_migrations;
+
+sqlite3 *store__db(PsStore *store);
+
+/* Runs migrations up to and including @target (all of them when @target is 0 or above the
+ * newest). Exposed so tests can build a database at an older schema version. */
+gboolean store__migrate(sqlite3 *db, int target, GError **error);
+
+/* Prepares @sql once per connection and returns the cached statement, reset and unbound. */
+sqlite3_stmt *store__stmt(PsStore *store, const char *sql, GError **error);
+
+/* Fills @error from the connection's last error, prefixed with @what. Always returns FALSE. */
+gboolean store__fail(sqlite3 *db, const char *what, GError **error);
+
+gboolean store__exec(sqlite3 *db, const char *sql, GError **error);

@@ -1,0 +1,357 @@
+/* store.c: opening, migrating, journaling. */
+#include "store-private.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(store-error-quark, store_error)
+
+struct PsStore {
+    sqlite3 *db;
+    char *path;
+    GHashTable *stmts; /* SQL text (static strings) -> sqlite3_stmt* */
+    guint txn_depth;
+};
+
+gboolean store__fail(sqlite3 *db, const char *what, GError **error)
+{
+    int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+    g_set_error(error, STORE_ERROR, STORE_ERROR_IO, "%s: %s (sqlite %d)", what,
+                db ? sqlite3_errmsg(db) : "no database", code);
+    return FALSE;
+}
+
+gboolean store__exec(sqlite3 *db, const char *sql, GError **error)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_IO, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+sqlite3 *store__db(PsStore *store)
+{
+    return store->db;
+}
+
+sqlite3_stmt *store__stmt(PsStore *store, const char *sql, GError **error)
+{
+    sqlite3_stmt *stmt = g_hash_table_lookup(store->stmts, sql);
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return stmt;
+    }
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+        SQLITE_OK) {
+        store__fail(store->db, "prepare", error);
+        return NULL;
+    }
+    g_hash_table_insert(store->stmts, (gpointer)sql, stmt);
+    return stmt;
+}
+
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return v;
+}
+
+int store_schema_version(void)
+{
+    return store__migrations[store__n_migrations - 1].version;
+}
+
+gboolean store__migrate(sqlite3 *db, int target, GError **error)
+{
+    int have = user_version(db);
+    if (have < 0)
+        return store__fail(db, "reading the schema version", error);
+    if (have > store_schema_version()) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                    "schema version %d is newer than this portsight knows (%d): upgrade portsight",
+                    have, store_schema_version());
+        return FALSE;
+    }
+    for (gsize i = 0; i < store__n_migrations; i++) {
+        const StoreMigration *m = &store__migrations[i];
+        if (m->version <= have)
+            continue;
+        if (target > 0 && m->version > target)
+            break;
+        g_autofree char *set = g_strdup_printf("PRAGMA user_version = %d", m->version);
+        GError *local = NULL;
+        if (!store__exec(db, "BEGIN IMMEDIATE", &local) || !store__exec(db, m->sql, &local) ||
+            !store__exec(db, set, &local) || !store__exec(db, "COMMIT", &local)) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA, "migration %d (%s) failed: %s",
+                        m->version, m->name, local->message);
+            g_error_free(local);
+            return FALSE;
+        }
+        g_debug("store: migrated to schema %d (%s)", m->version, m->name);
+    }
+    return TRUE;
+}
+
+static void finalize_stmt(gpointer stmt)
+{
+    sqlite3_finalize(stmt);
+}
+
+PsStore *store_open(const char *path, GError **error)
+{
+    g_return_val_if_fail(path != NULL, NULL);
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "%s: %s", path,
+                    db ? sqlite3_errmsg(db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    /* WAL lets the publisher and the CLI read while the engine writes. synchronous=FULL makes
+     * each commit durable across power loss: an acknowledged event is never lost. */
+    GError *local = NULL;
+    if (!store__exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                         "PRAGMA foreign_keys = ON;",
+                     &local)) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "%s: not a usable database: %s", path,
+                    local->message);
+        g_error_free(local);
+        goto fail;
+    }
+    if (!store__migrate(db, 0, &local)) {
+        g_set_error(error, STORE_ERROR, local->code, "%s: %s", path, local->message);
+        g_error_free(local);
+        goto fail;
+    }
+
+    PsStore *store = g_new0(PsStore, 1);
+    store->db = db;
+    store->path = g_strdup(path);
+    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, finalize_stmt);
+    return store;
+
+fail:
+    sqlite3_close(db);
+    return NULL;
+}
+
+void store_close(PsStore *store)
+{
+    if (!store)
+        return;
+    g_hash_table_destroy(store->stmts);
+    sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (sqlite3_close(store->db) != SQLITE_OK)
+        g_warning("store: closing %s: %s", store->path, sqlite3_errmsg(store->db));
+    g_free(store->path);
+    g_free(store);
+}
+
+static gboolean valid_event(const PsEvent *e, GError **error)
+{
+    const char *missing = !e->source ? "source" : !e->topic ? "topic" : !e->id ? "id"
+                        : !e->payload ? "payload" : NULL;
+    if (missing) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID, "event without %s", missing);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+#define SQL_INSERT_JOURNAL                                                                 \
+    "INSERT OR IGNORE INTO journal (source, topic, event_id, ts, received_at, payload)"    \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+#define SQL_ADD_DUPLICATES "UPDATE counters SET value = value + ?1 WHERE name = 'duplicates'"
+
+/* Appends inside the caller's transaction. */
+static gboolean append_one(PsStore *store, const PsEvent *e, PsAppendResult *r, GError **error)
+{
+    if (!valid_event(e, error))
+        return FALSE;
+    sqlite3_stmt *stmt = store__stmt(store, SQL_INSERT_JOURNAL, error);
+    if (!stmt)
+        return FALSE;
+    gint64 received = e->received_at ? e->received_at : g_get_real_time();
+    sqlite3_bind_text(stmt, 1, e->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, e->topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, e->id, -1, SQLITE_STATIC);
+    if (e->ts)
+        sqlite3_bind_text(stmt, 4, e->ts, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, received);
+    gsize len = e->payload_len < 0 ? strlen(e->payload) : (gsize)e->payload_len;
+    sqlite3_bind_text64(stmt, 6, e->payload, len, SQLITE_STATIC, SQLITE_UTF8);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store->db, "journal insert", error);
+    if (sqlite3_changes(store->db) == 0) {
+        r->duplicates++;
+        return TRUE;
+    }
+    gint64 seq = sqlite3_last_insert_rowid(store->db);
+    if (r->appended++ == 0)
+        r->first_seq = seq;
+    r->last_seq = seq;
+    return TRUE;
+}
+
+static gboolean count_duplicates(PsStore *store, guint n, GError **error)
+{
+    if (n == 0)
+        return TRUE;
+    sqlite3_stmt *stmt = store__stmt(store, SQL_ADD_DUPLICATES, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, n);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store->db, "counting duplicates", error);
+    return TRUE;
+}
+
+typedef struct {
+    const PsEvent *events;
+    gsize n;
+    PsAppendResult result;
+} BatchArgs;
+
+static gboolean append_batch_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    BatchArgs *a = user_data;
+    for (gsize i = 0; i < a->n; i++) {
+        if (!append_one(store, &a->events[i], &a->result, error)) {
+            g_prefix_error(error, "event %" G_GSIZE_FORMAT ": ", i);
+            return FALSE;
+        }
+    }
+    return count_duplicates(store, a->result.duplicates, error);
+}
+
+gboolean store_append_batch(PsStore *store, const PsEvent *events, gsize n,
+                            PsAppendResult *result, GError **error)
+{
+    BatchArgs a = {events, n, {0}};
+    gboolean ok = store_transaction(store, append_batch_txn, &a, error);
+    if (result)
+        *result = ok ? a.result : (PsAppendResult){0};
+    return ok;
+}
+
+gboolean store_append(PsStore *store, const PsEvent *event, gboolean *duplicate, GError **error)
+{
+    PsAppendResult r;
+    if (!store_append_batch(store, event, 1, &r, error))
+        return FALSE;
+    if (duplicate)
+        *duplicate = r.duplicates > 0;
+    return TRUE;
+}
+
+#define SQL_INSERT_DEAD                                                                    \
+    "INSERT INTO dead_letter (source, topic, event_id, reason, received_at, payload)"      \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+
+gboolean store_dead_letter(PsStore *store, const char *source, const char *topic, const char *id,
+                           const char *payload, gssize payload_len, const char *reason,
+                           GError **error)
+{
+    g_return_val_if_fail(source && reason, FALSE);
+    sqlite3_stmt *stmt = store__stmt(store, SQL_INSERT_DEAD, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, g_get_real_time());
+    gsize len = !payload ? 0 : payload_len < 0 ? strlen(payload) : (gsize)payload_len;
+    sqlite3_bind_blob64(stmt, 6, payload ? payload : "", len, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store->db, "dead-letter insert", error);
+    return TRUE;
+}
+
+static gboolean scalar(PsStore *store, const char *sql, gint64 *out, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, sql, error);
+    if (!stmt)
+        return FALSE;
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        return store__fail(store->db, sql, error);
+    *out = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return TRUE;
+}
+
+gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error)
+{
+    return scalar(store, "SELECT count(*) FROM journal", &stats->journal, error) &&
+           scalar(store, "SELECT value FROM counters WHERE name = 'duplicates'",
+                  &stats->duplicates, error) &&
+           scalar(store, "SELECT count(*) FROM dead_letter", &stats->dead_letters, error);
+}
+
+gboolean store_journal_foreach(PsStore *store, gint64 after_seq, PsJournalFunc func,
+                               gpointer user_data, GError **error)
+{
+    /* Not cached: the callback may use the store (and its cached statements) itself. */
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT seq, source, topic, event_id, ts, received_at, payload"
+                           " FROM journal WHERE seq > ?1 ORDER BY seq",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return store__fail(store->db, "journal read", error);
+    sqlite3_bind_int64(stmt, 1, after_seq);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        PsJournalRow row = {
+            .seq = sqlite3_column_int64(stmt, 0),
+            .source = (const char *)sqlite3_column_text(stmt, 1),
+            .topic = (const char *)sqlite3_column_text(stmt, 2),
+            .id = (const char *)sqlite3_column_text(stmt, 3),
+            .ts = (const char *)sqlite3_column_text(stmt, 4),
+            .received_at = sqlite3_column_int64(stmt, 5),
+            .payload = (const char *)sqlite3_column_text(stmt, 6),
+            .payload_len = sqlite3_column_bytes(stmt, 6),
+        };
+        if (!row.payload)
+            row.payload = "";
+        if (!func(&row, user_data)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gboolean ok = rc == SQLITE_DONE || store__fail(store->db, "journal read", error);
+    sqlite3_finalize(stmt);
+    return ok;
+}
+
+gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
+                           GError **error)
+{
+    if (store->txn_depth > 0) {
+        store->txn_depth++;
+        gboolean ok = func(store, user_data, error);
+        store->txn_depth--;
+        return ok;
+    }
+    if (!store__exec(store->db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+    store->txn_depth = 1;
+    gboolean ok = func(store, user_data, error);
+    store->txn_depth = 0;
+    if (ok && store__exec(store->db, "COMMIT", error))
+        return TRUE;
+    if (!ok && error && !*error)
+        g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID, "transaction aborted");
+    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    return FALSE;
+}

@@ -1,0 +1,113 @@
+/* store.h: the SQLite store: the append-only event journal, the dead-letter table and the
+ * tables the other modules keep their state in.
+ *
+ * One PsStore wraps one SQLite connection in WAL mode. It is not thread-safe: use it from one
+ * thread (the daemon's main loop), or open a second PsStore on the same file for another thread
+ * (WAL lets readers and one writer work side by side).
+ *
+ * Errors: functions returning gboolean fill @error in the STORE_ERROR domain on failure.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define STORE_ERROR (store_error_quark())
+GQuark store_error_quark(void);
+
+typedef enum {
+    STORE_ERROR_OPEN,      /* the file cannot be opened or is not a database */
+    STORE_ERROR_SCHEMA,    /* written by a newer portsight, or a migration failed */
+    STORE_ERROR_IO,        /* a statement failed (disk full, locked, corrupt) */
+    STORE_ERROR_INVALID,   /* the caller passed a bad argument (missing field) */
+} StoreError;
+
+typedef struct PsStore PsStore;
+
+/* One input event. Every string is borrowed for the duration of the call.
+ * @source names the feed (e.g. "mqtt", "ais", "camera"); (@source, @id) is the idempotency key.
+ * @ts is the event's own time, RFC 3339 UTC, or NULL when the feed gives none.
+ * @received_at is microseconds since the Unix epoch; 0 means "now". */
+typedef struct {
+    const char *source;
+    const char *topic;
+    const char *id;
+    const char *ts;
+    gint64 received_at;
+    const char *payload;
+    gssize payload_len; /* -1: @payload is NUL-terminated */
+} PsEvent;
+
+/* What happened to the events handed to one append call. */
+typedef struct {
+    guint appended;
+    guint duplicates;
+    gint64 first_seq; /* journal sequence number of the first appended event, 0 if none */
+    gint64 last_seq;
+} PsAppendResult;
+
+/* Counters kept in the store, so they survive restarts. */
+typedef struct {
+    gint64 journal;      /* rows in the journal */
+    gint64 duplicates;   /* appends ignored because (source, id) was already journaled */
+    gint64 dead_letters; /* rows in the dead-letter table */
+} PsStoreStats;
+
+/* Opens (creating if needed) the store at @path and migrates it to the current schema.
+ * ":memory:" gives a private in-memory store for tests.
+ * Returns NULL and fills @error when the file cannot be opened, is not a SQLite database, or
+ * was written by a newer schema version than this build knows. */
+PsStore *store_open(const char *path, GError **error);
+
+/* Checkpoints the WAL and closes. Accepts NULL. */
+void store_close(PsStore *store);
+
+/* The schema version this build writes (PRAGMA user_version after store_open). */
+int store_schema_version(void);
+
+/* Appends one event. A repeated (source, id) is not written again: *@duplicate is set to TRUE
+ * (when non-NULL) and the duplicate counter goes up. Returns FALSE only on error. */
+gboolean store_append(PsStore *store, const PsEvent *event, gboolean *duplicate, GError **error);
+
+/* Appends @n events in one transaction: all are journaled (or found to be duplicates), or on
+ * error none is and the store is unchanged. @result may be NULL. */
+gboolean store_append_batch(PsStore *store, const PsEvent *events, gsize n,
+                            PsAppendResult *result, GError **error);
+
+/* Keeps a rejected input with the reason it was rejected. @id and @topic may be NULL (an input
+ * too broken to have one). @payload is stored as given, bytes and all. */
+gboolean store_dead_letter(PsStore *store, const char *source, const char *topic, const char *id,
+                           const char *payload, gssize payload_len, const char *reason,
+                           GError **error);
+
+gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error);
+
+/* One journaled event as read back. Strings are owned by the store and valid only during the
+ * callback. */
+typedef struct {
+    gint64 seq;
+    const char *source;
+    const char *topic;
+    const char *id;
+    const char *ts; /* may be NULL */
+    gint64 received_at;
+    const char *payload;
+    gsize payload_len;
+} PsJournalRow;
+
+/* Return FALSE from the callback to stop early (that is not an error). */
+typedef gboolean (*PsJournalFunc)(const PsJournalRow *row, gpointer user_data);
+
+/* Calls @func for each journal row with seq > @after_seq, in journal order. */
+gboolean store_journal_foreach(PsStore *store, gint64 after_seq, PsJournalFunc func,
+                               gpointer user_data, GError **error);
+
+/* Runs @func inside one transaction (BEGIN IMMEDIATE ... COMMIT); when @func returns FALSE or
+ * fails, everything it wrote is rolled back. This is how a module writes its state change and
+ * its outbox row atomically. Nested calls join the outer transaction. */
+typedef gboolean (*PsStoreTxnFunc)(PsStore *store, gpointer user_data, GError **error);
+gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
+                           GError **error);
+
+G_END_DECLS

@@ -1,0 +1,103 @@
+/* test_config.c: the GKeyFile loader names the place of every mistake. */
+#include <string.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static AppConfig *load(const char *text, GError **error)
+{
+    return app_config_load_data("t.conf", text, strlen(text), error);
+}
+
+/* Each row: a config text, and the start of the one error line it must give. */
+static const struct {
+    const char *text;
+    const char *error;
+} bad[] = {
+    {"[store]\npath = /x.db\n[cameras]\nx = 1\n", "t.conf:3: unknown group [cameras]"},
+    {"[store]\npath = /x.db\nflavour = mint\n", "t.conf:3: [store] unknown key 'flavour'"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1883\nkeepalive = 0\n",
+     "t.conf:5: [mqtt] keepalive: 0 is outside 1..3600"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1883\nkeepalive = soon\n",
+     "t.conf:5: [mqtt] keepalive: 'soon' is not a whole number"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = http://h:1883\n",
+     "t.conf:4: [mqtt] url: 'http://h:1883' is not one of tcp"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = 127.0.0.1\n",
+     "t.conf:4: [mqtt] url: '127.0.0.1' is not a URL"},
+    {"[store]\npath = /x.db\n[mqtt]\nclient_id = a\n",
+     "t.conf:3: [mqtt] url: required key is missing"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\nclean_session = yes\n",
+     "t.conf:5: [mqtt] clean_session: 'yes' is not true or false"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = ssl://h:8883\ncafile = /nonexistent/ca.pem\n",
+     "t.conf:5: [mqtt] cafile: no such file '/nonexistent/ca.pem'"},
+    {"[store]\npath = /x.db\nsync = sometimes\n",
+     "t.conf:3: [store] sync: 'sometimes' is not one of full, normal"},
+    {"[store]\npath = /x.db\nthis line is not a key\n", "t.conf:3: "},
+    {"[mqtt]\nurl = tcp://h:1\n", "t.conf: [store] is missing"},
+    {"[store\npath = /x.db\n", "t.conf:1: "},
+};
+
+START_TEST(test_bad_config_gives_one_error_naming_the_place)
+{
+    GError *error = NULL;
+    AppConfig *cfg = load(bad[_i].text, &error);
+    ck_assert_ptr_null(cfg);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(g_str_has_prefix(error->message, bad[_i].error), "row %d: got '%s', want '%s…'",
+                  _i, error->message, bad[_i].error);
+    ck_assert_ptr_null(strchr(error->message, '\n'));
+    g_error_free(error);
+}
+END_TEST
+
+START_TEST(test_missing_file_names_the_file)
+{
+    GError *error = NULL;
+    ck_assert_ptr_null(app_config_load("/nonexistent/portsight.conf", &error));
+    ck_assert_int_eq(error->code, APP_CONFIG_ERROR_IO);
+    ck_assert_str_eq(error->message,
+                     "/nonexistent/portsight.conf: cannot read: No such file or directory");
+    g_error_free(error);
+}
+END_TEST
+
+START_TEST(test_good_config_gives_values_and_defaults)
+{
+    GError *error = NULL;
+    g_autoptr(AppConfig) cfg = load("# comment\n[store]\npath = /var/lib/p.db\n\n[mqtt]\n"
+                                    "url = ssl://broker:8883\nkeepalive = 60\n",
+                                    &error);
+    ck_assert_no_error(error);
+    ck_assert_str_eq(app_config_string(cfg, "store", "path"), "/var/lib/p.db");
+    ck_assert_str_eq(app_config_string(cfg, "store", "sync"), "full");
+    ck_assert_str_eq(app_config_string(cfg, "mqtt", "topic_root"), "port");
+    ck_assert_int_eq(app_config_int(cfg, "mqtt", "keepalive"), 60);
+    ck_assert(!app_config_bool(cfg, "mqtt", "clean_session"));
+    ck_assert_ptr_null(app_config_string(cfg, "mqtt", "username"));
+    ck_assert(app_config_has_group(cfg, "mqtt"));
+}
+END_TEST
+
+START_TEST(test_shipped_example_config_is_valid)
+{
+    g_autofree char *path =
+        g_build_filename(g_getenv("PS_SOURCE_ROOT"), "deploy", "portsight.conf", NULL);
+    GError *error = NULL;
+    g_autoptr(AppConfig) cfg = app_config_load(path, &error);
+    ck_assert_no_error(error);
+    ck_assert_ptr_nonnull(cfg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("load");
+    tcase_add_loop_test(tc, test_bad_config_gives_one_error_naming_the_place, 0,
+                        G_N_ELEMENTS(bad));
+    tcase_add_test(tc, test_missing_file_names_the_file);
+    tcase_add_test(tc, test_good_config_gives_values_and_defaults);
+    tcase_add_test(tc, test_shipped_example_config_is_valid);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}

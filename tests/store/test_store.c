@@ -1,0 +1,310 @@
+/* test_store.c: the journal, dead letters, migrations and durability of store/. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "store-private.h"
+#include "testutil.h"
+
+static char *tmp;
+static char *db_path;
+
+static void setup(void)
+{
+    tmp = testutil_tmpdir();
+    db_path = g_build_filename(tmp, "t.db", NULL);
+}
+
+static void teardown(void)
+{
+    testutil_rmtree(tmp);
+    g_clear_pointer(&tmp, g_free);
+    g_clear_pointer(&db_path, g_free);
+}
+
+static PsStore *open_ok(void)
+{
+    GError *error = NULL;
+    PsStore *s = store_open(db_path, &error);
+    ck_assert_no_error(error);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+static PsEvent event(const char *source, const char *id, const char *payload)
+{
+    return (PsEvent){.source = source, .topic = "port/test", .id = id,
+                     .ts = "2026-11-26T10:00:00Z", .payload = payload, .payload_len = -1};
+}
+
+static gint64 count(PsStore *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s), sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    gint64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+START_TEST(test_duplicate_source_id_is_ignored_and_counted)
+{
+    PsStore *s = open_ok();
+    GError *error = NULL;
+    gboolean dup = TRUE;
+    PsEvent e = event("mqtt", "e-1", "{\"a\":1}");
+    ck_assert(store_append(s, &e, &dup, &error));
+    ck_assert(!dup);
+    PsEvent again = event("mqtt", "e-1", "{\"a\":2}");
+    ck_assert(store_append(s, &again, &dup, &error));
+    ck_assert(dup);
+    /* The same id from another source is another event. */
+    PsEvent other = event("ais", "e-1", "{}");
+    ck_assert(store_append(s, &other, &dup, &error));
+    ck_assert(!dup);
+    ck_assert_no_error(error);
+
+    PsStoreStats st;
+    ck_assert(store_stats(s, &st, &error));
+    ck_assert_int_eq(st.journal, 2);
+    ck_assert_int_eq(st.duplicates, 1);
+    /* The first payload stands; the duplicate did not overwrite it. */
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal WHERE payload = '{\"a\":1}'"), 1);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_data_and_counters_survive_close_and_reopen)
+{
+    PsStore *s = open_ok();
+    GError *error = NULL;
+    PsEvent e[3] = {event("mqtt", "a", "1"), event("mqtt", "b", "2"), event("mqtt", "a", "3")};
+    PsAppendResult r;
+    ck_assert(store_append_batch(s, e, 3, &r, &error));
+    ck_assert_int_eq(r.appended, 2);
+    ck_assert_int_eq(r.duplicates, 1);
+    ck_assert(store_dead_letter(s, "mqtt", "port/gate/g1", NULL, "not json", -1,
+                                "not JSON: unexpected character 'n'", &error));
+    store_close(s);
+
+    s = open_ok();
+    PsStoreStats st;
+    ck_assert(store_stats(s, &st, &error));
+    ck_assert_no_error(error);
+    ck_assert_int_eq(st.journal, 2);
+    ck_assert_int_eq(st.duplicates, 1);
+    ck_assert_int_eq(st.dead_letters, 1);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM dead_letter WHERE CAST(payload AS TEXT) = 'not json'"
+                              " AND reason LIKE 'not JSON%' AND event_id IS NULL"),
+                     1);
+    store_close(s);
+}
+END_TEST
+
+typedef struct {
+    GPtrArray *ids;
+    gint64 last_seq;
+} Collect;
+
+static gboolean collect(const PsJournalRow *row, gpointer user_data)
+{
+    Collect *c = user_data;
+    ck_assert_int_gt(row->seq, c->last_seq);
+    c->last_seq = row->seq;
+    g_ptr_array_add(c->ids, g_strdup(row->id));
+    return TRUE;
+}
+
+START_TEST(test_journal_reads_back_in_order_after_a_sequence_number)
+{
+    PsStore *s = open_ok();
+    GError *error = NULL;
+    PsEvent e[4] = {event("x", "1", "a"), event("x", "2", "b"), event("x", "3", "c"),
+                    event("x", "4", "d")};
+    PsAppendResult r;
+    ck_assert(store_append_batch(s, e, 4, &r, &error));
+    Collect c = {g_ptr_array_new_with_free_func(g_free), 0};
+    ck_assert(store_journal_foreach(s, r.first_seq + 1, collect, &c, &error));
+    ck_assert_no_error(error);
+    ck_assert_int_eq(c.ids->len, 2);
+    ck_assert_str_eq(g_ptr_array_index(c.ids, 0), "3");
+    ck_assert_str_eq(g_ptr_array_index(c.ids, 1), "4");
+    g_ptr_array_unref(c.ids);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_migration_from_an_empty_file)
+{
+    ck_assert(g_file_set_contents(db_path, "", 0, NULL));
+    PsStore *s = open_ok();
+    ck_assert_int_eq(count(s, "PRAGMA user_version"), store_schema_version());
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), 0);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(store__db(s), "PRAGMA journal_mode", -1, &st, NULL);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_migration_from_the_previous_schema_keeps_data)
+{
+    ck_assert_int_ge(store__n_migrations, 2);
+    int previous = store__migrations[store__n_migrations - 2].version;
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    GError *error = NULL;
+    ck_assert(store__migrate(db, previous, &error));
+    ck_assert_no_error(error);
+    ck_assert(store__exec(db,
+                          "INSERT INTO journal (source, topic, event_id, ts, received_at, payload)"
+                          " VALUES ('mqtt', 'port/x', 'old-1', NULL, 1, 'kept')",
+                          &error));
+    sqlite3_close(db);
+
+    PsStore *s = open_ok();
+    ck_assert_int_eq(count(s, "PRAGMA user_version"), store_schema_version());
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal WHERE payload = 'kept'"), 1);
+    /* The old row still counts as the idempotency key. */
+    gboolean dup = FALSE;
+    PsEvent e = event("mqtt", "old-1", "again");
+    ck_assert(store_append(s, &e, &dup, &error));
+    ck_assert(dup);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_newer_schema_is_refused_with_a_clear_error)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert(store__exec(db, "PRAGMA user_version = 9999", NULL));
+    sqlite3_close(db);
+    GError *error = NULL;
+    ck_assert_ptr_null(store_open(db_path, &error));
+    ck_assert_ptr_nonnull(error);
+    ck_assert_int_eq(error->code, STORE_ERROR_SCHEMA);
+    ck_assert_msg(strstr(error->message, "9999") && strstr(error->message, db_path),
+                  "message: %s", error->message);
+    g_error_free(error);
+}
+END_TEST
+
+START_TEST(test_a_file_that_is_not_a_database_is_refused)
+{
+    ck_assert(g_file_set_contents(db_path, "this is not sqlite, just some text\n", -1, NULL));
+    GError *error = NULL;
+    ck_assert_ptr_null(store_open(db_path, &error));
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error->message, db_path), "message: %s", error->message);
+    g_error_free(error);
+}
+END_TEST
+
+START_TEST(test_failed_batch_writes_nothing)
+{
+    PsStore *s = open_ok();
+    PsEvent e[3] = {event("x", "1", "a"), event("x", NULL, "b"), event("x", "3", "c")};
+    GError *error = NULL;
+    PsAppendResult r = {.appended = 99};
+    ck_assert(!store_append_batch(s, e, 3, &r, &error));
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error->message, "event 1") && strstr(error->message, "id"), "%s",
+                  error->message);
+    g_clear_error(&error);
+    ck_assert_int_eq(r.appended, 0);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), 0);
+    /* The store is still usable afterwards. */
+    ck_assert(store_append_batch(s, e, 1, &r, &error));
+    ck_assert_int_eq(r.appended, 1);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_journal_rows_cannot_be_changed_or_deleted)
+{
+    PsStore *s = open_ok();
+    PsEvent e = event("x", "1", "a");
+    ck_assert(store_append(s, &e, NULL, NULL));
+    GError *error = NULL;
+    ck_assert(!store__exec(store__db(s), "UPDATE journal SET payload = 'b'", &error));
+    ck_assert_msg(strstr(error->message, "append-only"), "%s", error->message);
+    g_clear_error(&error);
+    ck_assert(!store__exec(store__db(s), "DELETE FROM journal", &error));
+    g_clear_error(&error);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal WHERE payload = 'a'"), 1);
+    store_close(s);
+}
+END_TEST
+
+static gboolean write_then_fail(PsStore *s, gpointer user_data, GError **error)
+{
+    PsEvent e = event("x", "in-txn", "a");
+    ck_assert(store_append(s, &e, NULL, error)); /* joins the outer transaction */
+    g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID, "changed my mind");
+    return FALSE;
+}
+
+START_TEST(test_transaction_rolls_back_everything_on_failure)
+{
+    PsStore *s = open_ok();
+    GError *error = NULL;
+    ck_assert(!store_transaction(s, write_then_fail, NULL, &error));
+    ck_assert_str_eq(error->message, "changed my mind");
+    g_clear_error(&error);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), 0);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_batch_of_100000_is_visible_after_reopen)
+{
+    enum { N = 100000 };
+    PsStore *s = open_ok();
+    PsEvent *e = g_new(PsEvent, N);
+    char (*ids)[16] = g_malloc(N * 16);
+    for (int i = 0; i < N; i++) {
+        g_snprintf(ids[i], 16, "ev-%d", i);
+        e[i] = event("bench", ids[i], "{\"container\":\"CSQU3054383\",\"state\":\"sealed\"}");
+    }
+    GError *error = NULL;
+    PsAppendResult r;
+    ck_assert(store_append_batch(s, e, N, &r, &error));
+    ck_assert_no_error(error);
+    ck_assert_int_eq(r.appended, N);
+    store_close(s);
+    s = open_ok();
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), N);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal WHERE event_id = 'ev-99999'"), 1);
+    store_close(s);
+    g_free(ids);
+    g_free(e);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("journal");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_duplicate_source_id_is_ignored_and_counted);
+    tcase_add_test(tc, test_data_and_counters_survive_close_and_reopen);
+    tcase_add_test(tc, test_journal_reads_back_in_order_after_a_sequence_number);
+    tcase_add_test(tc, test_migration_from_an_empty_file);
+    tcase_add_test(tc, test_migration_from_the_previous_schema_keeps_data);
+    tcase_add_test(tc, test_newer_schema_is_refused_with_a_clear_error);
+    tcase_add_test(tc, test_a_file_that_is_not_a_database_is_refused);
+    tcase_add_test(tc, test_failed_batch_writes_nothing);
+    tcase_add_test(tc, test_journal_rows_cannot_be_changed_or_deleted);
+    tcase_add_test(tc, test_transaction_rolls_back_everything_on_failure);
+    tcase_add_test(tc, test_batch_of_100000_is_visible_after_reopen);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(store_suite());
+}

@@ -1,0 +1,66 @@
+#include "testutil.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+
+char *testutil_tmpdir(void)
+{
+    GError *error = NULL;
+    char *dir = g_dir_make_tmp("portsight-test-XXXXXX", &error);
+    ck_assert_msg(dir != NULL, "mkdtemp: %s", error ? error->message : "");
+    return dir;
+}
+
+void testutil_rmtree(const char *path)
+{
+    if (!path)
+        return;
+    GDir *dir = g_dir_open(path, 0, NULL);
+    if (dir) {
+        const char *name;
+        while ((name = g_dir_read_name(dir))) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+                testutil_rmtree(child);
+            else
+                g_unlink(child);
+        }
+        g_dir_close(dir);
+    }
+    g_rmdir(path);
+}
+
+const char *testutil_shared_data(void)
+{
+    const char *dir = g_getenv("PS_SHARED_DATA");
+    if (dir && g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return dir;
+    return NULL;
+}
+
+int testutil_portsight(const char *const *argv, char **out, char **err)
+{
+    const char *exe = g_getenv("PORTSIGHT");
+    ck_assert_msg(exe != NULL, "PORTSIGHT is not set: run the tests through meson test");
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, (gpointer)exe);
+    for (int i = 0; argv[i]; i++)
+        g_ptr_array_add(args, (gpointer)argv[i]);
+    g_ptr_array_add(args, NULL);
+    int status = 0;
+    GError *error = NULL;
+    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+                               err, &status, &error);
+    g_ptr_array_free(args, TRUE);
+    ck_assert_msg(ok, "spawn %s: %s", exe, error ? error->message : "");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int testutil_run(Suite *suite)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
