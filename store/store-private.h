@@ -22,7 +22,8 @@ sqlite3 *store__db(PsStore *store);
  * newest). Exposed so tests can build a database at an older schema version. */
 gboolean store__migrate(sqlite3 *db, int target, GError **error);
 
-/* Prepares @sql once per connection and returns the cached statement, reset and unbound. */
+/* Prepares @sql once per connection and returns the cached statement, reset and unbound.
+ * @sql must be a string with static storage: the cache is keyed by its address. */
 sqlite3_stmt *store__stmt(PsStore *store, const char *sql, GError **error);
 
 /* Fills @error from the connection's last error, prefixed with @what. Always returns FALSE. */

@@ -8,7 +8,7 @@ G_DEFINE_QUARK(store-error-quark, store_error)
 struct PsStore {
     sqlite3 *db;
     char *path;
-    GHashTable *stmts; /* SQL text (static strings) -> sqlite3_stmt* */
+    GHashTable *stmts; /* SQL text pointer (a static string) -> sqlite3_stmt* */
     guint txn_depth;
 };
 
@@ -138,7 +138,7 @@ PsStore *store_open(const char *path, GError **error)
     PsStore *store = g_new0(PsStore, 1);
     store->db = db;
     store->path = g_strdup(path);
-    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, finalize_stmt);
+    store->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
     return store;
 
 fail:
