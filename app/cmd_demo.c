@@ -14,6 +14,10 @@ typedef struct {
 
 /* The steps, in order. Each module appends its own. */
 static const DemoStep steps[] = {
+    {"rules: releases and holds (MQTT inputs played in process)", app_demo_rules},
+    {"ais: vessels and port calls around Ningbo-Zhoushan (synthetic AIS sample)", app_demo_ais},
+    {"ocr: container codes on synthetic gate frames, fused across them", app_demo_ocr},
+    {"video: cameras, OCR, AR overlay and the video wall (synthetic clips)", app_demo_video},
     {NULL, NULL},
 };
 

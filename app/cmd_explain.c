@@ -1,13 +1,180 @@
-/* cmd_explain.c: `portsight explain CONTAINER`. Not built yet: issue 6 brings it. */
+/* cmd_explain.c: `portsight explain CONTAINER`: every decision about a container, the
+ * conditions each checked and the event that settled each, read from the store. */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "app.h"
+#include "iso6346.h"
+#include "rules-cli.h"
+#include "store-rules.h"
+
+typedef struct {
+    gboolean json;
+    guint n;
+    JsonBuilder *builder;
+} Explain;
+
+static JsonNode *parse_payload(const char *payload)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, payload, -1, NULL) || !json_parser_get_root(p))
+        return NULL;
+    return json_node_copy(json_parser_get_root(p));
+}
+
+static void add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void print_text(const PsDecisionRow *row, JsonObject *payload)
+{
+    printf("\n%s %s at %s\n", row->kind, row->decision_id, row->ts);
+    printf("  declaration %s", row->declaration);
+    if (payload && json_object_has_member(payload, "train"))
+        printf(", train %s", json_object_get_string_member(payload, "train"));
+    printf("; published on %s\n", row->topic);
+    if (row->trigger_id)
+        printf("  decided when %s arrived (%s)\n", row->trigger_id, row->trigger_topic);
+    JsonArray *reasons = payload && json_object_has_member(payload, "reasons")
+                             ? json_object_get_array_member(payload, "reasons")
+                             : NULL;
+    if (reasons) {
+        printf("  reasons:");
+        for (guint i = 0; i < json_array_get_length(reasons); i++)
+            printf("%s %s", i ? "," : "", json_array_get_string_element(reasons, i));
+        printf("\n");
+    }
+    printf("  conditions:\n");
+    for (guint i = 0; i < row->n_conditions; i++) {
+        const PsConditionRow *c = &row->conditions[i];
+        if (c->event_id)
+            printf("    %-4s %-21s %-16s %-24s %s\n", c->ok ? "ok" : "FAIL", c->name,
+                   c->event_id, c->topic ? c->topic : "", c->ts ? c->ts : "");
+        else
+            printf("    %-4s %-21s (no event)\n", c->ok ? "ok" : "FAIL", c->name);
+    }
+}
+
+static gboolean on_decision(const PsDecisionRow *row, gpointer user_data)
+{
+    Explain *x = user_data;
+    x->n++;
+    g_autoptr(JsonNode) payload = parse_payload(row->payload);
+    JsonObject *po = payload && JSON_NODE_HOLDS_OBJECT(payload) ? json_node_get_object(payload)
+                                                                 : NULL;
+    if (!x->json) {
+        print_text(row, po);
+        return TRUE;
+    }
+    JsonBuilder *b = x->builder;
+    json_builder_begin_object(b);
+    add_string_or_null(b, "id", row->decision_id);
+    add_string_or_null(b, "kind", row->kind);
+    add_string_or_null(b, "ts", row->ts);
+    add_string_or_null(b, "declaration", row->declaration);
+    add_string_or_null(b, "topic", row->topic);
+    add_string_or_null(b, "decided_on", row->trigger_id);
+    json_builder_set_member_name(b, "conditions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < row->n_conditions; i++) {
+        const PsConditionRow *c = &row->conditions[i];
+        json_builder_begin_object(b);
+        add_string_or_null(b, "name", c->name);
+        json_builder_set_member_name(b, "ok");
+        json_builder_add_boolean_value(b, c->ok);
+        add_string_or_null(b, "event", c->event_id);
+        add_string_or_null(b, "event_topic", c->topic);
+        add_string_or_null(b, "event_ts", c->ts);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "payload");
+    if (payload)
+        json_builder_add_value(b, g_steal_pointer(&payload));
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_object(b);
+    return TRUE;
+}
+
+static gboolean count_one(const PsDecisionRow *row, gpointer user_data)
+{
+    (*(guint *)user_data)++;
+    return TRUE;
+}
 
 int app_cmd_explain(int argc, char **argv)
 {
-    const GOptionEntry entries[] = {{NULL}};
+    g_autofree char *db = NULL, *config = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "the store (default: ./portsight.db)", "FILE"},
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "use the [store] path of FILE",
+         "FILE"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object instead of text", NULL},
+        {NULL},
+    };
     int code;
-    if (!app_parse_options(&argc, &argv, "CONTAINER", "Not available in this build yet.", entries,
-                           &code))
+    if (!app_parse_options(&argc, &argv, "CONTAINER",
+                           "Every release and hold decided about CONTAINER, with the conditions "
+                           "checked and the\nevent (id, topic, time) that settled each.",
+                           entries, &code))
         return code;
-    app_error(NULL, "explain: not available in this build yet");
-    return APP_EXIT_USAGE;
+    if (argc != 2) {
+        app_error(NULL, "explain: usage: portsight explain [--db FILE | -c FILE] [--json] "
+                        "CONTAINER");
+        return APP_EXIT_USAGE;
+    }
+    g_autofree char *container = g_ascii_strup(argv[1], -1);
+    g_autoptr(GError) error = NULL;
+    if (!iso6346_validate(container, &error)) {
+        app_error(NULL, "explain: '%s' is not an ISO 6346 container number: %s", argv[1],
+                  error->message);
+        return APP_EXIT_USAGE;
+    }
+    g_autofree char *path = NULL;
+    PsStore *store = app_rules_open_store("explain", db, config, TRUE, &path);
+    if (!store)
+        return APP_EXIT_USAGE;
+    Explain x = {json, 0, NULL};
+    if (json) {
+        x.builder = json_builder_new();
+        json_builder_begin_object(x.builder);
+        json_builder_set_member_name(x.builder, "container");
+        json_builder_add_string_value(x.builder, container);
+        json_builder_set_member_name(x.builder, "decisions");
+        json_builder_begin_array(x.builder);
+    }
+    gboolean ok = TRUE;
+    if (!json) {
+        guint n = 0;
+        ok = store_rules_decisions_foreach(store, container, count_one, &n, &error);
+        if (ok && n > 0)
+            printf("%s: %u decision%s in %s\n", container, n, n == 1 ? "" : "s", path);
+    }
+    if (ok)
+        ok = store_rules_decisions_foreach(store, container, on_decision, &x, &error);
+    store_close(store);
+    if (!ok) {
+        app_error(path, "%s", error->message);
+        g_clear_object(&x.builder);
+        return APP_EXIT_USAGE;
+    }
+    if (json) {
+        json_builder_end_array(x.builder);
+        json_builder_end_object(x.builder);
+        g_autoptr(JsonNode) root = json_builder_get_root(x.builder);
+        g_autofree char *text = json_to_string(root, TRUE);
+        printf("%s\n", text);
+        g_object_unref(x.builder);
+    } else if (x.n == 0) {
+        printf("%s: no decisions in %s\n", container, path);
+    }
+    return APP_EXIT_OK;
 }

@@ -3,9 +3,16 @@
 
 #include "app.h"
 #include "daemon.h"
+#include "daemon-ais.h"
+#include "daemon-mqtt.h"
+#include "daemon-video.h"
 
 /* The daemon's parts, started in this order and stopped in reverse. */
 static const AppComponent components[] = {
+    {"outbox relay", app_relay_start, app_relay_stop},
+    {"mqtt subscriber", app_mqtt_start, app_mqtt_stop},
+    {"ais feed", app_ais_start, app_ais_stop},
+    {"video", app_video_start_component, app_video_stop_component},
     {NULL, NULL, NULL},
 };
 
@@ -44,6 +51,13 @@ int app_cmd_run(int argc, char **argv)
     d.store = store_open(db, &error);
     if (!d.store) {
         app_error(NULL, "%s", error->message);
+        app_config_free(d.config);
+        return APP_EXIT_USAGE;
+    }
+    const char *sync = app_config_string(d.config, "store", "sync");
+    if (!store_set_sync(d.store, g_strcmp0(sync, "normal") != 0, &error)) {
+        app_error(NULL, "%s: [store] sync: %s", db, error->message);
+        store_close(d.store);
         app_config_free(d.config);
         return APP_EXIT_USAGE;
     }

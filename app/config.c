@@ -34,6 +34,65 @@ static const CfgKey schema[] = {
     {"mqtt", "topic_root", CFG_STRING, FALSE, "port", 0, 0, NULL},
     {"mqtt", "clean_session", CFG_BOOL, FALSE, "false", 0, 0, NULL},
     {"mqtt", "keepalive", CFG_INT, FALSE, "30", 1, 3600, NULL},
+    {"mqtt", "reconnect_max", CFG_INT, FALSE, "10", 1, 3600, NULL},
+    {"mqtt", "lanes", CFG_INT, FALSE, "4", 1, 64, NULL},
+
+    {"webhook *", "url", CFG_URL, TRUE, NULL, 0, 0, "http|https"},
+    {"webhook *", "secret", CFG_STRING, TRUE, NULL, 0, 0, NULL},
+    {"webhook *", "timeout", CFG_DOUBLE, FALSE, "10", 0.1, 300, NULL},
+    {"webhook *", "retry_max", CFG_DOUBLE, FALSE, "3600", 1, 86400, NULL},
+
+    {"ais", "feed", CFG_STRING, TRUE, NULL, 0, 0, NULL}, /* tcp://, udp://, file:// (cmd_run) */
+    {"ais", "replay", CFG_ENUM, FALSE, "fast", 0, 0, "fast|recorded"},
+    {"ais", "replay_speed", CFG_DOUBLE, FALSE, "1", 0.01, 10000, NULL},
+    {"ais", "max_line", CFG_INT, FALSE, "1024", 82, 65536, NULL},
+    {"ais", "ports", CFG_FILE, FALSE, NULL, 0, 0, NULL},
+    {"ais", "port_radius_km", CFG_DOUBLE, FALSE, "5", 0.1, 100, NULL},
+    {"ais", "stop_speed_kn", CFG_DOUBLE, FALSE, "0.2", 0, 5, NULL},
+    {"ais", "go_speed_kn", CFG_DOUBLE, FALSE, "0.5", 0, 10, NULL},
+    {"ais", "track_interval", CFG_INT, FALSE, "300", 1, 86400, NULL},
+    {"ais", "track_course_deg", CFG_DOUBLE, FALSE, "10", 1, 180, NULL},
+    {"ais", "track_speed_kn", CFG_DOUBLE, FALSE, "2", 0.1, 50, NULL},
+    {"ais", "track_days", CFG_INT, FALSE, "30", 0, 3650, NULL},
+    {"ais", "vessel_expiry", CFG_INT, FALSE, "3600", 60, 2592000, NULL},
+    {"ais", "high_risk_ports", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"ais", "risk_days", CFG_INT, FALSE, "30", 1, 3650, NULL},
+
+    /* video (README "Cameras" and "Video wall") */
+    /* uri: rtsp:// file:// http(s):// v4l2:///dev/videoN testsrc://PATTERN */
+    {"camera *", "uri", CFG_STRING, TRUE, NULL, 0, 0, NULL},
+    {"camera *", "title", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"camera *", "watchdog", CFG_DOUBLE, FALSE, "3", 0.5, 600, NULL},
+    {"camera *", "backoff_max", CFG_DOUBLE, FALSE, "3", 0.5, 3600, NULL},
+    {"camera *", "latency_ms", CFG_INT, FALSE, "200", 0, 10000, NULL},
+    {"camera *", "rtsp_tcp", CFG_BOOL, FALSE, "false", 0, 0, NULL},
+    {"camera *", "width", CFG_INT, FALSE, "0", 0, 7680, NULL},
+    {"camera *", "height", CFG_INT, FALSE, "0", 0, 4320, NULL},
+    {"camera *", "ocr", CFG_BOOL, FALSE, "true", 0, 0, NULL},
+    {"camera *", "ocr_interval_ms", CFG_INT, FALSE, "200", 0, 60000, NULL},
+    {"camera *", "ocr_threads", CFG_INT, FALSE, "1", 1, 16, NULL},
+    /* pose: lat,lon,height_m,heading,tilt,hfov */
+    {"camera *", "pose", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"camera *", "ptz_url", CFG_URL, FALSE, NULL, 0, 0, "http|https"},
+    {"camera *", "ptz_profile", CFG_STRING, FALSE, "profile_1", 0, 0, NULL},
+    {"camera *", "ptz_user", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"camera *", "ptz_password", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"camera *", "ptz_pan_range", CFG_DOUBLE, FALSE, "180", 1, 360, NULL},
+    {"camera *", "ptz_tilt_range", CFG_DOUBLE, FALSE, "90", 1, 180, NULL},
+    {"camera *", "ptz_zoom_distance", CFG_DOUBLE, FALSE, "0", 0, 100000, NULL},
+
+    {"wall", "layout", CFG_ENUM, FALSE, "2x2", 0, 0, "2x2|3x3|1+5"},
+    {"wall", "cameras", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* tile order, comma separated */
+    {"wall", "width", CFG_INT, FALSE, "1920", 64, 7680, NULL},
+    {"wall", "height", CFG_INT, FALSE, "1080", 64, 4320, NULL},
+    {"wall", "fps", CFG_INT, FALSE, "25", 1, 60, NULL},
+    {"wall", "bitrate_kbps", CFG_INT, FALSE, "4000", 100, 100000, NULL},
+    {"wall", "rtsp_port", CFG_INT, FALSE, "8554", 0, 65535, NULL}, /* 0: no RTSP server */
+    {"wall", "rtsp_path", CFG_STRING, FALSE, "/wall", 0, 0, NULL},
+    {"wall", "rtsp_per_camera", CFG_BOOL, FALSE, "true", 0, 0, NULL},
+    {"wall", "srt", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* srt://:7001 */
+    {"wall", "hls_dir", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"wall", "record", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* an MP4 file */
 };
 
 struct AppConfig {

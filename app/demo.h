@@ -22,4 +22,10 @@ typedef gboolean (*AppDemoStep)(AppDemo *demo, GError **error);
 /* Finds the shipped scenario folder: next to the source tree or installed. */
 char *app_demo_scenario_dir(void);
 
+/* The steps (app/demo_<module>.c). */
+gboolean app_demo_rules(AppDemo *demo, GError **error);
+gboolean app_demo_ais(AppDemo *demo, GError **error);
+gboolean app_demo_ocr(AppDemo *demo, GError **error);
+gboolean app_demo_video(AppDemo *demo, GError **error);
+
 G_END_DECLS

@@ -36,9 +36,129 @@ static const char migration_counters[] =
     "CREATE INDEX journal_topic ON journal (topic, seq);"
     "CREATE INDEX dead_letter_received ON dead_letter (received_at);";
 
+/* Version 4: rules/ (store_rules.c). The latest status of each declaration; decisions
+ * (append-only, at most one release per container and declaration) and the conditions each
+ * checked, with the event that settled it. The journal index on (topic, event_id) lets the
+ * rules recognize the engine's own OCR reads when the broker hands them back. */
+static const char migration_rules[] =
+    "CREATE TABLE declaration ("
+    "  number TEXT PRIMARY KEY,"
+    "  status TEXT NOT NULL,"
+    "  flow TEXT NOT NULL,"
+    "  ts TEXT NOT NULL,"
+    "  ts_us INTEGER NOT NULL,"
+    "  event_seq INTEGER NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  origin TEXT, destination TEXT, goods TEXT, consignee TEXT, vessel TEXT,"
+    "  containers TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE decision ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  decision_id TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('release', 'hold')),"
+    "  container TEXT NOT NULL,"
+    "  declaration TEXT NOT NULL,"
+    "  ts TEXT NOT NULL,"
+    "  event_seq INTEGER NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  payload TEXT NOT NULL"
+    ");"
+    "CREATE INDEX decision_container ON decision (container, seq);"
+    "CREATE UNIQUE INDEX decision_release_once ON decision (container, declaration)"
+    "  WHERE kind = 'release';"
+    "CREATE TRIGGER decision_no_update BEFORE UPDATE ON decision"
+    "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+    "CREATE TRIGGER decision_no_delete BEFORE DELETE ON decision"
+    "  BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;"
+    "CREATE TABLE decision_condition ("
+    "  decision_seq INTEGER NOT NULL REFERENCES decision (seq),"
+    "  pos INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  ok INTEGER NOT NULL,"
+    "  event_id TEXT, topic TEXT, ts TEXT,"
+    "  PRIMARY KEY (decision_seq, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX journal_topic_event ON journal (topic, event_id);";
+
+/* Version 5: the outbox (publish/). Messages are append-only; each has one delivery row per
+ * destination it is meant for, marked delivered (never deleted) for the audit trail. "mqtt"
+ * exists from the start so that every message ever decided has an MQTT delivery row. */
+static const char migration_outbox[] =
+    "CREATE TABLE outbox ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  msg_id TEXT NOT NULL UNIQUE,"
+    "  topic TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox"
+    "  BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;"
+    "CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox"
+    "  BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;"
+    "CREATE TABLE outbox_destination ("
+    "  name TEXT PRIMARY KEY,"
+    "  url TEXT,"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  disabled_at INTEGER,"
+    "  disabled_reason TEXT"
+    ") WITHOUT ROWID;"
+    "INSERT INTO outbox_destination (name) VALUES ('mqtt');"
+    "CREATE TABLE outbox_delivery ("
+    "  destination TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL REFERENCES outbox (seq),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  delivered_at INTEGER,"
+    "  PRIMARY KEY (destination, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX outbox_pending ON outbox_delivery (destination, next_attempt_at, seq)"
+    "  WHERE delivered_at IS NULL;";
+
+/* Version 3: the vessel side (ais/vessels.c, store/store_ais.c). Times are Unix seconds. */
+static const char migration_ais[] =
+    "CREATE TABLE ais_vessel ("
+    "  mmsi INTEGER PRIMARY KEY,"
+    "  name TEXT,"
+    "  callsign TEXT,"
+    "  destination TEXT,"
+    "  eta TEXT,"
+    "  imo INTEGER,"
+    "  ship_type INTEGER,"
+    "  length_m INTEGER,"
+    "  beam_m INTEGER,"
+    "  draught_m REAL,"
+    "  last_seen INTEGER,"
+    "  lat REAL, lon REAL, sog REAL, cog REAL"
+    ");"
+    "CREATE INDEX ais_vessel_name ON ais_vessel (name COLLATE NOCASE);"
+    "CREATE TABLE ais_track ("
+    "  mmsi INTEGER NOT NULL,"
+    "  t INTEGER NOT NULL,"
+    "  lat REAL NOT NULL,"
+    "  lon REAL NOT NULL,"
+    "  sog REAL,"
+    "  cog REAL,"
+    "  PRIMARY KEY (mmsi, t)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX ais_track_t ON ais_track (t);"
+    "CREATE TABLE ais_call ("
+    "  id INTEGER PRIMARY KEY,"
+    "  mmsi INTEGER NOT NULL,"
+    "  port TEXT NOT NULL,"
+    "  country TEXT NOT NULL,"
+    "  arrival INTEGER NOT NULL,"
+    "  departure INTEGER,"
+    "  UNIQUE (mmsi, port, arrival)"
+    ");"
+    "CREATE INDEX ais_call_mmsi ON ais_call (mmsi, arrival);";
+
 /* Versions 3 and up belong to the modules: keep them in order. */
 const StoreMigration store__migrations[] = {
     {1, "core journal and dead letters", migration_core},
     {2, "append-only journal, counters", migration_counters},
+    {3, "vessels, tracks, port calls", migration_ais},
+    {4, "rules: declarations, decisions, conditions", migration_rules},
+    {5, "outbox and deliveries", migration_outbox},
 };
 const gsize store__n_migrations = G_N_ELEMENTS(store__migrations);

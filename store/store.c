@@ -146,6 +146,12 @@ fail:
     return NULL;
 }
 
+gboolean store_set_sync(PsStore *store, gboolean full, GError **error)
+{
+    return store__exec(store->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                       error);
+}
+
 void store_close(PsStore *store)
 {
     if (!store)

@@ -60,6 +60,11 @@ typedef struct {
  * was written by a newer schema version than this build knows. */
 PsStore *store_open(const char *path, GError **error);
 
+/* How commits reach the disk: @full TRUE (the default after store_open) makes every commit
+ * survive power loss; FALSE (SQLite synchronous=NORMAL in WAL mode) is faster and survives a
+ * process crash but may lose the last commits on power loss. The [store] sync setting. */
+gboolean store_set_sync(PsStore *store, gboolean full, GError **error);
+
 /* Checkpoints the WAL and closes. Accepts NULL. */
 void store_close(PsStore *store);
 

@@ -59,11 +59,11 @@ START_TEST(test_run_with_unknown_group_names_file_and_line)
 {
     g_autofree char *dir = testutil_tmpdir();
     g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
-    ck_assert(g_file_set_contents(conf, "[store]\npath = x.db\n\n[wall]\nlayout = 2x2\n", -1,
+    ck_assert(g_file_set_contents(conf, "[store]\npath = x.db\n\n[screens]\nlayout = 2x2\n", -1,
                                   NULL));
     g_autofree char *err = NULL;
     ck_assert_int_eq(testutil_portsight((const char *[]){"run", "-c", conf, NULL}, NULL, &err), 2);
-    g_autofree char *want = g_strdup_printf("portsight: %s:4: unknown group [wall]", conf);
+    g_autofree char *want = g_strdup_printf("portsight: %s:4: unknown group [screens]", conf);
     ck_assert_msg(g_str_has_prefix(err, want), "got %s", err);
     ck_assert_int_eq(lines(err), 1);
     testutil_rmtree(dir);

@@ -1,0 +1,46 @@
+/* video.h: the video side of the engine, wired from the configuration: [camera NAME] groups
+ * become camera pipelines (ingest/camera) running containerocr and portoverlay (gst/), their
+ * annotated frames go to the wall (overlay/wall), confirmed containers and camera health come
+ * out as events, and selections highlight and aim PTZ cameras. Shared inside app/. */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+#include "overlay.h"
+
+G_BEGIN_DECLS
+
+typedef struct AppVideo AppVideo;
+
+/* An event for the journal / outbox: topic ("port/ocr/gate-1", "port/status/camera-gate-1"),
+ * id and a JSON payload. Called in the main context. */
+typedef void (*AppVideoEventFunc)(const char *topic, const char *id, const char *payload,
+                                  gpointer user_data);
+
+/* Builds cameras and wall from @config (which must outlive the video). Returns NULL with
+ * @error naming the group and key at fault. A config without [camera ...] groups gives a video
+ * with nothing to do. */
+AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer user_data,
+                        GError **error);
+gboolean app_video_start(AppVideo *video, GError **error);
+/* Stops cameras and wall (the wall's MP4 is finished). */
+void app_video_stop(AppVideo *video);
+void app_video_free(AppVideo *video); /* accepts NULL */
+
+PsScene *app_video_scene(AppVideo *video); /* borrowed */
+guint app_video_cameras(AppVideo *video);
+guint64 app_video_wall_frames(AppVideo *video);
+
+/* port/cmd/select: highlights @container (or vessel @mmsi) and, when a camera with a PTZ is
+ * configured (@camera, or any), aims it at the target. Returns FALSE with @error when the target
+ * is unknown or the PTZ refused; the highlight is set in any case. */
+gboolean app_video_select(AppVideo *video, const char *camera, const char *container,
+                          guint32 mmsi, GError **error);
+
+/* Applies one journaled input: customs status (container facts for the overlay) and
+ * port/cmd/select. Other topics are ignored. Returns FALSE only for a payload it cannot read. */
+gboolean app_video_apply(AppVideo *video, const char *topic, const char *payload, gsize len,
+                         GError **error);
+
+G_END_DECLS

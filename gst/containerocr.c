@@ -1,0 +1,500 @@
+/* containerocr.c: the OCR element. The streaming thread only copies a sampled frame into a free
+ * worker slot (or counts a skip); recognition, tracking and fusion run in the workers. */
+#include <gst/video/gstvideofilter.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "ocr.h"
+#include "overlay.h"
+#include "psgst.h"
+
+GST_DEBUG_CATEGORY_STATIC(containerocr_debug);
+#define GST_CAT_DEFAULT containerocr_debug
+
+#define PS_TYPE_CONTAINER_OCR (ps_container_ocr_get_type())
+G_DECLARE_FINAL_TYPE(PsContainerOcr, ps_container_ocr, PS, CONTAINER_OCR, GstVideoFilter)
+
+typedef struct {
+    guint8 *pixels;
+    int width, height, stride;
+    OcrPixelFormat format;
+    GstClockTime pts;
+} Job;
+
+struct _PsContainerOcr {
+    GstVideoFilter parent;
+    /* properties */
+    char *camera;
+    guint interval_ms;
+    guint threads;
+    guint min_frames;
+    guint gap_ms;
+    /* workers */
+    GThreadPool *pool;
+    GAsyncQueue *idle; /* PsOcr instances not in use */
+    GMutex lock;
+    GCond done;
+    guint busy;
+    GstClockTime last_sample;
+    guint64 frames, sampled, skipped, read_frames;
+    PsGstRead latest[PS_READS_META_MAX];
+    guint n_latest;
+    GstClockTime latest_pts;
+    PsTracker *tracker;
+    OcrFusionOptions fusion;
+};
+
+G_DEFINE_TYPE(PsContainerOcr, ps_container_ocr, GST_TYPE_VIDEO_FILTER)
+
+enum {
+    PROP_0,
+    PROP_CAMERA,
+    PROP_INTERVAL,
+    PROP_THREADS,
+    PROP_MIN_FRAMES,
+    PROP_GAP,
+    PROP_FRAMES,
+    PROP_SAMPLED,
+    PROP_SKIPPED,
+};
+
+#define CAPS GST_VIDEO_CAPS_MAKE("{ BGRx, BGRA, RGBx, RGBA, RGB, GRAY8 }")
+
+/* ---- fusion through ocr/ ---- */
+
+/* Keeps only the classes ISO 6346 allows at each position (owner letters, category U/J/Z,
+ * digits), renormalized, before reads are pooled: otherwise a letter the recognizer keeps
+ * mistaking for a digit (S read as 5 at 0.7) is outvoted more with every frame that is pooled,
+ * and a long pass ends less confident than a short one. */
+static void constrain(OcrCodeProbs *p)
+{
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        double sum = 0;
+        for (int k = 0; k < OCR_N_CLASSES; k++) {
+            char c = ocr_class_char(k);
+            gboolean ok = i < 3 ? g_ascii_isupper(c)
+                          : i == 3 ? (c == 'U' || c == 'J' || c == 'Z')
+                                   : g_ascii_isdigit(c);
+            if (!ok)
+                p->p[i][k] = 0.0f;
+            sum += p->p[i][k];
+        }
+        for (int k = 0; k < OCR_N_CLASSES; k++)
+            p->p[i][k] = sum > 0 ? (float)(p->p[i][k] / sum) : 1.0f / OCR_N_CLASSES;
+    }
+}
+
+static gboolean fuse(const PsRead *reads, gsize n, PsRead *out, gpointer data)
+{
+    PsContainerOcr *self = data;
+    OcrFusion *f = ocr_fusion_new(&self->fusion);
+    for (gsize i = 0; i < n; i++) {
+        OcrRead r;
+        memset(&r, 0, sizeof r);
+        g_strlcpy(r.code, reads[i].code, sizeof r.code);
+        g_strlcpy(r.size_type, reads[i].size_type, sizeof r.size_type);
+        r.confidence = reads[i].confidence;
+        for (int k = 0; k < 4; k++)
+            r.bbox[k] = (int)reads[i].bbox[k];
+        r.orientation = reads[i].vertical ? OCR_VERTICAL : OCR_HORIZONTAL;
+        G_STATIC_ASSERT(sizeof r.probs.p == sizeof reads[i].probs);
+        memcpy(r.probs.p, reads[i].probs, sizeof r.probs.p);
+        constrain(&r.probs);
+        ocr_fusion_add(f, &r);
+    }
+    OcrReads res;
+    ocr_fusion_result(f, TRUE, &res);
+    ocr_fusion_free(f);
+    if (res.n_reads == 0) {
+        if (gst_debug_category_get_threshold(GST_CAT_DEFAULT) >= GST_LEVEL_DEBUG) {
+            OcrFusion *d = ocr_fusion_new(&self->fusion);
+            for (gsize i = 0; i < n; i++) {
+                OcrRead r;
+                memset(&r, 0, sizeof r);
+                g_strlcpy(r.code, reads[i].code, sizeof r.code);
+                r.confidence = reads[i].confidence;
+                memcpy(r.probs.p, reads[i].probs, sizeof r.probs.p);
+                constrain(&r.probs);
+                ocr_fusion_add(d, &r);
+            }
+            OcrReads all;
+            ocr_fusion_result(d, FALSE, &all);
+            ocr_fusion_free(d);
+            GST_DEBUG_OBJECT(self, "a pass of %" G_GSIZE_FORMAT " reads (first %s %.2f) did not "
+                             "fuse into a confirmed code (best %s %.3f)", n,
+                             n ? reads[0].code : "-", n ? reads[0].confidence : 0.0,
+                             all.n_reads ? all.reads[0].code : "-",
+                             all.n_reads ? all.reads[0].confidence : 0.0);
+        }
+        return FALSE;
+    }
+    memset(out, 0, sizeof *out);
+    g_strlcpy(out->code, res.reads[0].code, sizeof out->code);
+    g_strlcpy(out->size_type, res.reads[0].size_type, sizeof out->size_type);
+    out->confidence = res.reads[0].confidence;
+    for (int k = 0; k < 4; k++)
+        out->bbox[k] = res.reads[0].bbox[k];
+    out->vertical = res.reads[0].orientation == OCR_VERTICAL;
+    return TRUE;
+}
+
+static void post_confirmed(PsContainerOcr *self, const PsConfirmed *c)
+{
+    GstStructure *s = gst_structure_new(
+        "containerocr-confirmed", "camera", G_TYPE_STRING, self->camera ? self->camera : "",
+        "container", G_TYPE_STRING, c->read.code, "size-type", G_TYPE_STRING, c->read.size_type,
+        "confidence", G_TYPE_DOUBLE, c->read.confidence, "x", G_TYPE_INT, (int)c->read.bbox[0],
+        "y", G_TYPE_INT, (int)c->read.bbox[1], "width", G_TYPE_INT, (int)c->read.bbox[2],
+        "height", G_TYPE_INT, (int)c->read.bbox[3], "frames", G_TYPE_UINT, c->frames,
+        "first-pts", G_TYPE_UINT64, (guint64)c->first_us * 1000, "last-pts", G_TYPE_UINT64,
+        (guint64)c->last_us * 1000, NULL);
+    GST_INFO_OBJECT(self, "confirmed %s (%u frames, %.2f)", c->read.code, c->frames,
+                    c->read.confidence);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
+static void post_confirmed_array(PsContainerOcr *self, GArray *confirmed)
+{
+    for (guint i = 0; i < confirmed->len; i++)
+        post_confirmed(self, &g_array_index(confirmed, PsConfirmed, i));
+}
+
+/* ---- workers ---- */
+
+static void work(gpointer data, gpointer user_data)
+{
+    Job *job = data;
+    PsContainerOcr *self = user_data;
+    PsOcr *ocr = g_async_queue_pop(self->idle);
+    OcrReads reads;
+    GError *error = NULL;
+    gboolean ok = ocr_read(ocr, job->pixels, job->width, job->height, job->stride, job->format,
+                           &reads, &error);
+    g_async_queue_push(self->idle, ocr);
+    if (!ok) {
+        GST_WARNING_OBJECT(self, "ocr: %s", error->message);
+        g_error_free(error);
+        reads.n_reads = 0;
+    }
+    GST_LOG_OBJECT(self, "frame %dx%d stride %d format %d at %" GST_TIME_FORMAT ": %d reads",
+                   job->width, job->height, job->stride, job->format, GST_TIME_ARGS(job->pts),
+                   reads.n_reads);
+    PsRead tr[OCR_MAX_READS];
+    GstStructure *msg = gst_structure_new("containerocr-reads", "camera", G_TYPE_STRING,
+                                          self->camera ? self->camera : "", "pts", G_TYPE_UINT64,
+                                          (guint64)job->pts, NULL);
+    GValue codes = G_VALUE_INIT;
+    gst_value_array_init(&codes, reads.n_reads);
+    for (int i = 0; i < reads.n_reads; i++) {
+        const OcrRead *r = &reads.reads[i];
+        memset(&tr[i], 0, sizeof tr[i]);
+        g_strlcpy(tr[i].code, r->code, sizeof tr[i].code);
+        g_strlcpy(tr[i].size_type, r->size_type, sizeof tr[i].size_type);
+        tr[i].confidence = r->confidence;
+        for (int k = 0; k < 4; k++)
+            tr[i].bbox[k] = r->bbox[k];
+        tr[i].vertical = r->orientation == OCR_VERTICAL;
+        tr[i].has_probs = TRUE;
+        memcpy(tr[i].probs, r->probs.p, sizeof tr[i].probs);
+        GValue v = G_VALUE_INIT;
+        g_value_init(&v, G_TYPE_STRING);
+        g_value_set_string(&v, r->code);
+        gst_value_array_append_and_take_value(&codes, &v);
+    }
+    gst_structure_take_value(msg, "codes", &codes);
+
+    GArray *confirmed = g_array_new(FALSE, FALSE, sizeof(PsConfirmed));
+    g_mutex_lock(&self->lock);
+    self->n_latest = MIN((guint)reads.n_reads, PS_READS_META_MAX);
+    for (guint i = 0; i < self->n_latest; i++) {
+        PsGstRead *l = &self->latest[i];
+        memset(l, 0, sizeof *l);
+        g_strlcpy(l->code, tr[i].code, sizeof l->code);
+        g_strlcpy(l->size_type, tr[i].size_type, sizeof l->size_type);
+        l->confidence = tr[i].confidence;
+        for (int k = 0; k < 4; k++)
+            l->bbox[k] = (int)tr[i].bbox[k];
+        l->vertical = tr[i].vertical;
+    }
+    self->latest_pts = job->pts;
+    self->read_frames++;
+    overlay_tracker_feed(self->tracker, tr, reads.n_reads, (gint64)(job->pts / 1000), confirmed);
+    self->busy--;
+    g_cond_broadcast(&self->done);
+    g_mutex_unlock(&self->lock);
+
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), msg));
+    post_confirmed_array(self, confirmed);
+    g_array_unref(confirmed);
+    g_free(job->pixels);
+    g_free(job);
+}
+
+static void wait_idle(PsContainerOcr *self)
+{
+    g_mutex_lock(&self->lock);
+    while (self->busy > 0)
+        g_cond_wait(&self->done, &self->lock);
+    g_mutex_unlock(&self->lock);
+}
+
+static gboolean start(GstBaseTransform *bt)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(bt);
+    guint n = MAX(1, self->threads);
+    self->idle = g_async_queue_new_full((GDestroyNotify)ocr_free);
+    for (guint i = 0; i < n; i++) {
+        GError *error = NULL;
+        PsOcr *ocr = ocr_new(NULL, &error);
+        if (!ocr) {
+            GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("cannot create the recognizer"),
+                              ("%s", error ? error->message : "?"));
+            g_clear_error(&error);
+            return FALSE;
+        }
+        g_async_queue_push(self->idle, ocr);
+    }
+    self->pool = g_thread_pool_new(work, self, (gint)n, FALSE, NULL);
+    ocr_fusion_options_init(&self->fusion);
+    self->tracker = overlay_tracker_new((gint64)self->gap_ms * 1000, self->min_frames, fuse, self);
+    self->busy = 0;
+    self->last_sample = GST_CLOCK_TIME_NONE;
+    self->frames = self->sampled = self->skipped = self->read_frames = 0;
+    self->n_latest = 0;
+    self->latest_pts = GST_CLOCK_TIME_NONE;
+    return TRUE;
+}
+
+static gboolean stop(GstBaseTransform *bt)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(bt);
+    if (self->pool) {
+        g_thread_pool_free(self->pool, FALSE, TRUE); /* finishes the jobs in hand */
+        self->pool = NULL;
+    }
+    g_clear_pointer(&self->idle, g_async_queue_unref);
+    g_clear_pointer(&self->tracker, overlay_tracker_free);
+    GST_INFO_OBJECT(self, "frames %" G_GUINT64_FORMAT ", sampled %" G_GUINT64_FORMAT
+                    ", skipped (workers busy) %" G_GUINT64_FORMAT,
+                    self->frames, self->sampled, self->skipped);
+    return TRUE;
+}
+
+static gboolean sink_event(GstBaseTransform *bt, GstEvent *event)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(bt);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->tracker) {
+        /* The last passes end with the stream: finish the reads in hand, then confirm. */
+        wait_idle(self);
+        GArray *confirmed = g_array_new(FALSE, FALSE, sizeof(PsConfirmed));
+        g_mutex_lock(&self->lock);
+        overlay_tracker_flush(self->tracker, confirmed);
+        g_mutex_unlock(&self->lock);
+        post_confirmed_array(self, confirmed);
+        g_array_unref(confirmed);
+    }
+    return GST_BASE_TRANSFORM_CLASS(ps_container_ocr_parent_class)->sink_event(bt, event);
+}
+
+static OcrPixelFormat pixel_format(GstVideoFormat f)
+{
+    switch (f) {
+    case GST_VIDEO_FORMAT_RGBx:
+    case GST_VIDEO_FORMAT_RGBA:
+        return OCR_PIXEL_RGBX;
+    case GST_VIDEO_FORMAT_RGB:
+        return OCR_PIXEL_RGB;
+    case GST_VIDEO_FORMAT_GRAY8:
+        return OCR_PIXEL_GRAY8;
+    default:
+        return OCR_PIXEL_BGRX;
+    }
+}
+
+static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(vf);
+    GstBuffer *buf = frame->buffer;
+    GstClockTime pts = GST_BUFFER_PTS(buf);
+    self->frames++;
+    gboolean due = !GST_CLOCK_TIME_IS_VALID(self->last_sample) || !GST_CLOCK_TIME_IS_VALID(pts) ||
+                   pts < self->last_sample ||
+                   pts - self->last_sample >= (GstClockTime)self->interval_ms * GST_MSECOND;
+    g_mutex_lock(&self->lock);
+    if (due) {
+        if (self->busy >= MAX(1, self->threads)) {
+            self->skipped++; /* never wait for a worker */
+        } else {
+            self->busy++;
+            self->sampled++;
+            self->last_sample = pts;
+            Job *job = g_new0(Job, 1);
+            job->width = GST_VIDEO_FRAME_WIDTH(frame);
+            job->height = GST_VIDEO_FRAME_HEIGHT(frame);
+            job->stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+            job->format = pixel_format(GST_VIDEO_FRAME_FORMAT(frame));
+            job->pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
+            job->pixels = g_memdup2(GST_VIDEO_FRAME_PLANE_DATA(frame, 0),
+                                    (gsize)job->stride * job->height);
+            g_thread_pool_push(self->pool, job, NULL);
+        }
+    }
+    guint n = self->n_latest;
+    PsGstRead latest[PS_READS_META_MAX];
+    memcpy(latest, self->latest, sizeof latest);
+    GstClockTime latest_pts = self->latest_pts;
+    g_mutex_unlock(&self->lock);
+    if (GST_CLOCK_TIME_IS_VALID(latest_pts) && gst_buffer_is_writable(buf)) {
+        PsReadsMeta *m = ps_buffer_add_reads_meta(buf);
+        g_strlcpy(m->camera, self->camera ? self->camera : "", sizeof m->camera);
+        m->source_pts = latest_pts;
+        m->source_width = GST_VIDEO_FRAME_WIDTH(frame);
+        m->source_height = GST_VIDEO_FRAME_HEIGHT(frame);
+        m->n_reads = n;
+        memcpy(m->reads, latest, sizeof m->reads);
+    }
+    return GST_FLOW_OK;
+}
+
+static void set_property(GObject *obj, guint id, const GValue *v, GParamSpec *ps)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(obj);
+    GST_OBJECT_LOCK(self);
+    switch (id) {
+    case PROP_CAMERA:
+        g_free(self->camera);
+        self->camera = g_value_dup_string(v);
+        break;
+    case PROP_INTERVAL:
+        self->interval_ms = g_value_get_uint(v);
+        break;
+    case PROP_THREADS:
+        self->threads = g_value_get_uint(v);
+        break;
+    case PROP_MIN_FRAMES:
+        self->min_frames = g_value_get_uint(v);
+        break;
+    case PROP_GAP:
+        self->gap_ms = g_value_get_uint(v);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(obj, id, ps);
+    }
+    GST_OBJECT_UNLOCK(self);
+}
+
+static void get_property(GObject *obj, guint id, GValue *v, GParamSpec *ps)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(obj);
+    g_mutex_lock(&self->lock);
+    switch (id) {
+    case PROP_CAMERA:
+        g_value_set_string(v, self->camera);
+        break;
+    case PROP_INTERVAL:
+        g_value_set_uint(v, self->interval_ms);
+        break;
+    case PROP_THREADS:
+        g_value_set_uint(v, self->threads);
+        break;
+    case PROP_MIN_FRAMES:
+        g_value_set_uint(v, self->min_frames);
+        break;
+    case PROP_GAP:
+        g_value_set_uint(v, self->gap_ms);
+        break;
+    case PROP_FRAMES:
+        g_value_set_uint64(v, self->frames);
+        break;
+    case PROP_SAMPLED:
+        g_value_set_uint64(v, self->sampled);
+        break;
+    case PROP_SKIPPED:
+        g_value_set_uint64(v, self->skipped);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(obj, id, ps);
+    }
+    g_mutex_unlock(&self->lock);
+}
+
+static void finalize(GObject *obj)
+{
+    PsContainerOcr *self = PS_CONTAINER_OCR(obj);
+    g_free(self->camera);
+    g_mutex_clear(&self->lock);
+    g_cond_clear(&self->done);
+    G_OBJECT_CLASS(ps_container_ocr_parent_class)->finalize(obj);
+}
+
+static void ps_container_ocr_class_init(PsContainerOcrClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    GstElementClass *ec = GST_ELEMENT_CLASS(klass);
+    GstBaseTransformClass *bc = GST_BASE_TRANSFORM_CLASS(klass);
+    GstVideoFilterClass *vc = GST_VIDEO_FILTER_CLASS(klass);
+    oc->set_property = set_property;
+    oc->get_property = get_property;
+    oc->finalize = finalize;
+    GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+    GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+    g_object_class_install_property(
+        oc, PROP_CAMERA, g_param_spec_string("camera", "Camera", "camera name put in the reads",
+                                             NULL, rw));
+    g_object_class_install_property(
+        oc, PROP_INTERVAL,
+        g_param_spec_uint("interval", "Interval", "sample a frame every this many ms of stream "
+                          "time (0: every frame)", 0, 60000, 200, rw));
+    g_object_class_install_property(
+        oc, PROP_THREADS, g_param_spec_uint("threads", "Threads", "OCR worker threads", 1, 16,
+                                            1, rw));
+    g_object_class_install_property(
+        oc, PROP_MIN_FRAMES,
+        g_param_spec_uint("min-frames", "Min frames", "reads needed to confirm a container", 1,
+                          100, 2, rw));
+    g_object_class_install_property(
+        oc, PROP_GAP, g_param_spec_uint("gap", "Gap", "a pass ends after this many ms unread", 1,
+                                        600000, 1500, rw));
+    g_object_class_install_property(
+        oc, PROP_FRAMES, g_param_spec_uint64("frames", "Frames", "frames seen", 0, G_MAXUINT64,
+                                             0, ro));
+    g_object_class_install_property(
+        oc, PROP_SAMPLED, g_param_spec_uint64("sampled", "Sampled", "frames given to OCR", 0,
+                                              G_MAXUINT64, 0, ro));
+    g_object_class_install_property(
+        oc, PROP_SKIPPED,
+        g_param_spec_uint64("skipped", "Skipped", "frames due for OCR but skipped because every "
+                            "worker was busy", 0, G_MAXUINT64, 0, ro));
+    gst_element_class_set_static_metadata(
+        ec, "Container number OCR", "Filter/Analyzer/Video",
+        "Reads ISO 6346 container numbers on sampled frames in worker threads, attaches them as "
+        "PsReadsMeta and posts containerocr-reads / containerocr-confirmed messages",
+        "portsight");
+    GstCaps *caps = gst_caps_from_string(CAPS);
+    gst_element_class_add_pad_template(ec, gst_pad_template_new("sink", GST_PAD_SINK,
+                                                                GST_PAD_ALWAYS, caps));
+    gst_element_class_add_pad_template(ec, gst_pad_template_new("src", GST_PAD_SRC,
+                                                                GST_PAD_ALWAYS, caps));
+    gst_caps_unref(caps);
+    bc->start = start;
+    bc->stop = stop;
+    bc->sink_event = sink_event;
+    vc->transform_frame_ip = transform_frame_ip;
+    GST_DEBUG_CATEGORY_INIT(containerocr_debug, "containerocr", 0, "container number OCR");
+}
+
+static void ps_container_ocr_init(PsContainerOcr *self)
+{
+    self->interval_ms = 200;
+    self->threads = 1;
+    self->min_frames = 2;
+    self->gap_ms = 1500;
+    g_mutex_init(&self->lock);
+    g_cond_init(&self->done);
+}
+
+GType psgst__container_ocr_type(void);
+GType psgst__container_ocr_type(void)
+{
+    return PS_TYPE_CONTAINER_OCR;
+}

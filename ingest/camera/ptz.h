@@ -1,0 +1,49 @@
+/* ptz.h: aiming a PTZ camera with ONVIF (PTZ service AbsoluteMove, SOAP 1.2 over HTTP with a
+ * WS-Security UsernameToken digest), through libcurl. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PTZ_ERROR (ptz_error_quark())
+GQuark ptz_error_quark(void);
+
+typedef enum {
+    PTZ_ERROR_INVALID, /* a bad argument */
+    PTZ_ERROR_HTTP,    /* transport failure or a non-2xx answer */
+    PTZ_ERROR_FAULT,   /* the device answered with a SOAP fault */
+} PtzError;
+
+typedef struct {
+    const char *url;      /* the device's PTZ service: http://HOST/onvif/ptz_service */
+    const char *profile;  /* media profile token */
+    const char *username; /* optional */
+    const char *password; /* optional */
+    double timeout_s;     /* 0: 5 s */
+} PtzDevice;
+
+/* Where the PTZ stands and how its generic ONVIF space maps to angles. */
+typedef struct {
+    double lat, lon, height_m;
+    double heading_deg;   /* the bearing at pan x = 0 */
+    double pan_range_deg; /* x = +1 is this many degrees clockwise of the heading (e.g. 180) */
+    double tilt_range_deg; /* y = -1 is this many degrees below the horizon (e.g. 90) */
+    double zoom_distance_m; /* zoom 1 at and beyond this distance (0: no zoom) */
+} PtzMount;
+
+/* Pan/tilt/zoom in the ONVIF generic spaces (x, y in -1..1, zoom 0..1) that aim @mount at a
+ * ground point. Pure. */
+void ptz_aim(const PtzMount *mount, double lat, double lon, double *pan, double *tilt,
+             double *zoom);
+
+/* The SOAP envelope of AbsoluteMove (with the UsernameToken when @dev has a username; @nonce
+ * and @created, for tests, may be NULL for fresh ones). Newly allocated. */
+char *ptz_absolute_move_body(const PtzDevice *dev, double pan, double tilt, double zoom,
+                             const char *nonce, const char *created);
+
+/* Sends AbsoluteMove and waits for the answer. */
+gboolean ptz_absolute_move(const PtzDevice *dev, double pan, double tilt, double zoom,
+                           GError **error);
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+/* ocr-private.h: shared inside ocr/ and with tools/ocr-synth (the generator cuts its training
+ * crops with the same function the recognizer uses, so both see the same pixels). */
+#pragma once
+
+#include <glib.h>
+
+#include "ocr.h"
+
+/* Side of the square character crop the network reads. */
+#define OCR__CROP 32
+/* Classes of the network: the 36 characters plus "not a character". */
+#define OCR__N_OUT (OCR_N_CLASSES + 1)
+#define OCR__JUNK OCR_N_CLASSES
+
+/* Cuts the character whose ink box is (@x, @y, @w, @h) out of the @width x @height gray image
+ * @gray (row stride @stride) into @out (OCR__CROP x OCR__CROP floats, 0..1, text bright).
+ * @bright_text tells the polarity. The ink height maps to 24 of the 32 rows, the width with the
+ * same scale, centred; pixels outside the image count as the crop's median. */
+void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x, int y, int w,
+                    int h, gboolean bright_text, float *out);
+
+/* Runs the character network on one crop: fills @prob (OCR__N_OUT probabilities). */
+void ocr__cnn_classify(const float *crop, float *prob);

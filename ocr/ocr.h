@@ -1,0 +1,132 @@
+/* ocr.h: container-number OCR on camera frames, code assembly and multi-frame fusion.
+ *
+ * Pipeline (ocr.c): local-contrast binarization of the frame in both polarities, connected
+ * components sized like painted characters, grouping into horizontal lines, multi-line blocks and
+ * vertical columns, a small CNN that gives every character a probability over 0-9/A-Z, and code
+ * assembly that picks the most probable code passing the ISO 6346 check digit.
+ *
+ * Threads: a PsOcr is not shared: create one per thread (they are cheap; the model weights are
+ * static data). The assembly functions and Iso6346 helpers are pure and thread-safe. An
+ * OcrFusion is used by one thread at a time.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "iso6346.h"
+
+G_BEGIN_DECLS
+
+#define OCR_ERROR (ocr_error_quark())
+GQuark ocr_error_quark(void);
+
+typedef enum {
+    OCR_ERROR_INVALID, /* bad argument: size, stride, format */
+    OCR_ERROR_IMAGE,   /* image file could not be read or decoded */
+} OcrErrorCode;
+
+/* The recognizer's alphabet: index 0..9 are '0'..'9', 10..35 are 'A'..'Z'. */
+#define OCR_N_CLASSES 36
+#define OCR_CODE_LEN 11
+#define OCR_MAX_READS 8
+
+int ocr_class_index(char c); /* -1 when @c is not 0-9/A-Z */
+char ocr_class_char(int index);
+
+typedef enum {
+    OCR_PIXEL_GRAY8, /* 1 byte per pixel */
+    OCR_PIXEL_RGB,   /* 3 bytes: R, G, B */
+    OCR_PIXEL_BGRX,  /* 4 bytes: B, G, R, x (GStreamer BGRx, BGRA) */
+    OCR_PIXEL_RGBX,  /* 4 bytes: R, G, B, x (GStreamer RGBx, RGBA) */
+} OcrPixelFormat;
+
+typedef struct {
+    int min_char_height;   /* pixels in the frame; default 20 */
+    int max_char_height;   /* default 200 */
+    double min_confidence; /* reads below are dropped; default 0.4 */
+    gboolean vertical;     /* look for vertical columns too; default TRUE */
+    const Iso6346Owners *owners; /* optional owner-code list (not owned): codes whose owner
+                                    is not listed get their confidence halved */
+} OcrOptions;
+
+/* Fills @opts with the defaults. */
+void ocr_options_init(OcrOptions *opts);
+
+typedef enum { OCR_HORIZONTAL, OCR_VERTICAL } OcrOrientation;
+
+/* Per-position probabilities of an 11-character code, rows sum to 1. */
+typedef struct {
+    float p[OCR_CODE_LEN][OCR_N_CLASSES];
+} OcrCodeProbs;
+
+typedef struct {
+    char code[OCR_CODE_LEN + 1]; /* passes the check digit */
+    char size_type[5];           /* "22G1" when read and valid, else "" */
+    double confidence;           /* 0..1 */
+    int bbox[4];                 /* x, y, w, h in frame pixels */
+    OcrOrientation orientation;
+    OcrCodeProbs probs; /* the character evidence the code was chosen from (for fusion) */
+} OcrRead;
+
+typedef struct {
+    int n_reads;                  /* best first */
+    OcrRead reads[OCR_MAX_READS]; /* only codes that pass the check digit */
+} OcrReads;
+
+typedef struct _PsOcr PsOcr;
+
+/* A recognizer. @opts may be NULL (defaults). Free with ocr_free(). */
+PsOcr *ocr_new(const OcrOptions *opts, GError **error);
+void ocr_free(PsOcr *ocr);
+
+/* Reads the container codes in one frame. @pixels has @height rows of @stride bytes in @fmt.
+ * Fills @out (n_reads may be 0). Returns FALSE only on bad arguments. */
+gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int stride,
+                  OcrPixelFormat fmt, OcrReads *out, GError **error);
+
+/* Reads an image file (JPEG, PNG, ... through Leptonica). FALSE with an error naming the file
+ * when it cannot be decoded. */
+gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error);
+
+/* Code assembly: the most probable code under @probs that passes the check digit (owner
+ * positions restricted to letters, category to U/J/Z, serial and check digit to digits).
+ * Writes it to @code (12 bytes) and returns its confidence: the geometric mean of its character
+ * probabilities times its share of the probability of all valid codes. Pure. */
+double ocr_assemble(const OcrCodeProbs *probs, char code[OCR_CODE_LEN + 1]);
+
+/* Size/type assembly: the most probable valid ISO 6346 size/type code under @p (4 rows).
+ * Returns its probability (geometric mean) and fills @out (5 bytes), or 0 with "" when no
+ * valid code has any probability. */
+double ocr_assemble_size_type(const float p[4][OCR_N_CLASSES], char out[5]);
+
+/* Fusion of reads of one or more containers seen in several frames or by several cameras.
+ * Reads are grouped by container (their codes differ in at most 3 characters); a group's
+ * character probabilities are multiplied (log-linear pooling; each read's distribution is first
+ * mixed with @floor of a uniform one, so one confident wrong read cannot veto the others) and
+ * the code re-assembled. */
+typedef struct {
+    double floor;           /* uniform mixture weight, 0 < floor < 1; default 0.05 */
+    double min_confidence;  /* a fused code is confirmed at or above; default 0.8 */
+    int min_reads;          /* and when at least this many reads support it; default 1 */
+    double min_read_confidence; /* reads below this are ignored entirely; default 0.0 */
+} OcrFusionOptions;
+
+void ocr_fusion_options_init(OcrFusionOptions *opts);
+
+typedef struct _OcrFusion OcrFusion;
+
+OcrFusion *ocr_fusion_new(const OcrFusionOptions *opts); /* NULL: defaults */
+void ocr_fusion_free(OcrFusion *fusion);
+/* Adds one read (copied). Reads with a code that fails the check digit are still accepted:
+ * only their probabilities count. */
+void ocr_fusion_add(OcrFusion *fusion, const OcrRead *read);
+/* Adds every read of one frame. */
+void ocr_fusion_add_reads(OcrFusion *fusion, const OcrReads *reads);
+/* The fused codes, best first, in @out. Only confirmed codes when @confirmed_only. Each read's
+ * bbox and orientation are those of the group's most confident read; size_type is the one seen
+ * most often (ties: most confident). */
+void ocr_fusion_result(const OcrFusion *fusion, gboolean confirmed_only, OcrReads *out);
+/* Forgets all reads (a new container at the gate). */
+void ocr_fusion_reset(OcrFusion *fusion);
+
+G_END_DECLS

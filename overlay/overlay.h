@@ -1,0 +1,223 @@
+/* overlay.h: the AR side of the video wall.
+ *
+ *  - PsCameraModel: where a latitude/longitude (and height) lands in a camera's image, from a
+ *    pinhole pose (position, height, heading, tilt, horizontal field of view) or from a ground
+ *    homography fitted to >= 4 ground control points.
+ *  - PsScene: what is to be drawn, as plain values the application fills (container detections
+ *    per camera, container facts from declarations and rules, vessels from AIS, the operator's
+ *    selection). Thread-safe: the daemon writes it, streaming threads read it.
+ *  - PsRenderer: draws a scene on one camera's BGRx frames with cairo and pango.
+ *  - PsTracker: associates the container reads of one camera across frames and emits one
+ *    confirmed container per pass.
+ *
+ * Nothing here depends on ais/ or rules/: the application copies what it knows into the scene.
+ * Library functions return gboolean and fill GError ** in the OVERLAY_ERROR domain.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define OVERLAY_ERROR (overlay_error_quark())
+GQuark overlay_error_quark(void);
+
+typedef enum {
+    OVERLAY_ERROR_INVALID, /* a bad argument: out of range, too few or degenerate points */
+    OVERLAY_ERROR_RENDER,  /* cairo could not draw on the frame */
+} OverlayError;
+
+/* ---- camera model ---- */
+
+typedef struct PsCameraModel PsCameraModel;
+
+/* A pinhole camera on the ground plane. Angles in degrees: @heading clockwise from true north,
+ * @tilt downwards from the horizon (0 looks at the horizon, 90 straight down), @hfov the
+ * horizontal field of view. Pixels are square; the principal point is the image centre. */
+typedef struct {
+    double lat, lon;  /* WGS84 degrees */
+    double height_m;  /* above the ground plane (sea level at a berth) */
+    double heading_deg;
+    double tilt_deg;
+    double hfov_deg;  /* (0, 170) */
+    int width, height; /* image size in pixels */
+} PsPinholePose;
+
+/* One ground control point: a place on the ground and the pixel it appears at. */
+typedef struct {
+    double lat, lon;
+    double x, y;
+} PsGroundPoint;
+
+PsCameraModel *overlay_camera_new_pinhole(const PsPinholePose *pose, GError **error);
+
+/* Fits the ground-plane-to-image homography to @n >= 4 points (least squares when n > 4).
+ * Fails when fewer than 4 are given or when they are degenerate (all on one line, repeated). */
+PsCameraModel *overlay_camera_new_homography(const PsGroundPoint *points, gsize n, int width,
+                                             int height, GError **error);
+
+void overlay_camera_free(PsCameraModel *model); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PsCameraModel, overlay_camera_free)
+
+/* Projects a point @alt_m above the ground plane (homography models ignore @alt_m) into pixel
+ * coordinates. Returns FALSE (leaving @x, @y unset) when the point is behind the camera or
+ * closer than 1 m in front of it; a point in front but outside the frame returns TRUE with
+ * coordinates outside 0..width / 0..height. */
+gboolean overlay_camera_project(const PsCameraModel *model, double lat, double lon, double alt_m,
+                                double *x, double *y);
+
+/* The ground point (altitude 0) seen at pixel (@x, @y): the inverse of the projection on the
+ * ground plane. Returns FALSE when that pixel looks above the horizon. */
+gboolean overlay_camera_unproject(const PsCameraModel *model, double x, double y, double *lat,
+                                  double *lon);
+
+/* ---- scene ---- */
+
+typedef enum {
+    PS_STATUS_PENDING = 0, /* unknown or waiting: amber */
+    PS_STATUS_RELEASED,    /* green */
+    PS_STATUS_HELD,        /* held or inspect: red */
+} PsContainerStatus;
+
+/* What the declaration and the rules say about a container. Strings are copied. */
+typedef struct {
+    const char *code; /* ISO 6346, no spaces */
+    const char *declaration;
+    const char *origin;
+    const char *destination;
+    const char *goods;
+    const char *consignee;
+    const char *vessel;
+    PsContainerStatus status;
+} PsSceneContainer;
+
+/* A vessel as AIS knows it. @track is @track_len (lat, lon) pairs, oldest first; copied (at
+ * most PS_SCENE_TRACK_MAX points, the newest kept). */
+#define PS_SCENE_TRACK_MAX 256
+typedef struct {
+    guint32 mmsi;
+    const char *name;
+    const char *type; /* "cargo", "tanker", ... */
+    double lat, lon;
+    double sog_kn, cog_deg;
+    const double (*track)[2];
+    gsize track_len;
+} PsSceneVessel;
+
+typedef struct PsScene PsScene;
+
+/* @ttl_us: how long a detection stays on screen after it was last seen. */
+PsScene *overlay_scene_new(gint64 ttl_us);
+void overlay_scene_free(PsScene *scene); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PsScene, overlay_scene_free)
+
+/* A container seen by @camera at @bbox (x, y, w, h in that camera's frame pixels) at time
+ * @now_us of that camera's clock (its stream time, or the monotonic clock: one clock per
+ * camera). Replaces the previous detection of @code on @camera. */
+void overlay_scene_put_detection(PsScene *scene, const char *camera, const char *code,
+                                 const char *size_type, const double bbox[4], double confidence,
+                                 gint64 now_us);
+void overlay_scene_put_container(PsScene *scene, const PsSceneContainer *info);
+void overlay_scene_put_vessel(PsScene *scene, const PsSceneVessel *vessel);
+void overlay_scene_remove_vessel(PsScene *scene, guint32 mmsi);
+
+/* Selects a container (@code non-NULL) or a vessel (@mmsi non-zero); both NULL/0 clears it.
+ * The selection is highlighted wherever it appears and gets a detail panel on the frames of
+ * the cameras that show it. */
+void overlay_scene_select(PsScene *scene, const char *code, guint32 mmsi);
+
+/* Where vessel @mmsi is; FALSE when the scene does not know it. */
+gboolean overlay_scene_vessel_position(PsScene *scene, guint32 mmsi, double *lat, double *lon);
+
+/* The latest detection of @code (on @camera, or on any camera when NULL): the camera's name
+ * (newly allocated, in *@camera_out when non-NULL) and the box. FALSE when there is none. */
+gboolean overlay_scene_find_detection(PsScene *scene, const char *code, const char *camera,
+                                      char **camera_out, double bbox[4]);
+
+/* How many detections (on @camera, or on all cameras when NULL) are live at @now_us. */
+guint overlay_scene_count_detections(PsScene *scene, const char *camera, gint64 now_us);
+
+/* Looks up a container's facts; returns FALSE when the scene has none. Strings in @out are
+ * newly allocated (free with overlay_container_info_clear()). */
+gboolean overlay_scene_get_container(PsScene *scene, const char *code, PsSceneContainer *out);
+void overlay_container_info_clear(PsSceneContainer *info);
+
+/* ---- renderer ---- */
+
+typedef struct PsRenderer PsRenderer;
+
+/* @font: a Pango font family list, NULL for "WenQuanYi Micro Hei, DejaVu Sans" (CJK capable). */
+PsRenderer *overlay_renderer_new(const char *font);
+void overlay_renderer_free(PsRenderer *renderer); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PsRenderer, overlay_renderer_free)
+
+/* Draws what @scene holds for @camera on a BGRx (little-endian xRGB32) frame in place: a box and
+ * label per live container detection, each vessel @model can see (name, type, speed, track),
+ * the selection's highlight and detail panel, and @title (may be NULL) in the top-left corner.
+ * @model may be NULL (no vessels are drawn then). Not thread-safe: one renderer per stream. */
+gboolean overlay_render(PsRenderer *renderer, PsScene *scene, const char *camera,
+                        const PsCameraModel *model, const char *title, guint8 *pixels, int width,
+                        int height, int stride, gint64 now_us, GError **error);
+
+/* Statistics of the last overlay_render() call, for tests and benchmarks. */
+typedef struct {
+    guint containers;     /* container boxes drawn */
+    guint vessels;        /* vessels drawn (at least partly on screen) */
+    guint unknown_glyphs; /* characters no font could draw (should stay 0, also for CJK) */
+    gboolean panel;       /* a detail panel was drawn */
+} PsRenderStats;
+void overlay_renderer_stats(const PsRenderer *renderer, PsRenderStats *stats);
+
+/* ---- tracking ---- */
+
+/* One read of a container code on one frame. @probs carries the recognizer's per-character
+ * evidence (11 positions x 36 classes 0-9A-Z) for a fusion function that pools it; plain data,
+ * so the tracker needs nothing from ocr/. */
+#define PS_READ_LEN 11
+#define PS_READ_CLASSES 36
+typedef struct {
+    char code[12];     /* 11 characters + NUL */
+    char size_type[5]; /* may be empty */
+    double confidence; /* 0..1 */
+    double bbox[4];    /* x, y, w, h in frame pixels */
+    gboolean vertical;
+    gboolean has_probs;
+    float probs[PS_READ_LEN][PS_READ_CLASSES];
+} PsRead;
+
+/* Fuses the @n reads of one pass into one code (written to @out). Returns FALSE when they do not
+ * settle on a valid code. The application passes the ocr/ fusion here; NULL uses a
+ * confidence-weighted vote on whole codes. */
+typedef gboolean (*PsFuseFunc)(const PsRead *reads, gsize n, PsRead *out, gpointer user_data);
+
+/* A container confirmed by a finished pass: the fused read, how many frames it was read on and
+ * the first/last times (microseconds, the caller's clock). */
+typedef struct {
+    PsRead read;
+    guint frames;
+    gint64 first_us, last_us;
+} PsConfirmed;
+
+typedef struct PsTracker PsTracker;
+
+/* A pass ends when its container has not been read for @gap_us; it is confirmed when it was read
+ * on at least @min_frames frames. */
+PsTracker *overlay_tracker_new(gint64 gap_us, guint min_frames, PsFuseFunc fuse,
+                               gpointer fuse_data);
+void overlay_tracker_free(PsTracker *tracker); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PsTracker, overlay_tracker_free)
+
+/* Feeds the reads of one frame taken at @now_us. Passes that ended are fused and appended to
+ * @confirmed (element-type PsConfirmed, may be NULL to drop them). A read joins the pass whose
+ * box overlaps it most (IoU >= 0.2) or whose code is the same (anywhere in the frame: a
+ * container moving fast between samples); one pass takes at most one read per frame. */
+void overlay_tracker_feed(PsTracker *tracker, const PsRead *reads, gsize n, gint64 now_us,
+                          GArray *confirmed);
+
+/* Ends every open pass (end of stream). */
+void overlay_tracker_flush(PsTracker *tracker, GArray *confirmed);
+
+/* Open passes, for tests. */
+guint overlay_tracker_open_passes(const PsTracker *tracker);
+
+G_END_DECLS

@@ -1,0 +1,327 @@
+/* scene.c: what the overlay draws, filled by the application, read by the streaming threads. */
+#include <string.h>
+
+#include "overlay-private.h"
+
+/* Caps: a scene is fed from the network, so nothing in it grows without bound. */
+#define MAX_DETECTIONS 512
+#define MAX_CONTAINERS 20000
+#define MAX_VESSELS 2000
+
+struct PsScene {
+    GMutex lock;
+    gint64 ttl_us;
+    GPtrArray *detections;   /* (element-type OverlayDetection) */
+    GHashTable *containers;  /* code -> PsSceneContainer (owned strings) */
+    GHashTable *vessels;     /* mmsi -> OverlayVessel */
+    char *selected_code;
+    guint32 selected_mmsi;
+    guint64 version;
+};
+
+static void detection_free(gpointer p)
+{
+    OverlayDetection *d = p;
+    g_free(d->camera);
+    g_free(d);
+}
+
+static void info_free(gpointer p)
+{
+    PsSceneContainer *i = p;
+    overlay_container_info_clear(i);
+    g_free(i);
+}
+
+static void vessel_free(gpointer p)
+{
+    OverlayVessel *v = p;
+    g_free(v->name);
+    g_free(v->type);
+    g_free(v->track);
+    g_free(v);
+}
+
+PsScene *overlay_scene_new(gint64 ttl_us)
+{
+    PsScene *s = g_new0(PsScene, 1);
+    g_mutex_init(&s->lock);
+    s->ttl_us = ttl_us > 0 ? ttl_us : 2 * G_USEC_PER_SEC;
+    s->detections = g_ptr_array_new_with_free_func(detection_free);
+    s->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, info_free);
+    s->vessels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vessel_free);
+    return s;
+}
+
+void overlay_scene_free(PsScene *s)
+{
+    if (!s)
+        return;
+    g_ptr_array_unref(s->detections);
+    g_hash_table_unref(s->containers);
+    g_hash_table_unref(s->vessels);
+    g_free(s->selected_code);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+}
+
+/* Each camera's detections are timed by that camera's clock (its stream time), so only
+ * @camera's are compared with @now_us. */
+static void expire(PsScene *s, const char *camera, gint64 now_us)
+{
+    for (guint i = s->detections->len; i-- > 0;) {
+        OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->camera, camera) == 0 && (now_us - d->seen_us > s->ttl_us ||
+                                               d->seen_us > now_us + s->ttl_us))
+            g_ptr_array_remove_index_fast(s->detections, i);
+    }
+}
+
+void overlay_scene_put_detection(PsScene *s, const char *camera, const char *code,
+                                 const char *size_type, const double bbox[4], double confidence,
+                                 gint64 now_us)
+{
+    g_return_if_fail(s && camera && code && bbox);
+    g_mutex_lock(&s->lock);
+    expire(s, camera, now_us);
+    OverlayDetection *d = NULL;
+    for (guint i = 0; i < s->detections->len && !d; i++) {
+        OverlayDetection *e = g_ptr_array_index(s->detections, i);
+        if (strcmp(e->camera, camera) == 0 && strcmp(e->code, code) == 0)
+            d = e;
+    }
+    if (!d) {
+        if (s->detections->len >= MAX_DETECTIONS) { /* drop the oldest */
+            guint oldest = 0;
+            for (guint i = 1; i < s->detections->len; i++)
+                if (((OverlayDetection *)g_ptr_array_index(s->detections, i))->seen_us <
+                    ((OverlayDetection *)g_ptr_array_index(s->detections, oldest))->seen_us)
+                    oldest = i;
+            g_ptr_array_remove_index_fast(s->detections, oldest);
+        }
+        d = g_new0(OverlayDetection, 1);
+        d->camera = g_strdup(camera);
+        g_strlcpy(d->code, code, sizeof d->code);
+        g_ptr_array_add(s->detections, d);
+    }
+    g_strlcpy(d->size_type, size_type ? size_type : "", sizeof d->size_type);
+    memcpy(d->bbox, bbox, sizeof d->bbox);
+    d->confidence = confidence;
+    d->seen_us = now_us;
+    s->version++;
+    g_mutex_unlock(&s->lock);
+}
+
+void overlay_scene_put_container(PsScene *s, const PsSceneContainer *in)
+{
+    g_return_if_fail(s && in && in->code);
+    PsSceneContainer *c = g_new0(PsSceneContainer, 1);
+    c->code = g_strdup(in->code);
+    c->declaration = g_strdup(in->declaration);
+    c->origin = g_strdup(in->origin);
+    c->destination = g_strdup(in->destination);
+    c->goods = g_strdup(in->goods);
+    c->consignee = g_strdup(in->consignee);
+    c->vessel = g_strdup(in->vessel);
+    c->status = in->status;
+    g_mutex_lock(&s->lock);
+    if (g_hash_table_size(s->containers) >= MAX_CONTAINERS &&
+        !g_hash_table_contains(s->containers, c->code)) {
+        g_mutex_unlock(&s->lock);
+        g_warning("overlay scene: %d containers already known, %s not added", MAX_CONTAINERS,
+                  c->code);
+        info_free(c);
+        return;
+    }
+    g_hash_table_replace(s->containers, (gpointer)c->code, c);
+    s->version++;
+    g_mutex_unlock(&s->lock);
+}
+
+void overlay_scene_put_vessel(PsScene *s, const PsSceneVessel *in)
+{
+    g_return_if_fail(s && in);
+    OverlayVessel *v = g_new0(OverlayVessel, 1);
+    v->mmsi = in->mmsi;
+    v->name = g_strdup(in->name ? in->name : "");
+    v->type = g_strdup(in->type ? in->type : "");
+    v->lat = in->lat;
+    v->lon = in->lon;
+    v->sog_kn = in->sog_kn;
+    v->cog_deg = in->cog_deg;
+    gsize n = in->track ? MIN(in->track_len, PS_SCENE_TRACK_MAX) : 0;
+    v->track_len = n;
+    v->track = g_malloc_n(MAX(n, 1), sizeof *v->track);
+    if (n)
+        memcpy(v->track, in->track + (in->track_len - n), n * sizeof *v->track);
+    g_mutex_lock(&s->lock);
+    if (g_hash_table_size(s->vessels) >= MAX_VESSELS &&
+        !g_hash_table_contains(s->vessels, GUINT_TO_POINTER(v->mmsi))) {
+        g_mutex_unlock(&s->lock);
+        vessel_free(v);
+        return;
+    }
+    g_hash_table_replace(s->vessels, GUINT_TO_POINTER(v->mmsi), v);
+    s->version++;
+    g_mutex_unlock(&s->lock);
+}
+
+void overlay_scene_remove_vessel(PsScene *s, guint32 mmsi)
+{
+    g_mutex_lock(&s->lock);
+    g_hash_table_remove(s->vessels, GUINT_TO_POINTER(mmsi));
+    s->version++;
+    g_mutex_unlock(&s->lock);
+}
+
+void overlay_scene_select(PsScene *s, const char *code, guint32 mmsi)
+{
+    g_mutex_lock(&s->lock);
+    g_free(s->selected_code);
+    s->selected_code = code && *code ? g_strdup(code) : NULL;
+    s->selected_mmsi = s->selected_code ? 0 : mmsi;
+    s->version++;
+    g_mutex_unlock(&s->lock);
+}
+
+guint overlay_scene_count_detections(PsScene *s, const char *camera, gint64 now_us)
+{
+    guint n = 0;
+    g_mutex_lock(&s->lock);
+    for (guint i = 0; i < s->detections->len; i++) {
+        OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if ((!camera || strcmp(d->camera, camera) == 0) && now_us - d->seen_us <= s->ttl_us)
+            n++;
+    }
+    g_mutex_unlock(&s->lock);
+    return n;
+}
+
+gboolean overlay_scene_vessel_position(PsScene *s, guint32 mmsi, double *lat, double *lon)
+{
+    g_mutex_lock(&s->lock);
+    const OverlayVessel *v = g_hash_table_lookup(s->vessels, GUINT_TO_POINTER(mmsi));
+    if (v) {
+        *lat = v->lat;
+        *lon = v->lon;
+    }
+    g_mutex_unlock(&s->lock);
+    return v != NULL;
+}
+
+gboolean overlay_scene_find_detection(PsScene *s, const char *code, const char *camera,
+                                      char **camera_out, double bbox[4])
+{
+    const OverlayDetection *best = NULL;
+    g_mutex_lock(&s->lock);
+    for (guint i = 0; i < s->detections->len; i++) {
+        const OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->code, code) == 0 && (!camera || strcmp(d->camera, camera) == 0) &&
+            (!best || d->seen_us > best->seen_us))
+            best = d;
+    }
+    if (best) {
+        if (camera_out)
+            *camera_out = g_strdup(best->camera);
+        memcpy(bbox, best->bbox, sizeof best->bbox);
+    }
+    g_mutex_unlock(&s->lock);
+    return best != NULL;
+}
+
+static void info_copy(const PsSceneContainer *in, PsSceneContainer *out)
+{
+    out->code = g_strdup(in->code);
+    out->declaration = g_strdup(in->declaration);
+    out->origin = g_strdup(in->origin);
+    out->destination = g_strdup(in->destination);
+    out->goods = g_strdup(in->goods);
+    out->consignee = g_strdup(in->consignee);
+    out->vessel = g_strdup(in->vessel);
+    out->status = in->status;
+}
+
+gboolean overlay_scene_get_container(PsScene *s, const char *code, PsSceneContainer *out)
+{
+    memset(out, 0, sizeof *out);
+    g_mutex_lock(&s->lock);
+    const PsSceneContainer *c = g_hash_table_lookup(s->containers, code);
+    if (c)
+        info_copy(c, out);
+    g_mutex_unlock(&s->lock);
+    return c != NULL;
+}
+
+void overlay_container_info_clear(PsSceneContainer *i)
+{
+    if (!i)
+        return;
+    g_free((char *)i->code);
+    g_free((char *)i->declaration);
+    g_free((char *)i->origin);
+    g_free((char *)i->destination);
+    g_free((char *)i->goods);
+    g_free((char *)i->consignee);
+    g_free((char *)i->vessel);
+    memset(i, 0, sizeof *i);
+}
+
+/* ---- snapshots for the renderer ---- */
+
+void overlay__snapshot_take(PsScene *s, const char *camera, gint64 now_us, OverlaySnapshot *snap)
+{
+    memset(snap, 0, sizeof *snap);
+    snap->items = g_array_new(FALSE, TRUE, sizeof(OverlaySnapItem));
+    snap->vessels = g_ptr_array_new_with_free_func(vessel_free);
+    g_mutex_lock(&s->lock);
+    for (guint i = 0; i < s->detections->len; i++) {
+        OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->camera, camera) != 0 || now_us - d->seen_us > s->ttl_us)
+            continue;
+        OverlaySnapItem it = {0};
+        it.det = *d;
+        it.det.camera = NULL;
+        const PsSceneContainer *c = g_hash_table_lookup(s->containers, d->code);
+        if (c) {
+            info_copy(c, &it.info);
+            it.has_info = TRUE;
+        }
+        it.selected = s->selected_code && strcmp(s->selected_code, d->code) == 0;
+        g_array_append_val(snap->items, it);
+    }
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, s->vessels);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        const OverlayVessel *v = value;
+        OverlayVessel *c = g_new0(OverlayVessel, 1);
+        *c = *v;
+        c->name = g_strdup(v->name);
+        c->type = g_strdup(v->type);
+        c->track = g_memdup2(v->track, MAX(v->track_len, 1) * sizeof *v->track);
+        g_ptr_array_add(snap->vessels, c);
+    }
+    if (s->selected_code) {
+        const PsSceneContainer *c = g_hash_table_lookup(s->containers, s->selected_code);
+        snap->selected_code = g_strdup(s->selected_code);
+        if (c) {
+            info_copy(c, &snap->selected_info);
+            snap->selected_has_info = TRUE;
+        }
+    }
+    snap->selected_mmsi = s->selected_mmsi;
+    g_mutex_unlock(&s->lock);
+}
+
+void overlay__snapshot_clear(OverlaySnapshot *snap)
+{
+    for (guint i = 0; snap->items && i < snap->items->len; i++)
+        overlay_container_info_clear(&g_array_index(snap->items, OverlaySnapItem, i).info);
+    if (snap->items)
+        g_array_unref(snap->items);
+    if (snap->vessels)
+        g_ptr_array_unref(snap->vessels);
+    g_free(snap->selected_code);
+    overlay_container_info_clear(&snap->selected_info);
+    memset(snap, 0, sizeof *snap);
+}

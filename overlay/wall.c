@@ -1,0 +1,462 @@
+/* wall.c: compositor, one encoder, outputs (RTSP server, SRT, HLS, MP4). */
+#include "wall.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/rtsp-server/rtsp-server.h>
+#include <string.h>
+
+G_DEFINE_QUARK(wall-error-quark, wall_error)
+
+#define MAX_WALL_CAMERAS 64
+
+typedef struct {
+    char *name;
+    GstElement *appsrc; /* the tile's source in the wall pipeline, or NULL when not shown */
+    GPtrArray *rtsp_srcs; /* appsrcs of RTSP clients of /cam/NAME (under the wall's lock) */
+} Tile;
+
+struct PsWall {
+    WallConfig cfg;
+    char *rtsp_path, *srt_uri, *hls_dir, *record;
+    GPtrArray *tiles; /* (element-type Tile) */
+    GstElement *pipeline;
+    GstElement *counter;
+    GMutex lock;
+    GPtrArray *rtsp_srcs; /* appsrcs of RTSP clients of the wall */
+    GstRTSPServer *server;
+    guint server_source;
+    guint64 frames_out;
+    gboolean started;
+};
+
+gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error)
+{
+    if (g_strcmp0(text, "2x2") == 0)
+        *out = WALL_LAYOUT_2X2;
+    else if (g_strcmp0(text, "3x3") == 0)
+        *out = WALL_LAYOUT_3X3;
+    else if (g_strcmp0(text, "1+5") == 0)
+        *out = WALL_LAYOUT_1_PLUS_5;
+    else {
+        g_set_error(error, WALL_ERROR, WALL_ERROR_CONFIG,
+                    "wall layout '%s' is not one of 2x2, 3x3, 1+5", text ? text : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+guint wall_layout_tiles(WallLayout layout)
+{
+    return layout == WALL_LAYOUT_2X2 ? 4 : layout == WALL_LAYOUT_3X3 ? 9 : 6;
+}
+
+gboolean wall_layout_tile(WallLayout layout, int w, int h, guint i, int r[4])
+{
+    if (i >= wall_layout_tiles(layout))
+        return FALSE;
+    int n = layout == WALL_LAYOUT_3X3 ? 3 : 2;
+    if (layout != WALL_LAYOUT_1_PLUS_5) {
+        int col = (int)i % n, row = (int)i / n;
+        r[0] = w * col / n;
+        r[1] = h * row / n;
+        r[2] = w * (col + 1) / n - r[0];
+        r[3] = h * (row + 1) / n - r[1];
+        return TRUE;
+    }
+    /* 1 + 5: the large tile top-left (2/3 x 2/3), two small ones down the right, three along
+     * the bottom. */
+    static const int cells[6][4] = {{0, 0, 2, 2}, {2, 0, 1, 1}, {2, 1, 1, 1},
+                                    {0, 2, 1, 1}, {1, 2, 1, 1}, {2, 2, 1, 1}};
+    r[0] = w * cells[i][0] / 3;
+    r[1] = h * cells[i][1] / 3;
+    r[2] = w * (cells[i][0] + cells[i][2]) / 3 - r[0];
+    r[3] = h * (cells[i][1] + cells[i][3]) / 3 - r[1];
+    return TRUE;
+}
+
+void wall_config_init(WallConfig *c)
+{
+    memset(c, 0, sizeof *c);
+    c->layout = WALL_LAYOUT_2X2;
+    c->width = 1920;
+    c->height = 1080;
+    c->fps = 25;
+    c->bitrate_kbps = 4000;
+    c->rtsp_path = "/wall";
+    c->encode_zerolatency = TRUE;
+}
+
+static gboolean safe(const char *s)
+{
+    for (; s && *s; s++)
+        if ((guchar)*s < 0x20 || *s == '"' || *s == '\\')
+            return FALSE;
+    return TRUE;
+}
+
+static char *describe(PsWall *wall)
+{
+    const WallConfig *c = &wall->cfg;
+    GString *d = g_string_new(NULL);
+    /* A black live background keeps the wall ticking at its frame rate whatever the cameras
+     * do; camera tiles lie on top of it. */
+    g_string_append_printf(d, "compositor name=mix background=black force-live=true "
+                              "ignore-inactive-pads=true latency=%" G_GUINT64_FORMAT " ",
+                           (guint64)(GST_SECOND / c->fps));
+    g_string_append(d, "sink_0::zorder=0 ");
+    guint shown = MIN(wall->tiles->len, wall_layout_tiles(c->layout));
+    for (guint i = 0; i < shown; i++) {
+        int r[4];
+        wall_layout_tile(c->layout, c->width, c->height, i, r);
+        g_string_append_printf(d, "sink_%u::xpos=%d sink_%u::ypos=%d sink_%u::width=%d "
+                                  "sink_%u::height=%d sink_%u::zorder=1 ",
+                               i + 1, r[0], i + 1, r[1], i + 1, r[2], i + 1, r[3], i + 1);
+    }
+    g_string_append_printf(
+        d, "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! identity name=count "
+           "! x264enc speed-preset=ultrafast %s bitrate=%d key-int-max=%d ! "
+           "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! tee name=t ",
+        c->width, c->height, c->fps, c->encode_zerolatency ? "tune=zerolatency" : "",
+        c->bitrate_kbps, c->fps * 2);
+    g_string_append_printf(d, "videotestsrc is-live=true pattern=black ! "
+                              "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
+                              "mix.sink_0 ",
+                           c->width, c->height, c->fps);
+    for (guint i = 0; i < shown; i++)
+        g_string_append_printf(d, "appsrc name=tile%u is-live=true format=time do-timestamp=true "
+                                  "min-latency=0 max-buffers=2 leaky-type=upstream ! "
+                                  "videoconvert ! mix.sink_%u ",
+                               i, i + 1);
+    gboolean any = FALSE;
+    if (wall->record) {
+        g_string_append_printf(d, "t. ! queue ! mp4mux ! filesink location=\"%s\" ",
+                               wall->record);
+        any = TRUE;
+    }
+    if (wall->srt_uri) {
+        g_string_append_printf(d, "t. ! queue leaky=downstream ! mpegtsmux ! "
+                                  "srtsink uri=\"%s\" wait-for-connection=false sync=false ",
+                               wall->srt_uri);
+        any = TRUE;
+    }
+    if (wall->hls_dir) {
+        g_string_append_printf(d, "t. ! queue ! hlssink2 location=\"%s/segment%%05d.ts\" "
+                                  "playlist-location=\"%s/wall.m3u8\" target-duration=2 "
+                                  "max-files=10 ",
+                               wall->hls_dir, wall->hls_dir);
+        any = TRUE;
+    }
+    if (c->rtsp_port > 0) {
+        g_string_append(d, "t. ! queue leaky=downstream max-size-buffers=30 ! "
+                           "appsink name=rtspout sync=false max-buffers=30 drop=true ");
+        any = TRUE;
+    }
+    if (!any)
+        g_string_append(d, "t. ! fakesink sync=false async=false ");
+    return g_string_free(d, FALSE);
+}
+
+static void tile_free(gpointer p)
+{
+    Tile *t = p;
+    g_free(t->name);
+    if (t->appsrc)
+        gst_object_unref(t->appsrc);
+    g_ptr_array_unref(t->rtsp_srcs);
+    g_free(t);
+}
+
+PsWall *wall_new(const WallConfig *cfg, const char *const *cameras, GError **error)
+{
+    if (cfg->width < 64 || cfg->height < 64 || cfg->width > 7680 || cfg->height > 4320 ||
+        cfg->width % 2 || cfg->height % 2 || cfg->fps < 1 || cfg->fps > 60 ||
+        cfg->bitrate_kbps < 100 || cfg->bitrate_kbps > 100000 || cfg->rtsp_port < 0 ||
+        cfg->rtsp_port > 65535) {
+        g_set_error(error, WALL_ERROR, WALL_ERROR_CONFIG,
+                    "wall %dx%d at %d fps, %d kb/s, RTSP port %d: out of range", cfg->width,
+                    cfg->height, cfg->fps, cfg->bitrate_kbps, cfg->rtsp_port);
+        return NULL;
+    }
+    if (!safe(cfg->srt_uri) || !safe(cfg->hls_dir) || !safe(cfg->record) ||
+        !safe(cfg->rtsp_path) || (cfg->srt_uri && !g_str_has_prefix(cfg->srt_uri, "srt://")) ||
+        (cfg->rtsp_path && cfg->rtsp_path[0] != '/')) {
+        g_set_error(error, WALL_ERROR, WALL_ERROR_CONFIG,
+                    "wall outputs: paths and URIs must not hold quotes or control characters; "
+                    "srt must be srt://HOST:PORT, rtsp_path must start with /");
+        return NULL;
+    }
+    PsWall *w = g_new0(PsWall, 1);
+    w->cfg = *cfg;
+    w->rtsp_path = g_strdup(cfg->rtsp_path ? cfg->rtsp_path : "/wall");
+    w->srt_uri = g_strdup(cfg->srt_uri);
+    w->hls_dir = g_strdup(cfg->hls_dir);
+    w->record = g_strdup(cfg->record);
+    w->cfg.rtsp_path = w->rtsp_path;
+    w->cfg.srt_uri = w->srt_uri;
+    w->cfg.hls_dir = w->hls_dir;
+    w->cfg.record = w->record;
+    g_mutex_init(&w->lock);
+    w->rtsp_srcs = g_ptr_array_new_with_free_func(gst_object_unref);
+    w->tiles = g_ptr_array_new_with_free_func(tile_free);
+    for (guint i = 0; cameras && cameras[i] && i < MAX_WALL_CAMERAS; i++) {
+        Tile *t = g_new0(Tile, 1);
+        t->name = g_strdup(cameras[i]);
+        t->rtsp_srcs = g_ptr_array_new_with_free_func(gst_object_unref);
+        g_ptr_array_add(w->tiles, t);
+    }
+    g_autofree char *desc = describe(w);
+    GError *local = NULL;
+    w->pipeline = gst_parse_launch(desc, &local);
+    if (!w->pipeline || local) {
+        g_set_error(error, WALL_ERROR, WALL_ERROR_PIPELINE, "wall pipeline: %s",
+                    local ? local->message : "cannot build");
+        g_clear_error(&local);
+        wall_free(w);
+        return NULL;
+    }
+    for (guint i = 0; i < w->tiles->len; i++) {
+        g_autofree char *name = g_strdup_printf("tile%u", i);
+        ((Tile *)g_ptr_array_index(w->tiles, i))->appsrc =
+            gst_bin_get_by_name(GST_BIN(w->pipeline), name);
+    }
+    w->counter = gst_bin_get_by_name(GST_BIN(w->pipeline), "count");
+    return w;
+}
+
+/* ---- RTSP ---- */
+
+typedef struct {
+    PsWall *wall;
+    Tile *tile; /* NULL: the wall itself */
+} MountCtx;
+
+static void on_unprepared(GstRTSPMedia *media, gpointer data)
+{
+    GstElement *src = data;
+    MountCtx *m = g_object_get_data(G_OBJECT(src), "ps-mount");
+    g_mutex_lock(&m->wall->lock);
+    g_ptr_array_remove(m->tile ? m->tile->rtsp_srcs : m->wall->rtsp_srcs, src);
+    g_mutex_unlock(&m->wall->lock);
+}
+
+static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media, gpointer data)
+{
+    MountCtx *m = data;
+    GstElement *bin = gst_rtsp_media_get_element(media);
+    GstElement *src = gst_bin_get_by_name_recurse_up(GST_BIN(bin), "src");
+    gst_object_unref(bin);
+    if (!src)
+        return;
+    g_object_set_data(G_OBJECT(src), "ps-mount", m);
+    g_mutex_lock(&m->wall->lock);
+    g_ptr_array_add(m->tile ? m->tile->rtsp_srcs : m->wall->rtsp_srcs, gst_object_ref(src));
+    g_mutex_unlock(&m->wall->lock);
+    g_signal_connect_object(media, "unprepared", G_CALLBACK(on_unprepared), src, 0);
+    gst_object_unref(src);
+}
+
+static void push_copies(GPtrArray *srcs, GstBuffer *buf, GstCaps *caps)
+{
+    for (guint i = 0; i < srcs->len; i++) {
+        GstElement *src = g_ptr_array_index(srcs, i);
+        GstBuffer *copy = gst_buffer_copy(buf);
+        GST_BUFFER_PTS(copy) = GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE; /* do-timestamp */
+        if (caps) {
+            GstCaps *cur = gst_app_src_get_caps(GST_APP_SRC(src));
+            if (!cur || !gst_caps_is_equal(cur, caps))
+                gst_app_src_set_caps(GST_APP_SRC(src), caps);
+            if (cur)
+                gst_caps_unref(cur);
+        }
+        gst_app_src_push_buffer(GST_APP_SRC(src), copy);
+    }
+}
+
+static GstFlowReturn on_rtsp_sample(GstAppSink *sink, gpointer data)
+{
+    PsWall *w = data;
+    GstSample *s = gst_app_sink_pull_sample(sink);
+    if (!s)
+        return GST_FLOW_EOS;
+    g_mutex_lock(&w->lock);
+    push_copies(w->rtsp_srcs, gst_sample_get_buffer(s), gst_sample_get_caps(s));
+    g_mutex_unlock(&w->lock);
+    gst_sample_unref(s);
+    return GST_FLOW_OK;
+}
+
+static void mount(PsWall *w, GstRTSPMountPoints *mounts, const char *path, const char *launch,
+                  Tile *tile)
+{
+    GstRTSPMediaFactory *f = gst_rtsp_media_factory_new();
+    gst_rtsp_media_factory_set_launch(f, launch);
+    gst_rtsp_media_factory_set_shared(f, TRUE);
+    MountCtx *m = g_new0(MountCtx, 1);
+    m->wall = w;
+    m->tile = tile;
+    g_signal_connect_data(f, "media-configure", G_CALLBACK(on_media_configure), m,
+                          (GClosureNotify)(void (*)(void))g_free, 0);
+    gst_rtsp_mount_points_add_factory(mounts, path, f);
+}
+
+static gboolean start_rtsp(PsWall *w, GError **error)
+{
+    w->server = gst_rtsp_server_new();
+    g_autofree char *service = g_strdup_printf("%d", w->cfg.rtsp_port);
+    gst_rtsp_server_set_service(w->server, service);
+    GstRTSPMountPoints *mounts = gst_rtsp_server_get_mount_points(w->server);
+    mount(w, mounts, w->rtsp_path,
+          "( appsrc name=src is-live=true format=time do-timestamp=true min-latency=0 ! "
+          "h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )",
+          NULL);
+    if (w->cfg.rtsp_per_camera)
+        for (guint i = 0; i < w->tiles->len; i++) {
+            Tile *t = g_ptr_array_index(w->tiles, i);
+            g_autofree char *path = g_strdup_printf("/cam/%s", t->name);
+            mount(w, mounts, path,
+                  "( appsrc name=src is-live=true format=time do-timestamp=true min-latency=0 "
+                  "max-buffers=2 leaky-type=upstream ! videoconvert ! "
+                  "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=50 ! "
+                  "rtph264pay name=pay0 pt=96 config-interval=-1 )",
+                  t);
+        }
+    g_object_unref(mounts);
+    w->server_source = gst_rtsp_server_attach(w->server, NULL);
+    if (!w->server_source) {
+        g_set_error(error, WALL_ERROR, WALL_ERROR_PIPELINE,
+                    "wall: the RTSP server cannot listen on port %d", w->cfg.rtsp_port);
+        return FALSE;
+    }
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(w->pipeline), "rtspout");
+    GstAppSinkCallbacks cbs = {.new_sample = on_rtsp_sample};
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cbs, w, NULL);
+    gst_object_unref(sink);
+    return TRUE;
+}
+
+static GstPadProbeReturn count_out(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    PsWall *w = data;
+    g_mutex_lock(&w->lock);
+    w->frames_out++;
+    g_mutex_unlock(&w->lock);
+    return GST_PAD_PROBE_OK;
+}
+
+gboolean wall_start(PsWall *w, GError **error)
+{
+    if (w->started)
+        return TRUE;
+    if (w->cfg.rtsp_port > 0 && !start_rtsp(w, error))
+        return FALSE;
+    GstPad *pad = gst_element_get_static_pad(w->counter, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_out, w, NULL);
+    gst_object_unref(pad);
+    if (gst_element_set_state(w->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        g_set_error(error, WALL_ERROR, WALL_ERROR_PIPELINE,
+                    "wall: the pipeline would not start (outputs: check paths and ports)");
+        return FALSE;
+    }
+    w->started = TRUE;
+    return TRUE;
+}
+
+void wall_push(PsWall *w, const char *camera, GstSample *sample)
+{
+    for (guint i = 0; i < w->tiles->len; i++) {
+        Tile *t = g_ptr_array_index(w->tiles, i);
+        if (strcmp(t->name, camera) != 0)
+            continue;
+        if (t->appsrc && w->started) {
+            /* A new buffer struct over the same memory: do-timestamp stamps it with the
+             * wall's clock. */
+            GstBuffer *b = gst_buffer_copy(gst_sample_get_buffer(sample));
+            GST_BUFFER_PTS(b) = GST_BUFFER_DTS(b) = GST_CLOCK_TIME_NONE;
+            GST_BUFFER_DURATION(b) = GST_CLOCK_TIME_NONE;
+            GstCaps *caps = gst_sample_get_caps(sample);
+            GstCaps *cur = gst_app_src_get_caps(GST_APP_SRC(t->appsrc));
+            if (caps && (!cur || !gst_caps_is_equal(cur, caps)))
+                gst_app_src_set_caps(GST_APP_SRC(t->appsrc), caps);
+            if (cur)
+                gst_caps_unref(cur);
+            gst_app_src_push_buffer(GST_APP_SRC(t->appsrc), b);
+        }
+        g_mutex_lock(&w->lock);
+        if (t->rtsp_srcs->len)
+            push_copies(t->rtsp_srcs, gst_sample_get_buffer(sample), gst_sample_get_caps(sample));
+        g_mutex_unlock(&w->lock);
+        return;
+    }
+}
+
+void wall_stop(PsWall *w, double timeout_s)
+{
+    if (!w->started)
+        return;
+    w->started = FALSE;
+    for (guint i = 0; i < w->tiles->len; i++) {
+        Tile *t = g_ptr_array_index(w->tiles, i);
+        if (t->appsrc)
+            gst_app_src_end_of_stream(GST_APP_SRC(t->appsrc));
+    }
+    /* The background source never ends by itself: EOS into the pipeline ends it all. */
+    gst_element_send_event(w->pipeline, gst_event_new_eos());
+    GstBus *bus = gst_element_get_bus(w->pipeline);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, (GstClockTime)(timeout_s * GST_SECOND),
+                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    if (m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+        GError *e = NULL;
+        gst_message_parse_error(m, &e, NULL);
+        g_warning("wall: %s", e ? e->message : "error at end of stream");
+        g_clear_error(&e);
+    } else if (!m) {
+        g_warning("wall: outputs did not finish within %.1f s", timeout_s);
+    }
+    if (m)
+        gst_message_unref(m);
+    gst_object_unref(bus);
+    gst_element_set_state(w->pipeline, GST_STATE_NULL);
+}
+
+void wall_free(PsWall *w)
+{
+    if (!w)
+        return;
+    wall_stop(w, 5.0);
+    if (w->pipeline)
+        gst_element_set_state(w->pipeline, GST_STATE_NULL);
+    if (w->server_source)
+        g_source_remove(w->server_source);
+    if (w->server) {
+        GstRTSPSessionPool *pool = gst_rtsp_server_get_session_pool(w->server);
+        gst_rtsp_session_pool_cleanup(pool);
+        g_object_unref(pool);
+        g_object_unref(w->server);
+    }
+    if (w->counter)
+        gst_object_unref(w->counter);
+    g_ptr_array_unref(w->tiles);
+    if (w->pipeline)
+        gst_object_unref(w->pipeline);
+    g_ptr_array_unref(w->rtsp_srcs);
+    g_mutex_clear(&w->lock);
+    g_free(w->rtsp_path);
+    g_free(w->srt_uri);
+    g_free(w->hls_dir);
+    g_free(w->record);
+    g_free(w);
+}
+
+guint64 wall_frames_out(PsWall *w)
+{
+    g_mutex_lock(&w->lock);
+    guint64 n = w->frames_out;
+    g_mutex_unlock(&w->lock);
+    return n;
+}
+
+GstElement *wall_pipeline(PsWall *w)
+{
+    return w->pipeline;
+}

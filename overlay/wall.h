@@ -1,0 +1,74 @@
+/* wall.h: the video wall. Annotated camera frames (pushed from the camera pipelines) are composed
+ * into one picture in a layout preset, encoded once (H.264) and sent to the configured outputs:
+ * an RTSP server (gst-rtsp-server; each camera's annotated stream can also be served alone),
+ * SRT (MPEG-TS), HLS and an MP4 file. The wall runs in its own pipeline: a camera that stops only
+ * freezes its tile.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define WALL_ERROR (wall_error_quark())
+GQuark wall_error_quark(void);
+
+typedef enum {
+    WALL_ERROR_CONFIG,   /* bad layout, size or output */
+    WALL_ERROR_PIPELINE, /* the pipeline could not be built or started */
+} WallError;
+
+typedef enum {
+    WALL_LAYOUT_2X2,
+    WALL_LAYOUT_3X3,
+    WALL_LAYOUT_1_PLUS_5, /* one large tile (2/3 x 2/3) and five small ones around it */
+} WallLayout;
+
+/* Parses "2x2", "3x3", "1+5". */
+gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error);
+/* How many tiles a layout has. */
+guint wall_layout_tiles(WallLayout layout);
+/* Tile @index of a @width x @height wall: x, y, w, h. FALSE when @index is out of range. */
+gboolean wall_layout_tile(WallLayout layout, int width, int height, guint index, int rect[4]);
+
+typedef struct {
+    WallLayout layout;
+    int width, height;    /* of the composed wall; even */
+    int fps;              /* output frame rate */
+    int bitrate_kbps;     /* x264 */
+    int rtsp_port;        /* 0: no RTSP server */
+    const char *rtsp_path; /* "/wall" */
+    gboolean rtsp_per_camera; /* also /cam/NAME for each camera's annotated stream alone */
+    const char *srt_uri;  /* "srt://:7001" or NULL */
+    const char *hls_dir;  /* folder for segments and wall.m3u8, or NULL */
+    const char *record;   /* MP4 file, or NULL */
+    gboolean encode_zerolatency; /* x264 tune=zerolatency (live) */
+} WallConfig;
+
+void wall_config_init(WallConfig *config); /* 2x2, 1920x1080, 25 fps, 4000 kb/s, no outputs */
+
+typedef struct PsWall PsWall;
+
+/* A wall for @cameras (NULL-terminated names, in tile order; cameras beyond the layout's tiles
+ * are not shown but can still be served alone). */
+PsWall *wall_new(const WallConfig *config, const char *const *cameras, GError **error);
+
+/* Starts the pipeline (and the RTSP server in the thread-default main context). */
+gboolean wall_start(PsWall *wall, GError **error);
+
+/* Hands a camera's annotated frame to the wall (any thread; never blocks: a tile that is
+ * behind drops frames). Unknown cameras are ignored. */
+void wall_push(PsWall *wall, const char *camera, GstSample *sample);
+
+/* Sends end-of-stream and waits up to @timeout_s for the outputs to finish (the MP4 index is
+ * written), then stops. */
+void wall_stop(PsWall *wall, double timeout_s);
+void wall_free(PsWall *wall); /* stops first; accepts NULL */
+
+/* Frames the wall has encoded so far. */
+guint64 wall_frames_out(PsWall *wall);
+
+/* The wall's pipeline (for tests and tracers; borrowed). */
+GstElement *wall_pipeline(PsWall *wall);
+
+G_END_DECLS

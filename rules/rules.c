@@ -1,0 +1,742 @@
+/* rules.c: container state, the release policy and decisions.
+ *
+ * State is kept per container: the earliest arrival on a train's manifest, the earliest
+ * sighting in the yard (OCR read or rail gate-in), the latest radiation alarm and clear, the
+ * latest seal "sealed" and "opened"/"tampered"; and per declaration its latest status. "Earliest"
+ * and "latest" compare (ts, journal seq), so the state after a set of events does not depend on
+ * the order they came in. After each input the containers it touches are evaluated:
+ *
+ *   verdict NONE    no rail-sea declaration lists it, or it has not arrived or not been seen,
+ *                   or the declaration is pending with nothing open: nothing to say yet;
+ *   verdict HOLD    a customs held/inspect, a radiation alarm with no later clear, or a seal
+ *                   opened/tampered with no later sealed;
+ *   verdict RELEASE the declaration's latest status is released and nothing is open.
+ *
+ * A decision is published when the verdict differs from the last one published for the
+ * container and declaration: a release at most once (its id is stable), a hold whenever the set
+ * of reasons changes (also after a release). The decision and its outbox row are written in the
+ * transaction that journals the input. rules_new() replays the journal through the same code
+ * without writing, which rebuilds the same state and publication history. */
+#include <string.h>
+
+#include "rules-private.h"
+#include "store-outbox.h"
+#include "store-rules.h"
+
+#define RULES_MAX_CONTAINERS 1000000
+#define RULES_MAX_DECLARATIONS 1000000
+#define RULES_MAX_DECLS_PER_CONTAINER 16
+#define RULES_DEAD_LETTER_MAX (1024 * 1024)
+
+/* A reference to the event that set a piece of state. Strings owned. */
+typedef struct {
+    gint64 ts_us;
+    gint64 seq;
+    char *id; /* NULL: no such event */
+    char *topic;
+    char *ts;
+} Ev;
+
+typedef struct {
+    char *number;
+    Ev ev;              /* the latest status event */
+    const char *status; /* static strings from the validator */
+    const char *flow;
+    GPtrArray *containers; /* char*, owned */
+    JsonNode *vessel;      /* owned copy, or NULL */
+} Decl;
+
+typedef struct {
+    gboolean released;
+    int last; /* 0 nothing published, 1 release, 2 hold */
+    char *last_reasons;
+    guint holds;
+} Pub;
+
+typedef struct {
+    char *number;
+    char *decls[RULES_MAX_DECLS_PER_CONTAINER]; /* declarations that listed it, owned */
+    guint n_decls;
+    Ev arrival;
+    char *train, *yard;
+    Ev seen;
+    Ev rad_alarm, rad_clear;
+    Ev seal_ok, seal_bad;
+    const char *seal_bad_state;
+    GHashTable *pubs; /* declaration number -> Pub* */
+} Container;
+
+struct PsRules {
+    PsStore *store;
+    char *root;
+    gsize root_len;
+    GHashTable *decls;      /* number -> Decl* */
+    GHashTable *containers; /* number -> Container* */
+    GFunc notify;
+    gpointer notify_data;
+    gboolean replaying;
+    guint replay_decisions;
+};
+
+/* The event being applied. */
+typedef struct {
+    gint64 seq;
+    const char *topic;
+    const RulesInput *in;
+} Cur;
+
+/* ---- state ---- */
+
+static int ev_cmp_key(gint64 ts_a, gint64 seq_a, gint64 ts_b, gint64 seq_b)
+{
+    if (ts_a != ts_b)
+        return ts_a < ts_b ? -1 : 1;
+    return seq_a < seq_b ? -1 : seq_a > seq_b;
+}
+
+static void ev_clear(Ev *e)
+{
+    g_free(e->id);
+    g_free(e->topic);
+    g_free(e->ts);
+    memset(e, 0, sizeof(*e));
+}
+
+static void ev_set(Ev *e, const Cur *cur)
+{
+    ev_clear(e);
+    e->ts_us = cur->in->ts_us;
+    e->seq = cur->seq;
+    e->id = g_strdup(cur->in->id);
+    e->topic = g_strdup(cur->topic);
+    e->ts = g_strdup(cur->in->ts);
+}
+
+/* Keeps the later (or, with @earliest, the earlier) of *@e and the current event. */
+static gboolean ev_keep(Ev *e, const Cur *cur, gboolean earliest)
+{
+    if (e->id) {
+        int c = ev_cmp_key(cur->in->ts_us, cur->seq, e->ts_us, e->seq);
+        if (earliest ? c >= 0 : c <= 0)
+            return FALSE;
+    }
+    ev_set(e, cur);
+    return TRUE;
+}
+
+/* TRUE when @a is later than @b (an absent @b is earlier than anything). */
+static gboolean ev_after(const Ev *a, const Ev *b)
+{
+    return a->id && (!b->id || ev_cmp_key(a->ts_us, a->seq, b->ts_us, b->seq) > 0);
+}
+
+static void pub_free(gpointer p)
+{
+    Pub *pub = p;
+    g_free(pub->last_reasons);
+    g_free(pub);
+}
+
+static void container_free(gpointer p)
+{
+    Container *c = p;
+    g_free(c->number);
+    for (guint i = 0; i < c->n_decls; i++)
+        g_free(c->decls[i]);
+    ev_clear(&c->arrival);
+    g_free(c->train);
+    g_free(c->yard);
+    ev_clear(&c->seen);
+    ev_clear(&c->rad_alarm);
+    ev_clear(&c->rad_clear);
+    ev_clear(&c->seal_ok);
+    ev_clear(&c->seal_bad);
+    g_hash_table_destroy(c->pubs);
+    g_free(c);
+}
+
+static void decl_free(gpointer p)
+{
+    Decl *d = p;
+    g_free(d->number);
+    ev_clear(&d->ev);
+    g_ptr_array_unref(d->containers);
+    if (d->vessel)
+        json_node_unref(d->vessel);
+    g_free(d);
+}
+
+static Container *container_get(PsRules *r, const char *number)
+{
+    Container *c = g_hash_table_lookup(r->containers, number);
+    if (c)
+        return c;
+    c = g_new0(Container, 1);
+    c->number = g_strdup(number);
+    c->pubs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, pub_free);
+    g_hash_table_insert(r->containers, c->number, c);
+    return c;
+}
+
+static void container_add_decl(Container *c, const char *number)
+{
+    for (guint i = 0; i < c->n_decls; i++)
+        if (strcmp(c->decls[i], number) == 0)
+            return;
+    if (c->n_decls == RULES_MAX_DECLS_PER_CONTAINER) {
+        /* Bounded: the oldest mention goes (deterministically, so replay agrees). */
+        g_free(c->decls[0]);
+        memmove(c->decls, c->decls + 1, sizeof(char *) * (c->n_decls - 1));
+        c->n_decls--;
+    }
+    c->decls[c->n_decls++] = g_strdup(number);
+}
+
+static gboolean decl_lists(const Decl *d, const char *container)
+{
+    for (guint i = 0; i < d->containers->len; i++)
+        if (strcmp(g_ptr_array_index(d->containers, i), container) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* The declaration that applies to @c: of those whose latest status lists it, the latest. */
+static Decl *container_decl(PsRules *r, const Container *c)
+{
+    Decl *best = NULL;
+    for (guint i = 0; i < c->n_decls; i++) {
+        Decl *d = g_hash_table_lookup(r->decls, c->decls[i]);
+        if (!d || !decl_lists(d, c->number))
+            continue;
+        if (!best || ev_cmp_key(d->ev.ts_us, d->ev.seq, best->ev.ts_us, best->ev.seq) > 0)
+            best = d;
+    }
+    return best;
+}
+
+/* ---- the policy ---- */
+
+typedef enum { VERDICT_NONE, VERDICT_RELEASE, VERDICT_HOLD } Verdict;
+
+#define N_CONDITIONS 6
+
+typedef struct {
+    const char *name;
+    gboolean ok;
+    const Ev *ev; /* may be NULL */
+} Cond;
+
+typedef struct {
+    Verdict verdict;
+    Decl *decl;
+    Cond conds[N_CONDITIONS];
+    const char *reasons[4];
+    guint n_reasons;
+} Evaluation;
+
+static void evaluate(PsRules *r, const Container *c, Evaluation *e)
+{
+    memset(e, 0, sizeof(*e));
+    Decl *d = container_decl(r, c);
+    if (!d || strcmp(d->flow, "rail-sea") != 0 || !c->arrival.id || !c->seen.id)
+        return;
+    e->decl = d;
+    gboolean released = strcmp(d->status, "released") == 0;
+    gboolean customs_hold = strcmp(d->status, "held") == 0 || strcmp(d->status, "inspect") == 0;
+    /* An alarm stays open until a clear later than it; a broken seal until a later "sealed". */
+    gboolean rad_open = ev_after(&c->rad_alarm, &c->rad_clear);
+    gboolean seal_open = ev_after(&c->seal_bad, &c->seal_ok);
+    const Ev *rad_ev = rad_open ? &c->rad_alarm : c->rad_clear.id ? &c->rad_clear
+                                                : c->rad_alarm.id ? &c->rad_alarm : NULL;
+    const Ev *seal_ev = seal_open ? &c->seal_bad : c->seal_ok.id ? &c->seal_ok
+                                                 : c->seal_bad.id ? &c->seal_bad : NULL;
+    e->conds[0] = (Cond){"declaration_released", released, &d->ev};
+    e->conds[1] = (Cond){"on_arrived_train", TRUE, &c->arrival};
+    e->conds[2] = (Cond){"seen_in_yard", TRUE, &c->seen};
+    e->conds[3] = (Cond){"no_customs_hold", !customs_hold, &d->ev};
+    e->conds[4] = (Cond){"no_radiation_alarm", !rad_open, rad_ev};
+    e->conds[5] = (Cond){"seal_intact", !seal_open, seal_ev};
+    if (customs_hold)
+        e->reasons[e->n_reasons++] = strcmp(d->status, "held") == 0 ? "customs held"
+                                                                    : "customs inspect";
+    if (rad_open)
+        e->reasons[e->n_reasons++] = "radiation alarm";
+    if (seal_open)
+        e->reasons[e->n_reasons++] = strcmp(c->seal_bad_state, "opened") == 0 ? "seal opened"
+                                                                               : "seal tampered";
+    e->verdict = e->n_reasons ? VERDICT_HOLD : released ? VERDICT_RELEASE : VERDICT_NONE;
+}
+
+/* The decision's own time: the latest of the events that settled its conditions. */
+static const Ev *decision_ev(const Evaluation *e)
+{
+    const Ev *best = NULL;
+    for (guint i = 0; i < N_CONDITIONS; i++) {
+        const Ev *ev = e->conds[i].ev;
+        if (ev && ev->id && (!best || ev_after(ev, best)))
+            best = ev;
+    }
+    return best;
+}
+
+static void add_conditions(JsonBuilder *b, const Evaluation *e)
+{
+    json_builder_set_member_name(b, "conditions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < N_CONDITIONS; i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, e->conds[i].name);
+        json_builder_set_member_name(b, "ok");
+        json_builder_add_boolean_value(b, e->conds[i].ok);
+        json_builder_set_member_name(b, "event");
+        if (e->conds[i].ev && e->conds[i].ev->id)
+            json_builder_add_string_value(b, e->conds[i].ev->id);
+        else
+            json_builder_add_null_value(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static char *build_payload(const Container *c, const Evaluation *e, const char *id,
+                           const char *ts)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+    json_builder_set_member_name(b, "ts");
+    json_builder_add_string_value(b, ts);
+    json_builder_set_member_name(b, "container");
+    json_builder_add_string_value(b, c->number);
+    json_builder_set_member_name(b, "declaration");
+    json_builder_add_string_value(b, e->decl->number);
+    if (e->verdict == VERDICT_RELEASE) {
+        json_builder_set_member_name(b, "train");
+        json_builder_add_string_value(b, c->train);
+        json_builder_set_member_name(b, "yard");
+        json_builder_add_string_value(b, c->yard);
+        json_builder_set_member_name(b, "vessel");
+        if (e->decl->vessel) {
+            json_builder_add_value(b, json_node_copy(e->decl->vessel));
+        } else {
+            json_builder_begin_object(b);
+            json_builder_end_object(b);
+        }
+    } else {
+        json_builder_set_member_name(b, "reasons");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < e->n_reasons; i++)
+            json_builder_add_string_value(b, e->reasons[i]);
+        json_builder_end_array(b);
+    }
+    add_conditions(b, e);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+/* Publishes what the evaluation of @c calls for, if anything (see the top of the file). */
+static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decisions,
+                       guint *outbox, GError **error)
+{
+    Evaluation e;
+    evaluate(r, c, &e);
+    if (e.verdict == VERDICT_NONE)
+        return TRUE;
+    Pub *pub = g_hash_table_lookup(c->pubs, e.decl->number);
+    if (!pub) {
+        pub = g_new0(Pub, 1);
+        g_hash_table_insert(c->pubs, g_strdup(e.decl->number), pub);
+    }
+    g_autofree char *reasons = g_strjoinv(", ", (char **)(const char *[]){
+                                                    e.reasons[0], e.reasons[1], e.reasons[2],
+                                                    e.reasons[3], NULL});
+    if (e.verdict == VERDICT_RELEASE && pub->released)
+        return TRUE; /* never twice: the id is the consumer's idempotency key */
+    if (e.verdict == VERDICT_HOLD && pub->last == 2 && strcmp(pub->last_reasons, reasons) == 0)
+        return TRUE;
+
+    const char *kind = e.verdict == VERDICT_RELEASE ? "release" : "hold";
+    g_autofree char *id = e.verdict == VERDICT_RELEASE
+                              ? g_strdup_printf("release:%s:%s", c->number, e.decl->number)
+                              : g_strdup_printf("hold:%s:%s:%u", c->number, e.decl->number,
+                                                pub->holds + 1);
+    if (e.verdict == VERDICT_RELEASE) {
+        pub->released = TRUE;
+        pub->last = 1;
+    } else {
+        pub->holds++;
+        pub->last = 2;
+        g_free(pub->last_reasons);
+        pub->last_reasons = g_strdup(reasons);
+    }
+    (*decisions)++;
+    if (r->replaying) {
+        r->replay_decisions++;
+        return TRUE;
+    }
+
+    const Ev *when = decision_ev(&e);
+    g_autofree char *payload = build_payload(c, &e, id, when->ts);
+    g_autofree char *topic = g_strdup_printf("%s/%s/%s", r->root, kind, c->number);
+    PsConditionRow rows[N_CONDITIONS];
+    for (guint i = 0; i < N_CONDITIONS; i++) {
+        const Ev *ev = e.conds[i].ev && e.conds[i].ev->id ? e.conds[i].ev : NULL;
+        rows[i] = (PsConditionRow){e.conds[i].name, e.conds[i].ok, ev ? ev->id : NULL,
+                                   ev ? ev->topic : NULL, ev ? ev->ts : NULL};
+    }
+    PsDecisionRow row = {
+        .decision_id = id,
+        .kind = kind,
+        .container = c->number,
+        .declaration = e.decl->number,
+        .ts = when->ts,
+        .event_seq = cur->seq,
+        .topic = topic,
+        .payload = payload,
+        .conditions = rows,
+        .n_conditions = N_CONDITIONS,
+    };
+    if (!store_rules_decision_add(r->store, &row, error) ||
+        !store_outbox_add(r->store, topic, id, payload, error))
+        return FALSE;
+    (*outbox)++;
+    g_info("rules: %s %s (declaration %s%s%s)", kind, c->number, e.decl->number,
+           e.n_reasons ? ": " : "", reasons);
+    return TRUE;
+}
+
+static char *containers_json(GPtrArray *list)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(list, i));
+    json_builder_end_array(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+static const char *member_string(JsonNode *root, const char *name)
+{
+    JsonNode *n = json_object_get_member(json_node_get_object(root), name);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
+/* Applies a customs status event; adds the containers to re-evaluate to @touched. */
+static gboolean apply_customs(PsRules *r, const Cur *cur, GPtrArray *touched, GError **error)
+{
+    const RulesInput *in = cur->in;
+    Decl *d = g_hash_table_lookup(r->decls, in->declaration);
+    if (!d) {
+        d = g_new0(Decl, 1);
+        d->number = g_strdup(in->declaration);
+        d->containers = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(r->decls, d->number, d);
+    }
+    if (!ev_keep(&d->ev, cur, FALSE))
+        return TRUE; /* an older status arriving late changes nothing */
+    for (guint i = 0; i < d->containers->len; i++)
+        g_ptr_array_add(touched, g_strdup(g_ptr_array_index(d->containers, i)));
+    d->status = in->status;
+    d->flow = in->flow;
+    g_ptr_array_set_size(d->containers, 0);
+    for (guint i = 0; i < in->containers->len; i++) {
+        const char *number = g_ptr_array_index(in->containers, i);
+        g_ptr_array_add(d->containers, g_strdup(number));
+        container_add_decl(container_get(r, number), d->number);
+        g_ptr_array_add(touched, g_strdup(number));
+    }
+    if (d->vessel)
+        json_node_unref(d->vessel);
+    d->vessel = in->vessel ? json_node_copy(in->vessel) : NULL;
+    if (r->replaying)
+        return TRUE;
+    g_autofree char *list = containers_json(d->containers);
+    g_autofree char *vessel = d->vessel ? json_to_string(d->vessel, FALSE) : NULL;
+    PsDeclRow row = {
+        .number = d->number,
+        .status = d->status,
+        .flow = d->flow,
+        .ts = in->ts,
+        .ts_us = in->ts_us,
+        .event_seq = cur->seq,
+        .event_id = in->id,
+        .origin = member_string(in->root, "origin"),
+        .destination = member_string(in->root, "destination"),
+        .goods = member_string(in->root, "goods"),
+        .consignee = member_string(in->root, "consignee"),
+        .vessel = vessel,
+        .containers = list,
+    };
+    return store_rules_decl_put(r->store, &row, error);
+}
+
+static gboolean apply(PsRules *r, const Cur *cur, guint *decisions, guint *outbox,
+                      GError **error)
+{
+    const RulesInput *in = cur->in;
+    g_autoptr(GPtrArray) touched = g_ptr_array_new_with_free_func(g_free);
+    switch (in->kind) {
+    case RULES_IN_CUSTOMS:
+        if (!apply_customs(r, cur, touched, error))
+            return FALSE;
+        break;
+    case RULES_IN_ARRIVAL:
+        for (guint i = 0; i < in->containers->len; i++) {
+            Container *c = container_get(r, g_ptr_array_index(in->containers, i));
+            if (ev_keep(&c->arrival, cur, TRUE)) {
+                g_free(c->train);
+                g_free(c->yard);
+                c->train = g_strdup(in->train);
+                c->yard = g_strdup(in->yard);
+            }
+            g_ptr_array_add(touched, g_strdup(c->number));
+        }
+        break;
+    case RULES_IN_GATE:
+        if (strcmp(in->value, "in") != 0 || strcmp(in->mode, "rail") != 0)
+            break; /* only a rail gate-in counts as seen in the yard */
+        /* fall through */
+    case RULES_IN_OCR:
+        ev_keep(&container_get(r, in->container)->seen, cur, TRUE);
+        g_ptr_array_add(touched, g_strdup(in->container));
+        break;
+    case RULES_IN_SEAL: {
+        Container *c = container_get(r, in->container);
+        if (strcmp(in->value, "sealed") == 0)
+            ev_keep(&c->seal_ok, cur, FALSE);
+        else if (ev_keep(&c->seal_bad, cur, FALSE))
+            c->seal_bad_state = in->value;
+        g_ptr_array_add(touched, g_strdup(in->container));
+        break;
+    }
+    case RULES_IN_RADIATION: {
+        Container *c = container_get(r, in->container);
+        if (strcmp(in->value, "alarm") == 0)
+            ev_keep(&c->rad_alarm, cur, FALSE);
+        else if (strcmp(in->value, "clear") == 0)
+            ev_keep(&c->rad_clear, cur, FALSE);
+        /* "fault": the portal could not measure; it neither raises nor clears an alarm. */
+        g_ptr_array_add(touched, g_strdup(in->container));
+        break;
+    }
+    case RULES_IN_SELECT:
+        break; /* the wall's business */
+    }
+    /* Each container once, in first-mention order, so that replay decides in the same order. */
+    g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < touched->len; i++) {
+        const char *number = g_ptr_array_index(touched, i);
+        if (!g_hash_table_add(done, (gpointer)number))
+            continue;
+        Container *c = g_hash_table_lookup(r->containers, number);
+        if (c && !decide(r, c, cur, decisions, outbox, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- replay ---- */
+
+static const char *topic_rest(PsRules *r, const char *topic)
+{
+    if (topic && strncmp(topic, r->root, r->root_len) == 0 && topic[r->root_len] == '/')
+        return topic + r->root_len + 1;
+    return NULL;
+}
+
+static gboolean replay_row(const PsJournalRow *row, gpointer user_data)
+{
+    PsRules *r = user_data;
+    const char *rest = topic_rest(r, row->topic);
+    if (!rest)
+        return TRUE; /* another module's event */
+    RulesInput in;
+    if (!rules__parse(rest, row->payload, row->payload_len, &in, NULL))
+        return TRUE; /* not one of the rules' inputs */
+    Cur cur = {row->seq, row->topic, &in};
+    guint decisions = 0, outbox = 0;
+    apply(r, &cur, &decisions, &outbox, NULL); /* writes nothing: cannot fail */
+    rules__input_clear(&in);
+    return TRUE;
+}
+
+static gboolean reload(PsRules *r, GError **error)
+{
+    g_hash_table_remove_all(r->containers);
+    g_hash_table_remove_all(r->decls);
+    r->replaying = TRUE;
+    r->replay_decisions = 0;
+    gboolean ok = store_journal_foreach(r->store, 0, replay_row, r, error);
+    r->replaying = FALSE;
+    if (!ok)
+        return FALSE;
+    gint64 stored = 0;
+    if (!store_rules_decision_count(r->store, &stored, error))
+        return FALSE;
+    if (stored != r->replay_decisions)
+        g_warning("rules: replaying the journal gives %u decisions but the store holds %" G_GINT64_FORMAT
+                  " (was the journal written by another version of the policy?)",
+                  r->replay_decisions, stored);
+    g_debug("rules: replayed the journal: %u containers, %u declarations, %u decisions",
+            g_hash_table_size(r->containers), g_hash_table_size(r->decls), r->replay_decisions);
+    return TRUE;
+}
+
+/* ---- public ---- */
+
+PsRules *rules_new(PsStore *store, const char *topic_root, GError **error)
+{
+    g_return_val_if_fail(store != NULL, NULL);
+    PsRules *r = g_new0(PsRules, 1);
+    r->store = store;
+    r->root = g_strdup(topic_root && *topic_root ? topic_root : "port");
+    r->root_len = strlen(r->root);
+    r->decls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, decl_free);
+    r->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, container_free);
+    if (!reload(r, error)) {
+        rules_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void rules_free(PsRules *rules)
+{
+    if (!rules)
+        return;
+    g_hash_table_destroy(rules->containers);
+    g_hash_table_destroy(rules->decls);
+    g_free(rules->root);
+    g_free(rules);
+}
+
+void rules_ingest_result_clear(RulesIngestResult *result)
+{
+    if (!result)
+        return;
+    g_clear_pointer(&result->reason, g_free);
+    result->outcome = RULES_ACCEPTED;
+    result->decisions = 0;
+}
+
+void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data)
+{
+    rules->notify = func;
+    rules->notify_data = user_data;
+}
+
+static gboolean reject(PsRules *r, const char *source, const char *topic, const char *payload,
+                       gsize len, const char *reason, RulesIngestResult *result, GError **error)
+{
+    g_autofree char *id = rules__guess_id(payload, len);
+    g_autofree char *safe_topic = g_utf8_make_valid(topic, -1);
+    g_warning("rules: rejected %s id %s: %s", safe_topic, id ? id : "(none)", reason);
+    result->outcome = RULES_REJECTED;
+    g_autofree char *kept = len > RULES_DEAD_LETTER_MAX
+                                ? g_strdup_printf("%s (payload cut to its first %d bytes here)",
+                                                  reason, RULES_DEAD_LETTER_MAX)
+                                : g_strdup(reason);
+    result->reason = g_strdup(reason);
+    return store_dead_letter(r->store, source, safe_topic, id, payload,
+                             (gssize)MIN(len, (gsize)RULES_DEAD_LETTER_MAX), kept, error);
+}
+
+typedef struct {
+    PsRules *r;
+    const char *source, *topic, *payload;
+    gsize len;
+    const RulesInput *in;
+    RulesIngestResult *result;
+    guint outbox;
+} IngestArgs;
+
+static gboolean ingest_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    IngestArgs *a = user_data;
+    PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, 0, a->payload, (gssize)a->len};
+    PsAppendResult ar;
+    if (!store_append_batch(store, &ev, 1, &ar, error))
+        return FALSE;
+    if (ar.appended == 0) {
+        a->result->outcome = RULES_DUPLICATE;
+        return TRUE;
+    }
+    Cur cur = {ar.first_seq, a->topic, a->in};
+    return apply(a->r, &cur, &a->result->decisions, &a->outbox, error);
+}
+
+gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic,
+                           const char *payload, gssize len, RulesIngestResult *result,
+                           GError **error)
+{
+    g_return_val_if_fail(rules && source && result, FALSE);
+    memset(result, 0, sizeof(*result));
+    if (!topic)
+        topic = "";
+    if (!payload) {
+        payload = "";
+        len = 0;
+    }
+    gsize n = len < 0 ? strlen(payload) : (gsize)len;
+    const char *rest = topic_rest(rules, topic);
+    if (!rest) {
+        g_autofree char *reason = g_strdup_printf("unknown topic (not under '%s/')", rules->root);
+        return reject(rules, source, topic, payload, n, reason, result, error);
+    }
+    RulesInput in;
+    GError *invalid = NULL;
+    if (!rules__parse(rest, payload, n, &in, &invalid)) {
+        gboolean ok = reject(rules, source, topic, payload, n, invalid->message, result, error);
+        g_error_free(invalid);
+        return ok;
+    }
+    if (g_hash_table_size(rules->containers) >= RULES_MAX_CONTAINERS ||
+        g_hash_table_size(rules->decls) >= RULES_MAX_DECLARATIONS) {
+        rules__input_clear(&in);
+        return reject(rules, source, topic, payload, n,
+                      "the rules' state is full (too many containers or declarations tracked)",
+                      result, error);
+    }
+    if (in.kind == RULES_IN_OCR) {
+        gboolean known = FALSE;
+        if (!store_rules_event_known(rules->store, topic, in.id, source, &known, error)) {
+            rules__input_clear(&in);
+            return FALSE;
+        }
+        if (known) {
+            g_debug("rules: OCR read %s on %s is already known (the engine's own): ignored",
+                    in.id, topic);
+            result->outcome = RULES_DUPLICATE;
+            rules__input_clear(&in);
+            return TRUE;
+        }
+    }
+    IngestArgs a = {rules, source, topic, payload, n, &in, result, 0};
+    gboolean ok = store_transaction(rules->store, ingest_txn, &a, error);
+    rules__input_clear(&in);
+    if (!ok) {
+        /* The transaction rolled back; the in-memory state may be ahead of it. */
+        result->decisions = 0;
+        GError *local = NULL;
+        if (!reload(rules, &local)) {
+            g_warning("rules: reloading the state after a failed write: %s", local->message);
+            g_error_free(local);
+        }
+        return FALSE;
+    }
+    if (a.outbox > 0 && rules->notify)
+        rules->notify(NULL, rules->notify_data);
+    return TRUE;
+}
+
+gboolean rules_ingest(PsRules *rules, const char *topic, const char *payload, gssize len,
+                      RulesIngestResult *result, GError **error)
+{
+    return rules_ingest_from(rules, "mqtt", topic, payload, len, result, error);
+}

@@ -1,0 +1,78 @@
+/* rules.h: the release policy. Validates MQTT inputs, keeps container state, decides releases
+ * and holds, and writes them with their outbox rows in the same store transaction.
+ *
+ * Decisions are a deterministic function of the journal: rules_new() replays it, so a restart
+ * (or a replay into a fresh store) reaches the same decisions. "Later" and "latest" are by the
+ * event's ts (RFC 3339), journal order breaking ties, so the order of arrival does not change
+ * what is decided.
+ *
+ * A PsRules is used from one thread (the one that owns its PsStore).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "store.h"
+
+G_BEGIN_DECLS
+
+#define RULES_ERROR (rules_error_quark())
+GQuark rules_error_quark(void);
+
+typedef enum {
+    RULES_ERROR_INVALID, /* an input that breaks the contract (the message names the field) */
+} RulesError;
+
+/* The largest payload accepted (bytes). */
+#define RULES_MAX_PAYLOAD (256 * 1024)
+
+typedef struct PsRules PsRules;
+
+/* Loads container state by replaying the journal (deterministic). topic_root e.g. "port".
+ * Borrows @store, which must outlive the returned handle. */
+PsRules *rules_new(PsStore *store, const char *topic_root, GError **error);
+void rules_free(PsRules *rules); /* accepts NULL */
+
+typedef enum { RULES_ACCEPTED, RULES_DUPLICATE, RULES_REJECTED } RulesOutcome;
+
+typedef struct {
+    RulesOutcome outcome;
+    char *reason;     /* set when REJECTED (owned; freed by rules_ingest_result_clear) */
+    guint decisions;  /* new decisions made */
+} RulesIngestResult;
+
+void rules_ingest_result_clear(RulesIngestResult *result);
+
+/* Validates one input (full topic, e.g. "port/seal/S1"; raw payload bytes), and in ONE store
+ * transaction: journals it (source "mqtt"), evaluates the rules, writes any decisions and their
+ * outbox rows. Invalid input (not JSON, invalid UTF-8, missing required field, wrong type,
+ * unknown enum, bad ISO 6346 check digit, payload over 256 KiB, unknown topic) goes to the
+ * dead-letter table with the reason (a g_warning line naming topic, id and reason) and
+ * result->outcome = RULES_REJECTED. A repeated id: RULES_DUPLICATE. Returns FALSE only on store
+ * errors. @len -1: @payload is NUL-terminated. */
+gboolean rules_ingest(PsRules *rules, const char *topic, const char *payload, gssize len,
+                      RulesIngestResult *result, GError **error);
+
+/* Same as rules_ingest() with another journal source (e.g. "import" for `portsight db import`,
+ * "demo" for the demo). */
+gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic,
+                           const char *payload, gssize len, RulesIngestResult *result,
+                           GError **error);
+
+/* Called (on the calling thread) after a transaction that added outbox rows has committed.
+ * @func receives (NULL, @user_data). */
+void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data);
+
+/* OCR reads (port/ocr/{camera}) count as "seen in the yard". The engine's own reads are
+ * ingested by their producer with rules_ingest_from() (source "ocr") and published on the same
+ * topic; when one comes back from the broker with the same id, it is recognized (any OCR read
+ * whose id is already known, from any source) and reported as RULES_DUPLICATE without being
+ * journaled again. */
+
+/* The pure validation of one input, without a store: @topic_rest is the topic without the root
+ * and its slash (e.g. "seal/S1"). Returns FALSE with a RULES_ERROR_INVALID error whose message
+ * names the field (e.g. "state: unknown value 'broken' (expected sealed|opened|tampered)").
+ * Safe on any bytes (fuzzed). */
+gboolean rules_validate(const char *topic_rest, const char *payload, gssize len, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,588 @@
+/* harness.c: see harness.h. */
+#include "harness.h"
+
+#include <MQTTAsync.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "iso6346.h"
+
+/* ---- processes ---- */
+
+static void kill_and_reap(GPid pid, int first_signal, double grace_s, int *status)
+{
+    kill(pid, first_signal);
+    gint64 deadline = g_get_monotonic_time() + (gint64)(grace_s * G_USEC_PER_SEC);
+    int st = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD))
+            break;
+        if (g_get_monotonic_time() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    if (status)
+        *status = st;
+}
+
+static int free_port(void)
+{
+    g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                        G_SOCKET_PROTOCOL_TCP, NULL);
+    ck_assert_ptr_nonnull(s);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+    GError *error = NULL;
+    ck_assert_msg(g_socket_bind(s, any, FALSE, &error), "bind: %s", error ? error->message : "");
+    g_autoptr(GSocketAddress) bound = g_socket_get_local_address(s, &error);
+    ck_assert_ptr_nonnull(bound);
+    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
+static gboolean port_accepts(int port)
+{
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_socket_client_set_timeout(client, 1);
+    g_autoptr(GSocketConnection) conn =
+        g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, NULL);
+    return conn != NULL;
+}
+
+/* ---- broker ---- */
+
+struct Broker {
+    char *dir;
+    char *conf;
+    char *url;
+    int port, port2;
+    GPid pid;
+};
+
+static void broker_spawn(Broker *b)
+{
+    g_autofree char *log = g_build_filename(b->dir, "mosquitto.out", NULL);
+    const char *argv[] = {"mosquitto", "-c", b->conf, NULL};
+    GError *error = NULL;
+    int fd = g_open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ck_assert_int_ge(fd, 0);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_take_stdout_fd(l, fd);
+    g_subprocess_launcher_take_stderr_fd(l, dup(fd));
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &error);
+    ck_assert_msg(p != NULL, "cannot start mosquitto: %s", error ? error->message : "");
+    b->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(p), NULL, 10);
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!port_accepts(b->port)) {
+        int st;
+        if (waitpid(b->pid, &st, WNOHANG) == b->pid) {
+            g_autofree char *out = NULL;
+            g_file_get_contents(log, &out, NULL, NULL);
+            b->pid = 0;
+            ck_abort_msg("mosquitto exited at start: %s", out ? out : "");
+        }
+        ck_assert_msg(g_get_monotonic_time() < deadline, "mosquitto does not accept on %d",
+                      b->port);
+        g_usleep(20 * 1000);
+    }
+}
+
+Broker *broker_start(const char *dir, const char *extra)
+{
+    Broker *b = g_new0(Broker, 1);
+    b->dir = g_strdup(dir);
+    b->port = free_port();
+    b->port2 = free_port();
+    while (b->port2 == b->port)
+        b->port2 = free_port();
+    b->url = g_strdup_printf("tcp://127.0.0.1:%d", b->port);
+    b->conf = g_build_filename(dir, "mosquitto.conf", NULL);
+    GString *c = g_string_new(NULL);
+    if (extra && g_str_has_prefix(extra, "listener")) {
+        g_string_append(c, extra);
+        g_autofree char *p1 = g_strdup_printf("%d", b->port);
+        g_autofree char *p2 = g_strdup_printf("%d", b->port2);
+        g_string_replace(c, "@PORT2@", p2, 0);
+        g_string_replace(c, "@PORT@", p1, 0);
+    } else {
+        g_string_append_printf(c, "listener %d 127.0.0.1\nallow_anonymous true\n", b->port);
+        if (extra)
+            g_string_append(c, extra);
+    }
+    g_string_append_printf(c,
+                           /* As root, mosquitto would switch to its own user, which cannot
+                            * write into our folder. */
+                           "\nuser %s\npersistence true\npersistence_location %s/\n"
+                           "autosave_interval 1\n"
+                           "max_queued_messages 1000000\nmax_inflight_messages 100\n"
+                           "log_dest file %s/mosquitto.log\nlog_type error\nlog_type warning\n"
+                           "log_type notice\nlog_type information\n",
+                           g_get_user_name(), dir, dir);
+    GError *error = NULL;
+    ck_assert_msg(g_file_set_contents(b->conf, c->str, -1, &error), "%s",
+                  error ? error->message : "");
+    g_string_free(c, TRUE);
+    broker_spawn(b);
+    return b;
+}
+
+int broker_port(Broker *b)
+{
+    return b->port;
+}
+
+int broker_port2(Broker *b)
+{
+    return b->port2;
+}
+
+const char *broker_url(Broker *b)
+{
+    return b->url;
+}
+
+void broker_stop(Broker *b)
+{
+    if (b->pid > 0)
+        kill_and_reap(b->pid, SIGTERM, 5, NULL);
+    b->pid = 0;
+}
+
+void broker_restart(Broker *b)
+{
+    broker_stop(b);
+    broker_spawn(b);
+}
+
+void broker_free(Broker *b)
+{
+    if (!b)
+        return;
+    broker_stop(b);
+    g_free(b->dir);
+    g_free(b->conf);
+    g_free(b->url);
+    g_free(b);
+}
+
+/* ---- Paho test client ---- */
+
+typedef struct {
+    TestClient *c;
+    gint done; /* 1 ok, -1 failed */
+} Waiter;
+
+struct TestClient {
+    Waiter connect_waiter;
+    MQTTAsync client;
+    GMutex lock;
+    GCond cond;
+    GPtrArray *messages; /* TestMessage* */
+    gint connected;
+    gint pending; /* async publishes not yet acknowledged */
+    MQTTAsync_connectOptions co;
+    MQTTAsync_SSLOptions ssl;
+};
+
+
+static void message_free(TestMessage *m)
+{
+    g_free(m->topic);
+    g_free(m->payload);
+    g_free(m);
+}
+
+static int tc_arrived(void *ctx, char *topic, int len, MQTTAsync_message *msg)
+{
+    TestClient *c = ctx;
+    TestMessage *m = g_new0(TestMessage, 1);
+    m->topic = len > 0 ? g_strndup(topic, len) : g_strdup(topic);
+    m->payload = g_strndup(msg->payload, msg->payloadlen);
+    m->retained = msg->retained;
+    g_mutex_lock(&c->lock);
+    g_ptr_array_add(c->messages, m);
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
+    MQTTAsync_freeMessage(&msg);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+static void tc_connected(void *ctx, char *cause)
+{
+    TestClient *c = ctx;
+    g_atomic_int_set(&c->connected, 1);
+}
+
+static void tc_lost(void *ctx, char *cause)
+{
+    TestClient *c = ctx;
+    g_atomic_int_set(&c->connected, 0);
+}
+
+static void w_ok(void *ctx, MQTTAsync_successData *r)
+{
+    Waiter *w = ctx;
+    g_mutex_lock(&w->c->lock);
+    w->done = 1;
+    g_cond_broadcast(&w->c->cond);
+    g_mutex_unlock(&w->c->lock);
+}
+
+static void w_fail(void *ctx, MQTTAsync_failureData *r)
+{
+    Waiter *w = ctx;
+    if (r)
+        g_printerr("harness: MQTT request failed: code %d %s\n", r->code,
+                   r->message ? r->message : "");
+    g_mutex_lock(&w->c->lock);
+    w->done = -1;
+    g_cond_broadcast(&w->c->cond);
+    g_mutex_unlock(&w->c->lock);
+}
+
+static int wait_done(TestClient *c, Waiter *w, double timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    g_mutex_lock(&c->lock);
+    while (w->done == 0)
+        if (!g_cond_wait_until(&c->cond, &c->lock, end))
+            break;
+    int d = w->done;
+    g_mutex_unlock(&c->lock);
+    return d;
+}
+
+static TestClient *client_new_once(const char *url, const char *client_id, gboolean persistent,
+                                   const char *cafile, const char *certfile, const char *keyfile)
+{
+    TestClient *c = g_new0(TestClient, 1);
+    g_mutex_init(&c->lock);
+    g_cond_init(&c->cond);
+    c->messages = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
+    MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
+    cro.MQTTVersion = MQTTVERSION_3_1_1;
+    cro.sendWhileDisconnected = 1;
+    cro.maxBufferedMessages = 1000000;
+    ck_assert_int_eq(MQTTAsync_createWithOptions(&c->client, url, client_id,
+                                                 MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro),
+                     MQTTASYNC_SUCCESS);
+    MQTTAsync_setCallbacks(c->client, c, tc_lost, tc_arrived, NULL);
+    MQTTAsync_setConnected(c->client, c, tc_connected);
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    c->co = co;
+    c->co.cleansession = !persistent;
+    c->co.keepAliveInterval = 10;
+    c->co.automaticReconnect = 1;
+    c->co.minRetryInterval = 1;
+    c->co.maxRetryInterval = 2;
+    c->co.MQTTVersion = MQTTVERSION_3_1_1;
+    if (g_str_has_prefix(url, "ssl://")) {
+        MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+        c->ssl = ssl;
+        c->ssl.trustStore = cafile;
+        c->ssl.keyStore = certfile;
+        c->ssl.privateKey = keyfile;
+        c->ssl.verify = 1;
+        c->co.ssl = &c->ssl;
+    }
+    /* The waiter lives in the client: Paho may call these again on reconnects. */
+    c->connect_waiter = (Waiter){c, 0};
+    c->co.onSuccess = w_ok;
+    c->co.onFailure = w_fail;
+    c->co.context = &c->connect_waiter;
+    int rc = MQTTAsync_connect(c->client, &c->co);
+    int done = rc == MQTTASYNC_SUCCESS ? wait_done(c, &c->connect_waiter, 10) : -2;
+    if (done != 1) {
+        g_printerr("harness: %s cannot connect to %s (rc %d, %s)\n", client_id, url, rc,
+                   done == 0 ? "timeout" : "failed");
+        test_client_free(c);
+        return NULL;
+    }
+    g_atomic_int_set(&c->connected, 1);
+    return c;
+}
+
+TestClient *test_client_new(const char *url, const char *client_id, gboolean persistent,
+                            const char *cafile, const char *certfile, const char *keyfile)
+{
+    /* Paho sometimes fails a connect right after another client's failed TLS handshake in the
+     * same process ("socket error"): try again before calling it a failure. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        TestClient *c = client_new_once(url, client_id, persistent, cafile, certfile, keyfile);
+        if (c)
+            return c;
+        g_usleep(200 * 1000);
+    }
+    return NULL;
+}
+
+void test_client_subscribe(TestClient *c, const char *filter)
+{
+    Waiter w = {c, 0};
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess = w_ok;
+    ro.onFailure = w_fail;
+    ro.context = &w;
+    ck_assert_int_eq(MQTTAsync_subscribe(c->client, filter, 1, &ro), MQTTASYNC_SUCCESS);
+    ck_assert_msg(wait_done(c, &w, 10) == 1, "subscribe %s failed", filter);
+}
+
+void test_client_publish(TestClient *c, const char *topic, const char *payload)
+{
+    gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        Waiter w = {c, 0};
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        ro.onSuccess = w_ok;
+        ro.onFailure = w_fail;
+        ro.context = &w;
+        int rc = MQTTAsync_send(c->client, topic, (int)strlen(payload), payload, 1, 0, &ro);
+        if (rc == MQTTASYNC_SUCCESS && wait_done(c, &w, 10) == 1)
+            return;
+        if (rc == MQTTASYNC_SUCCESS && w.done == 0) {
+            /* Still pending: the callback may come later and must find w alive. */
+            while (wait_done(c, &w, 1) == 0)
+                ;
+            if (w.done == 1)
+                return;
+        }
+        g_usleep(100 * 1000);
+    }
+    ck_abort_msg("publishing to %s failed for 60 s", topic);
+}
+
+static void async_ok(void *ctx, MQTTAsync_successData *r)
+{
+    TestClient *c = ctx;
+    g_mutex_lock(&c->lock);
+    c->pending--;
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
+}
+
+static void async_fail(void *ctx, MQTTAsync_failureData *r)
+{
+    async_ok(ctx, NULL);
+}
+
+void test_client_publish_async(TestClient *c, const char *topic, const char *payload)
+{
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess = async_ok;
+    ro.onFailure = async_fail;
+    ro.context = c;
+    g_mutex_lock(&c->lock);
+    c->pending++;
+    g_mutex_unlock(&c->lock);
+    int rc = MQTTAsync_send(c->client, topic, (int)strlen(payload), payload, 1, 0, &ro);
+    if (rc != MQTTASYNC_SUCCESS) {
+        async_ok(c, NULL);
+        test_client_publish(c, topic, payload);
+    }
+}
+
+void test_client_flush(TestClient *c)
+{
+    gint64 end = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+    g_mutex_lock(&c->lock);
+    while (c->pending > 0)
+        if (!g_cond_wait_until(&c->cond, &c->lock, end))
+            break;
+    int left = c->pending;
+    g_mutex_unlock(&c->lock);
+    ck_assert_msg(left == 0, "%d publishes not acknowledged after 120 s", left);
+}
+
+GPtrArray *test_client_lock(TestClient *c)
+{
+    g_mutex_lock(&c->lock);
+    return c->messages;
+}
+
+void test_client_unlock(TestClient *c)
+{
+    g_mutex_unlock(&c->lock);
+}
+
+static guint count_locked(TestClient *c, const char *prefix)
+{
+    guint n = 0;
+    for (guint i = 0; i < c->messages->len; i++)
+        if (g_str_has_prefix(((TestMessage *)c->messages->pdata[i])->topic, prefix))
+            n++;
+    return n;
+}
+
+guint test_client_count(TestClient *c, const char *prefix)
+{
+    g_mutex_lock(&c->lock);
+    guint n = count_locked(c, prefix);
+    g_mutex_unlock(&c->lock);
+    return n;
+}
+
+gboolean test_client_wait(TestClient *c, const char *prefix, guint n, double timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    g_mutex_lock(&c->lock);
+    gboolean ok;
+    while (!(ok = count_locked(c, prefix) >= n))
+        if (!g_cond_wait_until(&c->cond, &c->lock, end))
+            break;
+    ok = count_locked(c, prefix) >= n;
+    g_mutex_unlock(&c->lock);
+    return ok;
+}
+
+gboolean test_client_connected(TestClient *c)
+{
+    return g_atomic_int_get(&c->connected) && MQTTAsync_isConnected(c->client);
+}
+
+void test_client_free(TestClient *c)
+{
+    if (!c)
+        return;
+    if (c->client) {
+        if (MQTTAsync_isConnected(c->client)) {
+            MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+            d.timeout = 1000;
+            MQTTAsync_disconnect(c->client, &d);
+            g_usleep(20 * 1000);
+        }
+        MQTTAsync_destroy(&c->client);
+    }
+    g_ptr_array_unref(c->messages);
+    g_cond_clear(&c->cond);
+    g_mutex_clear(&c->lock);
+    g_free(c);
+}
+
+/* ---- the daemon ---- */
+
+struct Engine {
+    GPid pid;
+};
+
+Engine *engine_start(const char *dir, const char *config_text)
+{
+    g_autofree char *conf = g_build_filename(dir, "engine.conf", NULL);
+    g_autofree char *log = g_build_filename(dir, "engine.log", NULL);
+    GError *error = NULL;
+    ck_assert(g_file_set_contents(conf, config_text, -1, &error));
+    const char *exe = g_getenv("PORTSIGHT");
+    ck_assert_msg(exe != NULL, "PORTSIGHT is not set: run the tests through meson test");
+    const char *argv[] = {exe, "--log-level", "info", "run", "-c", conf, NULL};
+    int fd = g_open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ck_assert_int_ge(fd, 0);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_take_stdout_fd(l, fd);
+    g_subprocess_launcher_take_stderr_fd(l, dup(fd));
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &error);
+    ck_assert_msg(p != NULL, "cannot start portsight: %s", error ? error->message : "");
+    Engine *e = g_new0(Engine, 1);
+    e->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(p), NULL, 10);
+    return e;
+}
+
+int engine_stop(Engine *e)
+{
+    int st = 0;
+    if (e->pid <= 0)
+        return -1;
+    kill_and_reap(e->pid, SIGTERM, 20, &st);
+    e->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void engine_kill(Engine *e)
+{
+    if (e->pid > 0)
+        kill_and_reap(e->pid, SIGKILL, 5, NULL);
+    e->pid = 0;
+}
+
+gboolean engine_alive(Engine *e)
+{
+    int st;
+    return e->pid > 0 && waitpid(e->pid, &st, WNOHANG) == 0;
+}
+
+void engine_free(Engine *e)
+{
+    if (!e)
+        return;
+    engine_kill(e);
+    g_free(e);
+}
+
+/* ---- store ---- */
+
+gint64 db_scalar(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    gint64 v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 2000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    gint64 v;
+    while ((v = db_scalar(path, sql)) < want && g_get_monotonic_time() < end)
+        g_usleep(50 * 1000);
+    return v;
+}
+
+/* ---- events ---- */
+
+char *ev_container(guint i)
+{
+    char first10[11];
+    g_snprintf(first10, sizeof first10, "PSTU%06u", i % 1000000);
+    int check = iso6346_check_digit(first10);
+    return g_strdup_printf("%s%d", first10, check);
+}
+
+void ev_release_set(const char *tag, guint i, char ***topics, char ***payloads)
+{
+    g_autofree char *c = ev_container(i);
+    char **t = g_new0(char *, 4);
+    char **p = g_new0(char *, 4);
+    t[0] = g_strdup("port/customs/status");
+    p[0] = g_strdup_printf("{\"id\":\"%s-cus-%u\",\"ts\":\"2026-11-26T10:00:01Z\","
+                           "\"declaration\":\"D%s%u\",\"status\":\"released\","
+                           "\"flow\":\"rail-sea\",\"containers\":[\"%s\"],"
+                           "\"vessel\":{\"name\":\"EVER GIVEN\",\"imo\":9811000}}",
+                           tag, i, tag, i, c);
+    t[1] = g_strdup("port/rail/y1/arrival");
+    p[1] = g_strdup_printf("{\"id\":\"%s-arr-%u\",\"ts\":\"2026-11-26T10:00:02Z\",\"yard\":\"y1\","
+                           "\"train\":\"T%u\",\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"%s\"]}]}",
+                           tag, i, i, c);
+    t[2] = g_strdup("port/ocr/cam1");
+    p[2] = g_strdup_printf("{\"id\":\"%s-ocr-%u\",\"ts\":\"2026-11-26T10:00:03Z\",\"camera\":\"cam1\","
+                           "\"container\":\"%s\",\"confidence\":0.97}",
+                           tag, i, c);
+    *topics = t;
+    *payloads = p;
+}

@@ -1,0 +1,88 @@
+/* harness.h: a real Mosquitto on a free loopback port, Paho test clients, and the portsight
+ * daemon as a child process, for the broker tests. Every start has a stop that also works from
+ * a test's teardown after a failed assertion. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "testutil.h"
+
+/* ---- broker ---- */
+
+typedef struct Broker Broker;
+
+/* Starts mosquitto on 127.0.0.1 at a free port, with persistence in @dir and @extra appended to
+ * the generated configuration (listener lines are written by the harness unless @extra starts
+ * with "listener": then @extra is the whole listener setup, with @PORT@ and @PORT2@ standing for
+ * two free ports). Waits until it accepts connections (fails the test after 10 s). */
+Broker *broker_start(const char *dir, const char *extra);
+int broker_port(Broker *b);
+/* Two free ports are taken; the second is for configurations with a second listener. */
+int broker_port2(Broker *b);
+const char *broker_url(Broker *b); /* tcp://127.0.0.1:PORT */
+/* Stops it (SIGTERM, then SIGKILL after 5 s) and starts it again on the same port(s). */
+void broker_stop(Broker *b);
+void broker_restart(Broker *b);
+/* Stops it if running and frees. Accepts NULL. */
+void broker_free(Broker *b);
+
+/* ---- Paho test client ---- */
+
+typedef struct TestClient TestClient;
+
+typedef struct {
+    char *topic;
+    char *payload;
+    gboolean retained;
+} TestMessage;
+
+/* Connects (waiting up to 10 s; NULL when it cannot) with a persistent session when @persistent.
+ * TLS when @url is ssl://: @cafile, @certfile and @keyfile may be NULL. */
+TestClient *test_client_new(const char *url, const char *client_id, gboolean persistent,
+                            const char *cafile, const char *certfile, const char *keyfile);
+/* Subscribes with QoS 1 and waits for the SUBACK. */
+void test_client_subscribe(TestClient *c, const char *filter);
+/* Publishes with QoS 1 and waits for the PUBACK, retrying through reconnects for up to 60 s. */
+void test_client_publish(TestClient *c, const char *topic, const char *payload);
+/* Publishes with QoS 1 without waiting; test_client_flush() waits for all of them. */
+void test_client_publish_async(TestClient *c, const char *topic, const char *payload);
+void test_client_flush(TestClient *c);
+/* The messages received so far (TestMessage*, owned by the client): lock while reading. */
+GPtrArray *test_client_lock(TestClient *c);
+void test_client_unlock(TestClient *c);
+guint test_client_count(TestClient *c, const char *topic_prefix);
+/* Waits until at least @n messages whose topic starts with @prefix have arrived. */
+gboolean test_client_wait(TestClient *c, const char *prefix, guint n, double timeout_s);
+gboolean test_client_connected(TestClient *c);
+void test_client_free(TestClient *c); /* accepts NULL */
+
+/* ---- the portsight daemon ---- */
+
+typedef struct Engine Engine;
+
+/* Writes @config_text to DIR/engine.conf and runs `portsight --log-level info run -c` it, stderr
+ * to DIR/engine.log. */
+Engine *engine_start(const char *dir, const char *config_text);
+/* SIGTERM and wait for the exit code (fails the test after 20 s). */
+int engine_stop(Engine *e);
+/* SIGKILL and reap. */
+void engine_kill(Engine *e);
+gboolean engine_alive(Engine *e);
+void engine_free(Engine *e); /* kills it if it still runs; accepts NULL */
+
+/* ---- the store, read from outside ---- */
+
+/* One integer from @sql on the database at @path (a second connection; WAL lets it read
+ * while the engine writes). -1 when the database cannot be read yet. */
+gint64 db_scalar(const char *path, const char *sql);
+/* Waits until db_scalar(@path, @sql) >= @want; returns the last value. */
+gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s);
+
+/* ---- events ---- */
+
+/* The ISO 6346 container number number @i (a fixed owner code, valid check digit). */
+char *ev_container(guint i);
+/* The three events that release a rail-sea container (customs released, train arrival, OCR
+ * sighting), topics and payloads. @tag makes the ids unique per test run. Free with g_strfreev. */
+void ev_release_set(const char *tag, guint i, char ***topics, char ***payloads);

@@ -1,0 +1,322 @@
+/* test_engine.c: the portsight daemon against a real Mosquitto: order independence through the
+ * broker, engine status and its will, TLS with client certificates and an ACL. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static char *tmp;
+static char *db_path;
+static Broker *broker;
+static Engine *engine;
+static TestClient *obs, *pub;
+
+static void setup(void)
+{
+    tmp = testutil_tmpdir();
+    db_path = g_build_filename(tmp, "engine.db", NULL);
+}
+
+static void dump_logs(void)
+{
+    const char *names[] = {"engine.log", "mosquitto.log"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *p = g_build_filename(tmp, names[i], NULL);
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(p, &text, NULL, NULL))
+            fprintf(stderr, "---- %s (last 3000 bytes) ----\n%s\n", names[i],
+                    strlen(text) > 3000 ? text + strlen(text) - 3000 : text);
+    }
+}
+
+static void teardown(void)
+{
+    g_clear_pointer(&obs, test_client_free);
+    g_clear_pointer(&pub, test_client_free);
+    g_clear_pointer(&engine, engine_free);
+    g_clear_pointer(&broker, broker_free);
+    if (g_getenv("PS_KEEP_TMP"))
+        fprintf(stderr, "kept %s\n", tmp);
+    else
+        testutil_rmtree(tmp);
+    g_clear_pointer(&tmp, g_free);
+    g_clear_pointer(&db_path, g_free);
+}
+
+static char *engine_config(const char *url, const char *extra)
+{
+    return g_strdup_printf("[store]\npath = %s\n\n[mqtt]\nurl = %s\nclient_id = ps-test\n"
+                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n%s",
+                           db_path, url, extra ? extra : "");
+}
+
+/* Publishes a probe until the engine has journaled it: then it is subscribed. */
+static void wait_engine_ready(TestClient *c)
+{
+    static guint probes;
+    g_autofree char *id = g_strdup_printf("probe-%u", ++probes);
+    g_autofree char *payload = g_strdup_printf(
+        "{\"id\":\"%s\",\"ts\":\"2026-11-26T09:00:00Z\",\"container\":\"CSQU3054383\"}", id);
+    g_autofree char *sql =
+        g_strdup_printf("SELECT count(*) FROM journal WHERE event_id = '%s'", id);
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (db_scalar(db_path, sql) < 1) {
+        if (g_get_monotonic_time() > end) {
+            dump_logs();
+            ck_abort_msg("the engine did not journal a probe within 30 s");
+        }
+        test_client_publish(c, "port/cmd/select", payload);
+        db_wait(db_path, sql, 1, 0.5);
+    }
+}
+
+/* ---- order independence ---- */
+
+static char *event(guint kind, const char *tag, guint i, const char *status)
+{
+    g_autofree char *c = ev_container(i);
+    switch (kind) {
+    case 0:
+        return g_strdup_printf("{\"id\":\"%s-cus-%u\",\"ts\":\"2026-11-26T10:00:01Z\","
+                               "\"declaration\":\"D-%s-%u\",\"status\":\"%s\","
+                               "\"flow\":\"rail-sea\",\"containers\":[\"%s\"]}",
+                               tag, i, tag, i, status, c);
+    case 1:
+        return g_strdup_printf("{\"id\":\"%s-arr-%u\",\"ts\":\"2026-11-26T10:00:02Z\","
+                               "\"yard\":\"y1\",\"train\":\"T%u\",\"wagons\":[{\"wagon\":\"W1\","
+                               "\"containers\":[\"%s\"]}]}",
+                               tag, i, i, c);
+    case 2:
+        return g_strdup_printf("{\"id\":\"%s-ocr-%u\",\"ts\":\"2026-11-26T10:00:03Z\","
+                               "\"camera\":\"cam1\",\"container\":\"%s\",\"confidence\":0.9}",
+                               tag, i, c);
+    default:
+        return g_strdup_printf("{\"id\":\"%s-seal-%u\",\"ts\":\"2026-11-26T10:00:00Z\","
+                               "\"seal\":\"S%u\",\"container\":\"%s\",\"state\":\"sealed\"}",
+                               tag, i, i, c);
+    }
+}
+
+static char *event_topic(guint kind, guint i)
+{
+    const char *fixed[] = {"port/customs/status", "port/rail/y1/arrival", "port/ocr/cam1"};
+    return kind < 3 ? g_strdup(fixed[kind]) : g_strdup_printf("port/seal/S%u", i);
+}
+
+static void next_permutation(guint *p, guint n)
+{
+    int i = (int)n - 2;
+    while (i >= 0 && p[i] >= p[i + 1])
+        i--;
+    if (i < 0)
+        return;
+    int j = (int)n - 1;
+    while (p[j] <= p[i])
+        j--;
+    guint t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+    for (guint a = i + 1, b = n - 1; a < b; a++, b--) {
+        t = p[a];
+        p[a] = p[b];
+        p[b] = t;
+    }
+}
+
+START_TEST(test_every_arrival_order_through_the_broker_gives_the_same_single_decision)
+{
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker), NULL);
+    engine = engine_start(tmp, conf);
+    obs = test_client_new(broker_url(broker), "t-obs", FALSE, NULL, NULL, NULL);
+    test_client_subscribe(obs, "port/release/#");
+    test_client_subscribe(obs, "port/hold/#");
+    pub = test_client_new(broker_url(broker), "t-pub", FALSE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
+
+    /* 4 events, 24 orders, once with the declaration released and once held: container i
+     * gets permutation i % 24. */
+    const char *statuses[] = {"released", "held"};
+    guint perm[4] = {0, 1, 2, 3};
+    guint n = 0;
+    for (guint s = 0; s < 2; s++) {
+        for (guint k = 0; k < 24; k++, n++) {
+            for (guint e = 0; e < 4; e++) {
+                g_autofree char *topic = event_topic(perm[e], n);
+                g_autofree char *payload = event(perm[e], "ord", n, statuses[s]);
+                test_client_publish_async(pub, topic, payload);
+            }
+            next_permutation(perm, 4);
+        }
+        perm[0] = 0, perm[1] = 1, perm[2] = 2, perm[3] = 3;
+    }
+    test_client_flush(pub);
+    gint64 got = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'ord-%'",
+                         4 * 48, 60);
+    if (got != 4 * 48)
+        dump_logs();
+    ck_assert_int_eq(got, 4 * 48);
+    if (!test_client_wait(obs, "port/", 48, 30))
+        dump_logs();
+    g_usleep(500 * 1000); /* a second decision, if there were one, would be out by now */
+
+    GPtrArray *m = test_client_lock(obs);
+    ck_assert_int_eq(m->len, 48);
+    for (guint i = 0; i < 48; i++) {
+        g_autofree char *c = ev_container(i);
+        g_autofree char *want = g_strdup_printf("port/%s/%s", i < 24 ? "release" : "hold", c);
+        guint seen = 0;
+        for (guint j = 0; j < m->len; j++) {
+            TestMessage *msg = m->pdata[j];
+            if (strstr(msg->topic, c)) {
+                ck_assert_str_eq(msg->topic, want);
+                ck_assert_ptr_nonnull(strstr(msg->payload, "\"declaration\""));
+                seen++;
+            }
+        }
+        ck_assert_msg(seen == 1, "container %s (order %u): %u decisions", c, i % 24, seen);
+    }
+    test_client_unlock(obs);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), 48);
+    ck_assert_int_eq(engine_stop(engine), 0);
+}
+END_TEST
+
+/* ---- status ---- */
+
+static const char *last_status(TestClient *c)
+{
+    GPtrArray *m = test_client_lock(c);
+    const char *s = m->len ? ((TestMessage *)m->pdata[m->len - 1])->payload : NULL;
+    test_client_unlock(c);
+    return s;
+}
+
+START_TEST(test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill)
+{
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker), NULL);
+    engine = engine_start(tmp, conf);
+    obs = test_client_new(broker_url(broker), "t-obs", FALSE, NULL, NULL, NULL);
+    test_client_subscribe(obs, "port/status/engine");
+    ck_assert(test_client_wait(obs, "port/status/engine", 1, 20));
+    ck_assert_str_eq(last_status(obs), "online");
+    engine_kill(engine); /* no goodbye: the broker publishes the will */
+    ck_assert(test_client_wait(obs, "port/status/engine", 2, 20));
+    ck_assert_str_eq(last_status(obs), "offline");
+    /* Retained: a client arriving now learns it too. */
+    TestClient *late = test_client_new(broker_url(broker), "t-late", FALSE, NULL, NULL, NULL);
+    test_client_subscribe(late, "port/status/engine");
+    ck_assert(test_client_wait(late, "port/status/engine", 1, 10));
+    ck_assert_str_eq(last_status(late), "offline");
+    test_client_free(late);
+}
+END_TEST
+
+/* ---- TLS and ACL ---- */
+
+START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
+{
+    g_autofree char *certs = g_build_filename(tmp, "certs", NULL);
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    g_autofree char *script = g_build_filename(root, "deploy", "mosquitto", "gen-certs.sh", NULL);
+    const char *argv[] = {script, certs, "localhost", "portsight", "gate-1", NULL};
+    int st = 0;
+    GError *error = NULL;
+    ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                           NULL, NULL, &st, &error));
+    ck_assert_msg(g_spawn_check_wait_status(st, NULL), "gen-certs.sh failed");
+    g_autofree char *ca = g_build_filename(certs, "ca.pem", NULL);
+    g_autofree char *acl = g_build_filename(tmp, "acl", NULL);
+    /* The ACL of deploy/mosquitto/acl, with the test's users. */
+    ck_assert(g_file_set_contents(acl,
+                                  "# anonymous (plain listener): read decisions and status only\n"
+                                  "topic read port/release/#\ntopic read port/hold/#\n"
+                                  "topic read port/status/#\n\n"
+                                  "user portsight\ntopic read port/#\n"
+                                  "topic write port/release/#\ntopic write port/hold/#\n"
+                                  "topic write port/status/#\ntopic write port/ocr/#\n"
+                                  "topic write port/alert/#\n\n"
+                                  "user gate-1\ntopic write port/#\n",
+                                  -1, NULL));
+    g_autofree char *extra = g_strdup_printf(
+        "listener @PORT@ 127.0.0.1\ncafile %s/ca.pem\ncertfile %s/server.pem\n"
+        "keyfile %s/server.key\nrequire_certificate true\nuse_identity_as_username true\n"
+        "allow_anonymous false\n\n"
+        "listener @PORT2@ 127.0.0.1\nallow_anonymous true\n\n"
+        "acl_file %s\n", /* per_listener_settings is false: one ACL for both listeners */
+        certs, certs, certs, acl);
+    broker = broker_start(tmp, extra);
+    g_autofree char *tls_url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(broker));
+    g_autofree char *plain_url = g_strdup_printf("tcp://127.0.0.1:%d", broker_port2(broker));
+
+    g_autofree char *ecert = g_build_filename(certs, "portsight.pem", NULL);
+    g_autofree char *ekey = g_build_filename(certs, "portsight.key", NULL);
+    g_autofree char *tls = g_strdup_printf("cafile = %s\ncertfile = %s\nkeyfile = %s\n", ca,
+                                           ecert, ekey);
+    g_autofree char *conf = engine_config(tls_url, tls);
+    engine = engine_start(tmp, conf);
+
+    /* The engine is online over TLS: the anonymous reader sees its status. */
+    obs = test_client_new(plain_url, "t-obs", FALSE, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(obs);
+    test_client_subscribe(obs, "port/status/engine");
+    test_client_subscribe(obs, "port/release/#");
+    if (!test_client_wait(obs, "port/status/engine", 1, 20))
+        dump_logs();
+    ck_assert_str_eq(last_status(obs), "online");
+
+    /* Anonymous on the plain listener: the broker drops what it publishes to inputs. */
+    TestClient *anon = test_client_new(plain_url, "t-anon", FALSE, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(anon);
+    for (guint k = 0; k < 3; k++) {
+        g_autofree char *topic = event_topic(k, 7);
+        g_autofree char *payload = event(k, "anon", 7, "released");
+        test_client_publish(anon, topic, payload);
+    }
+    test_client_free(anon);
+
+    /* The gate, with its certificate, may: the same container is then released. */
+    g_autofree char *gcert = g_build_filename(certs, "gate-1.pem", NULL);
+    g_autofree char *gkey = g_build_filename(certs, "gate-1.key", NULL);
+    pub = test_client_new(tls_url, "gate-1", FALSE, ca, gcert, gkey);
+    ck_assert_ptr_nonnull(pub);
+    wait_engine_ready(pub);
+    for (guint k = 0; k < 3; k++) {
+        g_autofree char *topic = event_topic(k, 7);
+        g_autofree char *payload = event(k, "gate", 7, "released");
+        test_client_publish(pub, topic, payload);
+    }
+    ck_assert(test_client_wait(obs, "port/release/", 1, 20));
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'gate-%'"),
+                     3);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'anon-%'"),
+                     0);
+
+    /* Without a client certificate, no TLS connection at all. */
+    TestClient *nocert = test_client_new(tls_url, "t-nocert", FALSE, ca, NULL, NULL);
+    ck_assert_msg(nocert == NULL, "a client without a certificate connected");
+
+    ck_assert_int_eq(engine_stop(engine), 0);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("mqtt-engine");
+    TCase *tc = tcase_create("engine");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_every_arrival_order_through_the_broker_gives_the_same_single_decision);
+    tcase_add_test(tc, test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill);
+    tcase_add_test(tc, test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(engine_suite());
+}

@@ -1,0 +1,329 @@
+/* test_engine_slow.c: the daemon's delivery guarantees under a broker outage, SIGKILL crashes
+ * and a flood of malformed input, with a real Mosquitto ('slow' suite). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static char *tmp;
+static char *db_path;
+static Broker *broker;
+static Engine *engine;
+static TestClient *obs, *pub;
+
+static void setup(void)
+{
+    tmp = testutil_tmpdir();
+    db_path = g_build_filename(tmp, "engine.db", NULL);
+}
+
+static void dump_logs(void)
+{
+    const char *names[] = {"engine.log", "mosquitto.log"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *p = g_build_filename(tmp, names[i], NULL);
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(p, &text, NULL, NULL))
+            fprintf(stderr, "---- %s (last 4000 bytes) ----\n%s\n", names[i],
+                    strlen(text) > 4000 ? text + strlen(text) - 4000 : text);
+    }
+}
+
+static void teardown(void)
+{
+    g_clear_pointer(&obs, test_client_free);
+    g_clear_pointer(&pub, test_client_free);
+    g_clear_pointer(&engine, engine_free);
+    g_clear_pointer(&broker, broker_free);
+    if (g_getenv("PS_KEEP_TMP"))
+        fprintf(stderr, "kept %s\n", tmp);
+    else
+        testutil_rmtree(tmp);
+    g_clear_pointer(&tmp, g_free);
+    g_clear_pointer(&db_path, g_free);
+}
+
+static char *engine_config(const char *url)
+{
+    return g_strdup_printf("[store]\npath = %s\n\n[mqtt]\nurl = %s\nclient_id = ps-slow\n"
+                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n",
+                           db_path, url);
+}
+
+static void wait_engine_ready(TestClient *c)
+{
+    static guint probes;
+    g_autofree char *id = g_strdup_printf("probe-%u", ++probes);
+    g_autofree char *payload = g_strdup_printf(
+        "{\"id\":\"%s\",\"ts\":\"2026-11-26T09:00:00Z\",\"container\":\"CSQU3054383\"}", id);
+    g_autofree char *sql =
+        g_strdup_printf("SELECT count(*) FROM journal WHERE event_id = '%s'", id);
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (db_scalar(db_path, sql) < 1) {
+        if (g_get_monotonic_time() > end) {
+            dump_logs();
+            ck_abort_msg("the engine did not journal a probe within 30 s");
+        }
+        test_client_publish(c, "port/cmd/select", payload);
+        db_wait(db_path, sql, 1, 0.5);
+    }
+}
+
+/* Container @i's three events; every fifth declaration is held (a hold), the rest released. */
+static void publish_container(TestClient *c, const char *tag, guint i)
+{
+    char **topics, **payloads;
+    ev_release_set(tag, i, &topics, &payloads);
+    if (i % 5 == 4) {
+        char *held = strstr(payloads[0], "\"released\"");
+        g_autofree char *rest = g_strdup(held + strlen("\"released\""));
+        held[0] = '\0';
+        char *p = g_strconcat(payloads[0], "\"held\"", rest, NULL);
+        g_free(payloads[0]);
+        payloads[0] = p;
+    }
+    for (guint k = 0; k < 3; k++)
+        test_client_publish_async(c, topics[k], payloads[k]);
+    g_strfreev(topics);
+    g_strfreev(payloads);
+}
+
+/* Every container in [0, @n) got exactly one decision id on the right topic (copies of the
+ * same message, same id, are allowed: at least once). */
+static void assert_one_decision_each(TestClient *c, guint n)
+{
+    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GPtrArray *m = test_client_lock(c);
+    guint copies = 0;
+    for (guint j = 0; j < m->len; j++) {
+        TestMessage *msg = m->pdata[j];
+        const char *id = strstr(msg->payload, "\"id\":\"");
+        ck_assert_ptr_nonnull(id);
+        id += 6;
+        g_autofree char *idv = g_strndup(id, strcspn(id, "\""));
+        const char *prev = g_hash_table_lookup(ids, msg->topic);
+        if (prev) {
+            ck_assert_msg(strcmp(prev, idv) == 0, "%s: two decisions %s and %s", msg->topic,
+                          prev, idv);
+            copies++;
+        } else {
+            g_hash_table_insert(ids, g_strdup(msg->topic), g_strdup(idv));
+        }
+    }
+    test_client_unlock(c);
+    guint missing = 0;
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *cn = ev_container(i);
+        g_autofree char *topic =
+            g_strdup_printf("port/%s/%s", i % 5 == 4 ? "hold" : "release", cn);
+        if (!g_hash_table_contains(ids, topic))
+            missing++;
+    }
+    fprintf(stderr, "decisions: %u distinct, %u repeated copies, %u missing\n",
+            g_hash_table_size(ids), copies, missing);
+    ck_assert_int_eq(missing, 0);
+    ck_assert_int_eq(g_hash_table_size(ids), n);
+}
+
+START_TEST(test_broker_outage_of_10_s_loses_no_release_or_hold)
+{
+    const guint n = 1000;
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker));
+    engine = engine_start(tmp, conf);
+    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
+    test_client_subscribe(obs, "port/release/#");
+    test_client_subscribe(obs, "port/hold/#");
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
+    gint64 t0 = g_get_monotonic_time();
+    for (guint i = 0; i < n / 2; i++)
+        publish_container(pub, "out", i);
+    test_client_flush(pub);
+    /* The broker goes away in the middle of the stream, for 10 s; the publisher buffers the
+     * second half meanwhile, the engine keeps deciding on what it has. */
+    broker_stop(broker);
+    for (guint i = n / 2; i < n; i++)
+        publish_container(pub, "out", i);
+    g_usleep(10 * G_USEC_PER_SEC);
+    broker_restart(broker);
+    test_client_flush(pub);
+    gint64 got = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'out-%'",
+                         3 * n, 120);
+    if (got != 3 * n)
+        dump_logs();
+    ck_assert_int_eq(got, 3 * n);
+    if (!test_client_wait(obs, "port/", n, 60))
+        dump_logs();
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    fprintf(stderr, "outage: %u containers, %u events, all decided and received in %.1f s\n", n,
+                    3 * n, secs);
+    assert_one_decision_each(obs, n);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), n);
+    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+                                      " destination = 'mqtt' AND delivered_at IS NOT NULL", n, 30),
+                     n);
+    ck_assert(engine_alive(engine));
+    ck_assert_int_eq(engine_stop(engine), 0);
+}
+END_TEST
+
+START_TEST(test_sigkill_at_random_points_loses_no_event_and_decides_nothing_twice)
+{
+    const guint n = 300;
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker));
+    engine = engine_start(tmp, conf);
+    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
+    test_client_subscribe(obs, "port/release/#");
+    test_client_subscribe(obs, "port/hold/#");
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
+
+    GRand *rand = g_rand_new_with_seed(6);
+    guint kills = 0;
+    gint64 next_kill = g_get_monotonic_time() + g_rand_int_range(rand, 300, 900) * 1000;
+    for (guint i = 0; i < n; i++) {
+        publish_container(pub, "crash", i);
+        g_usleep(20 * 1000); /* a stream over about 6 s, not a burst */
+        if (g_get_monotonic_time() >= next_kill) {
+            engine_kill(engine);
+            kills++;
+            g_usleep(g_rand_int_range(rand, 0, 300) * 1000);
+            engine_free(engine);
+            engine = engine_start(tmp, conf);
+            next_kill = g_get_monotonic_time() + g_rand_int_range(rand, 200, 900) * 1000;
+        }
+    }
+    g_rand_free(rand);
+    test_client_flush(pub);
+    gint64 got = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'",
+                         3 * n, 120);
+    if (got != 3 * n)
+        dump_logs();
+    fprintf(stderr, "crash: %u SIGKILLs while %u events streamed in\n", kills, 3 * n);
+    ck_assert_int_ge(kills, 3);
+    /* Every event the broker holds for the engine ends up journaled, once: what the engine
+     * acknowledged was journaled before, the rest came again. */
+    ck_assert_int_eq(got, 3 * n);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'"
+                                        " GROUP BY event_id HAVING count(*) > 1"), -1);
+    if (!test_client_wait(obs, "port/", n, 60))
+        dump_logs();
+    assert_one_decision_each(obs, n);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), n);
+    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+                                      " destination = 'mqtt' AND delivered_at IS NOT NULL", n, 30),
+                     n);
+    ck_assert_int_eq(engine_stop(engine), 0);
+}
+END_TEST
+
+/* ---- malformed input ---- */
+
+typedef struct {
+    const char *topic;
+    const char *payload; /* @N@: a unique number */
+} BadKind;
+
+static const BadKind bad_kinds[] = {
+    {"port/seal/S1", "not json @N@"},
+    {"port/seal/S1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\""},
+    {"port/seal/S1", "[\"bad-@N@\"]"},
+    {"port/seal/S1", "{\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\",\"container\":"
+                     "\"CSQU3054383\",\"state\":\"sealed\",\"n\":@N@}"},
+    {"port/seal/S1", "{\"id\":\"bad-@N@\",\"ts\":\"yesterday\",\"seal\":\"S1\",\"container\":"
+                     "\"CSQU3054383\",\"state\":\"sealed\"}"},
+    {"port/seal/S1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\","
+                     "\"container\":\"CSQU3054383\",\"state\":\"broken\"}"},
+    {"port/seal/S1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\","
+                     "\"container\":\"CSQU3054384\",\"state\":\"sealed\"}"},
+    {"port/seal/S1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\","
+                     "\"container\":\"CSQU3054383\",\"state\":\"sealed\",\"battery\":\"full\"}"},
+    {"port/seal/S1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S2\","
+                     "\"container\":\"CSQU3054383\",\"state\":\"sealed\"}"},
+    {"port/customs/status", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\","
+                            "\"declaration\":\"D\",\"status\":\"released\",\"flow\":\"rail-sea\","
+                            "\"containers\":\"CSQU3054383\"}"},
+    {"port/rail/y1/arrival", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"yard\":\"y1\","
+                             "\"train\":\"T\",\"wagons\":[{\"wagon\":\"W\"}]}"},
+    {"port/gate/g1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"gate\":\"g1\","
+                     "\"direction\":\"sideways\",\"mode\":\"rail\",\"container\":\"CSQU3054383\"}"},
+    {"port/radiation/p1", "{\"id\":\"bad-\xff\xfe@N@\",\"ts\":\"2026-11-26T10:00:00Z\"}"},
+    {"port/ocr/cam1", "{\"id\":\"bad-@N@\",\"ts\":\"2026-11-26T10:00:00Z\",\"camera\":\"cam1\","
+                      "\"container\":\"CSQU3054383\",\"bbox\":[1,2,3]}"},
+};
+
+START_TEST(test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided)
+{
+    const guint n_bad = 10000, every = 25;
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker));
+    engine = engine_start(tmp, conf);
+    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
+    test_client_subscribe(obs, "port/release/#");
+    test_client_subscribe(obs, "port/hold/#");
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
+    gint64 dead0 = db_scalar(db_path, "SELECT count(*) FROM dead_letter");
+    guint containers = 0;
+    /* A deeply nested document and an oversized one, then the mix. */
+    GString *deep = g_string_new(NULL);
+    for (int i = 0; i < 5000; i++)
+        g_string_append_c(deep, '[');
+    test_client_publish_async(pub, "port/seal/S1", deep->str);
+    g_string_free(deep, TRUE);
+    g_autofree char *big = g_strnfill(300 * 1024, 'x');
+    test_client_publish_async(pub, "port/seal/S1", big);
+    gint64 t0 = g_get_monotonic_time();
+    for (guint i = 2; i < n_bad; i++) {
+        const BadKind *k = &bad_kinds[i % G_N_ELEMENTS(bad_kinds)];
+        GString *payload = g_string_new(k->payload);
+        g_autofree char *num = g_strdup_printf("%u", i);
+        g_string_replace(payload, "@N@", num, 0);
+        test_client_publish_async(pub, k->topic, payload->str);
+        g_string_free(payload, TRUE);
+        if (i % every == 0)
+            publish_container(pub, "good", containers++);
+    }
+    test_client_flush(pub);
+    gint64 dead = db_wait(db_path, "SELECT count(*) FROM dead_letter", dead0 + n_bad, 180) - dead0;
+    gint64 good = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'good-%'",
+                          3 * containers, 60);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    fprintf(stderr, "bad input: %" G_GINT64_FORMAT " dead letters, %" G_GINT64_FORMAT
+                    " valid events, %u containers, %.1f s\n", dead, good, containers, secs);
+    if (dead != n_bad)
+        dump_logs();
+    ck_assert_int_eq(dead, n_bad);
+    ck_assert_int_eq(good, 3 * containers);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter"
+                                        " WHERE reason IS NULL OR reason = ''"), 0);
+    /* At least 10 different reasons (first words). */
+    ck_assert_int_ge(db_scalar(db_path, "SELECT count(DISTINCT substr(reason, 1, 12))"
+                                        " FROM dead_letter"), 10);
+    ck_assert(test_client_wait(obs, "port/", containers, 60));
+    assert_one_decision_each(obs, containers);
+    ck_assert(engine_alive(engine));
+    ck_assert_int_eq(engine_stop(engine), 0);
+}
+END_TEST
+
+static Suite *slow_suite(void)
+{
+    Suite *s = suite_create("mqtt-slow");
+    TCase *tc = tcase_create("slow");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 400);
+    tcase_add_test(tc, test_broker_outage_of_10_s_loses_no_release_or_hold);
+    tcase_add_test(tc, test_sigkill_at_random_points_loses_no_event_and_decides_nothing_twice);
+    tcase_add_test(tc, test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(slow_suite());
+}

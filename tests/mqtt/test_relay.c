@@ -1,0 +1,556 @@
+/* test_relay.c: the outbox (store_outbox.c), Standard Webhooks signing, and the relay against a
+ * real Mosquitto and a loopback HTTP endpoint. */
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "relay.h"
+#include "store-outbox.h"
+#include "store-private.h"
+
+static char *tmp;
+static char *db_path;
+static Broker *broker;
+
+static void setup(void)
+{
+    tmp = testutil_tmpdir();
+    db_path = g_build_filename(tmp, "t.db", NULL);
+}
+
+static void teardown(void)
+{
+    g_clear_pointer(&broker, broker_free);
+    testutil_rmtree(tmp);
+    g_clear_pointer(&tmp, g_free);
+    g_clear_pointer(&db_path, g_free);
+}
+
+static PsStore *open_store(void)
+{
+    GError *error = NULL;
+    PsStore *s = store_open(db_path, &error);
+    ck_assert_no_error(error);
+    return s;
+}
+
+static gint64 q(PsStore *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s), sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    gint64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void add(PsStore *s, const char *topic, const char *id, const char *payload)
+{
+    GError *error = NULL;
+    ck_assert(store_outbox_add(s, topic, id, payload, &error));
+    ck_assert_no_error(error);
+}
+
+/* Runs the default main context until @done(@data) or @timeout_s. */
+static gboolean spin_until(gboolean (*done)(gpointer), gpointer data, double timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    while (!done(data)) {
+        if (g_get_monotonic_time() > end)
+            return FALSE;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    return TRUE;
+}
+
+/* ---- outbox ---- */
+
+START_TEST(test_outbox_message_id_is_unique_and_fans_out_to_active_destinations)
+{
+    PsStore *s = open_store();
+    GError *error = NULL;
+    gboolean disabled = TRUE;
+    ck_assert(store_outbox_register(s, "webhook a", "http://a", &disabled, NULL, &error));
+    ck_assert(!disabled);
+    add(s, "port/release/C1", "release:C1:D1", "{\"id\":\"release:C1:D1\"}");
+    add(s, "port/release/C1", "release:C1:D1", "{\"other\":1}"); /* same id: ignored */
+    PsOutboxStats st;
+    ck_assert(store_outbox_stats(s, "mqtt", &st, &error));
+    ck_assert_int_eq(st.messages, 1);
+    ck_assert_int_eq(st.pending, 1);
+    ck_assert(store_outbox_stats(s, "webhook a", &st, &error));
+    ck_assert_int_eq(st.pending, 1);
+    ck_assert_int_eq(q(s, "SELECT count(*) FROM outbox WHERE payload = '{\"other\":1}'"), 0);
+
+    /* A destination that is no longer configured gets nothing new. */
+    ck_assert(store_outbox_retire_others(s, NULL, &error));
+    add(s, "port/hold/C2", "hold:C2:D2:1", "{}");
+    ck_assert(store_outbox_stats(s, "webhook a", &st, &error));
+    ck_assert_int_eq(st.pending, 1);
+    ck_assert(store_outbox_stats(s, "mqtt", &st, &error));
+    ck_assert_int_eq(st.pending, 2);
+
+    /* Missing arguments are errors, not rows. */
+    ck_assert(!store_outbox_add(s, "port/x", NULL, "{}", &error));
+    ck_assert_int_eq(error->code, STORE_ERROR_INVALID);
+    g_clear_error(&error);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_outbox_delivery_is_marked_not_deleted_and_failures_are_counted)
+{
+    PsStore *s = open_store();
+    GError *error = NULL;
+    add(s, "port/release/C1", "m1", "{}");
+    add(s, "port/release/C2", "m2", "{}");
+    g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_item_free);
+    ck_assert(store_outbox_due(s, "mqtt", g_get_real_time(), 0, 10, due, &error));
+    ck_assert_int_eq(due->len, 2);
+    PsOutboxItem *first = due->pdata[0];
+    ck_assert_str_eq(first->msg_id, "m1");
+    gint64 later = g_get_real_time() + 60 * G_USEC_PER_SEC;
+    ck_assert(store_outbox_mark_failed(s, "mqtt", first->seq, later, "HTTP 500", &error));
+    ck_assert(store_outbox_mark_delivered(s, "mqtt", ((PsOutboxItem *)due->pdata[1])->seq, 7,
+                                          &error));
+    /* Marking again keeps the first time. */
+    ck_assert(store_outbox_mark_delivered(s, "mqtt", ((PsOutboxItem *)due->pdata[1])->seq, 9,
+                                          &error));
+    ck_assert_int_eq(q(s, "SELECT delivered_at FROM outbox_delivery WHERE seq = 2"), 7);
+    g_ptr_array_set_size(due, 0);
+    ck_assert(store_outbox_due(s, "mqtt", g_get_real_time(), 0, 10, due, &error));
+    ck_assert_int_eq(due->len, 0); /* m1 waits for its next attempt, m2 is delivered */
+    gint64 when = 0;
+    ck_assert(store_outbox_next_due(s, "mqtt", &when, &error));
+    ck_assert_int_eq(when, later);
+    PsOutboxStats st;
+    ck_assert(store_outbox_stats(s, "mqtt", &st, &error));
+    ck_assert_int_eq(st.delivered, 1);
+    ck_assert_int_eq(st.pending, 1);
+    ck_assert_int_eq(st.failed_attempts, 1);
+    ck_assert_int_eq(q(s, "SELECT count(*) FROM outbox"), 2);
+    /* The outbox is append-only, like the journal. */
+    ck_assert(!store__exec(store__db(s), "DELETE FROM outbox", &error));
+    g_clear_error(&error);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_outbox_disabled_endpoint_stays_disabled_until_its_url_changes)
+{
+    GError *error = NULL;
+    PsStore *s = open_store();
+    ck_assert(store_outbox_register(s, "webhook a", "http://a", NULL, NULL, &error));
+    ck_assert(store_outbox_disable(s, "webhook a", "HTTP 410", &error));
+    add(s, "port/release/C1", "m1", "{}");
+    store_close(s);
+
+    s = open_store();
+    gboolean disabled = FALSE;
+    g_autofree char *reason = NULL;
+    ck_assert(store_outbox_register(s, "webhook a", "http://a", &disabled, &reason, &error));
+    ck_assert(disabled);
+    ck_assert_str_eq(reason, "HTTP 410");
+    PsOutboxStats st;
+    ck_assert(store_outbox_stats(s, "webhook a", &st, &error));
+    ck_assert_int_eq(st.pending, 0); /* nothing was queued for it while disabled */
+    ck_assert(store_outbox_register(s, "webhook a", "http://b", &disabled, NULL, &error));
+    ck_assert(!disabled);
+    add(s, "port/release/C2", "m2", "{}");
+    ck_assert(store_outbox_stats(s, "webhook a", &st, &error));
+    ck_assert_int_eq(st.pending, 1);
+    store_close(s);
+}
+END_TEST
+
+/* ---- signing ---- */
+
+START_TEST(test_webhook_signature_matches_the_standard_webhooks_test_vector)
+{
+    /* The example of the Standard Webhooks specification (also checked with openssl dgst). */
+    GError *error = NULL;
+    g_autoptr(GBytes) key = relay_webhook_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &error);
+    ck_assert_no_error(error);
+    const char *body = "{\"test\": 2432232314}";
+    g_autofree char *sig = relay_webhook_signature(key, "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                                   "1614265330", body, strlen(body));
+    ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    /* Without the prefix, the same key. */
+    g_autoptr(GBytes) bare = relay_webhook_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &error);
+    ck_assert(g_bytes_equal(key, bare));
+}
+END_TEST
+
+START_TEST(test_webhook_secret_that_is_not_base64_is_refused)
+{
+    const char *bad[] = {"", "whsec_", "not base64!", "abc", "whsec_ab=c", "ab==cd=="};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *error = NULL;
+        GBytes *key = relay_webhook_key(bad[i], &error);
+        ck_assert_msg(key == NULL, "'%s' accepted", bad[i]);
+        ck_assert_int_eq(error->code, RELAY_ERROR_CONFIG);
+        g_error_free(error);
+    }
+}
+END_TEST
+
+/* ---- relay to MQTT ---- */
+
+typedef struct {
+    const char *db;
+    const char *sql;
+    gint64 want;
+} DbCond;
+
+static gboolean db_reached(gpointer data)
+{
+    DbCond *c = data;
+    return db_scalar(c->db, c->sql) >= c->want;
+}
+
+START_TEST(test_relay_publishes_pending_rows_and_marks_them_after_the_puback)
+{
+    broker = broker_start(tmp, NULL);
+    TestClient *sub = test_client_new(broker_url(broker), "t-sub", FALSE, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(sub);
+    test_client_subscribe(sub, "port/#");
+
+    PsStore *s = open_store();
+    add(s, "port/release/PSTU0000011", "release:a", "{\"id\":\"release:a\"}");
+    add(s, "port/hold/PSTU0000022", "hold:b", "{\"id\":\"hold:b\"}");
+    PsMqttOptions mo = {.url = broker_url(broker), .client_id = "relay-test", .topic_root = "port",
+                        .keepalive = 10, .reconnect_max = 1};
+    PsRelayOptions ro = {.mqtt = &mo};
+    GError *error = NULL;
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+
+    DbCond c = {db_path, "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 2};
+    ck_assert_msg(spin_until(db_reached, &c, 15), "rows not marked delivered");
+    ck_assert(test_client_wait(sub, "port/release/PSTU0000011", 1, 10));
+    ck_assert(test_client_wait(sub, "port/hold/PSTU0000022", 1, 10));
+    ck_assert(test_client_wait(sub, "port/status/engine", 1, 10));
+
+    /* New rows go out after a kick. */
+    add(s, "port/release/PSTU0000033", "release:c", "{\"id\":\"release:c\"}");
+    relay_kick(relay);
+    c.want = 3;
+    ck_assert(spin_until(db_reached, &c, 15));
+    ck_assert(test_client_wait(sub, "port/release/PSTU0000033", 1, 10));
+
+    /* A late subscriber sees the retained status: online while the relay runs. */
+    TestClient *late = test_client_new(broker_url(broker), "t-late", FALSE, NULL, NULL, NULL);
+    test_client_subscribe(late, "port/status/#");
+    ck_assert(test_client_wait(late, "port/status/engine", 1, 10));
+    GPtrArray *m = test_client_lock(late);
+    ck_assert_str_eq(((TestMessage *)m->pdata[0])->payload, "online");
+    ck_assert(((TestMessage *)m->pdata[0])->retained);
+    test_client_unlock(late);
+    test_client_free(late);
+
+    /* A clean stop says offline (retained). */
+    relay_free(relay);
+    late = test_client_new(broker_url(broker), "t-late2", FALSE, NULL, NULL, NULL);
+    test_client_subscribe(late, "port/status/#");
+    ck_assert(test_client_wait(late, "port/status/engine", 1, 10));
+    m = test_client_lock(late);
+    ck_assert_str_eq(((TestMessage *)m->pdata[0])->payload, "offline");
+    test_client_unlock(late);
+    test_client_free(late);
+    test_client_free(sub);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after)
+{
+    broker = broker_start(tmp, NULL);
+    PsStore *s = open_store();
+    PsMqttOptions mo = {.url = broker_url(broker), .client_id = "relay-test", .topic_root = "port",
+                        .keepalive = 5, .reconnect_max = 1};
+    PsRelayOptions ro = {.mqtt = &mo};
+    GError *error = NULL;
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    TestClient *sub = test_client_new(broker_url(broker), "t-sub", TRUE, NULL, NULL, NULL);
+    test_client_subscribe(sub, "port/release/#");
+    broker_stop(broker);
+    for (int i = 0; i < 50; i++) {
+        g_autofree char *topic = g_strdup_printf("port/release/C%d", i);
+        g_autofree char *id = g_strdup_printf("release:%d", i);
+        add(s, topic, id, "{}");
+    }
+    relay_kick(relay);
+    gint64 end = g_get_monotonic_time() + G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery"
+                                        " WHERE delivered_at IS NOT NULL"), 0);
+    broker_restart(broker);
+    DbCond c = {db_path, "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 50};
+    ck_assert_msg(spin_until(db_reached, &c, 30), "not all delivered after the restart");
+    if (!test_client_wait(sub, "port/release/", 50, 15)) {
+        g_autofree char *logp = g_build_filename(tmp, "mosquitto.log", NULL);
+        g_autofree char *log = NULL;
+        g_file_get_contents(logp, &log, NULL, NULL);
+        fprintf(stderr, "DEBUG got %u\n%s\n", test_client_count(sub, "port/release/"), log);
+        ck_abort();
+    }
+    relay_free(relay);
+    test_client_free(sub);
+    store_close(s);
+}
+END_TEST
+
+/* ---- webhooks ---- */
+
+typedef struct {
+    GSocketListener *listener;
+    int port;
+    GThread *thread;
+    gint stop;
+    GMutex lock;
+    int *statuses; /* answered in turn; the last one repeats */
+    guint n_statuses, next;
+    GPtrArray *requests; /* GHashTable* of lowercase header -> value, plus "body" */
+} Http;
+
+static GHashTable *read_request(GSocketConnection *conn)
+{
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+    GString *head = g_string_new(NULL);
+    char ch;
+    while (!g_str_has_suffix(head->str, "\r\n\r\n") && head->len < 16384) {
+        if (g_input_stream_read(in, &ch, 1, NULL, NULL) != 1)
+            break;
+        g_string_append_c(head, ch);
+    }
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_auto(GStrv) lines = g_strsplit(head->str, "\r\n", -1);
+    g_hash_table_insert(h, g_strdup("request-line"), g_strdup(lines[0]));
+    for (int i = 1; lines[i] && *lines[i]; i++) {
+        char *colon = strchr(lines[i], ':');
+        if (!colon)
+            continue;
+        char *name = g_ascii_strdown(lines[i], colon - lines[i]);
+        g_hash_table_insert(h, name, g_strstrip(g_strdup(colon + 1)));
+    }
+    g_string_free(head, TRUE);
+    const char *cl = g_hash_table_lookup(h, "content-length");
+    gsize len = cl ? g_ascii_strtoull(cl, NULL, 10) : 0;
+    char *body = g_malloc0(len + 1);
+    gsize got = 0;
+    g_input_stream_read_all(in, body, len, &got, NULL, NULL);
+    g_hash_table_insert(h, g_strdup("body"), body);
+    return h;
+}
+
+static gpointer http_thread(gpointer data)
+{
+    Http *s = data;
+    while (!g_atomic_int_get(&s->stop)) {
+        GSocketConnection *conn = g_socket_listener_accept(s->listener, NULL, NULL, NULL);
+        if (!conn)
+            continue;
+        if (g_atomic_int_get(&s->stop)) {
+            g_object_unref(conn);
+            break;
+        }
+        GHashTable *req = read_request(conn);
+        g_mutex_lock(&s->lock);
+        g_ptr_array_add(s->requests, req);
+        int status = s->statuses[MIN(s->next, s->n_statuses - 1)];
+        s->next++;
+        g_mutex_unlock(&s->lock);
+        g_autofree char *resp =
+            g_strdup_printf("HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                            status);
+        GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+        g_output_stream_write_all(out, resp, strlen(resp), NULL, NULL, NULL);
+        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+        g_object_unref(conn);
+    }
+    return NULL;
+}
+
+static Http *http_start(int *statuses, guint n)
+{
+    Http *s = g_new0(Http, 1);
+    g_mutex_init(&s->lock);
+    s->statuses = statuses;
+    s->n_statuses = n;
+    s->requests = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+    s->listener = g_socket_listener_new();
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+    GSocketAddress *eff = NULL;
+    GError *error = NULL;
+    ck_assert(g_socket_listener_add_address(s->listener, addr, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL, &eff, &error));
+    s->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
+    g_object_unref(eff);
+    s->thread = g_thread_new("http", http_thread, s);
+    return s;
+}
+
+static void http_free(Http *s)
+{
+    g_atomic_int_set(&s->stop, 1);
+    /* Wake the accept. */
+    g_autoptr(GSocketClient) c = g_socket_client_new();
+    g_autoptr(GSocketConnection) conn =
+        g_socket_client_connect_to_host(c, "127.0.0.1", s->port, NULL, NULL);
+    g_thread_join(s->thread);
+    g_socket_listener_close(s->listener);
+    g_object_unref(s->listener);
+    g_ptr_array_unref(s->requests);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+}
+
+static guint http_count(Http *s)
+{
+    g_mutex_lock(&s->lock);
+    guint n = s->requests->len;
+    g_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* An independent check of the headers: HMAC-SHA256 over "id.timestamp.body" with the decoded
+ * secret, base64, "v1," in front. */
+static void assert_signed(GHashTable *req, const guint8 *key, gsize key_len)
+{
+    const char *id = g_hash_table_lookup(req, "webhook-id");
+    const char *ts = g_hash_table_lookup(req, "webhook-timestamp");
+    const char *sig = g_hash_table_lookup(req, "webhook-signature");
+    const char *body = g_hash_table_lookup(req, "body");
+    ck_assert_ptr_nonnull(id);
+    ck_assert_ptr_nonnull(ts);
+    ck_assert_ptr_nonnull(sig);
+    gint64 t = g_ascii_strtoll(ts, NULL, 10);
+    ck_assert_int_lt(ABS(t - g_get_real_time() / G_USEC_PER_SEC), 60);
+    g_autofree char *msg = g_strdup_printf("%s.%s.%s", id, ts, body);
+    g_autoptr(GHmac) h = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
+    g_hmac_update(h, (const guchar *)msg, -1);
+    guint8 d[32];
+    gsize dl = 32;
+    g_hmac_get_digest(h, d, &dl);
+    g_autofree char *b64 = g_base64_encode(d, dl);
+    g_autofree char *want = g_strconcat("v1,", b64, NULL);
+    ck_assert_str_eq(sig, want);
+    ck_assert_str_eq(g_hash_table_lookup(req, "content-type"), "application/json");
+    ck_assert(g_str_has_prefix(g_hash_table_lookup(req, "request-line"), "POST /hook "));
+}
+
+START_TEST(test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_signatures)
+{
+    static int statuses[] = {500, 503, 200};
+    Http *http = http_start(statuses, G_N_ELEMENTS(statuses));
+    PsStore *s = open_store();
+    const guint8 key[] = "0123456789abcdef0123456789abcdef";
+    g_autofree char *secret64 = g_base64_encode(key, 32);
+    g_autofree char *secret = g_strconcat("whsec_", secret64, NULL);
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/hook", http->port);
+    PsWebhookOptions wo = {.name = "gate", .url = url, .secret = secret, .timeout = 5};
+    PsRelayOptions ro = {.webhooks = &wo, .n_webhooks = 1, .retry_base = 0.2};
+    GError *error = NULL;
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    const char *body = "{\"id\":\"release:PSTU1:D1\",\"container\":\"PSTU1\"}";
+    add(s, "port/release/PSTU1", "release:PSTU1:D1", body);
+    relay_kick(relay);
+    DbCond c = {db_path, "SELECT count(*) FROM outbox_delivery WHERE destination = 'webhook gate'"
+                         " AND delivered_at IS NOT NULL", 1};
+    ck_assert_msg(spin_until(db_reached, &c, 20), "not delivered after 500, 503, 200");
+    ck_assert_int_eq(http_count(http), 3);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT attempts FROM outbox_delivery"
+                                        " WHERE destination = 'webhook gate'"), 2);
+    g_mutex_lock(&http->lock);
+    for (guint i = 0; i < http->requests->len; i++) {
+        GHashTable *req = http->requests->pdata[i];
+        assert_signed(req, key, 32);
+        ck_assert_str_eq(g_hash_table_lookup(req, "webhook-id"), "release:PSTU1:D1");
+        ck_assert_str_eq(g_hash_table_lookup(req, "body"), body);
+    }
+    g_mutex_unlock(&http->lock);
+    relay_free(relay);
+    store_close(s);
+    http_free(http);
+}
+END_TEST
+
+START_TEST(test_webhook_410_disables_the_endpoint_across_restarts)
+{
+    static int statuses[] = {410};
+    Http *http = http_start(statuses, 1);
+    PsStore *s = open_store();
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/hook", http->port);
+    PsWebhookOptions wo = {.name = "gone", .url = url, .secret = "c2VjcmV0", .timeout = 5};
+    PsRelayOptions ro = {.webhooks = &wo, .n_webhooks = 1, .retry_base = 0.1};
+    GError *error = NULL;
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    add(s, "port/release/A", "m1", "{}");
+    add(s, "port/release/B", "m2", "{}");
+    relay_kick(relay);
+    DbCond c = {db_path, "SELECT count(*) FROM outbox_destination WHERE name = 'webhook gone'"
+                         " AND disabled_at IS NOT NULL", 1};
+    ck_assert(spin_until(db_reached, &c, 10));
+    /* Give it time to (wrongly) send more. */
+    gint64 end = g_get_monotonic_time() + 500 * 1000;
+    while (g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    ck_assert_int_eq(http_count(http), 1);
+    relay_free(relay);
+
+    /* After a restart with the same URL, still disabled: nothing is sent. */
+    add(s, "port/release/C", "m3", "{}");
+    relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    end = g_get_monotonic_time() + 500 * 1000;
+    while (g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    ck_assert_int_eq(http_count(http), 1);
+    relay_free(relay);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+                                        " destination = 'webhook gone' AND delivered_at IS NULL"), 2);
+    store_close(s);
+    http_free(http);
+}
+END_TEST
+
+static Suite *relay_suite(void)
+{
+    Suite *s = suite_create("relay");
+    TCase *tc = tcase_create("outbox");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_outbox_message_id_is_unique_and_fans_out_to_active_destinations);
+    tcase_add_test(tc, test_outbox_delivery_is_marked_not_deleted_and_failures_are_counted);
+    tcase_add_test(tc, test_outbox_disabled_endpoint_stays_disabled_until_its_url_changes);
+    tcase_add_test(tc, test_webhook_signature_matches_the_standard_webhooks_test_vector);
+    tcase_add_test(tc, test_webhook_secret_that_is_not_base64_is_refused);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("delivery");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_relay_publishes_pending_rows_and_marks_them_after_the_puback);
+    tcase_add_test(tc, test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after);
+    tcase_add_test(tc, test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_signatures);
+    tcase_add_test(tc, test_webhook_410_disables_the_endpoint_across_restarts);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(relay_suite());
+}

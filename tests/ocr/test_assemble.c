@@ -1,0 +1,214 @@
+/* test_assemble.c: check-digit-constrained code assembly and multi-read fusion. */
+#include <string.h>
+
+#include "ocr.h"
+#include "testutil.h"
+
+/* Probabilities that put @conf on each character of @text and spread the rest evenly. */
+static void probs_for(const char *text, double conf, OcrCodeProbs *out)
+{
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        for (int k = 0; k < OCR_N_CLASSES; k++)
+            out->p[i][k] = (float)((1.0 - conf) / (OCR_N_CLASSES - 1));
+        out->p[i][ocr_class_index(text[i])] = (float)conf;
+    }
+}
+
+/* Moves probability at @pos so that @a gets @pa and @b gets @pb. */
+static void ambiguous(OcrCodeProbs *p, int pos, char a, double pa, char b, double pb)
+{
+    for (int k = 0; k < OCR_N_CLASSES; k++)
+        p->p[pos][k] = (float)((1.0 - pa - pb) / (OCR_N_CLASSES - 2));
+    p->p[pos][ocr_class_index(a)] = (float)pa;
+    p->p[pos][ocr_class_index(b)] = (float)pb;
+}
+
+static OcrRead read_of(const OcrCodeProbs *p)
+{
+    OcrRead r;
+    memset(&r, 0, sizeof r);
+    r.probs = *p;
+    r.confidence = ocr_assemble(&r.probs, r.code);
+    return r;
+}
+
+START_TEST(test_clean_read_assembles_to_itself)
+{
+    OcrCodeProbs p;
+    probs_for("CSQU3054383", 0.9, &p);
+    char code[12];
+    double c = ocr_assemble(&p, code);
+    ck_assert_str_eq(code, "CSQU3054383");
+    ck_assert_double_gt(c, 0.85);
+    ck_assert_double_le(c, 1.0);
+}
+END_TEST
+
+START_TEST(test_ambiguous_character_resolves_to_the_valid_code)
+{
+    /* The recognizer prefers '8' at serial position 3 (CSQU3084383 fails the check digit);
+     * the valid CSQU3054383 has '5' as the second choice there. */
+    OcrCodeProbs p;
+    probs_for("CSQU3054383", 0.95, &p);
+    ambiguous(&p, 6, '8', 0.55, '5', 0.40);
+    char code[12];
+    double c = ocr_assemble(&p, code);
+    ck_assert_str_eq(code, "CSQU3054383");
+    ck_assert_double_gt(c, 0.5);
+}
+END_TEST
+
+START_TEST(test_letter_and_digit_confusions_follow_the_layout)
+{
+    /* '0' read in the owner code and 'O' in the serial: the layout forces O and 0. */
+    OcrCodeProbs p;
+    probs_for("TGHU0737320", 0.95, &p);
+    ambiguous(&p, 1, '6', 0.6, 'G', 0.35);
+    ambiguous(&p, 4, 'O', 0.6, '0', 0.35);
+    char code[12];
+    ocr_assemble(&p, code);
+    ck_assert_str_eq(code, "TGHU0737320");
+}
+END_TEST
+
+START_TEST(test_wrong_check_digit_read_gets_low_confidence)
+{
+    /* Every character read confidently, but the code fails its check digit: any valid code
+     * needs a character the recognizer did not see, so the confidence is low. */
+    OcrCodeProbs p;
+    probs_for("CSQU3054387", 0.99, &p);
+    char code[12];
+    double c = ocr_assemble(&p, code);
+    ck_assert_int_eq(strlen(code), 11);
+    ck_assert(iso6346_validate(code, NULL));
+    ck_assert_double_lt(c, 0.3);
+}
+END_TEST
+
+START_TEST(test_size_type_assembly_picks_a_valid_code)
+{
+    float p[4][OCR_N_CLASSES];
+    const char *st = "22G1";
+    for (int i = 0; i < 4; i++) {
+        for (int k = 0; k < OCR_N_CLASSES; k++)
+            p[i][k] = 0.1f / 35;
+        p[i][ocr_class_index(st[i])] = 0.9f;
+    }
+    /* '6' looks like 'G' but "2261" is not a size/type code. */
+    p[2][ocr_class_index('6')] = 0.6f;
+    p[2][ocr_class_index('G')] = 0.3f;
+    char out[5];
+    double c = ocr_assemble_size_type(p, out);
+    ck_assert_str_eq(out, "22G1");
+    ck_assert_double_gt(c, 0.4);
+}
+END_TEST
+
+START_TEST(test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read)
+{
+    OcrFusion *f = ocr_fusion_new(NULL);
+    /* Three weak reads of MSKU3866036: the last two digits are only 45% sure each time, the
+     * rest of their probability spread over the other classes. */
+    for (int i = 0; i < 3; i++) {
+        OcrCodeProbs p;
+        probs_for("MSKU3866036", 0.9, &p);
+        ambiguous(&p, 9, '3', 0.45, '8', 0.55 / 35);
+        ambiguous(&p, 10, '6', 0.45, '3', 0.55 / 35);
+        OcrRead r = read_of(&p);
+        ck_assert_str_eq(r.code, "MSKU3866036");
+        ocr_fusion_add(f, &r);
+    }
+    /* One confident read of the valid but wrong MSKU3866083. */
+    OcrCodeProbs q;
+    probs_for("MSKU3866083", 0.97, &q);
+    OcrRead wrong = read_of(&q);
+    ck_assert_str_eq(wrong.code, "MSKU3866083");
+    ck_assert_double_gt(wrong.confidence, 0.9);
+    ocr_fusion_add(f, &wrong);
+
+    OcrReads out;
+    ocr_fusion_result(f, FALSE, &out);
+    ck_assert_int_ge(out.n_reads, 1);
+    ck_assert_str_eq(out.reads[0].code, "MSKU3866036");
+    ocr_fusion_free(f);
+}
+END_TEST
+
+START_TEST(test_fusion_one_blurred_frame_is_not_confirmed)
+{
+    OcrFusion *f = ocr_fusion_new(NULL);
+    OcrCodeProbs p;
+    probs_for("CSQU3054383", 0.35, &p);
+    OcrRead r = read_of(&p);
+    ocr_fusion_add(f, &r);
+    OcrReads out;
+    ocr_fusion_result(f, TRUE, &out);
+    ck_assert_int_eq(out.n_reads, 0);
+    ocr_fusion_result(f, FALSE, &out);
+    ck_assert_int_eq(out.n_reads, 1);
+    /* More agreeing evidence confirms it. */
+    for (int i = 0; i < 3; i++)
+        ocr_fusion_add(f, &r);
+    ocr_fusion_result(f, TRUE, &out);
+    ck_assert_int_eq(out.n_reads, 1);
+    ck_assert_str_eq(out.reads[0].code, "CSQU3054383");
+    ocr_fusion_free(f);
+}
+END_TEST
+
+START_TEST(test_fusion_keeps_two_containers_apart)
+{
+    OcrFusion *f = ocr_fusion_new(NULL);
+    const char *codes[] = {"BEAU2656931", "TRHU1700369", "BEAU2656931", "BEAU2656931",
+                           "TRHU1700369"};
+    for (size_t i = 0; i < G_N_ELEMENTS(codes); i++) {
+        OcrCodeProbs p;
+        probs_for(codes[i], 0.9, &p);
+        OcrRead r = read_of(&p);
+        g_strlcpy(r.size_type, "22G1", sizeof r.size_type);
+        ocr_fusion_add(f, &r);
+    }
+    OcrReads out;
+    ocr_fusion_result(f, TRUE, &out);
+    ck_assert_int_eq(out.n_reads, 2);
+    ck_assert_str_eq(out.reads[0].code, "BEAU2656931");
+    ck_assert_str_eq(out.reads[1].code, "TRHU1700369");
+    ck_assert_str_eq(out.reads[0].size_type, "22G1");
+    ocr_fusion_reset(f);
+    ocr_fusion_result(f, FALSE, &out);
+    ck_assert_int_eq(out.n_reads, 0);
+    ocr_fusion_free(f);
+    ocr_fusion_free(NULL);
+}
+END_TEST
+
+START_TEST(test_class_index_round_trips)
+{
+    for (int k = 0; k < OCR_N_CLASSES; k++)
+        ck_assert_int_eq(ocr_class_index(ocr_class_char(k)), k);
+    ck_assert_int_eq(ocr_class_index('a'), -1);
+    ck_assert_int_eq(ocr_class_char(36), '?');
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("assemble");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_clean_read_assembles_to_itself);
+    tcase_add_test(tc, test_ambiguous_character_resolves_to_the_valid_code);
+    tcase_add_test(tc, test_letter_and_digit_confusions_follow_the_layout);
+    tcase_add_test(tc, test_wrong_check_digit_read_gets_low_confidence);
+    tcase_add_test(tc, test_size_type_assembly_picks_a_valid_code);
+    tcase_add_test(tc, test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read);
+    tcase_add_test(tc, test_fusion_one_blurred_frame_is_not_confirmed);
+    tcase_add_test(tc, test_fusion_keeps_two_containers_apart);
+    tcase_add_test(tc, test_class_index_round_trips);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(suite());
+}

@@ -1,0 +1,222 @@
+/* test_ocr.c: the frame pipeline of ocr/: argument checks, pixel formats, the shipped synthetic
+ * frames, and (when ../shared/data is present) the real gate photos: never a wrong best code. */
+#include <leptonica/allheaders.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ocr.h"
+#include "testutil.h"
+
+/* Images of ../shared/data/ocr-dev (50) whose best code must be the labelled one: the figure
+ * measured when this test was written (41), so that a regression fails. */
+#define OCR_DEV_MIN_RIGHT 41
+
+static PsOcr *new_ocr(void)
+{
+    GError *error = NULL;
+    PsOcr *ocr = ocr_new(NULL, &error);
+    ck_assert_no_error(error);
+    return ocr;
+}
+
+START_TEST(test_bad_frames_are_rejected_with_a_reason)
+{
+    PsOcr *ocr = new_ocr();
+    OcrReads reads;
+    GError *error = NULL;
+    guint8 px[64 * 64 * 4] = {0};
+    ck_assert(!ocr_read(ocr, NULL, 64, 64, 64, OCR_PIXEL_GRAY8, &reads, &error));
+    ck_assert(g_error_matches(error, OCR_ERROR, OCR_ERROR_INVALID));
+    g_clear_error(&error);
+    ck_assert(!ocr_read(ocr, px, 64, 64, 100, OCR_PIXEL_RGB, &reads, &error));
+    ck_assert_ptr_nonnull(strstr(error->message, "stride 100"));
+    g_clear_error(&error);
+    ck_assert(!ocr_read(ocr, px, 100000, 1, 400000, OCR_PIXEL_BGRX, &reads, &error));
+    g_clear_error(&error);
+    ck_assert(!ocr_read(ocr, px, 0, 64, 64, OCR_PIXEL_GRAY8, &reads, &error));
+    g_clear_error(&error);
+    ck_assert(!ocr_read(ocr, px, 16, 16, 64, (OcrPixelFormat)9, &reads, &error));
+    g_clear_error(&error);
+    /* A flat frame is valid and holds no code. */
+    ck_assert(ocr_read(ocr, px, 64, 64, 256, OCR_PIXEL_RGBX, &reads, &error));
+    ck_assert_int_eq(reads.n_reads, 0);
+    ocr_free(ocr);
+    ocr_free(NULL);
+
+    OcrOptions opts;
+    ocr_options_init(&opts);
+    opts.min_char_height = 300;
+    ck_assert_ptr_null(ocr_new(&opts, &error));
+    ck_assert(g_error_matches(error, OCR_ERROR, OCR_ERROR_INVALID));
+    g_clear_error(&error);
+}
+END_TEST
+
+START_TEST(test_unreadable_files_name_the_file)
+{
+    PsOcr *ocr = new_ocr();
+    OcrReads reads;
+    GError *error = NULL;
+    ck_assert(!ocr_read_file(ocr, "/nonexistent/x.jpg", &reads, &error));
+    ck_assert(g_error_matches(error, OCR_ERROR, OCR_ERROR_IMAGE));
+    ck_assert_ptr_nonnull(strstr(error->message, "/nonexistent/x.jpg"));
+    g_clear_error(&error);
+    char *dir = testutil_tmpdir();
+    char *path = g_build_filename(dir, "not-an-image.jpg", NULL);
+    ck_assert(g_file_set_contents(path, "\xff\xd8\xff garbage, truncated", -1, NULL));
+    ck_assert(!ocr_read_file(ocr, path, &reads, &error));
+    ck_assert_ptr_nonnull(strstr(error->message, "not-an-image.jpg"));
+    g_clear_error(&error);
+    testutil_rmtree(dir);
+    g_free(dir);
+    g_free(path);
+    ocr_free(ocr);
+}
+END_TEST
+
+START_TEST(test_noise_frame_gives_no_code)
+{
+    PsOcr *ocr = new_ocr();
+    int w = 640, h = 360;
+    guint8 *px = g_malloc((size_t)w * h);
+    GRand *rng = g_rand_new_with_seed(7);
+    for (int i = 0; i < w * h; i++)
+        px[i] = (guint8)g_rand_int_range(rng, 0, 256);
+    OcrReads reads;
+    ck_assert(ocr_read(ocr, px, w, h, w, OCR_PIXEL_GRAY8, &reads, NULL));
+    ck_assert_int_eq(reads.n_reads, 0);
+    g_rand_free(rng);
+    g_free(px);
+    ocr_free(ocr);
+}
+END_TEST
+
+/* Rows of a labels.csv: file,code,size_type,layout,... */
+static char **read_labels(const char *dir)
+{
+    char *path = g_build_filename(dir, "labels.csv", NULL);
+    char *text = NULL;
+    gboolean ok = g_file_get_contents(path, &text, NULL, NULL);
+    g_free(path);
+    if (!ok)
+        return NULL;
+    char **lines = g_strsplit(text, "\n", -1);
+    g_free(text);
+    return lines;
+}
+
+START_TEST(test_shipped_frames_read_in_every_pixel_format)
+{
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    char *dir = g_build_filename(root, "data", "scenario", "frames", NULL);
+    char **lines = read_labels(dir);
+    ck_assert_ptr_nonnull(lines);
+    PsOcr *ocr = new_ocr();
+    int n = 0;
+    for (int i = 1; lines[i]; i++) {
+        char **f = g_strsplit(lines[i], ",", -1);
+        if (g_strv_length(f) < 4) {
+            g_strfreev(f);
+            continue;
+        }
+        char *path = g_build_filename(dir, f[0], NULL);
+        PIX *pix = pixRead(path);
+        ck_assert_ptr_nonnull(pix);
+        PIX *rgb = pixConvertTo32(pix);
+        int w = pixGetWidth(rgb), h = pixGetHeight(rgb);
+        guint8 *buf = g_malloc((size_t)w * h * 4);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                l_int32 r, g, b;
+                pixGetRGBPixel(rgb, x, y, &r, &g, &b);
+                guint8 *p = buf + ((size_t)y * w + x) * 4;
+                p[0] = (guint8)b, p[1] = (guint8)g, p[2] = (guint8)r, p[3] = 255;
+            }
+        OcrReads from_file, bgrx;
+        ck_assert(ocr_read_file(ocr, path, &from_file, NULL));
+        ck_assert(ocr_read(ocr, buf, w, h, w * 4, OCR_PIXEL_BGRX, &bgrx, NULL));
+        ck_assert_msg(from_file.n_reads >= 1, "%s: no code", f[0]);
+        ck_assert_str_eq(from_file.reads[0].code, f[1]);
+        ck_assert_int_ge(bgrx.n_reads, 1);
+        ck_assert_str_eq(bgrx.reads[0].code, f[1]);
+        const char *orient = strcmp(f[3], "vertical") == 0 ? "vertical" : "horizontal";
+        ck_assert_str_eq(from_file.reads[0].orientation == OCR_VERTICAL ? "vertical"
+                                                                         : "horizontal",
+                         orient);
+        n++;
+        g_free(buf);
+        pixDestroy(&rgb);
+        pixDestroy(&pix);
+        g_free(path);
+        g_strfreev(f);
+    }
+    ck_assert_int_ge(n, 3);
+    ocr_free(ocr);
+    g_strfreev(lines);
+    g_free(dir);
+}
+END_TEST
+
+START_TEST(test_real_photos_never_give_a_wrong_best_code)
+{
+    const char *shared = testutil_shared_data();
+    if (!shared) {
+        printf("SKIP: shared data (../shared/data) is absent\n");
+        return;
+    }
+    char *dir = g_build_filename(shared, "ocr-dev", NULL);
+    char **lines = read_labels(dir);
+    if (!lines) {
+        printf("SKIP: %s/labels.csv is absent\n", dir);
+        g_free(dir);
+        return;
+    }
+    PsOcr *ocr = new_ocr();
+    int right = 0, wrong = 0, total = 0;
+    for (int i = 1; lines[i]; i++) {
+        char **f = g_strsplit(lines[i], ",", -1);
+        if (g_strv_length(f) < 4) {
+            g_strfreev(f);
+            continue;
+        }
+        char *path = g_build_filename(dir, f[0], NULL);
+        OcrReads reads;
+        ck_assert(ocr_read_file(ocr, path, &reads, NULL));
+        total++;
+        if (reads.n_reads > 0 && strcmp(reads.reads[0].code, f[1]) == 0)
+            right++;
+        else if (reads.n_reads > 0) {
+            wrong++;
+            printf("%s: best %s, labelled %s\n", f[0], reads.reads[0].code, f[1]);
+        }
+        g_free(path);
+        g_strfreev(f);
+    }
+    printf("ocr-dev: %d of %d images right, %d wrong\n", right, total, wrong);
+    ck_assert_int_eq(wrong, 0);
+    ck_assert_int_ge(right, OCR_DEV_MIN_RIGHT);
+    ocr_free(ocr);
+    g_strfreev(lines);
+    g_free(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("ocr");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_bad_frames_are_rejected_with_a_reason);
+    tcase_add_test(tc, test_unreadable_files_name_the_file);
+    tcase_add_test(tc, test_noise_frame_gives_no_code);
+    tcase_add_test(tc, test_shipped_frames_read_in_every_pixel_format);
+    tcase_add_test(tc, test_real_photos_never_give_a_wrong_best_code);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(suite());
+}

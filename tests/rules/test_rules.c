@@ -1,0 +1,841 @@
+/* test_rules.c: the release policy (every arrival order of a scenario's events), determinism
+ * under replay, and bad inputs dead-lettered with a reason while valid ones still decide. */
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "iso6346.h"
+#include "rules.h"
+#include "store-outbox.h"
+#include "store-private.h"
+#include "store-rules.h"
+#include "testutil.h"
+
+/* A container number with its check digit computed: "PSCU100001" -> "PSCU1000010". */
+static char *cn(const char *first10)
+{
+    int d = iso6346_check_digit(first10);
+    ck_assert_int_ge(d, 0);
+    return g_strdup_printf("%.10s%d", first10, d);
+}
+
+static PsStore *mem_store(void)
+{
+    GError *error = NULL;
+    PsStore *s = store_open(":memory:", &error);
+    ck_assert_no_error(error);
+    return s;
+}
+
+static PsRules *new_rules(PsStore *s)
+{
+    GError *error = NULL;
+    PsRules *r = rules_new(s, "port", &error);
+    ck_assert_no_error(error);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static RulesOutcome ingest(PsRules *r, const char *topic, const char *payload, gssize len)
+{
+    RulesIngestResult res;
+    GError *error = NULL;
+    ck_assert_msg(rules_ingest(r, topic, payload, len, &res, &error), "store error: %s",
+                  error ? error->message : "");
+    RulesOutcome o = res.outcome;
+    ck_assert_msg(o != RULES_REJECTED, "%s rejected: %s\n%s", topic, res.reason, payload);
+    rules_ingest_result_clear(&res);
+    return o;
+}
+
+/* ---- events ---- */
+
+typedef struct {
+    char *topic;
+    char *payload;
+} Ev;
+
+static void ev_clear(Ev *e)
+{
+    g_free(e->topic);
+    g_free(e->payload);
+}
+
+static Ev customs(const char *id, int sec, const char *decl, const char *status, const char *c)
+{
+    return (Ev){g_strdup("port/customs/status"),
+                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\","
+                                "\"declaration\":\"%s\",\"status\":\"%s\",\"flow\":\"rail-sea\","
+                                "\"containers\":[\"%s\"],\"origin\":\"Chongqing\","
+                                "\"destination\":\"Hamburg\",\"goods\":\"auto parts\","
+                                "\"consignee\":\"ACME GmbH\",\"vessel\":{\"name\":\"EVER GIVEN\","
+                                "\"imo\":9811000,\"mmsi\":353136000,\"voyage\":\"0123W\"}}",
+                                id, sec, decl, status, c)};
+}
+
+static Ev arrival(const char *id, int sec, const char *c)
+{
+    return (Ev){g_strdup("port/rail/Y1/arrival"),
+                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"yard\":\"Y1\","
+                                "\"train\":\"T-77\",\"wagons\":[{\"wagon\":\"W1\","
+                                "\"containers\":[\"%s\"]}]}",
+                                id, sec, c)};
+}
+
+static Ev gate_in(const char *id, int sec, const char *c)
+{
+    return (Ev){g_strdup("port/gate/RG1"),
+                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"gate\":\"RG1\","
+                                "\"direction\":\"in\",\"mode\":\"rail\",\"container\":\"%s\","
+                                "\"size_type\":\"45G1\"}",
+                                id, sec, c)};
+}
+
+static Ev seal(const char *id, int sec, const char *state, const char *c)
+{
+    return (Ev){g_strdup("port/seal/ES-1"),
+                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"seal\":\"ES-1\","
+                                "\"container\":\"%s\",\"state\":\"%s\",\"battery\":87}",
+                                id, sec, c, state)};
+}
+
+static Ev radiation(const char *id, int sec, const char *result, const char *c)
+{
+    return (Ev){g_strdup("port/radiation/RP1"),
+                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"portal\":\"RP1\","
+                                "\"container\":\"%s\",\"result\":\"%s\",\"category\":\"gamma\","
+                                "\"ratio\":1.1}",
+                                id, sec, c, result)};
+}
+
+/* ---- decisions as a string: "release;hold[seal tampered]" ---- */
+
+static gboolean append_decision(const PsDecisionRow *row, gpointer user_data)
+{
+    GString *s = user_data;
+    if (s->len)
+        g_string_append_c(s, ';');
+    g_string_append(s, row->kind);
+    if (strcmp(row->kind, "hold") == 0) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        ck_assert(json_parser_load_from_data(p, row->payload, -1, NULL));
+        JsonArray *reasons =
+            json_object_get_array_member(json_node_get_object(json_parser_get_root(p)), "reasons");
+        g_string_append_c(s, '[');
+        for (guint i = 0; i < json_array_get_length(reasons); i++)
+            g_string_append_printf(s, "%s%s", i ? ", " : "",
+                                   json_array_get_string_element(reasons, i));
+        g_string_append_c(s, ']');
+    }
+    return TRUE;
+}
+
+static char *decisions_of(PsStore *s)
+{
+    GString *out = g_string_new(NULL);
+    GError *error = NULL;
+    ck_assert(store_rules_decisions_foreach(s, NULL, append_decision, out, &error));
+    ck_assert_no_error(error);
+    return g_string_free(out, FALSE);
+}
+
+/* ---- every order of a scenario's events ---- */
+
+#define MAX_EVENTS 6
+
+/* @pos[i]: where event i came in the order (0 = first). Returns the decisions expected. */
+typedef const char *(*Oracle)(const int *pos);
+
+static int last_of(const int *pos, int a, int b, int c)
+{
+    return MAX(pos[a], MAX(pos[b], pos[c]));
+}
+
+/* Events 0..2 complete the release; event 3 opens a hold, event 4 closes it (a later clear or
+ * a later sealed). */
+static const char *open_then_close(const int *pos, const char *hold, const char *release_hold,
+                                   const char *hold_release)
+{
+    int p = last_of(pos, 0, 1, 2), open = pos[3], close = pos[4];
+    if (close < open || close < p)
+        return "release";
+    return p < open ? release_hold : hold_release;
+}
+
+static const char *oracle_release(const int *pos)
+{
+    return "release";
+}
+
+static const char *oracle_alarm_clear(const int *pos)
+{
+    return open_then_close(pos, "radiation alarm", "release;hold[radiation alarm]",
+                           "hold[radiation alarm];release");
+}
+
+static const char *oracle_tamper_reseal(const int *pos)
+{
+    return open_then_close(pos, "seal tampered", "release;hold[seal tampered]",
+                           "hold[seal tampered];release");
+}
+
+/* Event 4 (tampered, after the sealed of event 3) never closes. */
+static const char *oracle_tampered(const int *pos)
+{
+    return last_of(pos, 0, 1, 2) < pos[4] ? "release;hold[seal tampered]" : "hold[seal tampered]";
+}
+
+static const char *oracle_inspect(const int *pos)
+{
+    return "hold[customs inspect]";
+}
+
+/* Event 0 released, event 3 held later: decidable once a status, the arrival and the gate-in
+ * are all in. */
+static const char *oracle_held_after_release(const int *pos)
+{
+    int d = MAX(MAX(pos[1], pos[2]), MIN(pos[0], pos[3]));
+    return pos[3] > d ? "release;hold[customs held]" : "hold[customs held]";
+}
+
+typedef struct {
+    const char *name;
+    int n;
+    Oracle oracle;
+    const char *final; /* the decision in force at the end, whatever the order */
+} Scenario;
+
+static const Scenario scenarios[] = {
+    {"all conditions met", 5, oracle_release, "release"},
+    {"radiation alarm then clear", 5, oracle_alarm_clear, NULL},
+    {"seal tampered after sealed", 5, oracle_tampered, "hold[seal tampered]"},
+    {"customs inspect", 4, oracle_inspect, "hold[customs inspect]"},
+    {"customs held after released", 4, oracle_held_after_release, "hold[customs held]"},
+    {"seal tampered then sealed again", 5, oracle_tamper_reseal, NULL},
+};
+
+static void scenario_events(int which, const char *c, Ev *ev)
+{
+    switch (which) {
+    case 0:
+        ev[0] = customs("c-1", 1, "D-1", "released", c);
+        ev[1] = arrival("a-1", 2, c);
+        ev[2] = gate_in("g-1", 3, c);
+        ev[3] = seal("s-1", 0, "sealed", c);
+        ev[4] = radiation("r-1", 4, "clear", c);
+        break;
+    case 1:
+        ev[0] = customs("c-1", 1, "D-1", "released", c);
+        ev[1] = arrival("a-1", 2, c);
+        ev[2] = gate_in("g-1", 3, c);
+        ev[3] = radiation("r-1", 4, "alarm", c);
+        ev[4] = radiation("r-2", 5, "clear", c);
+        break;
+    case 2:
+        ev[0] = customs("c-1", 1, "D-1", "released", c);
+        ev[1] = arrival("a-1", 2, c);
+        ev[2] = gate_in("g-1", 3, c);
+        ev[3] = seal("s-1", 0, "sealed", c);
+        ev[4] = seal("s-2", 4, "tampered", c);
+        break;
+    case 3:
+        ev[0] = customs("c-1", 1, "D-1", "inspect", c);
+        ev[1] = arrival("a-1", 2, c);
+        ev[2] = gate_in("g-1", 3, c);
+        ev[3] = seal("s-1", 0, "sealed", c);
+        break;
+    case 4:
+        ev[0] = customs("c-1", 1, "D-1", "released", c);
+        ev[1] = arrival("a-1", 2, c);
+        ev[2] = gate_in("g-1", 3, c);
+        ev[3] = customs("c-2", 5, "D-1", "held", c);
+        break;
+    case 5:
+        ev[0] = customs("c-1", 1, "D-1", "released", c);
+        ev[1] = arrival("a-1", 2, c);
+        ev[2] = gate_in("g-1", 3, c);
+        ev[3] = seal("s-1", 4, "tampered", c);
+        ev[4] = seal("s-2", 5, "sealed", c);
+        break;
+    }
+}
+
+static gboolean next_permutation(int *a, int n)
+{
+    int i = n - 2;
+    while (i >= 0 && a[i] >= a[i + 1])
+        i--;
+    if (i < 0)
+        return FALSE;
+    int j = n - 1;
+    while (a[j] <= a[i])
+        j--;
+    int t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+    for (int l = i + 1, r = n - 1; l < r; l++, r--) {
+        t = a[l];
+        a[l] = a[r];
+        a[r] = t;
+    }
+    return TRUE;
+}
+
+static const char *last_decision(const char *seq)
+{
+    const char *sep = strrchr(seq, ';');
+    return sep ? sep + 1 : seq;
+}
+
+START_TEST(test_every_arrival_order_gives_the_expected_decisions)
+{
+    const Scenario *sc = &scenarios[_i];
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(_i, c, ev);
+    int order[MAX_EVENTS];
+    for (int i = 0; i < sc->n; i++)
+        order[i] = i;
+    int runs = 0, single = 0;
+    g_autofree char *release_payload = NULL;
+    do {
+        PsStore *s = mem_store();
+        PsRules *r = new_rules(s);
+        int pos[MAX_EVENTS];
+        for (int k = 0; k < sc->n; k++) {
+            pos[order[k]] = k;
+            ck_assert_int_eq(ingest(r, ev[order[k]].topic, ev[order[k]].payload, -1),
+                             RULES_ACCEPTED);
+        }
+        g_autofree char *got = decisions_of(s);
+        const char *want = sc->oracle(pos);
+        GString *o = g_string_new(NULL);
+        for (int k = 0; k < sc->n; k++)
+            g_string_append_printf(o, "%s%d", k ? " " : "", order[k]);
+        ck_assert_msg(strcmp(got, want) == 0, "%s, order %s: decisions '%s', expected '%s'",
+                      sc->name, o->str, got, want);
+        if (sc->final)
+            ck_assert_str_eq(last_decision(got), sc->final);
+        g_string_free(o, TRUE);
+        single += strchr(got, ';') == NULL;
+        /* Never two releases; when there is one, its id and the events behind the conditions
+         * that made it releasable are the same in every order (what it says about seal and
+         * radiation is what was known when it was made). */
+        g_autofree char *rel = NULL;
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_prepare_v2(store__db(s),
+                                            "SELECT d.decision_id || ' ' || group_concat("
+                                            "c.name || '=' || c.event_id, ' ')"
+                                            " FROM decision d JOIN decision_condition c"
+                                            " ON c.decision_seq = d.seq WHERE d.kind = 'release'"
+                                            " AND c.pos < 3 GROUP BY d.seq",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            rel = g_strdup((const char *)sqlite3_column_text(st, 0));
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        if (rel && !release_payload)
+            release_payload = g_strdup(rel);
+        else if (rel)
+            ck_assert_str_eq(rel, release_payload);
+        /* Every decision has its outbox row. */
+        PsOutboxStats os;
+        GError *error = NULL;
+        ck_assert(store_outbox_stats(s, NULL, &os, &error));
+        gint64 n;
+        ck_assert(store_rules_decision_count(s, &n, &error));
+        ck_assert_int_eq(os.messages, n);
+        rules_free(r);
+        store_close(s);
+        runs++;
+    } while (next_permutation(order, sc->n));
+    ck_assert_int_eq(runs, sc->n == 5 ? 120 : 24);
+    g_print("%s: %d orders, %d with a single decision\n", sc->name, runs, single);
+    for (int i = 0; i < sc->n; i++)
+        ev_clear(&ev[i]);
+}
+END_TEST
+
+START_TEST(test_release_payload_names_the_event_behind_each_condition)
+{
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(0, c, ev);
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    const int order[] = {3, 4, 0, 1, 2}; /* seal and radiation first: all six conditions known */
+    for (int i = 0; i < 5; i++)
+        ingest(r, ev[order[i]].topic, ev[order[i]].payload, -1);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s), "SELECT topic, msg_id, payload FROM outbox",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    g_autofree char *topic = g_strdup_printf("port/release/%s", c);
+    g_autofree char *id = g_strdup_printf("release:%s:D-1", c);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), topic);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), id);
+    g_autoptr(JsonParser) p = json_parser_new();
+    ck_assert(json_parser_load_from_data(p, (const char *)sqlite3_column_text(st, 2), -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    ck_assert_str_eq(json_object_get_string_member(o, "id"), id);
+    ck_assert_str_eq(json_object_get_string_member(o, "container"), c);
+    ck_assert_str_eq(json_object_get_string_member(o, "declaration"), "D-1");
+    ck_assert_str_eq(json_object_get_string_member(o, "train"), "T-77");
+    /* The latest of the settling events: the radiation clear at 10:00:04. */
+    ck_assert_str_eq(json_object_get_string_member(o, "ts"), "2026-11-26T10:00:04Z");
+    ck_assert_str_eq(
+        json_object_get_string_member(json_object_get_object_member(o, "vessel"), "name"),
+        "EVER GIVEN");
+    JsonArray *conds = json_object_get_array_member(o, "conditions");
+    const char *want[][2] = {{"declaration_released", "c-1"}, {"on_arrived_train", "a-1"},
+                             {"seen_in_yard", "g-1"},         {"no_customs_hold", "c-1"},
+                             {"no_radiation_alarm", "r-1"},   {"seal_intact", "s-1"}};
+    ck_assert_int_eq(json_array_get_length(conds), G_N_ELEMENTS(want));
+    for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+        JsonObject *k = json_array_get_object_element(conds, i);
+        ck_assert_str_eq(json_object_get_string_member(k, "name"), want[i][0]);
+        ck_assert(json_object_get_boolean_member(k, "ok"));
+        ck_assert_str_eq(json_object_get_string_member(k, "event"), want[i][1]);
+    }
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+}
+END_TEST
+
+START_TEST(test_failed_outbox_write_rolls_back_the_event_and_its_decision)
+{
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(0, c, ev);
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    for (int i = 0; i < 2; i++)
+        ingest(r, ev[i].topic, ev[i].payload, -1);
+    /* The outbox refuses the next row: the gate-in that completes the release must leave no
+     * trace, neither in the journal nor as a decision, nor in the rules' memory. */
+    ck_assert_int_eq(sqlite3_exec(store__db(s),
+                                  "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
+                                  " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    RulesIngestResult res;
+    GError *error = NULL;
+    ck_assert(!rules_ingest(r, ev[2].topic, ev[2].payload, -1, &res, &error));
+    ck_assert_msg(error && strstr(error->message, "outbox disk full"), "%s",
+                  error ? error->message : "");
+    g_clear_error(&error);
+    PsStoreStats st;
+    ck_assert(store_stats(s, &st, &error));
+    ck_assert_int_eq(st.journal, 2);
+    gint64 n = -1;
+    ck_assert(store_rules_decision_count(s, &n, &error));
+    ck_assert_int_eq(n, 0);
+    /* Once the outbox works again, the same input is new and decides. */
+    ck_assert_int_eq(sqlite3_exec(store__db(s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert(rules_ingest(r, ev[2].topic, ev[2].payload, -1, &res, &error));
+    ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
+    ck_assert_int_eq(res.decisions, 1);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+}
+END_TEST
+
+static void count_call(gpointer data, gpointer user_data)
+{
+    (*(int *)user_data)++;
+}
+
+START_TEST(test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice)
+{
+    g_autofree char *c = cn("PSCU100001");
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    int notified = 0;
+    rules_set_outbox_notify(r, count_call, &notified);
+    Ev e = seal("s-1", 0, "sealed", c);
+    ck_assert_int_eq(ingest(r, e.topic, e.payload, -1), RULES_ACCEPTED);
+    ck_assert_int_eq(ingest(r, e.topic, e.payload, -1), RULES_DUPLICATE);
+    ev_clear(&e);
+
+    /* The engine's own read, then its echo from the broker (another source, same id). */
+    g_autofree char *read = g_strdup_printf(
+        "{\"id\":\"ocr-cam1-1\",\"ts\":\"2026-11-26T10:00:03Z\",\"camera\":\"cam1\","
+        "\"container\":\"%s\",\"size_type\":\"45G1\",\"confidence\":0.93,\"bbox\":[1,2,3,4]}",
+        c);
+    RulesIngestResult res;
+    GError *error = NULL;
+    ck_assert(rules_ingest_from(r, "ocr", "port/ocr/cam1", read, -1, &res, &error));
+    ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
+    ck_assert_int_eq(ingest(r, "port/ocr/cam1", read, -1), RULES_DUPLICATE);
+    PsStoreStats st;
+    ck_assert(store_stats(s, &st, &error));
+    ck_assert_int_eq(st.journal, 2);
+
+    /* The read counts as seen in the yard: with the rest, the container is released. */
+    Ev d = customs("c-1", 1, "D-1", "released", c), a = arrival("a-1", 2, c);
+    ingest(r, d.topic, d.payload, -1);
+    ck_assert_int_eq(notified, 0);
+    ck_assert(rules_ingest(r, a.topic, a.payload, -1, &res, &error));
+    ck_assert_int_eq(res.decisions, 1);
+    ck_assert_int_eq(notified, 1);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    ev_clear(&d);
+    ev_clear(&a);
+    rules_free(r);
+    store_close(s);
+}
+END_TEST
+
+/* ---- bad input ---- */
+
+typedef struct {
+    const char *what;
+    const char *topic;
+    const char *payload; /* NULL: built by the test */
+    const char *reason;  /* expected in the reason */
+    const char *id;      /* expected in the dead-letter row (NULL: none) */
+} BadCase;
+
+#define GOOD_SEAL(extra)                                                                   \
+    "{\"id\":\"bad-1\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"ES-1\","                 \
+    "\"container\":\"PSCU1000010\"" extra "}"
+
+static const BadCase bad_cases[] = {
+    {"not JSON", "port/seal/ES-1", "seal ES-1 sealed", "not JSON", NULL},
+    {"truncated", "port/seal/ES-1", "{\"id\":\"bad-1\",\"ts\":\"2026-11-", "not JSON", NULL},
+    {"empty", "port/seal/ES-1", "", "empty payload", NULL},
+    {"wrong type (number for a string)", "port/seal/ES-1",
+     "{\"id\":\"bad-1\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"ES-1\",\"container\":42,"
+     "\"state\":\"sealed\"}",
+     "container: expected a string, got a number", "bad-1"},
+    {"wrong type (string for a number)", "port/seal/ES-1",
+     GOOD_SEAL(",\"state\":\"sealed\",\"battery\":\"full\""), "battery: expected a number",
+     "bad-1"},
+    {"unknown enum value", "port/seal/ES-1", GOOD_SEAL(",\"state\":\"broken\""),
+     "state: unknown value 'broken' (expected sealed|opened|tampered)", "bad-1"},
+    {"missing field", "port/seal/ES-1", GOOD_SEAL(""), "state: missing", "bad-1"},
+    {"bad check digit", "port/seal/ES-1",
+     "{\"id\":\"bad-1\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"ES-1\","
+     "\"container\":\"PSCU1000012\",\"state\":\"sealed\"}",
+     "container: 'PSCU1000012' is not an ISO 6346 container number", "bad-1"},
+    {"bad check digit deep in a manifest", "port/rail/Y1/arrival",
+     "{\"id\":\"bad-1\",\"ts\":\"2026-11-26T10:00:00Z\",\"yard\":\"Y1\",\"train\":\"T\","
+     "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"PSCU1000010\",\"PSCU1000013\"]}]}",
+     "wagons[0].containers[1]: 'PSCU1000013'", "bad-1"},
+    {"unknown topic", "port/weather/now", GOOD_SEAL(",\"state\":\"sealed\""), "unknown topic",
+     "bad-1"},
+    {"topic outside the root", "other/seal/ES-1", GOOD_SEAL(",\"state\":\"sealed\""),
+     "unknown topic", "bad-1"},
+    {"payload field disagrees with the topic", "port/seal/ES-2",
+     GOOD_SEAL(",\"state\":\"sealed\""), "seal: 'ES-1' does not match the topic's 'ES-2'",
+     "bad-1"},
+    {"not an RFC 3339 time", "port/seal/ES-1",
+     "{\"id\":\"bad-1\",\"ts\":\"26/11/2026 10:00\",\"seal\":\"ES-1\","
+     "\"container\":\"PSCU1000010\",\"state\":\"sealed\"}",
+     "ts: '26/11/2026 10:00' is not an RFC 3339 date-time", "bad-1"},
+    {"a JSON array, not an object", "port/seal/ES-1", "[1,2,3]", "not a JSON object", NULL},
+    {"invalid UTF-8", "port/seal/ES-1", NULL, "not valid UTF-8 (byte 30)", NULL},
+    {"1 MB payload", "port/seal/ES-1", NULL, "payload of 1048576 bytes, over the 256 KiB limit",
+     NULL},
+    {"nested 100 deep", "port/seal/ES-1", NULL, "nested deeper than 16", NULL},
+    {"customs status unknown", "port/customs/status",
+     "{\"id\":\"bad-1\",\"ts\":\"2026-11-26T10:00:00Z\",\"declaration\":\"D\","
+     "\"status\":\"approved\",\"flow\":\"rail-sea\",\"containers\":[]}",
+     "status: unknown value 'approved'", "bad-1"},
+};
+
+static char *bad_payload(const BadCase *bc, gsize *len)
+{
+    if (bc->payload) {
+        *len = strlen(bc->payload);
+        return g_strdup(bc->payload);
+    }
+    if (strstr(bc->what, "UTF-8")) {
+        char *p = g_strdup(GOOD_SEAL(",\"state\":\"sealed\""));
+        p[30] = (char)0xC3; /* a lead byte followed by an ASCII letter */
+        *len = strlen(p);
+        return p;
+    }
+    if (strstr(bc->what, "1 MB")) {
+        *len = 1024 * 1024;
+        char *p = g_malloc(*len);
+        memset(p, ' ', *len);
+        memcpy(p, "{\"id\":\"x\"", 9);
+        p[*len - 1] = '}';
+        return p;
+    }
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < 100; i++)
+        g_string_append_c(s, '[');
+    for (int i = 0; i < 100; i++)
+        g_string_append_c(s, ']');
+    *len = s->len;
+    return g_string_free(s, FALSE);
+}
+
+START_TEST(test_bad_input_is_dead_lettered_with_its_reason)
+{
+    const BadCase *bc = &bad_cases[_i];
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    gsize len;
+    g_autofree char *payload = bad_payload(bc, &len);
+    RulesIngestResult res;
+    GError *error = NULL;
+    ck_assert(rules_ingest(r, bc->topic, payload, (gssize)len, &res, &error));
+    ck_assert_no_error(error);
+    ck_assert_msg(res.outcome == RULES_REJECTED, "%s: accepted", bc->what);
+    ck_assert_msg(res.reason && strstr(res.reason, bc->reason), "%s: reason '%s', expected '%s'",
+                  bc->what, res.reason, bc->reason);
+    /* The dead-letter row keeps the reason, the topic, the id when there is one, and the raw
+     * bytes. */
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s),
+                                        "SELECT topic, event_id, reason, payload FROM dead_letter",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), bc->topic);
+    if (bc->id)
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), bc->id);
+    else
+        ck_assert_int_eq(sqlite3_column_type(st, 1), SQLITE_NULL);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 2), res.reason);
+    ck_assert_int_eq(sqlite3_column_bytes(st, 3), (int)len);
+    ck_assert(memcmp(sqlite3_column_blob(st, 3) ? sqlite3_column_blob(st, 3) : "", payload,
+                     len) == 0);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    PsStoreStats stats;
+    ck_assert(store_stats(s, &stats, &error));
+    ck_assert_int_eq(stats.journal, 0);
+    ck_assert_int_eq(stats.dead_letters, 1);
+    /* The validator alone says the same. */
+    const char *rest = g_str_has_prefix(bc->topic, "port/") ? bc->topic + 5 : bc->topic;
+    ck_assert(!rules_validate(rest, payload, (gssize)len, &error));
+    ck_assert(strstr(error->message, bc->reason) || strstr(res.reason, "unknown topic"));
+    g_clear_error(&error);
+    rules_ingest_result_clear(&res);
+    rules_free(r);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_valid_events_still_decide_among_bad_ones)
+{
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(0, c, ev);
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    guint rejected = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+        gsize len;
+        g_autofree char *payload = bad_payload(&bad_cases[i], &len);
+        RulesIngestResult res;
+        GError *error = NULL;
+        ck_assert(rules_ingest(r, bad_cases[i].topic, payload, (gssize)len, &res, &error));
+        rejected += res.outcome == RULES_REJECTED;
+        rules_ingest_result_clear(&res);
+        if (i < 5)
+            ck_assert_int_eq(ingest(r, ev[i].topic, ev[i].payload, -1), RULES_ACCEPTED);
+    }
+    ck_assert_int_eq(rejected, G_N_ELEMENTS(bad_cases));
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    PsStoreStats stats;
+    GError *error = NULL;
+    ck_assert(store_stats(s, &stats, &error));
+    ck_assert_int_eq(stats.journal, 5);
+    ck_assert_int_eq(stats.dead_letters, G_N_ELEMENTS(bad_cases));
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+}
+END_TEST
+
+/* ---- determinism ---- */
+
+typedef struct {
+    PsRules *rules;
+    guint fed;
+} Feed;
+
+static gboolean feed_row(const PsJournalRow *row, gpointer user_data)
+{
+    Feed *f = user_data;
+    RulesIngestResult res;
+    GError *error = NULL;
+    ck_assert(rules_ingest_from(f->rules, row->source, row->topic, row->payload,
+                                (gssize)row->payload_len, &res, &error));
+    ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
+    rules_ingest_result_clear(&res);
+    f->fed++;
+    return TRUE;
+}
+
+static gboolean collect_decision(const PsDecisionRow *row, gpointer user_data)
+{
+    GString *s = user_data;
+    g_string_append_printf(s, "%s %s %s %s\n", row->decision_id, row->topic, row->ts,
+                           row->payload);
+    for (guint i = 0; i < row->n_conditions; i++)
+        g_string_append_printf(s, "  %s %d %s\n", row->conditions[i].name, row->conditions[i].ok,
+                               row->conditions[i].event_id ? row->conditions[i].event_id : "-");
+    return TRUE;
+}
+
+static char *all_decisions(PsStore *s)
+{
+    GString *out = g_string_new(NULL);
+    GError *error = NULL;
+    ck_assert(store_rules_decisions_foreach(s, NULL, collect_decision, out, &error));
+    return g_string_free(out, FALSE);
+}
+
+/* Plays the shipped scenario (data/scenario/events.jsonl) into @r; returns the lines played. */
+static int play_scenario(PsRules *r)
+{
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    g_autofree char *path = g_build_filename(root, "data", "scenario", "events.jsonl", NULL);
+    g_autofree char *text = NULL;
+    GError *error = NULL;
+    ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s",
+                  error ? error->message : "");
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    int played = 0;
+    for (int i = 0; lines[i]; i++) {
+        if (!*lines[i])
+            continue;
+        g_autoptr(JsonParser) p = json_parser_new();
+        ck_assert(json_parser_load_from_data(p, lines[i], -1, NULL));
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        const char *topic = json_object_get_string_member(o, "topic");
+        g_autofree char *payload = NULL;
+        gsize len = 0;
+        if (json_object_has_member(o, "payload_base64")) {
+            payload = (char *)g_base64_decode(json_object_get_string_member(o, "payload_base64"),
+                                              &len);
+        } else if (json_object_has_member(o, "payload_text")) {
+            payload = g_strdup(json_object_get_string_member(o, "payload_text"));
+            len = strlen(payload);
+        } else {
+            payload = json_to_string(json_object_get_member(o, "payload"), FALSE);
+            len = strlen(payload);
+        }
+        RulesIngestResult res;
+        ck_assert(rules_ingest(r, topic, payload, (gssize)len, &res, &error));
+        rules_ingest_result_clear(&res);
+        played++;
+    }
+    return played;
+}
+
+START_TEST(test_replaying_the_journal_gives_the_same_decisions)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
+    GError *error = NULL;
+    PsStore *a = store_open(path, &error);
+    ck_assert_no_error(error);
+    PsRules *r = new_rules(a);
+    ck_assert_int_gt(play_scenario(r), 20);
+    g_autofree char *first = all_decisions(a);
+    gint64 n = 0;
+    ck_assert(store_rules_decision_count(a, &n, &error));
+    ck_assert_int_ge(n, 10);
+    rules_free(r);
+    store_close(a);
+
+    /* A restart rebuilds the state from the journal: the same events are duplicates and decide
+     * nothing new. */
+    a = store_open(path, &error);
+    r = new_rules(a);
+    play_scenario(r);
+    g_autofree char *again = all_decisions(a);
+    ck_assert_str_eq(again, first);
+
+    /* A fresh store fed the journal of the first makes the very same decisions. */
+    PsStore *b = mem_store();
+    Feed f = {new_rules(b), 0};
+    ck_assert(store_journal_foreach(a, 0, feed_row, &f, &error));
+    ck_assert_int_gt(f.fed, 20);
+    g_autofree char *replayed = all_decisions(b);
+    ck_assert_str_eq(replayed, first);
+    rules_free(f.rules);
+    store_close(b);
+    rules_free(r);
+    store_close(a);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_state_after_restart_completes_a_waiting_release)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(1, c, ev); /* released, arrived, gate-in, alarm, clear */
+    GError *error = NULL;
+    PsStore *s = store_open(path, &error);
+    PsRules *r = new_rules(s);
+    ingest(r, ev[3].topic, ev[3].payload, -1); /* alarm first */
+    for (int i = 0; i < 3; i++)
+        ingest(r, ev[i].topic, ev[i].payload, -1);
+    rules_free(r);
+    store_close(s);
+    s = store_open(path, &error);
+    r = new_rules(s);
+    ingest(r, ev[4].topic, ev[4].payload, -1); /* the clear, after the restart */
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "hold[radiation alarm];release");
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+static Suite *rules_suite(void)
+{
+    Suite *s = suite_create("rules");
+    TCase *tc = tcase_create("policy");
+    tcase_set_timeout(tc, 240);
+    tcase_add_loop_test(tc, test_every_arrival_order_gives_the_expected_decisions, 0,
+                        G_N_ELEMENTS(scenarios));
+    tcase_add_test(tc, test_release_payload_names_the_event_behind_each_condition);
+    tcase_add_test(tc, test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice);
+    tcase_add_test(tc, test_failed_outbox_write_rolls_back_the_event_and_its_decision);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad input");
+    tcase_add_loop_test(tc, test_bad_input_is_dead_lettered_with_its_reason, 0,
+                        G_N_ELEMENTS(bad_cases));
+    tcase_add_test(tc, test_valid_events_still_decide_among_bad_ones);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("determinism");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_replaying_the_journal_gives_the_same_decisions);
+    tcase_add_test(tc, test_state_after_restart_completes_a_waiting_release);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(rules_suite());
+}

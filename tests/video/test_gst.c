@@ -1,0 +1,236 @@
+/* test_gst.c: the plugin's elements: gst-launch-1.0 finds and runs them (GST_PLUGIN_PATH, the
+ * README's pipeline), containerocr never makes the stream wait, reads travel as PsReadsMeta and
+ * portoverlay draws them. */
+#include <gst/gst.h>
+#include <stdio.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "psgst.h"
+#include "testutil.h"
+
+static char *clip(const char *name)
+{
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_msg(root, "PS_SOURCE_ROOT is not set: run through meson test");
+    return g_build_filename(root, "data", "scenario", "video", name, NULL);
+}
+
+static char *plugin_env(void)
+{
+    const char *build = g_getenv("PS_BUILD_ROOT");
+    ck_assert_msg(build, "PS_BUILD_ROOT is not set: run through meson test");
+    return g_strdup_printf("GST_PLUGIN_PATH=%s/gst", build);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PS_ASAN 1
+#endif
+#endif
+
+/* The sanitizer runtimes this test is linked with ("" when none is a shared library). */
+static char *sanitizer_preload(void)
+{
+    g_autofree char *maps = NULL;
+    GString *pre = g_string_new(NULL);
+    if (g_file_get_contents("/proc/self/maps", &maps, NULL, NULL)) {
+        const char *libs[] = {"libasan.so", "libubsan.so"};
+        for (guint i = 0; i < G_N_ELEMENTS(libs); i++) {
+            char *hit = strstr(maps, libs[i]);
+            if (!hit)
+                continue;
+            char *start = hit;
+            while (start > maps && start[-1] != ' ')
+                start--;
+            char *end = strchr(hit, '\n');
+            g_autofree char *path = g_strndup(start, end ? (gsize)(end - start) : strlen(start));
+            g_string_append_printf(pre, "%s%s", pre->len ? " " : "", path);
+        }
+    }
+    return g_string_free(pre, FALSE);
+}
+
+static int run(char **argv, char **out)
+{
+    g_autofree char *env_plugin = plugin_env();
+    g_auto(GStrv) env = g_get_environ();
+    env = g_environ_setenv(env, "GST_PLUGIN_PATH", strchr(env_plugin, '=') + 1, TRUE);
+#ifdef PS_ASAN
+    /* In the sanitizer build the plugin needs the ASan/UBSan runtimes, which the system's
+     * gst-launch-1.0 and gst-inspect-1.0 do not load: preload them. Leak checking is off in
+     * that child only: the tools are not ours and keep their registry until exit; our code is
+     * leak-checked in this process (test_reads_travel_as_meta_and_are_drawn). */
+    g_autofree char *preload = sanitizer_preload();
+    if (!*preload)
+        return 77;
+    env = g_environ_setenv(env, "LD_PRELOAD", preload, TRUE);
+    env = g_environ_setenv(env, "ASAN_OPTIONS", "detect_leaks=0", TRUE);
+#endif
+    int status = 0;
+    GError *error = NULL;
+    ck_assert_msg(g_spawn_sync(NULL, argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, out, NULL,
+                               &status, &error),
+                  "%s: %s", argv[0], error ? error->message : "");
+    return g_spawn_check_wait_status(status, NULL) ? 0 : 1;
+}
+
+START_TEST(test_gst_inspect_lists_both_elements)
+{
+    g_autofree char *out = NULL;
+    char *argv[] = {"gst-inspect-1.0", "portsight", NULL};
+    int rc = run(argv, &out);
+    if (rc == 77) {
+        printf("skipped: the sanitizer runtime is linked statically (clang): the system's "
+               "gst-inspect-1.0 cannot load the instrumented plugin\n");
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "containerocr") && strstr(out, "portoverlay"), "%s", out);
+}
+END_TEST
+
+/* The README's line, on the shipped gate clip. */
+START_TEST(test_gst_launch_pipeline_reads_and_draws)
+{
+    g_autofree char *path = clip("gate-3.mp4");
+    g_autofree char *loc = g_strdup_printf("location=%s", path);
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *png = g_build_filename(dir, "frame-%02d.png", NULL);
+    g_autofree char *pngloc = g_strdup_printf("location=%s", png);
+    g_autofree char *out = NULL;
+    char *argv[] = {"gst-launch-1.0", "-m", "filesrc", loc, "!", "decodebin", "!",
+                    "videoconvert", "!", "containerocr", "camera=gate-3", "!", "portoverlay",
+                    "!", "videoconvert", "!", "videorate", "!", "video/x-raw,framerate=1/2",
+                    "!", "pngenc", "!", "multifilesink", pngloc, NULL};
+    int rc = run(argv, &out);
+    if (rc == 77) {
+        printf("skipped: the sanitizer runtime is linked statically (clang): the system's "
+               "gst-launch-1.0 cannot load the instrumented plugin\n");
+        testutil_rmtree(dir);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, "containerocr-confirmed") &&
+                      strstr(out, "container=(string)PSTU2001084"),
+                  "no confirmed read in: %.2000s", out);
+    g_autofree char *last = g_build_filename(dir, "frame-04.png", NULL);
+    ck_assert(g_file_test(last, G_FILE_TEST_EXISTS));
+    testutil_rmtree(dir);
+}
+END_TEST
+
+typedef struct {
+    guint with_meta;
+    guint with_reads;
+} MetaSeen;
+
+static GstPadProbeReturn count_meta(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    MetaSeen *seen = data;
+    PsReadsMeta *m = ps_buffer_get_reads_meta(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (m) {
+        seen->with_meta++;
+        if (m->n_reads > 0 && strcmp(m->reads[0].code, "PSTU2001084") == 0 &&
+            strcmp(m->camera, "gate-3") == 0 && m->source_width == 960)
+            seen->with_reads++;
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+START_TEST(test_reads_travel_as_meta_and_are_drawn)
+{
+    psgst_register_static();
+    g_autofree char *path = clip("gate-3.mp4");
+    g_autofree char *desc = g_strdup_printf(
+        "filesrc location=%s ! decodebin ! videoconvert ! containerocr name=ocr camera=gate-3 "
+        "! identity name=probe ! portoverlay name=ov ! fakesink name=sink sync=false",
+        path);
+    GstElement *p = gst_parse_launch(desc, NULL);
+    ck_assert_ptr_nonnull(p);
+    MetaSeen seen = {0};
+    GstElement *probe = gst_bin_get_by_name(GST_BIN(p), "probe");
+    GstPad *pad = gst_element_get_static_pad(probe, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_meta, &seen, NULL);
+    gst_object_unref(pad);
+    gst_object_unref(probe);
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "sink");
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(p);
+    gboolean confirmed = FALSE;
+    for (;;) {
+        GstMessage *m = gst_bus_timed_pop_filtered(
+            bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+        ck_assert_msg(m && GST_MESSAGE_TYPE(m) != GST_MESSAGE_ERROR, "pipeline failed");
+        GstMessageType t = GST_MESSAGE_TYPE(m);
+        const GstStructure *s = gst_message_get_structure(m);
+        if (t == GST_MESSAGE_ELEMENT && gst_structure_has_name(s, "containerocr-confirmed"))
+            confirmed |= g_strcmp0(gst_structure_get_string(s, "container"), "PSTU2001084") == 0;
+        gst_message_unref(m);
+        if (t == GST_MESSAGE_EOS)
+            break;
+    }
+    guint64 frames = 0, sampled = 0, skipped = 0, rendered = 0;
+    GstElement *ocr = gst_bin_get_by_name(GST_BIN(p), "ocr");
+    GstElement *ov = gst_bin_get_by_name(GST_BIN(p), "ov");
+    g_object_get(ocr, "frames", &frames, "sampled", &sampled, "skipped", &skipped, NULL);
+    g_object_get(ov, "rendered", &rendered, NULL);
+    gst_element_set_state(p, GST_STATE_NULL);
+    ck_assert(confirmed);
+    ck_assert_uint_eq(frames, 250);
+    ck_assert_uint_eq(rendered, 250);
+    ck_assert_uint_ge(sampled, 2);
+    ck_assert_uint_gt(seen.with_reads, 0);
+    ck_assert_uint_ge(seen.with_meta, seen.with_reads);
+    gst_object_unref(ocr);
+    gst_object_unref(ov);
+    gst_object_unref(sink);
+    gst_object_unref(bus);
+    gst_object_unref(p);
+}
+END_TEST
+
+/* Every frame is due (interval 0) and 1080p frames arrive as fast as videotestsrc makes them:
+ * the one worker cannot keep up, and the element skips instead of waiting. */
+START_TEST(test_containerocr_skips_instead_of_blocking)
+{
+    psgst_register_static();
+    GstElement *p = gst_parse_launch(
+        "videotestsrc num-buffers=120 pattern=smpte ! video/x-raw,format=BGRx,width=1920,"
+        "height=1080 ! containerocr name=ocr interval=0 threads=1 ! fakesink sync=false",
+        NULL);
+    ck_assert_ptr_nonnull(p);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(p);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
+                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    ck_assert(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
+    gst_message_unref(m);
+    guint64 frames = 0, sampled = 0, skipped = 0;
+    GstElement *ocr = gst_bin_get_by_name(GST_BIN(p), "ocr");
+    g_object_get(ocr, "frames", &frames, "sampled", &sampled, "skipped", &skipped, NULL);
+    gst_element_set_state(p, GST_STATE_NULL);
+    ck_assert_uint_eq(frames, 120);
+    ck_assert_uint_eq(sampled + skipped, 120);
+    ck_assert_msg(skipped > 0, "sampled %" G_GUINT64_FORMAT ", skipped 0", sampled);
+    gst_object_unref(ocr);
+    gst_object_unref(bus);
+    gst_object_unref(p);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    gst_init(&argc, &argv);
+    Suite *s = suite_create("gst elements");
+    TCase *tc = tcase_create("elements");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_gst_inspect_lists_both_elements);
+    tcase_add_test(tc, test_gst_launch_pipeline_reads_and_draws);
+    tcase_add_test(tc, test_reads_travel_as_meta_and_are_drawn);
+    tcase_add_test(tc, test_containerocr_skips_instead_of_blocking);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}

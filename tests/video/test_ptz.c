@@ -1,0 +1,125 @@
+/* test_ptz.c: aiming maths and the ONVIF AbsoluteMove request, checked by a loopback HTTP
+ * endpoint that parses what it receives. */
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#include "camsupport.h"
+#include "ptz.h"
+#include "testutil.h"
+
+#define M_PER_DEG 111195.08 /* the mean-radius sphere ptz_aim uses: 6371008.8 m * pi / 180 */
+
+static const struct {
+    double heading, east, north;
+    double pan, tilt, zoom;
+} aims[] = {
+    {90, 300, 0, 0.0, -atan2(30, 300) * 180 / G_PI / 90, 0.3},
+    {0, 300, 0, 0.5, -atan2(30, 300) * 180 / G_PI / 90, 0.3},
+    {0, -300, 0, -0.5, -atan2(30, 300) * 180 / G_PI / 90, 0.3},
+    {0, 0, 30, 0.0, -0.5, 0.03},         /* 45 degrees down */
+    {0, 0, -2000, 1.0, -atan2(30, 2000) * 180 / G_PI / 90, 1.0}, /* behind: pan +-1, zoom max */
+};
+
+START_TEST(test_aim_points_the_camera_at_the_target)
+{
+    PtzMount m = {0, 0, 30, aims[_i].heading, 180, 90, 1000};
+    double pan, tilt, zoom;
+    ptz_aim(&m, aims[_i].north / M_PER_DEG, aims[_i].east / M_PER_DEG, &pan, &tilt, &zoom);
+    ck_assert_msg(fabs(fabs(pan) - fabs(aims[_i].pan)) < 1e-3 && fabs(tilt - aims[_i].tilt) < 1e-3 &&
+                      fabs(zoom - aims[_i].zoom) < 1e-3,
+                  "case %d: pan %.4f tilt %.4f zoom %.4f", _i, pan, tilt, zoom);
+    if (aims[_i].pan != 1.0)
+        ck_assert(fabs(pan - aims[_i].pan) < 1e-3);
+}
+END_TEST
+
+static char *between(const char *s, const char *a, const char *b)
+{
+    const char *p = strstr(s, a);
+    if (!p)
+        return NULL;
+    p += strlen(a);
+    const char *q = strstr(p, b);
+    return q ? g_strndup(p, q - p) : NULL;
+}
+
+START_TEST(test_absolute_move_sends_a_valid_signed_soap_request)
+{
+    Endpoint e = {0};
+    endpoint_start(&e, 200, "<ok/>");
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", e.port);
+    PtzDevice dev = {url, "prof_1", "operator", "s3cret&<>", 5};
+    GError *error = NULL;
+    ck_assert(ptz_absolute_move(&dev, 0.5, -0.25, 0.3, &error));
+    ck_assert_no_error(error);
+    endpoint_join(&e); /* the request is complete */
+    const char *req = e.request->str;
+    ck_assert_msg(g_str_has_prefix(req, "POST /onvif/ptz_service HTTP/1.1\r\n"), "%s", req);
+    ck_assert(strcasestr(req, "Content-Type: application/soap+xml"));
+    ck_assert(strstr(req, "action=\"http://www.onvif.org/ver20/ptz/wsdl/AbsoluteMove\""));
+    ck_assert(strstr(req, "<tptz:ProfileToken>prof_1</tptz:ProfileToken>"));
+    ck_assert(strstr(req, "<tt:PanTilt x=\"0.5000\" y=\"-0.2500\"/>"));
+    ck_assert(strstr(req, "<tt:Zoom x=\"0.3000\"/>"));
+    ck_assert(strstr(req, "<wsse:Username>operator</wsse:Username>"));
+    /* the digest is Base64(SHA1(nonce + created + password)) */
+    g_autofree char *nonce64 = between(req, "#Base64Binary\">", "</wsse:Nonce>");
+    g_autofree char *created = between(req, "<wsu:Created>", "</wsu:Created>");
+    g_autofree char *digest = between(req, "#PasswordDigest\">", "</wsse:Password>");
+    ck_assert(nonce64 && created && digest);
+    gsize n = 0;
+    g_autofree guchar *nonce = g_base64_decode(nonce64, &n);
+    ck_assert_uint_eq(n, 16);
+    GChecksum *sha = g_checksum_new(G_CHECKSUM_SHA1);
+    g_checksum_update(sha, nonce, n);
+    g_checksum_update(sha, (const guchar *)created, strlen(created));
+    g_checksum_update(sha, (const guchar *)"s3cret&<>", 9);
+    guint8 d[20];
+    gsize dl = sizeof d;
+    g_checksum_get_digest(sha, d, &dl);
+    g_checksum_free(sha);
+    g_autofree char *expect = g_base64_encode(d, dl);
+    ck_assert_str_eq(digest, expect);
+    /* the body is what Content-Length says */
+    const char *body = strstr(req, "\r\n\r\n") + 4;
+    const char *cl = strcasestr(req, "Content-Length:");
+    ck_assert(cl && (gsize)atoi(cl + 15) == strlen(body));
+    endpoint_stop(&e);
+}
+END_TEST
+
+START_TEST(test_fault_and_refused_connection_are_errors)
+{
+    Endpoint e = {0};
+    endpoint_start(&e, 500, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\">"
+                            "<s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code>"
+                            "</s:Fault></s:Body></s:Envelope>");
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", e.port);
+    PtzDevice dev = {url, "prof_1", NULL, NULL, 5};
+    GError *error = NULL;
+    ck_assert(!ptz_absolute_move(&dev, 0, 0, 0, &error));
+    ck_assert(error && error->code == PTZ_ERROR_FAULT);
+    g_clear_error(&error);
+    endpoint_stop(&e);
+    /* nobody listens there any more */
+    ck_assert(!ptz_absolute_move(&dev, 0, 0, 0, &error));
+    ck_assert(error && error->code == PTZ_ERROR_HTTP);
+    g_clear_error(&error);
+    PtzDevice bad = {"ftp://x/", "p", NULL, NULL, 1};
+    ck_assert(!ptz_absolute_move(&bad, 0, 0, 0, &error));
+    ck_assert(error && error->code == PTZ_ERROR_INVALID);
+    g_clear_error(&error);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ptz");
+    TCase *tc = tcase_create("ptz");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_aim_points_the_camera_at_the_target, 0, G_N_ELEMENTS(aims));
+    tcase_add_test(tc, test_absolute_move_sends_a_valid_signed_soap_request);
+    tcase_add_test(tc, test_fault_and_refused_connection_are_errors);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}

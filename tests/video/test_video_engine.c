@@ -1,0 +1,206 @@
+/* test_video_engine.c: the video wiring from a configuration: cameras on a 1+5 wall recorded to
+ * MP4, health events, declarations and port/cmd/select from the journal (highlight and an ONVIF
+ * PTZ move to a loopback endpoint), and the RTSP outputs. */
+#include <gst/gst.h>
+#include <string.h>
+
+#include "camsupport.h"
+#include "testutil.h"
+#include "video.h"
+
+typedef struct {
+    GString *topics;
+} Events;
+
+static void on_event(const char *topic, const char *id, const char *payload, gpointer data)
+{
+    Events *ev = data;
+    if (strstr(payload, "\"state\":\"online\""))
+        g_string_append_printf(ev->topics, "%s online;", topic);
+}
+
+static AppVideo *video_from(const char *text, Events *ev, AppConfig **cfg)
+{
+    GError *error = NULL;
+    *cfg = app_config_load_data("t.conf", text, strlen(text), &error);
+    ck_assert_no_error(error);
+    AppVideo *v = app_video_new(*cfg, on_event, ev, &error);
+    ck_assert_no_error(error);
+    return v;
+}
+
+START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
+    Endpoint e = {0};
+    endpoint_start(&e, 200, "<ok/>");
+    g_autofree char *conf = g_strdup_printf(
+        "[store]\npath = :memory:\n"
+        "[camera quay]\nuri = testsrc://ball\nwidth = 640\nheight = 360\nocr = false\n"
+        "pose = 30.62,122.07,35,90,10,60\n"
+        "ptz_url = http://127.0.0.1:%d/onvif/ptz_service\nptz_profile = tok1\n"
+        "ptz_user = op\nptz_password = pw\n"
+        "[camera gate]\nuri = testsrc://snow\nwidth = 320\nheight = 180\n"
+        "[wall]\nlayout = 1+5\nwidth = 640\nheight = 360\nrtsp_port = 0\n"
+        "cameras = gate,quay\nrecord = %s\n",
+        e.port, mp4);
+    Events ev = {g_string_new(NULL)};
+    AppConfig *cfg = NULL;
+    AppVideo *v = video_from(conf, &ev, &cfg);
+    ck_assert_uint_eq(app_video_cameras(v), 2);
+    GError *error = NULL;
+    ck_assert(app_video_start(v, &error));
+    ck_assert_no_error(error);
+    camsupport_run_for(NULL, 2.0);
+    ck_assert_msg(strstr(ev.topics->str, "port/status/camera-quay online") &&
+                      strstr(ev.topics->str, "port/status/camera-gate online"),
+                  "%s", ev.topics->str);
+    ck_assert_uint_gt(app_video_wall_frames(v), 20);
+
+    /* a declaration from the journal reaches the scene */
+    const char *customs = "{\"id\":\"c1\",\"ts\":\"2026-11-26T08:00:00Z\",\"declaration\":"
+                          "\"DEC-1\",\"status\":\"held\",\"containers\":[\"CSQU3054383\"],"
+                          "\"origin\":\"上海\",\"destination\":\"Hamburg\",\"goods\":\"tea\"}";
+    ck_assert(app_video_apply(v, "port/customs/status", customs, strlen(customs), NULL));
+    PsSceneContainer info;
+    ck_assert(overlay_scene_get_container(app_video_scene(v), "CSQU3054383", &info));
+    ck_assert_str_eq(info.declaration, "DEC-1");
+    ck_assert_int_eq(info.status, PS_STATUS_HELD);
+    overlay_container_info_clear(&info);
+
+    /* the container seen low in the middle of the quay camera's picture (its small 1+5 tile is
+     * 213x120 pixels, where the overlay draws and detections live); select it */
+    const double bbox[4] = {86, 90, 40, 20};
+    overlay_scene_put_detection(app_video_scene(v), "quay", "CSQU3054383", "22G1", bbox, 0.9, 0);
+    const char *select = "{\"id\":\"s1\",\"ts\":\"2026-11-26T08:00:01Z\","
+                         "\"container\":\"CSQU3054383\"}";
+    ck_assert(app_video_apply(v, "port/cmd/select", select, strlen(select), NULL));
+    endpoint_join(&e); /* the PTZ request went out (from a worker) */
+    ck_assert(strstr(e.request->str, "<tptz:ProfileToken>tok1</tptz:ProfileToken>"));
+    ck_assert(strstr(e.request->str, "<wsse:Username>op</wsse:Username>"));
+    /* the PTZ stands where the quay camera does and looks east: the target is ahead (pan ~0)
+     * and below the horizon (tilt < 0) */
+    const char *pt = strstr(e.request->str, "<tt:PanTilt x=\"");
+    ck_assert(pt);
+    double pan = g_ascii_strtod(pt + strlen("<tt:PanTilt x=\""), NULL);
+    const char *ty = strstr(pt, "y=\"");
+    double tilt = g_ascii_strtod(ty + 3, NULL);
+    ck_assert_msg(pan > -0.05 && pan < 0.05 && tilt < 0 && tilt > -1, "pan %f tilt %f", pan,
+                  tilt);
+    ck_assert(!app_video_apply(v, "port/cmd/select", "{not json", 9, &error));
+    g_clear_error(&error);
+
+    app_video_stop(v);
+    app_video_free(v);
+    app_config_free(cfg);
+    endpoint_stop(&e);
+
+    /* the MP4 is complete: it demuxes to the end */
+    g_autofree char *desc = g_strdup_printf("filesrc location=%s ! qtdemux ! h264parse ! "
+                                            "fakesink name=s", mp4);
+    GstElement *p = gst_parse_launch(desc, NULL);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstMessage *m = gst_bus_timed_pop_filtered(gst_element_get_bus(p), 20 * GST_SECOND,
+                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    ck_assert_msg(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "wall.mp4 is not a valid MP4");
+    gst_message_unref(m);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    g_string_free(ev.topics, TRUE);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+typedef struct {
+    guint buffers;
+} Got;
+
+static GstPadProbeReturn count(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    g_atomic_int_inc(&((Got *)data)->buffers);
+    return GST_PAD_PROBE_OK;
+}
+
+static guint rtsp_buffers(const char *url, double seconds)
+{
+    g_autofree char *desc = g_strdup_printf("rtspsrc location=%s latency=100 protocols=tcp ! "
+                                            "rtph264depay ! h264parse ! fakesink name=s",
+                                            url);
+    GstElement *p = gst_parse_launch(desc, NULL);
+    Got got = {0};
+    GstElement *s = gst_bin_get_by_name(GST_BIN(p), "s");
+    GstPad *pad = gst_element_get_static_pad(s, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count, &got, NULL);
+    gst_object_unref(pad);
+    gst_object_unref(s);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    camsupport_run_for(NULL, seconds);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    return g_atomic_int_get(&got.buffers);
+}
+
+START_TEST(test_wall_and_each_camera_are_served_over_rtsp)
+{
+    int port = camsupport_free_port();
+    g_autofree char *conf = g_strdup_printf(
+        "[store]\npath = :memory:\n"
+        "[camera yard]\nuri = testsrc://ball\nwidth = 320\nheight = 180\nocr = false\n"
+        "[wall]\nlayout = 2x2\nwidth = 640\nheight = 360\nrtsp_port = %d\n", port);
+    Events ev = {g_string_new(NULL)};
+    AppConfig *cfg = NULL;
+    AppVideo *v = video_from(conf, &ev, &cfg);
+    ck_assert(app_video_start(v, NULL));
+    camsupport_run_for(NULL, 1.0);
+    g_autofree char *wall = g_strdup_printf("rtsp://127.0.0.1:%d/wall", port);
+    g_autofree char *cam = g_strdup_printf("rtsp://127.0.0.1:%d/cam/yard", port);
+    guint n = rtsp_buffers(wall, 3.0);
+    ck_assert_msg(n >= 10, "wall over RTSP: %u frames in 3 s", n);
+    n = rtsp_buffers(cam, 3.0);
+    ck_assert_msg(n >= 10, "camera over RTSP: %u frames in 3 s", n);
+    app_video_stop(v);
+    app_video_free(v);
+    app_config_free(cfg);
+    g_string_free(ev.topics, TRUE);
+}
+END_TEST
+
+START_TEST(test_bad_video_config_names_the_group)
+{
+    static const struct {
+        const char *text, *error;
+    } bad[] = {
+        {"[store]\npath=x\n[camera a]\nuri = ftp://x/y\n", "[camera a]"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\npose = 1,2,3\n", "[camera a] pose"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\nptz_url = http://h/p\n",
+         "ptz_url needs the camera's pose"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\n[wall]\ncameras = a,b\n",
+         "[wall] cameras: no [camera b]"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\n[wall]\nsrt = udp://x\n", "[wall]"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *error = NULL;
+        AppConfig *cfg = app_config_load_data("t.conf", bad[i].text, strlen(bad[i].text), &error);
+        ck_assert_no_error(error);
+        AppVideo *v = app_video_new(cfg, NULL, NULL, &error);
+        ck_assert_msg(!v && error && strstr(error->message, bad[i].error), "case %u: %s", i,
+                      error ? error->message : "accepted");
+        g_error_free(error);
+        app_config_free(cfg);
+    }
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    gst_init(&argc, &argv);
+    Suite *s = suite_create("video engine");
+    TCase *tc = tcase_create("engine");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_wall_records_cameras_and_select_aims_the_ptz);
+    tcase_add_test(tc, test_wall_and_each_camera_are_served_over_rtsp);
+    tcase_add_test(tc, test_bad_video_config_names_the_group);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}

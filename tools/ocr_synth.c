@@ -1,0 +1,602 @@
+/* ocr_synth.c: renders synthetic container faces with ISO 6346 codes, with ground truth.
+ *
+ *   ocr-synth chars  --seed S --count N --out FILE   training crops for the character network:
+ *       N records of 1 label byte (0-35 = 0-9A-Z, 36 = not a character) + 32x32 gray bytes, cut
+ *       with ocr__char_crop(), the recognizer's own function.
+ *   ocr-synth frames --seed S --count N --out DIR [--width W --height H]
+ *       N JPEG frames DIR/synth-NNNN.jpg (layouts in turn) and DIR/labels.csv in the layout of
+ *       ../shared/data/ocr-dev/labels.csv (file,code,size_type,layout,view,notes,bbox x1 y1 x2 y2).
+ *
+ * Scenes: painted steel in a random colour with corrugation, the code in one of three layouts
+ * (one line with a boxed check digit, three rows, a vertical column), the size/type code, other
+ * markings as distractors, rotation/shear/foreshortening, light gradient, shadow, glare, rust and
+ * dirt, blur and noise. Fonts come from Debian packages (fonts-dejavu-core, fonts-dejavu-extra,
+ * fonts-liberation, fonts-freefont-ttf); missing ones fall back through fontconfig.
+ */
+#include <cairo.h>
+#include <leptonica/allheaders.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "iso6346.h"
+#include "ocr-private.h"
+
+static const char *fonts[] = {
+    "Liberation Sans Narrow Bold", "Liberation Sans Bold", "DejaVu Sans Condensed Bold",
+    "DejaVu Sans Bold", "FreeSans Bold", "DejaVu Sans Condensed", "Liberation Sans",
+    "FreeSans", "DejaVu Sans Mono Bold", "Liberation Sans Narrow",
+};
+
+static const char *size_types[] = {"22G1", "42G1", "45G1", "45R1", "L5G1", "22U1", "22T1",
+                                   "42U1", "22G0", "45G0", "20G1", "25G1", "42P1", "22R1"};
+
+typedef enum { LAYOUT_LINE, LAYOUT_ROWS, LAYOUT_VERTICAL, N_LAYOUTS } Layout;
+static const char *layout_names[] = {"horizontal_1line", "multi_line", "vertical"};
+
+typedef struct {
+    int label; /* class index, or -1 for a box frame */
+    double x0, y0, x1, y1; /* ink box in image pixels */
+} Glyph;
+
+typedef struct {
+    GRand *rng;
+    cairo_t *cr;
+    GArray *glyphs; /* Glyph */
+    double r, g, b; /* text colour */
+    const char *font;
+    double char_h;
+} Scene;
+
+static double urand(GRand *rng, double lo, double hi)
+{
+    return g_rand_double_range(rng, lo, hi);
+}
+
+/* Draws @c at (@x, @y) (top-left of the cap height) in user space; records its ink box in
+ * device space. Returns the advance. */
+static double draw_char(Scene *s, char c, double x, double y, gboolean record)
+{
+    PangoLayout *layout = pango_cairo_create_layout(s->cr);
+    PangoFontDescription *fd = pango_font_description_from_string(s->font);
+    pango_font_description_set_absolute_size(fd, s->char_h / 0.73 * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    char text[2] = {c, '\0'};
+    pango_layout_set_text(layout, text, 1);
+    PangoRectangle ink, logical;
+    pango_layout_get_pixel_extents(layout, &ink, &logical);
+    int baseline = pango_layout_get_baseline(layout) / PANGO_SCALE;
+    /* Place the baseline at y + char_h. */
+    double ox = x, oy = y + s->char_h - baseline;
+    cairo_move_to(s->cr, ox, oy);
+    cairo_set_source_rgb(s->cr, s->r, s->g, s->b);
+    pango_cairo_show_layout(s->cr, layout);
+    if (record && ink.width > 0 && ink.height > 0) {
+        double xs[4] = {ox + ink.x, ox + ink.x + ink.width, ox + ink.x, ox + ink.x + ink.width};
+        double ys[4] = {oy + ink.y, oy + ink.y, oy + ink.y + ink.height, oy + ink.y + ink.height};
+        Glyph gl = {ocr_class_index(c), 1e9, 1e9, -1e9, -1e9};
+        for (int i = 0; i < 4; i++) {
+            cairo_user_to_device(s->cr, &xs[i], &ys[i]);
+            gl.x0 = MIN(gl.x0, xs[i]);
+            gl.y0 = MIN(gl.y0, ys[i]);
+            gl.x1 = MAX(gl.x1, xs[i]);
+            gl.y1 = MAX(gl.y1, ys[i]);
+        }
+        g_array_append_val(s->glyphs, gl);
+    }
+    double adv = logical.width;
+    pango_font_description_free(fd);
+    g_object_unref(layout);
+    return adv;
+}
+
+static double text_width(Scene *s, const char *text, double spacing)
+{
+    PangoLayout *layout = pango_cairo_create_layout(s->cr);
+    PangoFontDescription *fd = pango_font_description_from_string(s->font);
+    pango_font_description_set_absolute_size(fd, s->char_h / 0.73 * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    double w = 0;
+    for (const char *p = text; *p; p++) {
+        char t[2] = {*p, '\0'};
+        pango_layout_set_text(layout, t, 1);
+        PangoRectangle logical;
+        pango_layout_get_pixel_extents(layout, NULL, &logical);
+        w += logical.width + spacing;
+    }
+    pango_font_description_free(fd);
+    g_object_unref(layout);
+    return w;
+}
+
+static double draw_string(Scene *s, const char *text, double x, double y, double spacing,
+                          gboolean record)
+{
+    for (const char *p = text; *p; p++)
+        x += (*p == ' ' ? s->char_h * 0.5 : draw_char(s, *p, x, y, record)) + spacing;
+    return x;
+}
+
+static void draw_box(Scene *s, double x, double y, double w, double h)
+{
+    cairo_set_line_width(s->cr, s->char_h * urand(s->rng, 0.04, 0.09));
+    cairo_rectangle(s->cr, x, y, w, h);
+    cairo_set_source_rgb(s->cr, s->r, s->g, s->b);
+    cairo_stroke(s->cr);
+    double xs[2] = {x, x + w}, ys[2] = {y, y + h};
+    Glyph gl = {-1, 1e9, 1e9, -1e9, -1e9};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double px = xs[i], py = ys[j];
+            cairo_user_to_device(s->cr, &px, &py);
+            gl.x0 = MIN(gl.x0, px);
+            gl.y0 = MIN(gl.y0, py);
+            gl.x1 = MAX(gl.x1, px);
+            gl.y1 = MAX(gl.y1, py);
+        }
+    g_array_append_val(s->glyphs, gl);
+}
+
+/* A boxed check digit at (x, y); returns the advance. */
+static double draw_boxed(Scene *s, char c, double x, double y)
+{
+    double pad = s->char_h * urand(s->rng, 0.12, 0.25);
+    double adv = draw_char(s, c, x + pad, y, TRUE);
+    draw_box(s, x, y - pad, adv + 2 * pad, s->char_h + 2 * pad);
+    return adv + 2 * pad;
+}
+
+static void random_code(GRand *rng, char code[12])
+{
+    for (int i = 0; i < 3; i++)
+        code[i] = (char)('A' + g_rand_int_range(rng, 0, 26));
+    double u = g_rand_double(rng);
+    code[3] = u < 0.9 ? 'U' : u < 0.95 ? 'J' : 'Z';
+    for (int i = 4; i < 10; i++)
+        code[i] = (char)('0' + g_rand_int_range(rng, 0, 10));
+    code[10] = (char)('0' + iso6346_check_digit(code));
+    code[11] = '\0';
+}
+
+static void random_word(GRand *rng, char *out, int n, gboolean digits)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = digits && g_rand_boolean(rng) ? (char)('0' + g_rand_int_range(rng, 0, 10))
+                                               : (char)('A' + g_rand_int_range(rng, 0, 26));
+    out[n] = '\0';
+}
+
+/* Paints the code in @layout with its top-left at (0, 0) of the current user space. */
+static void draw_code(Scene *s, Layout layout, const char *code, const char *st)
+{
+    char owner[5], serial[7];
+    memcpy(owner, code, 4);
+    owner[4] = '\0';
+    memcpy(serial, code + 4, 6);
+    serial[6] = '\0';
+    double h = s->char_h, sp = h * urand(s->rng, 0.02, 0.25);
+    if (layout == LAYOUT_LINE) {
+        double x = draw_string(s, owner, 0, 0, sp, TRUE);
+        x += h * urand(s->rng, 0.3, 1.0);
+        x = draw_string(s, serial, x, 0, sp, TRUE);
+        x += h * urand(s->rng, 0.25, 0.6);
+        draw_boxed(s, code[10], x, 0);
+        double sx = g_rand_boolean(s->rng) ? 0 : text_width(s, owner, sp) + h * 0.6;
+        draw_string(s, st, sx, h * urand(s->rng, 1.5, 2.2), sp, TRUE);
+    } else if (layout == LAYOUT_ROWS) {
+        double pitch = h * urand(s->rng, 1.35, 1.8);
+        draw_string(s, owner, 0, 0, sp, TRUE);
+        double x = draw_string(s, serial, 0, pitch, sp, TRUE);
+        draw_boxed(s, code[10], x + h * urand(s->rng, 0.25, 0.6), pitch);
+        draw_string(s, st, 0, 2 * pitch, sp, TRUE);
+    } else {
+        double pitch = h * urand(s->rng, 1.1, 1.45);
+        double colw = text_width(s, "W", 0);
+        for (int i = 0; i < 10; i++) {
+            char t[2] = {code[i], '\0'};
+            double w = text_width(s, t, 0);
+            draw_char(s, code[i], (colw - w) / 2, i * pitch, TRUE);
+        }
+        char t[2] = {code[10], '\0'};
+        double w = text_width(s, t, 0);
+        draw_boxed(s, code[10], (colw - w) / 2 - h * 0.18, 10 * pitch + h * 0.3);
+        double sx = colw + h * urand(s->rng, 1.0, 3.0);
+        for (int i = 0; i < 4; i++) {
+            char u[2] = {st[i], '\0'};
+            draw_char(s, st[i], sx + (colw - text_width(s, u, 0)) / 2, i * pitch, TRUE);
+        }
+    }
+}
+
+/* Luma of an ARGB32 surface into a gray buffer. */
+static guint8 *surface_gray(cairo_surface_t *surf, int w, int h)
+{
+    guint8 *gray = g_malloc((size_t)w * h);
+    const guint8 *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const guint32 px = *(const guint32 *)(data + (size_t)y * stride + 4 * x);
+            int r = (px >> 16) & 255, g = (px >> 8) & 255, b = px & 255;
+            gray[(size_t)y * w + x] = (guint8)((77 * r + 150 * g + 29 * b) >> 8);
+        }
+    return gray;
+}
+
+/* Box blur of radius @r, one pass horizontally and vertically, on the ARGB surface. */
+static void blur_surface(cairo_surface_t *surf, int w, int h, int r)
+{
+    if (r < 1)
+        return;
+    guint8 *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    int n = MAX(w, h);
+    int *acc = g_new(int, (size_t)(n + 1) * 4);
+    guint8 *line = g_malloc((size_t)n * 4);
+    for (int pass = 0; pass < 2; pass++) {
+        int len = pass == 0 ? w : h, count = pass == 0 ? h : w;
+        for (int l = 0; l < count; l++) {
+            for (int i = 0; i < len; i++) {
+                guint8 *p = pass == 0 ? data + (size_t)l * stride + 4 * i
+                                      : data + (size_t)i * stride + 4 * l;
+                memcpy(line + 4 * i, p, 4);
+            }
+            for (int c = 0; c < 4; c++) {
+                acc[c] = 0;
+                for (int i = 0; i < len; i++)
+                    acc[(i + 1) * 4 + c] = acc[i * 4 + c] + line[4 * i + c];
+            }
+            for (int i = 0; i < len; i++) {
+                int a = MAX(0, i - r), b = MIN(len - 1, i + r);
+                guint8 *p = pass == 0 ? data + (size_t)l * stride + 4 * i
+                                      : data + (size_t)i * stride + 4 * l;
+                for (int c = 0; c < 4; c++)
+                    p[c] = (guint8)((acc[(b + 1) * 4 + c] - acc[a * 4 + c]) / (b - a + 1));
+            }
+        }
+    }
+    g_free(acc);
+    g_free(line);
+}
+
+/* Corrugation, light gradient, shadow and noise, applied to the pixels. */
+static void post_effects(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h)
+{
+    cairo_surface_flush(surf);
+    guint8 *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    double period = char_h * urand(rng, 0.4, 2.0), amp = urand(rng, 0.0, 0.3);
+    gboolean vertical_ribs = g_rand_double(rng) < 0.7;
+    double phase = urand(rng, 0, 6.3);
+    double gx = urand(rng, -0.5, 0.5) / w, gy = urand(rng, -0.5, 0.5) / h;
+    double base = urand(rng, 0.6, 1.3);
+    /* A shadow edge: a line through the picture, darker on one side. */
+    double sa = urand(rng, 0, 6.3), sd = urand(rng, -0.5, 0.5) * w;
+    double shadow = g_rand_double(rng) < 0.35 ? urand(rng, 0.35, 0.8) : 1.0;
+    double noise = urand(rng, 0, 10);
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            guint8 *p = data + (size_t)y * stride + 4 * x;
+            double t = vertical_ribs ? x : y;
+            double f = base * (1 + amp * sin(2 * G_PI * t / period + phase)) *
+                       (1 + gx * (x - w / 2.0) + gy * (y - h / 2.0));
+            if ((x - w / 2.0) * cos(sa) + (y - h / 2.0) * sin(sa) > sd)
+                f *= shadow;
+            double nz = noise > 0 ? g_rand_double_range(rng, -noise, noise) * 1.7 : 0;
+            for (int c = 0; c < 3; c++) {
+                double v = p[c] * f + nz;
+                p[c] = (guint8)CLAMP(v, 0, 255);
+            }
+        }
+    }
+    cairo_surface_mark_dirty(surf);
+}
+
+static void pick_colours(GRand *rng, double bg[3], double fg[3])
+{
+    static const double palette[][3] = {
+        {0.10, 0.25, 0.55}, {0.55, 0.12, 0.10}, {0.45, 0.45, 0.47}, {0.85, 0.85, 0.82},
+        {0.12, 0.40, 0.20}, {0.45, 0.28, 0.15}, {0.85, 0.45, 0.10}, {0.20, 0.20, 0.22},
+        {0.60, 0.65, 0.70}, {0.15, 0.45, 0.60}, {0.70, 0.20, 0.15}, {0.90, 0.90, 0.90},
+    };
+    const double *p = palette[g_rand_int_range(rng, 0, G_N_ELEMENTS(palette))];
+    for (int i = 0; i < 3; i++)
+        bg[i] = CLAMP(p[i] + urand(rng, -0.08, 0.08), 0, 1);
+    double lum = 0.3 * bg[0] + 0.59 * bg[1] + 0.11 * bg[2];
+    if (lum < 0.5) {
+        double v = urand(rng, 0.8, 1.0);
+        fg[0] = fg[1] = fg[2] = v;
+        if (g_rand_double(rng) < 0.1)
+            fg[2] = 0.1; /* yellow */
+    } else {
+        double v = urand(rng, 0.0, 0.2);
+        fg[0] = fg[1] = fg[2] = v;
+    }
+}
+
+static void draw_dirt(GRand *rng, cairo_t *cr, int w, int h, double char_h, int n)
+{
+    for (int i = 0; i < n; i++) {
+        double x = urand(rng, 0, w), y = urand(rng, 0, h);
+        double rx = char_h * urand(rng, 0.05, 1.0), ry = rx * urand(rng, 0.3, 2.0);
+        cairo_save(cr);
+        cairo_translate(cr, x, y);
+        cairo_scale(cr, rx, ry);
+        cairo_arc(cr, 0, 0, 1, 0, 2 * G_PI);
+        cairo_restore(cr);
+        if (g_rand_boolean(rng))
+            cairo_set_source_rgba(cr, urand(rng, 0.3, 0.6), urand(rng, 0.15, 0.3), 0.05,
+                                  urand(rng, 0.1, 0.5));
+        else
+            cairo_set_source_rgba(cr, 1, 1, 1, urand(rng, 0.05, 0.4)); /* glare */
+        cairo_fill(cr);
+    }
+}
+
+typedef struct {
+    cairo_surface_t *surf;
+    int w, h;
+    GArray *glyphs;
+    gboolean bright;
+    char code[12];
+    char st[5];
+    Layout layout;
+    double bbox[4]; /* code box x0 y0 x1 y1 */
+} Rendered;
+
+/* Renders one scene of @w x @h with characters @char_h high. */
+static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words, int layout,
+                   Rendered *out)
+{
+    memset(out, 0, sizeof *out);
+    out->w = w;
+    out->h = h;
+    out->surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    cairo_t *cr = cairo_create(out->surf);
+    double bg[3], fg[3];
+    pick_colours(rng, bg, fg);
+    cairo_set_source_rgb(cr, bg[0], bg[1], bg[2]);
+    cairo_paint(cr);
+    out->bright = (fg[0] + fg[1] + fg[2]) > (bg[0] + bg[1] + bg[2]);
+    Scene s = {.rng = rng, .cr = cr, .r = fg[0], .g = fg[1], .b = fg[2],
+               .font = fonts[g_rand_int_range(rng, 0, G_N_ELEMENTS(fonts))], .char_h = char_h};
+    GArray *distractors = g_array_new(FALSE, FALSE, sizeof(Glyph));
+    /* Distractor markings: words of letters and digits at other sizes, labelled in chars mode
+     * (they balance the letters), unlabelled in frames. */
+    int n_words = g_rand_int_range(rng, 1, 5);
+    for (int i = 0; i < n_words; i++) {
+        char word[12];
+        random_word(rng, word, g_rand_int_range(rng, 2, 9), TRUE);
+        Scene d = s;
+        d.glyphs = distractors;
+        d.char_h = char_h * urand(rng, 0.3, 1.3);
+        cairo_save(cr);
+        cairo_translate(cr, urand(rng, -0.1, 0.9) * w, urand(rng, -0.1, 0.95) * h);
+        draw_string(&d, word, 0, 0, d.char_h * 0.1, TRUE);
+        cairo_restore(cr);
+    }
+    s.glyphs = out->glyphs = g_array_new(FALSE, FALSE, sizeof(Glyph));
+    out->layout = layout >= 0 ? (Layout)layout : (Layout)g_rand_int_range(rng, 0, N_LAYOUTS);
+    random_code(rng, out->code);
+    g_strlcpy(out->st, size_types[g_rand_int_range(rng, 0, G_N_ELEMENTS(size_types))], 5);
+    /* Place, rotate, shear and foreshorten the code block. */
+    double bw = out->layout == LAYOUT_VERTICAL ? char_h * 4 : char_h * 10;
+    double bh = out->layout == LAYOUT_VERTICAL ? char_h * 15 : char_h * 4.5;
+    cairo_save(cr);
+    cairo_translate(cr, urand(rng, 0.05, 0.95) * MAX(w - bw, 1) + char_h * 0.3,
+                    urand(rng, 0.05, 0.95) * MAX(h - bh, 1) + char_h * 0.3);
+    cairo_rotate(cr, urand(rng, -0.06, 0.06));
+    cairo_matrix_t shear;
+    cairo_matrix_init(&shear, urand(rng, 0.65, 1.1), urand(rng, -0.12, 0.12),
+                      urand(rng, -0.12, 0.12), urand(rng, 0.85, 1.1), 0, 0);
+    cairo_transform(cr, &shear);
+    draw_code(&s, out->layout, out->code, out->st);
+    cairo_restore(cr);
+    draw_dirt(rng, cr, w, h, char_h, g_rand_int_range(rng, 0, 12));
+    cairo_destroy(cr);
+    post_effects(rng, out->surf, w, h, char_h);
+    blur_surface(out->surf, w, h, (int)(char_h * urand(rng, 0, 0.05)));
+    /* Code box = glyphs of the 11 code characters (the first glyphs, minus the box). */
+    out->bbox[0] = out->bbox[1] = 1e9;
+    out->bbox[2] = out->bbox[3] = -1e9;
+    for (guint i = 0; i < out->glyphs->len; i++) {
+        Glyph *g = &g_array_index(out->glyphs, Glyph, i);
+        if (i >= 12)
+            break; /* 11 characters and the box */
+        out->bbox[0] = MIN(out->bbox[0], g->x0);
+        out->bbox[1] = MIN(out->bbox[1], g->y0);
+        out->bbox[2] = MAX(out->bbox[2], g->x1);
+        out->bbox[3] = MAX(out->bbox[3], g->y1);
+    }
+    if (extra_words)
+        g_array_append_vals(out->glyphs, distractors->data, distractors->len);
+    g_array_free(distractors, TRUE);
+}
+
+static void rendered_clear(Rendered *r)
+{
+    cairo_surface_destroy(r->surf);
+    if (r->glyphs)
+        g_array_free(r->glyphs, TRUE);
+}
+
+static void write_crop(FILE *f, int label, const float *crop)
+{
+    guint8 rec[1 + OCR__CROP * OCR__CROP];
+    rec[0] = (guint8)label;
+    for (int i = 0; i < OCR__CROP * OCR__CROP; i++)
+        rec[1 + i] = (guint8)(crop[i] * 255.0f + 0.5f);
+    fwrite(rec, 1, sizeof rec, f);
+}
+
+static gboolean inside_image(const Glyph *g, int w, int h)
+{
+    return g->x0 >= 0 && g->y0 >= 0 && g->x1 < w && g->y1 < h;
+}
+
+static int run_chars(guint32 seed, int count, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        g_printerr("ocr-synth: %s: cannot write\n", path);
+        return 2;
+    }
+    GRand *rng = g_rand_new_with_seed(seed);
+    int written = 0;
+    float crop[OCR__CROP * OCR__CROP];
+    while (written < count) {
+        double char_h = urand(rng, 14, 70);
+        Rendered r;
+        render(rng, (int)(char_h * 16), (int)(char_h * 18), char_h, TRUE, -1, &r);
+        guint8 *gray = surface_gray(r.surf, r.w, r.h);
+        for (guint i = 0; i < r.glyphs->len && written < count; i++) {
+            Glyph *g = &g_array_index(r.glyphs, Glyph, i);
+            if (!inside_image(g, r.w, r.h))
+                continue;
+            double gw = g->x1 - g->x0, gh = g->y1 - g->y0;
+            if (gh < 6)
+                continue;
+            /* Jitter the box like a connected component would: a little larger or smaller. */
+            double jx = urand(rng, -0.06, 0.06) * gh, jy = urand(rng, -0.06, 0.06) * gh;
+            double sw = urand(rng, 0.92, 1.1), sh = urand(rng, 0.92, 1.08);
+            int label = g->label < 0 ? OCR__JUNK : g->label;
+            ocr__char_crop(gray, r.w, r.h, r.w, (int)(g->x0 + jx), (int)(g->y0 + jy),
+                           (int)(gw * sw), (int)(gh * sh), r.bright, crop);
+            write_crop(f, label, crop);
+            written++;
+            /* Junk: the upper or lower half, or a glyph with its right neighbour. */
+            if (g->label >= 0 && g_rand_double(rng) < 0.25 && written < count) {
+                double u = g_rand_double(rng);
+                if (u < 0.4)
+                    ocr__char_crop(gray, r.w, r.h, r.w, (int)g->x0,
+                                   (int)(g->y0 + (g_rand_boolean(rng) ? 0 : gh * 0.55)),
+                                   (int)gw, (int)(gh * 0.45), r.bright, crop);
+                else if (u < 0.7)
+                    ocr__char_crop(gray, r.w, r.h, r.w, (int)(g->x0 + gw * 0.5), (int)g->y0,
+                                   (int)(gw * 1.5), (int)gh, r.bright, crop);
+                else
+                    ocr__char_crop(gray, r.w, r.h, r.w, (int)(g->x0 - gw * 0.4), (int)g->y0,
+                                   (int)(gw * 2.2), (int)gh, r.bright, crop);
+                write_crop(f, OCR__JUNK, crop);
+                written++;
+            }
+        }
+        /* Junk: random places of the scene (steel, ribs, dirt, edges of markings). */
+        for (int j = 0; j < 4 && written < count; j++) {
+            int gh = (int)(char_h * urand(rng, 0.6, 1.5));
+            int gw = (int)(gh * urand(rng, 0.1, 1.2)) + 1;
+            int x = g_rand_int_range(rng, 0, MAX(r.w - gw, 1));
+            int y = g_rand_int_range(rng, 0, MAX(r.h - gh, 1));
+            gboolean overlaps = FALSE;
+            for (guint i = 0; i < r.glyphs->len; i++) {
+                Glyph *g = &g_array_index(r.glyphs, Glyph, i);
+                double ix = MIN(x + gw, g->x1) - MAX(x, g->x0);
+                double iy = MIN(y + gh, g->y1) - MAX(y, g->y0);
+                if (ix > 0 && iy > 0 && ix * iy > 0.2 * (g->x1 - g->x0) * (g->y1 - g->y0))
+                    overlaps = TRUE;
+            }
+            if (overlaps)
+                continue;
+            ocr__char_crop(gray, r.w, r.h, r.w, x, y, gw, gh, g_rand_boolean(rng), crop);
+            write_crop(f, OCR__JUNK, crop);
+            written++;
+        }
+        g_free(gray);
+        rendered_clear(&r);
+    }
+    g_rand_free(rng);
+    fclose(f);
+    return 0;
+}
+
+static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
+{
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        g_printerr("ocr-synth: %s: cannot create\n", dir);
+        return 2;
+    }
+    char *csv_path = g_build_filename(dir, "labels.csv", NULL);
+    FILE *csv = fopen(csv_path, "w");
+    if (!csv) {
+        g_printerr("ocr-synth: %s: cannot write\n", csv_path);
+        g_free(csv_path);
+        return 2;
+    }
+    fprintf(csv, "file,code,size_type,layout,view,notes,code_bbox_x1y1x2y2\n");
+    GRand *rng = g_rand_new_with_seed(seed);
+    int rc = 0;
+    for (int i = 0; i < count; i++) {
+        /* Real markings are 35-146 px high in a 1080p frame. */
+        double char_h = urand(rng, 35, 110) * h / 1080.0;
+        if (i % N_LAYOUTS == LAYOUT_VERTICAL)
+            char_h = MIN(char_h, h / 17.0); /* the column fits in the frame */
+        Rendered r;
+        render(rng, w, h, char_h, FALSE, i % N_LAYOUTS, &r);
+        cairo_surface_flush(r.surf);
+        const guint8 *data = cairo_image_surface_get_data(r.surf);
+        int stride = cairo_image_surface_get_stride(r.surf);
+        PIX *pix = pixCreate(w, h, 32);
+        l_uint32 *pd = pixGetData(pix);
+        int wpl = pixGetWpl(pix);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                pd[(size_t)y * wpl + x] = *(const guint32 *)(data + (size_t)y * stride + 4 * x)
+                                          << 8;
+        char name[64];
+        g_snprintf(name, sizeof name, "synth-%04d.jpg", i);
+        char *path = g_build_filename(dir, name, NULL);
+        if (pixWrite(path, pix, IFF_JFIF_JPEG) != 0) {
+            g_printerr("ocr-synth: %s: cannot write\n", path);
+            rc = 2;
+        }
+        g_free(path);
+        pixDestroy(&pix);
+        fprintf(csv, "%s,%s,%s,%s,synthetic,seed %u,%d %d %d %d\n", name, r.code, r.st,
+                layout_names[r.layout], seed, (int)r.bbox[0], (int)r.bbox[1], (int)r.bbox[2],
+                (int)r.bbox[3]);
+        rendered_clear(&r);
+    }
+    g_rand_free(rng);
+    fclose(csv);
+    g_free(csv_path);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    gint seed = 1, count = 100, width = 1920, height = 1080;
+    char *out = NULL;
+    GOptionEntry entries[] = {
+        {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "S"},
+        {"count", 0, 0, G_OPTION_ARG_INT, &count, "how many crops or frames", "N"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "output file (chars) or folder", "PATH"},
+        {"width", 0, 0, G_OPTION_ARG_INT, &width, "frame width (frames)", "W"},
+        {"height", 0, 0, G_OPTION_ARG_INT, &height, "frame height (frames)", "H"},
+        {NULL},
+    };
+    GOptionContext *ctx = g_option_context_new("chars|frames");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2 || !out || count < 0 ||
+        width < 64 || height < 64 || width > 8192 || height > 8192) {
+        g_printerr("ocr-synth: %s\nusage: ocr-synth chars|frames --seed S --count N --out PATH\n",
+                   error ? error->message : "bad arguments");
+        g_clear_error(&error);
+        g_option_context_free(ctx);
+        g_free(out);
+        return 2;
+    }
+    g_option_context_free(ctx);
+    int rc;
+    if (strcmp(argv[1], "chars") == 0) {
+        rc = run_chars((guint32)seed, count, out);
+    } else if (strcmp(argv[1], "frames") == 0) {
+        rc = run_frames((guint32)seed, count, out, width, height);
+    } else {
+        g_printerr("ocr-synth: unknown mode '%s'\n", argv[1]);
+        rc = 2;
+    }
+    g_free(out);
+    return rc;
+}
