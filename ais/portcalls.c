@@ -291,6 +291,13 @@ static guint leave(const PsPortList *pl, PsCallState *st, PsCallEvent *out)
     return n;
 }
 
+guint portcalls_close(const PsPortList *pl, PsCallState *st, PsCallEvent *out)
+{
+    if (st->port < 0)
+        return 0;
+    return leave(pl, st, out);
+}
+
 guint portcalls_update(const PsPortList *pl, const PsCallParams *pp, PsCallState *st, gint64 t,
                        double lat, double lon, double sog_kn, PsCallEvent out[2])
 {

@@ -112,4 +112,10 @@ typedef struct {
 guint portcalls_update(const PsPortList *ports, const PsCallParams *params, PsCallState *state,
                        gint64 t, double lat, double lon, double sog_kn, PsCallEvent out[2]);
 
+/* Ends the current visit as if the vessel had left (it fell silent): fills @out with the
+ * departure when the visit was a call (departure: the end of the last stop, or the last fix of
+ * the visit when it was still stopped) and returns 1, else 0. @state is then outside every
+ * port. */
+guint portcalls_close(const PsPortList *ports, PsCallState *state, PsCallEvent *out);
+
 G_END_DECLS

@@ -525,10 +525,15 @@ guint vessels_expire(PsVessels *vs, gint64 now, GError **error)
     g_hash_table_iter_init(&it, vs->by_mmsi);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         Vessel *v = value;
-        if (v->info.last_seen < cutoff) {
-            g_hash_table_iter_remove(&it);
-            n++;
-        }
+        if (v->info.last_seen >= cutoff)
+            continue;
+        /* A vessel that falls silent in port (transponder off at the berth) must not keep
+         * its call open for ever: it departed, as far as we know, at its last fix there. */
+        PsCallEvent ev;
+        if (portcalls_close(vs->ports, &v->call, &ev) && !handle_call(vs, v, &ev, error))
+            return n;
+        g_hash_table_iter_remove(&it);
+        n++;
     }
     vs->stats.expired += n;
     gint64 deleted = 0;

@@ -16,7 +16,7 @@
  *    id, ts, mmsi, name, ports[{port, country, arrived, departed}] (every high-risk call of the
  *    vessel in the last risk_days).
  * Vessels not heard for vessel_expiry seconds are dropped from memory by vessels_expire(); their
- * rows in the store stay. Track points older than track_days are deleted by vessels_expire(). */
+ * rows in the store stay, and a call still open is closed at the vessel's last fix in port. Track points older than track_days are deleted by vessels_expire(). */
 #pragma once
 
 #include <glib.h>

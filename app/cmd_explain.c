@@ -7,6 +7,7 @@
 #include "app.h"
 #include "iso6346.h"
 #include "rules-cli.h"
+#include "rules.h"
 #include "store-rules.h"
 
 typedef struct {
@@ -59,6 +60,42 @@ static void print_text(const PsDecisionRow *row, JsonObject *payload)
         else
             printf("    %-4s %-21s (no event)\n", c->ok ? "ok" : "FAIL", c->name);
     }
+}
+
+static void print_list(JsonObject *o, const char *member, const char *label)
+{
+    JsonArray *a = json_object_get_array_member(o, member);
+    printf("  %s:", label);
+    for (guint i = 0; a && i < json_array_get_length(a); i++)
+        printf("%s %s", i ? "," : "", json_array_get_string_element(a, i));
+    printf("%s\n", a && json_array_get_length(a) ? "" : " nothing");
+}
+
+/* The "now" part of the text output: what the rules know after replaying the journal. */
+static void print_now(const char *now)
+{
+    if (!now) {
+        printf("\nnow: no input has named this container\n");
+        return;
+    }
+    g_autoptr(JsonNode) node = parse_payload(now);
+    JsonObject *o = json_node_get_object(node);
+    const char *decl = json_object_get_string_member_with_default(o, "declaration", NULL);
+    printf("\nnow: ");
+    if (decl)
+        printf("declaration %s (%s, %s)", decl, json_object_get_string_member(o, "flow"),
+               json_object_get_string_member(o, "status"));
+    else
+        printf("no declaration");
+    const char *evs[][2] = {{"arrived", "arrived"}, {"seen", "seen"},
+                            {"radiation", "radiation"}, {"seal", "seal"}};
+    for (guint i = 0; i < G_N_ELEMENTS(evs); i++) {
+        const char *id = json_object_get_string_member_with_default(o, evs[i][0], NULL);
+        printf("; %s %s", evs[i][1], id ? id : "-");
+    }
+    printf("\n");
+    print_list(o, "waiting_for", "a release waits for");
+    print_list(o, "open", "open holds");
 }
 
 static gboolean on_decision(const PsDecisionRow *row, gpointer user_data)
@@ -151,6 +188,16 @@ int app_cmd_explain(int argc, char **argv)
         json_builder_set_member_name(x.builder, "decisions");
         json_builder_begin_array(x.builder);
     }
+    /* The current state, from a replay of the journal: what a release still waits for. */
+    g_autofree char *topic_root = app_rules_topic_root(config);
+    PsRules *rules = rules_new(store, topic_root, &error);
+    if (!rules) {
+        app_error(path, "%s", error->message);
+        store_close(store);
+        return APP_EXIT_USAGE;
+    }
+    g_autofree char *now = rules_describe(rules, container);
+    rules_free(rules);
     gboolean ok = TRUE;
     if (!json) {
         guint n = 0;
@@ -168,13 +215,21 @@ int app_cmd_explain(int argc, char **argv)
     }
     if (json) {
         json_builder_end_array(x.builder);
+        json_builder_set_member_name(x.builder, "now");
+        JsonNode *state = now ? parse_payload(now) : NULL;
+        if (state)
+            json_builder_add_value(x.builder, state);
+        else
+            json_builder_add_null_value(x.builder);
         json_builder_end_object(x.builder);
         g_autoptr(JsonNode) root = json_builder_get_root(x.builder);
         g_autofree char *text = json_to_string(root, TRUE);
         printf("%s\n", text);
         g_object_unref(x.builder);
-    } else if (x.n == 0) {
-        printf("%s: no decisions in %s\n", container, path);
+    } else {
+        if (x.n == 0)
+            printf("%s: no decisions in %s\n", container, path);
+        print_now(now);
     }
     return APP_EXIT_OK;
 }

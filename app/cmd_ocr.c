@@ -71,7 +71,7 @@ int app_cmd_ocr(int argc, char **argv)
     if (owners_path) {
         owners = iso6346_owners_new_from_file(owners_path, &error);
         if (!owners) {
-            app_error(owners_path, "%s", error->message);
+            app_error(NULL, "ocr: %s", error->message);
             g_error_free(error);
             g_free(owners_path);
             return APP_EXIT_USAGE;

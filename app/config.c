@@ -35,7 +35,7 @@ static const CfgKey schema[] = {
     {"mqtt", "clean_session", CFG_BOOL, FALSE, "false", 0, 0, NULL},
     {"mqtt", "keepalive", CFG_INT, FALSE, "30", 1, 3600, NULL},
     {"mqtt", "reconnect_max", CFG_INT, FALSE, "10", 1, 3600, NULL},
-    {"mqtt", "lanes", CFG_INT, FALSE, "4", 1, 64, NULL},
+    {"mqtt", "lanes", CFG_INT, FALSE, "1", 1, 64, NULL},
 
     {"webhook *", "url", CFG_URL, TRUE, NULL, 0, 0, "http|https"},
     {"webhook *", "secret", CFG_STRING, TRUE, NULL, 0, 0, NULL},
@@ -69,7 +69,7 @@ static const CfgKey schema[] = {
     {"camera *", "width", CFG_INT, FALSE, "0", 0, 7680, NULL},
     {"camera *", "height", CFG_INT, FALSE, "0", 0, 4320, NULL},
     {"camera *", "ocr", CFG_BOOL, FALSE, "true", 0, 0, NULL},
-    {"camera *", "ocr_interval_ms", CFG_INT, FALSE, "200", 0, 60000, NULL},
+    {"camera *", "ocr_interval_ms", CFG_INT, FALSE, "500", 0, 60000, NULL},
     {"camera *", "ocr_threads", CFG_INT, FALSE, "1", 1, 16, NULL},
     /* pose: lat,lon,height_m,heading,tilt,hfov */
     {"camera *", "pose", CFG_STRING, FALSE, NULL, 0, 0, NULL},

@@ -69,6 +69,8 @@ void app_relay_stop(AppDaemon *d, gpointer state)
 /* ---- subscriber ---- */
 
 typedef struct {
+    PsStore *store;
+    const char *topic_root;
     PsRules *rules;
     PsMqttSubscriber *sub;
     guint64 rejected;
@@ -93,6 +95,23 @@ static gboolean ingest(const char *topic, const char *payload, gsize len, gpoint
     return TRUE;
 }
 
+/* A batch was rolled back: the rules' memory may be ahead of the store. Reload it from the
+ * journal (rules_new replays it); the rolled-back messages come again. */
+static void on_rollback(gpointer unused, gpointer user_data)
+{
+    Subscriber *s = user_data;
+    GError *error = NULL;
+    PsRules *fresh = rules_new(s->store, s->topic_root, &error);
+    if (!fresh) {
+        g_critical("reloading the rules after a failed commit: %s", error->message);
+        g_error_free(error);
+        return; /* keep the old state: better than none */
+    }
+    rules_set_outbox_notify(fresh, on_outbox, NULL);
+    rules_free(s->rules);
+    s->rules = fresh;
+}
+
 static void subscriber_free(Subscriber *s)
 {
     if (!s)
@@ -111,6 +130,8 @@ gboolean app_mqtt_start(AppDaemon *d, gpointer *state, GError **error)
     PsMqttOptions o;
     mqtt_options_from_config(d->config, &o);
     Subscriber *s = g_new0(Subscriber, 1);
+    s->store = d->store;
+    s->topic_root = o.topic_root;
     s->rules = rules_new(d->store, o.topic_root, error);
     if (!s->rules) {
         g_free(s);
@@ -125,6 +146,7 @@ gboolean app_mqtt_start(AppDaemon *d, gpointer *state, GError **error)
         subscriber_free(s);
         return FALSE;
     }
+    mqtt_subscriber_set_rollback(s->sub, on_rollback, s);
     *state = s;
     return TRUE;
 }

@@ -444,7 +444,7 @@ static void ps_container_ocr_class_init(PsContainerOcrClass *klass)
     g_object_class_install_property(
         oc, PROP_INTERVAL,
         g_param_spec_uint("interval", "Interval", "sample a frame every this many ms of stream "
-                          "time (0: every frame)", 0, 60000, 200, rw));
+                          "time (0: every frame)", 0, 60000, 500, rw));
     g_object_class_install_property(
         oc, PROP_THREADS, g_param_spec_uint("threads", "Threads", "OCR worker threads", 1, 16,
                                             1, rw));
@@ -485,7 +485,7 @@ static void ps_container_ocr_class_init(PsContainerOcrClass *klass)
 
 static void ps_container_ocr_init(PsContainerOcr *self)
 {
-    self->interval_ms = 200;
+    self->interval_ms = 500;
     self->threads = 1;
     self->min_frames = 2;
     self->gap_ms = 1500;

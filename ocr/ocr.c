@@ -202,7 +202,7 @@ static void link_neighbours(GArray *comps, gboolean vertical)
             double gap = c[j].x - (c[i].x + c[i].w);
             double dcy = fabs((c[j].y + c[j].h / 2.0) - (c[i].y + c[i].h / 2.0));
             if (c[j].x > c[i].x + c[i].w * 0.5 && gap > -0.15 * h && gap < 1.6 * h &&
-                dcy < 0.25 * h && gap < best_r) {
+                dcy < 0.35 * h && gap < best_r) {
                 best_r = gap;
                 c[i].right = (int)j;
             }
@@ -211,8 +211,8 @@ static void link_neighbours(GArray *comps, gboolean vertical)
             /* Lower neighbour in the same column. */
             double vgap = c[j].y - (c[i].y + c[i].h);
             double dcx = fabs((c[j].x + c[j].w / 2.0) - (c[i].x + c[i].w / 2.0));
-            if (c[j].y > c[i].y + c[i].h * 0.5 && vgap > -0.1 * h && vgap < 1.0 * h &&
-                dcx < 0.3 * h && vgap < best_d) {
+            if (c[j].y > c[i].y + c[i].h * 0.5 && vgap > -0.1 * h && vgap < 1.3 * h &&
+                dcx < 0.4 * h && vgap < best_d) {
                 best_d = vgap;
                 c[i].down = (int)j;
             }
@@ -281,7 +281,7 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
 {
     memset(r, 0, sizeof *r);
     Comp *c = (Comp *)f->comps->data;
-    double not_junk = 0;
+    double not_junk = 0, clear_junk = 0;
     int x0 = G_MAXINT, y0 = G_MAXINT, x1 = 0, y1 = 0;
     for (int i = 0; i < OCR_CODE_LEN; i++) {
         Comp *k = &c[idx[i]];
@@ -289,6 +289,8 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
         float pj = prob[OCR__JUNK];
         not_junk += log(MAX(1.0 - pj, 1e-6));
+        if (pj > 0.8f && i != OCR_CODE_LEN - 1) /* the boxed check digit is often unclear */
+            clear_junk += log(MAX(1.0 - pj, 1e-6));
         for (int j = 0; j < OCR_N_CLASSES; j++)
             r->probs.p[i][j] = prob[j] / MAX(1.0f - pj, 1e-6f);
         x0 = MIN(x0, k->x);
@@ -296,7 +298,10 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         x1 = MAX(x1, k->x + k->w);
         y1 = MAX(y1, k->y + k->h);
     }
-    r->confidence = ocr_assemble(&r->probs, r->code) * exp(not_junk / OCR_CODE_LEN);
+    /* The mean not-junk odds, and each position the network calls junk counts in full: a
+     * neighbouring mark taken into the code must not pass. */
+    r->confidence = ocr_assemble(&r->probs, r->code) * exp(not_junk / OCR_CODE_LEN) *
+                    exp(clear_junk);
     if (g_getenv("PS_OCR_DEBUG") && r->confidence > 0.01) {
         GString *d = g_string_new(NULL);
         for (int i = 0; i < OCR_CODE_LEN; i++) {
@@ -352,10 +357,12 @@ static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
     for (int i = 0; i < out->n_reads; i++) {
         OcrRead *o = &out->reads[i];
         /* Same code, or another code from the same place: keep the more confident. */
-        int ix = MIN(o->bbox[0] + o->bbox[2], r->bbox[0] + r->bbox[2]) - MAX(o->bbox[0], r->bbox[0]);
-        int iy = MIN(o->bbox[1] + o->bbox[3], r->bbox[1] + r->bbox[3]) - MAX(o->bbox[1], r->bbox[1]);
-        gboolean overlap = ix > 0 && iy > 0 &&
-                           (double)ix * iy > 0.3 * MIN(o->bbox[2] * o->bbox[3], r->bbox[2] * r->bbox[3]);
+        int ix = MIN(o->bbox[0] + o->bbox[2], r->bbox[0] + r->bbox[2]) -
+                 MAX(o->bbox[0], r->bbox[0]);
+        int iy = MIN(o->bbox[1] + o->bbox[3], r->bbox[1] + r->bbox[3]) -
+                 MAX(o->bbox[1], r->bbox[1]);
+        double smaller = MIN(o->bbox[2] * o->bbox[3], r->bbox[2] * r->bbox[3]);
+        gboolean overlap = ix > 0 && iy > 0 && (double)ix * iy > 0.3 * smaller;
         if (strcmp(o->code, r->code) == 0 || overlap) {
             if (r->confidence > o->confidence)
                 *o = *r;
@@ -485,17 +492,22 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 int len2 = chain_of(c, (int)j, FALSE, chain2, MAX_CHAIN);
                 if (len2 < 7)
                     continue;
-                int seq[OCR_CODE_LEN];
-                int s0 = below ? 0 : len - 4;
-                for (int k = 0; k < 4; k++)
-                    seq[k] = chain[s0 + k];
-                for (int k = 0; k < 7; k++)
-                    seq[4 + k] = chain2[k];
-                OcrRead r;
-                read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r);
-                if (r.confidence >= ocr->opts.min_confidence)
-                    find_size_type(f, seq, OCR_HORIZONTAL, &r);
-                add_read(ocr, out, &r);
+                /* Every placement of the 4 and the 7 in their chains: a neighbouring mark on
+                 * either row must not shift the code (the not-junk odds pick the right one). */
+                for (int s0 = below ? 0 : len - 4; s0 + 4 <= len; s0++) {
+                    for (int s2 = 0; s2 + 7 <= len2; s2++) {
+                        int seq[OCR_CODE_LEN];
+                        for (int k = 0; k < 4; k++)
+                            seq[k] = chain[s0 + k];
+                        for (int k = 0; k < 7; k++)
+                            seq[4 + k] = chain2[s2 + k];
+                        OcrRead r;
+                        read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r);
+                        if (r.confidence >= ocr->opts.min_confidence)
+                            find_size_type(f, seq, OCR_HORIZONTAL, &r);
+                        add_read(ocr, out, &r);
+                    }
+                }
             }
         }
     }
@@ -533,35 +545,47 @@ static void read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, Ocr
         integral[(size_t)(y + 1) * (w + 1)] = 0;
         for (int x = 0; x < w; x++) {
             row += small[(size_t)y * w + x];
-            integral[(size_t)(y + 1) * (w + 1) + x + 1] = integral[(size_t)y * (w + 1) + x + 1] + row;
+            integral[(size_t)(y + 1) * (w + 1) + x + 1] =
+                integral[(size_t)y * (w + 1) + x + 1] + row;
         }
     }
-    guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
+    /* The local mean, then three contrast thresholds: faint paint needs the low one, markings
+     * touching their neighbours (the check digit's box, rust) separate at the high one. Each
+     * pass finds its own candidates; add_read() keeps the best read of each place. */
+    guint8 *mean = g_malloc((size_t)w * h);
     for (int y = 0; y < h; y++) {
         int ya = MAX(0, y - rad), yb = MIN(h, y + rad + 1);
         for (int x = 0; x < w; x++) {
             int xa = MAX(0, x - rad), xb = MIN(w, x + rad + 1);
-            guint32 sum = integral[(size_t)yb * (w + 1) + xb] - integral[(size_t)ya * (w + 1) + xb] -
-                          integral[(size_t)yb * (w + 1) + xa] + integral[(size_t)ya * (w + 1) + xa];
-            int mean = (int)(sum / ((guint32)(yb - ya) * (xb - xa)));
-            int v = small[(size_t)y * w + x];
-            bright[(size_t)y * w + x] = v > mean + 14;
-            dark[(size_t)y * w + x] = v < mean - 14;
+            guint32 sum = integral[(size_t)yb * (w + 1) + xb] -
+                          integral[(size_t)ya * (w + 1) + xb] -
+                          integral[(size_t)yb * (w + 1) + xa] +
+                          integral[(size_t)ya * (w + 1) + xa];
+            mean[(size_t)y * w + x] = (guint8)(sum / ((guint32)(yb - ya) * (xb - xa)));
         }
     }
     g_free(integral);
-    Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp))};
+    static const int thresholds[] = {14, 22, 30};
+    guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
     int min_h = MAX(6, ocr->opts.min_char_height / scale);
     int max_h = ocr->opts.max_char_height / scale;
-    components(bright, w, h, TRUE, min_h, max_h, f.comps);
-    components(dark, w, h, FALSE, min_h, max_h, f.comps);
+    for (guint t = 0; t < G_N_ELEMENTS(thresholds); t++) {
+        for (size_t i = 0; i < (size_t)w * h; i++) {
+            bright[i] = small[i] > mean[i] + thresholds[t];
+            dark[i] = small[i] + thresholds[t] < mean[i];
+        }
+        Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp))};
+        components(bright, w, h, TRUE, min_h, max_h, f.comps);
+        components(dark, w, h, FALSE, min_h, max_h, f.comps);
+        drop_frames(f.comps);
+        link_neighbours(f.comps, ocr->opts.vertical);
+        find_codes(ocr, &f, out);
+        g_array_free(f.comps, TRUE);
+    }
     g_free(bright);
     g_free(dark);
+    g_free(mean);
     g_free(small);
-    drop_frames(f.comps);
-    link_neighbours(f.comps, ocr->opts.vertical);
-    find_codes(ocr, &f, out);
-    g_array_free(f.comps, TRUE);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
 }
 

@@ -1,9 +1,10 @@
 /* ocr.h: container-number OCR on camera frames, code assembly and multi-frame fusion.
  *
- * Pipeline (ocr.c): local-contrast binarization of the frame in both polarities, connected
- * components sized like painted characters, grouping into horizontal lines, multi-line blocks and
- * vertical columns, a small CNN that gives every character a probability over 0-9/A-Z, and code
- * assembly that picks the most probable code passing the ISO 6346 check digit.
+ * Pipeline (ocr.c): local-contrast binarization of the frame in both polarities at three
+ * contrast thresholds, connected components sized like painted characters, grouping into
+ * horizontal lines, multi-line blocks and vertical columns, a small CNN that gives every
+ * character a probability over 0-9/A-Z, and code assembly that picks the most probable code
+ * passing the ISO 6346 check digit.
  *
  * Threads: a PsOcr is not shared: create one per thread (they are cheap; the model weights are
  * static data). The assembly functions and Iso6346 helpers are pure and thread-safe. An
@@ -85,7 +86,7 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
                   OcrPixelFormat fmt, OcrReads *out, GError **error);
 
 /* Reads an image file (JPEG, PNG, ... through Leptonica). FALSE with an error naming the file
- * when it cannot be decoded. */
+ * when it cannot be decoded. Silences Leptonica's own stderr messages (a process-wide setting). */
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error);
 
 /* Code assembly: the most probable code under @probs that passes the check digit (owner

@@ -28,6 +28,8 @@ struct PsWall {
     guint server_source;
     guint64 frames_out;
     gboolean started;
+    GstClockTime last_pts; /* of the MP4 branch */
+    guint pts_fixed;
 };
 
 gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error)
@@ -130,7 +132,7 @@ static char *describe(PsWall *wall)
                                i, i + 1);
     gboolean any = FALSE;
     if (wall->record) {
-        g_string_append_printf(d, "t. ! queue ! mp4mux ! filesink location=\"%s\" ",
+        g_string_append_printf(d, "t. ! queue name=recq ! mp4mux ! filesink location=\"%s\" ",
                                wall->record);
         any = TRUE;
     }
@@ -344,6 +346,31 @@ static GstPadProbeReturn count_out(GstPad *pad, GstPadProbeInfo *info, gpointer 
     return GST_PAD_PROBE_OK;
 }
 
+/* Now and then, on a loaded machine, a buffer reaches the MP4 branch without a PTS, and mp4mux
+ * stops the whole wall with "Buffer has no PTS". The stream is intra-refreshed every two
+ * seconds and has no B-frames (zerolatency), so the decode time, or the previous PTS plus one
+ * frame, is the right PTS. */
+static GstPadProbeReturn fix_pts(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    PsWall *w = data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (GST_BUFFER_PTS_IS_VALID(buf)) {
+        w->last_pts = GST_BUFFER_PTS(buf);
+        return GST_PAD_PROBE_OK;
+    }
+    buf = gst_buffer_make_writable(buf);
+    if (GST_BUFFER_DTS_IS_VALID(buf))
+        GST_BUFFER_PTS(buf) = GST_BUFFER_DTS(buf);
+    else if (GST_CLOCK_TIME_IS_VALID(w->last_pts))
+        GST_BUFFER_PTS(buf) = w->last_pts + GST_SECOND / w->cfg.fps;
+    else
+        GST_BUFFER_PTS(buf) = 0;
+    w->last_pts = GST_BUFFER_PTS(buf);
+    w->pts_fixed++;
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    return GST_PAD_PROBE_OK;
+}
+
 gboolean wall_start(PsWall *w, GError **error)
 {
     if (w->started)
@@ -353,6 +380,14 @@ gboolean wall_start(PsWall *w, GError **error)
     GstPad *pad = gst_element_get_static_pad(w->counter, "src");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_out, w, NULL);
     gst_object_unref(pad);
+    GstElement *recq = gst_bin_get_by_name(GST_BIN(w->pipeline), "recq");
+    if (recq) {
+        w->last_pts = GST_CLOCK_TIME_NONE;
+        GstPad *rp = gst_element_get_static_pad(recq, "src");
+        gst_pad_add_probe(rp, GST_PAD_PROBE_TYPE_BUFFER, fix_pts, w, NULL);
+        gst_object_unref(rp);
+        gst_object_unref(recq);
+    }
     if (gst_element_set_state(w->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         g_set_error(error, WALL_ERROR, WALL_ERROR_PIPELINE,
                     "wall: the pipeline would not start (outputs: check paths and ports)");
@@ -417,6 +452,9 @@ void wall_stop(PsWall *w, double timeout_s)
         gst_message_unref(m);
     gst_object_unref(bus);
     gst_element_set_state(w->pipeline, GST_STATE_NULL);
+    if (w->pts_fixed)
+        g_info("wall: %u buffer(s) without a PTS reached the MP4 branch and were stamped",
+               w->pts_fixed);
 }
 
 void wall_free(PsWall *w)

@@ -299,12 +299,10 @@ static void webhook_result(PsRelay *relay, Result *r)
             goto store_error;
         w->disabled = TRUE;
     } else {
-        /* How many attempts so far decides the pause: read it back with the row. */
-        g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_item_free);
+        /* How many attempts so far decides the pause. */
         int attempts = 0;
-        if (store_outbox_due(relay->store, w->dest, G_MAXINT64, r->seq - 1, 1, row, NULL) &&
-            row->len > 0 && ((PsOutboxItem *)row->pdata[0])->seq == r->seq)
-            attempts = ((PsOutboxItem *)row->pdata[0])->attempts;
+        if (!store_outbox_attempts(relay->store, w->dest, r->seq, &attempts, &error))
+            goto store_error;
         double pause = backoff_seconds(relay, w, attempts);
         g_info("%s: message %" G_GINT64_FORMAT " failed (%s), attempt %d, next in %.1f s",
                w->dest, r->seq, r->detail, attempts + 1, pause);

@@ -541,6 +541,82 @@ static gboolean apply(PsRules *r, const Cur *cur, guint *decisions, guint *outbo
     return TRUE;
 }
 
+/* ---- describe ---- */
+
+static void add_ev(JsonBuilder *b, const char *name, const Ev *ev)
+{
+    json_builder_set_member_name(b, name);
+    if (ev && ev->id)
+        json_builder_add_string_value(b, ev->id);
+    else
+        json_builder_add_null_value(b);
+}
+
+char *rules_describe(PsRules *rules, const char *container)
+{
+    Container *c = g_hash_table_lookup(rules->containers, container);
+    if (!c)
+        return NULL;
+    Decl *d = container_decl(rules, c);
+    Evaluation e;
+    evaluate(rules, c, &e);
+    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "container");
+    json_builder_add_string_value(b, c->number);
+    const char *fields[][2] = {{"declaration", d ? d->number : NULL},
+                               {"flow", d ? d->flow : NULL},
+                               {"status", d ? d->status : NULL}};
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        json_builder_set_member_name(b, fields[i][0]);
+        if (fields[i][1])
+            json_builder_add_string_value(b, fields[i][1]);
+        else
+            json_builder_add_null_value(b);
+    }
+    add_ev(b, "declaration_event", d ? &d->ev : NULL);
+    add_ev(b, "arrived", &c->arrival);
+    add_ev(b, "seen", &c->seen);
+    gboolean rad_open = ev_after(&c->rad_alarm, &c->rad_clear);
+    gboolean seal_open = ev_after(&c->seal_bad, &c->seal_ok);
+    add_ev(b, "radiation", rad_open ? &c->rad_alarm : c->rad_clear.id ? &c->rad_clear
+                                                                      : &c->rad_alarm);
+    add_ev(b, "seal", seal_open ? &c->seal_bad : c->seal_ok.id ? &c->seal_ok : &c->seal_bad);
+    json_builder_set_member_name(b, "waiting_for");
+    json_builder_begin_array(b);
+    if (!d)
+        json_builder_add_string_value(b, "a declaration listing the container");
+    else if (strcmp(d->flow, "rail-sea") != 0)
+        json_builder_add_string_value(b, "a rail-sea declaration (the rail-sea release policy "
+                                         "does not apply to other flows)");
+    else if (strcmp(d->status, "released") != 0)
+        json_builder_add_string_value(b, "declaration status released");
+    if (!c->arrival.id)
+        json_builder_add_string_value(b, "arrival on a train's manifest");
+    if (!c->seen.id)
+        json_builder_add_string_value(b, "seen in the yard (camera read or rail gate-in)");
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "open");
+    json_builder_begin_array(b);
+    if (d && (strcmp(d->status, "held") == 0 || strcmp(d->status, "inspect") == 0))
+        json_builder_add_string_value(b, strcmp(d->status, "held") == 0 ? "customs held"
+                                                                          : "customs inspect");
+    if (rad_open)
+        json_builder_add_string_value(b, "radiation alarm");
+    if (seal_open)
+        json_builder_add_string_value(b, strcmp(c->seal_bad_state, "opened") == 0
+                                             ? "seal opened"
+                                             : "seal tampered");
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "verdict");
+    json_builder_add_string_value(b, e.verdict == VERDICT_RELEASE ? "release"
+                                     : e.verdict == VERDICT_HOLD  ? "hold"
+                                                                  : "none");
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
 /* ---- replay ---- */
 
 static const char *topic_rest(PsRules *r, const char *topic)

@@ -69,6 +69,12 @@ void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data);
  * whose id is already known, from any source) and reported as RULES_DUPLICATE without being
  * journaled again. */
 
+/* What the rules know about @container now, as a JSON object (newly allocated text), or NULL
+ * when no input ever named it: {"container", "declaration", "flow", "status" (null when no
+ * declaration lists it), "arrived", "seen", "radiation", "seal" (the event ids behind each, or
+ * null), "waiting_for": [what a release still needs], "open": [hold reasons open now]}. */
+char *rules_describe(PsRules *rules, const char *container);
+
 /* The pure validation of one input, without a store: @topic_rest is the topic without the root
  * and its slash (e.g. "seal/S1"). Returns FALSE with a RULES_ERROR_INVALID error whose message
  * names the field (e.g. "state: unknown value 'broken' (expected sealed|opened|tampered)").

@@ -73,6 +73,10 @@ gboolean store_outbox_next_due(PsStore *store, const char *destination, gint64 *
 gboolean store_outbox_mark_delivered(PsStore *store, const char *destination, gint64 seq,
                                      gint64 when, GError **error);
 
+/* Failed attempts so far of message @seq at @destination (0 when there is no such row). */
+gboolean store_outbox_attempts(PsStore *store, const char *destination, gint64 seq, int *attempts,
+                               GError **error);
+
 /* Records a failed attempt: one more attempt, @reason as the last error, and the next attempt
  * not before @next_attempt_at. */
 gboolean store_outbox_mark_failed(PsStore *store, const char *destination, gint64 seq,

@@ -210,6 +210,24 @@ gboolean store_outbox_next_due(PsStore *store, const char *destination, gint64 *
     return TRUE;
 }
 
+#define SQL_ATTEMPTS "SELECT attempts FROM outbox_delivery WHERE destination = ?1 AND seq = ?2"
+
+gboolean store_outbox_attempts(PsStore *store, const char *destination, gint64 seq, int *attempts,
+                               GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_ATTEMPTS, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, destination, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, seq);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store__fail(store__db(store), "outbox read", error);
+    *attempts = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    return TRUE;
+}
+
 #define SQL_DELIVERED                                                                      \
     "UPDATE outbox_delivery SET delivered_at = ?3"                                         \
     " WHERE destination = ?1 AND seq = ?2 AND delivered_at IS NULL"

@@ -1,6 +1,6 @@
 /* bench_events.c: events through the whole engine, MQTT -> journal -> rules -> outbox -> MQTT.
  *
- *   bench-events [N_CONTAINERS [N_LATENCY]]      (defaults 2000 and 200)
+ *   bench-events [N_CONTAINERS [N_LATENCY [LANES]]]      (defaults 2000, 200, 16)
  *
  * Starts Mosquitto on a free loopback port and `portsight run` ($PORTSIGHT, or the build's
  * app/portsight) as separate processes, once with [store] sync = full and once with normal:
@@ -273,7 +273,7 @@ static int cmp_double(const void *a, const void *b)
 
 /* ---- one run ---- */
 
-static void run(const char *portsight, const char *sync, guint n, guint m)
+static void run(const char *portsight, const char *sync, guint n, guint m, guint lanes)
 {
     g_autofree char *dir = g_dir_make_tmp("bench-events-XXXXXX", NULL);
     int port = free_port();
@@ -315,7 +315,8 @@ static void run(const char *portsight, const char *sync, guint n, guint m)
     g_autofree char *db = g_build_filename(dir, "engine.db", NULL);
     g_autofree char *econf = g_build_filename(dir, "engine.conf", NULL);
     g_autofree char *etext = g_strdup_printf(
-        "[store]\npath = %s\nsync = %s\n\n[mqtt]\nurl = %s\nclient_id = bench\n", db, sync, url);
+        "[store]\npath = %s\nsync = %s\n\n[mqtt]\nurl = %s\nclient_id = bench\nlanes = %u\n", db,
+        sync, url, lanes);
     g_file_set_contents(econf, etext, -1, NULL);
     g_autofree char *elog = g_build_filename(dir, "engine.log", NULL);
     const char *eargv[] = {portsight, "run", "-c", econf, NULL};
@@ -393,14 +394,14 @@ static void run(const char *portsight, const char *sync, guint n, guint m)
     double rp99 = g_array_index(ref_lat, double, MIN(ref_lat->len - 1, ref_lat->len * 99 / 100));
     double rate_journal = 3 * n / (journaled - t0);
     double rate_release = 3 * n / (released - t0);
-    printf("sync=%-6s %u events (%u containers): journaled at %.0f events/s, all %u releases "
+    printf("lanes=%u sync=%-6s %u events (%u containers): journaled at %.0f events/s, all %u releases "
            "received at %.0f events/s (publisher done after %.2f s); broker alone %.0f msg/s "
            "(engine/broker %.3f)\n",
-           sync, 3 * n, n, rate_journal, n, rate_release, published - t0, ref_rate,
+           lanes, sync, 3 * n, n, rate_journal, n, rate_release, published - t0, ref_rate,
            rate_release / ref_rate);
-    printf("sync=%-6s latency last event -> release, %u containers: p50 %.2f ms, p99 %.2f ms "
+    printf("lanes=%u sync=%-6s latency last event -> release, %u containers: p50 %.2f ms, p99 %.2f ms "
            "(broker alone publish -> receive: p50 %.2f ms, p99 %.2f ms)\n",
-           sync, m, p50, p99, rp50, rp99);
+           lanes, sync, m, p50, p99, rp50, rp99);
     fflush(stdout);
     g_array_free(lat, TRUE);
     g_array_free(ref_lat, TRUE);
@@ -424,11 +425,12 @@ int main(int argc, char **argv)
     guint n = argc > 1 ? (guint)atoi(argv[1]) : 2000;
     guint m = argc > 2 ? (guint)atoi(argv[2]) : 200;
     if (n == 0 || m == 0)
-        die("usage: bench-events [N_CONTAINERS [N_LATENCY]]");
+        die("usage: bench-events [N_CONTAINERS [N_LATENCY [LANES]]]");
     const char *portsight = g_getenv("PORTSIGHT");
     if (!portsight)
         portsight = PORTSIGHT_BUILT;
-    run(portsight, "full", n, m);
-    run(portsight, "normal", n, m);
+    guint lanes = argc > 3 ? (guint)atoi(argv[3]) : 16;
+    run(portsight, "full", n, m, lanes);
+    run(portsight, "normal", n, m, lanes);
     return 0;
 }

@@ -166,7 +166,8 @@ int main(int argc, char **argv)
     }
     printf("%-18s %6d %6d %6d %6d  (%.1f%% right, %.1f%% wrong)\n", "all", all_total, all_right,
            all_wrong, all_total - all_right - all_wrong,
-           all_total ? 100.0 * all_right / all_total : 0, all_total ? 100.0 * all_wrong / all_total : 0);
+           all_total ? 100.0 * all_right / all_total : 0,
+           all_total ? 100.0 * all_wrong / all_total : 0);
     printf("size/type right where the code is right and labelled: %d of %d\n", st_right, st_total);
     if (g_hash_table_size(tx_reads) > 0) {
         int tx_right = 0, tx_wrong_code = 0;

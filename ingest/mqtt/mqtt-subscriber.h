@@ -50,6 +50,11 @@ PsMqttSubscriber *mqtt_subscriber_new(const PsMqttOptions *options, const char *
                                       PsStore *store, PsMqttIngestFunc func, gpointer user_data,
                                       GError **error);
 
+/* Called on the main loop after a batch transaction failed and was rolled back (its messages
+ * stay unacknowledged and come again), so that whoever keeps state in memory beside the store
+ * (the rules) can reload it from the store. */
+void mqtt_subscriber_set_rollback(PsMqttSubscriber *sub, GFunc func, gpointer user_data);
+
 /* Disconnects after ingesting what was already handed over. Accepts NULL. */
 void mqtt_subscriber_free(PsMqttSubscriber *sub);
 

@@ -47,6 +47,8 @@ struct PsMqttSubscriber {
     PsStore *store;
     PsMqttIngestFunc func;
     gpointer user_data;
+    GFunc rollback;
+    gpointer rollback_data;
 
     GMutex lock; /* guards pending, closing and every Handoff's done/ok */
     GCond cond;
@@ -116,9 +118,11 @@ static guint drain(PsMqttSubscriber *sub)
     BatchArgs a = {sub, batch};
     gboolean ok = store_transaction(sub->store, batch_txn, &a, &error);
     if (!ok) {
-        g_critical("ingesting %u MQTT message(s) failed, not acknowledged, retrying: %s",
-                   batch->len, error ? error->message : "unknown error");
+        g_warning("ingesting %u MQTT message(s) failed, not acknowledged, retrying: %s",
+                  batch->len, error ? error->message : "unknown error");
         g_clear_error(&error);
+        if (sub->rollback)
+            sub->rollback(NULL, sub->rollback_data);
     } else {
         sub->received += batch->len;
     }
@@ -380,6 +384,12 @@ void mqtt_subscriber_free(PsMqttSubscriber *sub)
     g_free(sub->qos);
     g_free(sub->uri);
     g_free(sub);
+}
+
+void mqtt_subscriber_set_rollback(PsMqttSubscriber *sub, GFunc func, gpointer user_data)
+{
+    sub->rollback = func;
+    sub->rollback_data = user_data;
 }
 
 guint64 mqtt_subscriber_received(PsMqttSubscriber *sub)

@@ -189,7 +189,8 @@ struct TestClient {
     GCond cond;
     GPtrArray *messages; /* TestMessage* */
     gint connected;
-    gint pending; /* async publishes not yet acknowledged */
+    gint pending;      /* async publishes not yet acknowledged */
+    GPtrArray *failed; /* Pending* whose publish failed, to publish again */
     MQTTAsync_connectOptions co;
     MQTTAsync_SSLOptions ssl;
 };
@@ -270,6 +271,7 @@ static TestClient *client_new_once(const char *url, const char *client_id, gbool
     g_mutex_init(&c->lock);
     g_cond_init(&c->cond);
     c->messages = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
+    c->failed = g_ptr_array_new();
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.MQTTVersion = MQTTVERSION_3_1_1;
     cro.sendWhileDisconnected = 1;
@@ -362,9 +364,25 @@ void test_client_publish(TestClient *c, const char *topic, const char *payload)
     ck_abort_msg("publishing to %s failed for 60 s", topic);
 }
 
+/* One publish_async in flight: on failure it is kept and published again by the flush. */
+typedef struct {
+    TestClient *c;
+    char *topic;
+    char *payload;
+} Pending;
+
+static void pending_free(Pending *p)
+{
+    g_free(p->topic);
+    g_free(p->payload);
+    g_free(p);
+}
+
 static void async_ok(void *ctx, MQTTAsync_successData *r)
 {
-    TestClient *c = ctx;
+    Pending *p = ctx;
+    TestClient *c = p->c;
+    pending_free(p);
     g_mutex_lock(&c->lock);
     c->pending--;
     g_cond_broadcast(&c->cond);
@@ -373,35 +391,54 @@ static void async_ok(void *ctx, MQTTAsync_successData *r)
 
 static void async_fail(void *ctx, MQTTAsync_failureData *r)
 {
-    async_ok(ctx, NULL);
+    Pending *p = ctx;
+    TestClient *c = p->c;
+    g_mutex_lock(&c->lock);
+    g_ptr_array_add(c->failed, p);
+    c->pending--;
+    g_cond_broadcast(&c->cond);
+    g_mutex_unlock(&c->lock);
 }
 
 void test_client_publish_async(TestClient *c, const char *topic, const char *payload)
 {
+    Pending *p = g_new0(Pending, 1);
+    *p = (Pending){c, g_strdup(topic), g_strdup(payload)};
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onSuccess = async_ok;
     ro.onFailure = async_fail;
-    ro.context = c;
+    ro.context = p;
     g_mutex_lock(&c->lock);
     c->pending++;
     g_mutex_unlock(&c->lock);
     int rc = MQTTAsync_send(c->client, topic, (int)strlen(payload), payload, 1, 0, &ro);
-    if (rc != MQTTASYNC_SUCCESS) {
-        async_ok(c, NULL);
-        test_client_publish(c, topic, payload);
-    }
+    if (rc != MQTTASYNC_SUCCESS)
+        async_fail(p, NULL);
 }
 
 void test_client_flush(TestClient *c)
 {
     gint64 end = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
-    g_mutex_lock(&c->lock);
-    while (c->pending > 0)
-        if (!g_cond_wait_until(&c->cond, &c->lock, end))
-            break;
-    int left = c->pending;
-    g_mutex_unlock(&c->lock);
-    ck_assert_msg(left == 0, "%d publishes not acknowledged after 120 s", left);
+    for (;;) {
+        g_mutex_lock(&c->lock);
+        while (c->pending > 0)
+            if (!g_cond_wait_until(&c->cond, &c->lock, end))
+                break;
+        int left = c->pending;
+        GPtrArray *failed = c->failed;
+        c->failed = g_ptr_array_new();
+        g_mutex_unlock(&c->lock);
+        ck_assert_msg(left == 0, "%d publishes not acknowledged after 120 s", left);
+        guint n = failed->len;
+        for (guint i = 0; i < n; i++) {
+            Pending *p = failed->pdata[i];
+            test_client_publish(c, p->topic, p->payload); /* waits, retries */
+            pending_free(p);
+        }
+        g_ptr_array_free(failed, TRUE);
+        if (n == 0)
+            return;
+    }
 }
 
 GPtrArray *test_client_lock(TestClient *c)
@@ -464,6 +501,9 @@ void test_client_free(TestClient *c)
         MQTTAsync_destroy(&c->client);
     }
     g_ptr_array_unref(c->messages);
+    for (guint i = 0; i < c->failed->len; i++)
+        pending_free(c->failed->pdata[i]);
+    g_ptr_array_free(c->failed, TRUE);
     g_cond_clear(&c->cond);
     g_mutex_clear(&c->lock);
     g_free(c);

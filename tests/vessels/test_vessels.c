@@ -220,6 +220,35 @@ START_TEST(test_vessels_not_heard_expire_from_memory_but_not_from_the_store)
 }
 END_TEST
 
+START_TEST(test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires)
+{
+    PsVesselsConfig c;
+    vessels_config_init(&c);
+    c.vessel_expiry = 3600;
+    Fixture f;
+    fixture_open(&f, &c);
+    /* In at 12 kn, stopped at Beilun for an hour, then nothing (transponder off). */
+    gint64 t = T0;
+    for (int i = 10; i > 0; i--, t += 120)
+        fix(&f, 5, t, 29.935722 + i * 0.0067, 121.851389, 12, 180);
+    gint64 arrival = t;
+    for (int i = 0; i <= 6; i++)
+        fix(&f, 5, arrival + i * 600, 29.935722, 121.851389, 0.0, 0);
+    gint64 last = arrival + 3600;
+    g_autoptr(GError) error = NULL;
+    ck_assert_uint_eq(vessels_expire(f.vs, last + 3600, &error), 0);
+    ck_assert_uint_eq(vessels_expire(f.vs, last + 3601, &error), 1);
+    ck_assert_no_error(error);
+    g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func(g_free);
+    ck_assert(store_ais_calls(f.store, 5, 0, G_MAXINT64, collect_call, calls, &error));
+    ck_assert_uint_eq(calls->len, 1);
+    g_autofree char *want = g_strdup_printf("BEILUN/CHN %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                                            arrival, last);
+    ck_assert_str_eq(g_ptr_array_index(calls, 0), want);
+    fixture_close(&f);
+}
+END_TEST
+
 typedef struct {
     guint n;
     char *last_payload;
@@ -347,6 +376,7 @@ int main(void)
     tcase_add_test(tc, test_track_is_downsampled_by_interval_course_and_speed);
     tcase_add_test(tc, test_older_reports_are_ignored);
     tcase_add_test(tc, test_vessels_not_heard_expire_from_memory_but_not_from_the_store);
+    tcase_add_test(tc, test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires);
     tcase_add_test(tc, test_risk_alert_is_journaled_once_per_call);
     tcase_add_test(tc, test_unknown_high_risk_entry_is_an_error);
     tcase_add_test(tc, test_static_data_merges_parts);
