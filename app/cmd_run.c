@@ -61,6 +61,14 @@ int app_cmd_run(int argc, char **argv)
         app_config_free(d.config);
         return APP_EXIT_USAGE;
     }
+    /* The topic root names the rules' topics whether or not MQTT is configured. */
+    d.rules = rules_new(d.store, app_config_string(d.config, "mqtt", "topic_root"), &error);
+    if (!d.rules) {
+        app_error(NULL, "%s: rules: %s", db, error->message);
+        store_close(d.store);
+        app_config_free(d.config);
+        return APP_EXIT_USAGE;
+    }
     d.loop = g_main_loop_new(NULL, FALSE);
     guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
     guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
@@ -90,6 +98,7 @@ int app_cmd_run(int argc, char **argv)
     g_source_remove(sigint);
     g_source_remove(sigterm);
     g_main_loop_unref(d.loop);
+    rules_free(d.rules);
     store_close(d.store); /* checkpoints the WAL: everything journaled is in the main file */
     app_config_free(d.config);
     g_info("stopped");

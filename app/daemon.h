@@ -4,7 +4,9 @@
 #include <glib.h>
 
 #include "config.h"
+#include "rules.h"
 #include "store.h"
+#include "vessels.h"
 
 G_BEGIN_DECLS
 
@@ -12,6 +14,13 @@ typedef struct {
     AppConfig *config;
     PsStore *store;
     GMainLoop *loop;
+    /* The engine's rules: every component that journals an input does it through them
+     * (rules_ingest_from), so decisions follow each input at once. `run` creates them before
+     * the components and frees them after; a component that must rebuild them (after a
+     * rolled-back batch) replaces the pointer, so read it at each use, never keep a copy. */
+    PsRules *rules;
+    /* The AIS vessel registry while the AIS component runs, else NULL (borrowed). */
+    PsVessels *vessels;
 } AppDaemon;
 
 /* A component of the daemon. start() is called in table order once the store is open and

@@ -214,6 +214,7 @@ gboolean app_ais_start(AppDaemon *d, gpointer *state, GError **error)
     }
     a->flush_source = g_timeout_add_seconds(1, on_flush, a);
     g_info("AIS: feed %s, %u ports", url, portcalls_ports_count(a->ports));
+    d->vessels = a->vessels; /* the wall shows them */
     *state = a;
     return TRUE;
 }
@@ -223,6 +224,7 @@ void app_ais_stop(AppDaemon *d, gpointer state)
     AppAis *a = state;
     if (!a)
         return;
+    d->vessels = NULL;
     g_info("AIS: %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT
            " rejected",
            a->stats.lines, a->stats.messages, a->stats.rejected);

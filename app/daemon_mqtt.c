@@ -31,6 +31,12 @@ static void mqtt_options_from_config(AppConfig *config, PsMqttOptions *o)
     };
 }
 
+static void on_outbox(gpointer unused, gpointer user_data)
+{
+    if (the_relay)
+        relay_kick(the_relay);
+}
+
 /* ---- relay ---- */
 
 gboolean app_relay_start(AppDaemon *d, gpointer *state, GError **error)
@@ -56,6 +62,8 @@ gboolean app_relay_start(AppDaemon *d, gpointer *state, GError **error)
     if (!relay)
         return FALSE;
     the_relay = relay;
+    /* Whoever ingests (MQTT, the cameras' own reads), new outbox rows wake the relay. */
+    rules_set_outbox_notify(d->rules, on_outbox, NULL);
     *state = relay;
     return TRUE;
 }
@@ -69,25 +77,17 @@ void app_relay_stop(AppDaemon *d, gpointer state)
 /* ---- subscriber ---- */
 
 typedef struct {
-    PsStore *store;
-    const char *topic_root;
-    PsRules *rules;
+    AppDaemon *daemon; /* its rules are the engine's, shared with the other components */
     PsMqttSubscriber *sub;
     guint64 rejected;
 } Subscriber;
-
-static void on_outbox(gpointer unused, gpointer user_data)
-{
-    if (the_relay)
-        relay_kick(the_relay);
-}
 
 static gboolean ingest(const char *topic, const char *payload, gsize len, gpointer user_data,
                        GError **error)
 {
     Subscriber *s = user_data;
     RulesIngestResult r = {0};
-    if (!rules_ingest(s->rules, topic, payload, (gssize)len, &r, error))
+    if (!rules_ingest(s->daemon->rules, topic, payload, (gssize)len, &r, error))
         return FALSE;
     if (r.outcome == RULES_REJECTED)
         s->rejected++;
@@ -101,23 +101,24 @@ static void on_rollback(gpointer unused, gpointer user_data)
 {
     Subscriber *s = user_data;
     GError *error = NULL;
-    PsRules *fresh = rules_new(s->store, s->topic_root, &error);
+    AppDaemon *d = s->daemon;
+    PsRules *fresh = rules_new(d->store, app_config_string(d->config, "mqtt", "topic_root"),
+                               &error);
     if (!fresh) {
         g_critical("reloading the rules after a failed commit: %s", error->message);
         g_error_free(error);
         return; /* keep the old state: better than none */
     }
     rules_set_outbox_notify(fresh, on_outbox, NULL);
-    rules_free(s->rules);
-    s->rules = fresh;
+    rules_free(d->rules);
+    d->rules = fresh;
 }
 
 static void subscriber_free(Subscriber *s)
 {
     if (!s)
         return;
-    mqtt_subscriber_free(s->sub); /* first: it may still hand messages to the rules */
-    rules_free(s->rules);
+    mqtt_subscriber_free(s->sub); /* it may still hand messages to the rules until now */
     g_free(s);
 }
 
@@ -130,14 +131,7 @@ gboolean app_mqtt_start(AppDaemon *d, gpointer *state, GError **error)
     PsMqttOptions o;
     mqtt_options_from_config(d->config, &o);
     Subscriber *s = g_new0(Subscriber, 1);
-    s->store = d->store;
-    s->topic_root = o.topic_root;
-    s->rules = rules_new(d->store, o.topic_root, error);
-    if (!s->rules) {
-        g_free(s);
-        return FALSE;
-    }
-    rules_set_outbox_notify(s->rules, on_outbox, NULL);
+    s->daemon = d;
     /* Paho keeps what it could not hand over next to the store (not for a memory store). */
     const char *db = app_config_string(d->config, "store", "path");
     g_autofree char *persist = strcmp(db, ":memory:") ? g_strconcat(db, ".mqtt", NULL) : NULL;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "ais.h"
+#include "overlay.h"
 #include "store-outbox.h"
 #include "video.h"
 
@@ -26,25 +28,35 @@ typedef struct {
     AppVideo *video;
     gint64 after_seq;
     guint follow;
+    GHashTable *trails; /* mmsi -> GArray of double (lat, lon pairs): the wall's recent track */
 } VideoComponent;
 
 typedef struct {
     const char *topic, *id, *payload;
+    PsRules *rules;
 } Emitted;
 
+/* One transaction: the read is published (outbox) and goes through the rules, which journal
+ * it (source "ocr": "seen in the yard") and decide at once. The rules run last, so nothing
+ * can fail after they have updated their state but the commit itself. */
 static gboolean write_ocr(PsStore *store, gpointer data, GError **error)
 {
     const Emitted *e = data;
-    PsEvent ev = {"ocr", e->topic, e->id, NULL, 0, e->payload, -1};
-    return store_append(store, &ev, NULL, error) &&
-           store_outbox_add(store, e->topic, e->id, e->payload, error);
+    RulesIngestResult r = {0};
+    if (!store_outbox_add(store, e->topic, e->id, e->payload, error) ||
+        !rules_ingest_from(e->rules, "ocr", e->topic, e->payload, -1, &r, error))
+        return FALSE;
+    if (r.outcome == RULES_REJECTED)
+        g_warning("%s %s: own read rejected: %s", e->topic, e->id, r.reason);
+    rules_ingest_result_clear(&r);
+    return TRUE;
 }
 
 static void on_event(const char *topic, const char *id, const char *payload, gpointer data)
 {
     VideoComponent *vc = data;
     GError *error = NULL;
-    Emitted e = {topic, id, payload};
+    Emitted e = {topic, id, payload, vc->daemon->rules};
     if (g_str_has_prefix(topic, "port/ocr/")) {
         g_info("%s: %s", topic, payload);
         if (!store_transaction(vc->daemon->store, write_ocr, &e, &error))
@@ -71,9 +83,72 @@ static gboolean on_row(const PsJournalRow *row, gpointer data)
     return TRUE;
 }
 
+/* Copies the AIS registry's vessels into the wall's scene, each with the trail of positions
+ * seen since the component started (at most PS_SCENE_TRACK_MAX points). Vessels that left the
+ * registry leave the scene. */
+typedef struct {
+    VideoComponent *vc;
+    PsScene *scene;
+    GHashTable *seen;
+} VesselSync;
+
+static void sync_vessel(const PsVesselInfo *info, gpointer data)
+{
+    VesselSync *vs = data;
+    if (!info->has_position)
+        return;
+    gpointer key = GUINT_TO_POINTER(info->mmsi);
+    g_hash_table_add(vs->seen, key);
+    GArray *trail = g_hash_table_lookup(vs->vc->trails, key); /* lat, lon, lat, lon, ... */
+    if (!trail) {
+        trail = g_array_new(FALSE, FALSE, sizeof(double));
+        g_hash_table_insert(vs->vc->trails, key, trail);
+    }
+    guint n = trail->len / 2;
+    const double *pts = (const double *)trail->data;
+    if (n == 0 || pts[2 * n - 2] != info->lat || pts[2 * n - 1] != info->lon) {
+        if (n >= PS_SCENE_TRACK_MAX)
+            g_array_remove_range(trail, 0, 2);
+        double p[2] = {info->lat, info->lon};
+        g_array_append_vals(trail, p, 2);
+    }
+    PsSceneVessel v = {
+        .mmsi = info->mmsi,
+        .name = info->name,
+        .type = ais_ship_type_text(info->ship_type),
+        .lat = info->lat,
+        .lon = info->lon,
+        .sog_kn = info->sog,
+        .cog_deg = info->cog,
+        .track = (const double(*)[2])trail->data,
+        .track_len = trail->len / 2,
+    };
+    overlay_scene_put_vessel(vs->scene, &v);
+}
+
+static void sync_vessels(VideoComponent *vc)
+{
+    PsVessels *vessels = vc->daemon->vessels;
+    if (!vessels)
+        return;
+    VesselSync vs = {vc, app_video_scene(vc->video), g_hash_table_new(NULL, NULL)};
+    vessels_foreach(vessels, sync_vessel, &vs);
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, vc->trails);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (!g_hash_table_contains(vs.seen, key)) {
+            overlay_scene_remove_vessel(vs.scene, GPOINTER_TO_UINT(key));
+            g_hash_table_iter_remove(&it);
+        }
+    }
+    g_hash_table_destroy(vs.seen);
+}
+
 static gboolean follow(gpointer data)
 {
     VideoComponent *vc = data;
+    sync_vessels(vc);
     GError *error = NULL;
     if (!store_journal_foreach(vc->daemon->store, vc->after_seq, on_row, vc, &error)) {
         g_warning("video: reading the journal: %s", error->message);
@@ -86,9 +161,11 @@ gboolean app_video_start_component(AppDaemon *daemon, gpointer *state, GError **
 {
     VideoComponent *vc = g_new0(VideoComponent, 1);
     vc->daemon = daemon;
+    vc->trails = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_array_unref);
     vc->video = app_video_new(daemon->config, on_event, vc, error);
     if (!vc->video || !app_video_start(vc->video, error)) {
         app_video_free(vc->video);
+        g_hash_table_destroy(vc->trails);
         g_free(vc);
         return FALSE;
     }
@@ -109,5 +186,6 @@ void app_video_stop_component(AppDaemon *daemon, gpointer state)
         g_source_remove(vc->follow);
     app_video_stop(vc->video);
     app_video_free(vc->video);
+    g_hash_table_destroy(vc->trails);
     g_free(vc);
 }
