@@ -62,28 +62,6 @@ enum {
 
 /* ---- fusion through ocr/ ---- */
 
-/* Keeps only the classes ISO 6346 allows at each position (owner letters, category U/J/Z,
- * digits), renormalized, before reads are pooled: otherwise a letter the recognizer keeps
- * mistaking for a digit (S read as 5 at 0.7) is outvoted more with every frame that is pooled,
- * and a long pass ends less confident than a short one. */
-static void constrain(OcrCodeProbs *p)
-{
-    for (int i = 0; i < OCR_CODE_LEN; i++) {
-        double sum = 0;
-        for (int k = 0; k < OCR_N_CLASSES; k++) {
-            char c = ocr_class_char(k);
-            gboolean ok = i < 3 ? g_ascii_isupper(c)
-                          : i == 3 ? (c == 'U' || c == 'J' || c == 'Z')
-                                   : g_ascii_isdigit(c);
-            if (!ok)
-                p->p[i][k] = 0.0f;
-            sum += p->p[i][k];
-        }
-        for (int k = 0; k < OCR_N_CLASSES; k++)
-            p->p[i][k] = sum > 0 ? (float)(p->p[i][k] / sum) : 1.0f / OCR_N_CLASSES;
-    }
-}
-
 static gboolean fuse(const PsRead *reads, gsize n, PsRead *out, gpointer data)
 {
     PsContainerOcr *self = data;
@@ -99,7 +77,6 @@ static gboolean fuse(const PsRead *reads, gsize n, PsRead *out, gpointer data)
         r.orientation = reads[i].vertical ? OCR_VERTICAL : OCR_HORIZONTAL;
         G_STATIC_ASSERT(sizeof r.probs.p == sizeof reads[i].probs);
         memcpy(r.probs.p, reads[i].probs, sizeof r.probs.p);
-        constrain(&r.probs);
         ocr_fusion_add(f, &r);
     }
     OcrReads res;
@@ -114,7 +91,6 @@ static gboolean fuse(const PsRead *reads, gsize n, PsRead *out, gpointer data)
                 g_strlcpy(r.code, reads[i].code, sizeof r.code);
                 r.confidence = reads[i].confidence;
                 memcpy(r.probs.p, reads[i].probs, sizeof r.probs.p);
-                constrain(&r.probs);
                 ocr_fusion_add(d, &r);
             }
             OcrReads all;

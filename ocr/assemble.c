@@ -306,10 +306,16 @@ void ocr_fusion_add(OcrFusion *fusion, const OcrRead *read)
         g->best_read = *read;
         memcpy(g->best_read.code, code, sizeof code);
     }
-    for (int i = 0; i < OCR_CODE_LEN; i++)
+    /* Pool what each position can be: a letter the recognizer keeps taking for its digit
+     * look-alike (S read as 5) counts for the letter at a letter position, instead of being
+     * outvoted a little more by every frame pooled. */
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        double q[OCR_N_CLASSES];
+        restricted(read->probs.p[i], i, q);
         for (int k = 0; k < OCR_N_CLASSES; k++)
-            g->logp[i][k] += log((1.0 - fusion->opts.floor) * MAX(read->probs.p[i][k], 0.0f) +
+            g->logp[i][k] += log((1.0 - fusion->opts.floor) * q[k] +
                                  fusion->opts.floor / OCR_N_CLASSES);
+    }
     g->n++;
     if (read->size_type[0]) {
         gpointer old = g_hash_table_lookup(g->size_types, read->size_type);

@@ -182,6 +182,29 @@ START_TEST(test_fusion_keeps_two_containers_apart)
 }
 END_TEST
 
+START_TEST(test_fusion_of_many_reads_that_keep_taking_a_letter_for_a_digit)
+{
+    /* A recognizer that keeps reading the S of PSTU as '3' (0.7; not a look-alike the assembly
+     * folds) and S only at 0.2: each read alone assembles to the code, since a digit cannot
+     * stand there; pooling 33 of them must not turn that evidence against the code. */
+    OcrFusion *f = ocr_fusion_new(NULL);
+    for (int n = 0; n < 33; n++) {
+        OcrCodeProbs p;
+        probs_for("PSTU2001016", 0.95, &p);
+        ambiguous(&p, 1, '3', 0.7, 'S', 0.2);
+        OcrRead r = read_of(&p);
+        ck_assert_str_eq(r.code, "PSTU2001016");
+        ocr_fusion_add(f, &r);
+    }
+    OcrReads out;
+    ocr_fusion_result(f, TRUE, &out);
+    ck_assert_int_eq(out.n_reads, 1);
+    ck_assert_str_eq(out.reads[0].code, "PSTU2001016");
+    ck_assert_double_gt(out.reads[0].confidence, 0.9);
+    ocr_fusion_free(f);
+}
+END_TEST
+
 START_TEST(test_class_index_round_trips)
 {
     for (int k = 0; k < OCR_N_CLASSES; k++)
@@ -203,6 +226,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read);
     tcase_add_test(tc, test_fusion_one_blurred_frame_is_not_confirmed);
     tcase_add_test(tc, test_fusion_keeps_two_containers_apart);
+    tcase_add_test(tc, test_fusion_of_many_reads_that_keep_taking_a_letter_for_a_digit);
     tcase_add_test(tc, test_class_index_round_trips);
     suite_add_tcase(s, tc);
     return s;
