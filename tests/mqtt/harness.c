@@ -626,3 +626,16 @@ void ev_release_set(const char *tag, guint i, char ***topics, char ***payloads)
     *topics = t;
     *payloads = p;
 }
+
+void harness_dump_logs(const char *dir, gsize max_bytes)
+{
+    const char *names[] = {"engine.log", "mosquitto.log"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *p = g_build_filename(dir, names[i], NULL);
+        g_autofree char *text = NULL;
+        gsize len = 0;
+        if (g_file_get_contents(p, &text, &len, NULL))
+            fprintf(stderr, "---- %s (last %" G_GSIZE_FORMAT " bytes) ----\n%s\n", names[i],
+                    max_bytes, len > max_bytes ? text + len - max_bytes : text);
+    }
+}

@@ -79,6 +79,10 @@ gint64 db_scalar(const char *path, const char *sql);
 /* Waits until db_scalar(@path, @sql) >= @want; returns the last value. */
 gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s);
 
+/* Prints the tail (@max_bytes) of engine.log and mosquitto.log in @dir to stderr, for a failing
+ * test's log. */
+void harness_dump_logs(const char *dir, gsize max_bytes);
+
 /* ---- events ---- */
 
 /* The ISO 6346 container number number @i (a fixed owner code, valid check digit). */

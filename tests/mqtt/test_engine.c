@@ -20,14 +20,7 @@ static void setup(void)
 
 static void dump_logs(void)
 {
-    const char *names[] = {"engine.log", "mosquitto.log"};
-    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *p = g_build_filename(tmp, names[i], NULL);
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(p, &text, NULL, NULL))
-            fprintf(stderr, "---- %s (last 3000 bytes) ----\n%s\n", names[i],
-                    strlen(text) > 3000 ? text + strlen(text) - 3000 : text);
-    }
+    harness_dump_logs(tmp, 3000);
 }
 
 static void teardown(void)
