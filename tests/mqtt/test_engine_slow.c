@@ -82,6 +82,26 @@ static void publish_container(TestClient *c, const char *tag, guint i)
     g_strfreev(payloads);
 }
 
+/* Waits until @c has messages on @n distinct topics (one decision per container; repeated
+ * copies of a decision, allowed by at-least-once delivery, do not count), or @timeout_s. */
+static gboolean wait_distinct_decisions(TestClient *c, guint n, double timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    for (;;) {
+        g_autoptr(GHashTable) topics = g_hash_table_new(g_str_hash, g_str_equal);
+        GPtrArray *m = test_client_lock(c);
+        for (guint j = 0; j < m->len; j++)
+            g_hash_table_add(topics, ((TestMessage *)m->pdata[j])->topic);
+        guint have = g_hash_table_size(topics);
+        test_client_unlock(c);
+        if (have >= n)
+            return TRUE;
+        if (g_get_monotonic_time() > end)
+            return FALSE;
+        g_usleep(100 * 1000);
+    }
+}
+
 /* Every container in [0, @n) got exactly one decision id on the right topic (copies of the
  * same message, same id, are allowed: at least once). */
 static void assert_one_decision_each(TestClient *c, guint n)
@@ -147,8 +167,17 @@ START_TEST(test_broker_outage_of_10_s_loses_no_release_or_hold)
     if (got != 3 * n)
         dump_logs();
     ck_assert_int_eq(got, 3 * n);
-    if (!test_client_wait(obs, "port/", n, 60))
+    /* After the restart the relay redelivers with backoff; on a loaded machine that takes a
+     * while. If decisions are still missing after 120 s, say whether the relay had them
+     * acknowledged by the broker (then the broker lost them) or not (then the engine did). */
+    if (!wait_distinct_decisions(obs, n, 120)) {
         dump_logs();
+        fprintf(stderr, "outage: relay had %" G_GINT64_FORMAT " of %u decisions acknowledged by"
+                        " the broker when the observer gave up\n",
+                db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE destination ="
+                                   " 'mqtt' AND delivered_at IS NOT NULL"),
+                n);
+    }
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     fprintf(stderr, "outage: %u containers, %u events, all decided and received in %.1f s\n", n,
                     3 * n, secs);
@@ -202,7 +231,7 @@ START_TEST(test_sigkill_at_random_points_loses_no_event_and_decides_nothing_twic
     ck_assert_int_eq(got, 3 * n);
     ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'"
                                         " GROUP BY event_id HAVING count(*) > 1"), -1);
-    if (!test_client_wait(obs, "port/", n, 60))
+    if (!wait_distinct_decisions(obs, n, 120))
         dump_logs();
     assert_one_decision_each(obs, n);
     ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), n);
@@ -296,7 +325,7 @@ START_TEST(test_10000_malformed_payloads_are_dead_lettered_and_valid_events_stil
     /* At least 10 different reasons (first words). */
     ck_assert_int_ge(db_scalar(db_path, "SELECT count(DISTINCT substr(reason, 1, 12))"
                                         " FROM dead_letter"), 10);
-    ck_assert(test_client_wait(obs, "port/", containers, 60));
+    ck_assert(wait_distinct_decisions(obs, containers, 120));
     assert_one_decision_each(obs, containers);
     ck_assert(engine_alive(engine));
     ck_assert_int_eq(engine_stop(engine), 0);
