@@ -28,8 +28,8 @@ struct PsWall {
     guint server_source;
     guint64 frames_out;
     gboolean started;
-    GstClockTime last_pts; /* of the MP4 branch */
-    guint pts_fixed;
+    GstClockTime last_pts; /* of the encoder's input (its streaming thread only) */
+    guint pts_dropped;
 };
 
 gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error)
@@ -116,9 +116,11 @@ static char *describe(PsWall *wall)
                                i + 1, r[0], i + 1, r[1], i + 1, r[2], i + 1, r[3], i + 1);
     }
     g_string_append_printf(
-        d, "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! identity name=count "
+        d, "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,colorimetry=bt709,"
+           "chroma-site=mpeg2 ! identity name=count "
            "! x264enc speed-preset=ultrafast %s bitrate=%d key-int-max=%d ! "
-           "video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! tee name=t ",
+           "video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! "
+           "h264parse config-interval=-1 ! tee name=t ",
         c->width, c->height, c->fps, c->encode_zerolatency ? "tune=zerolatency" : "",
         c->bitrate_kbps, c->fps * 2);
     g_string_append_printf(d, "videotestsrc is-live=true pattern=black ! "
@@ -130,14 +132,20 @@ static char *describe(PsWall *wall)
                                   "min-latency=0 max-buffers=2 leaky-type=upstream ! "
                                   "videoconvert ! mix.sink_%u ",
                                i, i + 1);
+    /* The tee carries byte-stream (what MPEG-TS, HLS and RTP want); the MP4 branch converts
+     * to avc with its own parser (one format for all branches: with mp4mux and mpegtsmux on
+     * the same tee, caps would not negotiate at all). */
     gboolean any = FALSE;
     if (wall->record) {
-        g_string_append_printf(d, "t. ! queue name=recq ! mp4mux ! filesink location=\"%s\" ",
+        g_string_append_printf(d, "t. ! queue name=recq ! h264parse ! mp4mux ! "
+                                  "filesink location=\"%s\" ",
                                wall->record);
         any = TRUE;
     }
     if (wall->srt_uri) {
-        g_string_append_printf(d, "t. ! queue leaky=downstream ! mpegtsmux ! "
+        /* SRT live mode carries at most 1316 bytes (7 TS packets) per message: a larger
+         * buffer (every key frame) would be lost, and a viewer never gets SPS/PPS. */
+        g_string_append_printf(d, "t. ! queue leaky=downstream ! mpegtsmux alignment=7 ! "
                                   "srtsink uri=\"%s\" wait-for-connection=false sync=false ",
                                wall->srt_uri);
         any = TRUE;
@@ -346,28 +354,26 @@ static GstPadProbeReturn count_out(GstPad *pad, GstPadProbeInfo *info, gpointer 
     return GST_PAD_PROBE_OK;
 }
 
-/* Now and then, on a loaded machine, a buffer reaches the MP4 branch without a PTS, and mp4mux
- * stops the whole wall with "Buffer has no PTS". The stream is intra-refreshed every two
- * seconds and has no B-frames (zerolatency), so the decode time, or the previous PTS plus one
- * frame, is the right PTS. */
-static GstPadProbeReturn fix_pts(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+/* The encoder's input must have strictly increasing PTS: h264parse (like every parser with
+ * PTS interpolation off) takes a PTS from upstream only when it changes, so a second frame
+ * with the same PTS leaves it without one, and mp4mux then stops the whole wall with "Buffer
+ * has no PTS". Under load the compositor sends its first frame (PTS 0) on its latency timeout
+ * before the background source has started, and sends PTS 0 again with the background's first
+ * frame (also when its output caps changed in between: they are pinned in full in describe()).
+ * This guard drops a frame that repeats or goes back in time (it carries nothing new) and
+ * counts it. */
+static GstPadProbeReturn monotonic_pts(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
     PsWall *w = data;
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (GST_BUFFER_PTS_IS_VALID(buf)) {
-        w->last_pts = GST_BUFFER_PTS(buf);
-        return GST_PAD_PROBE_OK;
+    GstClockTime pts = GST_BUFFER_PTS(buf);
+    if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(w->last_pts) &&
+        pts <= w->last_pts) {
+        w->pts_dropped++;
+        return GST_PAD_PROBE_DROP;
     }
-    buf = gst_buffer_make_writable(buf);
-    if (GST_BUFFER_DTS_IS_VALID(buf))
-        GST_BUFFER_PTS(buf) = GST_BUFFER_DTS(buf);
-    else if (GST_CLOCK_TIME_IS_VALID(w->last_pts))
-        GST_BUFFER_PTS(buf) = w->last_pts + GST_SECOND / w->cfg.fps;
-    else
-        GST_BUFFER_PTS(buf) = 0;
-    w->last_pts = GST_BUFFER_PTS(buf);
-    w->pts_fixed++;
-    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    if (GST_CLOCK_TIME_IS_VALID(pts))
+        w->last_pts = pts;
     return GST_PAD_PROBE_OK;
 }
 
@@ -378,16 +384,10 @@ gboolean wall_start(PsWall *w, GError **error)
     if (w->cfg.rtsp_port > 0 && !start_rtsp(w, error))
         return FALSE;
     GstPad *pad = gst_element_get_static_pad(w->counter, "src");
+    w->last_pts = GST_CLOCK_TIME_NONE;
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, monotonic_pts, w, NULL);
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_out, w, NULL);
     gst_object_unref(pad);
-    GstElement *recq = gst_bin_get_by_name(GST_BIN(w->pipeline), "recq");
-    if (recq) {
-        w->last_pts = GST_CLOCK_TIME_NONE;
-        GstPad *rp = gst_element_get_static_pad(recq, "src");
-        gst_pad_add_probe(rp, GST_PAD_PROBE_TYPE_BUFFER, fix_pts, w, NULL);
-        gst_object_unref(rp);
-        gst_object_unref(recq);
-    }
     if (gst_element_set_state(w->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         g_set_error(error, WALL_ERROR, WALL_ERROR_PIPELINE,
                     "wall: the pipeline would not start (outputs: check paths and ports)");
@@ -452,9 +452,9 @@ void wall_stop(PsWall *w, double timeout_s)
         gst_message_unref(m);
     gst_object_unref(bus);
     gst_element_set_state(w->pipeline, GST_STATE_NULL);
-    if (w->pts_fixed)
-        g_info("wall: %u buffer(s) without a PTS reached the MP4 branch and were stamped",
-               w->pts_fixed);
+    if (w->pts_dropped)
+        g_warning("wall: %u composed frame(s) repeated an earlier PTS and were dropped",
+                  w->pts_dropped);
 }
 
 void wall_free(PsWall *w)
