@@ -413,6 +413,18 @@ static void waypoints(Out *o, const AisMessage *m, guint base, guint count)
     LIT(o, "]");
 }
 
+/* IMO289 text description (6/1/30 addressed, 8/1/29 broadcast): the same fields from @base,
+ * the application data's first bit; @len is the message's length in bits. */
+static void text_description(Out *o, const AisMessage *m, guint len, guint base)
+{
+    char buf[170];
+    ku(o, "linkage", U(base, 10));
+    buf[0] = '\0';
+    if (len > base + 10)
+        ais__text(m, base + 10, (len - base - 10) / 6, buf, sizeof buf, TRUE);
+    ks(o, "text", buf);
+}
+
 static void route(Out *o, const AisMessage *m, guint b)
 {
     static const char *const rtypes[] = {
@@ -551,15 +563,9 @@ static gboolean type6_app(Out *o, const AisMessage *m)
     case 28: /* IMO289 route information, addressed */
         route(o, m, 88);
         return TRUE;
-    case 30: { /* IMO289 text description, addressed */
-        char buf[170];
-        ku(o, "linkage", U(88, 10));
-        buf[0] = '\0';
-        if (len > 98)
-            ais__text(m, 98, (len - 98) / 6, buf, sizeof buf, TRUE);
-        ks(o, "text", buf);
+    case 30: /* IMO289 text description, addressed */
+        text_description(o, m, len, 88);
         return TRUE;
-    }
     default:
         return FALSE;
     }
@@ -850,15 +856,9 @@ static gboolean type8_app(Out *o, const AisMessage *m)
     case 27: /* IMO289 route information, broadcast */
         route(o, m, 56);
         return TRUE;
-    case 29: { /* IMO289 text description, broadcast */
-        char buf[170];
-        ku(o, "linkage", U(56, 10));
-        buf[0] = '\0';
-        if (len > 66)
-            ais__text(m, 66, (len - 66) / 6, buf, sizeof buf, TRUE);
-        ks(o, "text", buf);
+    case 29: /* IMO289 text description, broadcast */
+        text_description(o, m, len, 56);
         return TRUE;
-    }
     default:
         return FALSE;
     }
