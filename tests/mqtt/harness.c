@@ -639,3 +639,22 @@ void harness_dump_logs(const char *dir, gsize max_bytes)
                     max_bytes, len > max_bytes ? text + len - max_bytes : text);
     }
 }
+
+void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *log_dir)
+{
+    static guint probes;
+    g_autofree char *id = g_strdup_printf("probe-%u", ++probes);
+    g_autofree char *payload = g_strdup_printf(
+        "{\"id\":\"%s\",\"ts\":\"2026-11-26T09:00:00Z\",\"container\":\"CSQU3054383\"}", id);
+    g_autofree char *sql =
+        g_strdup_printf("SELECT count(*) FROM journal WHERE event_id = '%s'", id);
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (db_scalar(db_path, sql) < 1) {
+        if (g_get_monotonic_time() > end) {
+            harness_dump_logs(log_dir, 4000);
+            ck_abort_msg("the engine did not journal a probe within 30 s");
+        }
+        test_client_publish(c, "port/cmd/select", payload);
+        db_wait(db_path, sql, 1, 0.5);
+    }
+}

@@ -83,6 +83,11 @@ gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s)
  * test's log. */
 void harness_dump_logs(const char *dir, gsize max_bytes);
 
+/* Publishes a probe (port/cmd/select) through @c until the engine has journaled it in
+ * @db_path: then the engine is connected and subscribed. Aborts the test after 30 s, with the
+ * logs in @log_dir. */
+void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *log_dir);
+
 /* ---- events ---- */
 
 /* The ISO 6346 container number number @i (a fixed owner code, valid check digit). */

@@ -44,24 +44,9 @@ static char *engine_config(const char *url, const char *extra)
                            db_path, url, extra ? extra : "");
 }
 
-/* Publishes a probe until the engine has journaled it: then it is subscribed. */
 static void wait_engine_ready(TestClient *c)
 {
-    static guint probes;
-    g_autofree char *id = g_strdup_printf("probe-%u", ++probes);
-    g_autofree char *payload = g_strdup_printf(
-        "{\"id\":\"%s\",\"ts\":\"2026-11-26T09:00:00Z\",\"container\":\"CSQU3054383\"}", id);
-    g_autofree char *sql =
-        g_strdup_printf("SELECT count(*) FROM journal WHERE event_id = '%s'", id);
-    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    while (db_scalar(db_path, sql) < 1) {
-        if (g_get_monotonic_time() > end) {
-            dump_logs();
-            ck_abort_msg("the engine did not journal a probe within 30 s");
-        }
-        test_client_publish(c, "port/cmd/select", payload);
-        db_wait(db_path, sql, 1, 0.5);
-    }
+    harness_wait_engine_ready(c, db_path, tmp);
 }
 
 /* ---- order independence ---- */

@@ -46,21 +46,21 @@ static char *engine_config(const char *url)
 
 static void wait_engine_ready(TestClient *c)
 {
-    static guint probes;
-    g_autofree char *id = g_strdup_printf("probe-%u", ++probes);
-    g_autofree char *payload = g_strdup_printf(
-        "{\"id\":\"%s\",\"ts\":\"2026-11-26T09:00:00Z\",\"container\":\"CSQU3054383\"}", id);
-    g_autofree char *sql =
-        g_strdup_printf("SELECT count(*) FROM journal WHERE event_id = '%s'", id);
-    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    while (db_scalar(db_path, sql) < 1) {
-        if (g_get_monotonic_time() > end) {
-            dump_logs();
-            ck_abort_msg("the engine did not journal a probe within 30 s");
-        }
-        test_client_publish(c, "port/cmd/select", payload);
-        db_wait(db_path, sql, 1, 0.5);
-    }
+    harness_wait_engine_ready(c, db_path, tmp);
+}
+
+/* A broker, the engine on it, a persistent observer of every release and hold, and a
+ * persistent publisher, once the engine is subscribed. */
+static void start_engine_and_clients(void)
+{
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker));
+    engine = engine_start(tmp, conf);
+    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
+    test_client_subscribe(obs, "port/release/#");
+    test_client_subscribe(obs, "port/hold/#");
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
 }
 
 /* Container @i's three events; every fifth declaration is held (a hold), the rest released. */
@@ -142,14 +142,7 @@ static void assert_one_decision_each(TestClient *c, guint n)
 START_TEST(test_broker_outage_of_10_s_loses_no_release_or_hold)
 {
     const guint n = 1000;
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker));
-    engine = engine_start(tmp, conf);
-    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
-    test_client_subscribe(obs, "port/release/#");
-    test_client_subscribe(obs, "port/hold/#");
-    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    start_engine_and_clients();
     gint64 t0 = g_get_monotonic_time();
     for (guint i = 0; i < n / 2; i++)
         publish_container(pub, "out", i);
@@ -194,14 +187,8 @@ END_TEST
 START_TEST(test_sigkill_at_random_points_loses_no_event_and_decides_nothing_twice)
 {
     const guint n = 300;
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker));
-    engine = engine_start(tmp, conf);
-    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
-    test_client_subscribe(obs, "port/release/#");
-    test_client_subscribe(obs, "port/hold/#");
-    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    start_engine_and_clients();
+    g_autofree char *conf = engine_config(broker_url(broker)); /* for the restarts */
 
     GRand *rand = g_rand_new_with_seed(6);
     guint kills = 0;
@@ -280,14 +267,7 @@ static const BadKind bad_kinds[] = {
 START_TEST(test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided)
 {
     const guint n_bad = 10000, every = 25;
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker));
-    engine = engine_start(tmp, conf);
-    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
-    test_client_subscribe(obs, "port/release/#");
-    test_client_subscribe(obs, "port/hold/#");
-    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    start_engine_and_clients();
     gint64 dead0 = db_scalar(db_path, "SELECT count(*) FROM dead_letter");
     guint containers = 0;
     /* A deeply nested document and an oversized one, then the mix. */
