@@ -29,6 +29,7 @@ typedef struct {
     gint64 after_seq;
     guint follow;
     GHashTable *trails; /* mmsi -> GArray of double (lat, lon pairs): the wall's recent track */
+    guint64 vessels_synced; /* the registry's change count at the last sync */
 } VideoComponent;
 
 typedef struct {
@@ -131,6 +132,13 @@ static void sync_vessels(VideoComponent *vc)
     PsVessels *vessels = vc->daemon->vessels;
     if (!vessels)
         return;
+    /* Nothing to redraw while no report has been applied and no vessel has expired. */
+    PsVesselsStats st;
+    vessels_get_stats(vessels, &st);
+    guint64 changes = st.fixes + st.statics + st.expired;
+    if (changes == vc->vessels_synced)
+        return;
+    vc->vessels_synced = changes;
     VesselSync vs = {vc, app_video_scene(vc->video), g_hash_table_new(NULL, NULL)};
     vessels_foreach(vessels, sync_vessel, &vs);
     GHashTableIter it;
