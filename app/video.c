@@ -331,7 +331,7 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
                                    (int)app_config_int(config, g, "ocr_threads"));
         g_string_append_printf(filter,
                                "videoscale ! video/x-raw,width=%d,height=%d,pixel-aspect-ratio=1/1 "
-                               "! portoverlay camera=\"%s\" title=\"%s\"",
+                               "! videoconvert ! portoverlay camera=\"%s\" title=\"%s\"",
                                draw[2], draw[3], c->name,
                                app_config_string(config, g, "title")
                                    ? app_config_string(config, g, "title")

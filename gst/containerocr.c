@@ -1,7 +1,15 @@
-/* containerocr.c: the OCR element. The streaming thread only copies a sampled frame into a free
- * worker slot (or counts a skip); recognition, tracking and fusion run in the workers. */
+/* containerocr.c: the OCR element. The streaming thread only copies a sampled frame's luma (or
+ * its pixels, for RGB formats) inside the region of interest into a free worker slot, or counts
+ * a skip; recognition, tracking and fusion run in the workers.
+ *
+ * Which frames are read: one every @interval ms of stream time, stretched (doubling, up to
+ * @interval-max) while the tracker has nothing new to learn (every container in view read the
+ * same way several times, or nothing in view), and none while the picture has not changed since
+ * the last frame read (a block-mean thumbnail of the luma, compared block by block against
+ * @motion-threshold): then the last reads stand for the new frame too. */
 #include <gst/video/gstvideofilter.h>
 #include <gst/video/video.h>
+#include <math.h>
 #include <string.h>
 
 #include "ocr.h"
@@ -17,9 +25,19 @@ G_DECLARE_FINAL_TYPE(PsContainerOcr, ps_container_ocr, PS, CONTAINER_OCR, GstVid
 typedef struct {
     guint8 *pixels;
     int width, height, stride;
+    int x0, y0; /* where the region of interest starts in the frame */
     OcrPixelFormat format;
     GstClockTime pts;
 } Job;
+
+/* The motion thumbnail: block means of the luma over the region of interest. */
+#define THUMB_W 32
+#define THUMB_H 18
+/* A picture that has not changed is still read now and then (a slow drift under the threshold
+ * adds up over time): at least every this much stream time. */
+#define STILL_REFRESH (10 * GST_SECOND)
+/* The streak of identical reads after which a container in view needs no fast sampling. */
+#define SETTLED_STREAK 3
 
 struct _PsContainerOcr {
     GstVideoFilter parent;
@@ -29,6 +47,13 @@ struct _PsContainerOcr {
     guint threads;
     guint min_frames;
     guint gap_ms;
+    guint interval_max_ms;
+    double motion_threshold;
+    double roi[4]; /* x, y, w, h as fractions of the frame */
+    /* sampling (streaming thread) */
+    float thumb[THUMB_W * THUMB_H], ref_thumb[THUMB_W * THUMB_H];
+    gboolean have_ref;
+    GstClockTime ref_pts; /* of the last frame given to a worker */
     /* workers */
     GThreadPool *pool;
     GAsyncQueue *idle; /* PsOcr instances not in use */
@@ -36,7 +61,8 @@ struct _PsContainerOcr {
     GCond done;
     guint busy;
     GstClockTime last_sample;
-    guint64 frames, sampled, skipped, read_frames;
+    guint cur_interval_ms; /* the interval now (under @lock: the workers stretch it) */
+    guint64 frames, sampled, skipped, unchanged, read_frames;
     PsGstRead latest[PS_READS_META_MAX];
     guint n_latest;
     GstClockTime latest_pts;
@@ -53,12 +79,20 @@ enum {
     PROP_THREADS,
     PROP_MIN_FRAMES,
     PROP_GAP,
+    PROP_INTERVAL_MAX,
+    PROP_MOTION_THRESHOLD,
+    PROP_ROI,
     PROP_FRAMES,
     PROP_SAMPLED,
     PROP_SKIPPED,
+    PROP_UNCHANGED,
+    PROP_INTERVAL_NOW,
 };
 
-#define CAPS GST_VIDEO_CAPS_MAKE("{ BGRx, BGRA, RGBx, RGBA, RGB, GRAY8 }")
+/* Planar and semi-planar YUV first: their luma plane is what the recognizer reads, with no
+ * conversion (the decoders' own formats: avdec_h264 gives I420, hardware decoders NV12). */
+#define CAPS \
+    GST_VIDEO_CAPS_MAKE("{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8, BGRx, BGRA, RGBx, RGBA, RGB }")
 
 /* ---- fusion through ocr/ ---- */
 
@@ -169,6 +203,8 @@ static void work(gpointer data, gpointer user_data)
         tr[i].confidence = r->confidence;
         for (int k = 0; k < 4; k++)
             tr[i].bbox[k] = r->bbox[k];
+        tr[i].bbox[0] += job->x0;
+        tr[i].bbox[1] += job->y0;
         tr[i].vertical = r->orientation == OCR_VERTICAL;
         tr[i].has_probs = TRUE;
         memcpy(tr[i].probs, r->probs.p, sizeof tr[i].probs);
@@ -195,6 +231,13 @@ static void work(gpointer data, gpointer user_data)
     self->latest_pts = job->pts;
     self->read_frames++;
     overlay_tracker_feed(self->tracker, tr, reads.n_reads, (gint64)(job->pts / 1000), confirmed);
+    /* Nothing new to learn: sample less often (never more than a pass's gap allows); anything
+     * new: back to the configured interval. */
+    if (overlay_tracker_settled(self->tracker, MAX(SETTLED_STREAK, self->min_frames + 1)))
+        self->cur_interval_ms = MIN(MAX(self->cur_interval_ms * 2, self->interval_ms),
+                                    MAX(self->interval_max_ms, self->interval_ms));
+    else
+        self->cur_interval_ms = self->interval_ms;
     self->busy--;
     g_cond_broadcast(&self->done);
     g_mutex_unlock(&self->lock);
@@ -235,7 +278,13 @@ static gboolean start(GstBaseTransform *bt)
     self->tracker = overlay_tracker_new((gint64)self->gap_ms * 1000, self->min_frames, fuse, self);
     self->busy = 0;
     self->last_sample = GST_CLOCK_TIME_NONE;
-    self->frames = self->sampled = self->skipped = self->read_frames = 0;
+    self->ref_pts = GST_CLOCK_TIME_NONE;
+    self->have_ref = FALSE;
+    /* A longer interval than the gap would split every pass; a longer one than the overlay's
+     * detection lifetime (1.5 s) would let boxes blink. */
+    self->interval_max_ms = MIN(self->interval_max_ms, MAX(self->interval_ms, self->gap_ms * 2 / 3));
+    self->cur_interval_ms = self->interval_ms;
+    self->frames = self->sampled = self->skipped = self->unchanged = self->read_frames = 0;
     self->n_latest = 0;
     self->latest_pts = GST_CLOCK_TIME_NONE;
     return TRUE;
@@ -251,8 +300,8 @@ static gboolean stop(GstBaseTransform *bt)
     g_clear_pointer(&self->idle, g_async_queue_unref);
     g_clear_pointer(&self->tracker, overlay_tracker_free);
     GST_INFO_OBJECT(self, "frames %" G_GUINT64_FORMAT ", sampled %" G_GUINT64_FORMAT
-                    ", skipped (workers busy) %" G_GUINT64_FORMAT,
-                    self->frames, self->sampled, self->skipped);
+                    ", unchanged %" G_GUINT64_FORMAT ", skipped (workers busy) %" G_GUINT64_FORMAT,
+                    self->frames, self->sampled, self->unchanged, self->skipped);
     return TRUE;
 }
 
@@ -272,19 +321,72 @@ static gboolean sink_event(GstBaseTransform *bt, GstEvent *event)
     return GST_BASE_TRANSFORM_CLASS(ps_container_ocr_parent_class)->sink_event(bt, event);
 }
 
-static OcrPixelFormat pixel_format(GstVideoFormat f)
+/* Bytes per pixel and the recognizer's format for what is copied: the luma plane of a YUV
+ * frame (GRAY8), or the packed RGB pixels. */
+static OcrPixelFormat pixel_format(const GstVideoFrame *frame, int *bpp)
 {
-    switch (f) {
+    const GstVideoFormatInfo *fi = frame->info.finfo;
+    if (GST_VIDEO_FORMAT_INFO_IS_YUV(fi) || GST_VIDEO_FORMAT_INFO_IS_GRAY(fi)) {
+        *bpp = 1;
+        return OCR_PIXEL_GRAY8;
+    }
+    switch (GST_VIDEO_FRAME_FORMAT(frame)) {
     case GST_VIDEO_FORMAT_RGBx:
     case GST_VIDEO_FORMAT_RGBA:
+        *bpp = 4;
         return OCR_PIXEL_RGBX;
     case GST_VIDEO_FORMAT_RGB:
+        *bpp = 3;
         return OCR_PIXEL_RGB;
-    case GST_VIDEO_FORMAT_GRAY8:
-        return OCR_PIXEL_GRAY8;
     default:
+        *bpp = 4;
         return OCR_PIXEL_BGRX;
     }
+}
+
+/* The region of interest in pixels (x, y, w, h; at least 16x16, inside the frame). */
+static void roi_pixels(const PsContainerOcr *self, int width, int height, int r[4])
+{
+    r[0] = CLAMP((int)(self->roi[0] * width), 0, MAX(0, width - 16));
+    r[1] = CLAMP((int)(self->roi[1] * height), 0, MAX(0, height - 16));
+    r[2] = CLAMP((int)(self->roi[2] * width + 0.5), MIN(16, width - r[0]), width - r[0]);
+    r[3] = CLAMP((int)(self->roi[3] * height + 0.5), MIN(16, height - r[1]), height - r[1]);
+}
+
+/* Block means of the luma (approximated from G for RGB formats) over @r into self->thumb,
+ * from a grid of every 4th pixel of every 4th row. */
+static void make_thumb(PsContainerOcr *self, const guint8 *plane, int stride, int bpp,
+                       OcrPixelFormat fmt, const int r[4])
+{
+    int off = bpp == 1 ? 0 : 1; /* G in BGRx, RGBx and RGB */
+    (void)fmt;
+    for (int by = 0; by < THUMB_H; by++) {
+        int y0 = r[1] + r[3] * by / THUMB_H, y1 = r[1] + r[3] * (by + 1) / THUMB_H;
+        for (int bx = 0; bx < THUMB_W; bx++) {
+            int x0 = r[0] + r[2] * bx / THUMB_W, x1 = r[0] + r[2] * (bx + 1) / THUMB_W;
+            guint32 sum = 0, n = 0;
+            for (int y = y0; y < y1; y += 4) {
+                const guint8 *row = plane + (gsize)y * stride + off;
+                for (int x = x0; x < x1; x += 4) {
+                    sum += row[(gsize)x * bpp];
+                    n++;
+                }
+            }
+            self->thumb[by * THUMB_W + bx] = n ? (float)sum / n : 0.0f;
+        }
+    }
+}
+
+/* TRUE when no block of the thumbnail moved by @motion_threshold or more since the last frame
+ * that was read. */
+static gboolean unchanged_since_read(const PsContainerOcr *self)
+{
+    if (!self->have_ref)
+        return FALSE;
+    for (int i = 0; i < THUMB_W * THUMB_H; i++)
+        if (fabsf(self->thumb[i] - self->ref_thumb[i]) >= (float)self->motion_threshold)
+            return FALSE;
+    return TRUE;
 }
 
 static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame)
@@ -293,25 +395,58 @@ static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame
     GstBuffer *buf = frame->buffer;
     GstClockTime pts = GST_BUFFER_PTS(buf);
     self->frames++;
+    g_mutex_lock(&self->lock);
+    guint interval = self->cur_interval_ms;
+    g_mutex_unlock(&self->lock);
     gboolean due = !GST_CLOCK_TIME_IS_VALID(self->last_sample) || !GST_CLOCK_TIME_IS_VALID(pts) ||
                    pts < self->last_sample ||
-                   pts - self->last_sample >= (GstClockTime)self->interval_ms * GST_MSECOND;
+                   pts - self->last_sample >= (GstClockTime)interval * GST_MSECOND;
+    int bpp = 1, r[4];
+    OcrPixelFormat fmt = pixel_format(frame, &bpp);
+    const guint8 *plane = GST_VIDEO_FRAME_PLANE_DATA(frame, 0);
+    int stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+    roi_pixels(self, GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame), r);
+    gboolean still = FALSE;
+    if (due && self->motion_threshold > 0) {
+        make_thumb(self, plane, stride, bpp, fmt, r);
+        still = unchanged_since_read(self) && GST_CLOCK_TIME_IS_VALID(pts) &&
+                GST_CLOCK_TIME_IS_VALID(self->ref_pts) && pts >= self->ref_pts &&
+                pts - self->ref_pts < STILL_REFRESH;
+    }
     g_mutex_lock(&self->lock);
-    if (due) {
+    if (due && still) {
+        /* The last reads hold for this frame: keep their passes open, and let the overlay
+         * refresh their boxes. */
+        self->unchanged++;
+        self->last_sample = pts;
+        overlay_tracker_touch(self->tracker, (gint64)(pts / 1000));
+        if (GST_CLOCK_TIME_IS_VALID(self->latest_pts))
+            self->latest_pts = pts;
+    } else if (due) {
         if (self->busy >= MAX(1, self->threads)) {
             self->skipped++; /* never wait for a worker */
         } else {
             self->busy++;
             self->sampled++;
             self->last_sample = pts;
+            if (self->motion_threshold > 0) {
+                memcpy(self->ref_thumb, self->thumb, sizeof self->thumb);
+                self->have_ref = TRUE;
+                self->ref_pts = pts;
+            }
             Job *job = g_new0(Job, 1);
-            job->width = GST_VIDEO_FRAME_WIDTH(frame);
-            job->height = GST_VIDEO_FRAME_HEIGHT(frame);
-            job->stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-            job->format = pixel_format(GST_VIDEO_FRAME_FORMAT(frame));
+            job->x0 = r[0];
+            job->y0 = r[1];
+            job->width = r[2];
+            job->height = r[3];
+            job->stride = r[2] * bpp;
+            job->format = fmt;
             job->pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
-            job->pixels = g_memdup2(GST_VIDEO_FRAME_PLANE_DATA(frame, 0),
-                                    (gsize)job->stride * job->height);
+            job->pixels = g_malloc((gsize)job->stride * job->height);
+            for (int y = 0; y < r[3]; y++)
+                memcpy(job->pixels + (gsize)y * job->stride,
+                       plane + (gsize)(r[1] + y) * stride + (gsize)r[0] * bpp,
+                       (gsize)job->stride);
             g_thread_pool_push(self->pool, job, NULL);
         }
     }
@@ -330,6 +465,30 @@ static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame
         memcpy(m->reads, latest, sizeof m->reads);
     }
     return GST_FLOW_OK;
+}
+
+/* Parses "x,y,w,h" (fractions of the frame, 0..1) into @out; FALSE when it is not one. */
+static gboolean parse_roi(const char *text, double out[4])
+{
+    if (!text || !*text) {
+        out[0] = out[1] = 0;
+        out[2] = out[3] = 1;
+        return TRUE;
+    }
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    if (g_strv_length(parts) != 4)
+        return FALSE;
+    double v[4];
+    for (int i = 0; i < 4; i++) {
+        char *end = NULL;
+        v[i] = g_ascii_strtod(g_strstrip(parts[i]), &end);
+        if (end == parts[i] || *end || !(v[i] >= 0 && v[i] <= 1))
+            return FALSE;
+    }
+    if (v[2] <= 0 || v[3] <= 0 || v[0] + v[2] > 1.0 + 1e-9 || v[1] + v[3] > 1.0 + 1e-9)
+        return FALSE;
+    memcpy(out, v, sizeof v);
+    return TRUE;
 }
 
 static void set_property(GObject *obj, guint id, const GValue *v, GParamSpec *ps)
@@ -352,6 +511,17 @@ static void set_property(GObject *obj, guint id, const GValue *v, GParamSpec *ps
         break;
     case PROP_GAP:
         self->gap_ms = g_value_get_uint(v);
+        break;
+    case PROP_INTERVAL_MAX:
+        self->interval_max_ms = g_value_get_uint(v);
+        break;
+    case PROP_MOTION_THRESHOLD:
+        self->motion_threshold = g_value_get_double(v);
+        break;
+    case PROP_ROI:
+        if (!parse_roi(g_value_get_string(v), self->roi))
+            g_warning("containerocr: roi '%s' is not x,y,w,h (fractions of the frame, inside "
+                      "it); keeping the previous one", g_value_get_string(v));
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(obj, id, ps);
@@ -378,6 +548,25 @@ static void get_property(GObject *obj, guint id, GValue *v, GParamSpec *ps)
         break;
     case PROP_GAP:
         g_value_set_uint(v, self->gap_ms);
+        break;
+    case PROP_INTERVAL_MAX:
+        g_value_set_uint(v, self->interval_max_ms);
+        break;
+    case PROP_MOTION_THRESHOLD:
+        g_value_set_double(v, self->motion_threshold);
+        break;
+    case PROP_ROI: {
+        char b[4][G_ASCII_DTOSTR_BUF_SIZE];
+        for (int i = 0; i < 4; i++)
+            g_ascii_formatd(b[i], sizeof b[i], "%.4g", self->roi[i]);
+        g_value_take_string(v, g_strdup_printf("%s,%s,%s,%s", b[0], b[1], b[2], b[3]));
+        break;
+    }
+    case PROP_UNCHANGED:
+        g_value_set_uint64(v, self->unchanged);
+        break;
+    case PROP_INTERVAL_NOW:
+        g_value_set_uint(v, self->cur_interval_ms);
         break;
     case PROP_FRAMES:
         g_value_set_uint64(v, self->frames);
@@ -432,6 +621,34 @@ static void ps_container_ocr_class_init(PsContainerOcrClass *klass)
         oc, PROP_GAP, g_param_spec_uint("gap", "Gap", "a pass ends after this many ms unread", 1,
                                         600000, 1500, rw));
     g_object_class_install_property(
+        oc, PROP_INTERVAL_MAX,
+        g_param_spec_uint("interval-max", "Longest interval",
+                          "while every container in view has been read the same way several "
+                          "times, or nothing is in view, the interval doubles up to this many "
+                          "ms (at most 2/3 of gap; not above interval: fixed interval)",
+                          0, 60000, 1000, rw));
+    g_object_class_install_property(
+        oc, PROP_MOTION_THRESHOLD,
+        g_param_spec_double("motion-threshold", "Motion threshold",
+                            "a due frame is read only when some block of its luma thumbnail "
+                            "(32x18 block means) moved by this much (0-255 levels) since the "
+                            "last frame read; 0: read every due frame",
+                            0, 255, 2.0, rw));
+    g_object_class_install_property(
+        oc, PROP_ROI,
+        g_param_spec_string("roi", "Region of interest",
+                            "x,y,w,h as fractions of the frame: only this part is read "
+                            "(reads are in frame pixels)", "0,0,1,1", rw));
+    g_object_class_install_property(
+        oc, PROP_UNCHANGED,
+        g_param_spec_uint64("unchanged", "Unchanged",
+                            "due frames not read because the picture had not changed", 0,
+                            G_MAXUINT64, 0, ro));
+    g_object_class_install_property(
+        oc, PROP_INTERVAL_NOW,
+        g_param_spec_uint("interval-now", "Interval now", "the sampling interval in use (ms)", 0,
+                          60000, 500, ro));
+    g_object_class_install_property(
         oc, PROP_FRAMES, g_param_spec_uint64("frames", "Frames", "frames seen", 0, G_MAXUINT64,
                                              0, ro));
     g_object_class_install_property(
@@ -465,6 +682,10 @@ static void ps_container_ocr_init(PsContainerOcr *self)
     self->threads = 1;
     self->min_frames = 2;
     self->gap_ms = 1500;
+    self->interval_max_ms = 1000;
+    self->motion_threshold = 2.0;
+    self->roi[2] = self->roi[3] = 1.0;
+    self->cur_interval_ms = self->interval_ms;
     g_mutex_init(&self->lock);
     g_cond_init(&self->done);
 }

@@ -214,6 +214,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PsTracker, overlay_tracker_free)
 void overlay_tracker_feed(PsTracker *tracker, const PsRead *reads, gsize n, gint64 now_us,
                           GArray *confirmed);
 
+/* The frame at @now_us is known to show what the last fed frame showed (nothing moved): the
+ * passes read on that frame count as seen at @now_us, without adding reads (a repeated read
+ * would count the same evidence twice in the fusion). Times before the last feed are ignored. */
+void overlay_tracker_touch(PsTracker *tracker, gint64 now_us);
+
+/* TRUE when the last feed left nothing new to learn: it opened no pass, and every open pass
+ * was read on it with the same code at least @streak times in a row. Also TRUE after a feed of
+ * an empty frame with no open pass (nothing in view); FALSE before the first feed. */
+gboolean overlay_tracker_settled(const PsTracker *tracker, guint streak);
+
 /* Ends every open pass (end of stream). */
 void overlay_tracker_flush(PsTracker *tracker, GArray *confirmed);
 

@@ -6,14 +6,32 @@
 
 #include "overlay-private.h"
 
+/* Laid-out texts are kept between frames: the same labels come back on every frame, and
+ * shaping them again (itemizing, font fallback for CJK, harfbuzz) is most of the cost of
+ * drawing text. At most this many; the cache is emptied when it is full. */
+#define MAX_CACHED_LAYOUTS 64
+
+typedef struct {
+    PangoLayout *layout;
+    int w, h;
+    int unknown_glyphs;
+} CachedText;
+
 struct PsRenderer {
     PangoFontMap *fontmap; /* own map: renderers live on streaming threads */
     PangoContext *context;
-    PangoLayout *layout;
+    PangoLayout *layout;   /* the layout of the last set_text() (borrowed from the cache) */
     PangoFontDescription *font;
-    int font_px;           /* size the description was last set to */
+    GHashTable *texts;     /* "PX:markup" -> CachedText */
     PsRenderStats stats;
 };
+
+static void cached_text_free(gpointer p)
+{
+    CachedText *t = p;
+    g_object_unref(t->layout);
+    g_free(t);
+}
 
 PsRenderer *overlay_renderer_new(const char *font)
 {
@@ -25,9 +43,9 @@ PsRenderer *overlay_renderer_new(const char *font)
     cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
     pango_cairo_context_set_font_options(r->context, fo);
     cairo_font_options_destroy(fo);
-    r->layout = pango_layout_new(r->context);
     r->font = pango_font_description_from_string(font ? font
                                                       : "WenQuanYi Micro Hei, DejaVu Sans");
+    r->texts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cached_text_free);
     return r;
 }
 
@@ -35,7 +53,7 @@ void overlay_renderer_free(PsRenderer *r)
 {
     if (!r)
         return;
-    g_object_unref(r->layout);
+    g_hash_table_unref(r->texts);
     g_object_unref(r->context);
     g_object_unref(r->fontmap);
     pango_font_description_free(r->font);
@@ -66,14 +84,24 @@ static const char *status_name(PsContainerStatus st)
 /* Lays out @markup at @px pixels; returns its size in @w, @h. */
 static void set_text(PsRenderer *r, const char *markup, int px, int *w, int *h)
 {
-    if (px != r->font_px) {
+    g_autofree char *key = g_strdup_printf("%d:%s", px, markup);
+    CachedText *t = g_hash_table_lookup(r->texts, key);
+    if (!t) {
+        if (g_hash_table_size(r->texts) >= MAX_CACHED_LAYOUTS)
+            g_hash_table_remove_all(r->texts);
+        t = g_new0(CachedText, 1);
+        t->layout = pango_layout_new(r->context);
         pango_font_description_set_absolute_size(r->font, px * PANGO_SCALE);
-        pango_layout_set_font_description(r->layout, r->font);
-        r->font_px = px;
+        pango_layout_set_font_description(t->layout, r->font);
+        pango_layout_set_markup(t->layout, markup, -1);
+        t->unknown_glyphs = pango_layout_get_unknown_glyphs_count(t->layout);
+        pango_layout_get_pixel_size(t->layout, &t->w, &t->h);
+        g_hash_table_insert(r->texts, g_steal_pointer(&key), t);
     }
-    pango_layout_set_markup(r->layout, markup, -1);
-    r->stats.unknown_glyphs += pango_layout_get_unknown_glyphs_count(r->layout);
-    pango_layout_get_pixel_size(r->layout, w, h);
+    r->layout = t->layout;
+    r->stats.unknown_glyphs += t->unknown_glyphs;
+    *w = t->w;
+    *h = t->h;
 }
 
 /* A text block with a dark translucent background and a coloured bar on its left, placed with

@@ -13,7 +13,8 @@ typedef struct {
     char code[12];  /* the last read's */
     guint frames;
     gint64 first_us, last_us;
-    gboolean matched; /* during one feed */
+    gboolean matched; /* during one feed (and until the next one) */
+    guint streak;     /* reads in a row, up to the last feed, with the same code */
 } Pass;
 
 struct PsTracker {
@@ -22,6 +23,8 @@ struct PsTracker {
     PsFuseFunc fuse;
     gpointer fuse_data;
     GPtrArray *passes; /* (element-type Pass) */
+    gint64 last_feed_us;
+    gboolean fed, last_feed_opened; /* the last feed started a pass */
 };
 
 static void pass_free(gpointer p)
@@ -148,6 +151,7 @@ static void pass_add(Pass *p, const PsRead *r, gint64 now_us)
             g_array_index(p->reads, PsRead, lo) = *r;
     }
     memcpy(p->bbox, r->bbox, sizeof p->bbox);
+    p->streak = strcmp(p->code, r->code) == 0 ? p->streak + 1 : 1;
     g_strlcpy(p->code, r->code, sizeof p->code);
     p->frames++;
     p->last_us = now_us;
@@ -165,6 +169,9 @@ void overlay_tracker_feed(PsTracker *t, const PsRead *reads, gsize n, gint64 now
     }
     for (guint i = 0; i < t->passes->len; i++)
         ((Pass *)g_ptr_array_index(t->passes, i))->matched = FALSE;
+    t->fed = TRUE;
+    t->last_feed_us = now_us;
+    t->last_feed_opened = FALSE;
     for (gsize i = 0; i < n; i++) {
         const PsRead *r = &reads[i];
         Pass *best = NULL;
@@ -198,9 +205,34 @@ void overlay_tracker_feed(PsTracker *t, const PsRead *reads, gsize n, gint64 now
             best->reads = g_array_new(FALSE, FALSE, sizeof(PsRead));
             best->first_us = now_us;
             g_ptr_array_add(t->passes, best);
+            t->last_feed_opened = TRUE;
         }
         pass_add(best, r, now_us);
     }
+}
+
+void overlay_tracker_touch(PsTracker *t, gint64 now_us)
+{
+    if (!t->fed || now_us < t->last_feed_us)
+        return;
+    for (guint i = 0; i < t->passes->len; i++) {
+        Pass *p = g_ptr_array_index(t->passes, i);
+        if (p->matched)
+            p->last_us = now_us;
+    }
+    t->last_feed_us = now_us;
+}
+
+gboolean overlay_tracker_settled(const PsTracker *t, guint streak)
+{
+    if (!t->fed || t->last_feed_opened)
+        return FALSE;
+    for (guint i = 0; i < t->passes->len; i++) {
+        const Pass *p = g_ptr_array_index(t->passes, i);
+        if (!p->matched || p->streak < streak)
+            return FALSE;
+    }
+    return TRUE;
 }
 
 void overlay_tracker_flush(PsTracker *t, GArray *confirmed)

@@ -202,18 +202,22 @@ static void on_source_setup(GstElement *uridecodebin, GstElement *source, gpoint
 
 static char *sink_description(const Camera *cam)
 {
-    /* No scaler unless a size is asked for: a scaler here would let a smaller size wanted
-     * downstream (a wall tile) reach the camera's full-size frames before the filter sees
-     * them. */
-    GString *s = g_string_new("videoconvert");
+    /* A file camera is paced here, at its frame rate, before any work is done on a frame (as
+     * a live camera delivers it), not at the appsink: that would count the wait for a frame's
+     * time as processing latency, and a late frame would hold up the next one. */
+    GString *s = g_string_new(cam->live ? "" : "clocksync ! ");
+    /* The decoder's format goes on to the filter (containerocr reads the luma plane of
+     * I420/NV12 as it is, a scaler is cheapest before the conversion to BGRx): the conversion
+     * to BGRx is done once, at the end, at the size the filter leaves (a wall tile). No scaler
+     * unless a size is asked for: a scaler here would let a smaller size wanted downstream reach
+     * the camera's full-size frames before the filter sees them. */
+    g_string_append(s, "videoconvert");
     if (cam->cfg.width > 0 && cam->cfg.height > 0)
-        g_string_append_printf(s, " ! videoscale ! video/x-raw,format=BGRx,width=%d,height=%d",
+        g_string_append_printf(s, " ! videoscale ! video/x-raw,width=%d,height=%d",
                                cam->cfg.width, cam->cfg.height);
-    else
-        g_string_append(s, " ! video/x-raw,format=BGRx");
     if (cam->filter)
         g_string_append_printf(s, " ! %s", cam->filter);
-    g_string_append(s, " ! appsink name=camsink");
+    g_string_append(s, " ! videoconvert ! video/x-raw,format=BGRx ! appsink name=camsink");
     return g_string_free(s, FALSE);
 }
 
@@ -277,7 +281,7 @@ static GstElement *build(Camera *cam, guint gen, GError **error)
     run->gen = gen;
     GstAppSinkCallbacks cbs = {.new_sample = on_sample};
     gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &cbs, run, run_free);
-    g_object_set(appsink, "sync", !cam->live, "max-buffers", 2, "drop", TRUE, NULL);
+    g_object_set(appsink, "sync", FALSE, "max-buffers", 2, "drop", TRUE, NULL);
     gst_object_unref(appsink);
 
     Run *busrun = g_new0(Run, 1);

@@ -1,9 +1,12 @@
 /* camera.h: camera sources that never give up.
  *
  * Each camera runs in its own GStreamer pipeline: source (uridecodebin for rtsp://, file://,
- * http://; v4l2src for v4l2:///dev/videoN; videotestsrc for testsrc://PATTERN), decode, convert
- * to BGRx, an optional filter fragment (e.g. "containerocr camera=gate-1 ! portoverlay"), and an
- * appsink that hands frames to the application. A watchdog checks buffer arrival: a camera with
+ * http://; v4l2src for v4l2:///dev/videoN; videotestsrc for testsrc://PATTERN), decode, an
+ * optional filter fragment that gets the decoder's own format (e.g. "containerocr camera=gate-1
+ * ! videoscale ! video/x-raw,width=960,height=540 ! videoconvert ! portoverlay"), a conversion
+ * to BGRx and an appsink that hands frames to the application. File cameras are paced at their
+ * frame rate right after the decoder (clocksync), so that frames enter the chain when they are
+ * due, as a live camera's do. A watchdog checks buffer arrival: a camera with
  * no frame for the watchdog time (or no first frame within watchdog + 2 s of starting) is torn
  * down in a background thread (a frozen RTSP server can block a teardown) and rebuilt after an
  * exponential backoff. Errors and end-of-stream are handled the same way. No camera's trouble
@@ -42,7 +45,8 @@ typedef struct {
     int width, height;       /* scale to this size (0: keep the camera's) */
     int latency_ms;          /* rtspsrc jitter buffer (0: 200 ms) */
     gboolean rtsp_tcp;       /* RTP over the RTSP TCP connection */
-    const char *filter;      /* gst-launch fragment between convert and appsink, or NULL */
+    const char *filter;      /* gst-launch fragment between decode and the conversion to
+                                BGRx, or NULL; it gets the decoder's format (I420, NV12...) */
 } CameraConfig;
 
 /* What a health callback is told; strings valid during the call. */

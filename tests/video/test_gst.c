@@ -204,7 +204,8 @@ START_TEST(test_containerocr_skips_instead_of_blocking)
     psgst_register_static();
     GstElement *p = gst_parse_launch(
         "videotestsrc num-buffers=120 pattern=smpte ! video/x-raw,format=BGRx,width=1920,"
-        "height=1080 ! containerocr name=ocr interval=0 threads=1 ! fakesink sync=false",
+        "height=1080 ! containerocr name=ocr interval=0 motion-threshold=0 threads=1 ! "
+        "fakesink sync=false",
         NULL);
     ck_assert_ptr_nonnull(p);
     gst_element_set_state(p, GST_STATE_PLAYING);
