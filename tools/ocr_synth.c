@@ -361,21 +361,6 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
     out->bright = (fg[0] + fg[1] + fg[2]) > (bg[0] + bg[1] + bg[2]);
     Scene s = {.rng = rng, .cr = cr, .r = fg[0], .g = fg[1], .b = fg[2],
                .font = fonts[g_rand_int_range(rng, 0, G_N_ELEMENTS(fonts))], .char_h = char_h};
-    GArray *distractors = g_array_new(FALSE, FALSE, sizeof(Glyph));
-    /* Distractor markings: words of letters and digits at other sizes, labelled in chars mode
-     * (they balance the letters), unlabelled in frames. */
-    int n_words = g_rand_int_range(rng, 1, 5);
-    for (int i = 0; i < n_words; i++) {
-        char word[12];
-        random_word(rng, word, g_rand_int_range(rng, 2, 9), TRUE);
-        Scene d = s;
-        d.glyphs = distractors;
-        d.char_h = char_h * urand(rng, 0.3, 1.3);
-        cairo_save(cr);
-        cairo_translate(cr, urand(rng, -0.1, 0.9) * w, urand(rng, -0.1, 0.95) * h);
-        draw_string(&d, word, 0, 0, d.char_h * 0.1, TRUE);
-        cairo_restore(cr);
-    }
     s.glyphs = out->glyphs = g_array_new(FALSE, FALSE, sizeof(Glyph));
     out->layout = layout >= 0 ? (Layout)layout : (Layout)g_rand_int_range(rng, 0, N_LAYOUTS);
     random_code(rng, out->code);
@@ -393,6 +378,41 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
     cairo_transform(cr, &shear);
     draw_code(&s, out->layout, out->code, out->st);
     cairo_restore(cr);
+    /* The block of the code and its size/type (all glyphs so far), with a margin: real
+     * markings are not painted over each other, so the distractors keep out of it. */
+    double blk[4] = {1e9, 1e9, -1e9, -1e9};
+    for (guint i = 0; i < out->glyphs->len; i++) {
+        Glyph *g = &g_array_index(out->glyphs, Glyph, i);
+        blk[0] = MIN(blk[0], g->x0);
+        blk[1] = MIN(blk[1], g->y0);
+        blk[2] = MAX(blk[2], g->x1);
+        blk[3] = MAX(blk[3], g->y1);
+    }
+    double margin = char_h * 0.4;
+    /* Distractor markings: words of letters and digits at other sizes, labelled in chars mode
+     * (they balance the letters), unlabelled in frames. A word that would overlap the code
+     * block is placed again (up to 20 tries, then left out). */
+    GArray *distractors = g_array_new(FALSE, FALSE, sizeof(Glyph));
+    int n_words = g_rand_int_range(rng, 1, 5);
+    for (int i = 0; i < n_words; i++) {
+        char word[12];
+        random_word(rng, word, g_rand_int_range(rng, 2, 9), TRUE);
+        Scene d = s;
+        d.glyphs = distractors;
+        d.char_h = char_h * urand(rng, 0.3, 1.3);
+        for (int t = 0; t < 20; t++) {
+            double x = urand(rng, -0.1, 0.9) * w, y = urand(rng, -0.1, 0.95) * h;
+            double ww = text_width(&d, word, d.char_h * 0.1);
+            if (x < blk[2] + margin && x + ww > blk[0] - margin && y < blk[3] + margin &&
+                y + d.char_h * 1.3 > blk[1] - margin)
+                continue;
+            cairo_save(cr);
+            cairo_translate(cr, x, y);
+            draw_string(&d, word, 0, 0, d.char_h * 0.1, TRUE);
+            cairo_restore(cr);
+            break;
+        }
+    }
     draw_dirt(rng, cr, w, h, char_h, g_rand_int_range(rng, 0, 12));
     cairo_destroy(cr);
     post_effects(rng, out->surf, w, h, char_h);
@@ -400,10 +420,8 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
     /* Code box = glyphs of the 11 code characters (the first glyphs, minus the box). */
     out->bbox[0] = out->bbox[1] = 1e9;
     out->bbox[2] = out->bbox[3] = -1e9;
-    for (guint i = 0; i < out->glyphs->len; i++) {
+    for (guint i = 0; i < out->glyphs->len && i < 12; i++) { /* 11 characters and the box */
         Glyph *g = &g_array_index(out->glyphs, Glyph, i);
-        if (i >= 12)
-            break; /* 11 characters and the box */
         out->bbox[0] = MIN(out->bbox[0], g->x0);
         out->bbox[1] = MIN(out->bbox[1], g->y0);
         out->bbox[2] = MAX(out->bbox[2], g->x1);
@@ -532,7 +550,15 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
         if (i % N_LAYOUTS == LAYOUT_VERTICAL)
             char_h = MIN(char_h, h / 17.0); /* the column fits in the frame */
         Rendered r;
-        render(rng, w, h, char_h, FALSE, i % N_LAYOUTS, &r);
+        /* A code cut off by the frame's edge is unreadable to a person too: render the scene
+         * again (same layout and size) until the code and its box are inside the frame. */
+        for (int t = 0;; t++) {
+            render(rng, w, h, char_h, FALSE, i % N_LAYOUTS, &r);
+            if (t == 20 || (r.bbox[0] >= 2 && r.bbox[1] >= 2 && r.bbox[2] <= w - 3 &&
+                            r.bbox[3] <= h - 3))
+                break;
+            rendered_clear(&r);
+        }
         cairo_surface_flush(r.surf);
         const guint8 *data = cairo_image_surface_get_data(r.surf);
         int stride = cairo_image_surface_get_stride(r.surf);

@@ -7,11 +7,17 @@
  * the labelled one, images whose best code is a wrong code, images with no code; per gate
  * transaction (file names 1-<transaction>-OCR-<camera>-<n>.jpg): the fused codes against the
  * labelled set; time per image (median, p95) and peak memory. Exit 0; the figures are the output.
+ *
+ *   bench-ocr --time N IMAGE...   CPU time of ocr_read() alone per frame (N runs, median).
  */
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+
+#include <leptonica/allheaders.h>
 
 #include "ocr.h"
 
@@ -53,8 +59,62 @@ static int read_files(int argc, char **argv)
     return 0;
 }
 
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* bench-ocr --time N IMAGE...: CPU ms of ocr_read() alone (decode excluded) on each image's
+ * RGBX pixels, N runs each: median and minimum, and what was read. */
+static int time_frames(int argc, char **argv)
+{
+    int runs = atoi(argv[2]);
+    PsOcr *ocr = ocr_new(NULL, NULL);
+    OcrReads *reads = g_new(OcrReads, 1);
+    for (int i = 3; i < argc; i++) {
+        setMsgSeverity(L_SEVERITY_NONE);
+        PIX *pix = pixRead(argv[i]), *p32 = pix ? pixConvertTo32(pix) : NULL;
+        if (!p32) {
+            printf("%s: cannot read\n", argv[i]);
+            pixDestroy(&pix);
+            continue;
+        }
+        int w = pixGetWidth(p32), h = pixGetHeight(p32);
+        guint8 *rgbx = g_malloc((size_t)w * h * 4);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                l_uint32 v = pixGetData(p32)[(size_t)y * pixGetWpl(p32) + x];
+                guint8 *d = rgbx + ((size_t)y * w + x) * 4;
+                d[0] = v >> 24, d[1] = (v >> 16) & 255, d[2] = (v >> 8) & 255, d[3] = 255;
+            }
+        double *ms = g_new(double, MAX(runs, 1));
+        for (int r = 0; r < MAX(runs, 1); r++) {
+            double t0 = thread_cpu_ms();
+            ocr_read(ocr, rgbx, w, h, w * 4, OCR_PIXEL_RGBX, reads, NULL);
+            ms[r] = thread_cpu_ms() - t0;
+        }
+        qsort(ms, MAX(runs, 1), sizeof(double), cmp_double);
+        printf("%s: %dx%d ocr_read CPU ms median %.2f min %.2f (%d runs);", argv[i], w, h,
+               ms[MAX(runs, 1) / 2], ms[0], MAX(runs, 1));
+        for (int k = 0; k < reads->n_reads; k++)
+            printf(" %s(%.2f)", reads->reads[k].code, reads->reads[k].confidence);
+        printf("\n");
+        g_free(ms);
+        g_free(rgbx);
+        pixDestroy(&p32);
+        pixDestroy(&pix);
+    }
+    g_free(reads);
+    ocr_free(ocr);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 3 && strcmp(argv[1], "--time") == 0)
+        return time_frames(argc, argv);
     if (argc > 1 && g_file_test(argv[1], G_FILE_TEST_IS_REGULAR))
         return read_files(argc, argv);
     const char *shared = g_getenv("PS_SHARED_DATA");
