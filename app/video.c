@@ -13,6 +13,7 @@
 typedef struct {
     char *name;
     char *uri;
+    char *title;
     PsCameraModel *model; /* in the pixels portoverlay draws on, or NULL */
     gboolean has_pose;
     PsPinholePose pose;
@@ -43,6 +44,7 @@ static void cam_free(gpointer p)
     VideoCam *c = p;
     g_free(c->name);
     g_free(c->uri);
+    g_free(c->title);
     overlay_camera_free(c->model);
     g_free(c->ptz_url);
     g_free(c->ptz_profile);
@@ -89,6 +91,11 @@ static void emit(AppVideo *v, const char *topic, const char *id, JsonBuilder *b)
 static void on_health(const CameraHealth *h, gpointer data)
 {
     AppVideo *v = data;
+    /* A camera that is down shows NO SIGNAL (with why) on its tile until its next frame. */
+    if (v->wall && h->state == CAMERA_STATE_BACKOFF) {
+        VideoCam *c = find_cam(v, h->camera);
+        wall_no_signal(v->wall, h->camera, c ? c->title : NULL, h->reason);
+    }
     g_autofree char *ts = now_rfc3339();
     g_autofree char *topic = g_strdup_printf("port/status/camera-%s", h->camera);
     g_autofree char *id = g_strdup_printf("status-%s-%" G_GINT64_FORMAT, h->camera,
@@ -289,6 +296,8 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
         g_ptr_array_add(v->cams, c);
         c->name = g_strdup(g + strlen("camera "));
         c->uri = g_strdup(app_config_string(config, g, "uri"));
+        const char *title = app_config_string(config, g, "title");
+        c->title = g_strdup(title ? title : c->name);
         /* The size portoverlay draws at: the tile's, or 1280x720 off the wall. */
         int draw[4] = {0, 0, 1280, 720};
         for (guint k = 0; with_wall && order[k]; k++)
@@ -332,10 +341,7 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
         g_string_append_printf(filter,
                                "videoscale ! video/x-raw,width=%d,height=%d,pixel-aspect-ratio=1/1 "
                                "! videoconvert ! portoverlay camera=\"%s\" title=\"%s\"",
-                               draw[2], draw[3], c->name,
-                               app_config_string(config, g, "title")
-                                   ? app_config_string(config, g, "title")
-                                   : c->name);
+                               draw[2], draw[3], c->name, c->title);
         g_autofree char *filter_text = g_string_free(filter, FALSE);
         CameraConfig cc = {
             .name = c->name,
@@ -406,6 +412,11 @@ PsScene *app_video_scene(AppVideo *v)
 guint app_video_cameras(AppVideo *v)
 {
     return v->cams->len;
+}
+
+GstElement *app_video_wall_pipeline(AppVideo *v)
+{
+    return v->wall ? wall_pipeline(v->wall) : NULL;
 }
 
 guint64 app_video_wall_frames(AppVideo *v)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 
 #include "config.h"
 #include "overlay.h"
@@ -31,6 +32,8 @@ void app_video_free(AppVideo *video); /* accepts NULL */
 PsScene *app_video_scene(AppVideo *video); /* borrowed */
 guint app_video_cameras(AppVideo *video);
 guint64 app_video_wall_frames(AppVideo *video);
+/* The wall's pipeline (borrowed; NULL without a [wall]), for tests. */
+GstElement *app_video_wall_pipeline(AppVideo *video);
 
 /* port/cmd/select: highlights @container (or vessel @mmsi) and, when a camera with a PTZ is
  * configured (@camera, or any), aims it at the target. Returns FALSE with @error when the target

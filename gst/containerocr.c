@@ -11,6 +11,11 @@
 #include <gst/video/video.h>
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "ocr.h"
 #include "overlay.h"
@@ -171,10 +176,28 @@ static void post_confirmed_array(PsContainerOcr *self, GArray *confirmed)
 
 /* ---- workers ---- */
 
+/* The workers run below the streaming threads (nice 5 on Linux, where a thread has its own
+ * nice value): recognition is best effort and can wait for a free core, a frame on its way to
+ * the wall should not. On a machine with idle cores this changes nothing. */
+#define WORKER_NICE 5
+
+static void lower_priority_once(void)
+{
+#ifdef __linux__
+    static GPrivate done;
+    if (g_private_get(&done))
+        return;
+    g_private_set(&done, GINT_TO_POINTER(1));
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
+        GST_DEBUG("cannot lower the OCR worker's priority");
+#endif
+}
+
 static void work(gpointer data, gpointer user_data)
 {
     Job *job = data;
     PsContainerOcr *self = user_data;
+    lower_priority_once();
     PsOcr *ocr = g_async_queue_pop(self->idle);
     OcrReads reads;
     GError *error = NULL;
@@ -273,7 +296,8 @@ static gboolean start(GstBaseTransform *bt)
         }
         g_async_queue_push(self->idle, ocr);
     }
-    self->pool = g_thread_pool_new(work, self, (gint)n, FALSE, NULL);
+    /* Exclusive: its threads (niced, see WORKER_NICE) are not lent to other pools. */
+    self->pool = g_thread_pool_new(work, self, (gint)n, TRUE, NULL);
     ocr_fusion_options_init(&self->fusion);
     self->tracker = overlay_tracker_new((gint64)self->gap_ms * 1000, self->min_frames, fuse, self);
     self->busy = 0;

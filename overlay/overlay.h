@@ -159,6 +159,13 @@ gboolean overlay_render(PsRenderer *renderer, PsScene *scene, const char *camera
                         const PsCameraModel *model, const char *title, guint8 *pixels, int width,
                         int height, int stride, gint64 now_us, GError **error);
 
+/* Fills a BGRx frame with the "NO SIGNAL" picture of a camera that is down: a dark grey field,
+ * "NO SIGNAL" in large letters across the middle, @title (may be NULL) above it and @reason
+ * (may be NULL: "no frame for 3.0 s", an error) below. FALSE with @error on a bad frame. */
+gboolean overlay_render_no_signal(PsRenderer *renderer, const char *title, const char *reason,
+                                  guint8 *pixels, int width, int height, int stride,
+                                  GError **error);
+
 /* Statistics of the last overlay_render() call, for tests and benchmarks. */
 typedef struct {
     guint containers;     /* container boxes drawn */

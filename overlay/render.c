@@ -334,3 +334,54 @@ gboolean overlay_render(PsRenderer *r, PsScene *scene, const char *camera,
     }
     return TRUE;
 }
+
+gboolean overlay_render_no_signal(PsRenderer *r, const char *title, const char *reason,
+                                  guint8 *pixels, int width, int height, int stride,
+                                  GError **error)
+{
+    if (width <= 0 || height <= 0 || stride < width * 4 || stride % 4) {
+        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_INVALID,
+                    "frame %dx%d with stride %d is not a BGRx frame", width, height, stride);
+        return FALSE;
+    }
+    cairo_surface_t *surface =
+        cairo_image_surface_create_for_data(pixels, CAIRO_FORMAT_RGB24, width, height, stride);
+    cairo_t *cr = cairo_create(surface);
+    cairo_set_source_rgb(cr, 0.16, 0.16, 0.18);
+    cairo_paint(cr);
+    /* a red band across the middle, the words in white on it */
+    double k = height / 1080.0;
+    int tw, th;
+    set_text(r, "<b>NO SIGNAL</b>", MAX(8, (int)lround(150 * k)), &tw, &th);
+    double band = th * 1.3;
+    cairo_set_source_rgb(cr, 0.70, 0.08, 0.08);
+    cairo_rectangle(cr, 0, (height - band) / 2, width, band);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_move_to(cr, (width - tw) / 2.0, (height - th) / 2.0);
+    pango_cairo_show_layout(cr, r->layout);
+    double below = (height + band) / 2 + 20 * k;
+    if (title && *title) {
+        g_autofree char *m = g_markup_printf_escaped("<b>%s</b>", title);
+        set_text(r, m, MAX(6, (int)lround(60 * k)), &tw, &th);
+        cairo_move_to(cr, (width - tw) / 2.0, (height - band) / 2 - th - 20 * k);
+        pango_cairo_show_layout(cr, r->layout);
+    }
+    if (reason && *reason) {
+        g_autofree char *m = g_markup_escape_text(reason, -1);
+        set_text(r, m, MAX(6, (int)lround(44 * k)), &tw, &th);
+        cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+        cairo_move_to(cr, (width - tw) / 2.0, below);
+        pango_cairo_show_layout(cr, r->layout);
+    }
+    cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(surface);
+    cairo_surface_destroy(surface);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_RENDER, "cairo: %s",
+                    cairo_status_to_string(st));
+        return FALSE;
+    }
+    return TRUE;
+}

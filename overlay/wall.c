@@ -6,6 +6,8 @@
 #include <gst/rtsp-server/rtsp-server.h>
 #include <string.h>
 
+#include "overlay.h"
+
 G_DEFINE_QUARK(wall-error-quark, wall_error)
 
 #define MAX_WALL_CAMERAS 64
@@ -30,6 +32,7 @@ struct PsWall {
     gboolean started;
     GstClockTime last_pts; /* of the encoder's input (its streaming thread only) */
     guint pts_dropped;
+    PsRenderer *renderer; /* for NO SIGNAL tiles (wall_no_signal()'s thread) */
 };
 
 gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error)
@@ -425,6 +428,43 @@ void wall_push(PsWall *w, const char *camera, GstSample *sample)
     }
 }
 
+void wall_no_signal(PsWall *w, const char *camera, const char *title, const char *reason)
+{
+    guint index = 0;
+    for (; index < w->tiles->len; index++)
+        if (strcmp(((Tile *)g_ptr_array_index(w->tiles, index))->name, camera) == 0)
+            break;
+    if (index >= w->tiles->len)
+        return;
+    int r[4] = {0, 0, 640, 360}; /* a camera beyond the layout: only its own stream */
+    wall_layout_tile(w->cfg.layout, w->cfg.width, w->cfg.height, index, r);
+    int width = r[2] & ~1, height = r[3] & ~1;
+    if (!w->renderer)
+        w->renderer = overlay_renderer_new(NULL);
+    GstBuffer *buf = gst_buffer_new_allocate(NULL, (gsize)width * height * 4, NULL);
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    GError *error = NULL;
+    gboolean ok = overlay_render_no_signal(w->renderer, title ? title : camera, reason, map.data,
+                                           width, height, width * 4, &error);
+    gst_buffer_unmap(buf, &map);
+    if (!ok) {
+        g_warning("wall: NO SIGNAL for %s: %s", camera, error->message);
+        g_error_free(error);
+        gst_buffer_unref(buf);
+        return;
+    }
+    GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGRx", "width",
+                                        G_TYPE_INT, width, "height", G_TYPE_INT, height,
+                                        "framerate", GST_TYPE_FRACTION, w->cfg.fps, 1,
+                                        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+    GstSample *sample = gst_sample_new(buf, caps, NULL, NULL);
+    wall_push(w, camera, sample);
+    gst_sample_unref(sample);
+    gst_caps_unref(caps);
+    gst_buffer_unref(buf);
+}
+
 void wall_stop(PsWall *w, double timeout_s)
 {
     if (!w->started)
@@ -478,6 +518,7 @@ void wall_free(PsWall *w)
     if (w->pipeline)
         gst_object_unref(w->pipeline);
     g_ptr_array_unref(w->rtsp_srcs);
+    overlay_renderer_free(w->renderer);
     g_mutex_clear(&w->lock);
     g_free(w->rtsp_path);
     g_free(w->srt_uri);

@@ -1,8 +1,9 @@
 /* wall.h: the video wall. Annotated camera frames (pushed from the camera pipelines) are composed
  * into one picture in a layout preset, encoded once (H.264) and sent to the configured outputs:
  * an RTSP server (gst-rtsp-server; each camera's annotated stream can also be served alone),
- * SRT (MPEG-TS), HLS and an MP4 file. The wall runs in its own pipeline: a camera that stops only
- * freezes its tile.
+ * SRT (MPEG-TS), HLS and an MP4 file. The wall runs in its own pipeline: a camera that stops
+ * leaves its tile as it was (its last frame) until the application says it is down
+ * (wall_no_signal()).
  */
 #pragma once
 
@@ -59,6 +60,11 @@ gboolean wall_start(PsWall *wall, GError **error);
 /* Hands a camera's annotated frame to the wall (any thread; never blocks: a tile that is
  * behind drops frames). Unknown cameras are ignored. */
 void wall_push(PsWall *wall, const char *camera, GstSample *sample);
+
+/* Shows "NO SIGNAL" on @camera's tile (and its own stream) until its next frame: for a camera
+ * that is down, instead of its last frame frozen. @title and @reason may be NULL. Call from one
+ * thread at a time (the camera health callback's). Unknown cameras are ignored. */
+void wall_no_signal(PsWall *wall, const char *camera, const char *title, const char *reason);
 
 /* Sends end-of-stream and waits up to @timeout_s for the outputs to finish (the MP4 index is
  * written), then stops. */

@@ -222,7 +222,7 @@ typedef struct {
                                zerolatency neither reorders nor drops) */
     GArray *latencies;      /* ms */
     GArray *lat_cam, *lat_tile, *lat_mix; /* ms from ingest to: the camera's appsink, the
-                                             compositor's tile pad, the compositor's output */
+                                             compositor's tile pad, the encoder's input */
     PsWall *wall;
 } Full;
 
@@ -357,9 +357,6 @@ static void probe_wall(PsWall *wall, guint tiles)
             gst_object_unref(pad);
         }
     }
-    GstPad *src = gst_element_get_static_pad(mix, "src");
-    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, mix_out, NULL, NULL);
-    gst_object_unref(src);
     gst_object_unref(mix);
     GstIterator *it = gst_bin_iterate_elements(GST_BIN(p));
     GValue v = G_VALUE_INIT;
@@ -367,6 +364,13 @@ static void probe_wall(PsWall *wall, guint tiles)
         GstElement *e = g_value_get_object(&v);
         GstElementFactory *f = gst_element_get_factory(e);
         if (f && strcmp(GST_OBJECT_NAME(f), "x264enc") == 0) {
+            /* Composed frames are matched to encoded ones in order, so they are counted where
+             * they enter the encoder: after the wall's guard that drops a repeated PTS (counted
+             * at the compositor, a dropped frame would pair every later encoded frame with the
+             * composed frame before it, one frame period too early). */
+            GstPad *in = gst_element_get_static_pad(e, "sink");
+            gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, mix_out, NULL, NULL);
+            gst_object_unref(in);
             GstPad *pad = gst_element_get_static_pad(e, "src");
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, enc_out, NULL, NULL);
             gst_object_unref(pad);
@@ -571,7 +575,7 @@ int main(int argc, char **argv)
         printf("  N=%d: %6.2f ms CPU per camera-frame, slowest camera %3.0f%% of real time, "
                "wall %3.0f%%, latency p50 %.0f ms p95 %.0f ms  %s\n"
                "       (p50/p95 from the frame entering to: camera done %.0f/%.0f, in the "
-               "compositor %.0f/%.0f, composed %.0f/%.0f ms)\n",
+               "compositor %.0f/%.0f, into the encoder %.0f/%.0f ms)\n",
                n, cpu, cam_ratio * 100, wall_ratio * 100, p50, p95,
                rt ? "real time" : "FALLS BEHIND", parts[0][0], parts[0][1], parts[1][0],
                parts[1][1], parts[2][0], parts[2][1]);

@@ -1,7 +1,10 @@
 /* test_video_engine.c: the video wiring from a configuration: cameras on a 1+5 wall recorded to
  * MP4, health events, declarations and port/cmd/select from the journal (highlight and an ONVIF
  * PTZ move to a loopback endpoint), and the RTSP outputs. */
+#include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <gst/video/video.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "camsupport.h"
@@ -166,6 +169,128 @@ START_TEST(test_wall_and_each_camera_are_served_over_rtsp)
 }
 END_TEST
 
+/* What one tile of the composed wall (I420) looks like, from the compositor's output. */
+typedef struct {
+    GMutex lock;
+    int rect[4];          /* the watched tile */
+    double grey, red;     /* fractions of its pixels: NO SIGNAL's grey field, its red band */
+    double other_luma;    /* mean luma of the other tile (rect[0] - width/2: left of it) */
+    guint frames;
+} TileLook;
+
+static GstPadProbeReturn look_at_tile(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    TileLook *t = data;
+    GstCaps *caps = gst_pad_get_current_caps(pad);
+    GstVideoInfo vi;
+    gboolean ok = caps && gst_video_info_from_caps(&vi, caps);
+    if (caps)
+        gst_caps_unref(caps);
+    GstVideoFrame f;
+    if (!ok || !gst_video_frame_map(&f, &vi, GST_PAD_PROBE_INFO_BUFFER(info), GST_MAP_READ))
+        return GST_PAD_PROBE_OK;
+    const guint8 *Y = GST_VIDEO_FRAME_PLANE_DATA(&f, 0), *V = GST_VIDEO_FRAME_PLANE_DATA(&f, 2),
+                 *U = GST_VIDEO_FRAME_PLANE_DATA(&f, 1);
+    int ys = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0), cs = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+    guint n = 0, grey = 0, red = 0, on = 0;
+    double other = 0;
+    for (int y = t->rect[1]; y < t->rect[1] + t->rect[3]; y += 2)
+        for (int x = t->rect[0]; x < t->rect[0] + t->rect[2]; x += 2) {
+            int l = Y[y * ys + x], u = U[(y / 2) * cs + x / 2], v = V[(y / 2) * cs + x / 2];
+            n++;
+            grey += l > 35 && l < 70 && abs(u - 128) < 12 && abs(v - 128) < 12;
+            red += v > 170 && l < 110;
+            other += Y[y * ys + x - t->rect[2]];
+            on++;
+        }
+    gst_video_frame_unmap(&f);
+    g_mutex_lock(&t->lock);
+    t->grey = (double)grey / n;
+    t->red = (double)red / n;
+    t->other_luma = other / on;
+    t->frames++;
+    g_mutex_unlock(&t->lock);
+    return GST_PAD_PROBE_OK;
+}
+
+static gboolean tile_shows_no_signal(TileLook *t)
+{
+    g_mutex_lock(&t->lock);
+    gboolean yes = t->grey > 0.4 && t->red > 0.05;
+    g_mutex_unlock(&t->lock);
+    return yes;
+}
+
+static double wait_look(TileLook *t, gboolean want, double timeout_s)
+{
+    gint64 t0 = g_get_monotonic_time();
+    while (g_get_monotonic_time() - t0 < timeout_s * G_USEC_PER_SEC) {
+        if (tile_shows_no_signal(t) == want)
+            return (g_get_monotonic_time() - t0) / 1e6;
+        camsupport_run_for(NULL, 0.1);
+    }
+    return -1;
+}
+
+/* A camera that is down shows NO SIGNAL on its tile (not its last frame frozen, not black)
+ * while the watchdog rebuilds it, the camera next to it keeps going, and its own picture comes
+ * back when it does. */
+START_TEST(test_dead_camera_tile_shows_no_signal_until_it_returns)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *late = g_build_filename(dir, "late.mp4", NULL);
+    g_autofree char *late_uri = g_filename_to_uri(late, NULL, NULL);
+    g_autofree char *conf = g_strdup_printf(
+        "[store]\npath = :memory:\n"
+        "[camera live]\nuri = testsrc://white\nocr = false\n"
+        "[camera late]\nuri = %s\nocr = false\nwatchdog = 1\nbackoff_max = 1\n"
+        "[wall]\nlayout = 2x2\nwidth = 640\nheight = 360\nrtsp_port = 0\ncameras = live,late\n",
+        late_uri);
+    Events ev = {g_string_new(NULL)};
+    AppConfig *cfg = NULL;
+    AppVideo *v = video_from(conf, &ev, &cfg);
+    TileLook look = {.rect = {320, 0, 320, 180}};
+    g_mutex_init(&look.lock);
+    GstElement *mix = gst_bin_get_by_name(GST_BIN(app_video_wall_pipeline(v)), "mix");
+    GstPad *src = gst_element_get_static_pad(mix, "src");
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, look_at_tile, &look, NULL);
+    gst_object_unref(src);
+    gst_object_unref(mix);
+    ck_assert(app_video_start(v, NULL));
+
+    /* the file is not there: the camera fails, backs off, and its tile says so */
+    double t = wait_look(&look, TRUE, 10.0);
+    ck_assert_msg(t >= 0, "no NO SIGNAL on the dead camera's tile (grey %.2f, red %.2f)",
+                  look.grey, look.red);
+    g_mutex_lock(&look.lock);
+    ck_assert_msg(look.other_luma > 180, "the live camera's tile: luma %.0f", look.other_luma);
+    g_mutex_unlock(&look.lock);
+    camsupport_run_for(NULL, 1.5); /* stays while the camera is down */
+    ck_assert(tile_shows_no_signal(&look));
+
+    /* the camera comes back: its picture replaces NO SIGNAL */
+    g_autofree char *clip = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario", "video",
+                                             "gate-3.mp4", NULL);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    ck_assert(g_file_get_contents(clip, &bytes, &len, NULL));
+    g_autofree char *part = g_strdup_printf("%s.part", late);
+    ck_assert(g_file_set_contents(part, bytes, (gssize)len, NULL));
+    ck_assert_int_eq(g_rename(part, late), 0);
+    t = wait_look(&look, FALSE, 10.0);
+    ck_assert_msg(t >= 0, "the camera is back but its tile still shows NO SIGNAL");
+    ck_assert_msg(strstr(ev.topics->str, "port/status/camera-late online"), "%s",
+                  ev.topics->str);
+
+    app_video_stop(v);
+    app_video_free(v);
+    app_config_free(cfg);
+    g_mutex_clear(&look.lock);
+    g_string_free(ev.topics, TRUE);
+    testutil_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_bad_video_config_names_the_group)
 {
     static const struct {
@@ -200,6 +325,7 @@ int main(int argc, char **argv)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, test_wall_records_cameras_and_select_aims_the_ptz);
     tcase_add_test(tc, test_wall_and_each_camera_are_served_over_rtsp);
+    tcase_add_test(tc, test_dead_camera_tile_shows_no_signal_until_it_returns);
     tcase_add_test(tc, test_bad_video_config_names_the_group);
     suite_add_tcase(s, tc);
     return testutil_run(s);
