@@ -76,62 +76,117 @@ void app_relay_stop(AppDaemon *d, gpointer state)
 
 /* ---- subscriber ---- */
 
+/* Journal rows evaluated per rules transaction, and transactions per main-loop dispatch. */
+#define CATCH_UP_BATCH 4096
+#define CATCH_UP_ROUNDS 4
+#define CATCH_UP_RETRY_MS 1000
+
 typedef struct {
     AppDaemon *daemon; /* its rules are the engine's, shared with the other components */
     PsMqttSubscriber *sub;
-    guint64 rejected;
+    char *root;
+    gint rejected;     /* atomic: counted on Paho's thread */
+    guint retry_id;    /* a catch-up that failed is tried again */
+    guint again_id;    /* more rows are waiting */
 } Subscriber;
 
-static gboolean ingest(const char *topic, const char *payload, gsize len, gpointer user_data,
-                       GError **error)
+/* On Paho's thread, with the subscriber's own connection: validate and journal (or
+ * dead-letter); the rules evaluate it from the journal on the main loop. */
+static gboolean ingest(PsStore *store, const char *topic, const char *payload, gsize len,
+                       gpointer user_data, GError **error)
 {
     Subscriber *s = user_data;
     RulesIngestResult r = {0};
-    if (!rules_ingest(s->daemon->rules, topic, payload, (gssize)len, &r, error))
+    if (!rules_journal(store, s->root, "mqtt", topic, payload, (gssize)len, &r, error))
         return FALSE;
     if (r.outcome == RULES_REJECTED)
-        s->rejected++;
+        g_atomic_int_inc(&s->rejected);
     rules_ingest_result_clear(&r);
     return TRUE;
 }
 
-/* A batch was rolled back: the rules' memory may be ahead of the store. Reload it from the
- * journal (rules_new replays it); the rolled-back messages come again. */
-static void on_rollback(gpointer unused, gpointer user_data)
+static void catch_up(Subscriber *s);
+
+static gboolean on_retry(gpointer user_data)
 {
     Subscriber *s = user_data;
-    GError *error = NULL;
-    AppDaemon *d = s->daemon;
-    PsRules *fresh = rules_new(d->store, app_config_string(d->config, "mqtt", "topic_root"),
-                               &error);
-    if (!fresh) {
-        g_critical("reloading the rules after a failed commit: %s", error->message);
-        g_error_free(error);
-        return; /* keep the old state: better than none */
+    s->retry_id = 0;
+    catch_up(s);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_again(gpointer user_data)
+{
+    Subscriber *s = user_data;
+    s->again_id = 0;
+    catch_up(s);
+    return G_SOURCE_REMOVE;
+}
+
+/* Evaluates what the subscriber journaled (main loop). The rules write the decisions, their
+ * outbox rows and how far they got in one transaction per batch, and wake the relay. */
+static void catch_up(Subscriber *s)
+{
+    if (s->retry_id)
+        return; /* a store error: wait for the pause to end */
+    for (int round = 0; round < CATCH_UP_ROUNDS; round++) {
+        guint n = 0;
+        GError *error = NULL;
+        if (!rules_catch_up(s->daemon->rules, CATCH_UP_BATCH, &n, &error)) {
+            g_warning("rules: evaluating the journal failed, retrying in %d ms: %s",
+                      CATCH_UP_RETRY_MS, error->message);
+            g_error_free(error);
+            s->retry_id = g_timeout_add(CATCH_UP_RETRY_MS, on_retry, s);
+            return;
+        }
+        if (n < CATCH_UP_BATCH)
+            return;
     }
-    rules_set_outbox_notify(fresh, on_outbox, NULL);
-    rules_free(d->rules);
-    d->rules = fresh;
+    /* Let the rest of the main loop run between batches. */
+    if (!s->again_id)
+        s->again_id = g_idle_add(on_again, s);
+}
+
+static void on_committed(gpointer unused, gpointer user_data)
+{
+    catch_up(user_data);
 }
 
 static void subscriber_free(Subscriber *s)
 {
     if (!s)
         return;
-    mqtt_subscriber_free(s->sub); /* it may still hand messages to the rules until now */
+    mqtt_subscriber_free(s->sub);
+    if (s->retry_id)
+        g_source_remove(s->retry_id);
+    if (s->again_id)
+        g_source_remove(s->again_id);
+    /* What was journaled last is evaluated now, or at the next start. */
+    GError *error = NULL;
+    if (!rules_catch_up(s->daemon->rules, 0, NULL, &error)) {
+        g_warning("rules: evaluating the journal at shutdown: %s (done at the next start)",
+                  error->message);
+        g_error_free(error);
+    }
+    g_free(s->root);
     g_free(s);
 }
 
 gboolean app_mqtt_start(AppDaemon *d, gpointer *state, GError **error)
 {
+    Subscriber *s = g_new0(Subscriber, 1);
+    s->daemon = d;
+    const char *root = app_config_string(d->config, "mqtt", "topic_root");
+    s->root = g_strdup(root && *root ? root : "port");
+    /* Inputs journaled and acknowledged before a crash but not evaluated yet. */
+    catch_up(s);
     if (!app_config_has_group(d->config, "mqtt")) {
         g_info("no [mqtt] group: no MQTT input");
+        subscriber_free(s);
         return TRUE;
     }
     PsMqttOptions o;
     mqtt_options_from_config(d->config, &o);
-    Subscriber *s = g_new0(Subscriber, 1);
-    s->daemon = d;
     /* Paho keeps what it could not hand over next to the store (not for a memory store). */
     const char *db = app_config_string(d->config, "store", "path");
     g_autofree char *persist = strcmp(db, ":memory:") ? g_strconcat(db, ".mqtt", NULL) : NULL;
@@ -140,7 +195,7 @@ gboolean app_mqtt_start(AppDaemon *d, gpointer *state, GError **error)
         subscriber_free(s);
         return FALSE;
     }
-    mqtt_subscriber_set_rollback(s->sub, on_rollback, s);
+    mqtt_subscriber_set_committed(s->sub, on_committed, s);
     *state = s;
     return TRUE;
 }

@@ -14,6 +14,8 @@ G_DEFINE_QUARK(relay-error-quark, relay_error)
 
 #define MQTT_MAX_INFLIGHT 512 /* messages published and not yet acknowledged */
 #define FETCH_BATCH 256
+#define MARK_BATCH 512   /* acknowledged messages marked delivered in one transaction */
+#define MARK_DELAY_MS 5  /* ... or this long after the first of them */
 #define MAX_RESPONSE_KEPT 256 /* bytes of a webhook's response body kept for last_error */
 
 typedef enum { RESULT_MQTT_OK, RESULT_MQTT_FAILED, RESULT_MQTT_UP, RESULT_MQTT_DOWN,
@@ -54,6 +56,8 @@ struct PsRelay {
     guint inflight;       /* tokens of the current generation */
     gint stop_acked;      /* atomic: the final "offline" was acknowledged */
     gboolean stopping;
+    GArray *acked;  /* gint64 seqs acknowledged by the broker, not yet marked in the store */
+    guint mark_id;  /* the timer that marks them */
 
     Webhook **webhooks;
     guint n_webhooks;
@@ -503,26 +507,46 @@ static void mqtt_pump(PsRelay *relay)
     }
 }
 
-typedef struct {
-    PsRelay *relay;
-    GArray *delivered;
-} MarkArgs;
-
 static gboolean mark_txn(PsStore *store, gpointer user_data, GError **error)
 {
-    MarkArgs *a = user_data;
+    GArray *acked = user_data;
     gint64 now = g_get_real_time();
-    for (guint i = 0; i < a->delivered->len; i++)
-        if (!store_outbox_mark_delivered(store, STORE_OUTBOX_MQTT,
-                                         g_array_index(a->delivered, gint64, i), now, error))
+    for (guint i = 0; i < acked->len; i++)
+        if (!store_outbox_mark_delivered(store, STORE_OUTBOX_MQTT, g_array_index(acked, gint64, i),
+                                         now, error))
             return FALSE;
     return TRUE;
+}
+
+/* Marks what the broker acknowledged, in one transaction. */
+static void mark_acked(PsRelay *relay)
+{
+    if (relay->mark_id) {
+        g_source_remove(relay->mark_id);
+        relay->mark_id = 0;
+    }
+    if (relay->acked->len == 0)
+        return;
+    GError *error = NULL;
+    if (!store_transaction(relay->store, mark_txn, relay->acked, &error)) {
+        /* Not marked: they will be sent again (same id), which consumers tolerate. */
+        g_warning("mqtt relay: marking %u delivered: %s", relay->acked->len, error->message);
+        g_error_free(error);
+    }
+    g_array_set_size(relay->acked, 0);
+}
+
+static gboolean on_mark_timer(gpointer data)
+{
+    PsRelay *relay = data;
+    relay->mark_id = 0;
+    mark_acked(relay);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean on_results(gpointer data)
 {
     PsRelay *relay = data;
-    g_autoptr(GArray) delivered = g_array_new(FALSE, FALSE, sizeof(gint64));
     Result *r;
     gboolean restart = FALSE;
     while ((r = g_async_queue_try_pop(relay->results))) {
@@ -535,7 +559,7 @@ static gboolean on_results(gpointer data)
                 relay->inflight--;
             g_hash_table_remove(relay->tokens, t); /* frees it */
             if (r->kind == RESULT_MQTT_OK)
-                g_array_append_val(delivered, r->seq);
+                g_array_append_val(relay->acked, r->seq);
             else if (current)
                 restart = TRUE; /* older failures were already followed by a restart */
             break;
@@ -557,15 +581,11 @@ static gboolean on_results(gpointer data)
         }
         result_free(r);
     }
-    if (delivered->len > 0) {
-        GError *error = NULL;
-        MarkArgs a = {relay, delivered};
-        if (!store_transaction(relay->store, mark_txn, &a, &error)) {
-            /* Not marked: they will be sent again (same id), which consumers tolerate. */
-            g_warning("mqtt relay: marking %u delivered: %s", delivered->len, error->message);
-            g_error_free(error);
-        }
-    }
+    /* Marks go to the store in batches: at most MARK_DELAY_MS after the acknowledgement. */
+    if (relay->acked->len >= MARK_BATCH || (relay->stopping && relay->acked->len > 0))
+        mark_acked(relay);
+    else if (relay->acked->len > 0 && !relay->mark_id)
+        relay->mark_id = g_timeout_add(MARK_DELAY_MS, on_mark_timer, relay);
     if (restart) {
         /* Start again from the oldest undelivered row. What is still in flight may go out
          * twice, with the same id. */
@@ -686,6 +706,7 @@ PsRelay *relay_new(PsStore *store, const PsRelayOptions *o, GError **error)
     relay->retry_base = o->retry_base > 0 ? o->retry_base : 1.0;
     relay->results = g_async_queue_new_full((GDestroyNotify)result_free);
     relay->tokens = g_hash_table_new_full(g_direct_hash, g_direct_equal, g_free, NULL);
+    relay->acked = g_array_new(FALSE, FALSE, sizeof(gint64));
     relay->mqtt_cmds = g_async_queue_new_full((GDestroyNotify)cmd_free);
     relay->source = g_source_new(&wake_funcs, sizeof(GSource));
     g_source_set_callback(relay->source, on_results, relay, NULL);
@@ -733,6 +754,7 @@ void relay_free(PsRelay *relay)
     /* Deliveries acknowledged while stopping are still worth recording; nothing new starts. */
     relay->stopping = TRUE;
     on_results(relay);
+    mark_acked(relay);
     for (guint i = 0; i < relay->n_webhooks; i++) {
         Webhook *w = relay->webhooks[i];
         PsOutboxItem *left;
@@ -756,6 +778,7 @@ void relay_free(PsRelay *relay)
     g_async_queue_unref(relay->results);
     g_async_queue_unref(relay->mqtt_cmds);
     g_hash_table_destroy(relay->tokens);
+    g_array_unref(relay->acked);
     g_free(relay->uri);
     g_free(relay->status_topic);
     g_free(relay);

@@ -76,6 +76,7 @@ struct PsRules {
     gpointer notify_data;
     gboolean replaying;
     guint replay_decisions;
+    gint64 cursor; /* the last journal seq applied to the state */
 };
 
 /* The event being applied. */
@@ -617,41 +618,92 @@ char *rules_describe(PsRules *rules, const char *container)
     return json_to_string(root, FALSE);
 }
 
-/* ---- replay ---- */
+/* ---- evaluation from the journal ---- */
 
-static const char *topic_rest(PsRules *r, const char *topic)
+static const char *topic_rest(const char *root, gsize root_len, const char *topic)
 {
-    if (topic && strncmp(topic, r->root, r->root_len) == 0 && topic[r->root_len] == '/')
-        return topic + r->root_len + 1;
+    if (topic && strncmp(topic, root, root_len) == 0 && topic[root_len] == '/')
+        return topic + root_len + 1;
     return NULL;
 }
 
-static gboolean replay_row(const PsJournalRow *row, gpointer user_data)
+static gboolean state_full(PsRules *r)
 {
-    PsRules *r = user_data;
-    const char *rest = topic_rest(r, row->topic);
+    return g_hash_table_size(r->containers) >= RULES_MAX_CONTAINERS ||
+           g_hash_table_size(r->decls) >= RULES_MAX_DECLARATIONS;
+}
+
+#define STATE_FULL_REASON "the rules' state is full (too many containers or declarations tracked)"
+
+/* Applies one journal row to the state, and (unless replaying) writes the decisions it makes.
+ * Rows that are not rules inputs (other modules' topics) change nothing. */
+static gboolean eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, guint *outbox,
+                         GError **error)
+{
+    const char *rest = topic_rest(r->root, r->root_len, row->topic);
     if (!rest)
         return TRUE; /* another module's event */
     RulesInput in;
     if (!rules__parse(rest, row->payload, row->payload_len, &in, NULL))
         return TRUE; /* not one of the rules' inputs */
-    Cur cur = {row->seq, row->topic, &in};
-    guint decisions = 0, outbox = 0;
-    apply(r, &cur, &decisions, &outbox, NULL); /* writes nothing: cannot fail */
+    gboolean ok = TRUE;
+    if (state_full(r)) {
+        /* Journaled (and acknowledged) already, but not evaluated: said once, when it is
+         * first evaluated, and kept with the dead letters. */
+        if (!r->replaying) {
+            g_warning("rules: not evaluated %s id %s: " STATE_FULL_REASON, row->topic, in.id);
+            ok = store_dead_letter(r->store, row->source, row->topic, in.id, row->payload,
+                                   (gssize)row->payload_len, STATE_FULL_REASON, error);
+        }
+    } else {
+        Cur cur = {row->seq, row->topic, &in};
+        ok = apply(r, &cur, decisions, outbox, error);
+    }
     rules__input_clear(&in);
-    return TRUE;
+    return ok;
 }
 
+typedef struct {
+    PsRules *r;
+    gint64 upto;   /* stop after this seq (replay); G_MAXINT64 for no bound */
+    guint max;     /* stop after this many rows; 0 for no bound */
+    guint rows;
+    guint decisions, outbox;
+    gboolean failed;
+    GError *error;
+} EvalArgs;
+
+static gboolean eval_cb(const PsJournalRow *row, gpointer user_data)
+{
+    EvalArgs *a = user_data;
+    if (row->seq > a->upto)
+        return FALSE;
+    if (!eval_row(a->r, row, &a->decisions, &a->outbox, &a->error)) {
+        a->failed = TRUE;
+        return FALSE;
+    }
+    a->r->cursor = row->seq;
+    a->rows++;
+    return a->max == 0 || a->rows < a->max;
+}
+
+/* Rebuilds the state from the journal up to the stored cursor, writing nothing. */
 static gboolean reload(PsRules *r, GError **error)
 {
+    gint64 upto = 0;
+    if (!store_rules_cursor_get(r->store, &upto, error))
+        return FALSE;
     g_hash_table_remove_all(r->containers);
     g_hash_table_remove_all(r->decls);
+    r->cursor = 0;
     r->replaying = TRUE;
     r->replay_decisions = 0;
-    gboolean ok = store_journal_foreach(r->store, 0, replay_row, r, error);
+    EvalArgs a = {r, upto, 0};
+    gboolean ok = store_journal_foreach(r->store, 0, eval_cb, &a, error);
     r->replaying = FALSE;
     if (!ok)
         return FALSE;
+    r->cursor = upto; /* also when the last rows are not rules inputs */
     gint64 stored = 0;
     if (!store_rules_decision_count(r->store, &stored, error))
         return FALSE;
@@ -659,8 +711,36 @@ static gboolean reload(PsRules *r, GError **error)
         g_warning("rules: replaying the journal gives %u decisions but the store holds %" G_GINT64_FORMAT
                   " (was the journal written by another version of the policy?)",
                   r->replay_decisions, stored);
-    g_debug("rules: replayed the journal: %u containers, %u declarations, %u decisions",
-            g_hash_table_size(r->containers), g_hash_table_size(r->decls), r->replay_decisions);
+    g_debug("rules: replayed the journal to seq %" G_GINT64_FORMAT ": %u containers, %u "
+            "declarations, %u decisions", upto, g_hash_table_size(r->containers),
+            g_hash_table_size(r->decls), r->replay_decisions);
+    return TRUE;
+}
+
+/* Inside a write transaction: evaluates (writing decisions) the journal rows after the cursor,
+ * at most @max (0: all), and stores the new cursor. When another connection or process has
+ * moved the stored cursor, the state is rebuilt first. */
+static gboolean catch_up_locked(PsRules *r, guint max, guint *rows, guint *decisions,
+                                guint *outbox, GError **error)
+{
+    gint64 stored = 0;
+    if (!store_rules_cursor_get(r->store, &stored, error))
+        return FALSE;
+    if (stored != r->cursor && !reload(r, error))
+        return FALSE;
+    EvalArgs a = {r, G_MAXINT64, max};
+    gint64 from = r->cursor;
+    if (!store_journal_foreach(r->store, from, eval_cb, &a, error))
+        return FALSE;
+    if (a.failed) {
+        g_propagate_error(error, a.error);
+        return FALSE;
+    }
+    if (r->cursor != from && !store_rules_cursor_set(r->store, r->cursor, error))
+        return FALSE;
+    *rows += a.rows;
+    *decisions += a.decisions;
+    *outbox += a.outbox;
     return TRUE;
 }
 
@@ -699,6 +779,7 @@ void rules_ingest_result_clear(RulesIngestResult *result)
     g_clear_pointer(&result->reason, g_free);
     result->outcome = RULES_ACCEPTED;
     result->decisions = 0;
+    result->seq = 0;
 }
 
 void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data)
@@ -707,20 +788,171 @@ void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data)
     rules->notify_data = user_data;
 }
 
-static gboolean reject(PsRules *r, const char *source, const char *topic, const char *payload,
-                       gsize len, const char *reason, RulesIngestResult *result, GError **error)
+gint64 rules_cursor(PsRules *rules)
 {
-    g_autofree char *id = rules__guess_id(payload, len);
-    g_autofree char *safe_topic = g_utf8_make_valid(topic, -1);
-    g_warning("rules: rejected %s id %s: %s", safe_topic, id ? id : "(none)", reason);
-    result->outcome = RULES_REJECTED;
-    g_autofree char *kept = len > RULES_DEAD_LETTER_MAX
+    return rules->cursor;
+}
+
+/* A failed write rolled back: the state in memory may be ahead of the store. */
+static void reload_after_failure(PsRules *r)
+{
+    GError *local = NULL;
+    if (!reload(r, &local)) {
+        g_warning("rules: reloading the state after a failed write: %s", local->message);
+        g_error_free(local);
+    }
+}
+
+typedef struct {
+    PsRules *r;
+    guint max;
+    guint rows, decisions, outbox;
+} CatchUpArgs;
+
+static gboolean catch_up_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    CatchUpArgs *a = user_data;
+    return catch_up_locked(a->r, a->max, &a->rows, &a->decisions, &a->outbox, error);
+}
+
+gboolean rules_catch_up(PsRules *rules, guint max, guint *evaluated, GError **error)
+{
+    g_return_val_if_fail(rules != NULL, FALSE);
+    CatchUpArgs a = {rules, max};
+    if (evaluated)
+        *evaluated = 0;
+    if (!store_transaction(rules->store, catch_up_txn, &a, error)) {
+        reload_after_failure(rules);
+        return FALSE;
+    }
+    if (evaluated)
+        *evaluated = a.rows;
+    if (a.outbox > 0 && rules->notify)
+        rules->notify(NULL, rules->notify_data);
+    return TRUE;
+}
+
+typedef struct {
+    const char *source, *topic, *payload;
+    gsize len;
+    const char *reason;
+    RulesIngestResult *result;
+} RejectArgs;
+
+static gboolean reject_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    RejectArgs *a = user_data;
+    g_autofree char *id = rules__guess_id(a->payload, a->len);
+    g_autofree char *safe_topic = g_utf8_make_valid(a->topic, -1);
+    g_warning("rules: rejected %s id %s: %s", safe_topic, id ? id : "(none)", a->reason);
+    g_autofree char *kept = a->len > RULES_DEAD_LETTER_MAX
                                 ? g_strdup_printf("%s (payload cut to its first %d bytes here)",
-                                                  reason, RULES_DEAD_LETTER_MAX)
-                                : g_strdup(reason);
-    result->reason = g_strdup(reason);
-    return store_dead_letter(r->store, source, safe_topic, id, payload,
-                             (gssize)MIN(len, (gsize)RULES_DEAD_LETTER_MAX), kept, error);
+                                                  a->reason, RULES_DEAD_LETTER_MAX)
+                                : g_strdup(a->reason);
+    g_free(a->result->reason);
+    a->result->outcome = RULES_REJECTED;
+    a->result->reason = g_strdup(a->reason);
+    return store_dead_letter(store, a->source, safe_topic, id, a->payload,
+                             (gssize)MIN(a->len, (gsize)RULES_DEAD_LETTER_MAX), kept, error);
+}
+
+/* Dead-letters an input with @reason (in a transaction of its own, or the caller's). */
+static gboolean reject(PsStore *store, const char *source, const char *topic,
+                       const char *payload, gsize len, const char *reason,
+                       RulesIngestResult *result, GError **error)
+{
+    RejectArgs a = {source, topic, payload, len, reason, result};
+    return store_transaction(store, reject_txn, &a, error);
+}
+
+/* Validates, writing nothing. Returns TRUE and fills @in when the input is to be journaled;
+ * otherwise @in is cleared and *@reason says why it is rejected, or it is NULL for an input
+ * already known (result->outcome DUPLICATE). FALSE only on a store error. */
+static gboolean screen(PsStore *store, const char *root, const char *source, const char *topic,
+                       const char *payload, gsize n, RulesInput *in, RulesIngestResult *result,
+                       gboolean *go, char **reason, GError **error)
+{
+    *go = FALSE;
+    *reason = NULL;
+    const char *rest = topic_rest(root, strlen(root), topic);
+    if (!rest) {
+        *reason = g_strdup_printf("unknown topic (not under '%s/')", root);
+        return TRUE;
+    }
+    GError *invalid = NULL;
+    if (!rules__parse(rest, payload, n, in, &invalid)) {
+        *reason = g_strdup(invalid->message);
+        g_error_free(invalid);
+        return TRUE;
+    }
+    if (in->kind == RULES_IN_OCR) {
+        gboolean known = FALSE;
+        if (!store_rules_event_known(store, topic, in->id, source, &known, error)) {
+            rules__input_clear(in);
+            return FALSE;
+        }
+        if (known) {
+            g_debug("rules: OCR read %s on %s is already known (the engine's own): ignored",
+                    in->id, topic);
+            result->outcome = RULES_DUPLICATE;
+            rules__input_clear(in);
+            return TRUE;
+        }
+    }
+    *go = TRUE;
+    return TRUE;
+}
+
+typedef struct {
+    const char *source, *topic, *payload;
+    gsize len;
+    const RulesInput *in;
+    RulesIngestResult *result;
+} JournalArgs;
+
+static gboolean journal_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    JournalArgs *a = user_data;
+    PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, 0, a->payload, (gssize)a->len};
+    PsAppendResult ar;
+    if (!store_append_batch(store, &ev, 1, &ar, error))
+        return FALSE;
+    if (ar.appended == 0)
+        a->result->outcome = RULES_DUPLICATE;
+    else
+        a->result->seq = ar.first_seq;
+    return TRUE;
+}
+
+gboolean rules_journal(PsStore *store, const char *topic_root, const char *source,
+                       const char *topic, const char *payload, gssize len,
+                       RulesIngestResult *result, GError **error)
+{
+    g_return_val_if_fail(store && source && result, FALSE);
+    memset(result, 0, sizeof(*result));
+    if (!topic)
+        topic = "";
+    if (!payload) {
+        payload = "";
+        len = 0;
+    }
+    gsize n = len < 0 ? strlen(payload) : (gsize)len;
+    /* Parsing happens before the transaction, which then holds the write lock only for the
+     * insert. */
+    RulesInput in;
+    gboolean go = FALSE;
+    g_autofree char *reason = NULL;
+    if (!screen(store, topic_root && *topic_root ? topic_root : "port", source, topic, payload,
+                n, &in, result, &go, &reason, error))
+        return FALSE;
+    if (reason)
+        return reject(store, source, topic, payload, n, reason, result, error);
+    if (!go)
+        return TRUE;
+    JournalArgs a = {source, topic, payload, n, &in, result};
+    gboolean ok = store_transaction(store, journal_txn, &a, error);
+    rules__input_clear(&in);
+    return ok;
 }
 
 typedef struct {
@@ -729,12 +961,17 @@ typedef struct {
     gsize len;
     const RulesInput *in;
     RulesIngestResult *result;
-    guint outbox;
+    guint rows, decisions, outbox;
 } IngestArgs;
 
 static gboolean ingest_txn(PsStore *store, gpointer user_data, GError **error)
 {
     IngestArgs *a = user_data;
+    /* Whatever was journaled before (by the MQTT subscriber's connection) is evaluated first,
+     * so that decisions follow journal order as they do in a replay. */
+    guint earlier = 0;
+    if (!catch_up_locked(a->r, 0, &a->rows, &earlier, &a->outbox, error))
+        return FALSE;
     PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, 0, a->payload, (gssize)a->len};
     PsAppendResult ar;
     if (!store_append_batch(store, &ev, 1, &ar, error))
@@ -743,8 +980,13 @@ static gboolean ingest_txn(PsStore *store, gpointer user_data, GError **error)
         a->result->outcome = RULES_DUPLICATE;
         return TRUE;
     }
+    a->result->seq = ar.first_seq;
     Cur cur = {ar.first_seq, a->topic, a->in};
-    return apply(a->r, &cur, &a->result->decisions, &a->outbox, error);
+    if (!apply(a->r, &cur, &a->result->decisions, &a->outbox, error) ||
+        !store_rules_cursor_set(store, ar.first_seq, error))
+        return FALSE;
+    a->r->cursor = ar.first_seq;
+    return TRUE;
 }
 
 gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic,
@@ -760,50 +1002,28 @@ gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic
         len = 0;
     }
     gsize n = len < 0 ? strlen(payload) : (gsize)len;
-    const char *rest = topic_rest(rules, topic);
-    if (!rest) {
-        g_autofree char *reason = g_strdup_printf("unknown topic (not under '%s/')", rules->root);
-        return reject(rules, source, topic, payload, n, reason, result, error);
-    }
     RulesInput in;
-    GError *invalid = NULL;
-    if (!rules__parse(rest, payload, n, &in, &invalid)) {
-        gboolean ok = reject(rules, source, topic, payload, n, invalid->message, result, error);
-        g_error_free(invalid);
-        return ok;
-    }
-    if (g_hash_table_size(rules->containers) >= RULES_MAX_CONTAINERS ||
-        g_hash_table_size(rules->decls) >= RULES_MAX_DECLARATIONS) {
+    gboolean go = FALSE;
+    g_autofree char *reason = NULL;
+    if (!screen(rules->store, rules->root, source, topic, payload, n, &in, result, &go, &reason,
+                error))
+        return FALSE;
+    if (reason)
+        return reject(rules->store, source, topic, payload, n, reason, result, error);
+    if (!go)
+        return TRUE;
+    if (state_full(rules)) {
         rules__input_clear(&in);
-        return reject(rules, source, topic, payload, n,
-                      "the rules' state is full (too many containers or declarations tracked)",
-                      result, error);
+        return reject(rules->store, source, topic, payload, n, STATE_FULL_REASON, result, error);
     }
-    if (in.kind == RULES_IN_OCR) {
-        gboolean known = FALSE;
-        if (!store_rules_event_known(rules->store, topic, in.id, source, &known, error)) {
-            rules__input_clear(&in);
-            return FALSE;
-        }
-        if (known) {
-            g_debug("rules: OCR read %s on %s is already known (the engine's own): ignored",
-                    in.id, topic);
-            result->outcome = RULES_DUPLICATE;
-            rules__input_clear(&in);
-            return TRUE;
-        }
-    }
-    IngestArgs a = {rules, source, topic, payload, n, &in, result, 0};
+    IngestArgs a = {rules, source, topic, payload, n, &in, result};
     gboolean ok = store_transaction(rules->store, ingest_txn, &a, error);
     rules__input_clear(&in);
     if (!ok) {
         /* The transaction rolled back; the in-memory state may be ahead of it. */
         result->decisions = 0;
-        GError *local = NULL;
-        if (!reload(rules, &local)) {
-            g_warning("rules: reloading the state after a failed write: %s", local->message);
-            g_error_free(local);
-        }
+        result->seq = 0;
+        reload_after_failure(rules);
         return FALSE;
     }
     if (a.outbox > 0 && rules->notify)

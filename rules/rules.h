@@ -28,7 +28,8 @@ typedef enum {
 
 typedef struct PsRules PsRules;
 
-/* Loads container state by replaying the journal (deterministic). topic_root e.g. "port".
+/* Loads container state by replaying the journal up to the last seq evaluated (deterministic;
+ * see rules_catch_up() for the rest). topic_root e.g. "port".
  * Borrows @store, which must outlive the returned handle. */
 PsRules *rules_new(PsStore *store, const char *topic_root, GError **error);
 void rules_free(PsRules *rules); /* accepts NULL */
@@ -39,6 +40,7 @@ typedef struct {
     RulesOutcome outcome;
     char *reason;     /* set when REJECTED (owned; freed by rules_ingest_result_clear) */
     guint decisions;  /* new decisions made */
+    gint64 seq;       /* ACCEPTED: the input's journal seq */
 } RulesIngestResult;
 
 void rules_ingest_result_clear(RulesIngestResult *result);
@@ -58,6 +60,29 @@ gboolean rules_ingest(PsRules *rules, const char *topic, const char *payload, gs
 gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic,
                            const char *payload, gssize len, RulesIngestResult *result,
                            GError **error);
+
+/* Journaling without evaluating, for another thread with its own connection (the MQTT
+ * subscriber, store_open_shared()): validates one input exactly like rules_ingest_from() and
+ * journals it (ACCEPTED, result->seq set), recognizes a repeated id or the engine's own OCR
+ * read (DUPLICATE), or dead-letters it with the reason (REJECTED), in one transaction on @store
+ * (joining the caller's, if any). Needs no PsRules: the rules evaluate the journaled input
+ * later, from the journal (rules_catch_up()). Returns FALSE only on store errors. */
+gboolean rules_journal(PsStore *store, const char *topic_root, const char *source,
+                       const char *topic, const char *payload, gssize len,
+                       RulesIngestResult *result, GError **error);
+
+/* Evaluates the journal rows the rules have not evaluated yet, in journal order (those
+ * rules_journal() added, or a crash left between journaling and evaluating), at most @max
+ * (0: all) in one transaction that writes their decisions and outbox rows and stores the seq
+ * reached (store_rules_cursor_get), so each is evaluated exactly once. rules_new() replays the
+ * journal only up to that stored seq; rules_ingest_from() catches up before its own input.
+ * *@evaluated (may be NULL): journal rows gone through (fewer than @max: none is left). On a
+ * store error nothing is recorded, the state is rebuilt from the store and the next call
+ * evaluates the same rows again. */
+gboolean rules_catch_up(PsRules *rules, guint max, guint *evaluated, GError **error);
+
+/* The last journal seq evaluated. */
+gint64 rules_cursor(PsRules *rules);
 
 /* Called (on the calling thread) after a transaction that added outbox rows has committed.
  * @func receives (NULL, @user_data). */

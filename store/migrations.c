@@ -115,6 +115,13 @@ static const char migration_outbox[] =
     "CREATE INDEX outbox_pending ON outbox_delivery (destination, next_attempt_at, seq)"
     "  WHERE delivered_at IS NULL;";
 
+/* Version 6: rules/ evaluates the journal behind the journaling (the MQTT subscriber journals
+ * on its own connection and acknowledges; the rules follow). 'rules_seq' is the last journal seq
+ * the rules have evaluated, written in the transaction that writes the decisions. Databases
+ * from before were evaluated in the journaling transaction itself: all of their journal is. */
+static const char migration_rules_cursor[] =
+    "INSERT INTO counters (name, value) SELECT 'rules_seq', coalesce(max(seq), 0) FROM journal;";
+
 /* Version 3: the vessel side (ais/vessels.c, store/store_ais.c). Times are Unix seconds. */
 static const char migration_ais[] =
     "CREATE TABLE ais_vessel ("
@@ -160,5 +167,6 @@ const StoreMigration store__migrations[] = {
     {3, "vessels, tracks, port calls", migration_ais},
     {4, "rules: declarations, decisions, conditions", migration_rules},
     {5, "outbox and deliveries", migration_outbox},
+    {6, "rules cursor: the journal seq evaluated so far", migration_rules_cursor},
 };
 const gsize store__n_migrations = G_N_ELEMENTS(store__migrations);

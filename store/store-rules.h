@@ -78,4 +78,12 @@ gboolean store_rules_decision_count(PsStore *store, gint64 *count, GError **erro
 gboolean store_rules_event_known(PsStore *store, const char *topic, const char *event_id,
                                  const char *source, gboolean *found, GError **error);
 
+/* The last journal seq the rules have evaluated (schema version 6). Set it in the transaction
+ * that writes the decisions of the events up to it, so that they are made exactly once. */
+gboolean store_rules_cursor_get(PsStore *store, gint64 *seq, GError **error);
+gboolean store_rules_cursor_set(PsStore *store, gint64 seq, GError **error);
+
+/* The highest journal seq, 0 for an empty journal. */
+gboolean store_journal_last_seq(PsStore *store, gint64 *seq, GError **error);
+
 G_END_DECLS

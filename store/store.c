@@ -5,11 +5,27 @@
 
 G_DEFINE_QUARK(store-error-quark, store_error)
 
+/* The write lock of connections opened with store_open_shared(): SQLite lets one writer at a
+ * time into a file and makes the others sleep in its busy handler (1 ms, 2 ms, 5 ms, ...); a
+ * mutex hands the turn over at once instead. */
+typedef struct {
+    GMutex mutex;
+    gint refs;      /* atomic */
+    gint wal_pages; /* atomic: the WAL's size after the last commit on any of the connections */
+} WriteLock;
+
+/* Shared connections leave the WAL to grow to this many pages before the first connection
+ * checkpoints it (SQLite's automatic checkpoint is at 1000 pages too). */
+#define SHARED_CHECKPOINT_PAGES 1000
+
 struct PsStore {
     sqlite3 *db;
     char *path;
     GHashTable *stmts; /* SQL text pointer (a static string) -> sqlite3_stmt* */
     guint txn_depth;
+    gboolean sync_full;
+    WriteLock *wlock; /* shared with the connections of store_open_shared(), or NULL */
+    gboolean checkpointer; /* with @wlock: this connection checkpoints, outside the lock */
 };
 
 gboolean store__fail(sqlite3 *db, const char *what, GError **error)
@@ -139,6 +155,7 @@ PsStore *store_open(const char *path, GError **error)
     store->db = db;
     store->path = g_strdup(path);
     store->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+    store->sync_full = TRUE;
     return store;
 
 fail:
@@ -148,16 +165,81 @@ fail:
 
 gboolean store_set_sync(PsStore *store, gboolean full, GError **error)
 {
-    return store__exec(store->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                       error);
+    if (!store__exec(store->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                     error))
+        return FALSE;
+    store->sync_full = full;
+    return TRUE;
+}
+
+static int on_wal_commit(void *data, sqlite3 *db, const char *name, int pages)
+{
+    WriteLock *lock = data;
+    g_atomic_int_set(&lock->wal_pages, pages);
+    return SQLITE_OK;
+}
+
+/* After a transaction, outside the write lock. */
+static void maybe_checkpoint(PsStore *store)
+{
+    if (!store->checkpointer || g_atomic_int_get(&store->wlock->wal_pages) < SHARED_CHECKPOINT_PAGES)
+        return;
+    g_atomic_int_set(&store->wlock->wal_pages, 0);
+    int rc = sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        g_warning("store: checkpoint of %s: %s", store->path, sqlite3_errmsg(store->db));
+}
+
+PsStore *store_open_shared(PsStore *store, GError **error)
+{
+    g_return_val_if_fail(store != NULL, NULL);
+    if (strcmp(store->path, ":memory:") == 0 || store->path[0] == '\0') {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+                    "an in-memory store cannot be opened a second time (use a file)");
+        return NULL;
+    }
+    PsStore *other = store_open(store->path, error);
+    if (!other)
+        return NULL;
+    if (!store_set_sync(other, store->sync_full, error)) {
+        store_close(other);
+        return NULL;
+    }
+    /* Checkpoints (a copy of the WAL into the file, with an fsync) leave the commits: SQLite
+     * would run them inside the COMMIT of whichever connection crosses the threshold, that is
+     * with the write lock held and, for the subscriber, on the acknowledgement path. Here the
+     * first connection runs them after its transactions, outside the lock (a passive
+     * checkpoint lets the other connection write meanwhile). */
+    if (!store->wlock) {
+        store->wlock = g_new0(WriteLock, 1);
+        g_mutex_init(&store->wlock->mutex);
+        store->wlock->refs = 1;
+        store->checkpointer = TRUE;
+        sqlite3_wal_autocheckpoint(store->db, 0);
+        sqlite3_wal_hook(store->db, on_wal_commit, store->wlock);
+    }
+    g_atomic_int_inc(&store->wlock->refs);
+    other->wlock = store->wlock;
+    sqlite3_wal_autocheckpoint(other->db, 0);
+    sqlite3_wal_hook(other->db, on_wal_commit, other->wlock);
+    return other;
 }
 
 void store_close(PsStore *store)
 {
     if (!store)
         return;
+    /* The last connection to close checkpoints; the others would wait for it. */
+    gboolean last = TRUE;
+    if (store->wlock && !g_atomic_int_dec_and_test(&store->wlock->refs)) {
+        last = FALSE;
+    } else if (store->wlock) {
+        g_mutex_clear(&store->wlock->mutex);
+        g_free(store->wlock);
+    }
     g_hash_table_destroy(store->stmts);
-    sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (last)
+        sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     if (sqlite3_close(store->db) != SQLITE_OK)
         g_warning("store: closing %s: %s", store->path, sqlite3_errmsg(store->db));
     g_free(store->path);
@@ -349,15 +431,27 @@ gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_da
         store->txn_depth--;
         return ok;
     }
-    if (!store__exec(store->db, "BEGIN IMMEDIATE", error))
+    if (store->wlock)
+        g_mutex_lock(&store->wlock->mutex);
+    if (!store__exec(store->db, "BEGIN IMMEDIATE", error)) {
+        if (store->wlock)
+            g_mutex_unlock(&store->wlock->mutex);
         return FALSE;
+    }
     store->txn_depth = 1;
     gboolean ok = func(store, user_data, error);
     store->txn_depth = 0;
-    if (ok && store__exec(store->db, "COMMIT", error))
+    if (ok && store__exec(store->db, "COMMIT", error)) {
+        if (store->wlock) {
+            g_mutex_unlock(&store->wlock->mutex);
+            maybe_checkpoint(store);
+        }
         return TRUE;
+    }
     if (!ok && error && !*error)
         g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID, "transaction aborted");
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    if (store->wlock)
+        g_mutex_unlock(&store->wlock->mutex);
     return FALSE;
 }

@@ -65,6 +65,14 @@ PsStore *store_open(const char *path, GError **error);
  * process crash but may lose the last commits on power loss. The [store] sync setting. */
 gboolean store_set_sync(PsStore *store, gboolean full, GError **error);
 
+/* Opens a second connection to @store's file (same sync setting) for another thread. The
+ * connections share one write lock: store_transaction() on either waits on a mutex for the
+ * other's transaction instead of in SQLite's sleeping busy handler. Writes made outside
+ * store_transaction() still work (SQLite's busy timeout) but do not queue on the lock. Fails
+ * for an in-memory store (a second connection would be another database). Close each with
+ * store_close(); either may be closed first. */
+PsStore *store_open_shared(PsStore *store, GError **error);
+
 /* Checkpoints the WAL and closes. Accepts NULL. */
 void store_close(PsStore *store);
 

@@ -202,3 +202,44 @@ gboolean store_rules_event_known(PsStore *store, const char *topic, const char *
     sqlite3_reset(stmt);
     return TRUE;
 }
+
+static gboolean int_query(PsStore *store, const char *sql, const char *what, gint64 *out,
+                          GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, sql, error);
+    if (!stmt)
+        return FALSE;
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        store__fail(store__db(store), what, error);
+        sqlite3_reset(stmt);
+        return FALSE;
+    }
+    *out = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return TRUE;
+}
+
+gboolean store_rules_cursor_get(PsStore *store, gint64 *seq, GError **error)
+{
+    return int_query(store, "SELECT value FROM counters WHERE name = 'rules_seq'",
+                     "rules cursor read", seq, error);
+}
+
+#define SQL_CURSOR_SET "UPDATE counters SET value = ?1 WHERE name = 'rules_seq'"
+
+gboolean store_rules_cursor_set(PsStore *store, gint64 seq, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_CURSOR_SET, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, seq);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store__db(store), "rules cursor update", error);
+    return TRUE;
+}
+
+gboolean store_journal_last_seq(PsStore *store, gint64 *seq, GError **error)
+{
+    return int_query(store, "SELECT coalesce(max(seq), 0) FROM journal", "journal read", seq,
+                     error);
+}

@@ -1,5 +1,5 @@
-/* mqtt_subscriber.c: Paho async subscriber; messages cross to the main loop and are acknowledged
- * only once committed (see mqtt-subscriber.h for the guarantee). */
+/* mqtt_subscriber.c: Paho async subscriber; each message is journaled on the subscriber's own
+ * connection and acknowledged once committed (see mqtt-subscriber.h for the guarantee). */
 #define G_LOG_DOMAIN "mqtt"
 
 #include "mqtt-subscriber.h"
@@ -13,22 +13,13 @@
 #define MAX_KEPT (64 * 1024)
 /* How long a message whose ingest failed (store error) waits before it is offered again. */
 #define RETRY_PAUSE_US (1000 * 1000)
-
-/* One message on its way from Paho's receive thread to the main loop. Lives on the stack of
- * the Paho callback, which waits until @done. */
-typedef struct {
-    const char *topic;
-    const char *payload;
-    gsize len;
-    gboolean done;
-    gboolean ok;
-} Handoff;
+/* How long after a commit the main loop is woken (it takes all that came meanwhile). */
+#define WAKE_DELAY_US 1000
 
 typedef struct PsMqttSubscriber PsMqttSubscriber;
 
 /* One connection. With several, each subscribes through the shared subscription
- * "$share/CLIENT_ID/..." so the broker splits the messages among them, and the main loop
- * commits what the lanes hand over at the same time in one transaction. */
+ * "$share/CLIENT_ID/..." so the broker splits the messages among them. */
 typedef struct {
     PsMqttSubscriber *sub;
     MQTTAsync client;
@@ -44,20 +35,15 @@ struct PsMqttSubscriber {
     char *uri;
     int *qos;
     int n_topics;
-    PsStore *store;
+    PsStore *store; /* our own connection (store_open_shared), used on Paho's thread only */
     PsMqttIngestFunc func;
     gpointer user_data;
-    GFunc rollback;
-    gpointer rollback_data;
-
-    GMutex lock; /* guards pending, closing and every Handoff's done/ok */
-    GCond cond;
-    GQueue pending;
-    gboolean closing;
-    gboolean stopped; /* the main loop takes no more messages */
-    GSource *source; /* made ready from Paho's threads to wake the main loop */
-
-    guint64 received;     /* main thread */
+    GFunc committed;
+    gpointer committed_data;
+    GSource *source; /* made ready from Paho's thread after a commit: wakes the main loop */
+    gint wake_armed; /* atomic: @source has a ready time set and has not dispatched yet */
+    gint closing;    /* atomic */
+    gsize received;  /* atomic */
 };
 
 char **mqtt_subscriber_topics(const char *root)
@@ -74,69 +60,6 @@ char **mqtt_subscriber_topics(const char *root)
 
 /* ---- main loop side ---- */
 
-typedef struct {
-    PsMqttSubscriber *sub;
-    GPtrArray *batch;
-} BatchArgs;
-
-static gboolean ingest_one(PsMqttSubscriber *sub, Handoff *h, GError **error)
-{
-    if (h->len > MAX_PAYLOAD) {
-        g_autofree char *reason =
-            g_strdup_printf("payload of %" G_GSIZE_FORMAT " bytes is over the %d-byte limit "
-                            "(first %d bytes kept)", h->len, MAX_PAYLOAD, MAX_KEPT);
-        g_warning("%s: %s", h->topic, reason);
-        return store_dead_letter(sub->store, "mqtt", h->topic, NULL, h->payload, MAX_KEPT,
-                                 reason, error);
-    }
-    return sub->func(h->topic, h->payload, h->len, sub->user_data, error);
-}
-
-static gboolean batch_txn(PsStore *store, gpointer user_data, GError **error)
-{
-    BatchArgs *a = user_data;
-    for (guint i = 0; i < a->batch->len; i++)
-        if (!ingest_one(a->sub, a->batch->pdata[i], error))
-            return FALSE;
-    return TRUE;
-}
-
-/* Ingests everything handed over so far in one transaction and releases the waiting Paho
- * callbacks. Returns how many messages it took. */
-static guint drain(PsMqttSubscriber *sub)
-{
-    g_autoptr(GPtrArray) batch = g_ptr_array_new();
-    g_mutex_lock(&sub->lock);
-    Handoff *h;
-    while ((h = g_queue_pop_head(&sub->pending)))
-        g_ptr_array_add(batch, h);
-    g_mutex_unlock(&sub->lock);
-    if (batch->len == 0)
-        return 0;
-
-    GError *error = NULL;
-    BatchArgs a = {sub, batch};
-    gboolean ok = store_transaction(sub->store, batch_txn, &a, &error);
-    if (!ok) {
-        g_warning("ingesting %u MQTT message(s) failed, not acknowledged, retrying: %s",
-                  batch->len, error ? error->message : "unknown error");
-        g_clear_error(&error);
-        if (sub->rollback)
-            sub->rollback(NULL, sub->rollback_data);
-    } else {
-        sub->received += batch->len;
-    }
-    g_mutex_lock(&sub->lock);
-    for (guint i = 0; i < batch->len; i++) {
-        Handoff *done = batch->pdata[i];
-        done->ok = ok;
-        done->done = TRUE;
-    }
-    g_cond_broadcast(&sub->cond);
-    g_mutex_unlock(&sub->lock);
-    return batch->len;
-}
-
 static gboolean source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
     g_source_set_ready_time(source, -1);
@@ -147,37 +70,66 @@ static GSourceFuncs wake_funcs = {NULL, NULL, source_dispatch, NULL, NULL, NULL}
 
 static gboolean on_wake(gpointer user_data)
 {
-    drain(user_data);
+    PsMqttSubscriber *sub = user_data;
+    g_atomic_int_set(&sub->wake_armed, 0);
+    if (sub->committed)
+        sub->committed(NULL, sub->committed_data);
     return G_SOURCE_CONTINUE;
 }
 
-/* ---- Paho's threads ---- */
+/* ---- Paho's thread ---- */
 
+typedef struct {
+    PsMqttSubscriber *sub;
+    const char *topic;
+    const char *payload;
+    gsize len;
+} Message;
+
+static gboolean dead_letter_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    Message *m = user_data;
+    g_autofree char *reason =
+        g_strdup_printf("payload of %" G_GSIZE_FORMAT " bytes is over the %d-byte limit "
+                        "(first %d bytes kept)", m->len, MAX_PAYLOAD, MAX_KEPT);
+    g_warning("%s: %s", m->topic, reason);
+    return store_dead_letter(store, "mqtt", m->topic, NULL, m->payload, MAX_KEPT, reason, error);
+}
+
+static gboolean ingest(Message *m, GError **error)
+{
+    PsMqttSubscriber *sub = m->sub;
+    if (m->len > MAX_PAYLOAD)
+        return store_transaction(sub->store, dead_letter_txn, m, error);
+    return sub->func(sub->store, m->topic, m->payload, m->len, sub->user_data, error);
+}
+
+/* Journals the message on our own connection and returns 1 (Paho then sends the PUBACK) once
+ * that is committed. A store error keeps the message unacknowledged: it is tried again after a
+ * pause, for as long as it takes (Paho's other work waits meanwhile, as it would for a broker
+ * that cannot take messages). */
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
 {
     PsMqttSubscriber *sub = ((Lane *)context)->sub;
     g_autofree char *name = topic_len > 0 ? g_strndup(topic, topic_len) : g_strdup(topic);
-    Handoff h = {name, msg->payload ? msg->payload : "", msg->payloadlen > 0 ? msg->payloadlen : 0};
-    g_mutex_lock(&sub->lock);
+    Message m = {sub, name, msg->payload ? msg->payload : "",
+                 msg->payloadlen > 0 ? (gsize)msg->payloadlen : 0};
     for (;;) {
-        h.done = FALSE;
-        g_queue_push_tail(&sub->pending, &h);
-        g_source_set_ready_time(sub->source, 0);
-        while (!h.done && !sub->stopped)
-            g_cond_wait(&sub->cond, &sub->lock);
-        if (!h.done)
-            g_queue_remove(&sub->pending, &h); /* shutting down: not ingested, not acked */
-        if (h.ok || sub->closing)
+        GError *error = NULL;
+        if (ingest(&m, &error))
             break;
-        /* A store error: keep the message unacknowledged and offer it again. */
-        g_mutex_unlock(&sub->lock);
+        g_warning("journaling an MQTT message on %s failed, not acknowledged, retrying: %s",
+                  name, error ? error->message : "unknown error");
+        g_clear_error(&error);
+        if (g_atomic_int_get(&sub->closing))
+            return 0; /* closing with a store error: Paho keeps it in its persistence */
         g_usleep(RETRY_PAUSE_US);
-        g_mutex_lock(&sub->lock);
     }
-    gboolean ok = h.ok;
-    g_mutex_unlock(&sub->lock);
-    if (!ok)
-        return 0; /* closing with a store error: Paho keeps it in its persistence */
+    g_atomic_pointer_add(&sub->received, 1);
+    /* The first commit after a wake-up arms it a little later, so that the main loop takes the
+     * messages of that time in one transaction rather than one each. */
+    if (g_atomic_int_compare_and_exchange(&sub->wake_armed, 0, 1))
+        g_source_set_ready_time(sub->source, g_get_monotonic_time() + WAKE_DELAY_US);
     MQTTAsync_freeMessage(&msg);
     MQTTAsync_free(topic);
     return 1;
@@ -276,19 +228,19 @@ PsMqttSubscriber *mqtt_subscriber_new(const PsMqttOptions *o, const char *persis
                                       GError **error)
 {
     g_return_val_if_fail(o && o->url && o->client_id && store && func, NULL);
+    PsStore *own = store_open_shared(store, error);
+    if (!own)
+        return NULL;
     PsMqttSubscriber *sub = g_new0(PsMqttSubscriber, 1);
+    sub->store = own;
     sub->uri = mqtt_options_server_uri(o->url);
     g_auto(GStrv) topics = mqtt_subscriber_topics(o->topic_root ? o->topic_root : "port");
     sub->n_topics = g_strv_length(topics);
     sub->qos = g_new(int, sub->n_topics);
     for (int i = 0; i < sub->n_topics; i++)
         sub->qos[i] = 1;
-    sub->store = store;
     sub->func = func;
     sub->user_data = user_data;
-    g_mutex_init(&sub->lock);
-    g_cond_init(&sub->cond);
-    g_queue_init(&sub->pending);
     sub->source = g_source_new(&wake_funcs, sizeof(GSource));
     g_source_set_callback(sub->source, on_wake, sub, NULL);
     g_source_set_name(sub->source, "mqtt subscriber");
@@ -319,12 +271,12 @@ fail:
     return NULL;
 }
 
-/* Disconnects and destroys the Paho clients. Runs on a thread of its own: Paho's calls take a
- * lock that a waiting messageArrived callback holds, and only the main loop (which drains
- * meanwhile) can release that callback. */
-static gpointer closer_thread(gpointer data)
+void mqtt_subscriber_free(PsMqttSubscriber *sub)
 {
-    PsMqttSubscriber *sub = data;
+    if (!sub)
+        return;
+    g_atomic_int_set(&sub->closing, 1);
+    /* A callback in progress finishes its commit (it waits for no one on this thread). */
     for (int i = 0; i < sub->n_lanes; i++) {
         Lane *lane = &sub->lanes[i];
         MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer;
@@ -340,61 +292,30 @@ static gpointer closer_thread(gpointer data)
         while (!g_atomic_int_get(&sub->lanes[i].disconnect_done) &&
                g_get_monotonic_time() < deadline)
             g_usleep(2000);
-    /* Whatever still waits now is not acknowledged; tell it so. */
-    g_mutex_lock(&sub->lock);
-    sub->stopped = TRUE;
-    g_cond_broadcast(&sub->cond);
-    g_mutex_unlock(&sub->lock);
-    for (int i = 0; i < sub->n_lanes; i++)
-        if (sub->lanes[i].client)
-            MQTTAsync_destroy(&sub->lanes[i].client);
-    return NULL;
-}
-
-void mqtt_subscriber_free(PsMqttSubscriber *sub)
-{
-    if (!sub)
-        return;
-    g_mutex_lock(&sub->lock);
-    sub->closing = TRUE;
-    g_mutex_unlock(&sub->lock);
-    GThread *closer = g_thread_new("mqtt-closer", closer_thread, sub);
-    /* Keep ingesting what Paho hands over until the clients are gone: a waiting callback must
-     * be answered, and with a commit. */
-    for (;;) {
-        if (drain(sub) == 0)
-            g_usleep(1000);
-        g_mutex_lock(&sub->lock);
-        gboolean done = sub->stopped;
-        g_mutex_unlock(&sub->lock);
-        if (done)
-            break;
-    }
-    g_thread_join(closer);
-    drain(sub);
     for (int i = 0; i < sub->n_lanes; i++) {
+        if (sub->lanes[i].client)
+            MQTTAsync_destroy(&sub->lanes[i].client); /* no callback runs after this */
         g_free(sub->lanes[i].client_id);
         g_strfreev(sub->lanes[i].topics);
     }
     g_free(sub->lanes);
     g_source_destroy(sub->source);
     g_source_unref(sub->source);
-    g_cond_clear(&sub->cond);
-    g_mutex_clear(&sub->lock);
+    store_close(sub->store);
     g_free(sub->qos);
     g_free(sub->uri);
     g_free(sub);
 }
 
-void mqtt_subscriber_set_rollback(PsMqttSubscriber *sub, GFunc func, gpointer user_data)
+void mqtt_subscriber_set_committed(PsMqttSubscriber *sub, GFunc func, gpointer user_data)
 {
-    sub->rollback = func;
-    sub->rollback_data = user_data;
+    sub->committed = func;
+    sub->committed_data = user_data;
 }
 
 guint64 mqtt_subscriber_received(PsMqttSubscriber *sub)
 {
-    return sub->received;
+    return (guint64)g_atomic_pointer_get(&sub->received);
 }
 
 gboolean mqtt_subscriber_connected(PsMqttSubscriber *sub)

@@ -811,6 +811,214 @@ START_TEST(test_state_after_restart_completes_a_waiting_release)
 }
 END_TEST
 
+
+/* ---- journal first, rules after (the MQTT subscriber's path) ---- */
+
+static gint64 stored_cursor(PsStore *s)
+{
+    gint64 seq = -1;
+    GError *error = NULL;
+    ck_assert(store_rules_cursor_get(s, &seq, &error));
+    ck_assert_no_error(error);
+    return seq;
+}
+
+static gint64 journal_one(PsStore *w, const Ev *e)
+{
+    RulesIngestResult res;
+    GError *error = NULL;
+    ck_assert_msg(rules_journal(w, "port", "mqtt", e->topic, e->payload, -1, &res, &error),
+                  "store error: %s", error ? error->message : "");
+    ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
+    ck_assert_int_gt(res.seq, 0);
+    gint64 seq = res.seq;
+    rules_ingest_result_clear(&res);
+    return seq;
+}
+
+START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_crash)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(0, c, ev); /* released, arrived, gate-in: a release */
+    GError *error = NULL;
+    PsStore *s = store_open(path, &error);
+    ck_assert_no_error(error);
+    PsStore *w = store_open_shared(s, &error);
+    ck_assert_no_error(error);
+    PsRules *r = new_rules(s);
+    gint64 last = 0;
+    for (int i = 0; i < 3; i++) {
+        gint64 seq = journal_one(w, &ev[i]);
+        ck_assert_int_gt(seq, last);
+        last = seq;
+    }
+    /* A bad input on that path is dead-lettered with its reason, not journaled. */
+    RulesIngestResult res;
+    ck_assert(rules_journal(w, "port", "mqtt", "port/seal/ES-1", "{\"id\":\"x\"", -1, &res,
+                            &error));
+    ck_assert_int_eq(res.outcome, RULES_REJECTED);
+    ck_assert_ptr_nonnull(res.reason);
+    rules_ingest_result_clear(&res);
+    /* Journaled (acknowledged) but not evaluated when the engine dies. */
+    g_autofree char *none = decisions_of(s);
+    ck_assert_str_eq(none, "");
+    ck_assert_int_eq(stored_cursor(s), 0);
+    rules_free(r);
+    store_close(w);
+    store_close(s);
+
+    s = store_open(path, &error);
+    ck_assert_no_error(error);
+    r = new_rules(s);
+    g_autofree char *still_none = decisions_of(s);
+    ck_assert_str_eq(still_none, ""); /* loading replays only what was evaluated */
+    guint n = 0;
+    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert_no_error(error);
+    ck_assert_uint_eq(n, 3);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    ck_assert_int_eq(stored_cursor(s), last);
+    ck_assert_int_eq(rules_cursor(r), last);
+    PsOutboxStats ob;
+    ck_assert(store_outbox_stats(s, STORE_OUTBOX_MQTT, &ob, &error));
+    ck_assert_int_eq(ob.messages, 1);
+    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert_uint_eq(n, 0);
+    rules_free(r);
+    store_close(s);
+
+    /* Another restart: the release is in the replayed part and is not made again. */
+    s = store_open(path, &error);
+    r = new_rules(s);
+    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert_uint_eq(n, 0);
+    ingest(r, ev[2].topic, ev[2].payload, -1); /* a redelivery: a duplicate */
+    g_autofree char *once = decisions_of(s);
+    ck_assert_str_eq(once, "release");
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_store_error_while_evaluating_loses_no_event)
+{
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(0, c, ev);
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    for (int i = 0; i < 3; i++)
+        journal_one(s, &ev[i]);
+    ck_assert_int_eq(sqlite3_exec(store__db(s),
+                                  "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
+                                  " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    GError *error = NULL;
+    guint n = 99;
+    ck_assert(!rules_catch_up(r, 0, &n, &error));
+    ck_assert_msg(error && strstr(error->message, "outbox disk full"), "%s",
+                  error ? error->message : "");
+    g_clear_error(&error);
+    ck_assert_uint_eq(n, 0);
+    /* The events stay journaled, nothing is decided, the cursor did not move. */
+    PsStoreStats st;
+    ck_assert(store_stats(s, &st, &error));
+    ck_assert_int_eq(st.journal, 3);
+    g_autofree char *none = decisions_of(s);
+    ck_assert_str_eq(none, "");
+    ck_assert_int_eq(stored_cursor(s), 0);
+    ck_assert_int_eq(rules_cursor(r), 0);
+    /* Once the store works again, the next catch-up decides, once. */
+    ck_assert_int_eq(sqlite3_exec(store__db(s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert_no_error(error);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert_uint_eq(n, 0);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+}
+END_TEST
+
+START_TEST(test_catch_up_in_batches_decides_as_journal_order_does)
+{
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(1, c, ev); /* released, arrived, gate-in, alarm, clear */
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    const int order[] = {3, 0, 1, 2, 4}; /* the alarm first */
+    gint64 seqs[5];
+    for (int i = 0; i < 5; i++)
+        seqs[i] = journal_one(s, &ev[order[i]]);
+    GError *error = NULL;
+    guint n = 0;
+    ck_assert(rules_catch_up(r, 2, &n, &error));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(stored_cursor(s), seqs[1]);
+    ck_assert(rules_catch_up(r, 2, &n, &error));
+    ck_assert_uint_eq(n, 2);
+    g_autofree char *mid = decisions_of(s);
+    ck_assert_str_eq(mid, "hold[radiation alarm]");
+    ck_assert(rules_catch_up(r, 2, &n, &error));
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(stored_cursor(s), seqs[4]);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "hold[radiation alarm];release");
+    rules_free(r);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+}
+END_TEST
+
+START_TEST(test_ingest_evaluates_what_was_journaled_before_it_first)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
+    g_autofree char *c = cn("PSCU100001");
+    Ev ev[MAX_EVENTS];
+    scenario_events(0, c, ev);
+    GError *error = NULL;
+    PsStore *s = store_open(path, &error);
+    PsStore *w = store_open_shared(s, &error);
+    ck_assert_no_error(error);
+    PsRules *r = new_rules(s);
+    journal_one(w, &ev[0]);
+    journal_one(w, &ev[1]);
+    /* The camera's own sighting comes through the rules on the main connection: the two
+     * inputs journaled by the subscriber are evaluated before it, and it completes the release. */
+    RulesIngestResult res;
+    ck_assert(rules_ingest_from(r, "ocr", ev[2].topic, ev[2].payload, -1, &res, &error));
+    ck_assert_no_error(error);
+    ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
+    ck_assert_uint_eq(res.decisions, 1);
+    ck_assert_int_eq(stored_cursor(s), res.seq);
+    rules_ingest_result_clear(&res);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    rules_free(r);
+    store_close(w);
+    store_close(s);
+    for (int i = 0; i < 5; i++)
+        ev_clear(&ev[i]);
+    testutil_rmtree(dir);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -831,6 +1039,13 @@ static Suite *rules_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_replaying_the_journal_gives_the_same_decisions);
     tcase_add_test(tc, test_state_after_restart_completes_a_waiting_release);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("journal first");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_events_journaled_on_another_connection_are_decided_once_after_a_crash);
+    tcase_add_test(tc, test_store_error_while_evaluating_loses_no_event);
+    tcase_add_test(tc, test_catch_up_in_batches_decides_as_journal_order_does);
+    tcase_add_test(tc, test_ingest_evaluates_what_was_journaled_before_it_first);
     suite_add_tcase(s, tc);
     return s;
 }

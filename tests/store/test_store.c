@@ -166,6 +166,9 @@ START_TEST(test_migration_from_the_previous_schema_keeps_data)
     PsStore *s = open_ok();
     ck_assert_int_eq(count(s, "PRAGMA user_version"), store_schema_version());
     ck_assert_int_eq(count(s, "SELECT count(*) FROM journal WHERE payload = 'kept'"), 1);
+    /* Version 6: what an older engine journaled it had evaluated in the same transaction. */
+    ck_assert_int_eq(count(s, "SELECT value FROM counters WHERE name = 'rules_seq'"),
+                     count(s, "SELECT max(seq) FROM journal"));
     /* The old row still counts as the idempotency key. */
     gboolean dup = FALSE;
     PsEvent e = event("mqtt", "old-1", "again");
@@ -283,6 +286,81 @@ START_TEST(test_batch_of_100000_is_visible_after_reopen)
 }
 END_TEST
 
+
+typedef struct {
+    PsStore *store;
+    const char *prefix;
+    int n;
+    gboolean ok;
+    char *error;
+} Writer;
+
+static gboolean append_in_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    const PsEvent *e = user_data;
+    return store_append(store, e, NULL, error);
+}
+
+static gpointer writer_thread(gpointer data)
+{
+    Writer *w = data;
+    w->ok = TRUE;
+    for (int i = 0; i < w->n && w->ok; i++) {
+        g_autofree char *id = g_strdup_printf("%s-%d", w->prefix, i);
+        PsEvent e = event("mqtt", id, "{}");
+        GError *error = NULL;
+        if (!store_transaction(w->store, append_in_txn, &e, &error)) {
+            w->ok = FALSE;
+            w->error = g_strdup(error->message);
+            g_error_free(error);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_shared_connections_write_from_two_threads_without_errors)
+{
+    enum { N = 400 };
+    PsStore *s = open_ok();
+    GError *error = NULL;
+    ck_assert(store_set_sync(s, FALSE, &error));
+    PsStore *t = store_open_shared(s, &error);
+    ck_assert_no_error(error);
+    ck_assert_ptr_nonnull(t);
+    Writer a = {s, "a", N}, b = {t, "b", N};
+    GThread *ta = g_thread_new("writer-a", writer_thread, &a);
+    GThread *tb = g_thread_new("writer-b", writer_thread, &b);
+    g_thread_join(ta);
+    g_thread_join(tb);
+    ck_assert_msg(a.ok, "%s", a.error);
+    ck_assert_msg(b.ok, "%s", b.error);
+    /* Both connections see every row, and seqs are unique (one journal). */
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), 2 * N);
+    ck_assert_int_eq(count(t, "SELECT count(DISTINCT seq) FROM journal"), 2 * N);
+    ck_assert_int_eq(count(t, "PRAGMA synchronous"), 1); /* NORMAL, as the first */
+    /* Either may close first. */
+    store_close(s);
+    PsEvent e = event("mqtt", "after", "{}");
+    ck_assert(store_append(t, &e, NULL, &error));
+    store_close(t);
+    s = open_ok();
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), 2 * N + 1);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(test_an_in_memory_store_cannot_be_shared)
+{
+    GError *error = NULL;
+    PsStore *s = store_open(":memory:", &error);
+    ck_assert_no_error(error);
+    ck_assert_ptr_null(store_open_shared(s, &error));
+    ck_assert_msg(error && strstr(error->message, "in-memory"), "%s", error ? error->message : "");
+    g_clear_error(&error);
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -298,6 +376,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_a_file_that_is_not_a_database_is_refused);
     tcase_add_test(tc, test_failed_batch_writes_nothing);
     tcase_add_test(tc, test_journal_rows_cannot_be_changed_or_deleted);
+    tcase_add_test(tc, test_shared_connections_write_from_two_threads_without_errors);
+    tcase_add_test(tc, test_an_in_memory_store_cannot_be_shared);
     tcase_add_test(tc, test_transaction_rolls_back_everything_on_failure);
     tcase_add_test(tc, test_batch_of_100000_is_visible_after_reopen);
     suite_add_tcase(s, tc);
