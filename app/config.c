@@ -73,6 +73,13 @@ static const CfgKey schema[] = {
     {"camera *", "ocr_threads", CFG_INT, FALSE, "1", 1, 16, NULL},
     /* pose: lat,lon,height_m,heading,tilt,hfov */
     {"camera *", "pose", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    /* ground_points: lat,lon,x,y; ... (>= 4) in pixels of a ground_points_size picture */
+    {"camera *", "ground_points", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"camera *", "ground_points_size", CFG_STRING, FALSE, "1920x1080", 0, 0, NULL},
+    /* ocr_roi: x,y,w,h as fractions of the picture */
+    {"camera *", "ocr_roi", CFG_STRING, FALSE, "0,0,1,1", 0, 0, NULL},
+    {"camera *", "ocr_interval_max_ms", CFG_INT, FALSE, "1000", 0, 60000, NULL},
+    {"camera *", "ocr_motion_threshold", CFG_DOUBLE, FALSE, "2", 0, 255, NULL},
     {"camera *", "ptz_url", CFG_URL, FALSE, NULL, 0, 0, "http|https"},
     {"camera *", "ptz_profile", CFG_STRING, FALSE, "profile_1", 0, 0, NULL},
     {"camera *", "ptz_user", CFG_STRING, FALSE, NULL, 0, 0, NULL},

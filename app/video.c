@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "camera.h"
@@ -217,6 +218,63 @@ static gboolean parse_pose(const char *text, PsPinholePose *pose, const char *gr
     return TRUE;
 }
 
+/* Parses "lat,lon,x,y; lat,lon,x,y; ..." (at least 4) and "WIDTHxHEIGHT" into points scaled
+ * to a @width x @height picture. Returns the points (free with g_free) and their count. */
+static PsGroundPoint *parse_ground_points(const char *text, const char *size, int width,
+                                          int height, gsize *n, const char *group,
+                                          GError **error)
+{
+    int sw = 0, sh = 0;
+    char tail = 0;
+    if (!size || sscanf(size, "%dx%d%c", &sw, &sh, &tail) != 2 || sw < 1 || sh < 1 ||
+        sw > 16384 || sh > 16384) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                    "[%s] ground_points_size: '%s' is not WIDTHxHEIGHT", group, size ? size : "");
+        return NULL;
+    }
+    g_auto(GStrv) items = g_strsplit(text, ";", -1);
+    GArray *pts = g_array_new(FALSE, FALSE, sizeof(PsGroundPoint));
+    for (guint i = 0; items[i]; i++) {
+        if (!*g_strstrip(items[i]))
+            continue;
+        g_auto(GStrv) parts = g_strsplit(items[i], ",", -1);
+        double v[4];
+        gboolean ok = g_strv_length(parts) == 4;
+        for (int k = 0; ok && k < 4; k++) {
+            char *end = NULL;
+            v[k] = g_ascii_strtod(g_strstrip(parts[k]), &end);
+            ok = end != parts[k] && !*end && isfinite(v[k]);
+        }
+        ok = ok && fabs(v[0]) <= 90 && fabs(v[1]) <= 180;
+        if (!ok || pts->len >= 64) {
+            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                        "[%s] ground_points: '%s' is not lat,lon,x,y (at most 64 points, "
+                        "separated by ';')", group, items[i]);
+            g_array_unref(pts);
+            return NULL;
+        }
+        PsGroundPoint p = {v[0], v[1], v[2] * width / sw, v[3] * height / sh};
+        g_array_append_val(pts, p);
+    }
+    *n = pts->len;
+    return (PsGroundPoint *)g_array_free(pts, FALSE);
+}
+
+/* "x,y,w,h", fractions of the picture with the region inside it (containerocr's roi). */
+static gboolean parse_roi(const char *text, double v[4])
+{
+    g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
+    if (g_strv_length(parts) != 4)
+        return FALSE;
+    for (int i = 0; i < 4; i++) {
+        char *end = NULL;
+        v[i] = g_ascii_strtod(g_strstrip(parts[i]), &end);
+        if (end == parts[i] || *end || !(v[i] >= 0 && v[i] <= 1))
+            return FALSE;
+    }
+    return v[2] > 0 && v[3] > 0 && v[0] + v[2] <= 1 + 1e-9 && v[1] + v[3] <= 1 + 1e-9;
+}
+
 static void ptz_job(gpointer data, gpointer user_data)
 {
     PtzJob *job = data;
@@ -316,6 +374,25 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
             }
             c->has_pose = TRUE;
         }
+        const char *gp = app_config_string(config, g, "ground_points");
+        if (gp) {
+            if (pose) {
+                g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                            "[%s] pose and ground_points: give one camera model, not both", g);
+                goto fail;
+            }
+            gsize n = 0;
+            g_autofree PsGroundPoint *pts = parse_ground_points(
+                gp, app_config_string(config, g, "ground_points_size"), draw[2], draw[3], &n, g,
+                error);
+            if (!pts)
+                goto fail;
+            c->model = overlay_camera_new_homography(pts, n, draw[2], draw[3], error);
+            if (!c->model) {
+                g_prefix_error(error, "[%s] ground_points: ", g);
+                goto fail;
+            }
+        }
         c->ptz_url = g_strdup(app_config_string(config, g, "ptz_url"));
         if (c->ptz_url) {
             if (!c->has_pose) {
@@ -333,11 +410,24 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
                                   app_config_double(config, g, "ptz_tilt_range"),
                                   app_config_double(config, g, "ptz_zoom_distance")};
         }
+        const char *roi = app_config_string(config, g, "ocr_roi");
+        double roiv[4];
+        if (!parse_roi(roi, roiv)) {
+            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                        "[%s] ocr_roi: '%s' is not x,y,w,h (fractions of the picture, inside it)",
+                        g, roi);
+            goto fail;
+        }
         GString *filter = g_string_new(NULL);
         if (app_config_bool(config, g, "ocr"))
-            g_string_append_printf(filter, "containerocr camera=\"%s\" interval=%d threads=%d ! ",
-                                   c->name, (int)app_config_int(config, g, "ocr_interval_ms"),
-                                   (int)app_config_int(config, g, "ocr_threads"));
+            g_string_append_printf(
+                filter,
+                "containerocr camera=\"%s\" interval=%d interval-max=%d threads=%d "
+                "motion-threshold=%g roi=\"%s\" ! ",
+                c->name, (int)app_config_int(config, g, "ocr_interval_ms"),
+                (int)app_config_int(config, g, "ocr_interval_max_ms"),
+                (int)app_config_int(config, g, "ocr_threads"),
+                app_config_double(config, g, "ocr_motion_threshold"), roi);
         g_string_append_printf(filter,
                                "videoscale ! video/x-raw,width=%d,height=%d,pixel-aspect-ratio=1/1 "
                                "! videoconvert ! portoverlay camera=\"%s\" title=\"%s\"",
@@ -412,6 +502,13 @@ PsScene *app_video_scene(AppVideo *v)
 guint app_video_cameras(AppVideo *v)
 {
     return v->cams->len;
+}
+
+gboolean app_video_camera_project(AppVideo *v, const char *camera, double lat, double lon,
+                                  double *x, double *y)
+{
+    VideoCam *c = find_cam(v, camera);
+    return c && c->model && overlay_camera_project(c->model, lat, lon, 0.0, x, y);
 }
 
 GstElement *app_video_wall_pipeline(AppVideo *v)

@@ -32,6 +32,10 @@ void app_video_free(AppVideo *video); /* accepts NULL */
 PsScene *app_video_scene(AppVideo *video); /* borrowed */
 guint app_video_cameras(AppVideo *video);
 guint64 app_video_wall_frames(AppVideo *video);
+/* Where @camera's model (pose or ground_points) puts a ground point, in the pixels its overlay
+ * draws on (its wall tile). FALSE without a model or when the point is not in front of it. */
+gboolean app_video_camera_project(AppVideo *video, const char *camera, double lat, double lon,
+                                  double *x, double *y);
 /* The wall's pipeline (borrowed; NULL without a [wall]), for tests. */
 GstElement *app_video_wall_pipeline(AppVideo *video);
 

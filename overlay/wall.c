@@ -130,9 +130,11 @@ static char *describe(PsWall *wall)
                               "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
                               "mix.sink_0 ",
                            c->width, c->height, c->fps);
+    /* A tile that is behind (the compositor late under load) drops its oldest frame, not the
+     * newest: what it shows stays the latest picture, and frames do not queue up latency. */
     for (guint i = 0; i < shown; i++)
         g_string_append_printf(d, "appsrc name=tile%u is-live=true format=time do-timestamp=true "
-                                  "min-latency=0 max-buffers=2 leaky-type=upstream ! "
+                                  "min-latency=0 max-buffers=2 leaky-type=downstream ! "
                                   "videoconvert ! mix.sink_%u ",
                                i, i + 1);
     /* The tee carries byte-stream (what MPEG-TS, HLS and RTP want); the MP4 branch converts
@@ -329,7 +331,7 @@ static gboolean start_rtsp(PsWall *w, GError **error)
             g_autofree char *path = g_strdup_printf("/cam/%s", t->name);
             mount(w, mounts, path,
                   "( appsrc name=src is-live=true format=time do-timestamp=true min-latency=0 "
-                  "max-buffers=2 leaky-type=upstream ! videoconvert ! "
+                  "max-buffers=2 leaky-type=downstream ! videoconvert ! "
                   "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=50 ! "
                   "rtph264pay name=pay0 pt=96 config-interval=-1 )",
                   t);

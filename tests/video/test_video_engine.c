@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +292,37 @@ START_TEST(test_dead_camera_tile_shows_no_signal_until_it_returns)
 }
 END_TEST
 
+/* A camera model from ground control points in the config: a north-up picture of a 0.01 x
+ * 0.01 degree patch, corner to corner, in 1920x1080 pixels; the camera's tile on a 1280x720
+ * 2x2 wall is 640x360, where its overlay draws and ground points are projected. */
+START_TEST(test_ground_points_in_config_give_the_camera_a_homography)
+{
+    const char *conf =
+        "[store]\npath = :memory:\n"
+        "[camera berth]\nuri = testsrc://ball\nocr = false\n"
+        "ground_points = 30.610,122.000,0,0; 30.610,122.010,1920,0; "
+        "30.600,122.010,1920,1080; 30.600,122.000,0,1080\n"
+        "[wall]\nlayout = 2x2\nwidth = 1280\nheight = 720\nrtsp_port = 0\n";
+    Events ev = {g_string_new(NULL)};
+    AppConfig *cfg = NULL;
+    AppVideo *v = video_from(conf, &ev, &cfg);
+    static const double cases[][4] = {
+        {30.605, 122.005, 320, 180},  /* the middle */
+        {30.6075, 122.0025, 160, 90}, /* a quarter in from the top-left */
+        {30.600, 122.010, 640, 360},  /* a control point: the bottom-right corner */
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        double x = -1, y = -1;
+        ck_assert(app_video_camera_project(v, "berth", cases[i][0], cases[i][1], &x, &y));
+        ck_assert_msg(fabs(x - cases[i][2]) < 1.5 && fabs(y - cases[i][3]) < 1.5,
+                      "case %u: %.2f,%.2f, want %.0f,%.0f", i, x, y, cases[i][2], cases[i][3]);
+    }
+    app_video_free(v);
+    app_config_free(cfg);
+    g_string_free(ev.topics, TRUE);
+}
+END_TEST
+
 START_TEST(test_bad_video_config_names_the_group)
 {
     static const struct {
@@ -303,6 +335,17 @@ START_TEST(test_bad_video_config_names_the_group)
         {"[store]\npath=x\n[camera a]\nuri = testsrc://\n[wall]\ncameras = a,b\n",
          "[wall] cameras: no [camera b]"},
         {"[store]\npath=x\n[camera a]\nuri = testsrc://\n[wall]\nsrt = udp://x\n", "[wall]"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\n"
+         "ground_points = 30.6,122,0,0; 30.6,122.01,100,0; 30.61,122.01,100,100\n",
+         "[camera a] ground_points"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\nground_points = 1,2,3\n",
+         "[camera a] ground_points: '1,2,3'"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\npose = 30.62,122.07,35,90,3,60\n"
+         "ground_points = 30.6,122,0,0; 30.6,122.01,100,0; 30.61,122.01,100,100; "
+         "30.61,122,0,100\n",
+         "give one camera model"},
+        {"[store]\npath=x\n[camera a]\nuri = testsrc://\nocr_roi = 0.5,0,0.6,1\n",
+         "[camera a] ocr_roi"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         GError *error = NULL;
@@ -326,6 +369,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_wall_records_cameras_and_select_aims_the_ptz);
     tcase_add_test(tc, test_wall_and_each_camera_are_served_over_rtsp);
     tcase_add_test(tc, test_dead_camera_tile_shows_no_signal_until_it_returns);
+    tcase_add_test(tc, test_ground_points_in_config_give_the_camera_a_homography);
     tcase_add_test(tc, test_bad_video_config_names_the_group);
     suite_add_tcase(s, tc);
     return testutil_run(s);
