@@ -728,6 +728,11 @@ static gboolean catch_up_locked(PsRules *r, guint max, guint *rows, guint *decis
         return FALSE;
     if (stored != r->cursor && !reload(r, error))
         return FALSE;
+    gint64 last = 0;
+    if (!store_journal_last_seq(r->store, &last, error))
+        return FALSE;
+    if (last <= r->cursor)
+        return TRUE; /* nothing new: no journal scan to prepare */
     EvalArgs a = {r, G_MAXINT64, max};
     gint64 from = r->cursor;
     if (!store_journal_foreach(r->store, from, eval_cb, &a, error))

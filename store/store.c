@@ -422,6 +422,20 @@ gboolean store_journal_foreach(PsStore *store, gint64 after_seq, PsJournalFunc f
     return ok;
 }
 
+/* BEGIN and COMMIT as cached statements: one transaction per MQTT message makes their parsing
+ * worth saving. */
+static gboolean run_cached(PsStore *store, const char *sql, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, sql, error);
+    if (!stmt)
+        return FALSE;
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store__fail(store->db, sql, error);
+    return TRUE;
+}
+
 gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
                            GError **error)
 {
@@ -433,7 +447,7 @@ gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_da
     }
     if (store->wlock)
         g_mutex_lock(&store->wlock->mutex);
-    if (!store__exec(store->db, "BEGIN IMMEDIATE", error)) {
+    if (!run_cached(store, "BEGIN IMMEDIATE", error)) {
         if (store->wlock)
             g_mutex_unlock(&store->wlock->mutex);
         return FALSE;
@@ -441,7 +455,7 @@ gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_da
     store->txn_depth = 1;
     gboolean ok = func(store, user_data, error);
     store->txn_depth = 0;
-    if (ok && store__exec(store->db, "COMMIT", error)) {
+    if (ok && run_cached(store, "COMMIT", error)) {
         if (store->wlock) {
             g_mutex_unlock(&store->wlock->mutex);
             maybe_checkpoint(store);

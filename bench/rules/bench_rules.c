@@ -1,7 +1,8 @@
 /* bench_rules.c: events/s through rules_ingest() (validate -> journal -> rules -> decisions ->
  * outbox, one transaction per event) against a reference: store_append() of the same events,
  * one transaction each, i.e. what journaling alone costs. Both on a file store (WAL,
- * synchronous=FULL: each commit is durable) and in memory (the CPU cost alone).
+ * synchronous=FULL: each commit is durable) and in memory (the CPU cost alone). Then the
+ * daemon's MQTT path split in its two halves (run_split), with sync full and normal.
  *
  * bench-rules [CONTAINERS]: 5 events per container (declaration, arrival, rail gate-in, seal,
  * radiation); one in ten has a radiation alarm (a hold), the rest are released. */
@@ -134,6 +135,51 @@ static gboolean run_reference(const char *path, GArray *evs, Took *took)
     return TRUE;
 }
 
+/* The daemon's MQTT path on a file store: rules_journal() of each event on a second
+ * connection, one transaction each (what the broker's acknowledgement waits for), then the
+ * rules evaluating the journal in batches of 4096 (rules_catch_up), timed apart. */
+static gboolean run_split(const char *path, gboolean full, GArray *evs, Took *journal,
+                          Took *eval, gint64 *decisions)
+{
+    GError *error = NULL;
+    PsStore *s = store_open(path, &error);
+    PsStore *w = s && store_set_sync(s, full, &error) ? store_open_shared(s, &error) : NULL;
+    PsRules *r = w ? rules_new(s, "port", &error) : NULL;
+    if (!r) {
+        fprintf(stderr, "bench-rules: %s\n", error->message);
+        return FALSE;
+    }
+    double c0 = cpu_now(), w0 = wall_now();
+    for (guint i = 0; i < evs->len; i++) {
+        Ev *e = &g_array_index(evs, Ev, i);
+        RulesIngestResult res;
+        if (!rules_journal(w, "port", "mqtt", e->topic, e->payload, -1, &res, &error) ||
+            res.outcome != RULES_ACCEPTED) {
+            fprintf(stderr, "bench-rules: event %u: %s\n", i,
+                    error ? error->message : res.reason);
+            return FALSE;
+        }
+    }
+    journal->cpu = cpu_now() - c0;
+    journal->wall = wall_now() - w0;
+    c0 = cpu_now();
+    w0 = wall_now();
+    guint n = 0;
+    do {
+        if (!rules_catch_up(r, 4096, &n, &error)) {
+            fprintf(stderr, "bench-rules: %s\n", error->message);
+            return FALSE;
+        }
+    } while (n == 4096);
+    eval->cpu = cpu_now() - c0;
+    eval->wall = wall_now() - w0;
+    store_rules_decision_count(s, decisions, NULL);
+    rules_free(r);
+    store_close(w);
+    store_close(s);
+    return TRUE;
+}
+
 static void report(const char *what, guint n, const Took *rules, const Took *ref)
 {
     printf("%-7s rules_ingest: %9.0f events/s wall, %9.0f events/s CPU\n", what, n / rules->wall,
@@ -168,7 +214,28 @@ int main(int argc, char **argv)
            evs->len, n, decisions, n - (n + 9) / 10, (n + 9) / 10);
     report("memory", evs->len, &mem_rules, &mem_ref);
     report("file", evs->len, &file_rules, &file_ref);
-    int rc = decisions == n && file_decisions == n ? 0 : 1;
+    gint64 split_decisions[2] = {0, 0};
+    for (int full = 1; full >= 0; full--) {
+        g_autofree char *path = g_build_filename(dir, full ? "split-full.db" : "split-normal.db",
+                                                 NULL);
+        Took j, e;
+        if (!run_split(path, full, evs, &j, &e, &split_decisions[full]))
+            return 1;
+        printf("split   sync=%-6s rules_journal (the acknowledgement path, one transaction each): "
+               "%7.0f events/s wall (%.1f us each), %7.0f CPU; rules_catch_up (4096 per "
+               "transaction): %7.0f events/s wall (%.1f us each), %7.0f CPU\n",
+               full ? "full" : "normal", evs->len / j.wall, j.wall / evs->len * 1e6,
+               evs->len / j.cpu, evs->len / e.wall, e.wall / evs->len * 1e6, evs->len / e.cpu);
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (guint k = 0; k < G_N_ELEMENTS(suffix); k++) {
+            g_autofree char *f = g_strconcat(path, suffix[k], NULL);
+            g_unlink(f);
+        }
+    }
+    int rc = decisions == n && file_decisions == n && split_decisions[0] == n &&
+                     split_decisions[1] == n
+                 ? 0
+                 : 1;
     if (rc)
         fprintf(stderr, "bench-rules: expected %d decisions\n", n);
     for (guint i = 0; i < evs->len; i++) {
