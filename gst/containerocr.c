@@ -31,6 +31,7 @@ typedef struct {
     guint8 *pixels;
     int width, height, stride;
     int x0, y0; /* where the region of interest starts in the frame */
+    int frame_width, frame_height;
     OcrPixelFormat format;
     GstClockTime pts;
 } Job;
@@ -41,8 +42,9 @@ typedef struct {
 /* A picture that has not changed is still read now and then (a slow drift under the threshold
  * adds up over time): at least every this much stream time. */
 #define STILL_REFRESH (10 * GST_SECOND)
-/* The streak of identical reads after which a container in view needs no fast sampling. */
-#define SETTLED_STREAK 3
+/* The streak of identical reads after which a container in view needs no fast sampling (at
+ * least min-frames: what a pass needs to be confirmed). */
+#define SETTLED_STREAK 2
 
 struct _PsContainerOcr {
     GstVideoFilter parent;
@@ -256,7 +258,8 @@ static void work(gpointer data, gpointer user_data)
     overlay_tracker_feed(self->tracker, tr, reads.n_reads, (gint64)(job->pts / 1000), confirmed);
     /* Nothing new to learn: sample less often (never more than a pass's gap allows); anything
      * new: back to the configured interval. */
-    if (overlay_tracker_settled(self->tracker, MAX(SETTLED_STREAK, self->min_frames + 1)))
+    if (overlay_tracker_settled(self->tracker, MAX(SETTLED_STREAK, self->min_frames),
+                                job->frame_width, job->frame_height))
         self->cur_interval_ms = MIN(MAX(self->cur_interval_ms * 2, self->interval_ms),
                                     MAX(self->interval_max_ms, self->interval_ms));
     else
@@ -461,6 +464,8 @@ static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame
             Job *job = g_new0(Job, 1);
             job->x0 = r[0];
             job->y0 = r[1];
+            job->frame_width = GST_VIDEO_FRAME_WIDTH(frame);
+            job->frame_height = GST_VIDEO_FRAME_HEIGHT(frame);
             job->width = r[2];
             job->height = r[3];
             job->stride = r[2] * bpp;

@@ -227,9 +227,12 @@ void overlay_tracker_feed(PsTracker *tracker, const PsRead *reads, gsize n, gint
 void overlay_tracker_touch(PsTracker *tracker, gint64 now_us);
 
 /* TRUE when the last feed left nothing new to learn: it opened no pass, and every open pass
- * was read on it with the same code at least @streak times in a row. Also TRUE after a feed of
- * an empty frame with no open pass (nothing in view); FALSE before the first feed. */
-gboolean overlay_tracker_settled(const PsTracker *tracker, guint streak);
+ * was read on it with the same code at least @streak times in a row, except passes it did not
+ * read whose last box touched the border (within 5%) of the @width x @height picture: those
+ * have left it (0 x 0: no picture, no exception). Also TRUE after a feed of an empty frame with
+ * no open pass (nothing in view); FALSE before the first feed. */
+gboolean overlay_tracker_settled(const PsTracker *tracker, guint streak, double width,
+                                 double height);
 
 /* Ends every open pass (end of stream). */
 void overlay_tracker_flush(PsTracker *tracker, GArray *confirmed);

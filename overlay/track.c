@@ -223,12 +223,20 @@ void overlay_tracker_touch(PsTracker *t, gint64 now_us)
     t->last_feed_us = now_us;
 }
 
-gboolean overlay_tracker_settled(const PsTracker *t, guint streak)
+gboolean overlay_tracker_settled(const PsTracker *t, guint streak, double width,
+                                 double height)
 {
     if (!t->fed || t->last_feed_opened)
         return FALSE;
+    double mx = width * 0.05, my = height * 0.05;
     for (guint i = 0; i < t->passes->len; i++) {
         const Pass *p = g_ptr_array_index(t->passes, i);
+        const double *b = p->bbox;
+        gboolean at_edge = width > 0 && height > 0 &&
+                           (b[0] < mx || b[1] < my || b[0] + b[2] > width - mx ||
+                            b[1] + b[3] > height - my);
+        if (!p->matched && at_edge)
+            continue; /* last seen at the edge: it has left the picture */
         if (!p->matched || p->streak < streak)
             return FALSE;
     }
