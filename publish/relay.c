@@ -528,7 +528,8 @@ static void mark_acked(PsRelay *relay)
     if (relay->acked->len == 0)
         return;
     GError *error = NULL;
-    if (!store_transaction(relay->store, mark_txn, relay->acked, &error)) {
+    /* A mark lost to a power cut only means the message goes out again, with its id. */
+    if (!store_transaction_derived(relay->store, mark_txn, relay->acked, &error)) {
         /* Not marked: they will be sent again (same id), which consumers tolerate. */
         g_warning("mqtt relay: marking %u delivered: %s", relay->acked->len, error->message);
         g_error_free(error);

@@ -826,7 +826,9 @@ gboolean rules_catch_up(PsRules *rules, guint max, guint *evaluated, GError **er
     CatchUpArgs a = {rules, max};
     if (evaluated)
         *evaluated = 0;
-    if (!store_transaction(rules->store, catch_up_txn, &a, error)) {
+    /* Decisions are a function of the journal: a batch lost to a power cut is evaluated again,
+     * the same, from the journal (its cursor is lost with it). */
+    if (!store_transaction_derived(rules->store, catch_up_txn, &a, error)) {
         reload_after_failure(rules);
         return FALSE;
     }

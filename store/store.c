@@ -436,6 +436,24 @@ static gboolean run_cached(PsStore *store, const char *sql, GError **error)
     return TRUE;
 }
 
+gboolean store_transaction_derived(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
+                                   GError **error)
+{
+    if (!store->sync_full || store->txn_depth > 0)
+        return store_transaction(store, func, user_data, error);
+    if (!run_cached(store, "PRAGMA synchronous = NORMAL", error))
+        return FALSE;
+    gboolean ok = store_transaction(store, func, user_data, error);
+    GError *local = NULL;
+    if (!run_cached(store, "PRAGMA synchronous = FULL", &local)) {
+        /* Keep the connection's promise: without FULL it must not commit anything else. */
+        g_critical("store: %s: cannot restore synchronous = FULL: %s", store->path,
+                   local->message);
+        g_error_free(local);
+    }
+    return ok;
+}
+
 gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
                            GError **error)
 {

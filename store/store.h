@@ -123,4 +123,13 @@ typedef gboolean (*PsStoreTxnFunc)(PsStore *store, gpointer user_data, GError **
 gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
                            GError **error);
 
+/* Like store_transaction(), for writes that are derived from data already committed durably
+ * (the rules' decisions from the journal, the relay's delivery marks): with sync = full it does
+ * not wait for the disk (SQLite synchronous=NORMAL for this commit only). A power cut may then
+ * lose it, but only together with everything committed after the last durable commit, and what
+ * derived it is evaluated again from the durable data after the restart, with the same result.
+ * Nested calls join the outer transaction and its durability. */
+gboolean store_transaction_derived(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
+                                   GError **error);
+
 G_END_DECLS

@@ -361,6 +361,26 @@ START_TEST(test_an_in_memory_store_cannot_be_shared)
 }
 END_TEST
 
+START_TEST(test_derived_transaction_commits_and_leaves_the_connection_durable)
+{
+    PsStore *s = open_ok();
+    GError *error = NULL;
+    ck_assert_int_eq(count(s, "PRAGMA synchronous"), 2); /* FULL, the default */
+    PsEvent e = event("mqtt", "derived-1", "{}");
+    ck_assert(store_transaction_derived(s, append_in_txn, &e, &error));
+    ck_assert_no_error(error);
+    /* Only that commit skipped the fsync: the next ones are durable again. */
+    ck_assert_int_eq(count(s, "PRAGMA synchronous"), 2);
+    ck_assert(!store_transaction_derived(s, write_then_fail, NULL, &error));
+    g_clear_error(&error);
+    ck_assert_int_eq(count(s, "PRAGMA synchronous"), 2);
+    store_close(s);
+    s = open_ok();
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM journal WHERE event_id = 'derived-1'"), 1);
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -378,6 +398,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_journal_rows_cannot_be_changed_or_deleted);
     tcase_add_test(tc, test_shared_connections_write_from_two_threads_without_errors);
     tcase_add_test(tc, test_an_in_memory_store_cannot_be_shared);
+    tcase_add_test(tc, test_derived_transaction_commits_and_leaves_the_connection_durable);
     tcase_add_test(tc, test_transaction_rolls_back_everything_on_failure);
     tcase_add_test(tc, test_batch_of_100000_is_visible_after_reopen);
     suite_add_tcase(s, tc);
