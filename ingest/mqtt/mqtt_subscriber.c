@@ -13,8 +13,10 @@
 #define MAX_KEPT (64 * 1024)
 /* How long a message whose ingest failed (store error) waits before it is offered again. */
 #define RETRY_PAUSE_US (1000 * 1000)
-/* How long after a commit the main loop is woken (it takes all that came meanwhile). */
-#define WAKE_DELAY_US 1000
+/* How long after a commit the main loop is woken. 0: at once; what is committed while it
+ * evaluates is taken in one batch at its next wake-up (a 1 ms delay made bigger batches but
+ * added 1-2 ms to every decision's latency and no measurable throughput). */
+#define WAKE_DELAY_US 0
 
 typedef struct PsMqttSubscriber PsMqttSubscriber;
 
@@ -126,8 +128,8 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
         g_usleep(RETRY_PAUSE_US);
     }
     g_atomic_pointer_add(&sub->received, 1);
-    /* The first commit after a wake-up arms it a little later, so that the main loop takes the
-     * messages of that time in one transaction rather than one each. */
+    /* Only the first commit after a wake-up arms it again: the main loop takes all that came
+     * until it runs in one transaction. */
     if (g_atomic_int_compare_and_exchange(&sub->wake_armed, 0, 1))
         g_source_set_ready_time(sub->source, g_get_monotonic_time() + WAKE_DELAY_US);
     MQTTAsync_freeMessage(&msg);
