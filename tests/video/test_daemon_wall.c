@@ -1,0 +1,120 @@
+/* test_daemon_wall.c: AIS vessels reach the video wall in `portsight run`: the daemon replays
+ * the shipped AIS sample into its vessel registry, copies the vessels into the wall's scene,
+ * and a camera whose pose looks at one of them draws its marker and label on the wall, which
+ * is recorded to MP4 and decoded here. The camera shows black (testsrc://black), so the
+ * vessel overlay's cyan is the only colour the picture can have. */
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+/* Cyan pixels (the vessel marker, track and label bar: RGB 0.20, 0.85, 1.0) in the top-left
+ * 2x2 tile of the frames of @mp4: the most in any frame (the last frames are the wall after the
+ * camera has stopped), and the frames decoded. */
+static guint count_cyan(GstSample *sm)
+{
+    GstVideoInfo vi;
+    ck_assert(gst_video_info_from_caps(&vi, gst_sample_get_caps(sm)));
+    GstVideoFrame f;
+    ck_assert(gst_video_frame_map(&f, &vi, gst_sample_get_buffer(sm), GST_MAP_READ));
+    const guint8 *Y = GST_VIDEO_FRAME_PLANE_DATA(&f, 0), *U = GST_VIDEO_FRAME_PLANE_DATA(&f, 1),
+                 *V = GST_VIDEO_FRAME_PLANE_DATA(&f, 2);
+    int ys = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0), cs = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+    guint cyan = 0;
+    for (int y = 0; y < vi.height / 2; y++)
+        for (int x = 0; x < vi.width / 2; x++)
+            cyan += Y[y * ys + x] > 100 && U[(y / 2) * cs + x / 2] > 150 &&
+                    V[(y / 2) * cs + x / 2] < 110;
+    gst_video_frame_unmap(&f);
+    return cyan;
+}
+
+static guint most_cyan(const char *mp4, guint *frames)
+{
+    g_autofree char *desc = g_strdup_printf(
+        "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert ! "
+        "video/x-raw,format=I420 ! appsink name=s sync=false",
+        mp4);
+    GstElement *p = gst_parse_launch(desc, NULL);
+    ck_assert_ptr_nonnull(p);
+    GstElement *s = gst_bin_get_by_name(GST_BIN(p), "s");
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    guint most = 0;
+    *frames = 0;
+    for (;;) {
+        GstSample *sm = gst_app_sink_try_pull_sample(GST_APP_SINK(s), 10 * GST_SECOND);
+        if (!sm)
+            break;
+        (*frames)++;
+        most = MAX(most, count_cyan(sm));
+        gst_sample_unref(sm);
+    }
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(s);
+    gst_object_unref(p);
+    return most;
+}
+
+/* Runs `portsight run` for 8 s with the camera and the wall (and the AIS replay when @with_ais);
+ * returns the most cyan pixels in the camera's tile on a frame of the recorded wall. */
+static guint run_daemon(gboolean with_ais)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *db = g_build_filename(dir, "p.db", NULL);
+    g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
+    g_autofree char *nmea = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
+                                             "ais", "ningbo.nmea", NULL);
+    g_autofree char *ais = with_ais ? g_strdup_printf("[ais]\nfeed = file://%s\n", nmea)
+                                    : g_strdup("");
+    /* The sample's last report of 257000303 puts it at 30.019345 N 121.900668 E: the camera
+     * stands 0.01 degrees (960 m) west of it, 35 m up, looking east. */
+    g_autofree char *conf_path = g_build_filename(dir, "p.conf", NULL);
+    g_autofree char *conf = g_strdup_printf(
+        "[store]\npath = %s\n%s"
+        "[camera sea]\nuri = testsrc://black\nocr = false\n"
+        "pose = 30.019345,121.890668,35,90,3,60\n"
+        "[wall]\nlayout = 2x2\nwidth = 1280\nheight = 720\nrtsp_port = 0\nrecord = %s\n",
+        db, ais, mp4);
+    ck_assert(g_file_set_contents(conf_path, conf, -1, NULL));
+    const char *argv[] = {g_getenv("PORTSIGHT"), "run", "-c", conf_path, NULL};
+    GPid pid;
+    GError *error = NULL;
+    ck_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                            &pid, &error));
+    ck_assert_no_error(error);
+    g_usleep(8 * G_USEC_PER_SEC);
+    kill(pid, SIGTERM);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "engine status %d", status);
+    guint frames = 0;
+    guint cyan = most_cyan(mp4, &frames);
+    ck_assert_msg(frames > 25, "wall.mp4: %u frames", frames);
+    testutil_rmtree(dir);
+    return cyan;
+}
+
+START_TEST(test_ais_vessels_are_drawn_on_the_wall_by_the_daemon)
+{
+    guint without = run_daemon(FALSE);
+    ck_assert_msg(without == 0, "cyan on a black camera with no AIS feed: %u pixels", without);
+    guint with = run_daemon(TRUE);
+    ck_assert_msg(with > 30, "no vessel on the wall: at most %u cyan pixels in the camera's tile",
+                  with);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    gst_init(&argc, &argv);
+    Suite *s = suite_create("daemon-wall");
+    TCase *tc = tcase_create("vessels");
+    tcase_set_timeout(tc, 150);
+    tcase_add_test(tc, test_ais_vessels_are_drawn_on_the_wall_by_the_daemon);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}
