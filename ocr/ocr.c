@@ -27,12 +27,138 @@ typedef struct {
     float inner_prob[OCR__N_OUT];
 } Comp;
 
+/* A uniform grid over the detection image: each cell lists the components whose box touches
+ * it, so neighbour searches look at a few cells instead of every component. */
+typedef struct {
+    int cell, nx, ny;
+    GArray **cells;  /* int indices, nx * ny, NULL when empty */
+    guint *mark;     /* per component: the query that last listed it */
+    guint n_mark, stamp;
+} Grid;
+
+/* Characters already classified in this frame (by an earlier contrast pass): the same box in
+ * the same polarity gives the same crop, so its probabilities are reused. */
+typedef struct {
+    GHashTable *index; /* packed box key -> 1 + row in probs */
+    GArray *probs;     /* float[OCR__N_OUT] rows */
+} ClassCache;
+
 typedef struct {
     const guint8 *gray; /* full resolution */
     int width, height;
     int scale; /* detection pixels -> frame pixels */
     GArray *comps; /* Comp */
+    ClassCache *cache;
+    Grid grid;
 } Frame;
+
+static void grid_init(Grid *g, int w, int h, int cell)
+{
+    g->cell = MAX(cell, 8);
+    g->nx = (w + g->cell - 1) / g->cell;
+    g->ny = (h + g->cell - 1) / g->cell;
+    g->cells = g_new0(GArray *, (size_t)g->nx * g->ny);
+    g->mark = NULL;
+    g->n_mark = 0;
+    g->stamp = 0;
+}
+
+static void grid_clear(Grid *g)
+{
+    for (int i = 0; i < g->nx * g->ny; i++)
+        if (g->cells[i])
+            g_array_free(g->cells[i], TRUE);
+    g_free(g->cells);
+    g_free(g->mark);
+    memset(g, 0, sizeof *g);
+}
+
+static void grid_add(Grid *g, int idx, int x, int y, int w, int h)
+{
+    int cx0 = CLAMP(x / g->cell, 0, g->nx - 1), cx1 = CLAMP((x + w - 1) / g->cell, 0, g->nx - 1);
+    int cy0 = CLAMP(y / g->cell, 0, g->ny - 1), cy1 = CLAMP((y + h - 1) / g->cell, 0, g->ny - 1);
+    for (int cy = cy0; cy <= cy1; cy++)
+        for (int cx = cx0; cx <= cx1; cx++) {
+            GArray **cellp = &g->cells[cy * g->nx + cx];
+            if (!*cellp)
+                *cellp = g_array_new(FALSE, FALSE, sizeof(int));
+            g_array_append_val(*cellp, idx);
+        }
+    if ((guint)idx >= g->n_mark) {
+        guint n = MAX((guint)idx + 1, g->n_mark * 2);
+        g->mark = g_renew(guint, g->mark, n);
+        memset(g->mark + g->n_mark, 0, (n - g->n_mark) * sizeof(guint));
+        g->n_mark = n;
+    }
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* The components whose box may touch [x0, x1) x [y0, y1), each once, in ascending order (the
+ * order of a scan over all of them, so ties are broken the same way). */
+static void grid_query(Grid *g, double x0, double y0, double x1, double y1, GArray *out)
+{
+    g_array_set_size(out, 0);
+    if (++g->stamp == 0) {
+        memset(g->mark, 0, g->n_mark * sizeof(guint));
+        g->stamp = 1;
+    }
+    int cx0 = CLAMP((int)floor(x0) / g->cell, 0, g->nx - 1);
+    int cx1 = CLAMP((int)ceil(x1) / g->cell, 0, g->nx - 1);
+    int cy0 = CLAMP((int)floor(y0) / g->cell, 0, g->ny - 1);
+    int cy1 = CLAMP((int)ceil(y1) / g->cell, 0, g->ny - 1);
+    for (int cy = cy0; cy <= cy1; cy++)
+        for (int cx = cx0; cx <= cx1; cx++) {
+            GArray *cell = g->cells[cy * g->nx + cx];
+            for (guint k = 0; cell && k < cell->len; k++) {
+                int idx = g_array_index(cell, int, k);
+                if (g->mark[idx] != g->stamp) {
+                    g->mark[idx] = g->stamp;
+                    g_array_append_val(out, idx);
+                }
+            }
+        }
+    qsort(out->data, out->len, sizeof(int), cmp_int);
+}
+
+static ClassCache *class_cache_new(void)
+{
+    ClassCache *c = g_new(ClassCache, 1);
+    c->index = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    c->probs = g_array_new(FALSE, FALSE, sizeof(float) * OCR__N_OUT);
+    return c;
+}
+
+static void class_cache_free(ClassCache *c)
+{
+    g_hash_table_destroy(c->index);
+    g_array_free(c->probs, TRUE);
+    g_free(c);
+}
+
+/* The network's probabilities for the crop of box (@x, @y, @w, @h) in frame pixels. */
+static void classify_box(Frame *f, int x, int y, int w, int h, gboolean bright, float *prob)
+{
+    gint64 key = ((gint64)(x & 0x7fff) << 47) | ((gint64)(y & 0x7fff) << 32) |
+                 ((gint64)(w & 0x7fff) << 17) | ((gint64)(h & 0x7fff) << 2) | (bright ? 1 : 0);
+    gpointer row = g_hash_table_lookup(f->cache->index, &key);
+    if (row) {
+        memcpy(prob, &g_array_index(f->cache->probs, float, (GPOINTER_TO_SIZE(row) - 1) *
+                                                               OCR__N_OUT),
+               sizeof(float) * OCR__N_OUT);
+        return;
+    }
+    float crop[OCR__CROP * OCR__CROP];
+    ocr__char_crop(f->gray, f->width, f->height, f->width, x, y, w, h, bright, crop);
+    ocr__cnn_classify(crop, prob);
+    g_array_append_vals(f->cache->probs, prob, 1);
+    gint64 *k = g_new(gint64, 1);
+    *k = key;
+    g_hash_table_insert(f->cache->index, k, GSIZE_TO_POINTER((gsize)f->cache->probs->len));
+}
 
 void ocr_options_init(OcrOptions *opts)
 {
@@ -65,9 +191,82 @@ void ocr_free(PsOcr *ocr)
     g_free(ocr);
 }
 
+/* Appends @c to @out when it is shaped like a character. */
+static void keep_char_like(const Comp *c, int min_h, GArray *out)
+{
+    if (c->h < min_h || c->w > c->h * 1.3 || c->w < 2)
+        return;
+    double fill = (double)c->area / (c->w * c->h);
+    /* Solid bars ('I', '1') fill their box. */
+    if (fill < 0.12 || (fill > 0.98 && c->w > c->h / 3) || out->len >= MAX_CANDIDATES)
+        return;
+    g_array_append_val(out, *c);
+}
+
+/* The ink of @mask (width @w) inside x0 <= x < x1, y0 <= y < y1 as a component (area 0 when
+ * there is none). */
+static Comp ink_box(const guint8 *mask, int w, int x0, int y0, int x1, int y1, gboolean bright)
+{
+    Comp c = {0, 0, 0, 0, 0, bright, -1, -1, -1, -1, 0, {0}, 0, {0}};
+    int bx0 = x1, by0 = y1, bx1 = -1, by1 = -1;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
+            if (mask[(size_t)y * w + x]) {
+                c.area++;
+                bx0 = MIN(bx0, x);
+                bx1 = MAX(bx1, x);
+                by0 = MIN(by0, y);
+                by1 = MAX(by1, y);
+            }
+    if (c.area) {
+        c.x = bx0;
+        c.y = by0;
+        c.w = bx1 - bx0 + 1;
+        c.h = by1 - by0 + 1;
+    }
+    return c;
+}
+
+/* Cuts @c into 2-4 characters across its width (or its height when @rows) where the columns
+ * (rows) hold the least ink of @mask, near the even cuts. Fills @pieces; returns how many. */
+static int split_component(const guint8 *mask, int w, const Comp *c, gboolean rows,
+                           Comp pieces[4])
+{
+    int len = rows ? c->h : c->w;
+    int k = rows ? 2 : CLAMP((int)lround(c->w / (0.68 * c->h)), 2, 4);
+    int *profile = g_new0(int, len);
+    for (int y = 0; y < c->h; y++)
+        for (int x = 0; x < c->w; x++)
+            if (mask[(size_t)(c->y + y) * w + c->x + x])
+                profile[rows ? y : x]++;
+    int cuts[5];
+    cuts[0] = 0;
+    cuts[k] = len;
+    for (int j = 1; j < k; j++) {
+        int ideal = j * len / k, reach = MAX(1, len / (k * 4));
+        int best = ideal;
+        for (int t = MAX(1, ideal - reach); t <= MIN(len - 2, ideal + reach); t++)
+            if (profile[t] < profile[best] ||
+                (profile[t] == profile[best] && abs(t - ideal) < abs(best - ideal)))
+                best = t;
+        cuts[j] = MAX(best, cuts[j - 1] + 1);
+    }
+    g_free(profile);
+    int n = 0;
+    for (int j = 0; j < k; j++) {
+        Comp p = rows ? ink_box(mask, w, c->x, c->y + cuts[j], c->x + c->w, c->y + cuts[j + 1],
+                                c->bright)
+                      : ink_box(mask, w, c->x + cuts[j], c->y, c->x + cuts[j + 1], c->y + c->h,
+                                c->bright);
+        if (p.area > 0)
+            pieces[n++] = p;
+    }
+    return n;
+}
+
 /* Connected components of @mask (w x h, 1 = set) into @out; 8-connectivity. */
 static void components(const guint8 *mask, int w, int h, gboolean bright, int min_h, int max_h,
-                       GArray *out)
+                       gboolean split, GArray *out)
 {
     GArray *raw = g_array_new(FALSE, FALSE, sizeof(Comp));
     guint8 *seen = g_malloc0((size_t)w * h);
@@ -117,51 +316,129 @@ static void components(const guint8 *mask, int w, int h, gboolean bright, int mi
     /* Strokes broken by rust, ribs or a thin gap: merge pieces stacked in one column (the flag
      * and stem of a '1', the halves of a broken '8'). */
     Comp *r = (Comp *)raw->data;
+    Grid grid;
+    grid_init(&grid, w, h, 16);
+    for (guint i = 0; i < raw->len; i++)
+        grid_add(&grid, (int)i, r[i].x, r[i].y, r[i].w, r[i].h);
+    GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
+    double reach = 0.12 * max_h + 2; /* the largest gap that merges */
     for (guint i = 0; i < raw->len; i++) {
         if (r[i].area == 0)
             continue;
-        for (guint j = 0; j < raw->len; j++) {
-            if (i == j || r[j].area == 0)
-                continue;
-            int ox = MIN(r[i].x + r[i].w, r[j].x + r[j].w) - MAX(r[i].x, r[j].x);
-            int y0 = MIN(r[i].y, r[j].y), y1 = MAX(r[i].y + r[i].h, r[j].y + r[j].h);
-            int x0 = MIN(r[i].x, r[j].x), x1 = MAX(r[i].x + r[i].w, r[j].x + r[j].w);
-            int gap = MAX(r[i].y, r[j].y) - MIN(r[i].y + r[i].h, r[j].y + r[j].h);
-            if (ox < 0.6 * MIN(r[i].w, r[j].w) || gap > 0.12 * (y1 - y0) || y1 - y0 > max_h ||
-                x1 - x0 > (y1 - y0) * 1.1 || (r[i].h >= min_h && r[j].h >= min_h))
-                continue;
-            r[i].x = x0;
-            r[i].y = y0;
-            r[i].w = x1 - x0;
-            r[i].h = y1 - y0;
-            r[i].area += r[j].area;
-            r[j].area = 0;
-            j = (guint)-1; /* the box grew: look again */
+        gboolean grew = TRUE;
+        while (grew) {
+            grew = FALSE;
+            grid_query(&grid, r[i].x, r[i].y - reach, r[i].x + r[i].w, r[i].y + r[i].h + reach,
+                       near);
+            for (guint q = 0; q < near->len; q++) {
+                guint j = (guint)g_array_index(near, int, q);
+                if (i == j || r[j].area == 0)
+                    continue;
+                int ox = MIN(r[i].x + r[i].w, r[j].x + r[j].w) - MAX(r[i].x, r[j].x);
+                int y0 = MIN(r[i].y, r[j].y), y1 = MAX(r[i].y + r[i].h, r[j].y + r[j].h);
+                int x0 = MIN(r[i].x, r[j].x), x1 = MAX(r[i].x + r[i].w, r[j].x + r[j].w);
+                int gap = MAX(r[i].y, r[j].y) - MIN(r[i].y + r[i].h, r[j].y + r[j].h);
+                if (ox < 0.6 * MIN(r[i].w, r[j].w) || gap > 0.12 * (y1 - y0) ||
+                    y1 - y0 > max_h || x1 - x0 > (y1 - y0) * 1.1 ||
+                    (r[i].h >= min_h && r[j].h >= min_h))
+                    continue;
+                r[i].x = x0;
+                r[i].y = y0;
+                r[i].w = x1 - x0;
+                r[i].h = y1 - y0;
+                r[i].area += r[j].area;
+                r[j].area = 0;
+                grid_add(&grid, (int)i, r[i].x, r[i].y, r[i].w, r[i].h);
+                grew = TRUE; /* the box grew: look again */
+                break;
+            }
         }
     }
+    g_array_free(near, TRUE);
+    grid_clear(&grid);
     for (guint i = 0; i < raw->len; i++) {
         Comp *c = &r[i];
         if (c->area == 0)
             continue;
-        if (c->h < min_h || c->w > c->h * 1.3 || c->w < 2)
+        /* Characters painted close together (or joined by blur) are one component as wide
+         * as two or three: cut it where the columns hold the least ink. Up to 1.45 times the
+         * height it may be one wide letter (W, M) and stays whole. */
+        if (split && c->h >= min_h && c->w > c->h * 1.45 && c->w <= c->h * 3.2) {
+            Comp pieces[4];
+            int n = split_component(mask, w, c, FALSE, pieces);
+            for (int k = 0; k < n; k++)
+                keep_char_like(&pieces[k], min_h, out);
             continue;
-        double fill = (double)c->area / (c->w * c->h);
-        /* Solid bars ('I', '1') fill their box. */
-        if (fill < 0.12 || (fill > 0.98 && c->w > c->h / 3) || out->len >= MAX_CANDIDATES)
-            continue;
-        g_array_append_val(out, *c);
+        }
+        keep_char_like(c, min_h, out);
     }
     g_array_free(raw, TRUE);
 }
 
+/* In a column of characters (corner posts), two characters painted close together are one
+ * component about twice as tall as the ones above or below it: cut it in two where the rows
+ * hold the least ink. */
+static void split_stacked(GArray *comps, const guint8 *bright, const guint8 *dark, int w, int h,
+                          int min_h)
+{
+    guint n = comps->len;
+    Grid grid;
+    grid_init(&grid, w, h, 32);
+    for (guint i = 0; i < n; i++) {
+        Comp *a = &g_array_index(comps, Comp, i);
+        grid_add(&grid, (int)i, a->x, a->y, a->w, a->h);
+    }
+    GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
+    for (guint i = 0; i < n; i++) {
+        Comp x = g_array_index(comps, Comp, i);
+        if (x.h < 2 * min_h)
+            continue;
+        double cx = x.x + x.w / 2.0;
+        grid_query(&grid, x.x - x.h / 2.0, x.y - x.h, x.x + x.w + x.h / 2.0, x.y + 2 * x.h, near);
+        gboolean stacked = FALSE;
+        for (guint q = 0; q < near->len && !stacked; q++) {
+            const Comp *b = &g_array_index(comps, Comp, g_array_index(near, int, q));
+            if (b == &g_array_index(comps, Comp, i) || b->bright != x.bright ||
+                b->h * 1.65 > x.h || b->h * 2.7 < x.h || x.w > 1.3 * b->h)
+                continue;
+            double gap = b->y > x.y ? b->y - (x.y + x.h) : x.y - (b->y + b->h);
+            stacked = fabs(b->x + b->w / 2.0 - cx) < 0.45 * b->h && gap > -0.1 * b->h &&
+                      gap < 1.0 * b->h;
+        }
+        if (!stacked)
+            continue;
+        Comp pieces[4];
+        int np = split_component(x.bright ? bright : dark, w, &x, TRUE, pieces);
+        GArray *kept = g_array_new(FALSE, FALSE, sizeof(Comp));
+        for (int k = 0; k < np; k++)
+            keep_char_like(&pieces[k], min_h, kept);
+        if (kept->len == 2) {
+            g_array_index(comps, Comp, i) = g_array_index(kept, Comp, 0);
+            g_array_append_val(comps, g_array_index(kept, Comp, 1));
+        }
+        g_array_free(kept, TRUE);
+    }
+    g_array_free(near, TRUE);
+    grid_clear(&grid);
+}
+
 /* Box frames (the check digit's box) contain another component: they are not characters. */
-static void drop_frames(GArray *comps)
+static void drop_frames(GArray *comps, int w, int h)
 {
     guint n = comps->len;
     gboolean *frame = g_new0(gboolean, n);
+    Grid grid;
+    grid_init(&grid, w, h, 32);
     for (guint i = 0; i < n; i++) {
         Comp *a = &g_array_index(comps, Comp, i);
-        for (guint j = 0; j < n && !frame[i]; j++) {
+        grid_add(&grid, (int)i, a->x, a->y, a->w, a->h);
+    }
+    GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
+    for (guint i = 0; i < n; i++) {
+        Comp *a = &g_array_index(comps, Comp, i);
+        grid_query(&grid, a->x, a->y, a->x + a->w, a->y + a->h, near);
+        for (guint q = 0; q < near->len && !frame[i]; q++) {
+            guint j = (guint)g_array_index(near, int, q);
             Comp *b = &g_array_index(comps, Comp, j);
             if (i == j || a->bright != b->bright || b->w * b->h * 2 > a->w * a->h)
                 continue;
@@ -171,6 +448,8 @@ static void drop_frames(GArray *comps)
                 frame[i] = TRUE;
         }
     }
+    g_array_free(near, TRUE);
+    grid_clear(&grid);
     guint k = 0;
     for (guint i = 0; i < n; i++)
         if (!frame[i])
@@ -185,13 +464,26 @@ static gboolean similar_height(const Comp *a, const Comp *b)
 }
 
 /* Links each component to its best right and lower neighbour, kept only when mutual. */
-static void link_neighbours(GArray *comps, gboolean vertical)
+static void link_neighbours(Frame *f, gboolean vertical)
 {
+    GArray *comps = f->comps;
     guint n = comps->len;
     Comp *c = (Comp *)comps->data;
+    GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
     for (guint i = 0; i < n; i++) {
         double best_r = 1e9, best_d = 1e9;
-        for (guint j = 0; j < n; j++) {
+        /* Every neighbour that can qualify below: at most 1.7 times as tall, within 1.6 of
+         * that height to the right or 1.3 below. */
+        double hm = 1.7 * c[i].h + 1;
+        double x1 = c[i].x + c[i].w + 1.6 * hm + 1, y1 = c[i].y + c[i].h + 1.3 * hm + 1;
+        if (!vertical)
+            y1 = c[i].y + c[i].h / 2.0 + 0.35 * hm + 1;
+        double cx = c[i].x + c[i].w / 2.0;
+        grid_query(&f->grid, vertical ? MIN(c[i].x, cx - 0.4 * hm - 1) : c[i].x,
+                   c[i].y + c[i].h / 2.0 - 0.35 * hm - 1,
+                   vertical ? MAX(x1, cx + 0.4 * hm + 1) : x1, y1, near);
+        for (guint q = 0; q < near->len; q++) {
+            guint j = (guint)g_array_index(near, int, q);
             /* The boxed check digit comes last and may be up to 1.7 times as tall. */
             gboolean box_after = c[j].h > c[i].h && c[j].h <= 1.7 * c[i].h;
             if (i == j || c[i].bright != c[j].bright ||
@@ -218,6 +510,7 @@ static void link_neighbours(GArray *comps, gboolean vertical)
             }
         }
     }
+    g_array_free(near, TRUE);
     for (guint i = 0; i < n; i++) {
         if (c[i].right >= 0) {
             Comp *r = &c[c[i].right];
@@ -243,11 +536,8 @@ static void classify(Frame *f, Comp *c)
 {
     if (c->classified)
         return;
-    float crop[OCR__CROP * OCR__CROP];
     int s = f->scale;
-    ocr__char_crop(f->gray, f->width, f->height, f->width, c->x * s, c->y * s, c->w * s,
-                   c->h * s, c->bright, crop);
-    ocr__cnn_classify(crop, c->prob);
+    classify_box(f, c->x * s, c->y * s, c->w * s, c->h * s, c->bright, c->prob);
     c->classified = 1;
 }
 
@@ -262,11 +552,10 @@ static const float *check_digit_prob(Frame *f, Comp *c)
         int s = f->scale;
         c->inner_prob[OCR__JUNK] = 2.0f;
         for (guint k = 0; k < G_N_ELEMENTS(cuts); k++) {
-            float crop[OCR__CROP * OCR__CROP], prob[OCR__N_OUT];
+            float prob[OCR__N_OUT];
             int bx = c->w * s / cuts[k][0], by = c->h * s / cuts[k][1];
-            ocr__char_crop(f->gray, f->width, f->height, f->width, c->x * s + bx,
-                           c->y * s + by, c->w * s - 2 * bx, c->h * s - 2 * by, c->bright, crop);
-            ocr__cnn_classify(crop, prob);
+            classify_box(f, c->x * s + bx, c->y * s + by, c->w * s - 2 * bx, c->h * s - 2 * by,
+                         c->bright, prob);
             if (prob[OCR__JUNK] < c->inner_prob[OCR__JUNK])
                 memcpy(c->inner_prob, prob, sizeof prob);
         }
@@ -276,13 +565,28 @@ static const float *check_digit_prob(Frame *f, Comp *c)
 }
 
 /* The best code over the 11 components @idx; returns its read in @r (confidence 0 if none). */
+/* The confidence factor one character's junk probability @pj contributes at a position that
+ * is not the check digit's (see read_sequence()). */
+static double junk_factor(double pj)
+{
+    double l = log(MAX(1.0 - pj, 1e-6));
+    return exp(l / OCR_CODE_LEN + (pj > 0.8 ? l : 0));
+}
+
+/* The best code over the 11 components @idx; returns its read in @r (confidence 0 if none).
+ * Stops early, with confidence 0, once the junk odds of the characters read so far already keep
+ * the read under the minimum confidence; *@killer is then the position of a character that
+ * alone does so wherever it is in a window before the check digit (else -1). */
 static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation orient,
-                          OcrRead *r)
+                          OcrRead *r, int *killer)
 {
     memset(r, 0, sizeof *r);
+    if (killer)
+        *killer = -1;
     Comp *c = (Comp *)f->comps->data;
     double not_junk = 0, clear_junk = 0;
     int x0 = G_MAXINT, y0 = G_MAXINT, x1 = 0, y1 = 0;
+    double min_conf = ocr->opts.min_confidence;
     for (int i = 0; i < OCR_CODE_LEN; i++) {
         Comp *k = &c[idx[i]];
         classify(f, k);
@@ -291,6 +595,13 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         not_junk += log(MAX(1.0 - pj, 1e-6));
         if (pj > 0.8f && i != OCR_CODE_LEN - 1) /* the boxed check digit is often unclear */
             clear_junk += log(MAX(1.0 - pj, 1e-6));
+        if (min_conf > 0 && exp(not_junk / OCR_CODE_LEN + clear_junk) < min_conf) {
+            if (killer && i != OCR_CODE_LEN - 1 && junk_factor(pj) < min_conf)
+                *killer = i;
+            r->confidence = 0;
+            r->code[0] = '\0';
+            return;
+        }
         for (int j = 0; j < OCR_N_CLASSES; j++)
             r->probs.p[i][j] = prob[j] / MAX(1.0f - pj, 1e-6f);
         x0 = MIN(x0, k->x);
@@ -439,6 +750,7 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
     guint n = f->comps->len;
     int chain[MAX_CHAIN];
     gboolean debug = g_getenv("PS_OCR_DEBUG") != NULL;
+    GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
     for (int pass = 0; pass < 2; pass++) {
         gboolean down = pass == 1;
         if (down && !ocr->opts.vertical)
@@ -466,7 +778,12 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
             /* One line or column of 11 or more. */
             for (int s = 0; s + OCR_CODE_LEN <= len; s++) {
                 OcrRead r;
-                read_sequence(ocr, f, chain + s, orient, &r);
+                int killer;
+                read_sequence(ocr, f, chain + s, orient, &r, &killer);
+                if (killer >= 0) {
+                    s += killer; /* every window holding that character fails too */
+                    continue;
+                }
                 if (!down && !spacing_fits(c, chain + s))
                     r.confidence *= 0.3;
                 if (r.confidence >= ocr->opts.min_confidence)
@@ -477,7 +794,14 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 continue;
             /* Owner (4) on one row, serial and check digit (7) on the next, left-aligned; or
              * owner and serial far apart on one line. */
-            for (guint j = 0; j < n; j++) {
+            double hh = c[i].h;
+            Comp *last = &c[chain[len - 1]];
+            grid_query(&f->grid, MIN(c[i].x - 1.2 * hh, last->x + last->w) - 1,
+                       MIN(c[i].y + 0.8 * hh, last->y + last->h / 2.0 - 0.3 * hh) - 1,
+                       MAX(c[i].x + 1.2 * hh, last->x + last->w + 4 * hh) + 1,
+                       MAX(c[i].y + 2.6 * hh, last->y + last->h / 2.0 + 0.3 * hh) + 1, near);
+            for (guint q = 0; q < near->len; q++) {
+                guint j = (guint)g_array_index(near, int, q);
                 if (c[j].left >= 0 || j == i || c[j].bright != c[i].bright)
                     continue;
                 double h = c[i].h;
@@ -502,7 +826,7 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                         for (int k = 0; k < 7; k++)
                             seq[4 + k] = chain2[s2 + k];
                         OcrRead r;
-                        read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r);
+                        read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r, NULL);
                         if (r.confidence >= ocr->opts.min_confidence)
                             find_size_type(f, seq, OCR_HORIZONTAL, &r);
                         add_read(ocr, out, &r);
@@ -511,12 +835,66 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
             }
         }
     }
+    g_array_free(near, TRUE);
 }
 
 static int compare_reads(const void *a, const void *b)
 {
     const OcrRead *x = a, *y = b;
     return (x->confidence < y->confidence) - (x->confidence > y->confidence);
+}
+
+/* Binarizes @small against @bg at contrast @t in both polarities and reads the codes found. */
+static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, int scale,
+                        const guint8 *small, const guint8 *bg, int w, int h, int t,
+                        gboolean split, guint8 *bright, guint8 *dark, ClassCache *cache, OcrReads *out,
+                        const char *dump)
+{
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        bright[i] = small[i] > bg[i] + t;
+        dark[i] = small[i] + t < bg[i];
+    }
+    if (dump) {
+        PIX *m = pixCreate(w, h, 8);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                pixSetPixel(m, x, y, bright[(size_t)y * w + x] ? 255
+                                     : dark[(size_t)y * w + x] ? 0 : 128);
+        pixWrite(dump, m, IFF_PNG);
+        pixDestroy(&m);
+    }
+    int min_h = MAX(6, ocr->opts.min_char_height / scale);
+    int max_h = ocr->opts.max_char_height / scale;
+    Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0}};
+    components(bright, w, h, TRUE, min_h, max_h, split, f.comps);
+    components(dark, w, h, FALSE, min_h, max_h, split, f.comps);
+    if (split)
+        split_stacked(f.comps, bright, dark, w, h, min_h);
+    drop_frames(f.comps, w, h);
+    grid_init(&f.grid, w, h, 32);
+    for (guint i = 0; i < f.comps->len; i++) {
+        Comp *c = &g_array_index(f.comps, Comp, i);
+        grid_add(&f.grid, (int)i, c->x, c->y, c->w, c->h);
+    }
+    link_neighbours(&f, ocr->opts.vertical);
+    find_codes(ocr, &f, out);
+    grid_clear(&f.grid);
+    g_array_free(f.comps, TRUE);
+}
+
+/* Mean of @img over a (2 @rx + 1) x (2 @ry + 1) window around each pixel (clipped at the
+ * edges), from the integral image @ii ((w + 1) x (h + 1)). */
+static void window_mean(const guint32 *ii, int w, int h, int rx, int ry, guint8 *out)
+{
+    for (int y = 0; y < h; y++) {
+        int ya = MAX(0, y - ry), yb = MIN(h, y + ry + 1);
+        const guint32 *ra = ii + (size_t)ya * (w + 1), *rb = ii + (size_t)yb * (w + 1);
+        for (int x = 0; x < w; x++) {
+            int xa = MAX(0, x - rx), xb = MIN(w, x + rx + 1);
+            guint32 sum = rb[xb] - ra[xb] - rb[xa] + ra[xa];
+            out[(size_t)y * w + x] = (guint8)(sum / ((guint32)(yb - ya) * (xb - xa)));
+        }
+    }
 }
 
 /* Reads codes in a gray frame. */
@@ -528,16 +906,17 @@ static void read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, Ocr
     if (w < 16 || h < 16)
         return;
     guint8 *small = g_malloc((size_t)w * h);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int acc = 0;
-            for (int dy = 0; dy < scale; dy++)
-                for (int dx = 0; dx < scale; dx++)
-                    acc += gray[(size_t)(y * scale + dy) * width + x * scale + dx];
-            small[(size_t)y * w + x] = (guint8)(acc / (scale * scale));
+    if (scale == 2) {
+        for (int y = 0; y < h; y++) {
+            const guint8 *r0 = gray + (size_t)(2 * y) * width, *r1 = r0 + width;
+            guint8 *d = small + (size_t)y * w;
+            for (int x = 0; x < w; x++)
+                d[x] = (guint8)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) >> 2);
         }
-    /* Local mean over a window about the height of a small character. */
-    int rad = 15;
+    } else {
+        for (int y = 0; y < h; y++)
+            memcpy(small + (size_t)y * w, gray + (size_t)y * width, w);
+    }
     guint32 *integral = g_new(guint32, (size_t)(w + 1) * (h + 1));
     memset(integral, 0, sizeof(guint32) * (w + 1));
     for (int y = 0; y < h; y++) {
@@ -549,42 +928,43 @@ static void read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, Ocr
                 integral[(size_t)y * (w + 1) + x + 1] + row;
         }
     }
-    /* The local mean, then three contrast thresholds: faint paint needs the low one, markings
-     * touching their neighbours (the check digit's box, rust) separate at the high one. Each
-     * pass finds its own candidates; add_read() keeps the best read of each place. */
-    guint8 *mean = g_malloc((size_t)w * h);
-    for (int y = 0; y < h; y++) {
-        int ya = MAX(0, y - rad), yb = MIN(h, y + rad + 1);
-        for (int x = 0; x < w; x++) {
-            int xa = MAX(0, x - rad), xb = MIN(w, x + rad + 1);
-            guint32 sum = integral[(size_t)yb * (w + 1) + xb] -
-                          integral[(size_t)ya * (w + 1) + xb] -
-                          integral[(size_t)yb * (w + 1) + xa] +
-                          integral[(size_t)ya * (w + 1) + xa];
-            mean[(size_t)y * w + x] = (guint8)(sum / ((guint32)(yb - ya) * (xb - xa)));
-        }
-    }
+    /* Backgrounds: the local mean over a window about the height of a small character; and
+     * means over tall narrow and wide flat strips, which follow the brightness of vertical
+     * or horizontal corrugation ribs (a square window averages a rib's bright and dark faces,
+     * and the dark face then joins dark characters into one blob). */
+    guint8 *mean = g_malloc((size_t)w * h), *vstrip = g_malloc((size_t)w * h);
+    guint8 *hstrip = g_malloc((size_t)w * h);
+    window_mean(integral, w, h, 15, 15, mean);
+    window_mean(integral, w, h, 1, 48, vstrip);
+    window_mean(integral, w, h, 48, 1, hstrip);
     g_free(integral);
-    static const int thresholds[] = {14, 22, 30};
+    /* Three contrast thresholds against the local mean: faint paint needs the low one,
+     * markings touching their neighbours (the check digit's box, rust) separate at the high
+     * one; one against each strip mean. Each pass finds its own candidates; add_read() keeps
+     * the best read of each place, and a character box seen by an earlier pass is not
+     * classified again. */
+    static const struct {
+        int bg, t;
+        gboolean split;
+    } passes[] = {{0, 14, FALSE}, {0, 22, FALSE}, {0, 30, FALSE},
+                  {1, 22, TRUE},  {2, 22, TRUE},  {0, 22, TRUE}};
+    const guint8 *bgs[] = {mean, vstrip, hstrip};
     guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
-    int min_h = MAX(6, ocr->opts.min_char_height / scale);
-    int max_h = ocr->opts.max_char_height / scale;
-    for (guint t = 0; t < G_N_ELEMENTS(thresholds); t++) {
-        for (size_t i = 0; i < (size_t)w * h; i++) {
-            bright[i] = small[i] > mean[i] + thresholds[t];
-            dark[i] = small[i] + thresholds[t] < mean[i];
-        }
-        Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp))};
-        components(bright, w, h, TRUE, min_h, max_h, f.comps);
-        components(dark, w, h, FALSE, min_h, max_h, f.comps);
-        drop_frames(f.comps);
-        link_neighbours(f.comps, ocr->opts.vertical);
-        find_codes(ocr, &f, out);
-        g_array_free(f.comps, TRUE);
+    ClassCache *cache = class_cache_new();
+    const char *dump = g_getenv("PS_OCR_DUMP");
+    guint n_passes = g_getenv("PS_OCR_PASSES") ? (guint)atoi(g_getenv("PS_OCR_PASSES")) : G_N_ELEMENTS(passes);
+    for (guint p = 0; p < n_passes; p++) {
+        char *name = dump ? g_strdup_printf("%s-%u.png", dump, p) : NULL;
+        detect_pass(ocr, gray, width, height, scale, small, bgs[passes[p].bg], w, h,
+                    passes[p].t, passes[p].split, bright, dark, cache, out, name);
+        g_free(name);
     }
+    class_cache_free(cache);
     g_free(bright);
     g_free(dark);
     g_free(mean);
+    g_free(vstrip);
+    g_free(hstrip);
     g_free(small);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
 }

@@ -91,6 +91,24 @@ static double draw_char(Scene *s, char c, double x, double y, gboolean record)
     return adv;
 }
 
+/* The vertical ink range of @c drawn at y = 0 by draw_char(), in user space. */
+static void char_ink_y(Scene *s, char c, double *top, double *bottom)
+{
+    PangoLayout *layout = pango_cairo_create_layout(s->cr);
+    PangoFontDescription *fd = pango_font_description_from_string(s->font);
+    pango_font_description_set_absolute_size(fd, s->char_h / 0.73 * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    char text[2] = {c, '\0'};
+    pango_layout_set_text(layout, text, 1);
+    PangoRectangle ink;
+    pango_layout_get_pixel_extents(layout, &ink, NULL);
+    double oy = s->char_h - pango_layout_get_baseline(layout) / PANGO_SCALE;
+    *top = oy + ink.y;
+    *bottom = oy + ink.y + ink.height;
+    pango_font_description_free(fd);
+    g_object_unref(layout);
+}
+
 static double text_width(Scene *s, const char *text, double spacing)
 {
     PangoLayout *layout = pango_cairo_create_layout(s->cr);
@@ -193,14 +211,28 @@ static void draw_code(Scene *s, Layout layout, const char *code, const char *st)
     } else {
         double pitch = h * urand(s->rng, 1.1, 1.45);
         double colw = text_width(s, "W", 0);
+        /* One character per row at a fixed pitch; a row moves down when the ink above it (the
+         * tail of a Q, a J's descender) would otherwise touch it: stencilled columns are not
+         * overprinted. */
+        double shift = 0, prev_bottom = -1e9, top, bottom;
         for (int i = 0; i < 10; i++) {
             char t[2] = {code[i], '\0'};
             double w = text_width(s, t, 0);
-            draw_char(s, code[i], (colw - w) / 2, i * pitch, TRUE);
+            char_ink_y(s, code[i], &top, &bottom);
+            double y = i * pitch + shift;
+            if (y + top < prev_bottom + 0.06 * h) {
+                shift += prev_bottom + 0.06 * h - (y + top);
+                y = i * pitch + shift;
+            }
+            draw_char(s, code[i], (colw - w) / 2, y, TRUE);
+            prev_bottom = y + bottom;
         }
         char t[2] = {code[10], '\0'};
         double w = text_width(s, t, 0);
-        draw_boxed(s, code[10], (colw - w) / 2 - h * 0.18, 10 * pitch + h * 0.3);
+        double yb = 10 * pitch + shift + h * 0.3; /* the box's pad is at most 0.25 h */
+        if (yb - 0.25 * h < prev_bottom + 0.06 * h)
+            yb = prev_bottom + 0.31 * h;
+        draw_boxed(s, code[10], (colw - w) / 2 - h * 0.18, yb);
         double sx = colw + h * urand(s->rng, 1.0, 3.0);
         for (int i = 0; i < 4; i++) {
             char u[2] = {st[i], '\0'};
