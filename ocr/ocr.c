@@ -264,9 +264,24 @@ static int split_component(const guint8 *mask, int w, const Comp *c, gboolean ro
     return n;
 }
 
-/* Connected components of @mask (w x h, 1 = set) into @out; 8-connectivity. */
+/* Whether the network reads the component @c as a wide letter (W or M) rather than two
+ * characters side by side. */
+static gboolean wide_letter(Frame *f, const Comp *c)
+{
+    float prob[OCR__N_OUT];
+    int s = f->scale;
+    classify_box(f, c->x * s, c->y * s, c->w * s, c->h * s, c->bright, prob);
+    int best = 0;
+    for (int i = 1; i < OCR__N_OUT; i++)
+        if (prob[i] > prob[best])
+            best = i;
+    return best == ocr_class_index('W') || best == ocr_class_index('M');
+}
+
+/* Connected components of @mask (w x h, 1 = set) into @out; 8-connectivity. With @split (the
+ * frame, for the network), components as wide as two or more characters are cut. */
 static void components(const guint8 *mask, int w, int h, gboolean bright, int min_h, int max_h,
-                       gboolean split, GArray *out)
+                       Frame *split, GArray *out)
 {
     GArray *raw = g_array_new(FALSE, FALSE, sizeof(Comp));
     guint8 *seen = g_malloc0((size_t)w * h);
@@ -364,6 +379,11 @@ static void components(const guint8 *mask, int w, int h, gboolean bright, int mi
          * as two or three: cut it where the columns hold the least ink. Up to 1.45 times the
          * height it may be one wide letter (W, M) and stays whole. */
         if (split && c->h >= min_h && c->w > c->h * 1.45 && c->w <= c->h * 3.2) {
+            if (c->w <= c->h * 1.8 && wide_letter(split, c)) {
+                if (out->len < MAX_CANDIDATES)
+                    g_array_append_val(out, *c);
+                continue;
+            }
             Comp pieces[4];
             int n = split_component(mask, w, c, FALSE, pieces);
             for (int k = 0; k < n; k++)
@@ -866,8 +886,8 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
     int min_h = MAX(6, ocr->opts.min_char_height / scale);
     int max_h = ocr->opts.max_char_height / scale;
     Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0}};
-    components(bright, w, h, TRUE, min_h, max_h, split, f.comps);
-    components(dark, w, h, FALSE, min_h, max_h, split, f.comps);
+    components(bright, w, h, TRUE, min_h, max_h, split ? &f : NULL, f.comps);
+    components(dark, w, h, FALSE, min_h, max_h, split ? &f : NULL, f.comps);
     if (split)
         split_stacked(f.comps, bright, dark, w, h, min_h);
     drop_frames(f.comps, w, h);
@@ -952,8 +972,7 @@ static void read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, Ocr
     guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
     ClassCache *cache = class_cache_new();
     const char *dump = g_getenv("PS_OCR_DUMP");
-    guint n_passes = g_getenv("PS_OCR_PASSES") ? (guint)atoi(g_getenv("PS_OCR_PASSES")) : G_N_ELEMENTS(passes);
-    for (guint p = 0; p < n_passes; p++) {
+    for (guint p = 0; p < G_N_ELEMENTS(passes); p++) {
         char *name = dump ? g_strdup_printf("%s-%u.png", dump, p) : NULL;
         detect_pass(ocr, gray, width, height, scale, small, bgs[passes[p].bg], w, h,
                     passes[p].t, passes[p].split, bright, dark, cache, out, name);
@@ -1006,19 +1025,12 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
     return TRUE;
 }
 
-gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error)
+/* Reads the codes in a decoded Leptonica image; @name names it in errors. Takes @pix. */
+static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, GError **error)
 {
-    memset(out, 0, sizeof *out);
-    setMsgSeverity(L_SEVERITY_NONE);
-    PIX *pix = pixRead(path);
-    if (!pix) {
-        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (missing, or not "
-                    "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
-        return FALSE;
-    }
     int w = pixGetWidth(pix), h = pixGetHeight(pix);
     if (w > MAX_SIDE || h > MAX_SIDE) {
-        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: %dx%d is larger than %d", path, w, h,
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: %dx%d is larger than %d", name, w, h,
                     MAX_SIDE);
         pixDestroy(&pix);
         return FALSE;
@@ -1026,7 +1038,7 @@ gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **err
     PIX *g8 = pixGetDepth(pix) == 32 ? pixConvertRGBToLuminance(pix) : pixConvertTo8(pix, 0);
     pixDestroy(&pix);
     if (!g8) {
-        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot convert to gray", path);
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot convert to gray", name);
         return FALSE;
     }
     guint8 *gray = g_malloc((size_t)w * h);
@@ -1041,4 +1053,31 @@ gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **err
     read_gray(ocr, gray, w, h, out);
     g_free(gray);
     return TRUE;
+}
+
+gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error)
+{
+    memset(out, 0, sizeof *out);
+    setMsgSeverity(L_SEVERITY_NONE);
+    PIX *pix = pixRead(path);
+    if (!pix) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (missing, or not "
+                    "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
+        return FALSE;
+    }
+    return read_pix(ocr, pix, path, out, error);
+}
+
+gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *out,
+                         GError **error)
+{
+    memset(out, 0, sizeof *out);
+    setMsgSeverity(L_SEVERITY_NONE);
+    PIX *pix = data && size > 0 ? pixReadMem(data, size) : NULL;
+    if (!pix) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "image in memory (%" G_GSIZE_FORMAT
+                    " bytes): cannot decode it", size);
+        return FALSE;
+    }
+    return read_pix(ocr, pix, "image in memory", out, error);
 }

@@ -89,6 +89,10 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
  * when it cannot be decoded. Silences Leptonica's own stderr messages (a process-wide setting). */
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error);
 
+/* The same for an encoded image of @size bytes at @data (not kept). */
+gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *out,
+                         GError **error);
+
 /* Code assembly: the most probable code under @probs that passes the check digit (owner
  * positions restricted to letters, category to U/J/Z, serial and check digit to digits).
  * Writes it to @code (12 bytes) and returns its confidence: the geometric mean of its character
