@@ -906,15 +906,23 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
  * edges), from the integral image @ii ((w + 1) x (h + 1)). */
 static void window_mean(const guint32 *ii, int w, int h, int rx, int ry, guint8 *out)
 {
+    /* Division by the window's area as a multiplication by its rounded-up reciprocal: exact
+     * here, since sum * area < 2^32. */
+    int max_area = (2 * rx + 1) * (2 * ry + 1);
+    guint64 *recip = g_new(guint64, max_area + 1);
+    recip[0] = 0;
+    for (int a = 1; a <= max_area; a++)
+        recip[a] = (((guint64)1 << 32) + a - 1) / a;
     for (int y = 0; y < h; y++) {
         int ya = MAX(0, y - ry), yb = MIN(h, y + ry + 1);
         const guint32 *ra = ii + (size_t)ya * (w + 1), *rb = ii + (size_t)yb * (w + 1);
         for (int x = 0; x < w; x++) {
             int xa = MAX(0, x - rx), xb = MIN(w, x + rx + 1);
             guint32 sum = rb[xb] - ra[xb] - rb[xa] + ra[xa];
-            out[(size_t)y * w + x] = (guint8)(sum / ((guint32)(yb - ya) * (xb - xa)));
+            out[(size_t)y * w + x] = (guint8)((sum * recip[(yb - ya) * (xb - xa)]) >> 32);
         }
     }
+    g_free(recip);
 }
 
 /* Reads codes in a gray frame. */
@@ -1000,25 +1008,17 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
         return FALSE;
     }
     guint8 *gray = g_malloc((size_t)width * height);
+    /* One loop per format, so the inner loop has no branch. */
+    int ri = fmt == OCR_PIXEL_BGRX ? 2 : 0, bi = fmt == OCR_PIXEL_BGRX ? 0 : 2;
     for (int y = 0; y < height; y++) {
         const guint8 *row = pixels + (size_t)y * stride;
         guint8 *dst = gray + (size_t)y * width;
-        for (int x = 0; x < width; x++) {
-            const guint8 *p = row + (size_t)x * bpp;
-            int r, g, b;
-            switch (fmt) {
-            case OCR_PIXEL_GRAY8:
-                dst[x] = p[0];
-                continue;
-            case OCR_PIXEL_BGRX:
-                b = p[0], g = p[1], r = p[2];
-                break;
-            default:
-                r = p[0], g = p[1], b = p[2];
-                break;
-            }
-            dst[x] = (guint8)((77 * r + 150 * g + 29 * b) >> 8);
+        if (fmt == OCR_PIXEL_GRAY8) {
+            memcpy(dst, row, width);
+            continue;
         }
+        for (int x = 0; x < width; x++, row += bpp)
+            dst[x] = (guint8)((77 * row[ri] + 150 * row[1] + 29 * row[bi]) >> 8);
     }
     read_gray(ocr, gray, width, height, out);
     g_free(gray);
