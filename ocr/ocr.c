@@ -975,7 +975,7 @@ static void read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, Ocr
         int bg, t;
         gboolean split;
     } passes[] = {{0, 14, FALSE}, {0, 22, FALSE}, {0, 30, FALSE},
-                  {1, 22, TRUE},  {2, 22, TRUE},  {0, 22, TRUE}};
+                  {1, 22, TRUE},  {2, 22, TRUE}};
     const guint8 *bgs[] = {mean, vstrip, hstrip};
     guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
     ClassCache *cache = class_cache_new();
