@@ -206,7 +206,7 @@ START_TEST(test_tiny_and_odd_sized_frames_give_no_code)
         int w = sizes[i][0], h = sizes[i][1];
         guint8 *px = g_malloc((size_t)w * h);
         for (int k = 0; k < w * h; k++)
-            px[k] = (guint8)((k * 7919) % 251);
+            px[k] = (guint8)(((guint32)k * 7919u) % 251u);
         GError *error = NULL;
         ck_assert(ocr_read(ocr, px, w, h, w, OCR_PIXEL_GRAY8, reads, &error));
         ck_assert_no_error(error);
