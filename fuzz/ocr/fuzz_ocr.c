@@ -1,5 +1,5 @@
 /* fuzz_ocr.c: libFuzzer target for ocr/. The first byte chooses the input: below 0xc0 it is a raw
- * frame (width and height from the next bytes, 1-400 each, a pixel format and a row padding;
+ * frame (width and height from the next bytes, 1-160 each, a pixel format and a row padding;
  * the rest of the input is the pixels, repeated to fill the frame) read with ocr_read(); from
  * 0xc0 on the rest is an encoded image (JPEG, PNG, ...) read with ocr_read_memory(). Every
  * read is then added to a fusion and the fused result taken. */
@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         OcrOptions opts;
         ocr_options_init(&opts);
         opts.min_char_height = 8;   /* small frames still have character-sized blobs */
-        opts.min_confidence = 0.05; /* let weak reads through to the fusion */
+        opts.min_confidence = 0.2; /* weak reads reach the fusion, as under --fuse */
         ocr = ocr_new(&opts, NULL);
     }
     if (size < 1)
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             g_free(reads);
             return 0;
         }
-        int w = 1 + ((data[1] << 8 | data[2]) % 400), h = 1 + ((data[3] << 8 | data[4]) % 400);
+        int w = 1 + ((data[1] << 8 | data[2]) % 160), h = 1 + ((data[3] << 8 | data[4]) % 160);
         OcrPixelFormat fmt = (OcrPixelFormat)(data[5] % 5); /* 4 is invalid on purpose */
         int bpp = fmt == OCR_PIXEL_GRAY8 ? 1 : fmt == OCR_PIXEL_RGB ? 3 : 4;
         int stride = w * bpp + data[6] % 8;
