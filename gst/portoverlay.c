@@ -69,11 +69,16 @@ static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame
         double sy = m->source_height > 0
                         ? (double)GST_VIDEO_FRAME_HEIGHT(frame) / m->source_height
                         : 1.0;
+        /* Each read is stamped with the frame it was made on, so that the scene can carry a
+         * moving container's box forward to the frame being drawn. */
+        gint64 seen = GST_CLOCK_TIME_IS_VALID(m->source_pts) && m->source_pts / 1000 <= (guint64)now
+                          ? (gint64)(m->source_pts / 1000)
+                          : now;
         for (guint i = 0; i < m->n_reads && i < PS_READS_META_MAX; i++) {
             const PsGstRead *r = &m->reads[i];
             double bbox[4] = {r->bbox[0] * sx, r->bbox[1] * sy, r->bbox[2] * sx, r->bbox[3] * sy};
             overlay_scene_put_detection(scene, camera, r->code, r->size_type, bbox,
-                                        r->confidence, now);
+                                        r->confidence, seen);
         }
     }
     GError *error = NULL;

@@ -9,7 +9,8 @@ typedef struct {
     char size_type[5];
     double bbox[4];
     double confidence;
-    gint64 seen_us;
+    gint64 seen_us;   /* when the frame that was read was shown (its stream time) */
+    double vel[2];    /* bbox motion in px per second, from the last two reads; 0 when unknown */
 } OverlayDetection;
 
 typedef struct {

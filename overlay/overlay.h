@@ -113,7 +113,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PsScene, overlay_scene_free)
 
 /* A container seen by @camera at @bbox (x, y, w, h in that camera's frame pixels) at time
  * @now_us of that camera's clock (its stream time, or the monotonic clock: one clock per
- * camera). Replaces the previous detection of @code on @camera. */
+ * camera). Replaces the previous detection of @code on @camera; two detections of it between
+ * 20 ms and 1.5 s apart give its velocity, and frames drawn after @now_us show the box carried
+ * forward along it (for at most 1 s), so that a box keeps up with a container on a moving train
+ * between reads. Pass the time of the frame that was read, not of the frame being drawn. */
 void overlay_scene_put_detection(PsScene *scene, const char *camera, const char *code,
                                  const char *size_type, const double bbox[4], double confidence,
                                  gint64 now_us);

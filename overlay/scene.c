@@ -7,6 +7,11 @@
 #define MAX_DETECTIONS 512
 #define MAX_CONTAINERS 20000
 #define MAX_VESSELS 2000
+/* Motion: two reads of one container between these many µs apart give its velocity; a box is
+ * carried forward along it for at most MAX_EXTRAPOLATE_US after its last read. */
+#define MIN_MOTION_DT_US (20 * 1000)
+#define MAX_MOTION_DT_US (1500 * 1000)
+#define MAX_EXTRAPOLATE_US (1000 * 1000)
 
 struct PsScene {
     GMutex lock;
@@ -105,6 +110,14 @@ void overlay_scene_put_detection(PsScene *s, const char *camera, const char *cod
         g_ptr_array_add(s->detections, d);
     }
     g_strlcpy(d->size_type, size_type ? size_type : "", sizeof d->size_type);
+    gint64 dt = now_us - d->seen_us;
+    if (d->seen_us && dt >= MIN_MOTION_DT_US && dt <= MAX_MOTION_DT_US) {
+        for (int k = 0; k < 2; k++)
+            d->vel[k] = ((bbox[k] + bbox[k + 2] / 2) - (d->bbox[k] + d->bbox[k + 2] / 2)) /
+                        (dt / 1e6);
+    } else if (dt != 0) {
+        d->vel[0] = d->vel[1] = 0; /* first read, too far apart, or out of order */
+    }
     memcpy(d->bbox, bbox, sizeof d->bbox);
     d->confidence = confidence;
     d->seen_us = now_us;
@@ -281,6 +294,10 @@ void overlay__snapshot_take(PsScene *s, const char *camera, gint64 now_us, Overl
         OverlaySnapItem it = {0};
         it.det = *d;
         it.det.camera = NULL;
+        /* Where the container is now: moved on along its velocity since the read's frame. */
+        double ahead = CLAMP(now_us - d->seen_us, 0, MAX_EXTRAPOLATE_US) / 1e6;
+        it.det.bbox[0] += d->vel[0] * ahead;
+        it.det.bbox[1] += d->vel[1] * ahead;
         const PsSceneContainer *c = g_hash_table_lookup(s->containers, d->code);
         if (c) {
             info_copy(c, &it.info);

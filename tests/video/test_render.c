@@ -104,6 +104,37 @@ START_TEST(test_other_cameras_and_stale_detections_are_not_drawn)
 }
 END_TEST
 
+/* Whether the pixel at @x,@y is on a released (green) box edge. */
+static gboolean edge_at(int x, int y)
+{
+    int r, g, b;
+    pixel(x, y, &r, &g, &b);
+    return g > 150 && r < 120 && b < 120; /* released: green */
+}
+
+START_TEST(test_box_of_a_moving_container_follows_it_between_reads)
+{
+    g_autoptr(PsScene) s = scene_with(PS_STATUS_RELEASED); /* read at x=400 at NOW */
+    double moved[4] = {box[0] + 50, box[1], box[2], box[3]};  /* 50 px further 0.5 s later */
+    overlay_scene_put_detection(s, "quay-1", "CSQU3054383", "22G1", moved, 0.93,
+                                NOW + G_USEC_PER_SEC / 2);
+    g_autoptr(PsRenderer) r = overlay_renderer_new(NULL);
+    int y = (int)(box[1] + box[3] / 2);
+    /* 0.5 s after the last read the container has gone on another 50 px: 500, not 450. */
+    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4, NOW + G_USEC_PER_SEC,
+                             NULL));
+    ck_assert_msg(edge_at(500, y), "no box edge at x=500 (extrapolated)");
+    ck_assert_msg(!edge_at(450, y), "box still drawn at the last read's x=450");
+    /* A container that stopped: the next read in the same place gives no further motion. */
+    overlay_scene_put_detection(s, "quay-1", "CSQU3054383", "22G1", moved, 0.93,
+                                NOW + G_USEC_PER_SEC);
+    memset(frame, 0, W * H * 4);
+    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4,
+                             NOW + 3 * G_USEC_PER_SEC / 2, NULL));
+    ck_assert_msg(edge_at(450, y), "a stopped container's box moved on");
+}
+END_TEST
+
 START_TEST(test_vessel_is_projected_with_its_track)
 {
     PsPinholePose pose = {31.3500, 121.6000, 40, 90, 3, 60, W, H};
@@ -192,6 +223,7 @@ int main(void)
     tcase_add_loop_test(tc, test_container_box_and_label_in_status_colour_with_cjk, 0,
                         G_N_ELEMENTS(colours));
     tcase_add_test(tc, test_other_cameras_and_stale_detections_are_not_drawn);
+    tcase_add_test(tc, test_box_of_a_moving_container_follows_it_between_reads);
     tcase_add_test(tc, test_vessel_is_projected_with_its_track);
     tcase_add_test(tc, test_selection_draws_the_detail_panel);
     tcase_add_test(tc, test_bad_frame_is_an_error);
