@@ -284,15 +284,14 @@ static void draw_selection_panel(PsRenderer *r, cairo_t *cr, const OverlaySnapsh
     }
 }
 
-gboolean overlay_render(PsRenderer *r, PsScene *scene, const char *camera,
-                        const PsCameraModel *model, const char *title, guint8 *pixels, int width,
-                        int height, int stride, gint64 now_us, GError **error)
+/* A cairo context drawing on a caller's BGRx frame, or NULL (with @error set) when the frame's
+ * geometry is not one. Finish it with frame_end(). */
+static cairo_t *frame_begin(guint8 *pixels, int width, int height, int stride, GError **error)
 {
-    memset(&r->stats, 0, sizeof r->stats);
     if (width <= 0 || height <= 0 || stride < width * 4 || stride % 4) {
         g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_INVALID,
                     "frame %dx%d with stride %d is not a BGRx frame", width, height, stride);
-        return FALSE;
+        return NULL;
     }
     cairo_surface_t *surface =
         cairo_image_surface_create_for_data(pixels, CAIRO_FORMAT_RGB24, width, height, stride);
@@ -300,9 +299,35 @@ gboolean overlay_render(PsRenderer *r, PsScene *scene, const char *camera,
         g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_RENDER, "cairo: %s",
                     cairo_status_to_string(cairo_surface_status(surface)));
         cairo_surface_destroy(surface);
-        return FALSE;
+        return NULL;
     }
     cairo_t *cr = cairo_create(surface);
+    cairo_surface_destroy(surface); /* the context keeps its reference */
+    return cr;
+}
+
+/* Flushes the drawing into the frame and frees @cr. Returns FALSE when cairo failed. */
+static gboolean frame_end(cairo_t *cr, GError **error)
+{
+    cairo_status_t st = cairo_status(cr);
+    cairo_surface_flush(cairo_get_target(cr));
+    cairo_destroy(cr);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_RENDER, "cairo: %s",
+                    cairo_status_to_string(st));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean overlay_render(PsRenderer *r, PsScene *scene, const char *camera,
+                        const PsCameraModel *model, const char *title, guint8 *pixels, int width,
+                        int height, int stride, gint64 now_us, GError **error)
+{
+    memset(&r->stats, 0, sizeof r->stats);
+    cairo_t *cr = frame_begin(pixels, width, height, stride, error);
+    if (!cr)
+        return FALSE;
     double k = height / 1080.0;
     OverlaySnapshot snap;
     overlay__snapshot_take(scene, camera ? camera : "", now_us, &snap);
@@ -323,30 +348,16 @@ gboolean overlay_render(PsRenderer *r, PsScene *scene, const char *camera,
         label(r, cr, m, (int)lround(24 * k), 16 * k, 16 * k, white, width, height, FALSE);
     }
     overlay__snapshot_clear(&snap);
-    cairo_status_t st = cairo_status(cr);
-    cairo_destroy(cr);
-    cairo_surface_flush(surface);
-    cairo_surface_destroy(surface);
-    if (st != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_RENDER, "cairo: %s",
-                    cairo_status_to_string(st));
-        return FALSE;
-    }
-    return TRUE;
+    return frame_end(cr, error);
 }
 
 gboolean overlay_render_no_signal(PsRenderer *r, const char *title, const char *reason,
                                   guint8 *pixels, int width, int height, int stride,
                                   GError **error)
 {
-    if (width <= 0 || height <= 0 || stride < width * 4 || stride % 4) {
-        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_INVALID,
-                    "frame %dx%d with stride %d is not a BGRx frame", width, height, stride);
+    cairo_t *cr = frame_begin(pixels, width, height, stride, error);
+    if (!cr)
         return FALSE;
-    }
-    cairo_surface_t *surface =
-        cairo_image_surface_create_for_data(pixels, CAIRO_FORMAT_RGB24, width, height, stride);
-    cairo_t *cr = cairo_create(surface);
     cairo_set_source_rgb(cr, 0.16, 0.16, 0.18);
     cairo_paint(cr);
     /* a red band across the middle, the words in white on it */
@@ -374,14 +385,5 @@ gboolean overlay_render_no_signal(PsRenderer *r, const char *title, const char *
         cairo_move_to(cr, (width - tw) / 2.0, below);
         pango_cairo_show_layout(cr, r->layout);
     }
-    cairo_status_t st = cairo_status(cr);
-    cairo_destroy(cr);
-    cairo_surface_flush(surface);
-    cairo_surface_destroy(surface);
-    if (st != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_RENDER, "cairo: %s",
-                    cairo_status_to_string(st));
-        return FALSE;
-    }
-    return TRUE;
+    return frame_end(cr, error);
 }
