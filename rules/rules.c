@@ -931,29 +931,46 @@ static gboolean journal_txn(PsStore *store, gpointer user_data, GError **error)
     return TRUE;
 }
 
+/* What rules_journal() and rules_ingest_from() do first: resets @result, treats NULL @topic and
+ * @payload as empty, and screens the input. Sets @go (with @in parsed) when it is to be
+ * journaled; otherwise it was a repeat, or is rejected here into the dead letters. Returns FALSE
+ * only on a store error. */
+static gboolean admit(PsStore *store, const char *root, const char *source, const char **topic,
+                      const char **payload, gssize len, gsize *n, RulesInput *in,
+                      RulesIngestResult *result, gboolean *go, GError **error)
+{
+    memset(result, 0, sizeof(*result));
+    if (!*topic)
+        *topic = "";
+    if (!*payload) {
+        *payload = "";
+        len = 0;
+    }
+    *n = len < 0 ? strlen(*payload) : (gsize)len;
+    *go = FALSE;
+    g_autofree char *reason = NULL;
+    if (!screen(store, root, source, *topic, *payload, *n, in, result, go, &reason, error))
+        return FALSE;
+    if (reason) {
+        *go = FALSE;
+        return reject(store, source, *topic, *payload, *n, reason, result, error);
+    }
+    return TRUE;
+}
+
 gboolean rules_journal(PsStore *store, const char *topic_root, const char *source,
                        const char *topic, const char *payload, gssize len,
                        RulesIngestResult *result, GError **error)
 {
     g_return_val_if_fail(store && source && result, FALSE);
-    memset(result, 0, sizeof(*result));
-    if (!topic)
-        topic = "";
-    if (!payload) {
-        payload = "";
-        len = 0;
-    }
-    gsize n = len < 0 ? strlen(payload) : (gsize)len;
     /* Parsing happens before the transaction, which then holds the write lock only for the
      * insert. */
+    gsize n;
     RulesInput in;
-    gboolean go = FALSE;
-    g_autofree char *reason = NULL;
-    if (!screen(store, topic_root && *topic_root ? topic_root : "port", source, topic, payload,
-                n, &in, result, &go, &reason, error))
+    gboolean go;
+    if (!admit(store, topic_root && *topic_root ? topic_root : "port", source, &topic, &payload,
+               len, &n, &in, result, &go, error))
         return FALSE;
-    if (reason)
-        return reject(store, source, topic, payload, n, reason, result, error);
     if (!go)
         return TRUE;
     JournalArgs a = {source, topic, payload, n, &in, result};
@@ -1001,22 +1018,12 @@ gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic
                            GError **error)
 {
     g_return_val_if_fail(rules && source && result, FALSE);
-    memset(result, 0, sizeof(*result));
-    if (!topic)
-        topic = "";
-    if (!payload) {
-        payload = "";
-        len = 0;
-    }
-    gsize n = len < 0 ? strlen(payload) : (gsize)len;
+    gsize n;
     RulesInput in;
-    gboolean go = FALSE;
-    g_autofree char *reason = NULL;
-    if (!screen(rules->store, rules->root, source, topic, payload, n, &in, result, &go, &reason,
-                error))
+    gboolean go;
+    if (!admit(rules->store, rules->root, source, &topic, &payload, len, &n, &in, result, &go,
+               error))
         return FALSE;
-    if (reason)
-        return reject(rules->store, source, topic, payload, n, reason, result, error);
     if (!go)
         return TRUE;
     if (state_full(rules)) {
