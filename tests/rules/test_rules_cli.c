@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "demo.h"
+#include "rules.h"
+#include "store.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -147,6 +149,39 @@ START_TEST(test_explain_names_the_event_behind_every_condition)
 }
 END_TEST
 
+START_TEST(test_explain_says_what_is_journaled_but_not_yet_evaluated)
+{
+    g_autofree char *db = copy_db("pending.db");
+    g_autofree char *out = NULL;
+    const char *argv[] = {"explain", "--db", db, "PSTU2001090", NULL};
+    ck_assert_int_eq(testutil_portsight(argv, &out, NULL), 0);
+    ck_assert_msg(!strstr(out, "not evaluated yet"), "%s", out);
+    /* As the MQTT subscriber does: journaled (and acknowledged), the rules not yet run. */
+    GError *error = NULL;
+    PsStore *store = store_open(db, &error);
+    ck_assert_msg(store, "%s", error ? error->message : "");
+    RulesIngestResult r;
+    ck_assert(rules_journal(store, "port", "mqtt", "port/seal/ES-9",
+                            "{\"id\":\"seal-999\",\"ts\":\"2026-11-26T09:00:00Z\","
+                            "\"seal\":\"ES-9\",\"container\":\"PSTU2001090\","
+                            "\"state\":\"opened\",\"battery\":80}",
+                            -1, &r, &error));
+    ck_assert_msg(r.seq > 0, "not journaled: %s", r.reason ? r.reason : "");
+    rules_ingest_result_clear(&r);
+    store_close(store);
+    g_free(g_steal_pointer(&out));
+    ck_assert_int_eq(testutil_portsight(argv, &out, NULL), 0);
+    ck_assert_msg(strstr(out, "not evaluated yet: 1 journaled event(s)"), "%s", out);
+    g_free(g_steal_pointer(&out));
+    const char *jargv[] = {"explain", "--db", db, "--json", "PSTU2001090", NULL};
+    ck_assert_int_eq(testutil_portsight(jargv, &out, NULL), 0);
+    g_autoptr(JsonParser) p = json_parser_new();
+    ck_assert(json_parser_load_from_data(p, out, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    ck_assert_int_eq(json_object_get_int_member(o, "not_evaluated"), 1);
+}
+END_TEST
+
 START_TEST(test_explain_errors_and_a_container_without_decisions)
 {
     ck_assert_msg(demo_rc == 0, "demo step failed: %s", demo_err);
@@ -286,6 +321,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_demo_prints_releases_and_holds_and_writes_them);
     tcase_add_test(tc, test_explain_names_the_event_behind_every_condition);
     tcase_add_test(tc, test_explain_errors_and_a_container_without_decisions);
+    tcase_add_test(tc, test_explain_says_what_is_journaled_but_not_yet_evaluated);
     tcase_add_test(tc, test_db_import_csv_reports_bad_rows_and_decides);
     tcase_add_test(tc, test_db_import_json_array_and_lines);
     suite_add_tcase(s, tc);
