@@ -395,6 +395,16 @@ static void components(const guint8 *mask, int w, int h, gboolean bright, int mi
     g_array_free(raw, TRUE);
 }
 
+/* A grid over the first @n components of @comps, indexed by their position in the array. */
+static void grid_of_comps(Grid *grid, GArray *comps, guint n, int w, int h)
+{
+    grid_init(grid, w, h, 32);
+    for (guint i = 0; i < n; i++) {
+        const Comp *a = &g_array_index(comps, Comp, i);
+        grid_add(grid, (int)i, a->x, a->y, a->w, a->h);
+    }
+}
+
 /* In a column of characters (corner posts), two characters painted close together are one
  * component about twice as tall as the ones above or below it: cut it in two where the rows
  * hold the least ink. */
@@ -403,11 +413,7 @@ static void split_stacked(GArray *comps, const guint8 *bright, const guint8 *dar
 {
     guint n = comps->len;
     Grid grid;
-    grid_init(&grid, w, h, 32);
-    for (guint i = 0; i < n; i++) {
-        Comp *a = &g_array_index(comps, Comp, i);
-        grid_add(&grid, (int)i, a->x, a->y, a->w, a->h);
-    }
+    grid_of_comps(&grid, comps, n, w, h);
     GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
     for (guint i = 0; i < n; i++) {
         Comp x = g_array_index(comps, Comp, i);
@@ -448,11 +454,7 @@ static void drop_frames(GArray *comps, int w, int h)
     guint n = comps->len;
     gboolean *frame = g_new0(gboolean, n);
     Grid grid;
-    grid_init(&grid, w, h, 32);
-    for (guint i = 0; i < n; i++) {
-        Comp *a = &g_array_index(comps, Comp, i);
-        grid_add(&grid, (int)i, a->x, a->y, a->w, a->h);
-    }
+    grid_of_comps(&grid, comps, n, w, h);
     GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
     for (guint i = 0; i < n; i++) {
         Comp *a = &g_array_index(comps, Comp, i);
