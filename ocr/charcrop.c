@@ -5,10 +5,33 @@
 
 #include "ocr-private.h"
 
-static int cmp_float(const void *a, const void *b)
+/* The @k-th smallest of @v[0..n) (0-based; @v is reordered): Hoare's selection, the values
+ * the sorted array would hold at @k, in linear expected time. */
+static float kth_smallest(float *v, int n, int k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 /* Bilinear sample with clamping to the image; -1 outside. */
@@ -66,8 +89,9 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
         memset(out, 0, sizeof(float) * n * n);
         return;
     }
-    qsort(vals, n_in, sizeof(float), cmp_float);
-    float lo = vals[n_in * 5 / 100], hi = vals[(n_in - 1) * 95 / 100], med = vals[n_in / 2];
+    float lo = kth_smallest(vals, n_in, n_in * 5 / 100);
+    float hi = kth_smallest(vals, n_in, (n_in - 1) * 95 / 100);
+    float med = kth_smallest(vals, n_in, n_in / 2);
     float range = hi - lo;
     if (range < 8.0f)
         range = 8.0f;
