@@ -44,17 +44,29 @@ static const char lookalikes[][2] = {
 /* The probabilities of position @pos restricted to the classes allowed there, look-alikes
  * folded in. The mass still outside is renormalized away, but only down to a tenth: a position
  * clearly of the wrong kind is evidence that this is not a code. */
+#define TWIN_FLOOR 1e-3 /* the letter odds below which twins of one digit count alike */
+
 static void restricted(const float *p, int pos, double *out)
 {
     double q[OCR_N_CLASSES];
     for (int k = 0; k < OCR_N_CLASSES; k++)
         q[k] = p[k] > 0 ? p[k] : 0;
+    /* A digit with several letter twins (0: O, D, Q) shares its mass among them as the
+     * recognizer's own letter odds say: a plain 0 is no evidence for D over O. */
+    double twins[OCR_N_CLASSES] = {0};
+    for (size_t i = 0; i < G_N_ELEMENTS(lookalikes); i++) {
+        int letter = ocr_class_index(lookalikes[i][0]), digit = ocr_class_index(lookalikes[i][1]);
+        if (pos < 4 && allowed(pos, letter))
+            twins[digit] += q[letter] + TWIN_FLOOR;
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(lookalikes); i++) {
         int letter = ocr_class_index(lookalikes[i][0]), digit = ocr_class_index(lookalikes[i][1]);
         if (pos >= 4 && !allowed(pos, letter))
             q[digit] += p[letter] > 0 ? p[letter] : 0;
         else if (pos < 4 && !allowed(pos, digit) && allowed(pos, letter))
-            q[letter] += p[digit] > 0 ? p[digit] : 0;
+            q[letter] += (p[digit] > 0 ? p[digit] : 0) * (p[letter] > 0 ? p[letter] + TWIN_FLOOR
+                                                                       : TWIN_FLOOR) /
+                         twins[digit];
     }
     double sum = 0;
     for (int k = 0; k < OCR_N_CLASSES; k++)
