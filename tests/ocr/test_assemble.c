@@ -71,6 +71,22 @@ START_TEST(test_letter_and_digit_confusions_follow_the_layout)
 }
 END_TEST
 
+START_TEST(test_a_zero_in_the_owner_code_is_the_letter_the_recognizer_leans_to)
+{
+    /* A font whose O is its 0: the recognizer says '0' at the first two letters and gives
+     * O a little; D and Q (the other letters a 0 may be) get nothing. The 0's mass goes to
+     * O, not to O, D and Q alike (which would leave a third of it to each). */
+    OcrCodeProbs p;
+    probs_for("OODU9023790", 0.95, &p);
+    ambiguous(&p, 0, '0', 0.90, 'O', 0.06);
+    ambiguous(&p, 1, '0', 0.92, 'O', 0.05);
+    char code[12];
+    double c = ocr_assemble(&p, code);
+    ck_assert_str_eq(code, "OODU9023790");
+    ck_assert_double_gt(c, 0.7);
+}
+END_TEST
+
 START_TEST(test_wrong_check_digit_read_gets_low_confidence)
 {
     /* Every character read confidently, but the code fails its check digit: any valid code
@@ -221,6 +237,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_clean_read_assembles_to_itself);
     tcase_add_test(tc, test_ambiguous_character_resolves_to_the_valid_code);
     tcase_add_test(tc, test_letter_and_digit_confusions_follow_the_layout);
+    tcase_add_test(tc, test_a_zero_in_the_owner_code_is_the_letter_the_recognizer_leans_to);
     tcase_add_test(tc, test_wrong_check_digit_read_gets_low_confidence);
     tcase_add_test(tc, test_size_type_assembly_picks_a_valid_code);
     tcase_add_test(tc, test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read);
