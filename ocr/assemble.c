@@ -44,9 +44,10 @@ static const char lookalikes[][2] = {
 /* The probabilities of position @pos restricted to the classes allowed there, look-alikes
  * folded in. The mass still outside is renormalized away, but only down to a tenth: a position
  * clearly of the wrong kind is evidence that this is not a code. */
+#define SEEN_LETTER 0.2 /* the odds under which an owner letter counts as guessed */
 #define TWIN_FLOOR 1e-3 /* the letter odds below which twins of one digit count alike */
 
-static void restricted(const float *p, int pos, double *out)
+static void restricted(const float *p, int pos, double *out, double *folded)
 {
     double q[OCR_N_CLASSES];
     for (int k = 0; k < OCR_N_CLASSES; k++)
@@ -72,6 +73,7 @@ static void restricted(const float *p, int pos, double *out)
     for (int k = 0; k < OCR_N_CLASSES; k++)
         if (allowed(pos, k))
             sum += q[k];
+    memcpy(folded, q, sizeof q);
     double norm = sum > 0.1 ? sum : 0.1;
     for (int k = 0; k < OCR_N_CLASSES; k++)
         out[k] = allowed(pos, k) && q[k] > 0 ? q[k] / norm : 0;
@@ -79,9 +81,9 @@ static void restricted(const float *p, int pos, double *out)
 
 double ocr_assemble(const OcrCodeProbs *probs, char code[OCR_CODE_LEN + 1])
 {
-    double q[OCR_CODE_LEN][OCR_N_CLASSES];
+    double q[OCR_CODE_LEN][OCR_N_CLASSES], folded[OCR_CODE_LEN][OCR_N_CLASSES];
     for (int i = 0; i < OCR_CODE_LEN; i++)
-        restricted(probs->p[i], i, q[i]);
+        restricted(probs->p[i], i, q[i], folded[i]);
 
     /* Viterbi (max) and forward (sum) over the check sum modulo 11 of the first 10 positions. */
     double best[11], total[11];
@@ -143,7 +145,16 @@ double ocr_assemble(const OcrCodeProbs *probs, char code[OCR_CODE_LEN + 1])
     }
     double share = z > 0 ? exp(best_score) / z : 0;
     double geo = exp(best_score / OCR_CODE_LEN);
-    return geo * share;
+    /* Every letter shares its value modulo 11 with one or two others (C, M, W): an owner
+     * letter the recognizer hardly saw, chosen because the check digit wants its value, is a
+     * guess among those, however the odds of the rest renormalize. */
+    double guess = 1;
+    for (int i = 0; i < 3; i++) {
+        double seen = folded[i][ocr_class_index(code[i])];
+        if (seen < SEEN_LETTER)
+            guess *= seen / SEEN_LETTER;
+    }
+    return geo * share * guess;
 }
 
 double ocr_assemble_size_type(const float p[4][OCR_N_CLASSES], char out[5])
@@ -322,8 +333,8 @@ void ocr_fusion_add(OcrFusion *fusion, const OcrRead *read)
      * look-alike (S read as 5) counts for the letter at a letter position, instead of being
      * outvoted a little more by every frame pooled. */
     for (int i = 0; i < OCR_CODE_LEN; i++) {
-        double q[OCR_N_CLASSES];
-        restricted(read->probs.p[i], i, q);
+        double q[OCR_N_CLASSES], folded[OCR_N_CLASSES];
+        restricted(read->probs.p[i], i, q, folded);
         for (int k = 0; k < OCR_N_CLASSES; k++)
             g->logp[i][k] += log((1.0 - fusion->opts.floor) * q[k] +
                                  fusion->opts.floor / OCR_N_CLASSES);

@@ -87,6 +87,21 @@ START_TEST(test_a_zero_in_the_owner_code_is_the_letter_the_recognizer_leans_to)
 }
 END_TEST
 
+START_TEST(test_an_owner_letter_the_check_digit_had_to_guess_gets_low_confidence)
+{
+    /* The recognizer reads N at the second letter and gives S little; the check digit wants
+     * the value of S (or I: letters 11 apart weigh alike), so the code assembled is right, but
+     * its S was a guess between the two: the confidence must say so. */
+    OcrCodeProbs p;
+    probs_for("CSQU3054383", 0.95, &p);
+    ambiguous(&p, 1, 'N', 0.90, 'S', 0.05);
+    char code[12];
+    double c = ocr_assemble(&p, code);
+    ck_assert_str_eq(code, "CSQU3054383");
+    ck_assert_double_lt(c, 0.2); /* 0.43 before the guess counted */
+}
+END_TEST
+
 START_TEST(test_wrong_check_digit_read_gets_low_confidence)
 {
     /* Every character read confidently, but the code fails its check digit: any valid code
@@ -238,6 +253,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_ambiguous_character_resolves_to_the_valid_code);
     tcase_add_test(tc, test_letter_and_digit_confusions_follow_the_layout);
     tcase_add_test(tc, test_a_zero_in_the_owner_code_is_the_letter_the_recognizer_leans_to);
+    tcase_add_test(tc, test_an_owner_letter_the_check_digit_had_to_guess_gets_low_confidence);
     tcase_add_test(tc, test_wrong_check_digit_read_gets_low_confidence);
     tcase_add_test(tc, test_size_type_assembly_picks_a_valid_code);
     tcase_add_test(tc, test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read);
