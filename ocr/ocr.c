@@ -767,6 +767,81 @@ static gboolean spacing_fits(const Comp *c, const int *idx)
     return !(other > 0.5 * h && other > 1.3 * g3);
 }
 
+static int argmax_of(const float *prob)
+{
+    int best = 0;
+    for (int i = 1; i < OCR__N_OUT; i++)
+        if (prob[i] > prob[best])
+            best = i;
+    return best;
+}
+
+/* Whether a piece read as @k may be half of a W: a V, an M or N (one side and the middle),
+ * or a stroke the network calls junk. */
+static gboolean may_be_half_of_w(int k)
+{
+    return k == OCR__JUNK || k == ocr_class_index('V') || k == ocr_class_index('M') ||
+           k == ocr_class_index('N') || k == ocr_class_index('W');
+}
+
+/* The W is the widest letter and its middle apex the thinnest join: blur, a shadow's edge or
+ * the cut of a component as wide as two characters leave it as two pieces side by side
+ * (read V V, M junk, ...), and the line then holds one character too many. Two linked pieces,
+ * each at most 0.9 of their joint height wide and touching or nearly, that the network reads
+ * together as a W become that W (the first takes the union's box and the second's link
+ * onward; the second leaves the line). */
+static void join_pair_as_w(Frame *f, int i, int s, int w_class)
+{
+    Comp *c = (Comp *)f->comps->data;
+    int j = c[i].right;
+    Comp *a = &c[i], *b = &c[j];
+    int x0 = MIN(a->x, b->x), y0 = MIN(a->y, b->y);
+    int x1 = MAX(a->x + a->w, b->x + b->w), y1 = MAX(a->y + a->h, b->y + b->h);
+    int uw = x1 - x0, uh = y1 - y0;
+    double gap = b->x - (a->x + a->w);
+    if (gap > 0.15 * uh || uw < 0.9 * uh || uw > 1.9 * uh || a->w > 0.9 * uh ||
+        b->w > 0.9 * uh || fabs((double)a->h - b->h) > 0.3 * uh)
+        return;
+    classify(f, a);
+    classify(f, b);
+    if (!may_be_half_of_w(argmax_of(a->prob)) || !may_be_half_of_w(argmax_of(b->prob)))
+        return;
+    float prob[OCR__N_OUT];
+    classify_box(f, x0 * s, y0 * s, uw * s, uh * s, a->bright, prob);
+    if (argmax_of(prob) != w_class || prob[w_class] < 0.5f)
+        return;
+    a->x = x0;
+    a->y = y0;
+    a->w = uw;
+    a->h = uh;
+    a->area += b->area;
+    memcpy(a->prob, prob, sizeof prob);
+    a->inner_classified = 0;
+    a->right = b->right;
+    if (b->right >= 0)
+        c[b->right].left = (int)i;
+    b->right = -1;
+    b->left = -1;
+    b->rescued = TRUE; /* no line of its own either */
+    grid_add(&f->grid, i, a->x, a->y, a->w, a->h);
+}
+
+/* join_pair_as_w() along every line of 4 or more. */
+static void join_halves_of_w(Frame *f)
+{
+    Comp *c = (Comp *)f->comps->data;
+    int s = f->scale, w_class = ocr_class_index('W');
+    guint n = f->comps->len;
+    for (guint start = 0; start < n; start++) {
+        int chain[4];
+        /* Only lines that can hold a code (4 or more) are worth the network's time. */
+        if (c[start].left >= 0 || chain_of(c, (int)start, FALSE, chain, 4) < 4)
+            continue;
+        for (int i = (int)start; i >= 0 && c[i].right >= 0; i = c[i].right)
+            join_pair_as_w(f, i, s, w_class);
+    }
+}
+
 /* Reads owner @own (4 components) over serial and check digit @ser (7). */
 static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, OcrReads *out)
 {
@@ -1402,6 +1477,7 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
         grid_add(&f.grid, (int)i, c->x, c->y, c->w, c->h);
     }
     link_neighbours(&f, ocr->opts.vertical);
+    join_halves_of_w(&f);
     find_codes(ocr, &f, out);
     if (rescue_lines(ocr, &f, out))
         find_codes(ocr, &f, out);
