@@ -195,7 +195,7 @@ void ocr_free(PsOcr *ocr)
 /* Appends @c to @out when it is shaped like a character. */
 static void keep_char_like(const Comp *c, int min_h, GArray *out)
 {
-    if (c->h < min_h || c->w > c->h * 1.3 || c->w < 2)
+    if (c->h < min_h || c->w > c->h * 1.45 || c->w < 2)
         return;
     double fill = (double)c->area / (c->w * c->h);
     /* Solid bars ('I', '1') fill their box. */
