@@ -265,6 +265,16 @@ static int split_component(const guint8 *mask, int w, const Comp *c, gboolean ro
     return n;
 }
 
+/* The most probable class of @prob (OCR__N_OUT outputs). */
+static int argmax_of(const float *prob)
+{
+    int best = 0;
+    for (int i = 1; i < OCR__N_OUT; i++)
+        if (prob[i] > prob[best])
+            best = i;
+    return best;
+}
+
 /* Whether the network reads the component @c as a wide letter (W or M) rather than two
  * characters side by side. */
 static gboolean wide_letter(Frame *f, const Comp *c)
@@ -272,10 +282,7 @@ static gboolean wide_letter(Frame *f, const Comp *c)
     float prob[OCR__N_OUT];
     int s = f->scale;
     classify_box(f, c->x * s, c->y * s, c->w * s, c->h * s, c->bright, prob);
-    int best = 0;
-    for (int i = 1; i < OCR__N_OUT; i++)
-        if (prob[i] > prob[best])
-            best = i;
+    int best = argmax_of(prob);
     return best == ocr_class_index('W') || best == ocr_class_index('M');
 }
 
@@ -767,15 +774,6 @@ static gboolean spacing_fits(const Comp *c, const int *idx)
     return !(other > 0.5 * h && other > 1.3 * g3);
 }
 
-static int argmax_of(const float *prob)
-{
-    int best = 0;
-    for (int i = 1; i < OCR__N_OUT; i++)
-        if (prob[i] > prob[best])
-            best = i;
-    return best;
-}
-
 /* Whether a piece read as @k may be half of a W: a V, an M or N (one side and the middle),
  * or a stroke the network calls junk. */
 static gboolean may_be_half_of_w(int k)
@@ -902,10 +900,7 @@ static void find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 GString *d = g_string_new(NULL);
                 for (int k = 0; k < len; k++) {
                     classify(f, &c[chain[k]]);
-                    int bk = 0;
-                    for (int q = 1; q < OCR__N_OUT; q++)
-                        if (c[chain[k]].prob[q] > c[chain[k]].prob[bk])
-                            bk = q;
+                    int bk = argmax_of(c[chain[k]].prob);
                     g_string_append_c(d, bk == OCR__JUNK ? '#' : ocr_class_char(bk));
                 }
                 g_printerr("chain %s %s at %d,%d h %d: %s\n", down ? "V" : "H",
