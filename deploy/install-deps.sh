@@ -17,8 +17,11 @@ packages=(
     # rendering and OCR
     libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-wqy-microhei
     tesseract-ocr libtesseract-dev libleptonica-dev
-    # tests: unit framework, broker, reference decoder, valgrind
-    check mosquitto mosquitto-clients gpsd-clients valgrind
+    # the console: HTTP server and WebSockets, WebRTC (webrtcbin needs the nice plugin)
+    libsoup-3.0-dev gstreamer1.0-nice libnice-dev
+    # tests: unit framework, broker, clustered broker, reference decoder, valgrind, a real browser
+    check mosquitto mosquitto-clients nats-server gpsd-clients valgrind
+    chromium chromium-driver python3-selenium
 )
 
 if [ "$(id -u)" -ne 0 ]; then
