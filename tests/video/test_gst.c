@@ -1,6 +1,6 @@
 /* test_gst.c: the plugin's elements: gst-launch-1.0 finds and runs them (GST_PLUGIN_PATH, the
- * README's pipeline), containerocr never makes the stream wait, reads travel as PsReadsMeta and
- * portoverlay draws them. */
+ * pipeline of docs/reference.md), containerocr never makes the stream wait, reads travel as
+ * PsReadsMeta and portoverlay draws them. */
 #include <gst/gst.h>
 #include <stdio.h>
 #include <gst/video/video.h>
@@ -94,9 +94,9 @@ START_TEST(test_gst_inspect_lists_both_elements)
 }
 END_TEST
 
-/* The README's line, on the shipped gate clip, into PNG files instead of a window. The file
- * plays as fast as it decodes, so on a slow (sanitizer) build OCR may sample only a few frames:
- * one read is enough to confirm here. */
+/* The line of docs/reference.md, on the shipped gate clip, into PNG files instead of a window.
+ * The file plays as fast as it decodes, so on a slow (sanitizer) build OCR may sample only a few
+ * frames: one read is enough to confirm here. */
 START_TEST(test_gst_launch_pipeline_reads_and_draws)
 {
     g_autofree char *path = clip("gate-3.mp4");
