@@ -6,6 +6,7 @@
 #include "ais.h"
 #include "overlay.h"
 #include "store-outbox.h"
+#include "topics.h"
 #include "video.h"
 
 #define FOLLOW_MS 200
@@ -58,7 +59,8 @@ static void on_event(const char *topic, const char *id, const char *payload, gpo
     VideoComponent *vc = data;
     GError *error = NULL;
     Emitted e = {topic, id, payload, vc->daemon->rules};
-    if (g_str_has_prefix(topic, "port/ocr/")) {
+    const char *root = app_config_string(vc->daemon->config, "mqtt", "topic_root");
+    if (topics_input(topics_rest(root, topic), NULL) == TOPICS_IN_OCR) {
         g_info("%s: %s", topic, payload);
         if (!store_transaction(vc->daemon->store, write_ocr, &e, &error))
             g_warning("%s: not journaled: %s", topic, error->message);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "demo.h"
+#include "topics.h"
 #include "video.h"
 
 typedef struct {
@@ -19,7 +20,7 @@ typedef struct {
 static void on_event(const char *topic, const char *id, const char *payload, gpointer data)
 {
     VideoDemo *vd = data;
-    if (!g_str_has_prefix(topic, "port/ocr/"))
+    if (topics_input(topics_rest(NULL, topic), NULL) != TOPICS_IN_OCR)
         return;
     PsEvent ev = {"ocr", topic, id, NULL, 0, payload, -1};
     GError *error = NULL;

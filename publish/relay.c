@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store-outbox.h"
+#include "topics.h"
 
 G_DEFINE_QUARK(relay-error-quark, relay_error)
 
@@ -627,7 +628,7 @@ void relay_kick(PsRelay *relay)
 static gboolean start_mqtt(PsRelay *relay, const PsMqttOptions *o, GError **error)
 {
     relay->uri = mqtt_options_server_uri(o->url);
-    relay->status_topic = g_strdup_printf("%s/status/engine", o->topic_root ? o->topic_root : "port");
+    relay->status_topic = topics_status(o->topic_root, "engine");
     g_autofree char *client_id = g_strdup_printf("%s-relay", o->client_id);
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.MQTTVersion = MQTTVERSION_3_1_1;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "rules-private.h"
+#include "topics.h"
 #include "store-outbox.h"
 #include "store-rules.h"
 
@@ -69,7 +70,6 @@ typedef struct {
 struct PsRules {
     PsStore *store;
     char *root;
-    gsize root_len;
     GHashTable *decls;      /* number -> Decl* */
     GHashTable *containers; /* number -> Container* */
     GFunc notify;
@@ -381,7 +381,7 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
 
     const Ev *when = decision_ev(&e);
     g_autofree char *payload = build_payload(c, &e, id, when->ts);
-    g_autofree char *topic = g_strdup_printf("%s/%s/%s", r->root, kind, c->number);
+    g_autofree char *topic = topics_decision(r->root, kind, c->number);
     PsConditionRow rows[N_CONDITIONS];
     for (guint i = 0; i < N_CONDITIONS; i++) {
         const Ev *ev = e.conds[i].ev && e.conds[i].ev->id ? e.conds[i].ev : NULL;
@@ -620,13 +620,6 @@ char *rules_describe(PsRules *rules, const char *container)
 
 /* ---- evaluation from the journal ---- */
 
-static const char *topic_rest(const char *root, gsize root_len, const char *topic)
-{
-    if (topic && strncmp(topic, root, root_len) == 0 && topic[root_len] == '/')
-        return topic + root_len + 1;
-    return NULL;
-}
-
 static gboolean state_full(PsRules *r)
 {
     return g_hash_table_size(r->containers) >= RULES_MAX_CONTAINERS ||
@@ -640,7 +633,7 @@ static gboolean state_full(PsRules *r)
 static gboolean eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, guint *outbox,
                          GError **error)
 {
-    const char *rest = topic_rest(r->root, r->root_len, row->topic);
+    const char *rest = topics_rest(r->root, row->topic);
     if (!rest)
         return TRUE; /* another module's event */
     RulesInput in;
@@ -756,8 +749,7 @@ PsRules *rules_new(PsStore *store, const char *topic_root, GError **error)
     g_return_val_if_fail(store != NULL, NULL);
     PsRules *r = g_new0(PsRules, 1);
     r->store = store;
-    r->root = g_strdup(topic_root && *topic_root ? topic_root : "port");
-    r->root_len = strlen(r->root);
+    r->root = g_strdup(topics_root(topic_root));
     r->decls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, decl_free);
     r->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, container_free);
     if (!reload(r, error)) {
@@ -881,7 +873,7 @@ static gboolean screen(PsStore *store, const char *root, const char *source, con
 {
     *go = FALSE;
     *reason = NULL;
-    const char *rest = topic_rest(root, strlen(root), topic);
+    const char *rest = topics_rest(root, topic);
     if (!rest) {
         *reason = g_strdup_printf("unknown topic (not under '%s/')", root);
         return TRUE;
@@ -968,7 +960,7 @@ gboolean rules_journal(PsStore *store, const char *topic_root, const char *sourc
     gsize n;
     RulesInput in;
     gboolean go;
-    if (!admit(store, topic_root && *topic_root ? topic_root : "port", source, &topic, &payload,
+    if (!admit(store, topics_root(topic_root), source, &topic, &payload,
                len, &n, &in, result, &go, error))
         return FALSE;
     if (!go)

@@ -5,6 +5,7 @@
 
 #include "iso6346.h"
 #include "rules-private.h"
+#include "topics.h"
 
 G_DEFINE_QUARK(rules-error-quark, rules_error)
 
@@ -320,47 +321,22 @@ static gboolean parse_arrival(JsonObject *o, const char *yard_level, RulesInput 
     return TRUE;
 }
 
-/* Splits @topic_rest into its levels and picks the input kind. Returns FALSE when the topic
- * is not one of the contract's inputs. *@level gets the variable level (yard, gate, ...). */
+/* Picks the input kind of @topic_rest (topics.h knows the contract's topics). Returns FALSE
+ * when the topic is not one of the contract's inputs. *@level gets the variable level (yard,
+ * gate, ...). */
 static gboolean topic_kind(const char *topic_rest, RulesInputKind *kind, char **level)
 {
-    g_auto(GStrv) parts = g_strsplit(topic_rest, "/", 4);
-    guint n = g_strv_length(parts);
-    for (guint i = 0; i < n; i++)
-        if (!*parts[i])
-            return FALSE;
-    *level = NULL;
-    if (n == 2 && strcmp(parts[0], "customs") == 0 && strcmp(parts[1], "status") == 0) {
-        *kind = RULES_IN_CUSTOMS;
-        return TRUE;
-    }
-    if (n == 2 && strcmp(parts[0], "cmd") == 0 && strcmp(parts[1], "select") == 0) {
-        *kind = RULES_IN_SELECT;
-        return TRUE;
-    }
-    if (n == 3 && strcmp(parts[0], "rail") == 0 && strcmp(parts[2], "arrival") == 0) {
-        *kind = RULES_IN_ARRIVAL;
-        *level = g_strdup(parts[1]);
-        return TRUE;
-    }
-    if (n != 2)
-        return FALSE;
-    static const struct {
-        const char *name;
-        RulesInputKind kind;
-    } singles[] = {
-        {"gate", RULES_IN_GATE},
-        {"seal", RULES_IN_SEAL},
-        {"radiation", RULES_IN_RADIATION},
-        {"ocr", RULES_IN_OCR},
+    static const RulesInputKind kinds[] = {
+        [TOPICS_IN_CUSTOMS] = RULES_IN_CUSTOMS, [TOPICS_IN_ARRIVAL] = RULES_IN_ARRIVAL,
+        [TOPICS_IN_GATE] = RULES_IN_GATE,       [TOPICS_IN_SEAL] = RULES_IN_SEAL,
+        [TOPICS_IN_RADIATION] = RULES_IN_RADIATION, [TOPICS_IN_OCR] = RULES_IN_OCR,
+        [TOPICS_IN_SELECT] = RULES_IN_SELECT,
     };
-    for (guint i = 0; i < G_N_ELEMENTS(singles); i++)
-        if (strcmp(parts[0], singles[i].name) == 0) {
-            *kind = singles[i].kind;
-            *level = g_strdup(parts[1]);
-            return TRUE;
-        }
-    return FALSE;
+    TopicsInput t = topics_input(topic_rest, level);
+    if (t == TOPICS_IN_UNKNOWN)
+        return FALSE;
+    *kind = kinds[t];
+    return TRUE;
 }
 
 static gboolean parse_object(RulesInputKind kind, const char *level, JsonObject *o,

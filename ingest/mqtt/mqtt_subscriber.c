@@ -8,6 +8,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "topics.h"
+
 /* Inputs larger than this are dead-lettered (their first MAX_KEPT bytes) without parsing. */
 #define MAX_PAYLOAD (1024 * 1024)
 #define MAX_KEPT (64 * 1024)
@@ -50,14 +52,7 @@ struct PsMqttSubscriber {
 
 char **mqtt_subscriber_topics(const char *root)
 {
-    static const char *const inputs[] = {
-        "customs/status", "rail/+/arrival", "gate/+", "seal/+", "radiation/+", "ocr/+",
-        "cmd/select",
-    };
-    char **topics = g_new0(char *, G_N_ELEMENTS(inputs) + 1);
-    for (guint i = 0; i < G_N_ELEMENTS(inputs); i++)
-        topics[i] = g_strdup_printf("%s/%s", root, inputs[i]);
-    return topics;
+    return topics_inputs(root);
 }
 
 /* ---- main loop side ---- */
@@ -236,7 +231,7 @@ PsMqttSubscriber *mqtt_subscriber_new(const PsMqttOptions *o, const char *persis
     PsMqttSubscriber *sub = g_new0(PsMqttSubscriber, 1);
     sub->store = own;
     sub->uri = mqtt_options_server_uri(o->url);
-    g_auto(GStrv) topics = mqtt_subscriber_topics(o->topic_root ? o->topic_root : "port");
+    g_auto(GStrv) topics = mqtt_subscriber_topics(o->topic_root);
     sub->n_topics = g_strv_length(topics);
     sub->qos = g_new(int, sub->n_topics);
     for (int i = 0; i < sub->n_topics; i++)
