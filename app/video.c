@@ -9,6 +9,7 @@
 #include "camera.h"
 #include "psgst.h"
 #include "ptz.h"
+#include "topics.h"
 #include "wall.h"
 
 typedef struct {
@@ -16,18 +17,7 @@ typedef struct {
     char *uri;
     char *title;
     PsCameraModel *model; /* in the pixels portoverlay draws on, or NULL */
-    gboolean has_pose;
-    PsPinholePose pose;
-    PtzDevice ptz; /* ptz.url NULL: none */
-    PtzMount mount;
-    char *ptz_url, *ptz_profile, *ptz_user, *ptz_password;
 } VideoCam;
-
-typedef struct {
-    PtzDevice dev; /* owned strings */
-    char *name;
-    double pan, tilt, zoom;
-} PtzJob;
 
 struct AppVideo {
     AppConfig *config;
@@ -37,7 +27,8 @@ struct AppVideo {
     CameraSet *cameras;
     PsWall *wall;
     GPtrArray *cams; /* (element-type VideoCam) */
-    GThreadPool *ptz_pool;
+    PtzSet *ptz;
+    const char *root; /* the topic root */
 };
 
 static void cam_free(gpointer p)
@@ -47,10 +38,6 @@ static void cam_free(gpointer p)
     g_free(c->uri);
     g_free(c->title);
     overlay_camera_free(c->model);
-    g_free(c->ptz_url);
-    g_free(c->ptz_profile);
-    g_free(c->ptz_user);
-    g_free(c->ptz_password);
     g_free(c);
 }
 
@@ -64,25 +51,8 @@ static VideoCam *find_cam(AppVideo *v, const char *name)
     return NULL;
 }
 
-static char *now_rfc3339(void)
+static void emit(AppVideo *v, const char *topic, const char *id, const char *payload)
 {
-    GDateTime *t = g_date_time_new_now_utc();
-    char *s = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S.%fZ");
-    g_date_time_unref(t);
-    /* %f gives microseconds; keep milliseconds */
-    char *dot = strrchr(s, '.');
-    if (dot && strlen(dot) > 5) {
-        dot[4] = 'Z';
-        dot[5] = '\0';
-    }
-    return s;
-}
-
-static void emit(AppVideo *v, const char *topic, const char *id, JsonBuilder *b)
-{
-    JsonNode *root = json_builder_get_root(b);
-    g_autofree char *payload = json_to_string(root, FALSE);
-    json_node_unref(root);
     if (v->events)
         v->events(topic, id, payload, v->user_data);
 }
@@ -97,28 +67,14 @@ static void on_health(const CameraHealth *h, gpointer data)
         VideoCam *c = find_cam(v, h->camera);
         wall_no_signal(v->wall, h->camera, c ? c->title : NULL, h->reason);
     }
-    g_autofree char *ts = now_rfc3339();
-    g_autofree char *topic = g_strdup_printf("port/status/camera-%s", h->camera);
+    g_autofree char *ts = topics_now();
+    g_autofree char *topic = topics_camera_status(v->root, h->camera);
     g_autofree char *id = g_strdup_printf("status-%s-%" G_GINT64_FORMAT, h->camera,
                                           g_get_real_time());
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "ts");
-    json_builder_add_string_value(b, ts);
-    json_builder_set_member_name(b, "camera");
-    json_builder_add_string_value(b, h->camera);
-    json_builder_set_member_name(b, "state");
-    json_builder_add_string_value(b, camera_state_name(h->state));
-    json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, h->reason);
-    json_builder_set_member_name(b, "frames");
-    json_builder_add_int_value(b, (gint64)h->frames);
-    json_builder_set_member_name(b, "restarts");
-    json_builder_add_int_value(b, h->restarts);
-    json_builder_end_object(b);
-    emit(v, topic, id, b);
+    TopicsCameraStatus st = {id,       ts,        h->camera, camera_state_name(h->state),
+                             h->reason, h->frames, h->restarts};
+    g_autofree char *payload = topics_camera_status_payload(&st);
+    emit(v, topic, id, payload);
 }
 
 static void on_frame(const char *camera, GstSample *sample, gpointer data)
@@ -161,137 +117,16 @@ static void on_message(const char *camera, GstMessage *msg, gpointer data)
     gst_structure_get_int(s, "height", &h);
     if (!code)
         return;
-    g_autofree char *ts = now_rfc3339();
-    g_autofree char *topic = g_strdup_printf("port/ocr/%s", camera);
+    g_autofree char *ts = topics_now();
+    g_autofree char *topic = topics_ocr(v->root, camera);
     g_autofree char *id = g_strdup_printf("ocr-%s-%s-%" G_GINT64_FORMAT, camera, code,
                                           g_get_real_time() / 1000);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, id);
-    json_builder_set_member_name(b, "ts");
-    json_builder_add_string_value(b, ts);
-    json_builder_set_member_name(b, "camera");
-    json_builder_add_string_value(b, camera);
-    json_builder_set_member_name(b, "container");
-    json_builder_add_string_value(b, code);
-    json_builder_set_member_name(b, "size_type");
-    json_builder_add_string_value(b, st ? st : "");
-    json_builder_set_member_name(b, "confidence");
-    json_builder_add_double_value(b, round(conf * 1000) / 1000);
-    json_builder_set_member_name(b, "bbox");
-    json_builder_begin_array(b);
-    json_builder_add_int_value(b, x);
-    json_builder_add_int_value(b, y);
-    json_builder_add_int_value(b, w);
-    json_builder_add_int_value(b, h);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    emit(v, topic, id, b);
+    TopicsOcrRead read = {id, ts, camera, code, st, conf, {x, y, w, h}};
+    g_autofree char *payload = topics_ocr_payload(&read);
+    emit(v, topic, id, payload);
 }
 
 /* ---- configuration ---- */
-
-static gboolean parse_pose(const char *text, PsPinholePose *pose, const char *group,
-                           GError **error)
-{
-    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
-    double vals[6];
-    guint n = g_strv_length(parts);
-    for (guint i = 0; i < n && i < 6; i++) {
-        char *end = NULL;
-        vals[i] = g_ascii_strtod(g_strstrip(parts[i]), &end);
-        if (end == parts[i] || *end || !isfinite(vals[i]))
-            n = 0;
-    }
-    if (n != 6) {
-        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                    "[%s] pose: '%s' is not lat,lon,height_m,heading,tilt,hfov", group, text);
-        return FALSE;
-    }
-    pose->lat = vals[0];
-    pose->lon = vals[1];
-    pose->height_m = vals[2];
-    pose->heading_deg = vals[3];
-    pose->tilt_deg = vals[4];
-    pose->hfov_deg = vals[5];
-    return TRUE;
-}
-
-/* Parses "lat,lon,x,y; lat,lon,x,y; ..." (at least 4) and "WIDTHxHEIGHT" into points scaled
- * to a @width x @height picture. Returns the points (free with g_free) and their count. */
-static PsGroundPoint *parse_ground_points(const char *text, const char *size, int width,
-                                          int height, gsize *n, const char *group,
-                                          GError **error)
-{
-    int sw = 0, sh = 0;
-    char tail = 0;
-    if (!size || sscanf(size, "%dx%d%c", &sw, &sh, &tail) != 2 || sw < 1 || sh < 1 ||
-        sw > 16384 || sh > 16384) {
-        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                    "[%s] ground_points_size: '%s' is not WIDTHxHEIGHT", group, size ? size : "");
-        return NULL;
-    }
-    g_auto(GStrv) items = g_strsplit(text, ";", -1);
-    GArray *pts = g_array_new(FALSE, FALSE, sizeof(PsGroundPoint));
-    for (guint i = 0; items[i]; i++) {
-        if (!*g_strstrip(items[i]))
-            continue;
-        g_auto(GStrv) parts = g_strsplit(items[i], ",", -1);
-        double v[4];
-        gboolean ok = g_strv_length(parts) == 4;
-        for (int k = 0; ok && k < 4; k++) {
-            char *end = NULL;
-            v[k] = g_ascii_strtod(g_strstrip(parts[k]), &end);
-            ok = end != parts[k] && !*end && isfinite(v[k]);
-        }
-        ok = ok && fabs(v[0]) <= 90 && fabs(v[1]) <= 180;
-        if (!ok || pts->len >= 64) {
-            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                        "[%s] ground_points: '%s' is not lat,lon,x,y (at most 64 points, "
-                        "separated by ';')", group, items[i]);
-            g_array_unref(pts);
-            return NULL;
-        }
-        PsGroundPoint p = {v[0], v[1], v[2] * width / sw, v[3] * height / sh};
-        g_array_append_val(pts, p);
-    }
-    *n = pts->len;
-    return (PsGroundPoint *)g_array_free(pts, FALSE);
-}
-
-/* "x,y,w,h", fractions of the picture with the region inside it (containerocr's roi). */
-static gboolean parse_roi(const char *text, double v[4])
-{
-    g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
-    if (g_strv_length(parts) != 4)
-        return FALSE;
-    for (int i = 0; i < 4; i++) {
-        char *end = NULL;
-        v[i] = g_ascii_strtod(g_strstrip(parts[i]), &end);
-        if (end == parts[i] || *end || !(v[i] >= 0 && v[i] <= 1))
-            return FALSE;
-    }
-    return v[2] > 0 && v[3] > 0 && v[0] + v[2] <= 1 + 1e-9 && v[1] + v[3] <= 1 + 1e-9;
-}
-
-static void ptz_job(gpointer data, gpointer user_data)
-{
-    PtzJob *job = data;
-    GError *error = NULL;
-    if (ptz_absolute_move(&job->dev, job->pan, job->tilt, job->zoom, &error))
-        g_info("camera %s: PTZ moved to pan %.3f tilt %.3f zoom %.3f", job->name, job->pan,
-               job->tilt, job->zoom);
-    else
-        g_warning("camera %s: %s", job->name, error->message);
-    g_clear_error(&error);
-    g_free((char *)job->dev.url);
-    g_free((char *)job->dev.profile);
-    g_free((char *)job->dev.username);
-    g_free((char *)job->dev.password);
-    g_free(job->name);
-    g_free(job);
-}
 
 AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer user_data,
                         GError **error)
@@ -302,6 +137,8 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
     v->user_data = user_data;
     v->scene = overlay_scene_new(1500 * 1000);
     v->cams = g_ptr_array_new_with_free_func(cam_free);
+    v->ptz = ptz_set_new();
+    v->root = topics_root(app_config_string(config, "mqtt", "topic_root"));
     g_auto(GStrv) groups = app_config_instances(config, "camera");
     g_auto(GStrv) order = NULL;
     if (!groups[0])
@@ -362,17 +199,19 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
             if (strcmp(order[k], c->name) == 0)
                 wall_layout_tile(wc.layout, wc.width, wc.height, k, draw);
         const char *pose = app_config_string(config, g, "pose");
+        PsPinholePose pp = {0};
         if (pose) {
-            if (!parse_pose(pose, &c->pose, g, error))
+            if (!overlay_parse_pose(pose, &pp, error)) {
+                g_prefix_error(error, "[%s] ", g);
                 goto fail;
-            c->pose.width = draw[2];
-            c->pose.height = draw[3];
-            c->model = overlay_camera_new_pinhole(&c->pose, error);
+            }
+            pp.width = draw[2];
+            pp.height = draw[3];
+            c->model = overlay_camera_new_pinhole(&pp, error);
             if (!c->model) {
                 g_prefix_error(error, "[%s] pose: ", g);
                 goto fail;
             }
-            c->has_pose = TRUE;
         }
         const char *gp = app_config_string(config, g, "ground_points");
         if (gp) {
@@ -382,40 +221,43 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
                 goto fail;
             }
             gsize n = 0;
-            g_autofree PsGroundPoint *pts = parse_ground_points(
-                gp, app_config_string(config, g, "ground_points_size"), draw[2], draw[3], &n, g,
+            g_autofree PsGroundPoint *pts = overlay_parse_ground_points(
+                gp, app_config_string(config, g, "ground_points_size"), draw[2], draw[3], &n,
                 error);
-            if (!pts)
+            if (!pts) {
+                g_prefix_error(error, "[%s] ", g);
                 goto fail;
+            }
             c->model = overlay_camera_new_homography(pts, n, draw[2], draw[3], error);
             if (!c->model) {
                 g_prefix_error(error, "[%s] ground_points: ", g);
                 goto fail;
             }
         }
-        c->ptz_url = g_strdup(app_config_string(config, g, "ptz_url"));
-        if (c->ptz_url) {
-            if (!c->has_pose) {
+        overlay_scene_set_camera_model(v->scene, c->name, c->model);
+        const char *ptz_url = app_config_string(config, g, "ptz_url");
+        if (ptz_url) {
+            if (!pose) {
                 g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
                             "[%s] ptz_url needs the camera's pose (where the PTZ stands)", g);
                 goto fail;
             }
-            c->ptz_profile = g_strdup(app_config_string(config, g, "ptz_profile"));
-            c->ptz_user = g_strdup(app_config_string(config, g, "ptz_user"));
-            c->ptz_password = g_strdup(app_config_string(config, g, "ptz_password"));
-            c->ptz = (PtzDevice){c->ptz_url, c->ptz_profile, c->ptz_user, c->ptz_password, 5};
-            c->mount = (PtzMount){c->pose.lat, c->pose.lon, c->pose.height_m,
-                                  c->pose.heading_deg,
-                                  app_config_double(config, g, "ptz_pan_range"),
-                                  app_config_double(config, g, "ptz_tilt_range"),
-                                  app_config_double(config, g, "ptz_zoom_distance")};
+            PtzDevice dev = {ptz_url, app_config_string(config, g, "ptz_profile"),
+                             app_config_string(config, g, "ptz_user"),
+                             app_config_string(config, g, "ptz_password"), 5};
+            PtzMount mount = {pp.lat,
+                              pp.lon,
+                              pp.height_m,
+                              pp.heading_deg,
+                              app_config_double(config, g, "ptz_pan_range"),
+                              app_config_double(config, g, "ptz_tilt_range"),
+                              app_config_double(config, g, "ptz_zoom_distance")};
+            ptz_set_add(v->ptz, c->name, &dev, &mount);
         }
         const char *roi = app_config_string(config, g, "ocr_roi");
         double roiv[4];
-        if (!parse_roi(roi, roiv)) {
-            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                        "[%s] ocr_roi: '%s' is not x,y,w,h (fractions of the picture, inside it)",
-                        g, roi);
+        if (!overlay_parse_roi(roi, roiv, error)) {
+            g_prefix_error(error, "[%s] ", g);
             goto fail;
         }
         GString *filter = g_string_new(NULL);
@@ -456,7 +298,6 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
             goto fail;
         }
     }
-    v->ptz_pool = g_thread_pool_new(ptz_job, NULL, 2, FALSE, NULL);
     return v;
 
 fail:
@@ -485,8 +326,7 @@ void app_video_free(AppVideo *v)
 {
     if (!v)
         return;
-    if (v->ptz_pool)
-        g_thread_pool_free(v->ptz_pool, FALSE, TRUE);
+    ptz_set_free(v->ptz);
     camera_set_free(v->cameras);
     wall_free(v->wall);
     g_ptr_array_unref(v->cams);
@@ -523,65 +363,22 @@ guint64 app_video_wall_frames(AppVideo *v)
 
 /* ---- selection ---- */
 
-static gboolean aim(AppVideo *v, const char *only, double lat, double lon, GError **error)
-{
-    guint aimed = 0;
-    for (guint i = 0; i < v->cams->len; i++) {
-        VideoCam *c = g_ptr_array_index(v->cams, i);
-        if (!c->ptz_url || (only && strcmp(only, c->name) != 0))
-            continue;
-        PtzJob *job = g_new0(PtzJob, 1);
-        job->dev = c->ptz;
-        job->dev.url = g_strdup(c->ptz.url);
-        job->dev.profile = g_strdup(c->ptz.profile);
-        job->dev.username = g_strdup(c->ptz.username);
-        job->dev.password = g_strdup(c->ptz.password);
-        job->name = g_strdup(c->name);
-        ptz_aim(&c->mount, lat, lon, &job->pan, &job->tilt, &job->zoom);
-        g_thread_pool_push(v->ptz_pool, job, NULL);
-        aimed++;
-    }
-    if (only && !aimed) {
-        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                    "select: camera '%s' has no PTZ (ptz_url)", only);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 gboolean app_video_select(AppVideo *v, const char *camera, const char *container, guint32 mmsi,
                           GError **error)
 {
     overlay_scene_select(v->scene, container, mmsi);
-    double lat, lon;
-    if (container) {
-        g_autofree char *seen_by = NULL;
-        double bbox[4];
-        if (!overlay_scene_find_detection(v->scene, container, NULL, &seen_by, bbox)) {
-            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                        "select: container %s is not in view of any camera", container);
-            return FALSE;
-        }
-        VideoCam *c = find_cam(v, seen_by);
-        /* the bottom centre of the box stands on the ground */
-        if (!c || !c->model ||
-            !overlay_camera_unproject(c->model, bbox[0] + bbox[2] / 2, bbox[1] + bbox[3], &lat,
-                                      &lon)) {
-            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                        "select: camera %s has no pose: cannot place %s on the ground to aim "
-                        "a PTZ", seen_by, container);
-            return FALSE;
-        }
-    } else if (mmsi) {
-        if (!overlay_scene_vessel_position(v->scene, mmsi, &lat, &lon)) {
-            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
-                        "select: vessel %u is not known", mmsi);
-            return FALSE;
-        }
-    } else {
+    if (!container && !mmsi)
         return TRUE; /* cleared */
+    double lat, lon;
+    if (!overlay_scene_locate(v->scene, container, mmsi, NULL, &lat, &lon, NULL, error)) {
+        g_prefix_error(error, "select: ");
+        return FALSE;
     }
-    return aim(v, camera, lat, lon, error);
+    if (!ptz_set_aim(v->ptz, camera, lat, lon, NULL, error) && camera) {
+        g_prefix_error(error, "select: ");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* ---- journal inputs ---- */

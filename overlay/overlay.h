@@ -71,6 +71,22 @@ gboolean overlay_camera_project(const PsCameraModel *model, double lat, double l
 gboolean overlay_camera_unproject(const PsCameraModel *model, double x, double y, double *lat,
                                   double *lon);
 
+/* ---- camera configuration text ---- */
+
+/* "lat,lon,height_m,heading,tilt,hfov" into @pose (its width and height are left alone). FALSE
+ * with @error ("pose: '...' is not lat,lon,height_m,heading,tilt,hfov") otherwise. */
+gboolean overlay_parse_pose(const char *text, PsPinholePose *pose, GError **error);
+
+/* "lat,lon,x,y; lat,lon,x,y; ..." (at most 64 points) measured on a @size ("WIDTHxHEIGHT")
+ * picture, scaled to a @width x @height one. Returns the points (free with g_free) and their
+ * count in *@n, or NULL with @error naming the key (ground_points or ground_points_size) and
+ * the bad text. */
+PsGroundPoint *overlay_parse_ground_points(const char *text, const char *size, int width,
+                                           int height, gsize *n, GError **error);
+
+/* "x,y,w,h": fractions of the picture, the region inside it. FALSE with @error otherwise. */
+gboolean overlay_parse_roi(const char *text, double roi[4], GError **error);
+
 /* ---- scene ---- */
 
 typedef enum {
@@ -139,6 +155,19 @@ gboolean overlay_scene_find_detection(PsScene *scene, const char *code, const ch
 
 /* How many detections (on @camera, or on all cameras when NULL) are live at @now_us. */
 guint overlay_scene_count_detections(PsScene *scene, const char *camera, gint64 now_us);
+
+/* Registers the model of @camera (borrowed: it must outlive the scene or be unset with NULL),
+ * so that overlay_scene_locate() can place what that camera sees on the ground. */
+void overlay_scene_set_camera_model(PsScene *scene, const char *camera,
+                                    const PsCameraModel *model);
+
+/* Where the selection target is on the ground: container @code at the bottom centre of its
+ * latest box (on @camera, or on any camera when NULL), unprojected through the model of the
+ * camera that saw it; or vessel @mmsi at its AIS position. *@seen_by (may be NULL) gets the
+ * camera that saw the container (newly allocated; NULL for a vessel). FALSE with @error (the
+ * message says why, e.g. "container X is not in view of any camera") when it cannot be placed. */
+gboolean overlay_scene_locate(PsScene *scene, const char *code, guint32 mmsi, const char *camera,
+                              double *lat, double *lon, char **seen_by, GError **error);
 
 /* Looks up a container's facts; returns FALSE when the scene has none. Strings in @out are
  * newly allocated (free with overlay_container_info_clear()). */

@@ -19,6 +19,7 @@ struct PsScene {
     GPtrArray *detections;   /* (element-type OverlayDetection) */
     GHashTable *containers;  /* code -> PsSceneContainer (owned strings) */
     GHashTable *vessels;     /* mmsi -> OverlayVessel */
+    GHashTable *models;      /* camera name (owned) -> const PsCameraModel * (borrowed) */
     char *selected_code;
     guint32 selected_mmsi;
     guint64 version;
@@ -55,6 +56,7 @@ PsScene *overlay_scene_new(gint64 ttl_us)
     s->detections = g_ptr_array_new_with_free_func(detection_free);
     s->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, info_free);
     s->vessels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vessel_free);
+    s->models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return s;
 }
 
@@ -65,6 +67,7 @@ void overlay_scene_free(PsScene *s)
     g_ptr_array_unref(s->detections);
     g_hash_table_unref(s->containers);
     g_hash_table_unref(s->vessels);
+    g_hash_table_unref(s->models);
     g_free(s->selected_code);
     g_mutex_clear(&s->lock);
     g_free(s);
@@ -341,4 +344,47 @@ void overlay__snapshot_clear(OverlaySnapshot *snap)
     g_free(snap->selected_code);
     overlay_container_info_clear(&snap->selected_info);
     memset(snap, 0, sizeof *snap);
+}
+
+void overlay_scene_set_camera_model(PsScene *s, const char *camera, const PsCameraModel *model)
+{
+    g_mutex_lock(&s->lock);
+    if (model)
+        g_hash_table_replace(s->models, g_strdup(camera), (gpointer)model);
+    else
+        g_hash_table_remove(s->models, camera);
+    g_mutex_unlock(&s->lock);
+}
+
+gboolean overlay_scene_locate(PsScene *s, const char *code, guint32 mmsi, const char *camera,
+                              double *lat, double *lon, char **seen_by, GError **error)
+{
+    if (seen_by)
+        *seen_by = NULL;
+    if (!code) {
+        if (mmsi && overlay_scene_vessel_position(s, mmsi, lat, lon))
+            return TRUE;
+        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_INVALID, "vessel %u is not known", mmsi);
+        return FALSE;
+    }
+    g_autofree char *cam = NULL;
+    double bbox[4];
+    if (!overlay_scene_find_detection(s, code, camera, &cam, bbox)) {
+        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_INVALID,
+                    "container %s is not in view of any camera", code);
+        return FALSE;
+    }
+    g_mutex_lock(&s->lock);
+    const PsCameraModel *model = g_hash_table_lookup(s->models, cam);
+    g_mutex_unlock(&s->lock);
+    /* the bottom centre of the box stands on the ground */
+    if (!model ||
+        !overlay_camera_unproject(model, bbox[0] + bbox[2] / 2, bbox[1] + bbox[3], lat, lon)) {
+        g_set_error(error, OVERLAY_ERROR, OVERLAY_ERROR_INVALID,
+                    "camera %s has no pose: cannot place %s on the ground", cam, code);
+        return FALSE;
+    }
+    if (seen_by)
+        *seen_by = g_steal_pointer(&cam);
+    return TRUE;
 }

@@ -157,3 +157,122 @@ gboolean ptz_absolute_move(const PtzDevice *dev, double pan, double tilt, double
     g_string_free(answer, TRUE);
     return ok;
 }
+
+/* ---- PtzSet ---- */
+
+typedef struct {
+    char *camera;
+    PtzDevice dev; /* owned strings */
+    PtzMount mount;
+} PtzCam;
+
+typedef struct {
+    PtzDevice dev; /* owned strings */
+    char *camera;
+    double pan, tilt, zoom;
+} PtzJob;
+
+struct PtzSet {
+    GPtrArray *cams; /* (element-type PtzCam) */
+    GThreadPool *pool;
+};
+
+static void device_copy(PtzDevice *to, const PtzDevice *from)
+{
+    *to = *from;
+    to->url = g_strdup(from->url);
+    to->profile = g_strdup(from->profile);
+    to->username = g_strdup(from->username);
+    to->password = g_strdup(from->password);
+}
+
+static void device_clear(PtzDevice *dev)
+{
+    g_free((char *)dev->url);
+    g_free((char *)dev->profile);
+    g_free((char *)dev->username);
+    g_free((char *)dev->password);
+}
+
+static void cam_free(gpointer p)
+{
+    PtzCam *c = p;
+    g_free(c->camera);
+    device_clear(&c->dev);
+    g_free(c);
+}
+
+static void run_job(gpointer data, gpointer user_data)
+{
+    PtzJob *job = data;
+    GError *error = NULL;
+    if (ptz_absolute_move(&job->dev, job->pan, job->tilt, job->zoom, &error))
+        g_info("camera %s: PTZ moved to pan %.3f tilt %.3f zoom %.3f", job->camera, job->pan,
+               job->tilt, job->zoom);
+    else
+        g_warning("camera %s: %s", job->camera, error->message);
+    g_clear_error(&error);
+    device_clear(&job->dev);
+    g_free(job->camera);
+    g_free(job);
+}
+
+PtzSet *ptz_set_new(void)
+{
+    PtzSet *set = g_new0(PtzSet, 1);
+    set->cams = g_ptr_array_new_with_free_func(cam_free);
+    return set;
+}
+
+void ptz_set_free(PtzSet *set)
+{
+    if (!set)
+        return;
+    if (set->pool)
+        g_thread_pool_free(set->pool, FALSE, TRUE);
+    g_ptr_array_unref(set->cams);
+    g_free(set);
+}
+
+void ptz_set_add(PtzSet *set, const char *camera, const PtzDevice *device, const PtzMount *mount)
+{
+    PtzCam *c = g_new0(PtzCam, 1);
+    c->camera = g_strdup(camera);
+    device_copy(&c->dev, device);
+    c->mount = *mount;
+    g_ptr_array_add(set->cams, c);
+}
+
+guint ptz_set_count(const PtzSet *set)
+{
+    return set ? set->cams->len : 0;
+}
+
+guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char **aimed,
+                  GError **error)
+{
+    GString *names = g_string_new(NULL);
+    guint n = 0;
+    for (guint i = 0; set && i < set->cams->len; i++) {
+        PtzCam *c = g_ptr_array_index(set->cams, i);
+        if (camera && strcmp(camera, c->camera) != 0)
+            continue;
+        if (!set->pool)
+            set->pool = g_thread_pool_new(run_job, NULL, 2, FALSE, NULL);
+        PtzJob *job = g_new0(PtzJob, 1);
+        device_copy(&job->dev, &c->dev);
+        job->camera = g_strdup(c->camera);
+        ptz_aim(&c->mount, lat, lon, &job->pan, &job->tilt, &job->zoom);
+        g_thread_pool_push(set->pool, job, NULL);
+        g_string_append_printf(names, "%s%s", n ? "," : "", c->camera);
+        n++;
+    }
+    if (camera && !n)
+        g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "camera '%s' has no PTZ (ptz_url)",
+                    camera);
+    if (aimed)
+        *aimed = g_string_free(names, FALSE);
+    else
+        g_string_free(names, TRUE);
+    return n;
+}

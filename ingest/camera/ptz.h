@@ -46,4 +46,29 @@ char *ptz_absolute_move_body(const PtzDevice *dev, double pan, double tilt, doub
 gboolean ptz_absolute_move(const PtzDevice *dev, double pan, double tilt, double zoom,
                            GError **error);
 
+/* ---- the engine's PTZ cameras ---- */
+
+/* The PTZ cameras of one engine and the worker threads that send their moves (a move waits for
+ * the device's answer, so it never runs on the caller's thread). Used from one thread; the
+ * console and the MQTT selection both aim through it. */
+typedef struct PtzSet PtzSet;
+
+PtzSet *ptz_set_new(void);
+void ptz_set_free(PtzSet *set); /* accepts NULL; waits for the moves already queued */
+
+/* Adds the PTZ of @camera (strings copied). */
+void ptz_set_add(PtzSet *set, const char *camera, const PtzDevice *device,
+                 const PtzMount *mount);
+
+/* How many PTZ cameras there are. */
+guint ptz_set_count(const PtzSet *set);
+
+/* Aims every PTZ (or only @camera's, when not NULL) at the ground point @lat, @lon: the
+ * AbsoluteMove is sent on a worker thread, and its outcome logged (info when moved, warning
+ * when the device failed). Returns the number of PTZs aimed; 0 with @error when @camera is
+ * given and has no PTZ. *@aimed (may be NULL) gets the names aimed, comma-separated (newly
+ * allocated, "" when none). */
+guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char **aimed,
+                  GError **error);
+
 G_END_DECLS
