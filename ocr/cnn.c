@@ -1,5 +1,6 @@
-/* cnn.c: inference of the character network trained by tools/train_ocr.py (weights in
- * cnn_weights.h): 3 x (conv 3x3, ReLU, max pool 2), FC 768-64, ReLU, FC 64-37, softmax.
+/* cnn.c: inference of the character network trained by tools/train_ocr.py (weights in the
+ * generated cnn_weights.c, layer sizes in the generated cnn_shapes.h): 3 x (conv 3x3, ReLU,
+ * max pool 2), FC 768-64, ReLU, FC 64-37, softmax.
  *
  * Activations are kept channel-last with a zero border, and the weights re-ordered once to
  * [tap][input channel][output channel], so the innermost loop runs over the output channels
@@ -9,13 +10,21 @@
 #include <math.h>
 #include <string.h>
 
-#include "cnn_weights.h"
+#include "cnn_shapes.h"
 #include "ocr-private.h"
 
-#define C1 12
-#define C2 24
-#define C3 48
-#define FC 64
+#define C1 OCR__CNN_C1
+#define C2 OCR__CNN_C2
+#define C3 OCR__CNN_C3
+#define FC OCR__CNN_FC
+
+/* What this code assumes of the network the training script describes. */
+_Static_assert(OCR__CNN_IN == OCR__CROP, "the network reads crops of another size");
+_Static_assert(OCR__CNN_OUT == OCR__N_OUT, "the network has another number of classes");
+_Static_assert(OCR__CNN_IN == 32, "the buffers below are sized for 32 x 32 crops");
+_Static_assert(C1 % 4 == 0 && C2 % 4 == 0 && C3 % 4 == 0 && FC % 4 == 0,
+               "channel counts must be multiples of 4 (vectors of 4 floats)");
+_Static_assert(C1 <= C3 && C2 <= C3, "conv_block keeps at most C3 accumulators");
 
 static float c1_t[9 * 1 * C1], c2_t[9 * C1 * C2], c3_t[9 * C2 * C3], f1_t[FC * C3 * 16];
 
@@ -33,14 +42,15 @@ static void init_weights(void)
     static gsize done = 0;
     if (!g_once_init_enter(&done))
         return;
-    reorder(c1_w, 1, C1, c1_t);
-    reorder(c2_w, C1, C2, c2_t);
-    reorder(c3_w, C2, C3, c3_t);
+    reorder(ocr__cnn_c1_w, 1, C1, c1_t);
+    reorder(ocr__cnn_c2_w, C1, C2, c2_t);
+    reorder(ocr__cnn_c3_w, C2, C3, c3_t);
     /* The first FC layer: [out][channel * 16 + pixel] to [pixel * C3 + channel][out]. */
     for (int o = 0; o < FC; o++)
         for (int c = 0; c < C3; c++)
             for (int p = 0; p < 16; p++)
-                f1_t[((size_t)p * C3 + c) * FC + o] = f1_w[(size_t)o * C3 * 16 + c * 16 + p];
+                f1_t[((size_t)p * C3 + c) * FC + o] =
+                    ocr__cnn_f1_w[(size_t)o * C3 * 16 + c * 16 + p];
     g_once_init_leave(&done, 1);
 }
 
@@ -103,14 +113,14 @@ void ocr__cnn_classify(const float *crop, float *prob)
           a3[6 * 6 * C3] = {0}, h[FC], z[OCR__N_OUT];
     for (int y = 0; y < 32; y++)
         memcpy(in + (y + 1) * 34 + 1, crop + y * 32, sizeof(float) * 32);
-    conv_block(in, 1, 32, c1_t, c1_b, C1, a1);
-    conv_block(a1, C1, 16, c2_t, c2_b, C2, a2);
-    conv_block(a2, C2, 8, c3_t, c3_b, C3, a3);
+    conv_block(in, 1, 32, c1_t, ocr__cnn_c1_b, C1, a1);
+    conv_block(a1, C1, 16, c2_t, ocr__cnn_c2_b, C2, a2);
+    conv_block(a2, C2, 8, c3_t, ocr__cnn_c3_b, C3, a3);
     float flat[16 * C3]; /* the 4 x 4 interior of a3, pixel-major */
     for (int y = 0; y < 4; y++)
         memcpy(flat + y * 4 * C3, a3 + ((size_t)(y + 1) * 6 + 1) * C3, sizeof(float) * 4 * C3);
     v4sf acc[FC / 4];
-    memcpy(acc, f1_b, sizeof acc);
+    memcpy(acc, ocr__cnn_f1_b, sizeof acc);
     for (int i = 0; i < 16 * C3; i++) {
         float v = flat[i];
         if (v == 0.0f)
@@ -127,9 +137,9 @@ void ocr__cnn_classify(const float *crop, float *prob)
         h[o] = acc[o / 4][o % 4] > 0 ? acc[o / 4][o % 4] : 0;
     float mx = -INFINITY;
     for (int o = 0; o < OCR__N_OUT; o++) {
-        float s = f2_b[o];
+        float s = ocr__cnn_f2_b[o];
         for (int i = 0; i < FC; i++)
-            s += f2_w[o * FC + i] * h[i];
+            s += ocr__cnn_f2_w[o * FC + i] * h[i];
         z[o] = s;
         mx = MAX(mx, s);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what training the OCR character network needs (not needed to build or run
 # portsight): PyTorch (CPU) from Debian, and the fonts tools/ocr-synth renders with.
-# Then: nice -n 10 /usr/bin/python3 tools/train_ocr.py --synth BUILD/tools/ocr-synth --out ocr/cnn_weights.h
+# Then: nice -n 10 /usr/bin/python3 tools/train_ocr.py --synth BUILD/tools/ocr-synth
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
     exec sudo -E "$0" "$@"
