@@ -6,7 +6,9 @@
  * dead-lettered). Paho calls messageArrived on its receive thread and, with its message queue
  * empty, sends the PUBACK only when that callback returns 1 (checked against Paho 1.3.12 with a
  * broker log). The callback therefore commits before it returns, and never returns 0 (Paho
- * would queue the message and acknowledge it at once) except when closing with a store error.
+ * would queue the message and acknowledge it at once). Stopping while the store cannot take
+ * the message in hand (a full or read-only disk), it cannot return either: the process then
+ * exits at once with MQTT_SUBSCRIBER_EXIT_UNJOURNALED, unacknowledged, as in a crash.
  * Kill the engine at any point: what the broker considers delivered is in the journal, and the
  * rest is redelivered by the broker on reconnect (persistent session, clean_session = false),
  * where the journal's (source, id) key drops what was already there. Paho's own file
@@ -34,6 +36,10 @@
 G_BEGIN_DECLS
 
 typedef struct PsMqttSubscriber PsMqttSubscriber;
+
+/* The exit code of a stop that found the store unable to journal a message in hand (EX_TEMPFAIL):
+ * nothing unjournaled was acknowledged; the broker delivers it again at the next start. */
+#define MQTT_SUBSCRIBER_EXIT_UNJOURNALED 75
 
 /* Journals one message with @store (the subscriber's own connection), in transactions of its
  * own (store_transaction: they queue on the write lock shared with the main connection), and

@@ -7,6 +7,8 @@
 #include <MQTTAsync.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <unistd.h>
+#include <unistd.h>
 
 #include "topics.h"
 
@@ -101,10 +103,26 @@ static gboolean ingest(Message *m, GError **error)
     return sub->func(sub->store, m->topic, m->payload, m->len, sub->user_data, error);
 }
 
+/* Sleeps @us, or less when the subscriber starts closing. */
+static void pause_unless_closing(PsMqttSubscriber *sub, gint64 us)
+{
+    gint64 end = g_get_monotonic_time() + us;
+    while (!g_atomic_int_get(&sub->closing) && g_get_monotonic_time() < end)
+        g_usleep(20 * 1000);
+}
+
 /* Journals the message on our own connection and returns 1 (Paho then sends the PUBACK) once
  * that is committed. A store error keeps the message unacknowledged: it is tried again after a
  * pause, for as long as it takes (Paho's other work waits meanwhile, as it would for a broker
- * that cannot take messages). */
+ * that cannot take messages).
+ *
+ * Closing with a store error: this must not return at all. From Paho 1.3.10 on, a QoS 1
+ * PUBACK goes out when it returns, whatever it returns (0 only makes Paho queue the message,
+ * acknowledged, in its own file persistence, which fails on the same full disk, together with
+ * every PUBLISH still buffered), and while it runs it holds Paho's lock, so the connection
+ * cannot be closed first either. The process therefore ends here, as in a crash, with
+ * MQTT_SUBSCRIBER_EXIT_UNJOURNALED: everything committed stays committed, and the broker
+ * delivers this message and every later one again in the next session. */
 static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
 {
     PsMqttSubscriber *sub = ((Lane *)context)->sub;
@@ -118,9 +136,13 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
         g_warning("journaling an MQTT message on %s failed, not acknowledged, retrying: %s",
                   name, error ? error->message : "unknown error");
         g_clear_error(&error);
-        if (g_atomic_int_get(&sub->closing))
-            return 0; /* closing with a store error: Paho keeps it in its persistence */
-        g_usleep(RETRY_PAUSE_US);
+        if (g_atomic_int_get(&sub->closing)) {
+            g_warning("stopping while the store cannot journal an MQTT message (on %s): "
+                       "exiting at once without acknowledging it; the broker delivers it and "
+                       "what follows it again at the next start", name);
+            _exit(MQTT_SUBSCRIBER_EXIT_UNJOURNALED);
+        }
+        pause_unless_closing(sub, RETRY_PAUSE_US);
     }
     g_atomic_pointer_add(&sub->received, 1);
     /* Only the first commit after a wake-up arms it again: the main loop takes all that came

@@ -513,6 +513,7 @@ void test_client_free(TestClient *c)
 
 struct Engine {
     GPid pid;
+    GSubprocess *proc; /* GLib reaps it: its exit status is read through it */
 };
 
 Engine *engine_start(const char *dir, const char *config_text)
@@ -533,30 +534,46 @@ Engine *engine_start(const char *dir, const char *config_text)
     ck_assert_msg(p != NULL, "cannot start portsight: %s", error ? error->message : "");
     Engine *e = g_new0(Engine, 1);
     e->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(p), NULL, 10);
+    e->proc = g_object_ref(p);
     return e;
+}
+
+/* Sends @sig, waits up to @grace_s for the exit (then SIGKILL) and returns the exit code
+ * (128 + signal for a signal). */
+static int engine_signal_and_wait(Engine *e, int sig, double grace_s)
+{
+    if (e->pid <= 0)
+        return -1;
+    if (g_subprocess_get_identifier(e->proc))
+        kill(e->pid, sig);
+    gint64 deadline = g_get_monotonic_time() + (gint64)(grace_s * G_USEC_PER_SEC);
+    while (g_subprocess_get_identifier(e->proc)) {
+        if (g_get_monotonic_time() > deadline) {
+            g_subprocess_force_exit(e->proc);
+            deadline = G_MAXINT64;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_subprocess_wait(e->proc, NULL, NULL);
+    e->pid = 0;
+    if (g_subprocess_get_if_exited(e->proc))
+        return g_subprocess_get_exit_status(e->proc);
+    return 128 + g_subprocess_get_term_sig(e->proc);
 }
 
 int engine_stop(Engine *e)
 {
-    int st = 0;
-    if (e->pid <= 0)
-        return -1;
-    kill_and_reap(e->pid, SIGTERM, 20, &st);
-    e->pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return engine_signal_and_wait(e, SIGTERM, 20);
 }
 
 void engine_kill(Engine *e)
 {
-    if (e->pid > 0)
-        kill_and_reap(e->pid, SIGKILL, 5, NULL);
-    e->pid = 0;
+    engine_signal_and_wait(e, SIGKILL, 5);
 }
 
 gboolean engine_alive(Engine *e)
 {
-    int st;
-    return e->pid > 0 && waitpid(e->pid, &st, WNOHANG) == 0;
+    return e->pid > 0 && g_subprocess_get_identifier(e->proc) != NULL;
 }
 
 void engine_free(Engine *e)
@@ -564,6 +581,7 @@ void engine_free(Engine *e)
     if (!e)
         return;
     engine_kill(e);
+    g_clear_object(&e->proc);
     g_free(e);
 }
 
