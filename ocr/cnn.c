@@ -67,7 +67,7 @@ conv_block(const float *in, int cin, int n, const float *wt, const float *b, int
     const int np = n + 2, m = n / 2, mp = m + 2, nv = cout / 4;
     for (int y = 0; y < m; y++)
         for (int x = 0; x < m; x++) {
-            v4sf best[C3 / 4];
+            v4sf best[C3 / 4] = {0}; /* set at q == 0; zeroed for -Wmaybe-uninitialized */
             for (int q = 0; q < 4; q++) {
                 int py = 2 * y + q / 2, px = 2 * x + q % 2;
                 v4sf acc[C3 / 4];

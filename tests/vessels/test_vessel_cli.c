@@ -85,9 +85,9 @@ static const struct {
 START_TEST(test_calls_in_the_window_by_name_or_mmsi)
 {
     g_autofree char *out = NULL, *err = NULL;
-    const char *args[10];
+    const char *args[G_N_ELEMENTS(windows[0].args) + 3];
     int n = 0;
-    for (int i = 0; windows[_i].args[i]; i++)
+    for (guint i = 0; i < G_N_ELEMENTS(windows[_i].args) && windows[_i].args[i]; i++)
         args[n++] = windows[_i].args[i];
     args[n++] = "--db";
     args[n++] = db;
@@ -179,9 +179,9 @@ static const struct {
 START_TEST(test_errors_are_one_line_with_exit_code)
 {
     g_autofree char *err = NULL;
-    const char *args[8];
+    const char *args[G_N_ELEMENTS(errors[0].args) + 3];
     int n = 0;
-    for (int i = 0; errors[_i].args[i]; i++)
+    for (guint i = 0; i < G_N_ELEMENTS(errors[_i].args) && errors[_i].args[i]; i++)
         args[n++] = errors[_i].args[i];
     args[n++] = "--db";
     args[n++] = db;
