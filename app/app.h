@@ -40,6 +40,11 @@ int app_cmd_vessel(int argc, char **argv);
 int app_cmd_explain(int argc, char **argv);
 int app_cmd_db(int argc, char **argv);
 
+/* The shipped file or folder @relpath ("ports/ports.csv", "scenario") that passes @test, looked
+ * up in $PORTSIGHT_DATADIR, then in DATADIR/portsight beside the binary (BINDIR/../share/
+ * portsight), then in the configured DATADIR/portsight; NULL when none has it. */
+char *app_datadir_find(const char *relpath, GFileTest test);
+
 /* Logging: GLib structured logging, one line per message on stderr, filtered by level. */
 typedef enum { APP_LOG_ERROR, APP_LOG_WARNING, APP_LOG_INFO, APP_LOG_DEBUG } AppLogLevel;
 gboolean app_log_level_parse(const char *name, AppLogLevel *level);

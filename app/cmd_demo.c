@@ -5,7 +5,6 @@
 
 #include "app.h"
 #include "demo.h"
-#include "ps-config.h"
 
 typedef struct {
     const char *name;
@@ -23,17 +22,7 @@ static const DemoStep steps[] = {
 
 char *app_demo_scenario_dir(void)
 {
-    const char *env = g_getenv("PORTSIGHT_DATADIR");
-    const char *candidates[] = {env, PS_SOURCE_DATADIR, PS_DATADIR};
-    for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
-        if (!candidates[i])
-            continue;
-        char *dir = g_build_filename(candidates[i], "scenario", NULL);
-        if (g_file_test(dir, G_FILE_TEST_IS_DIR))
-            return dir;
-        g_free(dir);
-    }
-    return NULL;
+    return app_datadir_find("scenario", G_FILE_TEST_IS_DIR);
 }
 
 int app_cmd_demo(int argc, char **argv)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "ais.h"
-#include "ps-config.h"
+#include "app.h"
 
 #define EXPIRE_EVERY 600 /* seconds of message time between registry expiry passes */
 #define LOUD_REJECTS 10  /* rejected sentences logged as warnings; the rest at debug level */
@@ -24,17 +24,7 @@ struct AppAis {
 
 char *app_ais_ports_path(void)
 {
-    const char *env = g_getenv("PORTSIGHT_DATADIR");
-    const char *candidates[] = {env, PS_SOURCE_DATADIR, PS_DATADIR};
-    for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
-        if (!candidates[i])
-            continue;
-        char *path = g_build_filename(candidates[i], "ports", "ports.csv", NULL);
-        if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
-            return path;
-        g_free(path);
-    }
-    return NULL;
+    return app_datadir_find("ports/ports.csv", G_FILE_TEST_IS_REGULAR);
 }
 
 AppAis *app_ais_new(const PsVesselsConfig *config, const char *ports_path, PsStore *store,

@@ -260,7 +260,7 @@ int main(int argc, char **argv)
     guint64 target = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 1000000;
     const char *portsight = argc > 2 ? argv[2] : g_getenv("PORTSIGHT");
     const char *data = g_getenv("PS_SHARED_DATA") ? g_getenv("PS_SHARED_DATA")
-                                                  : PS_SHARED_DATADIR;
+                                                  : PS_BENCH_SHARED_DATA;
     if (!portsight) {
         fprintf(stderr, "usage: bench-ais [SENTENCES] PORTSIGHT (or set PORTSIGHT)\n");
         return 2;

@@ -74,9 +74,7 @@ int main(int argc, char **argv)
 {
     guint lookups = argc > 1 ? (guint)atoi(argv[1]) : 200000;
     guint fixes = argc > 2 ? (guint)atoi(argv[2]) : 500000;
-    g_autofree char *path = argc > 3 ? g_strdup(argv[3])
-                                     : g_build_filename(PS_SOURCE_DATADIR, "ports", "ports.csv",
-                                                        NULL);
+    g_autofree char *path = g_strdup(argc > 3 ? argv[3] : PS_BENCH_PORTS_CSV);
     g_autoptr(GError) error = NULL;
     PsPortList *pl = portcalls_ports_load(path, &error);
     if (!pl) {
