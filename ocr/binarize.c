@@ -1,0 +1,151 @@
+/* binarize.c: the gray frame halved when wide, its local mean and the means of tall and
+ * wide strips, five thresholding passes in both polarities; each pass finds components, links
+ * them, reads the candidates and mends broken lines. */
+#include <leptonica/allheaders.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+static int compare_reads(const void *a, const void *b)
+{
+    const OcrRead *x = a, *y = b;
+    return (x->confidence < y->confidence) - (x->confidence > y->confidence);
+}
+
+/* Binarizes @small against @bg at contrast @t in both polarities and reads the codes found. */
+static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, int scale,
+                        const guint8 *small, const guint8 *bg, int w, int h, int t,
+                        gboolean split, guint8 *bright, guint8 *dark,
+                        ClassCache *cache, OcrReads *out,
+                        const char *dump)
+{
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        bright[i] = small[i] > bg[i] + t;
+        dark[i] = small[i] + t < bg[i];
+    }
+    if (dump) {
+        PIX *m = pixCreate(w, h, 8);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                pixSetPixel(m, x, y, bright[(size_t)y * w + x] ? 255
+                                     : dark[(size_t)y * w + x] ? 0 : 128);
+        pixWrite(dump, m, IFF_PNG);
+        pixDestroy(&m);
+    }
+    int min_h = MAX(6, ocr->opts.min_char_height / scale);
+    int max_h = ocr->opts.max_char_height / scale;
+    Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0}};
+    ocr__components(bright, w, h, TRUE, min_h, max_h, split ? &f : NULL, f.comps);
+    ocr__components(dark, w, h, FALSE, min_h, max_h, split ? &f : NULL, f.comps);
+    if (split)
+        ocr__split_stacked(f.comps, bright, dark, w, h, min_h);
+    ocr__drop_frames(f.comps, w, h);
+    ocr__grid_init(&f.grid, w, h, 32);
+    for (guint i = 0; i < f.comps->len; i++) {
+        Comp *c = &g_array_index(f.comps, Comp, i);
+        ocr__grid_add(&f.grid, (int)i, c->x, c->y, c->w, c->h);
+    }
+    ocr__link_neighbours(&f, ocr->opts.vertical);
+    ocr__join_halves_of_w(&f);
+    ocr__find_codes(ocr, &f, out);
+    if (ocr__rescue_lines(ocr, &f, out))
+        ocr__find_codes(ocr, &f, out);
+    ocr__grid_clear(&f.grid);
+    g_array_free(f.comps, TRUE);
+}
+
+/* Mean of @img over a (2 @rx + 1) x (2 @ry + 1) window around each pixel (clipped at the
+ * edges), from the integral image @ii ((w + 1) x (h + 1)). */
+static void window_mean(const guint32 *ii, int w, int h, int rx, int ry, guint8 *out)
+{
+    /* Division by the window's area as a multiplication by its rounded-up reciprocal: exact
+     * here, since sum * area < 2^32. */
+    int max_area = (2 * rx + 1) * (2 * ry + 1);
+    guint64 *recip = g_new(guint64, max_area + 1);
+    recip[0] = 0;
+    for (int a = 1; a <= max_area; a++)
+        recip[a] = (((guint64)1 << 32) + a - 1) / a;
+    for (int y = 0; y < h; y++) {
+        int ya = MAX(0, y - ry), yb = MIN(h, y + ry + 1);
+        const guint32 *ra = ii + (size_t)ya * (w + 1), *rb = ii + (size_t)yb * (w + 1);
+        for (int x = 0; x < w; x++) {
+            int xa = MAX(0, x - rx), xb = MIN(w, x + rx + 1);
+            guint32 sum = rb[xb] - ra[xb] - rb[xa] + ra[xa];
+            out[(size_t)y * w + x] = (guint8)((sum * recip[(yb - ya) * (xb - xa)]) >> 32);
+        }
+    }
+    g_free(recip);
+}
+
+/* Reads codes in a gray frame. */
+void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
+{
+    memset(out, 0, sizeof *out);
+    int scale = width > 1200 ? 2 : 1;
+    int w = width / scale, h = height / scale;
+    if (w < 16 || h < 16)
+        return;
+    guint8 *small = g_malloc((size_t)w * h);
+    if (scale == 2) {
+        for (int y = 0; y < h; y++) {
+            const guint8 *r0 = gray + (size_t)(2 * y) * width, *r1 = r0 + width;
+            guint8 *d = small + (size_t)y * w;
+            for (int x = 0; x < w; x++)
+                d[x] = (guint8)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) >> 2);
+        }
+    } else {
+        for (int y = 0; y < h; y++)
+            memcpy(small + (size_t)y * w, gray + (size_t)y * width, w);
+    }
+    guint32 *integral = g_new(guint32, (size_t)(w + 1) * (h + 1));
+    memset(integral, 0, sizeof(guint32) * (w + 1));
+    for (int y = 0; y < h; y++) {
+        guint32 row = 0;
+        integral[(size_t)(y + 1) * (w + 1)] = 0;
+        for (int x = 0; x < w; x++) {
+            row += small[(size_t)y * w + x];
+            integral[(size_t)(y + 1) * (w + 1) + x + 1] =
+                integral[(size_t)y * (w + 1) + x + 1] + row;
+        }
+    }
+    /* Backgrounds: the local mean over a window about the height of a small character; and
+     * means over tall narrow and wide flat strips, which follow the brightness of vertical
+     * or horizontal corrugation ribs (a square window averages a rib's bright and dark faces,
+     * and the dark face then joins dark characters into one blob). */
+    guint8 *mean = g_malloc((size_t)w * h), *vstrip = g_malloc((size_t)w * h);
+    guint8 *hstrip = g_malloc((size_t)w * h);
+    window_mean(integral, w, h, 15, 15, mean);
+    window_mean(integral, w, h, 1, 48, vstrip);
+    window_mean(integral, w, h, 48, 1, hstrip);
+    g_free(integral);
+    /* Three contrast thresholds against the local mean: faint paint needs the low one,
+     * markings touching their neighbours (the check digit's box, rust) separate at the high
+     * one; one against each strip mean. Each pass finds its own candidates; add_read() keeps
+     * the best read of each place, and a character box seen by an earlier pass is not
+     * classified again. */
+    static const struct {
+        int bg, t;
+        gboolean split;
+    } passes[] = {{0, 14, FALSE}, {0, 22, FALSE}, {0, 30, FALSE},
+                  {1, 22, TRUE},  {2, 22, TRUE}};
+    const guint8 *bgs[] = {mean, vstrip, hstrip};
+    guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
+    ClassCache *cache = ocr__class_cache_new();
+    const char *dump = g_getenv("PS_OCR_DUMP");
+    for (guint p = 0; p < G_N_ELEMENTS(passes); p++) {
+        char *name = dump ? g_strdup_printf("%s-%u.png", dump, p) : NULL;
+        detect_pass(ocr, gray, width, height, scale, small, bgs[passes[p].bg], w, h,
+                    passes[p].t, passes[p].split, bright, dark, cache, out,
+                    name);
+        g_free(name);
+    }
+    ocr__class_cache_free(cache);
+    g_free(bright);
+    g_free(dark);
+    g_free(mean);
+    g_free(vstrip);
+    g_free(hstrip);
+    g_free(small);
+    qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
+}

@@ -1,0 +1,396 @@
+/* candidates.c: the candidate codes of one pass: windows of 11 characters on a line or in a
+ * column, an owner row over a serial row (or beside it), the W joined from two pieces, the
+ * size/type code; the best read of each place kept. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+void ocr__classify(Frame *f, Comp *c)
+{
+    if (c->classified)
+        return;
+    int s = f->scale;
+    ocr__classify_box(f, c->x * s, c->y * s, c->w * s, c->h * s, c->bright, c->prob);
+    c->classified = 1;
+}
+
+/* A check digit whose box touches it is one component: read the inside of the box too and
+ * keep whichever looks more like a character. */
+static const float *check_digit_prob(Frame *f, Comp *c)
+{
+    ocr__classify(f, c);
+    if (!c->inner_classified) {
+        /* The box's line and margin are 0.15-0.35 of the digit height: try a few cuts. */
+        static const int cuts[][2] = {{6, 7}, {4, 6}, {5, 5}};
+        int s = f->scale;
+        c->inner_prob[OCR__JUNK] = 2.0f;
+        for (guint k = 0; k < G_N_ELEMENTS(cuts); k++) {
+            float prob[OCR__N_OUT];
+            int bx = c->w * s / cuts[k][0], by = c->h * s / cuts[k][1];
+            ocr__classify_box(f, c->x * s + bx, c->y * s + by, c->w * s - 2 * bx, c->h * s - 2 * by,
+                         c->bright, prob);
+            if (prob[OCR__JUNK] < c->inner_prob[OCR__JUNK])
+                memcpy(c->inner_prob, prob, sizeof prob);
+        }
+        c->inner_classified = 1;
+    }
+    return c->inner_prob[OCR__JUNK] < c->prob[OCR__JUNK] ? c->inner_prob : c->prob;
+}
+
+/* The best code over the 11 components @idx; returns its read in @r (confidence 0 if none). */
+/* The confidence factor one character's junk probability @pj contributes at a position that
+ * is not the check digit's (see read_sequence()). */
+static double junk_factor(double pj)
+{
+    double l = log(MAX(1.0 - pj, 1e-6));
+    return exp(l / OCR_CODE_LEN + (pj > 0.8 ? l : 0));
+}
+
+/* The best code over the 11 components @idx; returns its read in @r (confidence 0 if none).
+ * Stops early, with confidence 0, once the junk odds of the characters read so far already keep
+ * the read under the minimum confidence; *@killer is then the position of a character that
+ * alone does so wherever it is in a window before the check digit (else -1). */
+static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation orient,
+                          OcrRead *r, int *killer)
+{
+    memset(r, 0, sizeof *r);
+    if (killer)
+        *killer = -1;
+    Comp *c = (Comp *)f->comps->data;
+    double not_junk = 0, clear_junk = 0;
+    int x0 = G_MAXINT, y0 = G_MAXINT, x1 = 0, y1 = 0;
+    double min_conf = ocr->opts.min_confidence;
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        Comp *k = &c[idx[i]];
+        ocr__classify(f, k);
+        const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
+        float pj = prob[OCR__JUNK];
+        not_junk += log(MAX(1.0 - pj, 1e-6));
+        if (pj > 0.8f && i != OCR_CODE_LEN - 1) /* the boxed check digit is often unclear */
+            clear_junk += log(MAX(1.0 - pj, 1e-6));
+        if (min_conf > 0 && exp(not_junk / OCR_CODE_LEN + clear_junk) < min_conf) {
+            if (killer && i != OCR_CODE_LEN - 1 && junk_factor(pj) < min_conf)
+                *killer = i;
+            r->confidence = 0;
+            r->code[0] = '\0';
+            return;
+        }
+        for (int j = 0; j < OCR_N_CLASSES; j++)
+            r->probs.p[i][j] = prob[j] / MAX(1.0f - pj, 1e-6f);
+        x0 = MIN(x0, k->x);
+        y0 = MIN(y0, k->y);
+        x1 = MAX(x1, k->x + k->w);
+        y1 = MAX(y1, k->y + k->h);
+    }
+    /* The mean not-junk odds, and each position the network calls junk counts in full: a
+     * neighbouring mark taken into the code must not pass. */
+    r->confidence = ocr_assemble(&r->probs, r->code) * exp(not_junk / OCR_CODE_LEN) *
+                    exp(clear_junk);
+    if (g_getenv("PS_OCR_DEBUG") && r->confidence > 0.01) {
+        GString *d = g_string_new(NULL);
+        for (int i = 0; i < OCR_CODE_LEN; i++) {
+            Comp *k = &c[idx[i]];
+            const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
+            int ci = ocr_class_index(r->code[i]);
+            g_string_append_printf(d, " %c:%.2f/j%.2f", r->code[i], ci >= 0 ? prob[ci] : 0,
+                                   prob[OCR__JUNK]);
+        }
+        g_printerr("  seq%s\n", d->str);
+        g_string_free(d, TRUE);
+    }
+    if (ocr->opts.owners && !iso6346_owners_contains(ocr->opts.owners, r->code))
+        r->confidence *= 0.5;
+    int s = f->scale;
+    r->bbox[0] = x0 * s;
+    r->bbox[1] = y0 * s;
+    r->bbox[2] = (x1 - x0) * s;
+    r->bbox[3] = (y1 - y0) * s;
+    r->orientation = orient;
+}
+
+/* The size/type code from 4 components. */
+static double read_size_type(Frame *f, const int *idx, char out[5])
+{
+    Comp *c = (Comp *)f->comps->data;
+    float p[4][OCR_N_CLASSES];
+    for (int i = 0; i < 4; i++) {
+        ocr__classify(f, &c[idx[i]]);
+        for (int j = 0; j < OCR_N_CLASSES; j++)
+            p[i][j] = c[idx[i]].prob[j];
+    }
+    return ocr_assemble_size_type(p, out);
+}
+static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
+{
+    if (g_getenv("PS_OCR_DEBUG") && r->code[0])
+        g_printerr("  read %s %.3f\n", r->code, r->confidence);
+    if (r->confidence < ocr->opts.min_confidence || !r->code[0])
+        return;
+    for (int i = 0; i < out->n_reads; i++) {
+        OcrRead *o = &out->reads[i];
+        /* Same code, or another code from the same place: keep the more confident. */
+        int ix = MIN(o->bbox[0] + o->bbox[2], r->bbox[0] + r->bbox[2]) -
+                 MAX(o->bbox[0], r->bbox[0]);
+        int iy = MIN(o->bbox[1] + o->bbox[3], r->bbox[1] + r->bbox[3]) -
+                 MAX(o->bbox[1], r->bbox[1]);
+        double smaller = MIN(o->bbox[2] * o->bbox[3], r->bbox[2] * r->bbox[3]);
+        gboolean overlap = ix > 0 && iy > 0 && (double)ix * iy > 0.3 * smaller;
+        if (strcmp(o->code, r->code) == 0 || overlap) {
+            if (r->confidence > o->confidence)
+                *o = *r;
+            return;
+        }
+    }
+    if (out->n_reads < OCR_MAX_READS) {
+        out->reads[out->n_reads++] = *r;
+        return;
+    }
+    /* Full: replace the weakest. */
+    int w = 0;
+    for (int i = 1; i < out->n_reads; i++)
+        if (out->reads[i].confidence < out->reads[w].confidence)
+            w = i;
+    if (out->reads[w].confidence < r->confidence)
+        out->reads[w] = *r;
+}
+
+/* Finds a 4-character line or column for the size/type near the code read @r. */
+static void find_size_type(Frame *f, const int *code_idx, OcrOrientation orient, OcrRead *r)
+{
+    Comp *c = (Comp *)f->comps->data;
+    guint n = f->comps->len;
+    const Comp *first = &c[code_idx[0]], *last = &c[code_idx[10]];
+    double h = first->h;
+    double best = 0.5;
+    for (guint i = 0; i < n; i++) {
+        gboolean is_start = orient == OCR_VERTICAL ? c[i].up < 0 : c[i].left < 0;
+        if (!is_start || c[i].bright != first->bright)
+            continue;
+        int chain[OCR__MAX_CHAIN];
+        int len = ocr__chain_of(c, (int)i, orient == OCR_VERTICAL, chain, OCR__MAX_CHAIN);
+        if (len < 4 || len > 6)
+            continue; /* 4, or 4 linked to a mark or two after it */
+        gboolean near;
+        if (orient == OCR_VERTICAL)
+            near = c[i].x > first->x + first->w && c[i].x < first->x + first->w + 5 * h &&
+                   fabs((double)c[i].y - first->y) < 2 * h;
+        else
+            near = c[i].y > last->y + last->h * 0.5 && c[i].y < last->y + 3.5 * h &&
+                   c[i].x > first->x - 2 * h && c[i].x < last->x + last->w;
+        if (!near)
+            continue;
+        char st[5];
+        double conf = read_size_type(f, chain, st);
+        if (conf > best) {
+            best = conf;
+            memcpy(r->size_type, st, 5);
+        }
+    }
+}
+
+/* A code on one line is spaced as owner, serial, check digit: the widest gaps are after the
+ * 4th character and before the 11th. A window whose widest gap is elsewhere is shifted (it
+ * starts or ends in a neighbouring word). */
+static gboolean spacing_fits(const Comp *c, const int *idx)
+{
+    double other = 0, h = 0;
+    for (int i = 0; i < OCR_CODE_LEN; i++)
+        h = MAX(h, c[idx[i]].h);
+    for (int i = 0; i + 1 < OCR_CODE_LEN; i++) {
+        double gap = c[idx[i + 1]].x - (c[idx[i]].x + c[idx[i]].w);
+        if (i != 3 && i != 9)
+            other = MAX(other, gap);
+    }
+    double g3 = c[idx[4]].x - (c[idx[3]].x + c[idx[3]].w);
+    return !(other > 0.5 * h && other > 1.3 * g3);
+}
+
+/* Whether a piece read as @k may be half of a W: a V, an M or N (one side and the middle),
+ * or a stroke the network calls junk. */
+static gboolean may_be_half_of_w(int k)
+{
+    return k == OCR__JUNK || k == ocr_class_index('V') || k == ocr_class_index('M') ||
+           k == ocr_class_index('N') || k == ocr_class_index('W');
+}
+
+/* The W is the widest letter and its middle apex the thinnest join: blur, a shadow's edge or
+ * the cut of a component as wide as two characters leave it as two pieces side by side
+ * (read V V, M junk, ...), and the line then holds one character too many. Two linked pieces,
+ * each at most 0.9 of their joint height wide and touching or nearly, that the network reads
+ * together as a W become that W (the first takes the union's box and the second's link
+ * onward; the second leaves the line). */
+static void join_pair_as_w(Frame *f, int i, int s, int w_class)
+{
+    Comp *c = (Comp *)f->comps->data;
+    int j = c[i].right;
+    Comp *a = &c[i], *b = &c[j];
+    int x0 = MIN(a->x, b->x), y0 = MIN(a->y, b->y);
+    int x1 = MAX(a->x + a->w, b->x + b->w), y1 = MAX(a->y + a->h, b->y + b->h);
+    int uw = x1 - x0, uh = y1 - y0;
+    double gap = b->x - (a->x + a->w);
+    if (gap > 0.15 * uh || uw < 0.9 * uh || uw > 1.9 * uh || a->w > 0.9 * uh ||
+        b->w > 0.9 * uh || fabs((double)a->h - b->h) > 0.3 * uh)
+        return;
+    ocr__classify(f, a);
+    ocr__classify(f, b);
+    if (!may_be_half_of_w(ocr__argmax_of(a->prob)) || !may_be_half_of_w(ocr__argmax_of(b->prob)))
+        return;
+    float prob[OCR__N_OUT];
+    ocr__classify_box(f, x0 * s, y0 * s, uw * s, uh * s, a->bright, prob);
+    if (ocr__argmax_of(prob) != w_class || prob[w_class] < 0.5f)
+        return;
+    a->x = x0;
+    a->y = y0;
+    a->w = uw;
+    a->h = uh;
+    a->area += b->area;
+    memcpy(a->prob, prob, sizeof prob);
+    a->inner_classified = 0;
+    a->right = b->right;
+    if (b->right >= 0)
+        c[b->right].left = (int)i;
+    b->right = -1;
+    b->left = -1;
+    b->rescued = TRUE; /* no line of its own either */
+    ocr__grid_add(&f->grid, i, a->x, a->y, a->w, a->h);
+}
+
+/* join_pair_as_w() along every line of 4 or more. */
+void ocr__join_halves_of_w(Frame *f)
+{
+    Comp *c = (Comp *)f->comps->data;
+    int s = f->scale, w_class = ocr_class_index('W');
+    guint n = f->comps->len;
+    for (guint start = 0; start < n; start++) {
+        int chain[4];
+        /* Only lines that can hold a code (4 or more) are worth the network's time. */
+        if (c[start].left >= 0 || ocr__chain_of(c, (int)start, FALSE, chain, 4) < 4)
+            continue;
+        for (int i = (int)start; i >= 0 && c[i].right >= 0; i = c[i].right)
+            join_pair_as_w(f, i, s, w_class);
+    }
+}
+
+/* Reads owner @own (4 components) over serial and check digit @ser (7). */
+static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, OcrReads *out)
+{
+    int seq[OCR_CODE_LEN];
+    memcpy(seq, own, 4 * sizeof(int));
+    memcpy(seq + 4, ser, 7 * sizeof(int));
+    OcrRead r;
+    read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r, NULL);
+    if (r.confidence >= ocr->opts.min_confidence)
+        find_size_type(f, seq, OCR_HORIZONTAL, &r);
+    add_read(ocr, out, &r);
+}
+
+/* Three rows where the owner's row holds marks before the owner code, or the serial's row
+ * marks before the serial: the serial starts below the owner's first letter, wherever the
+ * two chains start. For each window of 4 in @chain, the components of the same
+ * polarity and height below its first one start a window of 7 (@len >= 4). */
+static void serial_below_window(PsOcr *ocr, Frame *f, const int *chain, int len, GArray *near,
+                                OcrReads *out)
+{
+    for (int s0 = 0; s0 + 4 <= len; s0++) {
+        Comp *c = (Comp *)f->comps->data;
+        const Comp *o = &c[chain[s0]];
+        double h = o->h;
+        ocr__grid_query(&f->grid, o->x - 1.2 * h - 1, o->y + 0.8 * h - 1, o->x + 1.2 * h + 1,
+                   o->y + 2.6 * h + 1, near);
+        for (guint q = 0; q < near->len; q++) {
+            int j = g_array_index(near, int, q);
+            const Comp *k = &c[j];
+            /* A chain starting below the first was tried with every placement already. */
+            if ((s0 == 0 && k->left < 0) || k->bright != o->bright || !ocr__similar_height(o, k) ||
+                k->y <= o->y + 0.8 * h || k->y >= o->y + 2.6 * h ||
+                fabs((double)k->x - o->x) >= 1.2 * h)
+                continue;
+            int chain2[OCR__MAX_CHAIN];
+            if (ocr__chain_of(c, j, FALSE, chain2, OCR__MAX_CHAIN) >= 7)
+                read_two_rows(ocr, f, chain + s0, chain2, out);
+        }
+    }
+}
+
+void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
+{
+    Comp *c = (Comp *)f->comps->data;
+    guint n = f->comps->len;
+    int chain[OCR__MAX_CHAIN];
+    gboolean debug = g_getenv("PS_OCR_DEBUG") != NULL;
+    GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
+    for (int pass = 0; pass < 2; pass++) {
+        gboolean down = pass == 1;
+        if (down && !ocr->opts.vertical)
+            break;
+        for (guint i = 0; i < n; i++) {
+            if ((down ? c[i].up : c[i].left) >= 0)
+                continue;
+            int len = ocr__chain_of(c, (int)i, down, chain, OCR__MAX_CHAIN);
+            if (debug && len >= 4) {
+                GString *d = g_string_new(NULL);
+                for (int k = 0; k < len; k++) {
+                    ocr__classify(f, &c[chain[k]]);
+                    int bk = ocr__argmax_of(c[chain[k]].prob);
+                    g_string_append_c(d, bk == OCR__JUNK ? '#' : ocr_class_char(bk));
+                }
+                g_printerr("chain %s %s at %d,%d h %d: %s\n", down ? "V" : "H",
+                           c[i].bright ? "bright" : "dark", c[i].x * f->scale,
+                           c[i].y * f->scale, c[i].h * f->scale, d->str);
+                g_string_free(d, TRUE);
+            }
+            OcrOrientation orient = down ? OCR_VERTICAL : OCR_HORIZONTAL;
+            /* One line or column of 11 or more. */
+            for (int s = 0; s + OCR_CODE_LEN <= len; s++) {
+                OcrRead r;
+                int killer;
+                read_sequence(ocr, f, chain + s, orient, &r, &killer);
+                if (killer >= 0) {
+                    s += killer; /* every window holding that character fails too */
+                    continue;
+                }
+                if (!down && !spacing_fits(c, chain + s))
+                    r.confidence *= 0.3;
+                if (r.confidence >= ocr->opts.min_confidence)
+                    find_size_type(f, chain + s, orient, &r);
+                add_read(ocr, out, &r);
+            }
+            if (down || len < 4)
+                continue;
+            /* Owner (4) on one row, serial and check digit (7) on the next, left-aligned; or
+             * owner and serial far apart on one line. */
+            double hh = c[i].h;
+            Comp *last = &c[chain[len - 1]];
+            ocr__grid_query(&f->grid, MIN(c[i].x - 1.2 * hh, last->x + last->w) - 1,
+                       MIN(c[i].y + 0.8 * hh, last->y + last->h / 2.0 - 0.3 * hh) - 1,
+                       MAX(c[i].x + 1.2 * hh, last->x + last->w + 4 * hh) + 1,
+                       MAX(c[i].y + 2.6 * hh, last->y + last->h / 2.0 + 0.3 * hh) + 1, near);
+            for (guint q = 0; q < near->len; q++) {
+                guint j = (guint)g_array_index(near, int, q);
+                if (c[j].left >= 0 || j == i || c[j].bright != c[i].bright)
+                    continue;
+                double h = c[i].h;
+                gboolean below = c[j].y > c[i].y + 0.8 * h && c[j].y < c[i].y + 2.6 * h &&
+                                 fabs((double)c[j].x - c[i].x) < 1.2 * h;
+                Comp *end = &c[chain[len - 1]];
+                gboolean beside = c[j].x > end->x + end->w && c[j].x < end->x + end->w + 4 * h &&
+                                  fabs((c[j].y + c[j].h / 2.0) - (end->y + end->h / 2.0)) < 0.3 * h;
+                if (!(below || beside) || !ocr__similar_height(&c[i], &c[j]))
+                    continue;
+                int chain2[OCR__MAX_CHAIN];
+                int len2 = ocr__chain_of(c, (int)j, FALSE, chain2, OCR__MAX_CHAIN);
+                if (len2 < 7)
+                    continue;
+                /* Every placement of the 4 and the 7 in their chains: a neighbouring mark on
+                 * either row must not shift the code (the not-junk odds pick the right one). */
+                for (int s0 = below ? 0 : len - 4; s0 + 4 <= len; s0++)
+                    for (int s2 = 0; s2 + 7 <= len2; s2++)
+                        read_two_rows(ocr, f, chain + s0, chain2 + s2, out);
+            }
+            serial_below_window(ocr, f, chain, len, near, out);
+        }
+    }
+    g_array_free(near, TRUE);
+}

@@ -1,0 +1,114 @@
+/* pipeline.h: the frame pipeline's shared state and stages, inside ocr/ only.
+ *
+ * A frame goes through these stages, one file each:
+ *   binarize.c    the gray frame halved when wide, local and strip means, five thresholding
+ *                 passes in both polarities; each pass runs the stages below (ocr__read_gray)
+ *   components.c  connected components of character size, cut when wide or stacked, box frames
+ *                 dropped
+ *   grid.c        the uniform grid for neighbour searches, the class cache of one frame, the
+ *                 network on one box
+ *   link.c        mutual nearest neighbours linked into lines and columns, chains along links
+ *   candidates.c  windows of 11 (one line, one column, two rows), the W join, the size/type,
+ *                 the best read of each place
+ *   rescue.c      broken lines mended at the places their pitch says a character is missing
+ *   ocr.c         the public API: options, frames of every pixel format, files, memory
+ */
+#pragma once
+
+#include "ocr-private.h"
+
+#define OCR__MAX_SIDE 8192
+#define OCR__MAX_COMPONENTS 20000
+#define OCR__MAX_CANDIDATES 4000
+#define OCR__MAX_CHAIN 64
+
+struct _PsOcr {
+    OcrOptions opts;
+};
+
+typedef struct {
+    int x, y, w, h; /* detection scale */
+    int area;
+    gboolean bright;
+    int right, left, down, up; /* neighbour links, -1 none */
+    int classified;            /* 0 not yet, 1 done */
+    float prob[OCR__N_OUT];
+    int inner_classified;      /* the same for the inside of a box (a boxed check digit) */
+    float inner_prob[OCR__N_OUT];
+    gboolean rescued;          /* in a line rescue_lines() has already mended */
+} Comp;
+
+/* A uniform grid over the detection image: each cell lists the components whose box touches
+ * it, so neighbour searches look at a few cells instead of every component. */
+typedef struct {
+    int cell, nx, ny;
+    GArray **cells;  /* int indices, nx * ny, NULL when empty */
+    guint *mark;     /* per component: the query that last listed it */
+    guint n_mark, stamp;
+} Grid;
+
+/* Characters already classified in this frame (by an earlier contrast pass): the same box in
+ * the same polarity gives the same crop, so its probabilities are reused. */
+typedef struct {
+    GHashTable *index; /* packed box key -> 1 + row in probs */
+    GArray *probs;     /* float[OCR__N_OUT] rows */
+} ClassCache;
+
+typedef struct {
+    const guint8 *gray; /* full resolution */
+    int width, height;
+    int scale; /* detection pixels -> frame pixels */
+    GArray *comps; /* Comp */
+    ClassCache *cache;
+    Grid grid;
+} Frame;
+
+/* grid.c */
+void ocr__grid_init(Grid *g, int w, int h, int cell);
+void ocr__grid_clear(Grid *g);
+void ocr__grid_add(Grid *g, int idx, int x, int y, int w, int h);
+/* The components whose box may touch [x0, x1) x [y0, y1), each once, in ascending order (the
+ * order of a scan over all of them, so ties are broken the same way). */
+void ocr__grid_query(Grid *g, double x0, double y0, double x1, double y1, GArray *out);
+ClassCache *ocr__class_cache_new(void);
+void ocr__class_cache_free(ClassCache *c);
+/* The network's probabilities for the crop of box (@x, @y, @w, @h) in frame pixels. */
+void ocr__classify_box(Frame *f, int x, int y, int w, int h, gboolean bright, float *prob);
+
+/* components.c */
+/* Connected components of @mask (w x h, 1 = set) into @out; 8-connectivity. With @split (the
+ * frame, for the network), components as wide as two or more characters are cut. */
+void ocr__components(const guint8 *mask, int w, int h, gboolean bright, int min_h, int max_h,
+                     Frame *split, GArray *out);
+/* In a column of characters (corner posts), two characters painted close together are one
+ * component about twice as tall as the ones above or below it: cut it in two where the rows
+ * hold the least ink. */
+void ocr__split_stacked(GArray *comps, const guint8 *bright, const guint8 *dark, int w, int h,
+                        int min_h);
+/* Box frames (the check digit's box) contain another component: they are not characters. */
+void ocr__drop_frames(GArray *comps, int w, int h);
+/* The most probable class of @prob (OCR__N_OUT outputs). */
+int ocr__argmax_of(const float *prob);
+
+/* link.c */
+gboolean ocr__similar_height(const Comp *a, const Comp *b);
+/* Links each component to its best right and lower neighbour, kept only when mutual. */
+void ocr__link_neighbours(Frame *f, gboolean vertical);
+/* Collects a chain starting at @start following right (or down) links into @chain. */
+int ocr__chain_of(Comp *c, int start, gboolean down, int *chain, int max);
+
+/* candidates.c */
+void ocr__classify(Frame *f, Comp *c);
+/* join_pair_as_w() along every line of 4 or more. */
+void ocr__join_halves_of_w(Frame *f);
+void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
+
+/* rescue.c */
+/* Mends the chains that look like part of a code but gave no read (see rescue.c), linking the
+ * characters found into them. Returns whether any chain changed (ocr__find_codes() must look
+ * again). */
+gboolean ocr__rescue_lines(PsOcr *ocr, Frame *f, const OcrReads *out);
+
+/* binarize.c */
+/* Reads codes in a gray frame. */
+void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out);
