@@ -132,7 +132,7 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
     const guint8 *bgs[] = {mean, vstrip, hstrip};
     guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
     ClassCache *cache = ocr__class_cache_new();
-    const char *dump = g_getenv("PS_OCR_DUMP");
+    const char *dump = ocr->opts.dump_prefix;
     for (guint p = 0; p < G_N_ELEMENTS(passes); p++) {
         char *name = dump ? g_strdup_printf("%s-%u.png", dump, p) : NULL;
         detect_pass(ocr, gray, width, height, scale, small, bgs[passes[p].bg], w, h,

@@ -88,7 +88,7 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
      * neighbouring mark taken into the code must not pass. */
     r->confidence = ocr_assemble(&r->probs, r->code) * exp(not_junk / OCR_CODE_LEN) *
                     exp(clear_junk);
-    if (g_getenv("PS_OCR_DEBUG") && r->confidence > 0.01) {
+    if (ocr->opts.debug && r->confidence > 0.01) {
         GString *d = g_string_new(NULL);
         for (int i = 0; i < OCR_CODE_LEN; i++) {
             Comp *k = &c[idx[i]];
@@ -124,7 +124,7 @@ static double read_size_type(Frame *f, const int *idx, char out[5])
 }
 static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
 {
-    if (g_getenv("PS_OCR_DEBUG") && r->code[0])
+    if (ocr->opts.debug && r->code[0])
         g_printerr("  read %s %.3f\n", r->code, r->confidence);
     if (r->confidence < ocr->opts.min_confidence || !r->code[0])
         return;
@@ -319,7 +319,7 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
     Comp *c = (Comp *)f->comps->data;
     guint n = f->comps->len;
     int chain[OCR__MAX_CHAIN];
-    gboolean debug = g_getenv("PS_OCR_DEBUG") != NULL;
+    gboolean debug = ocr->opts.debug;
     GArray *near = g_array_new(FALSE, FALSE, sizeof(int));
     for (int pass = 0; pass < 2; pass++) {
         gboolean down = pass == 1;

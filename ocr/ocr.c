@@ -12,6 +12,8 @@ void ocr_options_init(OcrOptions *opts)
     opts->max_char_height = 200;
     opts->min_confidence = 0.4;
     opts->vertical = TRUE;
+    opts->debug = g_getenv("PS_OCR_DEBUG") != NULL;
+    opts->dump_prefix = g_getenv("PS_OCR_DUMP");
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)

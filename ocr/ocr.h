@@ -48,9 +48,13 @@ typedef struct {
     gboolean vertical;     /* look for vertical columns too; default TRUE */
     const Iso6346Owners *owners; /* optional owner-code list (not owned): codes whose owner
                                     is not listed get their confidence halved */
+    gboolean debug;          /* print the lines and columns found and every candidate read on
+                                stderr; default TRUE when PS_OCR_DEBUG is set */
+    const char *dump_prefix; /* write each pass's binarization as PREFIX-N.png (not owned);
+                                default $PS_OCR_DUMP, else NULL */
 } OcrOptions;
 
-/* Fills @opts with the defaults. */
+/* Fills @opts with the defaults (the environment is read here, never while reading). */
 void ocr_options_init(OcrOptions *opts);
 
 typedef enum { OCR_HORIZONTAL, OCR_VERTICAL } OcrOrientation;
