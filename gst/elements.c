@@ -4,18 +4,14 @@
 #include "psgst.h"
 
 GType psgst__port_overlay_type(void);
-#ifdef PS_HAVE_OCR_READER
 GType psgst__container_ocr_type(void);
-#endif
 
 gboolean psgst_plugin_init(GstPlugin *plugin)
 {
     gboolean ok = gst_element_register(plugin, "portoverlay", GST_RANK_NONE,
                                        psgst__port_overlay_type());
-#ifdef PS_HAVE_OCR_READER
     ok = ok && gst_element_register(plugin, "containerocr", GST_RANK_NONE,
                                     psgst__container_ocr_type());
-#endif
     return ok;
 }
 
