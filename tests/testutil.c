@@ -1,7 +1,10 @@
 #include "testutil.h"
 
 #include <glib/gstdio.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 char *testutil_tmpdir(void)
 {
@@ -56,11 +59,48 @@ int testutil_portsight(const char *const *argv, char **out, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+#define SKIP_STATUS 77
+
+void testutil_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    printf("SKIP: %s\n", why);
+    fflush(stdout);
+    /* _exit: no leak check at exit in sanitizer builds (the test's allocations are still live),
+     * which would turn the status into a failure. */
+    _exit(SKIP_STATUS);
+}
+
+char *testutil_need_program(const char *name, const char *package)
+{
+    char *path = g_find_program_in_path(name);
+    if (!path)
+        testutil_skip("%s is not installed (Debian package %s)", name, package);
+    return path;
+}
+
 int testutil_run(Suite *suite)
 {
     SRunner *sr = srunner_create(suite);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
+    /* A test that called testutil_skip() is reported by Check as an error with this message. */
+    g_autofree char *skip_msg = g_strdup_printf("Early exit with return value %d", SKIP_STATUS);
+    int skipped = 0;
+    TestResult **results = srunner_failures(sr);
+    for (int i = 0; i < failed; i++)
+        if (tr_rtype(results[i]) == CK_ERROR && g_strcmp0(tr_msg(results[i]), skip_msg) == 0)
+            skipped++;
+    free(results);
     srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    if (failed > skipped)
+        return EXIT_FAILURE;
+    if (skipped > 0) {
+        printf("%d test(s) skipped (the lines above say why), the rest passed\n", skipped);
+        return SKIP_STATUS;
+    }
+    return EXIT_SUCCESS;
 }

@@ -8,9 +8,18 @@
 char *testutil_tmpdir(void);
 void testutil_rmtree(const char *path);
 
-/* The shared reference data folder (../shared/data), or NULL when it is absent: the test then
- * prints why it skips. */
+/* The reference data that is not in the repository ($PS_SHARED_DATA, which meson test sets to
+ * ../shared/data beside the source tree), or NULL when it is absent: the test then calls
+ * testutil_skip(). */
 const char *testutil_shared_data(void);
+
+/* Ends the running test as skipped: prints "SKIP: why" and exits 77. testutil_run() counts it as
+ * skipped, not failed, and the program exits 77 (meson's SKIP) when nothing failed; without
+ * fork (CK_FORK=no) the program itself exits 77 here. */
+G_NORETURN void testutil_skip(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* The program @name on PATH, or testutil_skip() naming the Debian package that has it. */
+char *testutil_need_program(const char *name, const char *package);
 
 /* Runs the portsight binary with @argv (NULL-terminated, without the program name). Returns
  * its exit code; *out and *err (when non-NULL) receive stdout and stderr. */

@@ -1,7 +1,7 @@
 /* test_ais_conformance.c: `portsight ais decode -u` against `gpsdecode -u -j -s` on the shared
  * gpsd and libais captures. Both programs run on each file; their JSON objects are compared
  * semantically (json-glib), every key gpsdecode prints except *_text, device and scaled.
- * Skips with a message when the shared data or gpsdecode is absent. */
+ * Exits 77 (meson's SKIP) with a message when the shared data or gpsdecode is absent. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,20 +73,12 @@ static char *differences(JsonNode *ref, JsonNode *got)
 START_TEST(test_unscaled_output_matches_gpsdecode)
 {
     const char *data = testutil_shared_data();
-    if (!data) {
-        printf("SKIP: shared data (../shared/data) is absent\n");
-        return;
-    }
-    g_autofree char *gpsdecode = g_find_program_in_path("gpsdecode");
-    if (!gpsdecode) {
-        printf("SKIP: gpsdecode is not installed (Debian package gpsd-clients)\n");
-        return;
-    }
+    if (!data)
+        testutil_skip("the reference data ($PS_SHARED_DATA, ../shared/data) is absent");
+    g_autofree char *gpsdecode = testutil_need_program("gpsdecode", "gpsd-clients");
     g_autofree char *path = g_build_filename(data, captures[_i], NULL);
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        printf("SKIP: %s is absent\n", path);
-        return;
-    }
+    if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        testutil_skip("%s is absent", path);
 
     g_autofree char *ref_out = NULL, *ref_err = NULL;
     const char *sh[] = {"/bin/sh", "-c", "exec \"$0\" -u -j -s < \"$1\"", gpsdecode, path, NULL};

@@ -71,6 +71,7 @@ struct Broker {
 
 static void broker_spawn(Broker *b)
 {
+    g_free(testutil_need_program("mosquitto", "mosquitto"));
     g_autofree char *log = g_build_filename(b->dir, "mosquitto.out", NULL);
     const char *argv[] = {"mosquitto", "-c", b->conf, NULL};
     GError *error = NULL;

@@ -196,6 +196,7 @@ END_TEST
 
 START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
 {
+    g_free(testutil_need_program("openssl", "openssl"));
     g_autofree char *certs = g_build_filename(tmp, "certs", NULL);
     const char *root = g_getenv("PS_SOURCE_ROOT");
     ck_assert_ptr_nonnull(root);

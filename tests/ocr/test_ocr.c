@@ -274,17 +274,12 @@ END_TEST
 START_TEST(test_real_photos_never_give_a_wrong_best_code)
 {
     const char *shared = testutil_shared_data();
-    if (!shared) {
-        printf("SKIP: shared data (../shared/data) is absent\n");
-        return;
-    }
+    if (!shared)
+        testutil_skip("the reference data ($PS_SHARED_DATA, ../shared/data) is absent");
     char *dir = g_build_filename(shared, "ocr-dev", NULL);
     char **lines = read_labels(dir);
-    if (!lines) {
-        printf("SKIP: %s/labels.csv is absent\n", dir);
-        g_free(dir);
-        return;
-    }
+    if (!lines)
+        testutil_skip("%s/labels.csv is absent", dir);
     PsOcr *ocr = new_ocr();
     int right = 0, wrong = 0, total = 0;
     for (int i = 1; lines[i]; i++) {
@@ -315,9 +310,18 @@ START_TEST(test_real_photos_never_give_a_wrong_best_code)
 }
 END_TEST
 
-static Suite *suite(void)
+/* With no argument the tests on shipped and synthetic images; with "real-photos" the reference
+ * photos of $PS_SHARED_DATA alone, a meson test of its own (SKIP without them). */
+static Suite *suite(gboolean real_photos)
 {
     Suite *s = suite_create("ocr");
+    if (real_photos) {
+        TCase *tc = tcase_create("real-photos");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_real_photos_never_give_a_wrong_best_code);
+        suite_add_tcase(s, tc);
+        return s;
+    }
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_bad_frames_are_rejected_with_a_reason);
@@ -327,12 +331,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_shipped_frames_read_in_every_pixel_format);
     tcase_add_test(tc, test_image_in_memory_reads_like_the_file);
     tcase_add_test(tc, test_tiny_and_odd_sized_frames_give_no_code);
-    tcase_add_test(tc, test_real_photos_never_give_a_wrong_best_code);
     suite_add_tcase(s, tc);
     return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    return testutil_run(suite());
+    return testutil_run(suite(argc > 1 && g_str_equal(argv[1], "real-photos")));
 }
