@@ -216,8 +216,8 @@ START_TEST(test_out_of_order_fragments)
     /* Three fragments arriving 3, 1, 2: the split points are arbitrary. */
     char a[32], b[32];
     g_strlcpy(a, EVER_1, 21);
-    g_strlcpy(b, EVER_1 + 20, 21);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,3,3,5,B,%s%s,2", EVER_1 + 40, EVER_2), 0);
+    g_strlcpy(b, &EVER_1[20], 21);
+    ck_assert_uint_eq(feedf(&f, "AIVDM,3,3,5,B,%s%s,2", &EVER_1[40], EVER_2), 0);
     ck_assert_uint_eq(feedf(&f, "AIVDM,3,1,5,B,%s,0", a), 0);
     ck_assert_uint_eq(feedf(&f, "AIVDM,3,2,5,B,%s,0", b), 1);
     assert_ever_diadem(&f.last);

@@ -402,9 +402,9 @@ static void http_free(Http *s)
     g_atomic_int_set(&s->stop, 1);
     /* Wake the accept. */
     g_autoptr(GSocketClient) c = g_socket_client_new();
-    g_autoptr(GSocketConnection) conn =
-        g_socket_client_connect_to_host(c, "127.0.0.1", s->port, NULL, NULL);
+    GSocketConnection *conn = g_socket_client_connect_to_host(c, "127.0.0.1", s->port, NULL, NULL);
     g_thread_join(s->thread);
+    g_clear_object(&conn);
     g_socket_listener_close(s->listener);
     g_object_unref(s->listener);
     g_ptr_array_unref(s->requests);

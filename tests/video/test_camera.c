@@ -27,7 +27,8 @@ static const struct {
     {"west-looking camera has north on its right",
      {0, 0, 10, 270, 0, 60, 1920, 1080}, -1000, 100, 10, TRUE, 960 + 166.27687752661223, 540},
     {"looking down 45 degrees, ground point below the axis is lower in the image",
-     {0, 0, 100, 0, 45, 90, 1000, 1000}, 0, 50, 0, TRUE, 500, 500 + 500 * tan(G_PI / 4 - atan(0.5))},
+     /* y = 500 + 500 tan(45 deg - atan(0.5)) = 500 + 500 (1 - 0.5) / (1 + 0.5) */
+     {0, 0, 100, 0, 45, 90, 1000, 1000}, 0, 50, 0, TRUE, 500, 500 + 500.0 / 3},
     {"point behind the camera is not visible", {0, 0, 30, 90, 5, 60, 1920, 1080}, -300, 0, 0,
      FALSE, 0, 0},
 };
