@@ -41,6 +41,8 @@ static const CfgKey schema[] = {
     {"webhook *", "secret", CFG_STRING, TRUE, NULL, 0, 0, NULL},
     {"webhook *", "timeout", CFG_DOUBLE, FALSE, "10", 0.1, 300, NULL},
     {"webhook *", "retry_max", CFG_DOUBLE, FALSE, "3600", 1, 86400, NULL},
+    /* topics: the outputs it takes, comma-separated: release, hold, ocr, status, alert, all */
+    {"webhook *", "topics", CFG_STRING, FALSE, "release,hold", 0, 0, NULL},
 
     {"ais", "feed", CFG_STRING, TRUE, NULL, 0, 0, NULL}, /* tcp://, udp://, file:// (cmd_run) */
     {"ais", "replay", CFG_ENUM, FALSE, "fast", 0, 0, "fast|recorded"},

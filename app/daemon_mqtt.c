@@ -55,9 +55,11 @@ gboolean app_relay_start(AppDaemon *d, gpointer *state, GError **error)
             .secret = app_config_string(d->config, groups[i], "secret"),
             .timeout = app_config_double(d->config, groups[i], "timeout"),
             .retry_max = app_config_double(d->config, groups[i], "retry_max"),
+            .topics = app_config_string(d->config, groups[i], "topics"),
         };
     }
-    PsRelayOptions o = {have_mqtt ? &mqtt : NULL, hooks, n, 0};
+    PsRelayOptions o = {have_mqtt ? &mqtt : NULL, hooks, n, 0,
+                        app_config_string(d->config, "mqtt", "topic_root")};
     PsRelay *relay = relay_new(d->store, &o, error);
     if (!relay)
         return FALSE;

@@ -18,6 +18,7 @@ static const AppCommand commands[] = {
     {"explain", "CONTAINER", "every decision about a container, with its reasons",
      app_cmd_explain},
     {"db", "import FILE", "import customs declarations from CSV or JSON", app_cmd_db},
+    {"webhook", "enable NAME", "resume a webhook its endpoint disabled (410)", app_cmd_webhook},
 };
 
 void app_error(const char *where, const char *fmt, ...)

@@ -17,6 +17,8 @@ G_DEFINE_QUARK(relay-error-quark, relay_error)
 #define FETCH_BATCH 256
 #define MARK_BATCH 512   /* acknowledged messages marked delivered in one transaction */
 #define MARK_DELAY_MS 5  /* ... or this long after the first of them */
+/* How often the relay looks for commits of other connections and processes while idle. */
+#define RELAY_WATCH_MS 200
 #define MAX_RESPONSE_KEPT 256 /* bytes of a webhook's response body kept for last_error */
 
 typedef enum { RESULT_MQTT_OK, RESULT_MQTT_FAILED, RESULT_MQTT_UP, RESULT_MQTT_DOWN,
@@ -39,6 +41,8 @@ struct PsRelay {
     GAsyncQueue *results; /* Result*, from any thread */
     GSource *source;      /* made ready when results arrive */
     guint kick_id;
+    guint watch_id;       /* the timer that notices other connections' commits */
+    gint64 data_version;  /* the store's PRAGMA data_version at the last look */
     double retry_base;
 
     /* MQTT. Paho holds a lock of its own, shared by every client in the process, while it runs
@@ -74,6 +78,9 @@ struct Webhook {
     double retry_max;
     gboolean disabled;
     gboolean busy; /* a request is with the worker */
+    gboolean failing;      /* the last attempt failed */
+    gint64 last_warning;   /* monotonic µs of the last failure warning */
+    guint quiet_failures;  /* failures not warned about since */
     guint timer_id;
     GThread *thread;
     GAsyncQueue *jobs; /* PsOutboxItem*, or the stop marker */
@@ -244,37 +251,33 @@ static gboolean on_webhook_timer(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* Hands the next due message to the worker, or sets a timer for when one will be due. */
+/* Hands the oldest undelivered message to the worker when the endpoint is not paused, or
+ * sets a timer for the end of the pause: one message at a time, in outbox order. */
 static void webhook_pump(Webhook *w)
 {
     if (w->disabled || w->busy || w->relay->stopping)
         return;
     PsStore *store = w->relay->store;
     GError *error = NULL;
-    g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func((GDestroyNotify)store_outbox_item_free);
+    PsOutboxItem *item = NULL;
+    if (!store_outbox_oldest(store, w->dest, &item, &error)) {
+        g_warning("%s: %s", w->dest, error->message);
+        g_error_free(error);
+        return;
+    }
+    if (!item)
+        return;
     gint64 now = g_get_real_time();
-    if (!store_outbox_due(store, w->dest, now, 0, 1, due, &error)) {
-        g_warning("%s: %s", w->dest, error->message);
-        g_error_free(error);
+    if (item->next_attempt_at > now) {
+        if (w->timer_id)
+            g_source_remove(w->timer_id);
+        gint64 wait_ms = (item->next_attempt_at - now + 999) / 1000;
+        w->timer_id = g_timeout_add((guint)MIN(wait_ms, G_MAXUINT), on_webhook_timer, w);
+        store_outbox_item_free(item);
         return;
     }
-    if (due->len > 0) {
-        w->busy = TRUE;
-        g_async_queue_push(w->jobs, g_ptr_array_steal_index(due, 0));
-        return;
-    }
-    gint64 when = -1;
-    if (!store_outbox_next_due(store, w->dest, &when, &error)) {
-        g_warning("%s: %s", w->dest, error->message);
-        g_error_free(error);
-        return;
-    }
-    if (when < 0)
-        return;
-    if (w->timer_id)
-        g_source_remove(w->timer_id);
-    gint64 wait_ms = MAX(0, (when - now + 999) / 1000);
-    w->timer_id = g_timeout_add((guint)MIN(wait_ms, G_MAXUINT), on_webhook_timer, w);
+    w->busy = TRUE;
+    g_async_queue_push(w->jobs, item);
 }
 
 static double backoff_seconds(PsRelay *relay, Webhook *w, int attempts)
@@ -284,6 +287,25 @@ static double backoff_seconds(PsRelay *relay, Webhook *w, int attempts)
     double d = relay->retry_base * (double)(1u << MIN(attempts, 30));
     d = MIN(d, w->retry_max);
     return d / 2 + g_random_double() * d / 2;
+}
+
+#define WARN_EVERY_US (60 * G_USEC_PER_SEC)
+
+/* A failure is a warning when the endpoint starts failing, then at most once a minute. */
+static void warn_failure(Webhook *w, const char *detail, int attempts, double pause)
+{
+    gint64 now = g_get_monotonic_time();
+    if (!w->failing || now - w->last_warning >= WARN_EVERY_US) {
+        g_warning("%s (%s): delivery failed: %s (attempt %d; %u more failures since the last "
+                  "warning); next attempt in %.1f s",
+                  w->dest, w->url, detail, attempts, w->quiet_failures, pause);
+        w->last_warning = now;
+        w->quiet_failures = 0;
+    } else {
+        w->quiet_failures++;
+        g_debug("%s: failed (%s), attempt %d, next in %.1f s", w->dest, detail, attempts, pause);
+    }
+    w->failing = TRUE;
 }
 
 static void webhook_result(PsRelay *relay, Result *r)
@@ -297,20 +319,25 @@ static void webhook_result(PsRelay *relay, Result *r)
     if (r->status >= 200 && r->status <= 299) {
         if (!store_outbox_mark_delivered(relay->store, w->dest, r->seq, now, &error))
             goto store_error;
+        if (w->failing)
+            g_warning("%s (%s): delivering again", w->dest, w->url);
+        w->failing = FALSE;
     } else if (r->status == 410) {
-        g_warning("%s (%s) answered 410 Gone: endpoint disabled; change its url to enable it",
-                  w->dest, w->url);
+        g_warning("%s (%s) answered 410 Gone: endpoint disabled, its messages are kept; "
+                  "`portsight webhook enable %s` (or a new url) resumes it",
+                  w->dest, w->url, w->dest + strlen("webhook "));
         if (!store_outbox_disable(relay->store, w->dest, r->detail, &error))
             goto store_error;
         w->disabled = TRUE;
+        w->failing = FALSE;
     } else {
-        /* How many attempts so far decides the pause. */
+        /* How many attempts so far decides the pause of the whole endpoint: the message stays
+         * first in line, so nothing else is tried before it. */
         int attempts = 0;
         if (!store_outbox_attempts(relay->store, w->dest, r->seq, &attempts, &error))
             goto store_error;
         double pause = backoff_seconds(relay, w, attempts);
-        g_info("%s: message %" G_GINT64_FORMAT " failed (%s), attempt %d, next in %.1f s",
-               w->dest, r->seq, r->detail, attempts + 1, pause);
+        warn_failure(w, r->detail, attempts + 1, pause);
         if (!store_outbox_mark_failed(relay->store, w->dest, r->seq,
                                       now + (gint64)(pause * G_USEC_PER_SEC), r->detail, &error))
             goto store_error;
@@ -321,6 +348,60 @@ static void webhook_result(PsRelay *relay, Result *r)
 store_error:
     g_warning("%s: %s", w->dest, error->message);
     g_error_free(error);
+}
+
+/* A disabled endpoint enabled by another process (`portsight webhook enable NAME`). */
+static void webhook_recheck(Webhook *w)
+{
+    if (!w->disabled)
+        return;
+    gboolean disabled = TRUE;
+    GError *error = NULL;
+    if (!store_outbox_disabled(w->relay->store, w->dest, &disabled, &error)) {
+        g_warning("%s: %s", w->dest, error->message);
+        g_error_free(error);
+        return;
+    }
+    if (!disabled) {
+        g_warning("%s (%s) enabled again: delivering what was queued", w->dest, w->url);
+        w->disabled = FALSE;
+    }
+}
+
+static gboolean topics_valid(const char *name, const char *topics, GError **error)
+{
+    static const char *const known[] = {"release", "hold", "ocr", "status", "alert", "all"};
+    g_auto(GStrv) kinds = g_strsplit(topics ? topics : "", ",", -1);
+    for (guint i = 0; kinds[i]; i++) {
+        const char *k = g_strstrip(kinds[i]);
+        if (*k && !g_strv_contains(known, k)) {
+            g_set_error(error, RELAY_ERROR, RELAY_ERROR_CONFIG,
+                        "[webhook %s] topics: unknown '%s' (release, hold, ocr, status, alert "
+                        "or all, comma-separated)",
+                        name, k);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+char *relay_webhook_filters(const char *root, const char *topics)
+{
+    if (!topics)
+        topics = "release,hold";
+    g_auto(GStrv) kinds = g_strsplit(topics, ",", -1);
+    GString *f = g_string_new(NULL);
+    for (guint i = 0; kinds[i]; i++) {
+        const char *k = g_strstrip(kinds[i]);
+        if (!*k)
+            continue;
+        if (strcmp(k, "all") == 0) {
+            g_string_free(f, TRUE);
+            return NULL;
+        }
+        g_string_append_printf(f, "%s%s/%s/#", f->len ? "," : "", topics_root(root), k);
+    }
+    return g_string_free(f, FALSE);
 }
 
 /* ---- MQTT (Paho's threads) ---- */
@@ -612,15 +693,42 @@ static gboolean on_kick(gpointer data)
     PsRelay *relay = data;
     relay->kick_id = 0;
     mqtt_pump(relay);
-    for (guint i = 0; i < relay->n_webhooks; i++)
+    for (guint i = 0; i < relay->n_webhooks; i++) {
+        webhook_recheck(relay->webhooks[i]);
         webhook_pump(relay->webhooks[i]);
+    }
     return G_SOURCE_REMOVE;
 }
 
 void relay_kick(PsRelay *relay)
 {
-    if (!relay->kick_id)
+    if (relay && !relay->kick_id)
         relay->kick_id = g_idle_add(on_kick, relay);
+}
+
+/* Every commit of this process's store connection that added outbox rows (any producer). */
+static void on_outbox_added(gpointer store, gpointer data)
+{
+    relay_kick(data);
+}
+
+/* Another connection committed (`portsight db import` in another process, for one): what it
+ * added to the outbox is due now, not when something of ours happens next. */
+static gboolean on_watch(gpointer data)
+{
+    PsRelay *relay = data;
+    gint64 v = 0;
+    GError *error = NULL;
+    if (!store_data_version(relay->store, &v, &error)) {
+        g_debug("outbox: %s", error->message);
+        g_error_free(error);
+        return G_SOURCE_CONTINUE;
+    }
+    if (v != relay->data_version) {
+        relay->data_version = v;
+        relay_kick(relay);
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 /* ---- life cycle ---- */
@@ -665,8 +773,8 @@ static gboolean start_mqtt(PsRelay *relay, const PsMqttOptions *o, GError **erro
     return TRUE;
 }
 
-static gboolean start_webhook(PsRelay *relay, guint index, const PsWebhookOptions *o,
-                              GError **error)
+static gboolean start_webhook(PsRelay *relay, guint index, const char *root,
+                              const PsWebhookOptions *o, GError **error)
 {
     Webhook *w = g_new0(Webhook, 1);
     relay->webhooks[index] = w;
@@ -686,12 +794,18 @@ static gboolean start_webhook(PsRelay *relay, guint index, const PsWebhookOption
         g_error_free(local);
         return FALSE;
     }
+    if (o->topics && !topics_valid(o->name, o->topics, error))
+        return FALSE;
     g_autofree char *reason = NULL;
     if (!store_outbox_register(relay->store, w->dest, w->url, &w->disabled, &reason, error))
         return FALSE;
     if (w->disabled)
-        g_warning("%s (%s) stays disabled: %s; change its url to enable it", w->dest, w->url,
-                  reason ? reason : "");
+        g_warning("%s (%s) stays disabled: %s; its messages are kept: `portsight webhook enable "
+                  "%s` (or a new url) resumes it",
+                  w->dest, w->url, reason ? reason : "", o->name);
+    g_autofree char *filters = relay_webhook_filters(root, o->topics);
+    if (!store_outbox_set_topics(relay->store, w->dest, filters, error))
+        return FALSE;
     w->thread = g_thread_new("webhook", webhook_thread, w);
     return TRUE;
 }
@@ -715,10 +829,13 @@ PsRelay *relay_new(PsStore *store, const PsRelayOptions *o, GError **error)
     g_source_set_name(relay->source, "outbox relay");
     g_source_attach(relay->source, NULL);
     relay->webhooks = g_new0(Webhook *, o->n_webhooks + 1);
+    const char *root = topics_root(o->topic_root ? o->topic_root
+                                   : o->mqtt       ? o->mqtt->topic_root
+                                                   : NULL);
 
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < o->n_webhooks; i++) {
-        if (!start_webhook(relay, i, &o->webhooks[i], error))
+        if (!start_webhook(relay, i, root, &o->webhooks[i], error))
             goto fail;
         g_ptr_array_add(names, g_strdup(relay->webhooks[i]->dest));
     }
@@ -727,6 +844,10 @@ PsRelay *relay_new(PsStore *store, const PsRelayOptions *o, GError **error)
         goto fail;
     if (o->mqtt && !start_mqtt(relay, o->mqtt, error))
         goto fail;
+    if (!store_data_version(store, &relay->data_version, error))
+        goto fail;
+    relay->watch_id = g_timeout_add(RELAY_WATCH_MS, on_watch, relay);
+    store_set_outbox_notify(store, on_outbox_added, relay);
     relay_kick(relay);
     return relay;
 
@@ -739,6 +860,10 @@ void relay_free(PsRelay *relay)
 {
     if (!relay)
         return;
+    if (relay->watch_id) {
+        g_source_remove(relay->watch_id);
+        store_set_outbox_notify(relay->store, NULL, NULL);
+    }
     if (relay->mqtt_thread) {
         mqtt_command(relay, CMD_STOP, NULL, NULL, NULL);
         g_thread_join(relay->mqtt_thread); /* it says offline, disconnects and destroys */

@@ -8,10 +8,14 @@
  *
  * Webhooks: POST of the message body with the Standard Webhooks headers (webhook-id = the
  * message id, webhook-timestamp, webhook-signature "v1,<base64 HMAC-SHA256 of id.ts.body>"),
- * one request at a time per endpoint on a worker thread. 2xx is delivered; 410 disables the
- * endpoint persistently (until its URL changes); anything else (other status, timeout,
- * connection error) is retried with exponential backoff and jitter, from the outbox, so also
- * across restarts.
+ * one request at a time per endpoint on a worker thread, strictly in outbox order, only the
+ * topics it takes (`topics`, default release and hold). 2xx is delivered; 410 disables the
+ * endpoint persistently (until its URL changes or `portsight webhook enable NAME`), and what is
+ * decided meanwhile stays queued for it; anything else (other status, timeout, connection
+ * error) pauses the whole endpoint with exponential backoff and jitter (an endpoint that is
+ * down sees one attempt per pause, not one per message), from the outbox, so also across
+ * restarts. Failures are logged at warning when an endpoint starts failing, at most once a
+ * minute while it keeps failing, and when it delivers again.
  *
  * All store access happens on the main loop thread. */
 #pragma once
@@ -37,6 +41,9 @@ typedef struct {
     const char *secret; /* base64, optionally prefixed "whsec_" */
     double timeout;     /* seconds per request; 0: 10 */
     double retry_max;   /* longest pause between attempts, seconds; 0: 3600 */
+    const char *topics; /* the outputs it takes, comma-separated first levels under the topic
+                         * root ("release,hold", "ocr", "status", "alert"); "all": every one;
+                         * NULL: "release,hold" */
 } PsWebhookOptions;
 
 typedef struct {
@@ -44,6 +51,7 @@ typedef struct {
     const PsWebhookOptions *webhooks;
     guint n_webhooks;
     double retry_base; /* first pause after a failed webhook attempt, seconds; 0: 1 */
+    const char *topic_root; /* NULL: the MQTT options' topic root, else "port" */
 } PsRelayOptions;
 
 typedef struct PsRelay PsRelay;
@@ -52,7 +60,9 @@ typedef struct PsRelay PsRelay;
  * with @error on a bad option (a secret that is not base64, for example). */
 PsRelay *relay_new(PsStore *store, const PsRelayOptions *options, GError **error);
 
-/* The outbox has new rows: deliver them soon. Main thread; cheap to call often. */
+/* The outbox has new rows, or a destination was enabled: deliver them soon. Main thread; cheap
+ * to call often. Every commit of @store that adds outbox rows calls it (store_set_outbox_notify),
+ * and commits of other connections and processes are noticed within 200 ms. Accepts NULL. */
 void relay_kick(PsRelay *relay);
 
 /* Publishes `offline`, disconnects and stops the workers (undelivered rows stay in the
@@ -68,5 +78,9 @@ GBytes *relay_webhook_key(const char *secret, GError **error);
 /* "v1,<base64 HMAC-SHA256 of @id.@timestamp.@body>". Free with g_free. */
 char *relay_webhook_signature(GBytes *key, const char *id, const char *timestamp,
                               const char *body, gsize body_len);
+
+/* The topic filters (store_outbox_set_topics) of a webhook taking @topics (as
+ * PsWebhookOptions) under @root; NULL for every topic. Newly allocated. */
+char *relay_webhook_filters(const char *root, const char *topics);
 
 G_END_DECLS

@@ -122,6 +122,11 @@ static const char migration_outbox[] =
 static const char migration_rules_cursor[] =
     "INSERT INTO counters (name, value) SELECT 'rules_seq', coalesce(max(seq), 0) FROM journal;";
 
+/* Version 7: a destination may take only some topics (webhook `topics`): MQTT-style filters,
+ * comma-separated; NULL takes every message. */
+static const char migration_outbox_topics[] =
+    "ALTER TABLE outbox_destination ADD COLUMN topics TEXT;";
+
 /* Version 3: the vessel side (ais/vessels.c, store/store_ais.c). Times are Unix seconds. */
 static const char migration_ais[] =
     "CREATE TABLE ais_vessel ("
@@ -168,5 +173,6 @@ const StoreMigration store__migrations[] = {
     {4, "rules: declarations, decisions, conditions", migration_rules},
     {5, "outbox and deliveries", migration_outbox},
     {6, "rules cursor: the journal seq evaluated so far", migration_rules_cursor},
+    {7, "outbox destinations: topic filters", migration_outbox_topics},
 };
 const gsize store__n_migrations = G_N_ELEMENTS(store__migrations);

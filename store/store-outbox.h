@@ -8,7 +8,9 @@
  *  - "mqtt" always exists (schema version 5 creates it): every outbox row ever added has a
  *    delivery row for it, so nothing is lost when no relay is running yet.
  *  - "webhook NAME" destinations are registered by the relay from the configuration. A new
- *    destination receives the rows added after it was registered, not the whole history.
+ *    destination receives the rows added after it was registered, not the whole history, and
+ *    of those only the topics it takes (store_outbox_set_topics). A destination its endpoint
+ *    disabled (HTTP 410) keeps receiving delivery rows; they wait until it is enabled again.
  *
  * Delivery rows are marked delivered, never deleted: the outbox and its deliveries are the audit
  * trail of what was sent where and when. Times are microseconds since the Unix epoch.
@@ -40,6 +42,7 @@ typedef struct {
     char *payload;
     gint64 created_at;
     gint attempts;       /* failed attempts so far */
+    gint64 next_attempt_at; /* store_outbox_oldest() only; 0 elsewhere */
 } PsOutboxItem;
 
 void store_outbox_item_free(PsOutboxItem *item); /* accepts NULL */
@@ -62,6 +65,11 @@ gboolean store_outbox_retire_others(PsStore *store, const char *const *names, GE
  * above @after_seq (0 for all), in order of next attempt, then seq. */
 gboolean store_outbox_due(PsStore *store, const char *destination, gint64 now, gint64 after_seq,
                           guint limit, GPtrArray *out, GError **error);
+
+/* The oldest message (by seq) not yet delivered at @destination, due or not, in *@item (NULL
+ * when none; free with store_outbox_item_free): for destinations delivered strictly in order. */
+gboolean store_outbox_oldest(PsStore *store, const char *destination, PsOutboxItem **item,
+                             GError **error);
 
 /* The time of the earliest pending attempt at @destination in *@when, or -1 when nothing is
  * pending. */
@@ -86,6 +94,24 @@ gboolean store_outbox_mark_failed(PsStore *store, const char *destination, gint6
  * pending rows stay pending, it gets no new ones. */
 gboolean store_outbox_disable(PsStore *store, const char *destination, const char *reason,
                               GError **error);
+
+/* Enables @destination again after its endpoint disabled it (`portsight webhook enable NAME`):
+ * what was queued for it meanwhile is delivered, in order. *@found (may be NULL): whether
+ * such a destination exists. */
+gboolean store_outbox_enable(PsStore *store, const char *destination, gboolean *found,
+                             GError **error);
+
+/* Whether @destination is disabled now (FALSE when there is no such destination). */
+gboolean store_outbox_disabled(PsStore *store, const char *destination, gboolean *disabled,
+                               GError **error);
+
+/* The messages @destination takes from now on: MQTT-style topic filters ('+', a final '#'),
+ * comma-separated ("port/release/+,port/hold/+"); NULL takes every message. */
+gboolean store_outbox_set_topics(PsStore *store, const char *destination, const char *filters,
+                                 GError **error);
+
+/* Whether @topic matches one of @filters (as store_outbox_set_topics; NULL matches all). */
+gboolean store_outbox_topic_matches(const char *filters, const char *topic);
 
 /* Counts for tests, status and benchmarks. @destination NULL counts outbox rows only. */
 typedef struct {

@@ -18,6 +18,9 @@ extern const gsize store__n_migrations;
 
 sqlite3 *store__db(PsStore *store);
 
+/* The open transaction added an outbox row: its commit calls the outbox notify. */
+void store__outbox_added(PsStore *store);
+
 /* Runs migrations up to and including @target (all of them when @target is 0 or above the
  * newest). Exposed so tests can build a database at an older schema version. */
 gboolean store__migrate(sqlite3 *db, int target, GError **error);

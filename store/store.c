@@ -26,7 +26,33 @@ struct PsStore {
     gboolean sync_full;
     WriteLock *wlock; /* shared with the connections of store_open_shared(), or NULL */
     gboolean checkpointer; /* with @wlock: this connection checkpoints, outside the lock */
+    gboolean outbox_added; /* the open transaction added outbox rows */
+    GFunc outbox_notify;   /* called after a commit that added outbox rows */
+    gpointer outbox_notify_data;
 };
+
+void store__outbox_added(PsStore *store)
+{
+    store->outbox_added = TRUE;
+}
+
+void store_set_outbox_notify(PsStore *store, GFunc func, gpointer user_data)
+{
+    store->outbox_notify = func;
+    store->outbox_notify_data = user_data;
+}
+
+gboolean store_data_version(PsStore *store, gint64 *version, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, "PRAGMA data_version", error);
+    if (!stmt)
+        return FALSE;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_ROW || store__fail(store->db, "PRAGMA data_version", error);
+}
 
 gboolean store__fail(sqlite3 *db, const char *what, GError **error)
 {
@@ -471,6 +497,7 @@ gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_da
         return FALSE;
     }
     store->txn_depth = 1;
+    store->outbox_added = FALSE;
     gboolean ok = func(store, user_data, error);
     store->txn_depth = 0;
     if (ok && run_cached(store, "COMMIT", error)) {
@@ -478,8 +505,13 @@ gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_da
             g_mutex_unlock(&store->wlock->mutex);
             maybe_checkpoint(store);
         }
+        if (store->outbox_added && store->outbox_notify) {
+            store->outbox_added = FALSE;
+            store->outbox_notify(store, store->outbox_notify_data);
+        }
         return TRUE;
     }
+    store->outbox_added = FALSE;
     if (!ok && error && !*error)
         g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID, "transaction aborted");
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);

@@ -123,6 +123,15 @@ typedef gboolean (*PsStoreTxnFunc)(PsStore *store, gpointer user_data, GError **
 gboolean store_transaction(PsStore *store, PsStoreTxnFunc func, gpointer user_data,
                            GError **error);
 
+/* @func(@store, @user_data) is called on the committing thread after each transaction of this
+ * connection that added outbox rows (store_outbox_add) has committed: how the relay hears of
+ * every producer in the process at once. NULL unsets it. */
+void store_set_outbox_notify(PsStore *store, GFunc func, gpointer user_data);
+
+/* SQLite's PRAGMA data_version of this connection: it changes when another connection (another
+ * process: `portsight db import`, or the subscriber's own connection) has committed. */
+gboolean store_data_version(PsStore *store, gint64 *version, GError **error);
+
 /* Like store_transaction(), for writes that are derived from data already committed durably
  * (the rules' decisions from the journal, the relay's delivery marks): with sync = full it does
  * not wait for the disk (SQLite synchronous=NORMAL for this commit only). A power cut may then

@@ -16,9 +16,48 @@ void store_outbox_item_free(PsOutboxItem *item)
 
 #define SQL_OUTBOX_INSERT                                                                  \
     "INSERT OR IGNORE INTO outbox (msg_id, topic, payload, created_at) VALUES (?1, ?2, ?3, ?4)"
-#define SQL_DELIVERY_FANOUT                                                                \
-    "INSERT INTO outbox_delivery (seq, destination)"                                       \
-    " SELECT ?1, name FROM outbox_destination WHERE active AND disabled_at IS NULL"
+/* A destination disabled by its endpoint (410) keeps queueing: what is decided meanwhile is
+ * delivered, in order, once it is enabled again. */
+#define SQL_DESTINATIONS "SELECT name, topics FROM outbox_destination WHERE active"
+#define SQL_DELIVERY_INSERT "INSERT INTO outbox_delivery (seq, destination) VALUES (?1, ?2)"
+
+/* MQTT topic filter matching: '+' one level, '#' (last) the rest, including none. */
+static gboolean filter_matches(const char *filter, const char *topic)
+{
+    while (*filter) {
+        if (filter[0] == '#' && !filter[1])
+            return TRUE;
+        if (filter[0] == '+' && (!filter[1] || filter[1] == '/')) {
+            while (*topic && *topic != '/')
+                topic++;
+            filter++;
+        } else {
+            if (*filter != *topic)
+                return FALSE;
+            /* "a/#" also matches "a" */
+            if (*filter == '/' && !topic[1] && filter[1] == '#' && !filter[2])
+                return TRUE;
+            filter++;
+            topic++;
+        }
+        if (!*filter)
+            return !*topic;
+        if (!*topic)
+            return *filter == '/' && filter[1] == '#' && !filter[2];
+    }
+    return !*topic;
+}
+
+gboolean store_outbox_topic_matches(const char *filters, const char *topic)
+{
+    if (!filters)
+        return TRUE;
+    g_auto(GStrv) list = g_strsplit(filters, ",", -1);
+    for (guint i = 0; list[i]; i++)
+        if (*g_strstrip(list[i]) && filter_matches(list[i], topic))
+            return TRUE;
+    return FALSE;
+}
 
 typedef struct {
     const char *topic, *msg_id, *payload;
@@ -40,12 +79,29 @@ static gboolean add_txn(PsStore *store, gpointer user_data, GError **error)
     if (sqlite3_changes(db) == 0)
         return TRUE; /* this msg_id is already in the outbox: nothing more to send */
     gint64 seq = sqlite3_last_insert_rowid(db);
-    stmt = store__stmt(store, SQL_DELIVERY_FANOUT, error);
+    store__outbox_added(store);
+    stmt = store__stmt(store, SQL_DESTINATIONS, error);
     if (!stmt)
         return FALSE;
-    sqlite3_bind_int64(stmt, 1, seq);
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-        return store__fail(db, "outbox delivery insert", error);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (store_outbox_topic_matches((const char *)sqlite3_column_text(stmt, 1), a->topic))
+            g_ptr_array_add(names, g_strdup((const char *)sqlite3_column_text(stmt, 0)));
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store__fail(db, "outbox destinations", error);
+    for (guint i = 0; i < names->len; i++) {
+        stmt = store__stmt(store, SQL_DELIVERY_INSERT, error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_int64(stmt, 1, seq);
+        sqlite3_bind_text(stmt, 2, g_ptr_array_index(names, i), -1, SQLITE_STATIC);
+        rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE)
+            return store__fail(db, "outbox delivery insert", error);
+    }
     return TRUE;
 }
 
@@ -192,6 +248,39 @@ gboolean store_outbox_due(PsStore *store, const char *destination, gint64 now, g
     return TRUE;
 }
 
+#define SQL_OLDEST                                                                         \
+    "SELECT o.seq, o.msg_id, o.topic, o.payload, o.created_at, d.attempts, d.next_attempt_at" \
+    " FROM outbox_delivery d JOIN outbox o ON o.seq = d.seq"                               \
+    " WHERE d.destination = ?1 AND d.delivered_at IS NULL ORDER BY d.seq LIMIT 1"
+
+gboolean store_outbox_oldest(PsStore *store, const char *destination, PsOutboxItem **item,
+                             GError **error)
+{
+    *item = NULL;
+    sqlite3_stmt *stmt = store__stmt(store, SQL_OLDEST, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, destination, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        PsOutboxItem *it = g_new0(PsOutboxItem, 1);
+        it->seq = sqlite3_column_int64(stmt, 0);
+        it->msg_id = g_strdup((const char *)sqlite3_column_text(stmt, 1));
+        it->topic = g_strdup((const char *)sqlite3_column_text(stmt, 2));
+        it->payload = g_strdup((const char *)sqlite3_column_text(stmt, 3));
+        it->created_at = sqlite3_column_int64(stmt, 4);
+        it->attempts = sqlite3_column_int(stmt, 5);
+        it->next_attempt_at = sqlite3_column_int64(stmt, 6);
+        if (!it->payload)
+            it->payload = g_strdup("");
+        *item = it;
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store__fail(store__db(store), "outbox read", error);
+    return TRUE;
+}
+
 #define SQL_NEXT_DUE                                                                       \
     "SELECT min(next_attempt_at) FROM outbox_delivery"                                     \
     " WHERE destination = ?1 AND delivered_at IS NULL"
@@ -278,6 +367,61 @@ gboolean store_outbox_disable(PsStore *store, const char *destination, const cha
     sqlite3_bind_text(stmt, 3, reason ? reason : "disabled", -1, SQLITE_STATIC);
     if (sqlite3_step(stmt) != SQLITE_DONE)
         return store__fail(store__db(store), "outbox destination disable", error);
+    return TRUE;
+}
+
+#define SQL_ENABLE                                                                         \
+    "UPDATE outbox_destination SET disabled_at = NULL, disabled_reason = NULL WHERE name = ?1"
+
+gboolean store_outbox_enable(PsStore *store, const char *destination, gboolean *found,
+                             GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_ENABLE, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, destination, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store__fail(store__db(store), "outbox destination enable", error);
+    if (found)
+        *found = sqlite3_changes(store__db(store)) > 0;
+    return TRUE;
+}
+
+#define SQL_TOPICS "UPDATE outbox_destination SET topics = ?2 WHERE name = ?1"
+
+gboolean store_outbox_set_topics(PsStore *store, const char *destination, const char *filters,
+                                 GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_TOPICS, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, destination, -1, SQLITE_STATIC);
+    if (filters)
+        sqlite3_bind_text(stmt, 2, filters, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 2);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store__fail(store__db(store), "outbox destination topics", error);
+    return TRUE;
+}
+
+gboolean store_outbox_disabled(PsStore *store, const char *destination, gboolean *disabled,
+                               GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(
+        store, "SELECT disabled_at IS NOT NULL FROM outbox_destination WHERE name = ?1", error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, destination, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    *disabled = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store__fail(store__db(store), "outbox destination read", error);
     return TRUE;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "httpstub.h"
 #include "relay.h"
 #include "store-outbox.h"
 #include "store-private.h"
@@ -138,7 +139,7 @@ START_TEST(test_outbox_delivery_is_marked_not_deleted_and_failures_are_counted)
 }
 END_TEST
 
-START_TEST(test_outbox_disabled_endpoint_stays_disabled_until_its_url_changes)
+START_TEST(test_outbox_disabled_endpoint_keeps_queueing_and_stays_disabled_until_its_url_changes)
 {
     GError *error = NULL;
     PsStore *s = open_store();
@@ -155,12 +156,12 @@ START_TEST(test_outbox_disabled_endpoint_stays_disabled_until_its_url_changes)
     ck_assert_str_eq(reason, "HTTP 410");
     PsOutboxStats st;
     ck_assert(store_outbox_stats(s, "webhook a", &st, &error));
-    ck_assert_int_eq(st.pending, 0); /* nothing was queued for it while disabled */
+    ck_assert_int_eq(st.pending, 1); /* queued for it while disabled, not lost */
     ck_assert(store_outbox_register(s, "webhook a", "http://b", &disabled, NULL, &error));
     ck_assert(!disabled);
     add(s, "port/release/C2", "m2", "{}");
     ck_assert(store_outbox_stats(s, "webhook a", &st, &error));
-    ck_assert_int_eq(st.pending, 1);
+    ck_assert_int_eq(st.pending, 2);
     store_close(s);
 }
 END_TEST
@@ -308,118 +309,6 @@ END_TEST
 
 /* ---- webhooks ---- */
 
-typedef struct {
-    GSocketListener *listener;
-    int port;
-    GThread *thread;
-    gint stop;
-    GMutex lock;
-    int *statuses; /* answered in turn; the last one repeats */
-    guint n_statuses, next;
-    GPtrArray *requests; /* GHashTable* of lowercase header -> value, plus "body" */
-} Http;
-
-static GHashTable *read_request(GSocketConnection *conn)
-{
-    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
-    GString *head = g_string_new(NULL);
-    char ch;
-    while (!g_str_has_suffix(head->str, "\r\n\r\n") && head->len < 16384) {
-        if (g_input_stream_read(in, &ch, 1, NULL, NULL) != 1)
-            break;
-        g_string_append_c(head, ch);
-    }
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_auto(GStrv) lines = g_strsplit(head->str, "\r\n", -1);
-    g_hash_table_insert(h, g_strdup("request-line"), g_strdup(lines[0]));
-    for (int i = 1; lines[i] && *lines[i]; i++) {
-        char *colon = strchr(lines[i], ':');
-        if (!colon)
-            continue;
-        char *name = g_ascii_strdown(lines[i], colon - lines[i]);
-        g_hash_table_insert(h, name, g_strstrip(g_strdup(colon + 1)));
-    }
-    g_string_free(head, TRUE);
-    const char *cl = g_hash_table_lookup(h, "content-length");
-    gsize len = cl ? g_ascii_strtoull(cl, NULL, 10) : 0;
-    char *body = g_malloc0(len + 1);
-    gsize got = 0;
-    g_input_stream_read_all(in, body, len, &got, NULL, NULL);
-    g_hash_table_insert(h, g_strdup("body"), body);
-    return h;
-}
-
-static gpointer http_thread(gpointer data)
-{
-    Http *s = data;
-    while (!g_atomic_int_get(&s->stop)) {
-        GSocketConnection *conn = g_socket_listener_accept(s->listener, NULL, NULL, NULL);
-        if (!conn)
-            continue;
-        if (g_atomic_int_get(&s->stop)) {
-            g_object_unref(conn);
-            break;
-        }
-        GHashTable *req = read_request(conn);
-        g_mutex_lock(&s->lock);
-        g_ptr_array_add(s->requests, req);
-        int status = s->statuses[MIN(s->next, s->n_statuses - 1)];
-        s->next++;
-        g_mutex_unlock(&s->lock);
-        g_autofree char *resp =
-            g_strdup_printf("HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                            status);
-        GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
-        g_output_stream_write_all(out, resp, strlen(resp), NULL, NULL, NULL);
-        g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
-        g_object_unref(conn);
-    }
-    return NULL;
-}
-
-static Http *http_start(int *statuses, guint n)
-{
-    Http *s = g_new0(Http, 1);
-    g_mutex_init(&s->lock);
-    s->statuses = statuses;
-    s->n_statuses = n;
-    s->requests = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
-    s->listener = g_socket_listener_new();
-    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
-    GSocketAddress *eff = NULL;
-    GError *error = NULL;
-    ck_assert(g_socket_listener_add_address(s->listener, addr, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL, &eff, &error));
-    s->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(eff));
-    g_object_unref(eff);
-    s->thread = g_thread_new("http", http_thread, s);
-    return s;
-}
-
-static void http_free(Http *s)
-{
-    g_atomic_int_set(&s->stop, 1);
-    /* Wake the accept. */
-    g_autoptr(GSocketClient) c = g_socket_client_new();
-    GSocketConnection *conn = g_socket_client_connect_to_host(c, "127.0.0.1", s->port, NULL, NULL);
-    g_thread_join(s->thread);
-    g_clear_object(&conn);
-    g_socket_listener_close(s->listener);
-    g_object_unref(s->listener);
-    g_ptr_array_unref(s->requests);
-    g_mutex_clear(&s->lock);
-    g_free(s);
-}
-
-static guint http_count(Http *s)
-{
-    g_mutex_lock(&s->lock);
-    guint n = s->requests->len;
-    g_mutex_unlock(&s->lock);
-    return n;
-}
-
 /* An independent check of the headers: HMAC-SHA256 over "id.timestamp.body" with the decoded
  * secret, base64, "v1," in front. */
 static void assert_signed(GHashTable *req, const guint8 *key, gsize key_len)
@@ -520,8 +409,88 @@ START_TEST(test_webhook_410_disables_the_endpoint_across_restarts)
     }
     ck_assert_int_eq(http_count(http), 1);
     relay_free(relay);
+    /* A and B, and C decided while it was disabled: all kept for it. */
     ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
-                                        " destination = 'webhook gone' AND delivered_at IS NULL"), 2);
+                                        " destination = 'webhook gone' AND delivered_at IS NULL"), 3);
+    store_close(s);
+    http_free(http);
+}
+END_TEST
+
+static void spin_for(double seconds)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
+    while (g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+}
+
+/* An endpoint that answers 503 for a while, then 410, then is enabled again from another
+ * connection (as `portsight webhook enable` does) and answers 200. */
+START_TEST(test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delivers_in_order)
+{
+    static int statuses[] = {503};
+    Http *http = http_start(statuses, 1);
+    PsStore *s = open_store();
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/hook", http->port);
+    PsWebhookOptions wo = {.name = "gate", .url = url, .secret = "c2VjcmV0", .timeout = 5,
+                           .retry_max = 0.4};
+    PsRelayOptions ro = {.webhooks = &wo, .n_webhooks = 1, .retry_base = 0.1};
+    GError *error = NULL;
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    /* 20 decisions, and things the gate did not ask for (default topics: release, hold). */
+    for (int i = 0; i < 20; i++) {
+        g_autofree char *id = g_strdup_printf("m%02d", i);
+        g_autofree char *topic = g_strdup_printf("port/%s/C%d", i % 2 ? "hold" : "release", i);
+        add(s, topic, id, "{}");
+        g_autofree char *other = g_strdup_printf("x%02d", i);
+        add(s, i % 2 ? "port/ocr/cam1" : "port/status/camera-cam1", other, "{}");
+    }
+    spin_for(2.0);
+    /* Down for 2 s: one attempt per backoff step (>= 0.05, 0.1, 0.2, 0.2 ... s), all at the
+     * oldest message; per-message backoff tried each of the 20 at once. */
+    guint during = http_count(http);
+    ck_assert_msg(during >= 3 && during <= 14, "%u attempts in 2 s of 503", during);
+    g_mutex_lock(&http->lock);
+    for (guint i = 0; i < http->requests->len; i++)
+        ck_assert_str_eq(g_hash_table_lookup(http->requests->pdata[i], "webhook-id"), "m00");
+    g_mutex_unlock(&http->lock);
+
+    /* 410: disabled; what is decided meanwhile is queued for it. */
+    g_atomic_int_set(&http->status, 410);
+    DbCond c = {db_path, "SELECT count(*) FROM outbox_destination WHERE name = 'webhook gate'"
+                         " AND disabled_at IS NOT NULL", 1};
+    ck_assert(spin_until(db_reached, &c, 10));
+    guint at_410 = http_count(http);
+    add(s, "port/release/C20", "m20", "{}");
+    spin_for(0.5);
+    ck_assert_int_eq(http_count(http), at_410);
+
+    /* Enabled from another connection: the running relay notices and delivers all 21, in order,
+     * and nothing else. */
+    g_atomic_int_set(&http->status, 200);
+    PsStore *other = store_open(db_path, &error);
+    ck_assert_no_error(error);
+    gboolean found = FALSE;
+    ck_assert(store_outbox_enable(other, "webhook gate", &found, &error));
+    ck_assert(found);
+    store_close(other);
+    DbCond all = {db_path, "SELECT count(*) FROM outbox_delivery WHERE destination = 'webhook gate'"
+                           " AND delivered_at IS NOT NULL", 21};
+    ck_assert_msg(spin_until(db_reached, &all, 20), "not all delivered after enable");
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+                                        " destination = 'webhook gate'"), 21);
+    g_mutex_lock(&http->lock);
+    guint n = http->requests->len;
+    ck_assert_uint_eq(n, at_410 + 21);
+    for (guint i = at_410; i < n; i++) {
+        g_autofree char *want = g_strdup_printf("m%02u", i - at_410);
+        ck_assert_str_eq(g_hash_table_lookup(http->requests->pdata[i], "webhook-id"), want);
+    }
+    g_mutex_unlock(&http->lock);
+    relay_free(relay);
     store_close(s);
     http_free(http);
 }
@@ -535,7 +504,7 @@ static Suite *relay_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_outbox_message_id_is_unique_and_fans_out_to_active_destinations);
     tcase_add_test(tc, test_outbox_delivery_is_marked_not_deleted_and_failures_are_counted);
-    tcase_add_test(tc, test_outbox_disabled_endpoint_stays_disabled_until_its_url_changes);
+    tcase_add_test(tc, test_outbox_disabled_endpoint_keeps_queueing_and_stays_disabled_until_its_url_changes);
     tcase_add_test(tc, test_webhook_signature_matches_the_standard_webhooks_test_vector);
     tcase_add_test(tc, test_webhook_secret_that_is_not_base64_is_refused);
     suite_add_tcase(s, tc);
@@ -546,6 +515,7 @@ static Suite *relay_suite(void)
     tcase_add_test(tc, test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after);
     tcase_add_test(tc, test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_signatures);
     tcase_add_test(tc, test_webhook_410_disables_the_endpoint_across_restarts);
+    tcase_add_test(tc, test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delivers_in_order);
     suite_add_tcase(s, tc);
     return s;
 }
