@@ -5,7 +5,6 @@
  * within a second with no other input. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -127,10 +126,8 @@ START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_
 {
     g_autofree char *clip = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
                                              "video", "rail-1.mp4", NULL);
-    if (!g_file_test(clip, G_FILE_TEST_EXISTS)) {
-        fprintf(stderr, "SKIP: %s is missing\n", clip);
-        exit(77);
-    }
+    if (!g_file_test(clip, G_FILE_TEST_EXISTS))
+        testutil_skip("%s is missing", clip);
     static int ok[] = {200};
     http = http_start(ok, 1);
     broker = broker_start(tmp, NULL);
