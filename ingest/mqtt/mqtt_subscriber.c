@@ -50,6 +50,10 @@ struct PsMqttSubscriber {
     gint wake_armed; /* atomic: @source has a ready time set and has not dispatched yet */
     gint closing;    /* atomic */
     gsize received;  /* atomic */
+#ifdef PS_TEST_ACK_BEFORE_JOURNAL
+    GAsyncQueue *backlog; /* Message copies acknowledged already, journaled by @worker */
+    GThread *worker;
+#endif
 };
 
 char **mqtt_subscriber_topics(const char *root)
@@ -103,6 +107,49 @@ static gboolean ingest(Message *m, GError **error)
     return sub->func(sub->store, m->topic, m->payload, m->len, sub->user_data, error);
 }
 
+#ifdef PS_TEST_ACK_BEFORE_JOURNAL
+/* The deliberately broken build (meson -Dtest_ack_before_journal=true): each message is
+ * acknowledged as it arrives and journaled afterwards by a worker thread, so a crash in between
+ * loses it. Only for showing that the crash tests catch that. */
+static void note_journaled(PsMqttSubscriber *sub);
+
+static gpointer backlog_worker(gpointer data)
+{
+    PsMqttSubscriber *sub = data;
+    for (;;) {
+        Message *m = g_async_queue_pop(sub->backlog);
+        if (!m->topic) {
+            g_free(m);
+            return NULL;
+        }
+        GError *error = NULL;
+        while (!ingest(m, &error)) {
+            g_clear_error(&error);
+            g_usleep(RETRY_PAUSE_US);
+        }
+        note_journaled(sub);
+        g_free((char *)m->topic);
+        g_free((char *)m->payload);
+        g_free(m);
+    }
+}
+
+static int on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+    PsMqttSubscriber *sub = ((Lane *)context)->sub;
+    Message *m = g_new0(Message, 1);
+    m->sub = sub;
+    m->topic = topic_len > 0 ? g_strndup(topic, topic_len) : g_strdup(topic);
+    m->len = msg->payloadlen > 0 ? (gsize)msg->payloadlen : 0;
+    m->payload = g_memdup2(msg->payload ? msg->payload : "", m->len + 1);
+    g_async_queue_push(sub->backlog, m);
+    MQTTAsync_freeMessage(&msg);
+    MQTTAsync_free(topic);
+    return 1;
+}
+#else
+static void note_journaled(PsMqttSubscriber *sub);
+
 /* Sleeps @us, or less when the subscriber starts closing. */
 static void pause_unless_closing(PsMqttSubscriber *sub, gint64 us)
 {
@@ -138,20 +185,26 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
         g_clear_error(&error);
         if (g_atomic_int_get(&sub->closing)) {
             g_warning("stopping while the store cannot journal an MQTT message (on %s): "
-                       "exiting at once without acknowledging it; the broker delivers it and "
-                       "what follows it again at the next start", name);
+                      "exiting at once without acknowledging it; the broker delivers it and "
+                      "what follows it again at the next start", name);
             _exit(MQTT_SUBSCRIBER_EXIT_UNJOURNALED);
         }
         pause_unless_closing(sub, RETRY_PAUSE_US);
     }
+    note_journaled(sub);
+    MQTTAsync_freeMessage(&msg);
+    MQTTAsync_free(topic);
+    return 1;
+}
+#endif
+
+static void note_journaled(PsMqttSubscriber *sub)
+{
     g_atomic_pointer_add(&sub->received, 1);
     /* Only the first commit after a wake-up arms it again: the main loop takes all that came
      * until it runs in one transaction. */
     if (g_atomic_int_compare_and_exchange(&sub->wake_armed, 0, 1))
         g_source_set_ready_time(sub->source, g_get_monotonic_time() + WAKE_DELAY_US);
-    MQTTAsync_freeMessage(&msg);
-    MQTTAsync_free(topic);
-    return 1;
 }
 
 static void on_subscribed(void *context, MQTTAsync_successData *response)
@@ -265,6 +318,11 @@ PsMqttSubscriber *mqtt_subscriber_new(const PsMqttOptions *o, const char *persis
     g_source_set_name(sub->source, "mqtt subscriber");
     g_source_attach(sub->source, NULL);
 
+#ifdef PS_TEST_ACK_BEFORE_JOURNAL
+    g_warning("TEST BUILD: MQTT inputs are acknowledged before they are journaled");
+    sub->backlog = g_async_queue_new();
+    sub->worker = g_thread_new("ack-before-journal", backlog_worker, sub);
+#endif
     sub->n_lanes = CLAMP(o->lanes, 1, MQTT_MAX_LANES);
     sub->lanes = g_new0(Lane, sub->n_lanes);
     for (int i = 0; i < sub->n_lanes; i++) {
@@ -318,6 +376,11 @@ void mqtt_subscriber_free(PsMqttSubscriber *sub)
         g_strfreev(sub->lanes[i].topics);
     }
     g_free(sub->lanes);
+#ifdef PS_TEST_ACK_BEFORE_JOURNAL
+    g_async_queue_push(sub->backlog, g_new0(Message, 1)); /* no topic: stop */
+    g_thread_join(sub->worker);
+    g_async_queue_unref(sub->backlog);
+#endif
     g_source_destroy(sub->source);
     g_source_unref(sub->source);
     store_close(sub->store);
