@@ -49,6 +49,15 @@ typedef struct PsMqttSubscriber PsMqttSubscriber;
 typedef gboolean (*PsMqttIngestFunc)(PsStore *store, const char *topic, const char *payload,
                                      gsize len, gpointer user_data, GError **error);
 
+/* The oldest Paho C whose QoS 1 acknowledgement follows the messageArrived callback. */
+#define MQTT_SUBSCRIBER_PAHO_MIN "1.3.10"
+
+/* Whether Paho version string @version ("1.3.12") is MQTT_SUBSCRIBER_PAHO_MIN or later; FALSE
+ * with @error naming it otherwise (also for a string that is no version). @version NULL: the
+ * library this process runs with (MQTTAsync_getVersionInfo()). mqtt_subscriber_new() refuses
+ * to start with an older one. */
+gboolean mqtt_subscriber_check_paho(const char *version, GError **error);
+
 /* The input topics under @root ("port"): NULL-terminated, free with g_strfreev. */
 char **mqtt_subscriber_topics(const char *root);
 

@@ -264,6 +264,37 @@ static void on_disconnect_failed(void *context, MQTTAsync_failureData *response)
 
 /* ---- life cycle ---- */
 
+gboolean mqtt_subscriber_check_paho(const char *version, GError **error)
+{
+    if (!version) {
+        for (MQTTAsync_nameValue *v = MQTTAsync_getVersionInfo(); v && v->name; v++)
+            if (strcmp(v->name, "Version") == 0)
+                version = v->value;
+    }
+    guint64 part[3] = {0, 0, 0};
+    const char *p = version;
+    int n = 0;
+    while (p && n < 3 && g_ascii_isdigit(*p)) {
+        char *end = NULL;
+        part[n++] = g_ascii_strtoull(p, &end, 10);
+        p = *end == '.' ? end + 1 : NULL;
+    }
+    guint64 want[3] = {1, 3, 10};
+    gboolean ok = n >= 2;
+    for (int i = 0; ok && i < 3; i++) {
+        if (part[i] != want[i]) {
+            ok = part[i] > want[i];
+            break;
+        }
+    }
+    if (!ok)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                    "the Paho MQTT C library in use is %s; portsight needs " MQTT_SUBSCRIBER_PAHO_MIN
+                    " or later (older ones acknowledge a message before it is journaled)",
+                    version ? version : "of unknown version");
+    return ok;
+}
+
 static gboolean start_lane(PsMqttSubscriber *sub, Lane *lane, const PsMqttOptions *o,
                            const char *persist_dir, GError **error)
 {
@@ -300,6 +331,8 @@ PsMqttSubscriber *mqtt_subscriber_new(const PsMqttOptions *o, const char *persis
                                       GError **error)
 {
     g_return_val_if_fail(o && o->url && o->client_id && store && func, NULL);
+    if (!mqtt_subscriber_check_paho(NULL, error))
+        return NULL;
     PsStore *own = store_open_shared(store, error);
     if (!own)
         return NULL;

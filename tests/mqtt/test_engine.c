@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
+#include "mqtt-subscriber.h"
 
 static char *tmp;
 static char *db_path;
@@ -192,6 +195,65 @@ START_TEST(test_engine_status_is_online_while_running_and_its_will_says_offline_
 }
 END_TEST
 
+/* ---- the acknowledgement order ---- */
+
+START_TEST(test_paho_older_than_1_3_10_is_refused)
+{
+    const char *old[] = {"1.3.9", "1.3.0", "1.2.99", "0.9", "", "x1.3.12", NULL};
+    const char *ok[] = {"1.3.10", "1.3.11", "1.3.12", "1.4.0", "2.0", NULL};
+    for (int i = 0; old[i]; i++) {
+        GError *error = NULL;
+        ck_assert_msg(!mqtt_subscriber_check_paho(old[i], &error), "%s accepted", old[i]);
+        ck_assert_ptr_nonnull(strstr(error->message, "1.3.10"));
+        g_error_free(error);
+    }
+    for (int i = 0; ok[i]; i++)
+        ck_assert_msg(mqtt_subscriber_check_paho(ok[i], NULL), "%s refused", ok[i]);
+    /* The library this runs with (the build refuses older ones). */
+    GError *error = NULL;
+    ck_assert_msg(mqtt_subscriber_check_paho(NULL, &error), "%s", error ? error->message : "");
+}
+END_TEST
+
+/* The engine acknowledges an input only after journaling it: with the store held locked by
+ * another connection, a published input cannot be journaled; the engine is SIGKILLed, the
+ * lock released, the engine started again: the broker delivers the input again and it is
+ * journaled. A subscriber that acknowledged before journaling (Paho < 1.3.10, or the build
+ * -Dtest_ack_before_journal=true) loses it. */
+START_TEST(test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill)
+{
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker), NULL);
+    engine = engine_start(tmp, conf);
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
+
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    g_autofree char *c = ev_container(7);
+    g_autofree char *payload =
+        g_strdup_printf("{\"id\":\"locked-seal-1\",\"ts\":\"2026-11-26T10:00:00Z\","
+                        "\"seal\":\"S7\",\"container\":\"%s\",\"state\":\"tampered\"}", c);
+    test_client_publish(pub, "port/seal/S7", payload); /* the broker has it */
+    /* The engine has it in hand and cannot write it (its busy timeout is 5 s). */
+    g_usleep(2 * G_USEC_PER_SEC);
+    const char *sql = "SELECT count(*) FROM journal WHERE event_id = 'locked-seal-1'";
+    engine_kill(engine);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    ck_assert_int_eq(db_scalar(db_path, sql), 0);
+    g_clear_pointer(&engine, engine_free);
+    engine = engine_start(tmp, conf);
+    gint64 got = db_wait(db_path, sql, 1, 30);
+    if (got != 1)
+        dump_logs();
+    ck_assert_int_eq(got, 1);
+    ck_assert_int_eq(engine_stop(engine), 0);
+}
+END_TEST
+
 /* ---- TLS and ACL ---- */
 
 START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
@@ -291,6 +353,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_every_arrival_order_through_the_broker_gives_the_same_single_decision);
     tcase_add_test(tc, test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill);
     tcase_add_test(tc, test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject);
+    tcase_add_test(tc, test_paho_older_than_1_3_10_is_refused);
+    tcase_add_test(tc, test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill);
     suite_add_tcase(s, tc);
     return s;
 }
