@@ -40,6 +40,7 @@ int app_cmd_vessel(int argc, char **argv);
 int app_cmd_explain(int argc, char **argv);
 int app_cmd_db(int argc, char **argv);
 int app_cmd_webhook(int argc, char **argv);
+int app_cmd_user(int argc, char **argv);
 
 /* The shipped file or folder @relpath ("ports/ports.csv", "scenario") that passes @test, looked
  * up in $PORTSIGHT_DATADIR, then in DATADIR/portsight beside the binary (BINDIR/../share/

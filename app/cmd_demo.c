@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "app.h"
-#include "demo.h"
+#include "demo-serve.h"
 
 typedef struct {
     const char *name;
@@ -27,8 +27,17 @@ char *app_demo_scenario_dir(void)
 
 int app_cmd_demo(int argc, char **argv)
 {
-    g_autofree char *out = NULL;
+    g_autofree char *out = NULL, *listen = NULL, *users = NULL, *ptz = NULL;
+    gboolean serve = FALSE;
     const GOptionEntry entries[] = {
+        {"serve", 0, 0, G_OPTION_ARG_NONE, &serve,
+         "then loop the scenario behind the operator console", NULL},
+        {"listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+         "with --serve: HOST:PORT (default 127.0.0.1:8080)", "ADDR"},
+        {"users", 0, 0, G_OPTION_ARG_FILENAME, &users,
+         "with --serve: the users file (default: new demo users)", "FILE"},
+        {"ptz", 0, 0, G_OPTION_ARG_STRING, &ptz,
+         "with --serve: an ONVIF PTZ service URL to aim at clicks", "URL"},
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "output folder (default: ./portsight-demo)",
          "DIR"},
         {NULL},
@@ -81,6 +90,8 @@ int app_cmd_demo(int argc, char **argv)
 
     int exit_code = APP_EXIT_OK;
     for (guint i = 0; i < G_N_ELEMENTS(steps) && steps[i].run; i++) {
+        if (serve && steps[i].run == app_demo_video)
+            continue; /* the console shows the video live instead */
         printf("\n== %s ==\n", steps[i].name);
         fflush(stdout);
         if (!steps[i].run(&demo, &error)) {
@@ -94,6 +105,8 @@ int app_cmd_demo(int argc, char **argv)
         printf("\njournal: %" G_GINT64_FORMAT " events, %" G_GINT64_FORMAT
                " duplicates ignored, %" G_GINT64_FORMAT " dead letters\n",
                stats.journal, stats.duplicates, stats.dead_letters);
+    if (serve && exit_code == APP_EXIT_OK)
+        exit_code = app_demo_serve(&demo, listen, users, ptz);
     store_close(demo.store);
 
     printf("\nOutputs in %s:\n", out);

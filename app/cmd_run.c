@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "daemon-ais.h"
 #include "daemon-mqtt.h"
+#include "daemon-console.h"
 #include "daemon-video.h"
 
 /* The daemon's parts, started in this order and stopped in reverse. */
@@ -13,6 +14,7 @@ static const AppComponent components[] = {
     {"mqtt subscriber", app_mqtt_start, app_mqtt_stop},
     {"ais feed", app_ais_start, app_ais_stop},
     {"video", app_video_start_component, app_video_stop_component},
+    {"console", app_console_start, app_console_stop},
     {NULL, NULL, NULL},
 };
 

@@ -102,6 +102,12 @@ static const CfgKey schema[] = {
     {"wall", "srt", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* srt://:7001 */
     {"wall", "hls_dir", CFG_STRING, FALSE, NULL, 0, 0, NULL},
     {"wall", "record", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* an MP4 file */
+    /* [http]: the operator console (console/) */
+    {"http", "listen", CFG_STRING, FALSE, "127.0.0.1:8080", 0, 0, NULL},
+    {"http", "tls_cert", CFG_FILE, FALSE, NULL, 0, 0, NULL},
+    {"http", "tls_key", CFG_FILE, FALSE, NULL, 0, 0, NULL},
+    {"http", "users", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"http", "www_dir", CFG_STRING, FALSE, NULL, 0, 0, NULL},
 };
 
 struct AppConfig {

@@ -21,6 +21,8 @@ typedef struct {
     PsRules *rules;
     /* The AIS vessel registry while the AIS component runs, else NULL (borrowed). */
     PsVessels *vessels;
+    /* The video (AppVideo*) while the video component runs, else NULL (borrowed). */
+    gpointer video;
 } AppDaemon;
 
 /* A component of the daemon. start() is called in table order once the store is open and

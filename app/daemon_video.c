@@ -183,6 +183,7 @@ gboolean app_video_start_component(AppDaemon *daemon, gpointer *state, GError **
         follow(vc);
         vc->follow = g_timeout_add(FOLLOW_MS, follow, vc);
     }
+    daemon->video = vc->video;
     *state = vc;
     return TRUE;
 }
@@ -194,6 +195,7 @@ void app_video_stop_component(AppDaemon *daemon, gpointer state)
         return;
     if (vc->follow)
         g_source_remove(vc->follow);
+    daemon->video = NULL;
     app_video_stop(vc->video);
     app_video_free(vc->video);
     g_hash_table_destroy(vc->trails);

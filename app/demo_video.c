@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "demo.h"
+#include "demo-serve.h"
 #include "topics.h"
 #include "video.h"
 
@@ -108,7 +108,7 @@ static PsContainerStatus status_of(const char *s)
 }
 
 /* Container facts and vessels of scene.ini into the overlay's scene. */
-static gboolean fill_scene(GKeyFile *kf, PsScene *scene, GError **error)
+gboolean app_demo_fill_scene(GKeyFile *kf, PsScene *scene, GError **error)
 {
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     for (guint i = 0; groups[i]; i++) {
@@ -153,6 +153,41 @@ static gboolean fill_scene(GKeyFile *kf, PsScene *scene, GError **error)
     return TRUE;
 }
 
+AppConfig *app_demo_video_config(const char *dir, GKeyFile *kf, const char *wall_extra,
+                                 GString *order, GError **error)
+{
+    GString *conf = g_string_new("[store]\npath = :memory:\n");
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (guint i = 0; groups[i]; i++) {
+        if (!g_str_has_prefix(groups[i], "clip "))
+            continue;
+        const char *name = groups[i] + strlen("clip ");
+        g_autofree char *file = g_key_file_get_string(kf, groups[i], "file", NULL);
+        g_autofree char *title = g_key_file_get_string(kf, groups[i], "title", NULL);
+        g_autofree char *pose = g_key_file_get_string(kf, groups[i], "pose", NULL);
+        g_autofree char *path = g_build_filename(dir, file ? file : "", NULL);
+        g_autofree char *abs = g_canonicalize_filename(path, NULL);
+        g_autofree char *uri = g_filename_to_uri(abs, NULL, error);
+        if (!uri) {
+            g_string_free(conf, TRUE);
+            return NULL;
+        }
+        g_string_append_printf(conf, "[camera %s]\nuri = %s\nocr_interval_ms = 200\n", name, uri);
+        if (title)
+            g_string_append_printf(conf, "title = %s\n", title);
+        if (pose)
+            g_string_append_printf(conf, "pose = %s\n", pose);
+        g_string_append_printf(order, "%s%s", order->len ? "," : "", name);
+    }
+    g_string_append_printf(conf,
+                           "[wall]\nlayout = 2x2\nwidth = 1280\nheight = 720\nrtsp_port = 0\n"
+                           "bitrate_kbps = 3000\ncameras = %s\n%s",
+                           order->str, wall_extra ? wall_extra : "");
+    AppConfig *cfg = app_config_load_data("scene.ini (video demo)", conf->str, conf->len, error);
+    g_string_free(conf, TRUE);
+    return cfg;
+}
+
 gboolean app_demo_video(AppDemo *demo, GError **error)
 {
     g_autofree char *dir = g_build_filename(demo->scenario_dir, "video", NULL);
@@ -173,34 +208,9 @@ gboolean app_demo_video(AppDemo *demo, GError **error)
     g_autofree char *png = g_build_filename(demo->out_dir, "wall.png", NULL);
     g_autofree char *abs_mp4 = g_canonicalize_filename(mp4, NULL);
     g_autoptr(AppConfig) cfg = NULL;
-    GString *conf = g_string_new("[store]\npath = :memory:\n");
     GString *order = g_string_new(NULL);
-    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-    for (guint i = 0; groups[i]; i++) {
-        if (!g_str_has_prefix(groups[i], "clip "))
-            continue;
-        const char *name = groups[i] + strlen("clip ");
-        g_autofree char *file = g_key_file_get_string(kf, groups[i], "file", NULL);
-        g_autofree char *title = g_key_file_get_string(kf, groups[i], "title", NULL);
-        g_autofree char *pose = g_key_file_get_string(kf, groups[i], "pose", NULL);
-        g_autofree char *path = g_build_filename(dir, file ? file : "", NULL);
-        g_autofree char *abs = g_canonicalize_filename(path, NULL);
-        g_autofree char *uri = g_filename_to_uri(abs, NULL, error);
-        if (!uri)
-            goto fail;
-        g_string_append_printf(conf, "[camera %s]\nuri = %s\nocr_interval_ms = 200\n", name, uri);
-        if (title)
-            g_string_append_printf(conf, "title = %s\n", title);
-        if (pose)
-            g_string_append_printf(conf, "pose = %s\n", pose);
-        g_string_append_printf(order, "%s%s", order->len ? "," : "", name);
-    }
-    g_string_append_printf(conf,
-                           "[wall]\nlayout = 2x2\nwidth = 1280\nheight = 720\nrtsp_port = 0\n"
-                           "bitrate_kbps = 3000\ncameras = %s\nrecord = %s\n",
-                           order->str, abs_mp4);
-    cfg = app_config_load_data("scene.ini (video demo)", conf->str,
-                                                    conf->len, error);
+    g_autofree char *wall = g_strdup_printf("record = %s\n", abs_mp4);
+    cfg = app_demo_video_config(dir, kf, wall, order, error);
     if (!cfg)
         goto fail;
     VideoDemo vd = {demo, g_main_loop_new(NULL, FALSE), NULL, 0, select};
@@ -209,7 +219,7 @@ gboolean app_demo_video(AppDemo *demo, GError **error)
         g_main_loop_unref(vd.loop);
         goto fail;
     }
-    fill_scene(kf, app_video_scene(vd.video), NULL);
+    app_demo_fill_scene(kf, app_video_scene(vd.video), NULL);
     printf("cameras: %s (synthetic clips, %s), wall 2x2 1280x720 -> %s\n", order->str, dir, mp4);
     printf("playing %.0f s in real time; confirmed containers (port/ocr/CAMERA):\n", seconds);
     fflush(stdout);
@@ -233,12 +243,10 @@ gboolean app_demo_video(AppDemo *demo, GError **error)
         g_ptr_array_add(demo->outputs, g_strdup_printf("one frame of the wall (PNG): %s", png));
     else
         goto fail;
-    g_string_free(conf, TRUE);
     g_string_free(order, TRUE);
     return TRUE;
 
 fail:
-    g_string_free(conf, TRUE);
     g_string_free(order, TRUE);
     return FALSE;
 }

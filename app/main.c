@@ -19,6 +19,7 @@ static const AppCommand commands[] = {
      app_cmd_explain},
     {"db", "import FILE", "import customs declarations from CSV or JSON", app_cmd_db},
     {"webhook", "enable NAME", "resume a webhook its endpoint disabled (410)", app_cmd_webhook},
+    {"user", "add NAME --role ROLE", "add a console user (prints its API token)", app_cmd_user},
 };
 
 void app_error(const char *where, const char *fmt, ...)

@@ -17,6 +17,10 @@ typedef struct {
     char *uri;
     char *title;
     PsCameraModel *model; /* in the pixels portoverlay draws on, or NULL */
+    const char *state;     /* camera_state_name() of its last health change */
+    guint64 rate_frames;   /* frames and time at the last fps estimate */
+    gint64 rate_at;
+    double fps;
 } VideoCam;
 
 struct AppVideo {
@@ -62,6 +66,9 @@ static void emit(AppVideo *v, const char *topic, const char *id, const char *pay
 static void on_health(const CameraHealth *h, gpointer data)
 {
     AppVideo *v = data;
+    VideoCam *hc = find_cam(v, h->camera);
+    if (hc)
+        hc->state = camera_state_name(h->state);
     /* A camera that is down shows NO SIGNAL (with why) on its tile until its next frame. */
     if (v->wall && h->state == CAMERA_STATE_BACKOFF) {
         VideoCam *c = find_cam(v, h->camera);
@@ -379,6 +386,75 @@ gboolean app_video_select(AppVideo *v, const char *camera, const char *container
         return FALSE;
     }
     return TRUE;
+}
+
+/* A click on @camera's picture: the container under it is selected; the PTZ nearest to the
+ * ground point there aims at it (the pixel unprojected through the fixed camera's model). */
+gboolean app_video_select_at(AppVideo *v, const char *camera, double x, double y,
+                             char **container, char **aim_json, GError **error)
+{
+    *container = overlay_scene_pick(v->scene, camera, x, y, 8.0);
+    *aim_json = NULL;
+    if (*container)
+        overlay_scene_select(v->scene, *container, 0);
+    VideoCam *c = find_cam(v, camera);
+    double lat, lon, ptz[3];
+    if (!c || !c->model || !overlay_camera_unproject(c->model, x, y, &lat, &lon)) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                    "camera %s has no model (pose or ground_points) placing (%.0f, %.0f) on "
+                    "the ground: no PTZ aimed", camera, x, y);
+        return FALSE;
+    }
+    const char *near = ptz_set_nearest(v->ptz, lat, lon, ptz);
+    if (!near) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                    "no camera has a PTZ (ptz_url) to aim at %.6f,%.6f", lat, lon);
+        return FALSE;
+    }
+    g_autofree char *name = g_strescape(near, NULL);
+    *aim_json = g_strdup_printf("{\"ptz\":\"%s\",\"lat\":%.7f,\"lon\":%.7f,\"pan\":%.5f,"
+                                "\"tilt\":%.5f,\"zoom\":%.5f}",
+                                name, lat, lon, ptz[0], ptz[1], ptz[2]);
+    return ptz_set_aim(v->ptz, near, lat, lon, NULL, error) > 0;
+}
+
+PsWall *app_video_wall(AppVideo *v)
+{
+    return v->wall;
+}
+
+char *app_video_cameras_json(AppVideo *v)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    gint64 now = g_get_monotonic_time();
+    for (guint i = 0; i < v->cams->len; i++) {
+        VideoCam *c = g_ptr_array_index(v->cams, i);
+        guint64 frames = v->cameras ? camera_set_frames(v->cameras, c->name) : 0;
+        if (!c->rate_at || now - c->rate_at >= G_USEC_PER_SEC / 2) {
+            if (c->rate_at)
+                c->fps = (double)(frames - c->rate_frames) * G_USEC_PER_SEC /
+                         (double)(now - c->rate_at);
+            c->rate_frames = frames;
+            c->rate_at = now;
+        }
+        json_builder_set_member_name(b, c->name);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "title");
+        json_builder_add_string_value(b, c->title);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, c->state ? c->state : "starting");
+        json_builder_set_member_name(b, "fps");
+        json_builder_add_double_value(b, c->fps);
+        json_builder_set_member_name(b, "frames");
+        json_builder_add_int_value(b, (gint64)frames);
+        json_builder_set_member_name(b, "degraded");
+        json_builder_add_boolean_value(b, c->state && strcmp(c->state, "online") != 0);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
 }
 
 /* ---- journal inputs ---- */

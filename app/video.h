@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "overlay.h"
+#include "wall.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +45,17 @@ GstElement *app_video_wall_pipeline(AppVideo *video);
  * is unknown or the PTZ refused; the highlight is set in any case. */
 gboolean app_video_select(AppVideo *video, const char *camera, const char *container,
                           guint32 mmsi, GError **error);
+
+/* A click at pixel (@x, @y) of @camera's picture: highlights the container under it (its code
+ * in *@container, NULL when none) and aims the PTZ nearest to the ground point there (where,
+ * as JSON text in *@aim_json). FALSE with @error when no PTZ could be aimed. */
+gboolean app_video_select_at(AppVideo *video, const char *camera, double x, double y,
+                             char **container, char **aim_json, GError **error);
+/* The wall (borrowed; NULL without [wall]). */
+PsWall *app_video_wall(AppVideo *video);
+/* Camera health for the console: {"NAME": {"title", "state", "fps", "frames", "ptz",
+ * "degraded"}} (newly allocated). */
+char *app_video_cameras_json(AppVideo *video);
 
 /* Applies one journaled input: customs status (container facts for the overlay) and
  * port/cmd/select. Other topics are ignored. Returns FALSE only for a payload it cannot read. */

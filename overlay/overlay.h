@@ -153,6 +153,11 @@ gboolean overlay_scene_vessel_position(PsScene *scene, guint32 mmsi, double *lat
 gboolean overlay_scene_find_detection(PsScene *scene, const char *code, const char *camera,
                                       char **camera_out, double bbox[4]);
 
+/* The container whose box (carried forward along its velocity to the camera's latest read)
+ * holds pixel (@x, @y) of @camera's frame, or lies within @margin pixels of it (the nearest
+ * wins); newly allocated, or NULL when there is none. */
+char *overlay_scene_pick(PsScene *scene, const char *camera, double x, double y, double margin);
+
 /* How many detections (on @camera, or on all cameras when NULL) are live at @now_us. */
 guint overlay_scene_count_detections(PsScene *scene, const char *camera, gint64 now_us);
 

@@ -245,6 +245,38 @@ gboolean overlay_scene_find_detection(PsScene *s, const char *code, const char *
     return best != NULL;
 }
 
+char *overlay_scene_pick(PsScene *s, const char *camera, double x, double y, double margin)
+{
+    char *code = NULL;
+    g_mutex_lock(&s->lock);
+    /* The camera's clock is its own: its latest read stands for "now", the boxes are carried
+     * along their velocity to it, as the renderer does. */
+    gint64 now = G_MININT64;
+    for (guint i = 0; i < s->detections->len; i++) {
+        const OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->camera, camera) == 0)
+            now = MAX(now, d->seen_us);
+    }
+    double best = G_MAXDOUBLE;
+    for (guint i = 0; i < s->detections->len; i++) {
+        const OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->camera, camera) != 0 || now - d->seen_us > s->ttl_us)
+            continue;
+        double ahead = CLAMP(now - d->seen_us, 0, MAX_EXTRAPOLATE_US) / 1e6;
+        double bx = d->bbox[0] + d->vel[0] * ahead, by = d->bbox[1] + d->vel[1] * ahead;
+        double dx = x < bx ? bx - x : x > bx + d->bbox[2] ? x - bx - d->bbox[2] : 0;
+        double dy = y < by ? by - y : y > by + d->bbox[3] ? y - by - d->bbox[3] : 0;
+        double dist = dx * dx + dy * dy;
+        if (dist <= margin * margin && dist < best) {
+            best = dist;
+            g_free(code);
+            code = g_strdup(d->code);
+        }
+    }
+    g_mutex_unlock(&s->lock);
+    return code;
+}
+
 static void info_copy(const PsSceneContainer *in, PsSceneContainer *out)
 {
     out->code = g_strdup(in->code);

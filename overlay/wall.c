@@ -4,6 +4,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtsp-server/rtsp-server.h>
+#include <gst/video/video.h>
 #include <string.h>
 
 #include "overlay.h"
@@ -33,6 +34,9 @@ struct PsWall {
     GstClockTime last_pts; /* of the encoder's input (its streaming thread only) */
     guint pts_dropped;
     PsRenderer *renderer; /* for NO SIGNAL tiles (wall_no_signal()'s thread) */
+    GstElement *encout;   /* appsink of the encoded stream */
+    WallEncodedFunc encoded_func; /* under lock */
+    gpointer encoded_data;
 };
 
 gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error)
@@ -140,12 +144,10 @@ static char *describe(PsWall *wall)
     /* The tee carries byte-stream (what MPEG-TS, HLS and RTP want); the MP4 branch converts
      * to avc with its own parser (one format for all branches: with mp4mux and mpegtsmux on
      * the same tee, caps would not negotiate at all). */
-    gboolean any = FALSE;
     if (wall->record) {
         g_string_append_printf(d, "t. ! queue name=recq ! h264parse ! mp4mux ! "
                                   "filesink location=\"%s\" ",
                                wall->record);
-        any = TRUE;
     }
     if (wall->srt_uri) {
         /* SRT live mode carries at most 1316 bytes (7 TS packets) per message: a larger
@@ -153,22 +155,21 @@ static char *describe(PsWall *wall)
         g_string_append_printf(d, "t. ! queue leaky=downstream ! mpegtsmux alignment=7 ! "
                                   "srtsink uri=\"%s\" wait-for-connection=false sync=false ",
                                wall->srt_uri);
-        any = TRUE;
     }
     if (wall->hls_dir) {
         g_string_append_printf(d, "t. ! queue ! hlssink2 location=\"%s/segment%%05d.ts\" "
                                   "playlist-location=\"%s/wall.m3u8\" target-duration=2 "
                                   "max-files=10 ",
                                wall->hls_dir, wall->hls_dir);
-        any = TRUE;
     }
     if (c->rtsp_port > 0) {
         g_string_append(d, "t. ! queue leaky=downstream max-size-buffers=30 ! "
                            "appsink name=rtspout sync=false max-buffers=30 drop=true ");
-        any = TRUE;
     }
-    if (!any)
-        g_string_append(d, "t. ! fakesink sync=false async=false ");
+    /* The encoded stream for in-process viewers (wall_set_encoded_func()): dropped when
+     * nobody takes it, never holding the others up. */
+    g_string_append(d, "t. ! queue leaky=downstream max-size-buffers=60 ! "
+                       "appsink name=encout sync=false async=false max-buffers=60 drop=true ");
     return g_string_free(d, FALSE);
 }
 
@@ -180,6 +181,22 @@ static void tile_free(gpointer p)
         gst_object_unref(t->appsrc);
     g_ptr_array_unref(t->rtsp_srcs);
     g_free(t);
+}
+
+static GstFlowReturn on_encoded(GstAppSink *sink, gpointer data)
+{
+    PsWall *w = data;
+    GstSample *s = gst_app_sink_pull_sample(sink);
+    if (!s)
+        return GST_FLOW_EOS;
+    g_mutex_lock(&w->lock);
+    WallEncodedFunc func = w->encoded_func;
+    gpointer fdata = w->encoded_data;
+    if (func)
+        func(s, fdata);
+    g_mutex_unlock(&w->lock);
+    gst_sample_unref(s);
+    return GST_FLOW_OK;
 }
 
 PsWall *wall_new(const WallConfig *cfg, const char *const *cameras, GError **error)
@@ -236,6 +253,9 @@ PsWall *wall_new(const WallConfig *cfg, const char *const *cameras, GError **err
             gst_bin_get_by_name(GST_BIN(w->pipeline), name);
     }
     w->counter = gst_bin_get_by_name(GST_BIN(w->pipeline), "count");
+    w->encout = gst_bin_get_by_name(GST_BIN(w->pipeline), "encout");
+    GstAppSinkCallbacks cb = {.new_sample = on_encoded};
+    gst_app_sink_set_callbacks(GST_APP_SINK(w->encout), &cb, w, NULL);
     return w;
 }
 
@@ -516,6 +536,8 @@ void wall_free(PsWall *w)
     }
     if (w->counter)
         gst_object_unref(w->counter);
+    if (w->encout)
+        gst_object_unref(w->encout);
     g_ptr_array_unref(w->tiles);
     if (w->pipeline)
         gst_object_unref(w->pipeline);
@@ -540,4 +562,51 @@ guint64 wall_frames_out(PsWall *w)
 GstElement *wall_pipeline(PsWall *w)
 {
     return w->pipeline;
+}
+
+void wall_set_encoded_func(PsWall *w, WallEncodedFunc func, gpointer user_data)
+{
+    g_mutex_lock(&w->lock);
+    w->encoded_func = func;
+    w->encoded_data = user_data;
+    g_mutex_unlock(&w->lock);
+}
+
+void wall_request_keyframe(PsWall *w)
+{
+    GstPad *pad = gst_element_get_static_pad(w->encout, "sink");
+    gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
+                                                                        TRUE, 0));
+    gst_object_unref(pad);
+}
+
+const WallConfig *wall_config(PsWall *w)
+{
+    return &w->cfg;
+}
+
+guint wall_tile_count(PsWall *w)
+{
+    return MIN(w->tiles->len, wall_layout_tiles(w->cfg.layout));
+}
+
+const char *wall_tile_camera(PsWall *w, guint index)
+{
+    return index < wall_tile_count(w) ? ((Tile *)g_ptr_array_index(w->tiles, index))->name
+                                       : NULL;
+}
+
+const char *wall_locate(PsWall *w, double x, double y, double *cam_x, double *cam_y)
+{
+    guint n = wall_tile_count(w);
+    for (guint i = 0; i < n; i++) {
+        int r[4];
+        wall_layout_tile(w->cfg.layout, w->cfg.width, w->cfg.height, i, r);
+        if (x >= r[0] && x < r[0] + r[2] && y >= r[1] && y < r[1] + r[3]) {
+            *cam_x = x - r[0];
+            *cam_y = y - r[1];
+            return ((Tile *)g_ptr_array_index(w->tiles, i))->name;
+        }
+    }
+    return NULL;
 }

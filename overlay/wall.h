@@ -74,6 +74,24 @@ void wall_free(PsWall *wall); /* stops first; accepts NULL */
 /* Frames the wall has encoded so far. */
 guint64 wall_frames_out(PsWall *wall);
 
+/* The encoded wall (H.264 byte-stream, one access unit per sample, SPS/PPS before each key
+ * frame) for in-process viewers: @func is called on the wall's streaming thread for every
+ * sample while set (NULL stops it); it must not block and must not call back into the wall
+ * except wall_request_keyframe(). */
+typedef void (*WallEncodedFunc)(GstSample *sample, gpointer user_data);
+void wall_set_encoded_func(PsWall *wall, WallEncodedFunc func, gpointer user_data);
+/* Asks the encoder for a key frame now (a new viewer starts without waiting a whole GOP). */
+void wall_request_keyframe(PsWall *wall);
+
+/* The configuration the wall runs with (borrowed). */
+const WallConfig *wall_config(PsWall *wall);
+/* Tiles shown and the camera on each (NULL when out of range). */
+guint wall_tile_count(PsWall *wall);
+const char *wall_tile_camera(PsWall *wall, guint index);
+/* The camera whose tile holds wall pixel (@x, @y), and the point in that camera's overlay
+ * pixels (its frame is scaled to the tile); NULL when no tile is there. */
+const char *wall_locate(PsWall *wall, double x, double y, double *cam_x, double *cam_y);
+
 /* The wall's pipeline (for tests and tracers; borrowed). */
 GstElement *wall_pipeline(PsWall *wall);
 

@@ -20,6 +20,7 @@ typedef enum {
     RULES_IN_RADIATION,
     RULES_IN_OCR,
     RULES_IN_SELECT,
+    RULES_IN_OVERRIDE, /* ROOT/cmd/override: an officer's hold or override-release */
 } RulesInputKind;
 
 /* One validated input. Strings point into @root (owned) and live as long as it. */
@@ -34,6 +35,7 @@ typedef struct {
     const char *container;                    /* gate, seal, radiation, ocr, select */
     const char *value;  /* gate: direction; seal: state; radiation: result */
     const char *mode;   /* gate: truck|rail */
+    const char *reason, *officer; /* override */
     JsonNode *vessel;   /* customs: the vessel object (borrowed from root), or NULL */
     GPtrArray *containers; /* customs: containers[]; arrival: the whole manifest in order */
 } RulesInput;

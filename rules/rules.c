@@ -64,6 +64,8 @@ typedef struct {
     Ev rad_alarm, rad_clear;
     Ev seal_ok, seal_bad;
     const char *seal_bad_state;
+    Ev officer_hold, officer_release; /* the latest of each action on ROOT/cmd/override */
+    char *officer_reason;             /* "REASON (by NAME)" of the latest officer hold */
     GHashTable *pubs; /* declaration number -> Pub* */
 } Container;
 
@@ -152,6 +154,9 @@ static void container_free(gpointer p)
     ev_clear(&c->rad_clear);
     ev_clear(&c->seal_ok);
     ev_clear(&c->seal_bad);
+    ev_clear(&c->officer_hold);
+    ev_clear(&c->officer_release);
+    g_free(c->officer_reason);
     g_hash_table_destroy(c->pubs);
     g_free(c);
 }
@@ -219,7 +224,7 @@ static Decl *container_decl(PsRules *r, const Container *c)
 
 typedef enum { VERDICT_NONE, VERDICT_RELEASE, VERDICT_HOLD } Verdict;
 
-#define N_CONDITIONS 6
+#define N_CONDITIONS 7 /* the seventh, no_officer_hold, only once an officer acted */
 
 typedef struct {
     const char *name;
@@ -231,7 +236,8 @@ typedef struct {
     Verdict verdict;
     Decl *decl;
     Cond conds[N_CONDITIONS];
-    const char *reasons[4];
+    guint n_conds;
+    const char *reasons[5];
     guint n_reasons;
 } Evaluation;
 
@@ -257,6 +263,21 @@ static void evaluate(PsRules *r, const Container *c, Evaluation *e)
     e->conds[3] = (Cond){"no_customs_hold", !customs_hold, &d->ev};
     e->conds[4] = (Cond){"no_radiation_alarm", !rad_open, rad_ev};
     e->conds[5] = (Cond){"seal_intact", !seal_open, seal_ev};
+    e->n_conds = 6;
+    /* An officer's action (ROOT/cmd/override): a hold stays open until a later override;
+     * an override-release releases despite the holds open before it. */
+    gboolean officer_open = ev_after(&c->officer_hold, &c->officer_release);
+    gboolean officer_override = ev_after(&c->officer_release, &c->officer_hold);
+    if (c->officer_hold.id || c->officer_release.id)
+        e->conds[e->n_conds++] =
+            (Cond){"no_officer_hold", !officer_open,
+                   officer_open ? &c->officer_hold : &c->officer_release};
+    if (officer_override) {
+        e->verdict = VERDICT_RELEASE;
+        return;
+    }
+    if (officer_open)
+        e->reasons[e->n_reasons++] = c->officer_reason;
     if (customs_hold)
         e->reasons[e->n_reasons++] = strcmp(d->status, "held") == 0 ? "customs held"
                                                                     : "customs inspect";
@@ -272,7 +293,7 @@ static void evaluate(PsRules *r, const Container *c, Evaluation *e)
 static const Ev *decision_ev(const Evaluation *e)
 {
     const Ev *best = NULL;
-    for (guint i = 0; i < N_CONDITIONS; i++) {
+    for (guint i = 0; i < e->n_conds; i++) {
         const Ev *ev = e->conds[i].ev;
         if (ev && ev->id && (!best || ev_after(ev, best)))
             best = ev;
@@ -284,7 +305,7 @@ static void add_conditions(JsonBuilder *b, const Evaluation *e)
 {
     json_builder_set_member_name(b, "conditions");
     json_builder_begin_array(b);
-    for (guint i = 0; i < N_CONDITIONS; i++) {
+    for (guint i = 0; i < e->n_conds; i++) {
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "name");
         json_builder_add_string_value(b, e->conds[i].name);
@@ -353,7 +374,7 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
     }
     g_autofree char *reasons = g_strjoinv(", ", (char **)(const char *[]){
                                                     e.reasons[0], e.reasons[1], e.reasons[2],
-                                                    e.reasons[3], NULL});
+                                                    e.reasons[3], e.reasons[4], NULL});
     if (e.verdict == VERDICT_RELEASE && pub->released)
         return TRUE; /* never twice: the id is the consumer's idempotency key */
     if (e.verdict == VERDICT_HOLD && pub->last == 2 && strcmp(pub->last_reasons, reasons) == 0)
@@ -383,7 +404,7 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
     g_autofree char *payload = build_payload(c, &e, id, when->ts);
     g_autofree char *topic = topics_decision(r->root, kind, c->number);
     PsConditionRow rows[N_CONDITIONS];
-    for (guint i = 0; i < N_CONDITIONS; i++) {
+    for (guint i = 0; i < e.n_conds; i++) {
         const Ev *ev = e.conds[i].ev && e.conds[i].ev->id ? e.conds[i].ev : NULL;
         rows[i] = (PsConditionRow){e.conds[i].name, e.conds[i].ok, ev ? ev->id : NULL,
                                    ev ? ev->topic : NULL, ev ? ev->ts : NULL};
@@ -398,7 +419,7 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
         .topic = topic,
         .payload = payload,
         .conditions = rows,
-        .n_conditions = N_CONDITIONS,
+        .n_conditions = e.n_conds,
     };
     if (!store_rules_decision_add(r->store, &row, error) ||
         !store_outbox_add(r->store, topic, id, payload, error))
@@ -528,6 +549,20 @@ static gboolean apply(PsRules *r, const Cur *cur, guint *decisions, guint *outbo
     }
     case RULES_IN_SELECT:
         break; /* the wall's business */
+    case RULES_IN_OVERRIDE: {
+        Container *c = container_get(r, in->container);
+        if (strcmp(in->value, "hold") == 0) {
+            if (ev_keep(&c->officer_hold, cur, FALSE)) {
+                g_free(c->officer_reason);
+                c->officer_reason = g_strdup_printf("officer hold: %s (by %s)", in->reason,
+                                                    in->officer);
+            }
+        } else {
+            ev_keep(&c->officer_release, cur, FALSE);
+        }
+        g_ptr_array_add(touched, g_strdup(in->container));
+        break;
+    }
     }
     /* Each container once, in first-mention order, so that replay decides in the same order. */
     g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
@@ -608,7 +643,12 @@ char *rules_describe(PsRules *rules, const char *container)
         json_builder_add_string_value(b, strcmp(c->seal_bad_state, "opened") == 0
                                              ? "seal opened"
                                              : "seal tampered");
+    if (ev_after(&c->officer_hold, &c->officer_release))
+        json_builder_add_string_value(b, c->officer_reason);
     json_builder_end_array(b);
+    add_ev(b, "officer", ev_after(&c->officer_hold, &c->officer_release) ? &c->officer_hold
+                         : c->officer_release.id                           ? &c->officer_release
+                                                                           : NULL);
     json_builder_set_member_name(b, "verdict");
     json_builder_add_string_value(b, e.verdict == VERDICT_RELEASE ? "release"
                                      : e.verdict == VERDICT_HOLD  ? "hold"

@@ -13,7 +13,7 @@ static const struct {
     {"customs/status", TOPICS_IN_CUSTOMS},   {"rail/+/arrival", TOPICS_IN_ARRIVAL},
     {"gate/+", TOPICS_IN_GATE},              {"seal/+", TOPICS_IN_SEAL},
     {"radiation/+", TOPICS_IN_RADIATION},    {"ocr/+", TOPICS_IN_OCR},
-    {"cmd/select", TOPICS_IN_SELECT},
+    {"cmd/select", TOPICS_IN_SELECT},        {"cmd/override", TOPICS_IN_OVERRIDE},
 };
 
 const char *topics_root(const char *configured)

@@ -23,6 +23,7 @@ typedef enum {
     TOPICS_IN_RADIATION, /* ROOT/radiation/{portal} */
     TOPICS_IN_OCR,       /* ROOT/ocr/{camera} */
     TOPICS_IN_SELECT,    /* ROOT/cmd/select */
+    TOPICS_IN_OVERRIDE,  /* ROOT/cmd/override: an officer's hold or override-release */
 } TopicsInput;
 
 /* @configured when it is set and not empty, else "port". Borrowed. */

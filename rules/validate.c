@@ -241,6 +241,7 @@ static const char *const customs_flow[] = {"rail-sea", "sea-rail", "road", NULL}
 static const char *const gate_direction[] = {"in", "out", NULL};
 static const char *const gate_mode[] = {"truck", "rail", NULL};
 static const char *const seal_state[] = {"sealed", "opened", "tampered", NULL};
+static const char *const override_action[] = {"hold", "release", NULL};
 static const char *const rad_result[] = {"clear", "alarm", "fault", NULL};
 static const char *const rad_category[] = {"gamma", "neutron", NULL};
 
@@ -330,7 +331,7 @@ static gboolean topic_kind(const char *topic_rest, RulesInputKind *kind, char **
         [TOPICS_IN_CUSTOMS] = RULES_IN_CUSTOMS, [TOPICS_IN_ARRIVAL] = RULES_IN_ARRIVAL,
         [TOPICS_IN_GATE] = RULES_IN_GATE,       [TOPICS_IN_SEAL] = RULES_IN_SEAL,
         [TOPICS_IN_RADIATION] = RULES_IN_RADIATION, [TOPICS_IN_OCR] = RULES_IN_OCR,
-        [TOPICS_IN_SELECT] = RULES_IN_SELECT,
+        [TOPICS_IN_SELECT] = RULES_IN_SELECT,   [TOPICS_IN_OVERRIDE] = RULES_IN_OVERRIDE,
     };
     TopicsInput t = topics_input(topic_rest, level);
     if (t == TOPICS_IN_UNKNOWN)
@@ -391,6 +392,12 @@ static gboolean parse_object(RulesInputKind kind, const char *level, JsonObject 
         }
         return TRUE;
     }
+    case RULES_IN_OVERRIDE:
+        return want_container(o, "container", TRUE, &in->container, error) &&
+               want_enum(o, "action", override_action, TRUE, &in->value, error) &&
+               want_string(o, "reason", "reason", TRUE, 512, &in->reason, error) &&
+               want_string(o, "officer", "officer", TRUE, RULES_MAX_STRING, &in->officer,
+                           error);
     case RULES_IN_SELECT: {
         JsonNode *mmsi = json_object_get_member(o, "mmsi");
         if (!want_string(o, "camera", "camera", FALSE, RULES_MAX_STRING, &s, error) ||

@@ -42,6 +42,11 @@ gboolean store_ais_vessel_name(PsStore *store, guint mmsi, char **name, GError *
 gboolean store_ais_find_by_name(PsStore *store, const char *name, GArray *mmsis,
                                 GError **error);
 
+/* The MMSIs whose stored name starts with @prefix (ASCII case-insensitive, LIKE), by name,
+ * at most @limit, appended to @mmsis. */
+gboolean store_ais_find_by_prefix(PsStore *store, const char *prefix, guint limit,
+                                  GArray *mmsis, GError **error);
+
 typedef struct {
     guint mmsi;
     gint64 t;

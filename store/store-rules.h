@@ -71,6 +71,11 @@ typedef gboolean (*PsDecisionFunc)(const PsDecisionRow *row, gpointer user_data)
 gboolean store_rules_decisions_foreach(PsStore *store, const char *container,
                                        PsDecisionFunc func, gpointer user_data, GError **error);
 
+/* Calls @func for the decisions with seq > @after_seq (any container), oldest first, at most
+ * @limit of them, with their conditions (row->seq is the cursor to ask from next). */
+gboolean store_rules_decisions_after(PsStore *store, gint64 after_seq, guint limit,
+                                     PsDecisionFunc func, gpointer user_data, GError **error);
+
 gboolean store_rules_decision_count(PsStore *store, gint64 *count, GError **error);
 
 /* *@found is TRUE when the journal holds an event with @event_id on @topic from a source other

@@ -393,6 +393,39 @@ gboolean store_dead_letter(PsStore *store, const char *source, const char *topic
     return TRUE;
 }
 
+gboolean store_dead_letters_foreach(PsStore *store, gint64 after_seq, guint limit,
+                                    PsDeadLetterFunc func, gpointer user_data, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT seq, source, topic, event_id, reason, received_at, payload"
+                           " FROM dead_letter WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return store__fail(store->db, "dead-letter read", error);
+    sqlite3_bind_int64(stmt, 1, after_seq);
+    sqlite3_bind_int64(stmt, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        PsDeadLetterRow row = {
+            .seq = sqlite3_column_int64(stmt, 0),
+            .source = (const char *)sqlite3_column_text(stmt, 1),
+            .topic = (const char *)sqlite3_column_text(stmt, 2),
+            .id = (const char *)sqlite3_column_text(stmt, 3),
+            .reason = (const char *)sqlite3_column_text(stmt, 4),
+            .received_at = sqlite3_column_int64(stmt, 5),
+            .payload = sqlite3_column_blob(stmt, 6),
+            .payload_len = (gsize)sqlite3_column_bytes(stmt, 6),
+        };
+        if (!func(&row, user_data)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gboolean ok = rc == SQLITE_DONE || store__fail(store->db, "dead-letter read", error);
+    sqlite3_finalize(stmt);
+    return ok;
+}
+
 static gboolean scalar(PsStore *store, const char *sql, gint64 *out, GError **error)
 {
     sqlite3_stmt *stmt = store__stmt(store, sql, error);

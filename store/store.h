@@ -96,6 +96,25 @@ gboolean store_dead_letter(PsStore *store, const char *source, const char *topic
 
 gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error);
 
+/* One dead letter as read back; strings and payload valid only during the callback. */
+typedef struct {
+    gint64 seq;
+    const char *source;
+    const char *topic;  /* may be NULL */
+    const char *id;     /* may be NULL */
+    const char *reason;
+    gint64 received_at; /* microseconds since the Unix epoch */
+    const void *payload;
+    gsize payload_len;
+} PsDeadLetterRow;
+
+/* Return FALSE from the callback to stop early (not an error). */
+typedef gboolean (*PsDeadLetterFunc)(const PsDeadLetterRow *row, gpointer user_data);
+
+/* Calls @func for the dead letters with seq > @after_seq, oldest first, at most @limit. */
+gboolean store_dead_letters_foreach(PsStore *store, gint64 after_seq, guint limit,
+                                    PsDeadLetterFunc func, gpointer user_data, GError **error);
+
 /* One journaled event as read back. Strings are owned by the store and valid only during the
  * callback. */
 typedef struct {

@@ -119,6 +119,39 @@ gboolean store_ais_find_by_name(PsStore *store, const char *name, GArray *mmsis,
     return TRUE;
 }
 
+gboolean store_ais_find_by_prefix(PsStore *store, const char *prefix, guint limit,
+                                  GArray *mmsis, GError **error)
+{
+    /* LIKE with the wildcards of @prefix escaped: a prefix, ASCII case-insensitive. */
+    GString *pattern = g_string_new(NULL);
+    for (const char *p = prefix; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            g_string_append_c(pattern, '\\');
+        g_string_append_c(pattern, *p);
+    }
+    g_string_append_c(pattern, '%');
+    sqlite3_stmt *stmt = store__stmt(
+        store,
+        "SELECT mmsi FROM ais_vessel WHERE name LIKE ?1 ESCAPE '\\' ORDER BY name, mmsi LIMIT ?2",
+        error);
+    if (!stmt) {
+        g_string_free(pattern, TRUE);
+        return FALSE;
+    }
+    sqlite3_bind_text(stmt, 1, pattern->str, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 2, limit);
+    g_string_free(pattern, TRUE);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        guint m = (guint)sqlite3_column_int64(stmt, 0);
+        g_array_append_val(mmsis, m);
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store__fail(store__db(store), "vessel lookup", error);
+    return TRUE;
+}
+
 typedef struct {
     const PsAisTrackPoint *points;
     gsize n;

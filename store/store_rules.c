@@ -97,8 +97,25 @@ static const char *chunk_text(GStringChunk *chunk, sqlite3_stmt *stmt, int col)
     return s ? g_string_chunk_insert(chunk, s) : NULL;
 }
 
+static gboolean decisions_query(PsStore *store, const char *container, gint64 after_seq,
+                                gint64 limit, PsDecisionFunc func, gpointer user_data,
+                                GError **error);
+
 gboolean store_rules_decisions_foreach(PsStore *store, const char *container,
                                        PsDecisionFunc func, gpointer user_data, GError **error)
+{
+    return decisions_query(store, container, 0, -1, func, user_data, error);
+}
+
+gboolean store_rules_decisions_after(PsStore *store, gint64 after_seq, guint limit,
+                                     PsDecisionFunc func, gpointer user_data, GError **error)
+{
+    return decisions_query(store, NULL, after_seq, limit, func, user_data, error);
+}
+
+static gboolean decisions_query(PsStore *store, const char *container, gint64 after_seq,
+                                gint64 limit, PsDecisionFunc func, gpointer user_data,
+                                GError **error)
 {
     /* Not cached: the callback may use the store itself. */
     sqlite3 *db = store__db(store);
@@ -108,7 +125,8 @@ gboolean store_rules_decisions_foreach(PsStore *store, const char *container,
                            "SELECT d.seq, d.decision_id, d.kind, d.container, d.declaration,"
                            " d.ts, d.event_seq, d.topic, d.payload, j.event_id, j.topic"
                            " FROM decision d LEFT JOIN journal j ON j.seq = d.event_seq"
-                           " WHERE ?1 IS NULL OR d.container = ?1 ORDER BY d.seq",
+                           " WHERE (?1 IS NULL OR d.container = ?1) AND d.seq > ?2"
+                           " ORDER BY d.seq LIMIT ?3",
                            -1, &dec, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT name, ok, event_id, topic, ts FROM decision_condition"
@@ -118,6 +136,8 @@ gboolean store_rules_decisions_foreach(PsStore *store, const char *container,
         goto out;
     }
     sqlite3_bind_text(dec, 1, container, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(dec, 2, after_seq);
+    sqlite3_bind_int64(dec, 3, limit);
     GArray *conds = g_array_new(FALSE, TRUE, sizeof(PsConditionRow));
     /* Column text lives only until the next step: the conditions' strings are copied here. */
     GStringChunk *strings = g_string_chunk_new(256);

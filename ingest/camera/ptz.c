@@ -276,3 +276,21 @@ guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char 
         g_string_free(names, TRUE);
     return n;
 }
+
+const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double out[3])
+{
+    PtzCam *best = NULL;
+    double best_d = G_MAXDOUBLE;
+    for (guint i = 0; set && i < set->cams->len; i++) {
+        PtzCam *c = g_ptr_array_index(set->cams, i);
+        double dlat = (c->mount.lat - lat) * 111320.0;
+        double dlon = (c->mount.lon - lon) * 111320.0 * cos(lat * G_PI / 180.0);
+        if (dlat * dlat + dlon * dlon < best_d) {
+            best_d = dlat * dlat + dlon * dlon;
+            best = c;
+        }
+    }
+    if (best && out)
+        ptz_aim(&best->mount, lat, lon, &out[0], &out[1], &out[2]);
+    return best ? best->camera : NULL;
+}

@@ -71,4 +71,8 @@ guint ptz_set_count(const PtzSet *set);
 guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char **aimed,
                   GError **error);
 
+/* The PTZ camera standing nearest to the ground point @lat, @lon (borrowed name), or NULL
+ * when there is none; @out (may be NULL) gets the pan, tilt and zoom that aim it there. */
+const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double out[3]);
+
 G_END_DECLS

@@ -1,0 +1,72 @@
+/* daemon_console.c: wires the console (console/) to the engine: store, rules, AIS registry,
+ * the video's scene, wall, selection and camera health. */
+#include "app.h"
+#include "daemon-console.h"
+#include "video.h"
+
+static gboolean select_cb(gpointer data, const char *camera, const char *container,
+                          guint32 mmsi, GError **error)
+{
+    AppDaemon *d = data;
+    return d->video ? app_video_select(d->video, camera, container, mmsi, error) : TRUE;
+}
+
+static gboolean select_at_cb(gpointer data, const char *camera, double x, double y,
+                             char **container, char **aim, GError **error)
+{
+    AppDaemon *d = data;
+    *container = *aim = NULL;
+    return d->video && app_video_select_at(d->video, camera, x, y, container, aim, error);
+}
+
+static char *cameras_cb(gpointer data)
+{
+    AppDaemon *d = data;
+    return d->video ? app_video_cameras_json(d->video) : NULL;
+}
+
+PsConsole *app_console_new(AppDaemon *d, const char *listen, const char *users, GError **error)
+{
+    g_auto(GStrv) hooks = app_config_instances(d->config, "webhook");
+    GPtrArray *dest = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(dest, g_strdup("mqtt"));
+    for (guint i = 0; hooks[i]; i++)
+        g_ptr_array_add(dest, g_strdup(hooks[i] + strlen("webhook ")));
+    g_ptr_array_add(dest, NULL);
+    ConsoleConfig cc = {
+        .listen = listen ? listen : app_config_string(d->config, "http", "listen"),
+        .tls_cert = app_config_string(d->config, "http", "tls_cert"),
+        .tls_key = app_config_string(d->config, "http", "tls_key"),
+        .users = users ? users : app_config_string(d->config, "http", "users"),
+        .www_dir = app_config_string(d->config, "http", "www_dir"),
+        .topic_root = app_config_string(d->config, "mqtt", "topic_root"),
+        .store = d->store,
+        .rules = &d->rules,
+        .vessels = &d->vessels,
+        .destinations = (const char *const *)dest->pdata,
+        .engine = {
+            .data = d,
+            .scene = d->video ? app_video_scene(d->video) : NULL,
+            .wall = d->video ? app_video_wall(d->video) : NULL,
+            .select = select_cb,
+            .select_at = select_at_cb,
+            .cameras = cameras_cb,
+        },
+    };
+    PsConsole *c = console_new(&cc, error);
+    g_ptr_array_unref(dest);
+    return c;
+}
+
+gboolean app_console_start(AppDaemon *d, gpointer *state, GError **error)
+{
+    if (!app_config_has_group(d->config, "http"))
+        return TRUE;
+    *state = app_console_new(d, NULL, NULL, error);
+    return *state != NULL;
+}
+
+void app_console_stop(AppDaemon *d, gpointer state)
+{
+    console_free(state);
+}

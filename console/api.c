@@ -1,0 +1,1027 @@
+/* api.c: the JSON API over the engine's modules, /healthz, /metrics and the live lists. */
+#include <math.h>
+#include <string.h>
+
+#include "console-private.h"
+#include "iso6346.h"
+#include "overlay.h"
+#include "store-ais.h"
+#include "store-outbox.h"
+#include "store-rules.h"
+#include "wall.h"
+
+#define DAY 86400
+#define MAX_DAYS 3650
+#define LIST_MAX 500
+#define LIVE_MAX 64
+#define NAME_MATCHES_MAX 20
+
+typedef JsonBuilder B;
+
+static void add_str(B *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void add_int(B *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void add_double(B *b, const char *name, double value)
+{
+    json_builder_set_member_name(b, name);
+    if (isfinite(value))
+        json_builder_add_double_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+/* Adds JSON @text (NULL or unparsable: null) as member @name. */
+static void add_json(B *b, const char *name, const char *text)
+{
+    json_builder_set_member_name(b, name);
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (text && json_parser_load_from_data(p, text, -1, NULL) && json_parser_get_root(p))
+        json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
+    else
+        json_builder_add_null_value(b);
+}
+
+static char *finish(B *b)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+static char *rfc3339(gint64 t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+}
+
+static PsRules *rules_of(PsConsole *c)
+{
+    return c->cfg.rules ? *c->cfg.rules : NULL;
+}
+
+static PsVessels *vessels_of(PsConsole *c)
+{
+    return c->cfg.vessels ? *c->cfg.vessels : NULL;
+}
+
+/* ---- decisions ---- */
+
+static void add_decision(B *b, const PsDecisionRow *row)
+{
+    json_builder_begin_object(b);
+    add_int(b, "seq", row->seq);
+    add_str(b, "id", row->decision_id);
+    add_str(b, "kind", row->kind);
+    add_str(b, "container", row->container);
+    add_str(b, "declaration", row->declaration);
+    add_str(b, "ts", row->ts);
+    add_str(b, "topic", row->topic);
+    add_str(b, "decided_on", row->trigger_id);
+    add_str(b, "decided_on_topic", row->trigger_topic);
+    json_builder_set_member_name(b, "conditions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < row->n_conditions; i++) {
+        const PsConditionRow *cd = &row->conditions[i];
+        json_builder_begin_object(b);
+        add_str(b, "name", cd->name);
+        json_builder_set_member_name(b, "ok");
+        json_builder_add_boolean_value(b, cd->ok);
+        add_str(b, "event", cd->event_id);
+        add_str(b, "event_topic", cd->topic);
+        add_str(b, "event_ts", cd->ts);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    add_json(b, "payload", row->payload);
+    json_builder_end_object(b);
+}
+
+static gboolean on_decision(const PsDecisionRow *row, gpointer data)
+{
+    add_decision(data, row);
+    return TRUE;
+}
+
+/* ---- vessels ---- */
+
+static gboolean on_call(const PsAisCallRow *row, gpointer data)
+{
+    B *b = data;
+    json_builder_begin_object(b);
+    add_str(b, "port", row->port);
+    add_str(b, "country", row->country);
+    g_autofree char *a = rfc3339(row->arrival);
+    add_str(b, "arrived", a);
+    g_autofree char *d = row->departure ? rfc3339(row->departure) : NULL;
+    add_str(b, "departed", d);
+    json_builder_end_object(b);
+    return TRUE;
+}
+
+static void add_risk(PsConsole *c, B *b, guint mmsi, gint64 now)
+{
+    PsVessels *vs = vessels_of(c);
+    json_builder_set_member_name(b, "high_risk");
+    if (!vs) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    g_autoptr(GArray) calls = g_array_new(FALSE, FALSE, sizeof(PsVesselCall));
+    gboolean flag = vessels_risk_flag(vs, mmsi, now, calls);
+    json_builder_add_boolean_value(b, flag);
+    json_builder_set_member_name(b, "risk_calls");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < calls->len; i++) {
+        const PsVesselCall *vc = &g_array_index(calls, PsVesselCall, i);
+        json_builder_begin_object(b);
+        add_str(b, "port", vc->port->name);
+        add_str(b, "country", vc->port->country);
+        g_autofree char *a = rfc3339(vc->arrival);
+        add_str(b, "arrived", a);
+        g_autofree char *d = vc->departure ? rfc3339(vc->departure) : NULL;
+        add_str(b, "departed", d);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void add_position(PsConsole *c, B *b, guint mmsi)
+{
+    PsVessels *vs = vessels_of(c);
+    PsVesselInfo info;
+    json_builder_set_member_name(b, "position");
+    if (!vs || !vessels_get(vs, mmsi, &info) || !info.has_position) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    add_double(b, "lat", info.lat);
+    add_double(b, "lon", info.lon);
+    add_double(b, "sog", info.sog);
+    add_double(b, "cog", info.cog);
+    g_autofree char *seen = rfc3339(info.last_seen);
+    add_str(b, "at", seen);
+    add_str(b, "state", info.visiting ? (info.in_call ? "in port" : "approaching port")
+                        : isfinite(info.sog) && info.sog < 0.5 ? "stopped"
+                                                                : "under way");
+    add_str(b, "port", info.visiting ? info.visiting->name : NULL);
+    json_builder_end_object(b);
+}
+
+static gboolean parse_mmsi(const char *s, guint *mmsi)
+{
+    gsize n = strlen(s);
+    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
+        return FALSE;
+    *mmsi = (guint)g_ascii_strtoull(s, NULL, 10);
+    return TRUE;
+}
+
+static void vessel_calls(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
+{
+    const char *name = query ? g_hash_table_lookup(query, "name") : NULL;
+    const char *days_text = query ? g_hash_table_lookup(query, "days") : NULL;
+    const char *until_text = query ? g_hash_table_lookup(query, "until") : NULL;
+    g_autofree char *q = g_strstrip(g_strdup(name ? name : ""));
+    if (!*q || strlen(q) > 64 || !g_utf8_validate(q, -1, NULL)) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                            "name: give a vessel name (prefix) or an MMSI, up to 64 characters");
+        return;
+    }
+    gint64 days = 30;
+    if (days_text) {
+        char *end = NULL;
+        days = g_ascii_strtoll(days_text, &end, 10);
+        if (end == days_text || *end || days < 1 || days > MAX_DAYS) {
+            console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "days: expected 1..%d", MAX_DAYS);
+            return;
+        }
+    }
+    gint64 until = g_get_real_time() / G_USEC_PER_SEC;
+    if (until_text) {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(until_text, NULL);
+        if (!dt) {
+            console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "until: expected RFC 3339");
+            return;
+        }
+        until = g_date_time_to_unix(dt);
+    }
+    gint64 since = until - days * DAY;
+    g_autoptr(GArray) mmsis = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GError) error = NULL;
+    guint mmsi;
+    if (parse_mmsi(q, &mmsi))
+        g_array_append_val(mmsis, mmsi);
+    else if (!store_ais_find_by_prefix(c->cfg.store, q, NAME_MATCHES_MAX, mmsis, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_str(b, "query", q);
+    add_int(b, "days", days);
+    g_autofree char *s = rfc3339(since), *u = rfc3339(until);
+    add_str(b, "since", s);
+    add_str(b, "until", u);
+    json_builder_set_member_name(b, "vessels");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mmsis->len; i++) {
+        guint m = g_array_index(mmsis, guint, i);
+        g_autofree char *vname = NULL;
+        json_builder_begin_object(b);
+        add_int(b, "mmsi", m);
+        if (!store_ais_vessel_name(c->cfg.store, m, &vname, &error))
+            break;
+        add_str(b, "name", vname);
+        json_builder_set_member_name(b, "calls");
+        json_builder_begin_array(b);
+        if (!store_ais_calls(c->cfg.store, m, since, until, on_call, b, &error))
+            break;
+        json_builder_end_array(b);
+        add_risk(c, b, m, until);
+        add_position(c, b, m);
+        json_builder_end_object(b);
+    }
+    if (error) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
+static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
+{
+    const char *m = query ? g_hash_table_lookup(query, "mmsi") : NULL;
+    const char *days_text = query ? g_hash_table_lookup(query, "days") : NULL;
+    guint mmsi;
+    gint64 days = days_text ? g_ascii_strtoll(days_text, NULL, 10) : 30;
+    if (!m || !parse_mmsi(m, &mmsi) || days < 1 || days > MAX_DAYS) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "expected ?mmsi=9 digits&days=N");
+        return;
+    }
+    const char *until_text = query ? g_hash_table_lookup(query, "until") : NULL;
+    gint64 until = g_get_real_time() / G_USEC_PER_SEC;
+    g_autoptr(GDateTime) dt = until_text ? g_date_time_new_from_iso8601(until_text, NULL) : NULL;
+    if (dt)
+        until = g_date_time_to_unix(dt);
+    g_autoptr(GArray) pts = g_array_new(FALSE, FALSE, sizeof(PsAisTrackPoint));
+    g_autoptr(GError) error = NULL;
+    if (!store_ais_track(c->cfg.store, mmsi, until - days * DAY, pts, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_int(b, "mmsi", mmsi);
+    json_builder_set_member_name(b, "track");
+    json_builder_begin_array(b);
+    /* At most 2000 points: a long track is thinned evenly (a polyline on a phone). */
+    guint step = pts->len > 2000 ? (pts->len + 1999) / 2000 : 1;
+    for (guint i = 0; i < pts->len; i += step) {
+        const PsAisTrackPoint *p = &g_array_index(pts, PsAisTrackPoint, i);
+        if (p->t > until)
+            break;
+        json_builder_begin_array(b);
+        json_builder_add_double_value(b, p->lat);
+        json_builder_add_double_value(b, p->lon);
+        json_builder_add_int_value(b, p->t);
+        json_builder_end_array(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
+/* ---- containers ---- */
+
+static const char *status_name(PsContainerStatus s)
+{
+    return s == PS_STATUS_RELEASED ? "released" : s == PS_STATUS_HELD ? "held" : "pending";
+}
+
+static void container(PsConsole *c, SoupServerMessage *msg, const char *code_in)
+{
+    g_autofree char *code = g_ascii_strup(code_in, -1);
+    g_autoptr(GError) error = NULL;
+    if (!iso6346_validate(code, &error)) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "'%s' is not an ISO 6346 number: %s",
+                            code, error->message);
+        return;
+    }
+    PsRules *rules = rules_of(c);
+    g_autofree char *now = rules ? rules_describe(rules, code) : NULL;
+    PsSceneContainer facts = {0};
+    gboolean has_facts = c->cfg.engine.scene &&
+                         overlay_scene_get_container(c->cfg.engine.scene, code, &facts);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_str(b, "container", code);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *st = now && json_parser_load_from_data(p, now, -1, NULL)
+                         ? json_node_get_object(json_parser_get_root(p))
+                         : NULL;
+    const char *decl = st ? json_object_get_string_member_with_default(st, "declaration", NULL)
+                          : NULL;
+    add_str(b, "declaration", decl ? decl : has_facts ? facts.declaration : NULL);
+    /* The verdict: the rules' latest decision, else what the declaration says. */
+    json_builder_set_member_name(b, "decisions");
+    json_builder_begin_array(b);
+    if (!store_rules_decisions_foreach(c->cfg.store, code, on_decision, b, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        overlay_container_info_clear(&facts);
+        return;
+    }
+    json_builder_end_array(b);
+    add_json(b, "now", now);
+    JsonArray *open = st && json_object_has_member(st, "open")
+                          ? json_object_get_array_member(st, "open")
+                          : NULL;
+    JsonArray *waits = st && json_object_has_member(st, "waiting_for")
+                           ? json_object_get_array_member(st, "waiting_for")
+                           : NULL;
+    const char *verdict = open && json_array_get_length(open) ? "hold"
+                          : st && waits && json_array_get_length(waits) == 0 ? "release"
+                          : st ? "waiting"
+                          : has_facts ? status_name(facts.status)
+                                      : "unknown";
+    add_str(b, "verdict", verdict);
+    json_builder_set_member_name(b, "waits_for");
+    json_builder_begin_array(b);
+    for (guint i = 0; waits && i < json_array_get_length(waits); i++)
+        json_builder_add_string_value(b, json_array_get_string_element(waits, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "facts");
+    if (has_facts) {
+        json_builder_begin_object(b);
+        add_str(b, "declaration", facts.declaration);
+        add_str(b, "origin", facts.origin);
+        add_str(b, "destination", facts.destination);
+        add_str(b, "goods", facts.goods);
+        add_str(b, "consignee", facts.consignee);
+        add_str(b, "vessel", facts.vessel);
+        add_str(b, "status", status_name(facts.status));
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    /* The vessel it is booked on, with its AIS position when the registry has it. */
+    json_builder_set_member_name(b, "vessel");
+    g_autoptr(GArray) mmsis = g_array_new(FALSE, FALSE, sizeof(guint));
+    if (has_facts && facts.vessel &&
+        store_ais_find_by_name(c->cfg.store, facts.vessel, mmsis, NULL) && mmsis->len) {
+        guint m = g_array_index(mmsis, guint, 0);
+        json_builder_begin_object(b);
+        add_int(b, "mmsi", m);
+        add_str(b, "name", facts.vessel);
+        add_position(c, b, m);
+        add_risk(c, b, m, g_get_real_time() / G_USEC_PER_SEC);
+        json_builder_end_object(b);
+    } else if (has_facts && facts.vessel) {
+        json_builder_begin_object(b);
+        add_str(b, "name", facts.vessel);
+        json_builder_set_member_name(b, "position");
+        json_builder_add_null_value(b);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_end_object(b);
+    overlay_container_info_clear(&facts);
+    if (!now && !has_facts) {
+        console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "%s: no input has named it", code);
+        return;
+    }
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
+/* ---- lists ---- */
+
+static gint64 query_seq(GHashTable *query, const char *name)
+{
+    const char *v = query ? g_hash_table_lookup(query, name) : NULL;
+    return v ? MAX(0, g_ascii_strtoll(v, NULL, 10)) : 0;
+}
+
+static void decisions(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(GError) error = NULL;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "decisions");
+    json_builder_begin_array(b);
+    if (!store_rules_decisions_after(c->cfg.store, query_seq(query, "since"), LIST_MAX,
+                                     on_decision, b, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
+static gboolean on_dead(const PsDeadLetterRow *row, gpointer data)
+{
+    B *b = data;
+    json_builder_begin_object(b);
+    add_int(b, "seq", row->seq);
+    add_str(b, "source", row->source);
+    /* Topic and id came from the network: only valid UTF-8 goes out, the rest as null. */
+    add_str(b, "topic", row->topic && g_utf8_validate(row->topic, -1, NULL) ? row->topic : NULL);
+    add_str(b, "id", row->id && g_utf8_validate(row->id, -1, NULL) ? row->id : NULL);
+    add_str(b, "reason", g_utf8_validate(row->reason, -1, NULL) ? row->reason : "?");
+    g_autofree char *at = rfc3339(row->received_at / G_USEC_PER_SEC);
+    add_str(b, "received_at", at);
+    add_int(b, "bytes", (gint64)row->payload_len);
+    json_builder_end_object(b);
+    return TRUE;
+}
+
+static void deadletters(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(GError) error = NULL;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "dead_letters");
+    json_builder_begin_array(b);
+    if (!store_dead_letters_foreach(c->cfg.store, query_seq(query, "since"), LIST_MAX, on_dead,
+                                    b, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "outbox");
+    json_builder_begin_object(b);
+    for (char **d = c->destinations; d && *d; d++) {
+        PsOutboxStats st = {0};
+        if (store_outbox_stats(c->cfg.store, *d, &st, NULL))
+            add_int(b, *d, st.pending);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
+/* ---- actions ---- */
+
+static void select_target(PsConsole *c, SoupServerMessage *msg)
+{
+    const ConsoleEngine *e = &c->cfg.engine;
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = console_body_object(msg, p);
+    if (!o)
+        return;
+    const ConsoleWho *who = console_who(msg);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    if (json_object_get_boolean_member_with_default(o, "clear", FALSE)) {
+        if (e->select && !e->select(e->data, NULL, NULL, 0, &error)) {
+            console_reply_error(msg, SOUP_STATUS_CONFLICT, "%s", error->message);
+            return;
+        }
+        g_info("console: %s cleared the selection", who->user);
+        add_str(b, "selected", NULL);
+    } else if (json_object_has_member(o, "x") || json_object_has_member(o, "tile")) {
+        /* A click: wall pixel (x, y), or (camera, x, y) in that camera's picture. */
+        double x = json_object_get_double_member_with_default(o, "x", NAN);
+        double y = json_object_get_double_member_with_default(o, "y", NAN);
+        const char *camera = json_object_get_string_member_with_default(o, "camera", NULL);
+        double cx = x, cy = y;
+        if (!isfinite(x) || !isfinite(y) || x < 0 || y < 0 || x > 16384 || y > 16384) {
+            console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "x, y: expected pixels");
+            return;
+        }
+        if (!camera && e->wall)
+            camera = wall_locate(e->wall, x, y, &cx, &cy);
+        if (!camera || !e->select_at) {
+            console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no camera at (%.0f, %.0f)", x, y);
+            return;
+        }
+        g_autofree char *code = NULL, *aim = NULL;
+        gboolean ok = e->select_at(e->data, camera, cx, cy, &code, &aim, &error);
+        g_info("console: %s clicked %s at (%.0f, %.0f): %s%s%s", who->user, camera, cx, cy,
+               code ? code : "nothing", ok ? "" : "; ", ok ? "" : error->message);
+        add_str(b, "camera", camera);
+        add_double(b, "x", cx);
+        add_double(b, "y", cy);
+        add_str(b, "selected", code);
+        add_json(b, "aim", aim);
+        add_str(b, "warning", ok ? NULL : error->message);
+    } else {
+        const char *code = json_object_get_string_member_with_default(o, "container", NULL);
+        gint64 mmsi = json_object_get_int_member_with_default(o, "mmsi", 0);
+        const char *camera = json_object_get_string_member_with_default(o, "camera", NULL);
+        g_autofree char *up = code ? g_ascii_strup(code, -1) : NULL;
+        if ((!up && (mmsi <= 0 || mmsi > 999999999)) ||
+            (up && !iso6346_validate(up, &error))) {
+            console_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                                "expected {\"container\": ISO 6346}, {\"mmsi\": N}, "
+                                "{\"camera\", \"x\", \"y\"} or {\"clear\": true}%s%s",
+                                error ? ": " : "", error ? error->message : "");
+            return;
+        }
+        gboolean ok = !e->select || e->select(e->data, camera, up, (guint32)mmsi, &error);
+        g_info("console: %s selected %s%s%s", who->user, up ? up : "vessel",
+               ok ? "" : ": ", ok ? "" : error->message);
+        add_str(b, "selected", up);
+        add_str(b, "warning", ok ? NULL : error->message);
+    }
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+    console_api_push(c);
+}
+
+/* Officers' hold and override: a journaled input on ROOT/cmd/override, with the officer's
+ * identity, that the rules apply like any other (and explain shows). */
+static void officer_action(PsConsole *c, SoupServerMessage *msg, const char *action)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = console_body_object(msg, p);
+    if (!o)
+        return;
+    const ConsoleWho *who = console_who(msg);
+    const char *code = json_object_get_string_member_with_default(o, "container", NULL);
+    const char *reason = json_object_get_string_member_with_default(o, "reason", NULL);
+    PsRules *rules = rules_of(c);
+    if (!code || !reason || !*reason || strlen(reason) > 512) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                            "expected {\"container\": ISO 6346, \"reason\": text}");
+        return;
+    }
+    if (!rules) {
+        console_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the rules are not running");
+        return;
+    }
+    g_autofree char *up = g_ascii_strup(code, -1);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
+    g_autofree char *rand = console_random_hex(8);
+    g_autofree char *id = g_strdup_printf("console-%s-%s", action, rand);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_str(b, "id", id);
+    add_str(b, "ts", ts);
+    add_str(b, "container", up);
+    add_str(b, "action", action);
+    add_str(b, "reason", reason);
+    add_str(b, "officer", who->user);
+    json_builder_end_object(b);
+    g_autofree char *payload = finish(b);
+    g_autofree char *topic = g_strdup_printf("%s/cmd/override", c->topic_root);
+    RulesIngestResult r = {0};
+    g_autoptr(GError) error = NULL;
+    if (!rules_ingest_from(rules, "console", topic, payload, -1, &r, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    if (r.outcome == RULES_REJECTED) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "%s", r.reason);
+        rules_ingest_result_clear(&r);
+        return;
+    }
+    g_info("console: officer %s: %s %s (%s): journaled as %s, %u decision(s)", who->user,
+           action, up, reason, id, r.decisions);
+    g_autoptr(JsonBuilder) rb = json_builder_new();
+    json_builder_begin_object(rb);
+    add_str(rb, "id", id);
+    add_int(rb, "seq", r.seq);
+    add_int(rb, "decisions", r.decisions);
+    json_builder_end_object(rb);
+    rules_ingest_result_clear(&r);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(rb));
+    console_api_push(c);
+}
+
+/* ---- health and metrics ---- */
+
+static char *cameras_json(PsConsole *c)
+{
+    const ConsoleEngine *e = &c->cfg.engine;
+    return e->cameras ? e->cameras(e->data) : NULL;
+}
+
+static void healthz(PsConsole *c, SoupServerMessage *msg)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    gboolean ok = TRUE;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "components");
+    json_builder_begin_object(b);
+    PsStoreStats st = {0};
+    gboolean store_ok = store_stats(c->cfg.store, &st, NULL);
+    ok = ok && store_ok;
+    add_str(b, "store", store_ok ? "ok" : "failing");
+    PsRules *rules = rules_of(c);
+    gint64 last = 0;
+    store_journal_last_seq(c->cfg.store, &last, NULL);
+    json_builder_set_member_name(b, "rules");
+    json_builder_begin_object(b);
+    add_str(b, "state", rules ? "ok" : "stopped");
+    add_int(b, "not_evaluated", rules ? last - rules_cursor(rules) : 0);
+    json_builder_end_object(b);
+    ok = ok && rules;
+    g_autofree char *cams = cameras_json(c);
+    add_json(b, "cameras", cams);
+    if (cams && strstr(cams, "\"state\":\"") && !strstr(cams, "\"degraded\":false"))
+        ok = ok && !strstr(cams, "\"degraded\":true");
+    json_builder_end_object(b);
+    add_str(b, "status", ok ? "ok" : "degraded");
+    json_builder_end_object(b);
+    console_reply_json(msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, finish(b));
+}
+
+static void bump(GHashTable *t, const char *key, gint64 n)
+{
+    gint64 *v = g_hash_table_lookup(t, key);
+    if (!v && g_hash_table_size(t) >= 1000)
+        key = "other"; /* bounded: labels come from the network */
+    v = g_hash_table_lookup(t, key);
+    if (!v) {
+        v = g_new0(gint64, 1);
+        g_hash_table_insert(t, g_strdup(key), v);
+    }
+    *v += n;
+}
+
+static gboolean count_input(const PsJournalRow *row, gpointer data)
+{
+    PsConsole *c = data;
+    /* The topic's kind: the levels after the root without the variable one. */
+    const char *t = row->topic ? row->topic : "";
+    gsize rl = strlen(c->topic_root);
+    if (strncmp(t, c->topic_root, rl) == 0 && t[rl] == '/')
+        t += rl + 1;
+    g_auto(GStrv) parts = g_strsplit(t, "/", 3);
+    g_autofree char *kind = parts[0] && parts[1] &&
+                                    (strcmp(parts[0], "customs") == 0 ||
+                                     strcmp(parts[0], "cmd") == 0 ||
+                                     strcmp(parts[0], "alert") == 0)
+                                ? g_strdup_printf("%s/%s", parts[0], parts[1])
+                                : g_strdup(parts[0] ? parts[0] : "");
+    for (char *k = kind; *k; k++)
+        if (!g_ascii_isalnum(*k) && *k != '/' && *k != '-' && *k != '_')
+            *k = '_';
+    bump(c->inputs_by_topic, kind, 1);
+    c->journal_seq = row->seq;
+    return TRUE;
+}
+
+static gboolean count_dead(const PsDeadLetterRow *row, gpointer data)
+{
+    PsConsole *c = data;
+    /* The reason's first words (before the field's value): a bounded label. */
+    g_autofree char *r = g_strndup(row->reason, strcspn(row->reason, ":'\"\n"));
+    for (char *k = r; *k; k++)
+        if ((guchar)*k < 0x20 || *k == '\\' || (guchar)*k >= 0x80)
+            *k = '_';
+    bump(c->dead_by_reason, r, 1);
+    c->dead_seq = row->seq;
+    return TRUE;
+}
+
+static gboolean count_decision(const PsDecisionRow *row, gpointer data)
+{
+    PsConsole *c = data;
+    bump(c->decisions_by_kind, row->kind, 1);
+    c->decision_seq = row->seq;
+    return TRUE;
+}
+
+static void metric_table(GString *s, const char *name, const char *help, const char *label,
+                         GHashTable *t)
+{
+    g_string_append_printf(s, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(t), (GCompareFunc)strcmp);
+    for (GList *l = keys; l; l = l->next)
+        g_string_append_printf(s, "%s{%s=\"%s\"} %" G_GINT64_FORMAT "\n", name, label,
+                               (char *)l->data, *(gint64 *)g_hash_table_lookup(t, l->data));
+}
+
+static void metrics(PsConsole *c, SoupServerMessage *msg)
+{
+    /* Incremental: each scrape reads only what was added since the previous one. */
+    g_autoptr(GError) error = NULL;
+    store_journal_foreach(c->cfg.store, c->journal_seq, count_input, c, &error);
+    while (!error) {
+        gint64 s = c->dead_seq;
+        if (!store_dead_letters_foreach(c->cfg.store, s, 10000, count_dead, c, &error) ||
+            c->dead_seq == s)
+            break;
+    }
+    while (!error) {
+        gint64 s = c->decision_seq;
+        if (!store_rules_decisions_after(c->cfg.store, s, 10000, count_decision, c, &error) ||
+            c->decision_seq == s)
+            break;
+    }
+    if (error) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    GString *s = g_string_new(NULL);
+    metric_table(s, "portsight_inputs_total", "Journaled inputs by topic kind.", "topic",
+                 c->inputs_by_topic);
+    metric_table(s, "portsight_dead_letters_total", "Rejected inputs by reason.", "reason",
+                 c->dead_by_reason);
+    metric_table(s, "portsight_decisions_total", "Rules decisions by kind.", "kind",
+                 c->decisions_by_kind);
+    gint64 *ocr = g_hash_table_lookup(c->inputs_by_topic, "ocr");
+    g_string_append_printf(s, "# HELP portsight_ocr_reads_total Container codes read by the "
+                              "cameras (journaled).\n# TYPE portsight_ocr_reads_total counter\n"
+                              "portsight_ocr_reads_total %" G_GINT64_FORMAT "\n",
+                           ocr ? *ocr : 0);
+    g_string_append(s, "# HELP portsight_outbox_backlog Messages not yet delivered.\n"
+                       "# TYPE portsight_outbox_backlog gauge\n");
+    for (char **d = c->destinations; d && *d; d++) {
+        PsOutboxStats st = {0};
+        if (store_outbox_stats(c->cfg.store, *d, &st, NULL))
+            g_string_append_printf(s, "portsight_outbox_backlog{destination=\"%s\"} %"
+                                      G_GINT64_FORMAT "\n", *d, st.pending);
+    }
+    g_autofree char *cams = cameras_json(c);
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (cams && json_parser_load_from_data(p, cams, -1, NULL) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        g_string_append(s, "# HELP portsight_camera_fps Frames per second a camera delivers.\n"
+                           "# TYPE portsight_camera_fps gauge\n");
+        g_autoptr(GList) names = json_object_get_members(o);
+        for (GList *l = names; l; l = l->next) {
+            JsonObject *cam = json_object_get_object_member(o, l->data);
+            g_string_append_printf(s, "portsight_camera_fps{camera=\"%s\"} %.2f\n",
+                                   (char *)l->data,
+                                   json_object_get_double_member_with_default(cam, "fps", 0));
+        }
+        g_string_append(s, "# HELP portsight_camera_up 1 when the camera streams.\n"
+                           "# TYPE portsight_camera_up gauge\n");
+        for (GList *l = names; l; l = l->next) {
+            JsonObject *cam = json_object_get_object_member(o, l->data);
+            const char *state = json_object_get_string_member_with_default(cam, "state", "");
+            g_string_append_printf(s, "portsight_camera_up{camera=\"%s\",state=\"%s\"} %d\n",
+                                   (char *)l->data, state, strcmp(state, "online") == 0);
+        }
+    }
+    guint mse = 0, rtc = 0;
+    if (c->media)
+        console_media_viewers(c->media, &mse, &rtc);
+    g_string_append_printf(s, "# HELP portsight_console_viewers Browsers watching the wall.\n"
+                              "# TYPE portsight_console_viewers gauge\n"
+                              "portsight_console_viewers{transport=\"mse\"} %u\n"
+                              "portsight_console_viewers{transport=\"webrtc\"} %u\n"
+                              "# HELP portsight_console_requests_total HTTP requests.\n"
+                              "# TYPE portsight_console_requests_total counter\n"
+                              "portsight_console_requests_total %" G_GUINT64_FORMAT "\n"
+                              "# HELP portsight_console_denied_total Requests refused "
+                              "(401/403).\n# TYPE portsight_console_denied_total counter\n"
+                              "portsight_console_denied_total %" G_GUINT64_FORMAT "\n",
+                           mse, rtc, c->requests, c->denied);
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                                 "no-store");
+    gsize len = s->len;
+    soup_server_message_set_response(msg, "text/plain; version=0.0.4; charset=utf-8",
+                                     SOUP_MEMORY_TAKE, g_string_free(s, FALSE), len);
+}
+
+/* ---- the wall's layout (for click geometry in the page) ---- */
+
+static void wall_layout(PsConsole *c, SoupServerMessage *msg)
+{
+    PsWall *w = c->cfg.engine.wall;
+    if (!w) {
+        console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no wall configured");
+        return;
+    }
+    const WallConfig *wc = wall_config(w);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_int(b, "width", wc->width);
+    add_int(b, "height", wc->height);
+    add_int(b, "fps", wc->fps);
+    json_builder_set_member_name(b, "tiles");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < wall_tile_count(w); i++) {
+        int r[4];
+        wall_layout_tile(wc->layout, wc->width, wc->height, i, r);
+        json_builder_begin_object(b);
+        add_str(b, "camera", wall_tile_camera(w, i));
+        add_int(b, "x", r[0]);
+        add_int(b, "y", r[1]);
+        add_int(b, "w", r[2]);
+        add_int(b, "h", r[3]);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
+static void whep(PsConsole *c, SoupServerMessage *msg)
+{
+    SoupMessageBody *body = soup_server_message_get_request_body(msg);
+    const char *type = soup_message_headers_get_content_type(
+        soup_server_message_get_request_headers(msg), NULL);
+    if (!c->media) {
+        console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no wall configured");
+        return;
+    }
+    if (g_strcmp0(type, "application/sdp") != 0 || !body || body->length == 0 ||
+        body->length > 64 * 1024) {
+        console_reply_error(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                            "POST an SDP offer as application/sdp (at most 64 KiB)");
+        return;
+    }
+    g_autofree char *offer = g_strndup(body->data, body->length);
+    g_autofree char *resource = NULL;
+    g_autoptr(GError) error = NULL;
+    char *answer = console_media_whep(c->media, offer, &resource, &error);
+    if (!answer) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
+        return;
+    }
+    g_autofree char *loc = g_strdup_printf("/api/whep/%s", resource);
+    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+    soup_message_headers_replace(h, "Location", loc);
+    soup_message_headers_replace(h, "Cache-Control", "no-store");
+    soup_server_message_set_status(msg, SOUP_STATUS_CREATED, NULL);
+    soup_server_message_set_response(msg, "application/sdp", SOUP_MEMORY_TAKE, answer,
+                                     strlen(answer));
+}
+
+/* ---- live lists (WebSocket /api/live) ---- */
+
+static void live_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+    PsConsole *c = data;
+    g_ptr_array_remove(c->live, ws);
+}
+
+static void live_send(PsConsole *c, const char *text)
+{
+    for (guint i = 0; i < c->live->len; i++) {
+        SoupWebsocketConnection *ws = g_ptr_array_index(c->live, i);
+        if (soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN)
+            soup_websocket_connection_send_text(ws, text);
+    }
+}
+
+typedef struct {
+    PsConsole *c;
+    B *b;
+    gboolean full;
+} LiveCtx;
+
+static gboolean live_decision(const PsDecisionRow *row, gpointer data)
+{
+    LiveCtx *x = data;
+    add_decision(x->b, row);
+    if (!x->full)
+        x->c->live_decision_seq = row->seq;
+    return TRUE;
+}
+
+static gboolean live_dead(const PsDeadLetterRow *row, gpointer data)
+{
+    LiveCtx *x = data;
+    on_dead(row, x->b);
+    if (!x->full)
+        x->c->live_dead_seq = row->seq;
+    return TRUE;
+}
+
+/* One message with what is new: decisions, dead letters, camera health, outbox backlog. */
+static char *live_update(PsConsole *c, gboolean full)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    LiveCtx x = {c, b, full};
+    json_builder_begin_object(b);
+    add_str(b, "type", full ? "snapshot" : "update");
+    json_builder_set_member_name(b, "decisions");
+    json_builder_begin_array(b);
+    /* The snapshot (for a new page): about the newest 50; it does not move the cursor of the
+     * updates the other pages get. */
+    gint64 count = 0;
+    PsStoreStats st = {0};
+    if (full) {
+        store_rules_decision_count(c->cfg.store, &count, NULL);
+        store_stats(c->cfg.store, &st, NULL);
+    }
+    gint64 since = full ? MAX(0, count - 50) : c->live_decision_seq;
+    store_rules_decisions_after(c->cfg.store, since, 200, live_decision, &x, NULL);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "dead_letters");
+    json_builder_begin_array(b);
+    since = full ? MAX(0, st.dead_letters - 50) : c->live_dead_seq;
+    store_dead_letters_foreach(c->cfg.store, since, 200, live_dead, &x, NULL);
+    json_builder_end_array(b);
+    g_autofree char *cams = cameras_json(c);
+    add_json(b, "cameras", cams);
+    json_builder_set_member_name(b, "outbox");
+    json_builder_begin_object(b);
+    for (char **d = c->destinations; d && *d; d++) {
+        PsOutboxStats ob = {0};
+        if (store_outbox_stats(c->cfg.store, *d, &ob, NULL))
+            add_int(b, *d, ob.pending);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return finish(b);
+}
+
+void console_api_live(PsConsole *c, SoupWebsocketConnection *ws)
+{
+    if (c->live->len >= LIVE_MAX) {
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+                                        "too many live viewers");
+        return;
+    }
+    g_ptr_array_add(c->live, g_object_ref(ws));
+    g_signal_connect(ws, "closed", G_CALLBACK(live_closed), c);
+    g_autofree char *snap = live_update(c, TRUE);
+    soup_websocket_connection_send_text(ws, snap);
+}
+
+static gboolean push_now(gpointer data)
+{
+    PsConsole *c = data;
+    c->notify_source = 0;
+    if (c->live->len) {
+        g_autofree char *u = live_update(c, FALSE);
+        live_send(c, u);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void console_api_push(PsConsole *c)
+{
+    /* Coalesced: a burst of inputs gives one message. */
+    if (!c->notify_source)
+        c->notify_source = g_timeout_add(100, push_now, c);
+}
+
+void console_notify(PsConsole *c)
+{
+    if (c)
+        console_api_push(c);
+}
+
+void console_api_free(PsConsole *c)
+{
+    if (c->notify_source)
+        g_source_remove(c->notify_source);
+    c->notify_source = 0;
+    for (guint i = 0; i < c->live->len; i++)
+        g_signal_handlers_disconnect_by_data(g_ptr_array_index(c->live, i), c);
+    g_ptr_array_set_size(c->live, 0);
+}
+
+gboolean console_api_dispatch(PsConsole *c, SoupServerMessage *msg, const char *method,
+                              const char *path, GHashTable *query)
+{
+    gboolean get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (get && strcmp(path, "/healthz") == 0)
+        healthz(c, msg);
+    else if (get && strcmp(path, "/metrics") == 0)
+        metrics(c, msg);
+    else if (get && g_str_has_prefix(path, "/api/containers/") && strlen(path) < 64)
+        container(c, msg, path + strlen("/api/containers/"));
+    else if (get && strcmp(path, "/api/vessels/calls") == 0)
+        vessel_calls(c, msg, query);
+    else if (get && strcmp(path, "/api/vessels/track") == 0)
+        vessel_track(c, msg, query);
+    else if (get && strcmp(path, "/api/decisions") == 0)
+        decisions(c, msg, query);
+    else if (get && strcmp(path, "/api/deadletters") == 0)
+        deadletters(c, msg, query);
+    else if (get && strcmp(path, "/api/wall") == 0)
+        wall_layout(c, msg);
+    else if (post && strcmp(path, "/api/select") == 0)
+        select_target(c, msg);
+    else if (post && strcmp(path, "/api/hold") == 0)
+        officer_action(c, msg, "hold");
+    else if (post && strcmp(path, "/api/override") == 0)
+        officer_action(c, msg, "release");
+    else if (post && strcmp(path, "/api/whep") == 0)
+        whep(c, msg);
+    else if (strcmp(method, "DELETE") == 0 && g_str_has_prefix(path, "/api/whep/")) {
+        if (c->media && console_media_whep_delete(c->media, path + strlen("/api/whep/")))
+            console_reply_json(msg, SOUP_STATUS_OK, g_strdup("{\"ok\":true}"));
+        else
+            console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such WHEP session");
+    } else
+        return FALSE;
+    return TRUE;
+}

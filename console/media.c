@@ -1,0 +1,459 @@
+/* media.c: the wall's encoded H.264 for browsers, without transcoding. Each viewer has its own
+ * small pipeline fed from the wall's encoder (appsrc): for Media Source Extensions it muxes
+ * fragmented MP4 (one fragment per frame) sent over the viewer's WebSocket; for WebRTC it
+ * packetizes RTP into a webrtcbin answering the browser's WHEP offer. A viewer starts at a key
+ * frame (the encoder is asked for one). */
+#define GST_USE_UNSTABLE_API
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console-private.h"
+#include "wall.h"
+
+#define MAX_VIEWERS 32
+
+typedef enum { VIEW_MSE, VIEW_WEBRTC } ViewKind;
+
+typedef struct {
+    gint refs;
+    ConsoleMedia *media;
+    ViewKind kind;
+    char *id;
+    GstElement *pipeline;
+    GstElement *src;
+    gboolean keyed;   /* a key frame went in: deltas may follow */
+    gboolean closed;  /* main context only */
+    SoupWebsocketConnection *ws; /* MSE */
+    GstElement *webrtc;
+    GMutex lock;
+    GCond cond;
+    gboolean gathered;
+    GMainContext *context;
+    guint64 bytes_queued; /* MSE: sent but maybe not yet written (approximate) */
+} Viewer;
+
+struct ConsoleMedia {
+    PsWall *wall;
+    GMutex lock;
+    GPtrArray *viewers; /* Viewer*, under lock */
+};
+
+static Viewer *viewer_ref(Viewer *v)
+{
+    g_atomic_int_inc(&v->refs);
+    return v;
+}
+
+static void viewer_unref(Viewer *v)
+{
+    if (!g_atomic_int_dec_and_test(&v->refs))
+        return;
+    if (v->pipeline) {
+        gst_element_set_state(v->pipeline, GST_STATE_NULL);
+        gst_object_unref(v->pipeline);
+    }
+    if (v->src)
+        gst_object_unref(v->src);
+    if (v->webrtc)
+        gst_object_unref(v->webrtc);
+    g_clear_object(&v->ws);
+    if (v->context)
+        g_main_context_unref(v->context);
+    g_mutex_clear(&v->lock);
+    g_cond_clear(&v->cond);
+    g_free(v->id);
+    g_free(v);
+}
+
+/* The wall's streaming thread: hands the access unit to every viewer. */
+static void on_encoded(GstSample *sample, gpointer data)
+{
+    ConsoleMedia *m = data;
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    gboolean key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    gboolean need_key = FALSE;
+    g_mutex_lock(&m->lock);
+    for (guint i = 0; i < m->viewers->len; i++) {
+        Viewer *v = g_ptr_array_index(m->viewers, i);
+        if (!v->keyed && !key) {
+            need_key = TRUE;
+            continue;
+        }
+        v->keyed = TRUE;
+        GstCaps *cur = gst_app_src_get_caps(GST_APP_SRC(v->src));
+        if (!cur)
+            gst_app_src_set_caps(GST_APP_SRC(v->src), gst_sample_get_caps(sample));
+        else
+            gst_caps_unref(cur);
+        GstBuffer *copy = gst_buffer_copy(buf);
+        GST_BUFFER_PTS(copy) = GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE; /* do-timestamp */
+        gst_app_src_push_buffer(GST_APP_SRC(v->src), copy);
+    }
+    g_mutex_unlock(&m->lock);
+    (void)need_key;
+}
+
+ConsoleMedia *console_media_new(gpointer wall)
+{
+    ConsoleMedia *m = g_new0(ConsoleMedia, 1);
+    m->wall = wall;
+    g_mutex_init(&m->lock);
+    m->viewers = g_ptr_array_new();
+    return m;
+}
+
+static void remove_viewer(ConsoleMedia *m, Viewer *v)
+{
+    g_mutex_lock(&m->lock);
+    gboolean had = g_ptr_array_remove(m->viewers, v);
+    guint left = m->viewers->len;
+    g_mutex_unlock(&m->lock);
+    if (left == 0)
+        wall_set_encoded_func(m->wall, NULL, NULL);
+    if (had) {
+        v->closed = TRUE;
+        if (v->pipeline)
+            gst_element_set_state(v->pipeline, GST_STATE_NULL);
+        g_info("console: %s viewer %s left (%u left)", v->kind == VIEW_MSE ? "MSE" : "WebRTC",
+               v->id, left);
+        viewer_unref(v);
+    }
+}
+
+void console_media_free(ConsoleMedia *m)
+{
+    if (!m)
+        return;
+    wall_set_encoded_func(m->wall, NULL, NULL);
+    while (m->viewers->len) {
+        Viewer *v = g_ptr_array_index(m->viewers, 0);
+        if (v->ws)
+            g_signal_handlers_disconnect_by_data(v->ws, v);
+        remove_viewer(m, v);
+    }
+    g_ptr_array_unref(m->viewers);
+    g_mutex_clear(&m->lock);
+    g_free(m);
+}
+
+void console_media_viewers(ConsoleMedia *m, guint *mse, guint *webrtc)
+{
+    *mse = *webrtc = 0;
+    g_mutex_lock(&m->lock);
+    for (guint i = 0; i < m->viewers->len; i++)
+        (((Viewer *)g_ptr_array_index(m->viewers, i))->kind == VIEW_MSE ? (*mse)++
+                                                                          : (*webrtc)++);
+    g_mutex_unlock(&m->lock);
+}
+
+static gboolean add_viewer(ConsoleMedia *m, Viewer *v)
+{
+    g_mutex_lock(&m->lock);
+    gboolean ok = m->viewers->len < MAX_VIEWERS;
+    if (ok)
+        g_ptr_array_add(m->viewers, viewer_ref(v));
+    gboolean first = m->viewers->len == 1;
+    g_mutex_unlock(&m->lock);
+    if (ok && first)
+        wall_set_encoded_func(m->wall, on_encoded, m);
+    if (ok)
+        wall_request_keyframe(m->wall);
+    return ok;
+}
+
+static Viewer *viewer_new(ConsoleMedia *m, ViewKind kind, const char *tail, GError **error)
+{
+    Viewer *v = g_new0(Viewer, 1);
+    v->refs = 1;
+    v->media = m;
+    v->kind = kind;
+    v->id = console_random_hex(8);
+    v->context = g_main_context_ref_thread_default();
+    g_mutex_init(&v->lock);
+    g_cond_init(&v->cond);
+    /* A viewer that falls behind drops whole frames at its source, never holding the wall. */
+    g_autofree char *desc = g_strdup_printf(
+        "appsrc name=src is-live=true format=time do-timestamp=true max-bytes=4000000 "
+        "leaky-type=downstream ! h264parse ! %s",
+        tail);
+    v->pipeline = gst_parse_launch(desc, error);
+    if (!v->pipeline) {
+        g_main_context_unref(v->context);
+        v->context = NULL;
+        viewer_unref(v);
+        return NULL;
+    }
+    v->src = gst_bin_get_by_name(GST_BIN(v->pipeline), "src");
+    return v;
+}
+
+/* ---- MSE over WebSocket ---- */
+
+typedef struct {
+    Viewer *v;
+    GBytes *bytes;
+} Chunk;
+
+static gboolean send_chunk(gpointer data)
+{
+    Chunk *ch = data;
+    Viewer *v = ch->v;
+    if (!v->closed && v->ws &&
+        soup_websocket_connection_get_state(v->ws) == SOUP_WEBSOCKET_STATE_OPEN) {
+        gsize len = 0;
+        gconstpointer d = g_bytes_get_data(ch->bytes, &len);
+        soup_websocket_connection_send_binary(v->ws, d, len);
+    }
+    g_bytes_unref(ch->bytes);
+    viewer_unref(v);
+    g_free(ch);
+    return G_SOURCE_REMOVE;
+}
+
+static GstFlowReturn on_fragment(GstAppSink *sink, gpointer data)
+{
+    Viewer *v = data;
+    GstSample *s = gst_app_sink_pull_sample(sink);
+    if (!s)
+        return GST_FLOW_EOS;
+    GstBuffer *buf = gst_sample_get_buffer(s);
+    GstMapInfo map;
+    if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+        Chunk *ch = g_new0(Chunk, 1);
+        ch->v = viewer_ref(v);
+        ch->bytes = g_bytes_new(map.data, map.size);
+        gst_buffer_unmap(buf, &map);
+        g_main_context_invoke(v->context, send_chunk, ch);
+    }
+    gst_sample_unref(s);
+    return GST_FLOW_OK;
+}
+
+static void on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+    Viewer *v = data;
+    remove_viewer(v->media, v);
+}
+
+void console_media_add_mse(ConsoleMedia *m, SoupWebsocketConnection *ws)
+{
+    GError *error = NULL;
+    /* One fragment per frame: the browser can show a frame as soon as it arrives. */
+    Viewer *v = viewer_new(m, VIEW_MSE,
+                           "video/x-h264,stream-format=avc,alignment=au ! "
+                           "mp4mux streamable=true fragment-duration=1 ! "
+                           "appsink name=out sync=false max-buffers=200 drop=false",
+                           &error);
+    if (!v) {
+        g_warning("console: MSE viewer: %s", error->message);
+        g_error_free(error);
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "pipeline");
+        return;
+    }
+    v->ws = g_object_ref(ws);
+    GstElement *out = gst_bin_get_by_name(GST_BIN(v->pipeline), "out");
+    GstAppSinkCallbacks cb = {.new_sample = on_fragment};
+    gst_app_sink_set_callbacks(GST_APP_SINK(out), &cb, viewer_ref(v),
+                               (GDestroyNotify)viewer_unref);
+    gst_object_unref(out);
+    soup_websocket_connection_send_text(
+        ws, "{\"mime\":\"video/mp4; codecs=\\\"avc1.42E01F\\\"\"}");
+    if (gst_element_set_state(v->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+        !add_viewer(m, v)) {
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+                                        "too many viewers");
+        gst_element_set_state(v->pipeline, GST_STATE_NULL);
+        viewer_unref(v);
+        return;
+    }
+    g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), v);
+    g_info("console: MSE viewer %s joined", v->id);
+    viewer_unref(v);
+}
+
+/* ---- WebRTC (WHEP) ---- */
+
+static void on_gathering(GstElement *webrtc, GParamSpec *pspec, gpointer data)
+{
+    Viewer *v = data;
+    GstWebRTCICEGatheringState state;
+    g_object_get(webrtc, "ice-gathering-state", &state, NULL);
+    if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
+        g_mutex_lock(&v->lock);
+        v->gathered = TRUE;
+        g_cond_signal(&v->cond);
+        g_mutex_unlock(&v->lock);
+    }
+}
+
+static gboolean drop_viewer(gpointer data)
+{
+    Viewer *v = data;
+    remove_viewer(v->media, v);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_connection_state(GstElement *webrtc, GParamSpec *pspec, gpointer data)
+{
+    GstWebRTCPeerConnectionState state;
+    g_object_get(webrtc, "connection-state", &state, NULL);
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
+        state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
+        Viewer *v = data;
+        g_main_context_invoke_full(v->context, G_PRIORITY_DEFAULT, drop_viewer, viewer_ref(v),
+                                   (GDestroyNotify)viewer_unref);
+    }
+}
+
+/* The payload type the offer gives H.264 packetization-mode 1 (constrained) baseline, or -1. */
+static int offer_h264_pt(const GstSDPMessage *sdp)
+{
+    for (guint i = 0; i < gst_sdp_message_medias_len(sdp); i++) {
+        const GstSDPMedia *media = gst_sdp_message_get_media(sdp, i);
+        if (g_strcmp0(gst_sdp_media_get_media(media), "video") != 0)
+            continue;
+        int fallback = -1;
+        for (guint f = 0; f < gst_sdp_media_formats_len(media); f++) {
+            int pt = atoi(gst_sdp_media_get_format(media, f));
+            GstCaps *caps = gst_sdp_media_get_caps_from_media(media, pt);
+            if (!caps)
+                continue;
+            GstStructure *st = gst_caps_get_structure(caps, 0);
+            const char *enc = gst_structure_get_string(st, "encoding-name");
+            const char *mode = gst_structure_get_string(st, "packetization-mode");
+            const char *prof = gst_structure_get_string(st, "profile-level-id");
+            if (g_strcmp0(enc, "H264") == 0 && g_strcmp0(mode, "1") == 0) {
+                if (prof && (g_str_has_prefix(prof, "42e0") || g_str_has_prefix(prof, "4200"))) {
+                    gst_caps_unref(caps);
+                    return pt;
+                }
+                if (fallback < 0)
+                    fallback = pt;
+            }
+            gst_caps_unref(caps);
+        }
+        return fallback;
+    }
+    return -1;
+}
+
+static GstPromise *call_and_wait(GstElement *webrtc, const char *signal, gpointer arg)
+{
+    GstPromise *p = gst_promise_new();
+    if (arg)
+        g_signal_emit_by_name(webrtc, signal, arg, p);
+    else
+        g_signal_emit_by_name(webrtc, signal, NULL, p);
+    gst_promise_wait(p);
+    return p;
+}
+
+char *console_media_whep(ConsoleMedia *m, const char *offer_text, char **resource,
+                         GError **error)
+{
+    GstSDPMessage *sdp = NULL;
+    if (gst_sdp_message_new_from_text(offer_text, &sdp) != GST_SDP_OK) {
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "the offer is not SDP");
+        return NULL;
+    }
+    int pt = offer_h264_pt(sdp);
+    if (pt < 0) {
+        gst_sdp_message_free(sdp);
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG,
+                    "the offer has no H.264 (packetization-mode=1) video");
+        return NULL;
+    }
+    g_autofree char *tail = g_strdup_printf(
+        "rtph264pay config-interval=-1 pt=%d aggregate-mode=zero-latency ! "
+        "application/x-rtp,media=video,encoding-name=H264,payload=%d,clock-rate=90000 ! "
+        "webrtcbin name=webrtc bundle-policy=max-bundle latency=0",
+        pt, pt);
+    Viewer *v = viewer_new(m, VIEW_WEBRTC, tail, error);
+    if (!v) {
+        gst_sdp_message_free(sdp);
+        return NULL;
+    }
+    v->webrtc = gst_bin_get_by_name(GST_BIN(v->pipeline), "webrtc");
+    g_signal_connect(v->webrtc, "notify::ice-gathering-state", G_CALLBACK(on_gathering), v);
+    g_signal_connect(v->webrtc, "notify::connection-state", G_CALLBACK(on_connection_state), v);
+    char *answer_text = NULL;
+    if (gst_element_set_state(v->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "webrtcbin would not start");
+        gst_sdp_message_free(sdp);
+        goto out;
+    }
+    GstWebRTCRTPTransceiver *trans = NULL;
+    g_signal_emit_by_name(v->webrtc, "get-transceiver", 0, &trans);
+    if (trans) {
+        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
+        gst_object_unref(trans);
+    }
+    GstWebRTCSessionDescription *offer =
+        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+    GstPromise *p = call_and_wait(v->webrtc, "set-remote-description", offer);
+    gst_promise_unref(p);
+    gst_webrtc_session_description_free(offer);
+    p = call_and_wait(v->webrtc, "create-answer", NULL);
+    const GstStructure *reply = gst_promise_get_reply(p);
+    GstWebRTCSessionDescription *answer = NULL;
+    if (reply)
+        gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+    gst_promise_unref(p);
+    if (!answer) {
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG,
+                    "webrtcbin could not answer the offer");
+        goto out;
+    }
+    p = call_and_wait(v->webrtc, "set-local-description", answer);
+    gst_promise_unref(p);
+    gst_webrtc_session_description_free(answer);
+    /* Non-trickle: the answer carries the candidates (loopback gathers at once). */
+    gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    g_mutex_lock(&v->lock);
+    while (!v->gathered && g_cond_wait_until(&v->cond, &v->lock, until))
+        ;
+    g_mutex_unlock(&v->lock);
+    GstWebRTCSessionDescription *local = NULL;
+    g_object_get(v->webrtc, "local-description", &local, NULL);
+    if (!local) {
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "no local description");
+        goto out;
+    }
+    answer_text = gst_sdp_message_as_text(local->sdp);
+    gst_webrtc_session_description_free(local);
+    if (!add_viewer(m, v)) {
+        g_free(answer_text);
+        answer_text = NULL;
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "too many viewers");
+        goto out;
+    }
+    *resource = g_strdup(v->id);
+    g_info("console: WebRTC viewer %s joined (H.264 payload %d)", v->id, pt);
+out:
+    if (!answer_text)
+        gst_element_set_state(v->pipeline, GST_STATE_NULL);
+    viewer_unref(v);
+    return answer_text;
+}
+
+gboolean console_media_whep_delete(ConsoleMedia *m, const char *resource)
+{
+    Viewer *found = NULL;
+    g_mutex_lock(&m->lock);
+    for (guint i = 0; i < m->viewers->len; i++) {
+        Viewer *v = g_ptr_array_index(m->viewers, i);
+        if (v->kind == VIEW_WEBRTC && strcmp(v->id, resource) == 0)
+            found = viewer_ref(v);
+    }
+    g_mutex_unlock(&m->lock);
+    if (!found)
+        return FALSE;
+    remove_viewer(m, found);
+    viewer_unref(found);
+    return TRUE;
+}
