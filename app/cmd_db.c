@@ -406,7 +406,9 @@ int app_cmd_db(int argc, char **argv)
     g_autofree char *root = app_rules_topic_root(config);
     Import im = {.file = file, .default_ts = mtime_ts(file), .strict = strict};
     im.topic = g_strdup_printf("%s/customs/status", root);
-    im.rules = rules_new(store, root, &error);
+    PsRulesPolicy policy;
+    app_rules_policy(config, &policy);
+    im.rules = rules_new_full(store, root, &policy, &error);
     int exit_code = APP_EXIT_OK;
     if (!im.rules) {
         app_error(path, "%s", error->message);

@@ -196,7 +196,9 @@ int app_cmd_explain(int argc, char **argv)
     }
     /* The current state, from a replay of the journal: what a release still waits for. */
     g_autofree char *topic_root = app_rules_topic_root(config);
-    PsRules *rules = rules_new(store, topic_root, &error);
+    PsRulesPolicy policy;
+    app_rules_policy(config, &policy);
+    PsRules *rules = rules_new_full(store, topic_root, &policy, &error);
     if (!rules) {
         app_error(path, "%s", error->message);
         store_close(store);

@@ -7,6 +7,7 @@
 #include "daemon-mqtt.h"
 #include "daemon-console.h"
 #include "daemon-video.h"
+#include "rules-cli.h"
 
 /* The daemon's parts, started in this order and stopped in reverse. */
 static const AppComponent components[] = {
@@ -64,7 +65,10 @@ int app_cmd_run(int argc, char **argv)
         return APP_EXIT_USAGE;
     }
     /* The topic root names the rules' topics whether or not MQTT is configured. */
-    d.rules = rules_new(d.store, app_config_string(d.config, "mqtt", "topic_root"), &error);
+    PsRulesPolicy policy;
+    app_rules_policy_of(d.config, &policy);
+    d.rules = rules_new_full(d.store, app_config_string(d.config, "mqtt", "topic_root"), &policy,
+                             &error);
     if (!d.rules) {
         app_error(NULL, "%s: rules: %s", db, error->message);
         store_close(d.store);

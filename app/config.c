@@ -44,6 +44,10 @@ static const CfgKey schema[] = {
     /* topics: the outputs it takes, comma-separated: release, hold, ocr, status, alert, all */
     {"webhook *", "topics", CFG_STRING, FALSE, "release,hold", 0, 0, NULL},
 
+    /* the release policy (docs/contracts.md) */
+    {"rules", "require_radiation_clear", CFG_BOOL, FALSE, "true", 0, 0, NULL},
+    {"rules", "require_seal", CFG_BOOL, FALSE, "false", 0, 0, NULL},
+
     {"ais", "feed", CFG_STRING, TRUE, NULL, 0, 0, NULL}, /* tcp://, udp://, file:// (cmd_run) */
     {"ais", "replay", CFG_ENUM, FALSE, "fast", 0, 0, "fast|recorded"},
     {"ais", "replay_speed", CFG_DOUBLE, FALSE, "1", 0.01, 10000, NULL},

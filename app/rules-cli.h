@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "config.h"
+#include "rules.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -16,5 +18,11 @@ PsStore *app_rules_open_store(const char *cmd, const char *db, const char *confi
 
 /* The topic root of -c FILE ([mqtt] topic_root), or "port". Newly allocated. */
 char *app_rules_topic_root(const char *config);
+
+/* The release policy of -c FILE ([rules]), or the defaults without one. */
+void app_rules_policy(const char *config, PsRulesPolicy *policy);
+
+/* The release policy of a loaded configuration. */
+void app_rules_policy_of(AppConfig *config, PsRulesPolicy *policy);
 
 G_END_DECLS

@@ -50,3 +50,18 @@ char *app_rules_topic_root(const char *config)
                            : NULL;
     return g_strdup(root ? root : "port");
 }
+
+void app_rules_policy_of(AppConfig *config, PsRulesPolicy *policy)
+{
+    rules_policy_init(policy);
+    if (!config)
+        return;
+    policy->require_radiation_clear = app_config_bool(config, "rules", "require_radiation_clear");
+    policy->require_seal = app_config_bool(config, "rules", "require_seal");
+}
+
+void app_rules_policy(const char *config, PsRulesPolicy *policy)
+{
+    g_autoptr(AppConfig) cfg = config ? app_config_load(config, NULL) : NULL;
+    app_rules_policy_of(cfg, policy);
+}

@@ -72,6 +72,7 @@ typedef struct {
 struct PsRules {
     PsStore *store;
     char *root;
+    PsRulesPolicy policy;
     GHashTable *decls;      /* number -> Decl* */
     GHashTable *containers; /* number -> Container* */
     GFunc notify;
@@ -261,8 +262,11 @@ static void evaluate(PsRules *r, const Container *c, Evaluation *e)
     e->conds[1] = (Cond){"on_arrived_train", TRUE, &c->arrival};
     e->conds[2] = (Cond){"seen_in_yard", TRUE, &c->seen};
     e->conds[3] = (Cond){"no_customs_hold", !customs_hold, &d->ev};
-    e->conds[4] = (Cond){"no_radiation_alarm", !rad_open, rad_ev};
-    e->conds[5] = (Cond){"seal_intact", !seal_open, seal_ev};
+    /* The policy: a clear scan, a sealed reading, each when required (see rules.h). */
+    gboolean rad_ok = !rad_open && (!r->policy.require_radiation_clear || c->rad_clear.id);
+    gboolean seal_ok = !seal_open && (!r->policy.require_seal || c->seal_ok.id);
+    e->conds[4] = (Cond){"no_radiation_alarm", rad_ok, rad_ev};
+    e->conds[5] = (Cond){"seal_intact", seal_ok, seal_ev};
     e->n_conds = 6;
     /* An officer's action (ROOT/cmd/override): a hold stays open until a later override;
      * an override-release releases despite the holds open before it. */
@@ -286,7 +290,9 @@ static void evaluate(PsRules *r, const Container *c, Evaluation *e)
     if (seal_open)
         e->reasons[e->n_reasons++] = strcmp(c->seal_bad_state, "opened") == 0 ? "seal opened"
                                                                                : "seal tampered";
-    e->verdict = e->n_reasons ? VERDICT_HOLD : released ? VERDICT_RELEASE : VERDICT_NONE;
+    e->verdict = e->n_reasons                        ? VERDICT_HOLD
+                 : released && rad_ok && seal_ok ? VERDICT_RELEASE
+                                                 : VERDICT_NONE;
 }
 
 /* The decision's own time: the latest of the events that settled its conditions. */
@@ -631,6 +637,10 @@ char *rules_describe(PsRules *rules, const char *container)
         json_builder_add_string_value(b, "arrival on a train's manifest");
     if (!c->seen.id)
         json_builder_add_string_value(b, "seen in the yard (camera read or rail gate-in)");
+    if (rules->policy.require_radiation_clear && !c->rad_clear.id)
+        json_builder_add_string_value(b, "radiation scan");
+    if (rules->policy.require_seal && !c->seal_ok.id)
+        json_builder_add_string_value(b, "seal reading");
     json_builder_end_array(b);
     json_builder_set_member_name(b, "open");
     json_builder_begin_array(b);
@@ -784,11 +794,26 @@ static gboolean catch_up_locked(PsRules *r, guint max, guint *rows, guint *decis
 
 /* ---- public ---- */
 
+void rules_policy_init(PsRulesPolicy *policy)
+{
+    *policy = (PsRulesPolicy){.require_radiation_clear = TRUE, .require_seal = FALSE};
+}
+
 PsRules *rules_new(PsStore *store, const char *topic_root, GError **error)
+{
+    return rules_new_full(store, topic_root, NULL, error);
+}
+
+PsRules *rules_new_full(PsStore *store, const char *topic_root, const PsRulesPolicy *policy,
+                        GError **error)
 {
     g_return_val_if_fail(store != NULL, NULL);
     PsRules *r = g_new0(PsRules, 1);
     r->store = store;
+    if (policy)
+        r->policy = *policy;
+    else
+        rules_policy_init(&r->policy);
     r->root = g_strdup(topics_root(topic_root));
     r->decls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, decl_free);
     r->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, container_free);

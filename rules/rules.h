@@ -28,9 +28,32 @@ typedef enum {
 
 typedef struct PsRules PsRules;
 
+/* The release policy ([rules] in the configuration). A rail-sea container is released when its
+ * declaration's latest status is released, it is on an arrived train and seen in the yard, no
+ * hold is open (customs held/inspect, a radiation alarm not cleared by a later clear, a seal
+ * opened/tampered after its last sealed) and:
+ *  - require_radiation_clear (default TRUE): a radiation `clear` for the container has been
+ *    seen ("no alarm" alone is not enough; a later alarm still holds);
+ *  - require_seal (default FALSE): a `sealed` reading after the last opened/tampered has been
+ *    seen.
+ * What is still missing shows in rules_describe()'s "waiting_for" ("radiation scan", "seal
+ * reading"). */
+typedef struct {
+    gboolean require_radiation_clear;
+    gboolean require_seal;
+} PsRulesPolicy;
+
+/* The defaults: require_radiation_clear TRUE, require_seal FALSE. */
+void rules_policy_init(PsRulesPolicy *policy);
+
 /* Loads container state by replaying the journal up to the last seq evaluated (deterministic;
- * see rules_catch_up() for the rest). topic_root e.g. "port".
- * Borrows @store, which must outlive the returned handle. */
+ * see rules_catch_up() for the rest) under @policy (NULL: the defaults). The policy is part of
+ * what decides: replaying a journal under another policy may decide otherwise. topic_root e.g.
+ * "port". Borrows @store, which must outlive the returned handle. */
+PsRules *rules_new_full(PsStore *store, const char *topic_root, const PsRulesPolicy *policy,
+                        GError **error);
+
+/* rules_new_full() with the default policy. */
 PsRules *rules_new(PsStore *store, const char *topic_root, GError **error);
 void rules_free(PsRules *rules); /* accepts NULL */
 

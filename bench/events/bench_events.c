@@ -317,7 +317,8 @@ static void run(const char *portsight, const char *sync, guint n, guint m, guint
     g_autofree char *db = g_build_filename(dir, "engine.db", NULL);
     g_autofree char *econf = g_build_filename(dir, "engine.conf", NULL);
     g_autofree char *etext = g_strdup_printf(
-        "[store]\npath = %s\nsync = %s\n\n[mqtt]\nurl = %s\nclient_id = bench\nlanes = %u\n", db,
+        "[store]\npath = %s\nsync = %s\n\n[mqtt]\nurl = %s\nclient_id = bench\nlanes = %u\n"
+        "[rules]\nrequire_radiation_clear = false\n", db,
         sync, url, lanes);
     g_file_set_contents(econf, etext, -1, NULL);
     g_autofree char *elog = g_build_filename(dir, "engine.log", NULL);

@@ -20,6 +20,10 @@ static const char arrival[] =
     "{\"id\":\"rail-t1\",\"ts\":\"2026-11-26T08:05:00Z\",\"yard\":\"Y1\",\"train\":\"T-42\","
     "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"PSTU2001016\"]}]}";
 
+static const char radiation[] =
+    "{\"id\":\"rad-t1\",\"ts\":\"2026-11-26T08:06:00Z\",\"portal\":\"RP1\","
+    "\"container\":\"PSTU2001016\",\"result\":\"clear\"}";
+
 static gint64 count(const char *db, const char *sql)
 {
     sqlite3 *h;
@@ -53,6 +57,10 @@ START_TEST(test_a_camera_read_releases_a_container_whose_papers_are_in)
     ck_assert(rules_ingest(rules, "port/rail/Y1/arrival", arrival, -1, &r, &error));
     ck_assert_int_eq(r.outcome, RULES_ACCEPTED);
     ck_assert_int_eq(r.decisions, 0); /* not seen in the yard yet */
+    rules_ingest_result_clear(&r);
+    ck_assert(rules_ingest(rules, "port/radiation/RP1", radiation, -1, &r, &error));
+    ck_assert_int_eq(r.outcome, RULES_ACCEPTED);
+    ck_assert_int_eq(r.decisions, 0);
     rules_ingest_result_clear(&r);
     rules_free(rules);
     store_close(store);

@@ -40,10 +40,12 @@ static void teardown(void)
     g_clear_pointer(&db_path, g_free);
 }
 
+/* The order tests send no radiation scan: they run the policy that does not require one. */
 static char *engine_config(const char *url, const char *extra)
 {
     return g_strdup_printf("[store]\npath = %s\n\n[mqtt]\nurl = %s\nclient_id = ps-test\n"
-                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n%s",
+                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n%s"
+                           "[rules]\nrequire_radiation_clear = false\n",
                            db_path, url, extra ? extra : "");
 }
 

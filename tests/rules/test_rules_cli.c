@@ -205,7 +205,7 @@ START_TEST(test_explain_errors_and_a_container_without_decisions)
     g_free(g_steal_pointer(&out));
     const char *held[] = {"explain", "--db", demo_db, "PSTU2001063", NULL};
     ck_assert_int_eq(testutil_portsight(held, &out, NULL), 0);
-    ck_assert_msg(strstr(out, "  a release waits for: nothing\n  open holds: radiation alarm\n"),
+    ck_assert_msg(strstr(out, "  a release waits for: radiation scan\n  open holds: radiation alarm\n"),
                   "%s", out);
     const char *bad[] = {"explain", "--db", demo_db, "PSTU2001091", NULL};
     ck_assert_int_eq(testutil_portsight(bad, NULL, &err), 2);
