@@ -64,6 +64,8 @@ int app_cmd_run(int argc, char **argv)
         app_config_free(d.config);
         return APP_EXIT_USAGE;
     }
+    store_set_dead_letter_max(d.store,
+                              app_config_int(d.config, "store", "dead_letter_max_mb") * 1024 * 1024);
     /* The topic root names the rules' topics whether or not MQTT is configured. */
     PsRulesPolicy policy;
     app_rules_policy_of(d.config, &policy);

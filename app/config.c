@@ -23,6 +23,7 @@ typedef struct {
 static const CfgKey schema[] = {
     {"store", "path", CFG_STRING, TRUE, NULL, 0, 0, NULL},
     {"store", "sync", CFG_ENUM, FALSE, "full", 0, 0, "full|normal"},
+    {"store", "dead_letter_max_mb", CFG_INT, FALSE, "256", 0, 1048576, NULL},
 
     {"mqtt", "url", CFG_URL, TRUE, NULL, 0, 0, "tcp|ssl|mqtt|mqtts|ws|wss"},
     {"mqtt", "client_id", CFG_STRING, FALSE, "portsight-1", 0, 0, NULL},

@@ -29,6 +29,31 @@ static AppLogLevel level_of(GLogLevelFlags flags)
     return APP_LOG_DEBUG;
 }
 
+/* @message with every control character escaped (\n, \r, \t, \xNN, \u{NNNN} for C1) and
+ * invalid UTF-8 replaced: a field that came from outside (a topic, an id, a reason quoting an
+ * input) can neither start a line of its own nor move the terminal's cursor. */
+static char *escape_controls(const char *message)
+{
+    g_autofree char *valid = g_utf8_make_valid(message, -1);
+    GString *out = g_string_sized_new(strlen(valid) + 16);
+    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (c == '\n')
+            g_string_append(out, "\\n");
+        else if (c == '\r')
+            g_string_append(out, "\\r");
+        else if (c == '\t')
+            g_string_append(out, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\x%02x", c);
+        else if (c >= 0x80 && c < 0xa0)
+            g_string_append_printf(out, "\\u{%04x}", c);
+        else
+            g_string_append_len(out, p, g_utf8_next_char(p) - p);
+    }
+    return g_string_free(out, FALSE);
+}
+
 static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gsize n,
                                gpointer user_data)
 {
@@ -46,8 +71,9 @@ static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gs
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
     stamp[12] = '\0'; /* milliseconds are enough */
+    g_autofree char *safe = escape_controls(message ? message : "");
     fprintf(stderr, "portsight: %s %s%s%s: %s\n", stamp, tags[level], domain ? " " : "",
-            domain ? domain : "", message ? message : "");
+            domain ? domain : "", safe);
     return G_LOG_WRITER_HANDLED;
 }
 

@@ -694,7 +694,6 @@ static gboolean eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, 
         /* Journaled (and acknowledged) already, but not evaluated: said once, when it is
          * first evaluated, and kept with the dead letters. */
         if (!r->replaying) {
-            g_warning("rules: not evaluated %s id %s: " STATE_FULL_REASON, row->topic, in.id);
             ok = store_dead_letter(r->store, row->source, row->topic, in.id, row->payload,
                                    (gssize)row->payload_len, STATE_FULL_REASON, error);
         }
@@ -908,7 +907,7 @@ static gboolean reject_txn(PsStore *store, gpointer user_data, GError **error)
     RejectArgs *a = user_data;
     g_autofree char *id = rules__guess_id(a->payload, a->len);
     g_autofree char *safe_topic = g_utf8_make_valid(a->topic, -1);
-    g_warning("rules: rejected %s id %s: %s", safe_topic, id ? id : "(none)", a->reason);
+    /* store_dead_letter() logs it (one line per topic per minute). */
     g_autofree char *kept = a->len > RULES_DEAD_LETTER_MAX
                                 ? g_strdup_printf("%s (payload cut to its first %d bytes here)",
                                                   a->reason, RULES_DEAD_LETTER_MAX)

@@ -24,6 +24,7 @@ struct PsStore {
     GHashTable *stmts; /* SQL text pointer (a static string) -> sqlite3_stmt* */
     guint txn_depth;
     gboolean sync_full;
+    gint64 dead_letter_max; /* bytes of dead letters kept; 0: no limit */
     WriteLock *wlock; /* shared with the connections of store_open_shared(), or NULL */
     gboolean checkpointer; /* with @wlock: this connection checkpoints, outside the lock */
     gboolean outbox_added; /* the open transaction added outbox rows */
@@ -148,6 +149,13 @@ static void finalize_stmt(gpointer stmt)
     sqlite3_finalize(stmt);
 }
 
+/* What one dead letter counts against [store] dead_letter_max_mb: its bytes plus a row's
+ * overhead. The same in SQL and in C (dead_row_bytes). */
+#define DEAD_ROW_OVERHEAD 64
+#define DEAD_ROW_BYTES                                                                     \
+    "length(CAST(payload AS BLOB)) + length(CAST(reason AS BLOB)) + "                       \
+    "coalesce(length(CAST(topic AS BLOB)), 0) + coalesce(length(CAST(event_id AS BLOB)), 0) + 64"
+
 PsStore *store_open(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
@@ -173,6 +181,15 @@ PsStore *store_open(const char *path, GError **error)
     }
     if (!store__migrate(db, 0, &local)) {
         g_set_error(error, STORE_ERROR, local->code, "%s: %s", path, local->message);
+        g_error_free(local);
+        goto fail;
+    }
+    /* The dead letters' size and how many the cap dropped (counted once for an older store). */
+    if (!store__exec(db, "INSERT OR IGNORE INTO counters (name, value) SELECT 'dead_letter_bytes',"
+                         " coalesce(sum(" DEAD_ROW_BYTES "), 0) FROM dead_letter;"
+                         "INSERT OR IGNORE INTO counters VALUES ('dead_letters_dropped', 0);",
+                     &local)) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "%s: %s", path, local->message);
         g_error_free(local);
         goto fail;
     }
@@ -231,6 +248,7 @@ PsStore *store_open_shared(PsStore *store, GError **error)
         store_close(other);
         return NULL;
     }
+    other->dead_letter_max = store->dead_letter_max;
     /* Checkpoints (a copy of the WAL into the file, with an fsync) leave the commits: SQLite
      * would run them inside the COMMIT of whichever connection crosses the threshold, that is
      * with the write lock held and, for the subscriber, on the acknowledgement path. Here the
@@ -372,6 +390,124 @@ gboolean store_append(PsStore *store, const PsEvent *event, gboolean *duplicate,
 #define SQL_INSERT_DEAD                                                                    \
     "INSERT INTO dead_letter (source, topic, event_id, reason, received_at, payload)"      \
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+#define SQL_DEAD_BYTES_ADD "UPDATE counters SET value = value + ?1 WHERE name = 'dead_letter_bytes'"
+#define SQL_DEAD_BYTES "SELECT value FROM counters WHERE name = 'dead_letter_bytes'"
+#define SQL_DEAD_OLDEST "SELECT seq, " DEAD_ROW_BYTES " FROM dead_letter ORDER BY seq"
+#define SQL_DEAD_DROP "DELETE FROM dead_letter WHERE seq <= ?1"
+#define SQL_DEAD_DROPPED_ADD                                                               \
+    "UPDATE counters SET value = value + ?1 WHERE name = 'dead_letters_dropped'"
+
+void store_set_dead_letter_max(PsStore *store, gint64 max_bytes)
+{
+    store->dead_letter_max = MAX(max_bytes, 0);
+}
+
+static gboolean add_counter(PsStore *store, const char *sql, gint64 n, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, sql, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, n);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store->db, "counter update", error);
+    return TRUE;
+}
+
+/* Over the cap: drops the oldest dead letters until they take at most 90% of it (so the next
+ * ones do not each delete one). */
+static gboolean cap_dead_letters(PsStore *store, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_DEAD_BYTES, error);
+    if (!stmt)
+        return FALSE;
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        return store__fail(store->db, "dead-letter size", error);
+    gint64 bytes = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    if (bytes <= store->dead_letter_max)
+        return TRUE;
+    gint64 target = store->dead_letter_max / 10 * 9, freed = 0, last = -1, n = 0;
+    if (!(stmt = store__stmt(store, SQL_DEAD_OLDEST, error)))
+        return FALSE;
+    int rc;
+    while (bytes - freed > target && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        last = sqlite3_column_int64(stmt, 0);
+        freed += sqlite3_column_int64(stmt, 1);
+        n++;
+    }
+    sqlite3_reset(stmt);
+    if (last < 0)
+        return TRUE;
+    if (!(stmt = store__stmt(store, SQL_DEAD_DROP, error)))
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, last);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store->db, "dropping the oldest dead letters", error);
+    static gint64 warned_at;
+    gint64 now = g_get_monotonic_time();
+    if (!warned_at || now - warned_at > 60 * G_USEC_PER_SEC) {
+        warned_at = now;
+        g_warning("store: dead letters over [store] dead_letter_max_mb (%" G_GINT64_FORMAT
+                  " MB): the oldest %" G_GINT64_FORMAT " dropped (counted in "
+                  "dead_letters_dropped)", store->dead_letter_max / (1024 * 1024), n);
+    }
+    return add_counter(store, SQL_DEAD_BYTES_ADD, -freed, error) &&
+           add_counter(store, SQL_DEAD_DROPPED_ADD, n, error);
+}
+
+/* ---- the dead-letter warning: one line per topic per minute, with a count ---- */
+
+#define LOG_WINDOW_US (60 * G_USEC_PER_SEC)
+#define LOG_MAX_TOPICS 1024 /* more topics than this share one line a minute */
+
+typedef struct {
+    gint64 window_start;
+    guint suppressed;
+} TopicLog;
+
+static GMutex log_lock;
+static GHashTable *log_topics; /* topic -> TopicLog */
+
+/* Whether a dead letter on @topic gets a log line now; *@suppressed: how many on the same
+ * topic were not logged since its last line. */
+static gboolean dead_letter_log_due(const char *topic, guint *suppressed)
+{
+    g_mutex_lock(&log_lock);
+    if (!log_topics)
+        log_topics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    gint64 now = g_get_monotonic_time();
+    if (g_hash_table_size(log_topics) >= LOG_MAX_TOPICS &&
+        !g_hash_table_contains(log_topics, topic)) {
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, log_topics);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+            if (now - ((TopicLog *)v)->window_start >= LOG_WINDOW_US &&
+                ((TopicLog *)v)->suppressed == 0)
+                g_hash_table_iter_remove(&it);
+        if (g_hash_table_size(log_topics) >= LOG_MAX_TOPICS)
+            topic = "(other topics)";
+    }
+    TopicLog *t = g_hash_table_lookup(log_topics, topic);
+    gboolean due;
+    if (!t) {
+        t = g_new0(TopicLog, 1);
+        t->window_start = now;
+        g_hash_table_insert(log_topics, g_strdup(topic), t);
+        *suppressed = 0;
+        due = TRUE;
+    } else if (now - t->window_start >= LOG_WINDOW_US) {
+        *suppressed = t->suppressed;
+        t->suppressed = 0;
+        t->window_start = now;
+        due = TRUE;
+    } else {
+        t->suppressed++;
+        due = FALSE;
+    }
+    g_mutex_unlock(&log_lock);
+    return due;
+}
 
 gboolean store_dead_letter(PsStore *store, const char *source, const char *topic, const char *id,
                            const char *payload, gssize payload_len, const char *reason,
@@ -390,6 +526,23 @@ gboolean store_dead_letter(PsStore *store, const char *source, const char *topic
     sqlite3_bind_blob64(stmt, 6, payload ? payload : "", len, SQLITE_STATIC);
     if (sqlite3_step(stmt) != SQLITE_DONE)
         return store__fail(store->db, "dead-letter insert", error);
+    gint64 bytes = (gint64)len + (gint64)strlen(reason) + (topic ? (gint64)strlen(topic) : 0) +
+                   (id ? (gint64)strlen(id) : 0) + DEAD_ROW_OVERHEAD;
+    if (!add_counter(store, SQL_DEAD_BYTES_ADD, bytes, error))
+        return FALSE;
+    if (store->dead_letter_max > 0 && !cap_dead_letters(store, error))
+        return FALSE;
+    /* Fields from outside (topic, id, reason quoting the input) go to the log as they are: the
+     * log writer escapes control characters. */
+    guint suppressed = 0;
+    if (dead_letter_log_due(topic ? topic : "(no topic)", &suppressed)) {
+        g_autofree char *more =
+            suppressed ? g_strdup_printf(" (and %u more on this topic in the last minute, not "
+                                         "logged)", suppressed)
+                       : NULL;
+        g_warning("dead letter from %s on %s, id %s: %s%s", source, topic ? topic : "(none)",
+                  id ? id : "(none)", reason, more ? more : "");
+    }
     return TRUE;
 }
 
@@ -443,7 +596,11 @@ gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error)
     return scalar(store, "SELECT count(*) FROM journal", &stats->journal, error) &&
            scalar(store, "SELECT value FROM counters WHERE name = 'duplicates'",
                   &stats->duplicates, error) &&
-           scalar(store, "SELECT count(*) FROM dead_letter", &stats->dead_letters, error);
+           scalar(store, "SELECT count(*) FROM dead_letter", &stats->dead_letters, error) &&
+           scalar(store, "SELECT value FROM counters WHERE name = 'dead_letters_dropped'",
+                  &stats->dead_letters_dropped, error) &&
+           scalar(store, "SELECT value FROM counters WHERE name = 'dead_letter_bytes'",
+                  &stats->dead_letter_bytes, error);
 }
 
 gboolean store_journal_foreach(PsStore *store, gint64 after_seq, PsJournalFunc func,

@@ -52,6 +52,8 @@ typedef struct {
     gint64 journal;      /* rows in the journal */
     gint64 duplicates;   /* appends ignored because (source, id) was already journaled */
     gint64 dead_letters; /* rows in the dead-letter table */
+    gint64 dead_letters_dropped; /* the oldest dropped over the cap (store_set_dead_letter_max) */
+    gint64 dead_letter_bytes;    /* what the rows count against that cap */
 } PsStoreStats;
 
 /* Opens (creating if needed) the store at @path and migrates it to the current schema.
@@ -89,10 +91,17 @@ gboolean store_append_batch(PsStore *store, const PsEvent *events, gsize n,
                             PsAppendResult *result, GError **error);
 
 /* Keeps a rejected input with the reason it was rejected. @id and @topic may be NULL (an input
- * too broken to have one). @payload is stored as given, bytes and all. */
+ * too broken to have one). @payload is stored as given, bytes and all. Logs a warning, at most
+ * one line per topic per minute (the next one says how many were not logged). Over the cap of
+ * store_set_dead_letter_max(), the oldest dead letters are dropped (down to 90% of it) and
+ * counted (PsStoreStats.dead_letters_dropped): anyone who can publish cannot fill the disk. */
 gboolean store_dead_letter(PsStore *store, const char *source, const char *topic, const char *id,
                            const char *payload, gssize payload_len, const char *reason,
                            GError **error);
+
+/* The [store] dead_letter_max_mb cap, in bytes (payload, reason, topic and id, plus 64 per row);
+ * 0 (the default after store_open) keeps every dead letter. store_open_shared() copies it. */
+void store_set_dead_letter_max(PsStore *store, gint64 max_bytes);
 
 gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error);
 

@@ -95,7 +95,6 @@ static gboolean dead_letter_txn(PsStore *store, gpointer user_data, GError **err
     g_autofree char *reason =
         g_strdup_printf("payload of %" G_GSIZE_FORMAT " bytes is over the %d-byte limit "
                         "(first %d bytes kept)", m->len, MAX_PAYLOAD, MAX_KEPT);
-    g_warning("%s: %s", m->topic, reason);
     return store_dead_letter(store, "mqtt", m->topic, NULL, m->payload, MAX_KEPT, reason, error);
 }
 

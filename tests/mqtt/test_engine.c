@@ -256,6 +256,38 @@ START_TEST(test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sig
 }
 END_TEST
 
+/* An id with a newline in a rejected input cannot forge a log line. */
+START_TEST(test_an_id_with_a_newline_cannot_forge_a_log_line)
+{
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config(broker_url(broker), NULL);
+    engine = engine_start(tmp, conf);
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    wait_engine_ready(pub);
+    const char *forged = "portsight: 10:00:00.000 info rules: release approved by customs";
+    g_autofree char *payload = g_strdup_printf(
+        "{\"id\":\"x\\n%s\\r\\u001b[2K\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\"}",
+        forged);
+    test_client_publish(pub, "port/seal/S1", payload);
+    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM dead_letter WHERE event_id LIKE 'x%'",
+                             1, 20), 1);
+    ck_assert_int_eq(engine_stop(engine), 0);
+    g_autofree char *log_path = g_build_filename(tmp, "engine.log", NULL);
+    g_autofree char *log = NULL;
+    ck_assert(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    guint escaped = 0;
+    for (guint i = 0; lines[i]; i++) {
+        ck_assert_msg(!g_str_has_prefix(lines[i], forged), "forged log line: %s", lines[i]);
+        ck_assert_msg(!strchr(lines[i], '\r') && !strchr(lines[i], 0x1b), "raw control: %s",
+                      lines[i]);
+        if (strstr(lines[i], "id x\\nportsight: 10:00:00.000 info rules: release approved"))
+            escaped++;
+    }
+    ck_assert_int_eq(escaped, 1);
+}
+END_TEST
+
 /* ---- TLS and ACL ---- */
 
 START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
@@ -356,6 +388,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill);
     tcase_add_test(tc, test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject);
     tcase_add_test(tc, test_paho_older_than_1_3_10_is_refused);
+    tcase_add_test(tc, test_an_id_with_a_newline_cannot_forge_a_log_line);
     tcase_add_test(tc, test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill);
     suite_add_tcase(s, tc);
     return s;

@@ -1,5 +1,6 @@
 /* test_store.c: the journal, dead letters, migrations and durability of store/. */
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store-private.h"
@@ -382,6 +383,94 @@ START_TEST(test_derived_transaction_commits_and_leaves_the_connection_durable)
 }
 END_TEST
 
+/* ---- dead letters: capped, and logged once per topic per minute ---- */
+
+static guint dead_lines;
+static GString *dead_text;
+
+static GLogWriterOutput count_dead_lines(GLogLevelFlags flags, const GLogField *fields, gsize n,
+                                         gpointer user_data)
+{
+    for (gsize i = 0; i < n; i++)
+        if (strcmp(fields[i].key, "MESSAGE") == 0 &&
+            g_str_has_prefix(fields[i].value, "dead letter from")) {
+            dead_lines++;
+            g_string_append_printf(dead_text, "%s\n", (const char *)fields[i].value);
+        }
+    return G_LOG_WRITER_HANDLED;
+}
+
+/* Once per process (GLib allows no more), also when Check does not fork. */
+static void catch_dead_lines(void)
+{
+    static gboolean set;
+    if (!set)
+        g_log_set_writer_func(count_dead_lines, NULL, NULL);
+    set = TRUE;
+    dead_lines = 0;
+    dead_text = g_string_new(NULL);
+}
+
+START_TEST(test_dead_letters_are_capped_oldest_dropped_and_counted)
+{
+    catch_dead_lines();
+    PsStore *s = open_ok();
+    ck_assert(store_set_sync(s, FALSE, NULL)); /* 2000 commits: quick */
+    store_set_dead_letter_max(s, 1024 * 1024);
+    g_autofree char *payload = g_strnfill(4000, 'x');
+    GError *error = NULL;
+    const guint n = 2000; /* about 8 MB offered */
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *id = g_strdup_printf("bad-%u", i);
+        ck_assert(store_dead_letter(s, "mqtt", "port/seal/S1", id, payload, -1, "not json",
+                                    &error));
+        ck_assert_no_error(error);
+    }
+    PsStoreStats st = {0};
+    ck_assert(store_stats(s, &st, &error));
+    fprintf(stderr, "dead letters: %" G_GINT64_FORMAT " kept (%" G_GINT64_FORMAT " bytes), %"
+                    G_GINT64_FORMAT " dropped\n", st.dead_letters, st.dead_letter_bytes,
+            st.dead_letters_dropped);
+    ck_assert_int_le(st.dead_letter_bytes, 1024 * 1024);
+    ck_assert_int_gt(st.dead_letters, 100);
+    ck_assert_int_eq(st.dead_letters + st.dead_letters_dropped, n);
+    /* The newest are kept, the oldest gone. */
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM dead_letter WHERE event_id = 'bad-1999'"), 1);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM dead_letter WHERE event_id = 'bad-0'"), 0);
+    ck_assert_int_eq(count(s, "SELECT sum(length(payload) + length(reason) + length(topic) +"
+                              " length(event_id) + 64) FROM dead_letter"),
+                     st.dead_letter_bytes);
+    store_close(s);
+    /* The file stays near the cap (SQLite reuses the freed pages). */
+    GStatBuf sb;
+    ck_assert_int_eq(g_stat(db_path, &sb), 0);
+    fprintf(stderr, "dead letters: database file %" G_GINT64_FORMAT " bytes\n",
+            (gint64)sb.st_size);
+    ck_assert_int_lt(sb.st_size, 3 * 1024 * 1024);
+    /* One warning line for the 2000 on one topic within a minute. */
+    ck_assert_int_eq(dead_lines, 1);
+    g_string_free(dead_text, TRUE);
+}
+END_TEST
+
+START_TEST(test_dead_letter_warning_is_one_line_per_topic_per_minute)
+{
+    catch_dead_lines();
+    PsStore *s = open_ok();
+    ck_assert(store_set_sync(s, FALSE, NULL));
+    GError *error = NULL;
+    for (guint i = 0; i < 300; i++)
+        ck_assert(store_dead_letter(s, "mqtt", i % 3 == 0 ? "port/gate/g9" : "port/seal/S9",
+                                    "x\nportsight: 10:00:00.000 info rules: release approved",
+                                    "{", -1, "not json", &error));
+    ck_assert_no_error(error);
+    ck_assert_int_eq(dead_lines, 2);
+    ck_assert_int_eq(count(s, "SELECT count(*) FROM dead_letter"), 300);
+    store_close(s);
+    g_string_free(dead_text, TRUE);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -400,6 +489,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_shared_connections_write_from_two_threads_without_errors);
     tcase_add_test(tc, test_an_in_memory_store_cannot_be_shared);
     tcase_add_test(tc, test_derived_transaction_commits_and_leaves_the_connection_durable);
+    tcase_add_test(tc, test_dead_letters_are_capped_oldest_dropped_and_counted);
+    tcase_add_test(tc, test_dead_letter_warning_is_one_line_per_topic_per_minute);
     tcase_add_test(tc, test_transaction_rolls_back_everything_on_failure);
     tcase_add_test(tc, test_batch_of_100000_is_visible_after_reopen);
     suite_add_tcase(s, tc);
