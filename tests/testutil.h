@@ -25,6 +25,10 @@ char *testutil_need_program(const char *name, const char *package);
  * its exit code; *out and *err (when non-NULL) receive stdout and stderr. */
 int testutil_portsight(const char *const *argv, char **out, char **err);
 
+/* Rearranges @a (@n values) into the next permutation in lexicographic order; returns FALSE
+ * (and leaves @a as it was) after the last one. From the sorted order it visits all n! orders. */
+gboolean testutil_next_permutation(int *a, int n);
+
 /* Runs @suite and returns the process exit code for main(). */
 int testutil_run(Suite *suite);
 

@@ -677,3 +677,56 @@ void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *l
         db_wait(db_path, sql, 1, 0.5);
     }
 }
+
+/* ---- the daemon tests' set-up ---- */
+
+void rig_setup(EngineRig *r, const char *client_id, const char *conf_tail)
+{
+    *r = (EngineRig){.client_id = client_id, .conf_tail = conf_tail};
+    r->tmp = testutil_tmpdir();
+    r->db_path = g_build_filename(r->tmp, "engine.db", NULL);
+}
+
+void rig_teardown(EngineRig *r)
+{
+    g_clear_pointer(&r->obs, test_client_free);
+    g_clear_pointer(&r->pub, test_client_free);
+    g_clear_pointer(&r->engine, engine_free);
+    g_clear_pointer(&r->broker, broker_free);
+    if (r->tmp && g_getenv("PS_KEEP_TMP"))
+        fprintf(stderr, "kept %s\n", r->tmp);
+    else if (r->tmp)
+        testutil_rmtree(r->tmp);
+    g_clear_pointer(&r->tmp, g_free);
+    g_clear_pointer(&r->db_path, g_free);
+}
+
+char *rig_engine_config(EngineRig *r, const char *url, const char *extra)
+{
+    return g_strdup_printf("[store]\npath = %s\n\n[mqtt]\nurl = %s\nclient_id = %s\n"
+                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n%s%s",
+                           r->db_path, url, r->client_id, extra ? extra : "",
+                           r->conf_tail ? r->conf_tail : "");
+}
+
+void rig_start_engine_and_clients(EngineRig *r, gboolean persistent)
+{
+    r->broker = broker_start(r->tmp, NULL);
+    g_autofree char *conf = rig_engine_config(r, broker_url(r->broker), NULL);
+    r->engine = engine_start(r->tmp, conf);
+    r->obs = test_client_new(broker_url(r->broker), "t-obs", persistent, NULL, NULL, NULL);
+    test_client_subscribe(r->obs, "port/release/#");
+    test_client_subscribe(r->obs, "port/hold/#");
+    r->pub = test_client_new(broker_url(r->broker), "t-pub", persistent, NULL, NULL, NULL);
+    rig_wait_engine_ready(r, r->pub);
+}
+
+void rig_wait_engine_ready(EngineRig *r, TestClient *c)
+{
+    harness_wait_engine_ready(c, r->db_path, r->tmp);
+}
+
+void rig_dump_logs(EngineRig *r, gsize max_bytes)
+{
+    harness_dump_logs(r->tmp, max_bytes);
+}

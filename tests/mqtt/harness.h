@@ -88,6 +88,35 @@ void harness_dump_logs(const char *dir, gsize max_bytes);
  * logs in @log_dir. */
 void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *log_dir);
 
+/* ---- the daemon tests' set-up ---- */
+
+/* What a broker test of the daemon starts, in one place, so that the checked fixture's teardown
+ * stops all of it, also after a failed assertion. */
+typedef struct {
+    char *tmp;           /* the test's temporary folder (kept when PS_KEEP_TMP is set) */
+    char *db_path;       /* TMP/engine.db, the engine's store */
+    const char *client_id;
+    const char *conf_tail; /* appended to every engine configuration */
+    Broker *broker;
+    Engine *engine;
+    TestClient *obs, *pub; /* an observer of decisions and a publisher, when started */
+} EngineRig;
+
+/* A fresh temporary folder; the engine will connect as @client_id, with @conf_tail (NULL for
+ * none) at the end of its configuration (both static strings). */
+void rig_setup(EngineRig *r, const char *client_id, const char *conf_tail);
+/* Stops and frees whatever was started and removes the folder (accepts a half-set-up rig). */
+void rig_teardown(EngineRig *r);
+/* The engine's configuration: its store, the broker at @url, keepalive 5 s, reconnects at most
+ * 1 s apart, then @extra (NULL for none) and the rig's tail. */
+char *rig_engine_config(EngineRig *r, const char *url, const char *extra);
+/* A broker, the engine on it, an observer subscribed to every release and hold, and a
+ * publisher (both with persistent sessions when @persistent), once the engine is subscribed. */
+void rig_start_engine_and_clients(EngineRig *r, gboolean persistent);
+/* harness_wait_engine_ready() and harness_dump_logs() for the rig's store and folder. */
+void rig_wait_engine_ready(EngineRig *r, TestClient *c);
+void rig_dump_logs(EngineRig *r, gsize max_bytes);
+
 /* ---- events ---- */
 
 /* The ISO 6346 container number number @i (a fixed owner code, valid check digit). */

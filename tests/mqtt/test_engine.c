@@ -9,49 +9,17 @@
 #include "harness.h"
 #include "mqtt-subscriber.h"
 
-static char *tmp;
-static char *db_path;
-static Broker *broker;
-static Engine *engine;
-static TestClient *obs, *pub;
+static EngineRig rig;
 
+/* The order tests send no radiation scan: they run the policy that does not require one. */
 static void setup(void)
 {
-    tmp = testutil_tmpdir();
-    db_path = g_build_filename(tmp, "engine.db", NULL);
-}
-
-static void dump_logs(void)
-{
-    harness_dump_logs(tmp, 3000);
+    rig_setup(&rig, "ps-test", "[rules]\nrequire_radiation_clear = false\n");
 }
 
 static void teardown(void)
 {
-    g_clear_pointer(&obs, test_client_free);
-    g_clear_pointer(&pub, test_client_free);
-    g_clear_pointer(&engine, engine_free);
-    g_clear_pointer(&broker, broker_free);
-    if (g_getenv("PS_KEEP_TMP"))
-        fprintf(stderr, "kept %s\n", tmp);
-    else
-        testutil_rmtree(tmp);
-    g_clear_pointer(&tmp, g_free);
-    g_clear_pointer(&db_path, g_free);
-}
-
-/* The order tests send no radiation scan: they run the policy that does not require one. */
-static char *engine_config(const char *url, const char *extra)
-{
-    return g_strdup_printf("[store]\npath = %s\n\n[mqtt]\nurl = %s\nclient_id = ps-test\n"
-                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n%s"
-                           "[rules]\nrequire_radiation_clear = false\n",
-                           db_path, url, extra ? extra : "");
-}
-
-static void wait_engine_ready(TestClient *c)
-{
-    harness_wait_engine_ready(c, db_path, tmp);
+    rig_teardown(&rig);
 }
 
 /* ---- order independence ---- */
@@ -87,64 +55,37 @@ static char *event_topic(guint kind, guint i)
     return kind < 3 ? g_strdup(fixed[kind]) : g_strdup_printf("port/seal/S%u", i);
 }
 
-static void next_permutation(guint *p, guint n)
-{
-    int i = (int)n - 2;
-    while (i >= 0 && p[i] >= p[i + 1])
-        i--;
-    if (i < 0)
-        return;
-    int j = (int)n - 1;
-    while (p[j] <= p[i])
-        j--;
-    guint t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-    for (guint a = i + 1, b = n - 1; a < b; a++, b--) {
-        t = p[a];
-        p[a] = p[b];
-        p[b] = t;
-    }
-}
-
 START_TEST(test_every_arrival_order_through_the_broker_gives_the_same_single_decision)
 {
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker), NULL);
-    engine = engine_start(tmp, conf);
-    obs = test_client_new(broker_url(broker), "t-obs", FALSE, NULL, NULL, NULL);
-    test_client_subscribe(obs, "port/release/#");
-    test_client_subscribe(obs, "port/hold/#");
-    pub = test_client_new(broker_url(broker), "t-pub", FALSE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    rig_start_engine_and_clients(&rig, FALSE);
 
     /* 4 events, 24 orders, once with the declaration released and once held: container i
      * gets permutation i % 24. */
     const char *statuses[] = {"released", "held"};
-    guint perm[4] = {0, 1, 2, 3};
+    int perm[4] = {0, 1, 2, 3};
     guint n = 0;
     for (guint s = 0; s < 2; s++) {
         for (guint k = 0; k < 24; k++, n++) {
             for (guint e = 0; e < 4; e++) {
                 g_autofree char *topic = event_topic(perm[e], n);
                 g_autofree char *payload = event(perm[e], "ord", n, statuses[s]);
-                test_client_publish_async(pub, topic, payload);
+                test_client_publish_async(rig.pub, topic, payload);
             }
-            next_permutation(perm, 4);
+            testutil_next_permutation(perm, 4);
         }
         perm[0] = 0, perm[1] = 1, perm[2] = 2, perm[3] = 3;
     }
-    test_client_flush(pub);
-    gint64 got = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'ord-%'",
+    test_client_flush(rig.pub);
+    gint64 got = db_wait(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'ord-%'",
                          4 * 48, 60);
     if (got != 4 * 48)
-        dump_logs();
+        rig_dump_logs(&rig, 3000);
     ck_assert_int_eq(got, 4 * 48);
-    if (!test_client_wait(obs, "port/", 48, 30))
-        dump_logs();
+    if (!test_client_wait(rig.obs, "port/", 48, 30))
+        rig_dump_logs(&rig, 3000);
     g_usleep(500 * 1000); /* a second decision, if there were one, would be out by now */
 
-    GPtrArray *m = test_client_lock(obs);
+    GPtrArray *m = test_client_lock(rig.obs);
     ck_assert_int_eq(m->len, 48);
     for (guint i = 0; i < 48; i++) {
         g_autofree char *c = ev_container(i);
@@ -160,9 +101,9 @@ START_TEST(test_every_arrival_order_through_the_broker_gives_the_same_single_dec
         }
         ck_assert_msg(seen == 1, "container %s (order %u): %u decisions", c, i % 24, seen);
     }
-    test_client_unlock(obs);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), 48);
-    ck_assert_int_eq(engine_stop(engine), 0);
+    test_client_unlock(rig.obs);
+    ck_assert_int_eq(db_scalar(rig.db_path, "SELECT count(*) FROM outbox"), 48);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
 }
 END_TEST
 
@@ -178,18 +119,18 @@ static const char *last_status(TestClient *c)
 
 START_TEST(test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill)
 {
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker), NULL);
-    engine = engine_start(tmp, conf);
-    obs = test_client_new(broker_url(broker), "t-obs", FALSE, NULL, NULL, NULL);
-    test_client_subscribe(obs, "port/status/engine");
-    ck_assert(test_client_wait(obs, "port/status/engine", 1, 20));
-    ck_assert_str_eq(last_status(obs), "online");
-    engine_kill(engine); /* no goodbye: the broker publishes the will */
-    ck_assert(test_client_wait(obs, "port/status/engine", 2, 20));
-    ck_assert_str_eq(last_status(obs), "offline");
+    rig.broker = broker_start(rig.tmp, NULL);
+    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL);
+    rig.engine = engine_start(rig.tmp, conf);
+    rig.obs = test_client_new(broker_url(rig.broker), "t-obs", FALSE, NULL, NULL, NULL);
+    test_client_subscribe(rig.obs, "port/status/engine");
+    ck_assert(test_client_wait(rig.obs, "port/status/engine", 1, 20));
+    ck_assert_str_eq(last_status(rig.obs), "online");
+    engine_kill(rig.engine); /* no goodbye: the broker publishes the will */
+    ck_assert(test_client_wait(rig.obs, "port/status/engine", 2, 20));
+    ck_assert_str_eq(last_status(rig.obs), "offline");
     /* Retained: a client arriving now learns it too. */
-    TestClient *late = test_client_new(broker_url(broker), "t-late", FALSE, NULL, NULL, NULL);
+    TestClient *late = test_client_new(broker_url(rig.broker), "t-late", FALSE, NULL, NULL, NULL);
     test_client_subscribe(late, "port/status/engine");
     ck_assert(test_client_wait(late, "port/status/engine", 1, 10));
     ck_assert_str_eq(last_status(late), "offline");
@@ -224,35 +165,35 @@ END_TEST
  * -Dtest_ack_before_journal=true) loses it. */
 START_TEST(test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill)
 {
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker), NULL);
-    engine = engine_start(tmp, conf);
-    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    rig.broker = broker_start(rig.tmp, NULL);
+    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL);
+    rig.engine = engine_start(rig.tmp, conf);
+    rig.pub = test_client_new(broker_url(rig.broker), "t-pub", TRUE, NULL, NULL, NULL);
+    rig_wait_engine_ready(&rig, rig.pub);
 
     sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(rig.db_path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
     ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     g_autofree char *c = ev_container(7);
     g_autofree char *payload =
         g_strdup_printf("{\"id\":\"locked-seal-1\",\"ts\":\"2026-11-26T10:00:00Z\","
                         "\"seal\":\"S7\",\"container\":\"%s\",\"state\":\"tampered\"}", c);
-    test_client_publish(pub, "port/seal/S7", payload); /* the broker has it */
+    test_client_publish(rig.pub, "port/seal/S7", payload); /* the broker has it */
     /* The engine has it in hand and cannot write it (its busy timeout is 5 s). */
     g_usleep(2 * G_USEC_PER_SEC);
     const char *sql = "SELECT count(*) FROM journal WHERE event_id = 'locked-seal-1'";
-    engine_kill(engine);
+    engine_kill(rig.engine);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(db);
-    ck_assert_int_eq(db_scalar(db_path, sql), 0);
-    g_clear_pointer(&engine, engine_free);
-    engine = engine_start(tmp, conf);
-    gint64 got = db_wait(db_path, sql, 1, 30);
+    ck_assert_int_eq(db_scalar(rig.db_path, sql), 0);
+    g_clear_pointer(&rig.engine, engine_free);
+    rig.engine = engine_start(rig.tmp, conf);
+    gint64 got = db_wait(rig.db_path, sql, 1, 30);
     if (got != 1)
-        dump_logs();
+        rig_dump_logs(&rig, 3000);
     ck_assert_int_eq(got, 1);
-    ck_assert_int_eq(engine_stop(engine), 0);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
 }
 END_TEST
 
@@ -293,7 +234,7 @@ END_TEST
 START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
 {
     g_free(testutil_need_program("openssl", "openssl"));
-    g_autofree char *certs = g_build_filename(tmp, "certs", NULL);
+    g_autofree char *certs = g_build_filename(rig.tmp, "certs", NULL);
     const char *root = g_getenv("PS_SOURCE_ROOT");
     ck_assert_ptr_nonnull(root);
     g_autofree char *script = g_build_filename(root, "deploy", "mosquitto", "gen-certs.sh", NULL);
@@ -304,7 +245,7 @@ START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_c
                            NULL, NULL, &st, &error));
     ck_assert_msg(g_spawn_check_wait_status(st, NULL), "gen-certs.sh failed");
     g_autofree char *ca = g_build_filename(certs, "ca.pem", NULL);
-    g_autofree char *acl = g_build_filename(tmp, "acl", NULL);
+    g_autofree char *acl = g_build_filename(rig.tmp, "acl", NULL);
     /* The ACL of deploy/mosquitto/acl, with the test's users. */
     ck_assert(g_file_set_contents(acl,
                                   "# anonymous (plain listener): read decisions and status only\n"
@@ -323,25 +264,25 @@ START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_c
         "listener @PORT2@ 127.0.0.1\nallow_anonymous true\n\n"
         "acl_file %s\n", /* per_listener_settings is false: one ACL for both listeners */
         certs, certs, certs, acl);
-    broker = broker_start(tmp, extra);
-    g_autofree char *tls_url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(broker));
-    g_autofree char *plain_url = g_strdup_printf("tcp://127.0.0.1:%d", broker_port2(broker));
+    rig.broker = broker_start(rig.tmp, extra);
+    g_autofree char *tls_url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(rig.broker));
+    g_autofree char *plain_url = g_strdup_printf("tcp://127.0.0.1:%d", broker_port2(rig.broker));
 
     g_autofree char *ecert = g_build_filename(certs, "portsight.pem", NULL);
     g_autofree char *ekey = g_build_filename(certs, "portsight.key", NULL);
     g_autofree char *tls = g_strdup_printf("cafile = %s\ncertfile = %s\nkeyfile = %s\n", ca,
                                            ecert, ekey);
-    g_autofree char *conf = engine_config(tls_url, tls);
-    engine = engine_start(tmp, conf);
+    g_autofree char *conf = rig_engine_config(&rig, tls_url, tls);
+    rig.engine = engine_start(rig.tmp, conf);
 
     /* The engine is online over TLS: the anonymous reader sees its status. */
-    obs = test_client_new(plain_url, "t-obs", FALSE, NULL, NULL, NULL);
-    ck_assert_ptr_nonnull(obs);
-    test_client_subscribe(obs, "port/status/engine");
-    test_client_subscribe(obs, "port/release/#");
-    if (!test_client_wait(obs, "port/status/engine", 1, 20))
-        dump_logs();
-    ck_assert_str_eq(last_status(obs), "online");
+    rig.obs = test_client_new(plain_url, "t-obs", FALSE, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(rig.obs);
+    test_client_subscribe(rig.obs, "port/status/engine");
+    test_client_subscribe(rig.obs, "port/release/#");
+    if (!test_client_wait(rig.obs, "port/status/engine", 1, 20))
+        rig_dump_logs(&rig, 3000);
+    ck_assert_str_eq(last_status(rig.obs), "online");
 
     /* Anonymous on the plain listener: the broker drops what it publishes to inputs. */
     TestClient *anon = test_client_new(plain_url, "t-anon", FALSE, NULL, NULL, NULL);
@@ -356,25 +297,25 @@ START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_c
     /* The gate, with its certificate, may: the same container is then released. */
     g_autofree char *gcert = g_build_filename(certs, "gate-1.pem", NULL);
     g_autofree char *gkey = g_build_filename(certs, "gate-1.key", NULL);
-    pub = test_client_new(tls_url, "gate-1", FALSE, ca, gcert, gkey);
-    ck_assert_ptr_nonnull(pub);
-    wait_engine_ready(pub);
+    rig.pub = test_client_new(tls_url, "gate-1", FALSE, ca, gcert, gkey);
+    ck_assert_ptr_nonnull(rig.pub);
+    rig_wait_engine_ready(&rig, rig.pub);
     for (guint k = 0; k < 3; k++) {
         g_autofree char *topic = event_topic(k, 7);
         g_autofree char *payload = event(k, "gate", 7, "released");
-        test_client_publish(pub, topic, payload);
+        test_client_publish(rig.pub, topic, payload);
     }
-    ck_assert(test_client_wait(obs, "port/release/", 1, 20));
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'gate-%'"),
-                     3);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'anon-%'"),
-                     0);
+    ck_assert(test_client_wait(rig.obs, "port/release/", 1, 20));
+    ck_assert_int_eq(
+        db_scalar(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'gate-%'"), 3);
+    ck_assert_int_eq(
+        db_scalar(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'anon-%'"), 0);
 
     /* Without a client certificate, no TLS connection at all. */
     TestClient *nocert = test_client_new(tls_url, "t-nocert", FALSE, ca, NULL, NULL);
     ck_assert_msg(nocert == NULL, "a client without a certificate connected");
 
-    ck_assert_int_eq(engine_stop(engine), 0);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
 }
 END_TEST
 

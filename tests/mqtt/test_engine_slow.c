@@ -7,62 +7,18 @@
 
 #include "harness.h"
 
-static char *tmp;
-static char *db_path;
-static Broker *broker;
-static Engine *engine;
-static TestClient *obs, *pub;
+static EngineRig rig;
 
+/* The tests release with three events (no radiation scan): the policy that does not require
+ * one. */
 static void setup(void)
 {
-    tmp = testutil_tmpdir();
-    db_path = g_build_filename(tmp, "engine.db", NULL);
-}
-
-static void dump_logs(void)
-{
-    harness_dump_logs(tmp, 4000);
+    rig_setup(&rig, "ps-slow", "[rules]\nrequire_radiation_clear = false\n");
 }
 
 static void teardown(void)
 {
-    g_clear_pointer(&obs, test_client_free);
-    g_clear_pointer(&pub, test_client_free);
-    g_clear_pointer(&engine, engine_free);
-    g_clear_pointer(&broker, broker_free);
-    if (g_getenv("PS_KEEP_TMP"))
-        fprintf(stderr, "kept %s\n", tmp);
-    else
-        testutil_rmtree(tmp);
-    g_clear_pointer(&tmp, g_free);
-    g_clear_pointer(&db_path, g_free);
-}
-
-static char *engine_config(const char *url)
-{
-    return g_strdup_printf("[store]\npath = %s\n\n[mqtt]\nurl = %s\nclient_id = ps-slow\n"
-                           "topic_root = port\nkeepalive = 5\nreconnect_max = 1\n"
-                           "[rules]\nrequire_radiation_clear = false\n", /* 3-event releases */
-                           db_path, url);
-}
-
-static void wait_engine_ready(TestClient *c)
-{
-    harness_wait_engine_ready(c, db_path, tmp);
-}
-
-/* A broker, the engine on it, a persistent observer of every release and hold, and a
- * persistent publisher, once the engine is subscribed. */
-static void start_engine_and_clients(void)
-{
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker));
-    engine = engine_start(tmp, conf);
-    obs = test_client_new(broker_url(broker), "t-obs", TRUE, NULL, NULL, NULL);
-    test_client_subscribe(obs, "port/release/#");
-    test_client_subscribe(obs, "port/hold/#");
-    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    rig_teardown(&rig);
 }
 
 /* Container @i's three events; every fifth declaration is held (a hold), the rest released. */
@@ -144,45 +100,45 @@ static void assert_one_decision_each(TestClient *c, guint n)
 START_TEST(test_broker_outage_of_10_s_loses_no_release_or_hold)
 {
     const guint n = 1000;
-    start_engine_and_clients();
+    rig_start_engine_and_clients(&rig, TRUE);
     gint64 t0 = g_get_monotonic_time();
     for (guint i = 0; i < n / 2; i++)
-        publish_container(pub, "out", i);
-    test_client_flush(pub);
+        publish_container(rig.pub, "out", i);
+    test_client_flush(rig.pub);
     /* The broker goes away in the middle of the stream, for 10 s; the publisher buffers the
      * second half meanwhile, the engine keeps deciding on what it has. */
-    broker_stop(broker);
+    broker_stop(rig.broker);
     for (guint i = n / 2; i < n; i++)
-        publish_container(pub, "out", i);
+        publish_container(rig.pub, "out", i);
     g_usleep(10 * G_USEC_PER_SEC);
-    broker_restart(broker);
-    test_client_flush(pub);
-    gint64 got = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'out-%'",
+    broker_restart(rig.broker);
+    test_client_flush(rig.pub);
+    gint64 got = db_wait(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'out-%'",
                          3 * n, 120);
     if (got != 3 * n)
-        dump_logs();
+        rig_dump_logs(&rig, 4000);
     ck_assert_int_eq(got, 3 * n);
     /* After the restart the relay redelivers with backoff; on a loaded machine that takes a
      * while. If decisions are still missing after 120 s, say whether the relay had them
      * acknowledged by the broker (then the broker lost them) or not (then the engine did). */
-    if (!wait_distinct_decisions(obs, n, 120)) {
-        dump_logs();
+    if (!wait_distinct_decisions(rig.obs, n, 120)) {
+        rig_dump_logs(&rig, 4000);
         fprintf(stderr, "outage: relay had %" G_GINT64_FORMAT " of %u decisions acknowledged by"
                         " the broker when the observer gave up\n",
-                db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE destination ="
+                db_scalar(rig.db_path, "SELECT count(*) FROM outbox_delivery WHERE destination ="
                                    " 'mqtt' AND delivered_at IS NOT NULL"),
                 n);
     }
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     fprintf(stderr, "outage: %u containers, %u events, all decided and received in %.1f s\n", n,
                     3 * n, secs);
-    assert_one_decision_each(obs, n);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), n);
-    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+    assert_one_decision_each(rig.obs, n);
+    ck_assert_int_eq(db_scalar(rig.db_path, "SELECT count(*) FROM outbox"), n);
+    ck_assert_int_eq(db_wait(rig.db_path, "SELECT count(*) FROM outbox_delivery WHERE"
                                       " destination = 'mqtt' AND delivered_at IS NOT NULL", n, 30),
                      n);
-    ck_assert(engine_alive(engine));
-    ck_assert_int_eq(engine_stop(engine), 0);
+    ck_assert(engine_alive(rig.engine));
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
 }
 END_TEST
 
@@ -195,32 +151,32 @@ END_TEST
 START_TEST(test_sigkill_under_load_at_random_points_loses_no_acknowledged_event)
 {
     const guint kills_wanted = 24;
-    start_engine_and_clients();
-    g_autofree char *conf = engine_config(broker_url(broker)); /* for the restarts */
+    rig_start_engine_and_clients(&rig, TRUE);
+    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL); /* restarts */
 
     const char *seed_env = g_getenv("PS_CRASH_SEED");
     guint32 seed = seed_env ? (guint32)g_ascii_strtoull(seed_env, NULL, 10)
                             : (guint32)(g_get_real_time() ^ getpid());
     fprintf(stderr, "crash: seed %u (PS_CRASH_SEED=%u repeats it)\n", seed, seed);
     GRand *rand = g_rand_new_with_seed(seed);
-    gint64 dup0 = db_scalar(db_path, "SELECT value FROM counters WHERE name = 'duplicates'");
+    gint64 dup0 = db_scalar(rig.db_path, "SELECT value FROM counters WHERE name = 'duplicates'");
     guint kills = 0, n = 0;
     gint64 t0 = g_get_monotonic_time();
     gint64 next_kill = t0 + g_rand_int_range(rand, 100, 700) * 1000;
     gint64 restart_at = 0;
     while (kills < kills_wanted) {
         /* About 1,000 events a second, more than the engine journals with a commit each. */
-        publish_container(pub, "crash", n++);
+        publish_container(rig.pub, "crash", n++);
         g_usleep(3000);
         gint64 now = g_get_monotonic_time();
         if (!restart_at && now >= next_kill) {
-            engine_kill(engine);
+            engine_kill(rig.engine);
             kills++;
             restart_at = now + g_rand_int_range(rand, 0, 250) * 1000;
         }
         if (restart_at && now >= restart_at) {
-            engine_free(engine);
-            engine = engine_start(tmp, conf);
+            engine_free(rig.engine);
+            rig.engine = engine_start(rig.tmp, conf);
             restart_at = 0;
             /* From the restart: it reconnects, is redelivered the unacknowledged, goes on. */
             next_kill = now + g_rand_int_range(rand, 100, 700) * 1000;
@@ -228,34 +184,36 @@ START_TEST(test_sigkill_under_load_at_random_points_loses_no_acknowledged_event)
     }
     g_rand_free(rand);
     if (restart_at) {
-        engine_free(engine);
-        engine = engine_start(tmp, conf);
+        engine_free(rig.engine);
+        rig.engine = engine_start(rig.tmp, conf);
     }
-    test_client_flush(pub);
-    gint64 got = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'",
+    test_client_flush(rig.pub);
+    gint64 got = db_wait(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'",
                          3 * n, 240);
-    gint64 dups = db_scalar(db_path, "SELECT value FROM counters WHERE name = 'duplicates'") -
+    gint64 dups = db_scalar(rig.db_path, "SELECT value FROM counters WHERE name = 'duplicates'") -
                   dup0;
     fprintf(stderr, "crash: %u SIGKILLs while %u events streamed in over %.1f s: %"
                     G_GINT64_FORMAT " journaled, %" G_GINT64_FORMAT " redelivered duplicates\n",
             kills, 3 * n, (g_get_monotonic_time() - t0) / 1e6, got, dups);
     if (got != 3 * n)
-        dump_logs();
+        rig_dump_logs(&rig, 4000);
     /* Every event the broker holds for the engine ends up journaled, once: what the engine
      * acknowledged was journaled before, the rest came again. */
     ck_assert_int_eq(got, 3 * n);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'"
-                                        " GROUP BY event_id HAVING count(*) > 1"), -1);
+    ck_assert_int_eq(db_scalar(rig.db_path,
+                               "SELECT count(*) FROM journal WHERE event_id LIKE 'crash-%'"
+                               " GROUP BY event_id HAVING count(*) > 1"),
+                     -1);
     /* Kills landed between a commit and its acknowledgement. */
     ck_assert_int_gt(dups, 0);
-    if (!wait_distinct_decisions(obs, n, 180))
-        dump_logs();
-    assert_one_decision_each(obs, n);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox"), n);
-    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+    if (!wait_distinct_decisions(rig.obs, n, 180))
+        rig_dump_logs(&rig, 4000);
+    assert_one_decision_each(rig.obs, n);
+    ck_assert_int_eq(db_scalar(rig.db_path, "SELECT count(*) FROM outbox"), n);
+    ck_assert_int_eq(db_wait(rig.db_path, "SELECT count(*) FROM outbox_delivery WHERE"
                                       " destination = 'mqtt' AND delivered_at IS NOT NULL", n, 60),
                      n);
-    ck_assert_int_eq(engine_stop(engine), 0);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
 }
 END_TEST
 
@@ -297,48 +255,49 @@ static const BadKind bad_kinds[] = {
 START_TEST(test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided)
 {
     const guint n_bad = 10000, every = 25;
-    start_engine_and_clients();
-    gint64 dead0 = db_scalar(db_path, "SELECT count(*) FROM dead_letter");
+    rig_start_engine_and_clients(&rig, TRUE);
+    gint64 dead0 = db_scalar(rig.db_path, "SELECT count(*) FROM dead_letter");
     guint containers = 0;
     /* A deeply nested document and an oversized one, then the mix. */
     GString *deep = g_string_new(NULL);
     for (int i = 0; i < 5000; i++)
         g_string_append_c(deep, '[');
-    test_client_publish_async(pub, "port/seal/S1", deep->str);
+    test_client_publish_async(rig.pub, "port/seal/S1", deep->str);
     g_string_free(deep, TRUE);
     g_autofree char *big = g_strnfill(300 * 1024, 'x');
-    test_client_publish_async(pub, "port/seal/S1", big);
+    test_client_publish_async(rig.pub, "port/seal/S1", big);
     gint64 t0 = g_get_monotonic_time();
     for (guint i = 2; i < n_bad; i++) {
         const BadKind *k = &bad_kinds[i % G_N_ELEMENTS(bad_kinds)];
         GString *payload = g_string_new(k->payload);
         g_autofree char *num = g_strdup_printf("%u", i);
         g_string_replace(payload, "@N@", num, 0);
-        test_client_publish_async(pub, k->topic, payload->str);
+        test_client_publish_async(rig.pub, k->topic, payload->str);
         g_string_free(payload, TRUE);
         if (i % every == 0)
-            publish_container(pub, "good", containers++);
+            publish_container(rig.pub, "good", containers++);
     }
-    test_client_flush(pub);
-    gint64 dead = db_wait(db_path, "SELECT count(*) FROM dead_letter", dead0 + n_bad, 180) - dead0;
-    gint64 good = db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'good-%'",
+    test_client_flush(rig.pub);
+    gint64 dead =
+        db_wait(rig.db_path, "SELECT count(*) FROM dead_letter", dead0 + n_bad, 180) - dead0;
+    gint64 good = db_wait(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'good-%'",
                           3 * containers, 60);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     fprintf(stderr, "bad input: %" G_GINT64_FORMAT " dead letters, %" G_GINT64_FORMAT
                     " valid events, %u containers, %.1f s\n", dead, good, containers, secs);
     if (dead != n_bad)
-        dump_logs();
+        rig_dump_logs(&rig, 4000);
     ck_assert_int_eq(dead, n_bad);
     ck_assert_int_eq(good, 3 * containers);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter"
+    ck_assert_int_eq(db_scalar(rig.db_path, "SELECT count(*) FROM dead_letter"
                                         " WHERE reason IS NULL OR reason = ''"), 0);
     /* At least 10 different reasons (first words). */
-    ck_assert_int_ge(db_scalar(db_path, "SELECT count(DISTINCT substr(reason, 1, 12))"
+    ck_assert_int_ge(db_scalar(rig.db_path, "SELECT count(DISTINCT substr(reason, 1, 12))"
                                         " FROM dead_letter"), 10);
-    ck_assert(wait_distinct_decisions(obs, containers, 120));
-    assert_one_decision_each(obs, containers);
-    ck_assert(engine_alive(engine));
-    ck_assert_int_eq(engine_stop(engine), 0);
+    ck_assert(wait_distinct_decisions(rig.obs, containers, 120));
+    assert_one_decision_each(rig.obs, containers);
+    ck_assert(engine_alive(rig.engine));
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
 }
 END_TEST
 

@@ -32,87 +32,67 @@ static OcrRead read_of(const OcrCodeProbs *p)
     return r;
 }
 
-START_TEST(test_clean_read_assembles_to_itself)
-{
-    OcrCodeProbs p;
-    probs_for("CSQU3054383", 0.9, &p);
-    char code[12];
-    double c = ocr_assemble(&p, code);
-    ck_assert_str_eq(code, "CSQU3054383");
-    ck_assert_double_gt(c, 0.85);
-    ck_assert_double_le(c, 1.0);
-}
-END_TEST
-
-START_TEST(test_ambiguous_character_resolves_to_the_valid_code)
-{
-    /* The recognizer prefers '8' at serial position 3 (CSQU3084383 fails the check digit);
-     * the valid CSQU3054383 has '5' as the second choice there. */
-    OcrCodeProbs p;
-    probs_for("CSQU3054383", 0.95, &p);
-    ambiguous(&p, 6, '8', 0.55, '5', 0.40);
-    char code[12];
-    double c = ocr_assemble(&p, code);
-    ck_assert_str_eq(code, "CSQU3054383");
-    ck_assert_double_gt(c, 0.5);
-}
-END_TEST
-
-START_TEST(test_letter_and_digit_confusions_follow_the_layout)
-{
+/* Assembly cases: a read of @text at @conf with up to two ambiguous positions (@pos: @a at @pa,
+ * @b at @pb), the code it must assemble to (NULL: some code that passes the check digit) and
+ * bounds on its confidence (@above < confidence < @below; 0: no bound). */
+static const struct {
+    const char *what, *text;
+    double conf;
+    struct {
+        int pos;
+        char a;
+        double pa;
+        char b;
+        double pb;
+    } amb[2];
+    const char *want;
+    double above, below;
+} assembly[] = {
+    {"a clean read assembles to itself", "CSQU3054383", 0.9, {{-1}, {-1}}, "CSQU3054383", 0.85,
+     0},
+    /* The recognizer prefers '8' at serial position 3 (CSQU3084383 fails the check digit); the
+     * valid CSQU3054383 has '5' as the second choice there. */
+    {"an ambiguous character resolves to the valid code", "CSQU3054383", 0.95,
+     {{6, '8', 0.55, '5', 0.40}, {-1}}, "CSQU3054383", 0.5, 0},
     /* '0' read in the owner code and 'O' in the serial: the layout forces O and 0. */
-    OcrCodeProbs p;
-    probs_for("TGHU0737320", 0.95, &p);
-    ambiguous(&p, 1, '6', 0.6, 'G', 0.35);
-    ambiguous(&p, 4, 'O', 0.6, '0', 0.35);
-    char code[12];
-    ocr_assemble(&p, code);
-    ck_assert_str_eq(code, "TGHU0737320");
-}
-END_TEST
-
-START_TEST(test_a_zero_in_the_owner_code_is_the_letter_the_recognizer_leans_to)
-{
-    /* A font whose O is its 0: the recognizer says '0' at the first two letters and gives
-     * O a little; D and Q (the other letters a 0 may be) get nothing. The 0's mass goes to
-     * O, not to O, D and Q alike (which would leave a third of it to each). */
-    OcrCodeProbs p;
-    probs_for("OODU9023790", 0.95, &p);
-    ambiguous(&p, 0, '0', 0.90, 'O', 0.06);
-    ambiguous(&p, 1, '0', 0.92, 'O', 0.05);
-    char code[12];
-    double c = ocr_assemble(&p, code);
-    ck_assert_str_eq(code, "OODU9023790");
-    ck_assert_double_gt(c, 0.7);
-}
-END_TEST
-
-START_TEST(test_an_owner_letter_the_check_digit_had_to_guess_gets_low_confidence)
-{
-    /* The recognizer reads N at the second letter and gives S little; the check digit wants
-     * the value of S (or I: letters 11 apart weigh alike), so the code assembled is right, but
-     * its S was a guess between the two: the confidence must say so. */
-    OcrCodeProbs p;
-    probs_for("CSQU3054383", 0.95, &p);
-    ambiguous(&p, 1, 'N', 0.90, 'S', 0.05);
-    char code[12];
-    double c = ocr_assemble(&p, code);
-    ck_assert_str_eq(code, "CSQU3054383");
-    ck_assert_double_lt(c, 0.2); /* 0.43 before the guess counted */
-}
-END_TEST
-
-START_TEST(test_wrong_check_digit_read_gets_low_confidence)
-{
+    {"letter and digit confusions follow the layout", "TGHU0737320", 0.95,
+     {{1, '6', 0.6, 'G', 0.35}, {4, 'O', 0.6, '0', 0.35}}, "TGHU0737320", 0, 0},
+    /* A font whose O is its 0: the recognizer says '0' at the first two letters and gives O a
+     * little; D and Q (the other letters a 0 may be) get nothing. The 0's mass goes to O, not
+     * to O, D and Q alike (which would leave a third of it to each). */
+    {"a zero in the owner code is the letter the recognizer leans to", "OODU9023790", 0.95,
+     {{0, '0', 0.90, 'O', 0.06}, {1, '0', 0.92, 'O', 0.05}}, "OODU9023790", 0.7, 0},
+    /* The recognizer reads N at the second letter and gives S little; the check digit wants the
+     * value of S (or I: letters 11 apart weigh alike), so the code assembled is right, but its
+     * S was a guess between the two: the confidence must say so (0.43 before the guess
+     * counted). */
+    {"an owner letter the check digit had to guess gets low confidence", "CSQU3054383", 0.95,
+     {{1, 'N', 0.90, 'S', 0.05}, {-1}}, "CSQU3054383", 0, 0.2},
     /* Every character read confidently, but the code fails its check digit: any valid code
      * needs a character the recognizer did not see, so the confidence is low. */
+    {"a read whose check digit is wrong gets low confidence", "CSQU3054387", 0.99, {{-1}, {-1}},
+     NULL, 0, 0.3},
+};
+
+START_TEST(test_assembly)
+{
     OcrCodeProbs p;
-    probs_for("CSQU3054387", 0.99, &p);
+    probs_for(assembly[_i].text, assembly[_i].conf, &p);
+    for (int k = 0; k < 2; k++)
+        if (assembly[_i].amb[k].pos >= 0)
+            ambiguous(&p, assembly[_i].amb[k].pos, assembly[_i].amb[k].a, assembly[_i].amb[k].pa,
+                      assembly[_i].amb[k].b, assembly[_i].amb[k].pb);
     char code[12];
     double c = ocr_assemble(&p, code);
-    ck_assert_int_eq(strlen(code), 11);
-    ck_assert(iso6346_validate(code, NULL));
-    ck_assert_double_lt(c, 0.3);
+    if (assembly[_i].want) {
+        ck_assert_msg(strcmp(code, assembly[_i].want) == 0, "%s: %s", assembly[_i].what, code);
+    } else {
+        ck_assert_int_eq(strlen(code), 11);
+        ck_assert_msg(iso6346_validate(code, NULL), "%s: %s", assembly[_i].what, code);
+    }
+    ck_assert_msg(c <= 1.0 && c > assembly[_i].above, "%s: confidence %f", assembly[_i].what, c);
+    if (assembly[_i].below > 0)
+        ck_assert_msg(c < assembly[_i].below, "%s: confidence %f", assembly[_i].what, c);
 }
 END_TEST
 
@@ -249,12 +229,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("assemble");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_clean_read_assembles_to_itself);
-    tcase_add_test(tc, test_ambiguous_character_resolves_to_the_valid_code);
-    tcase_add_test(tc, test_letter_and_digit_confusions_follow_the_layout);
-    tcase_add_test(tc, test_a_zero_in_the_owner_code_is_the_letter_the_recognizer_leans_to);
-    tcase_add_test(tc, test_an_owner_letter_the_check_digit_had_to_guess_gets_low_confidence);
-    tcase_add_test(tc, test_wrong_check_digit_read_gets_low_confidence);
+    tcase_add_loop_test(tc, test_assembly, 0, G_N_ELEMENTS(assembly));
     tcase_add_test(tc, test_size_type_assembly_picks_a_valid_code);
     tcase_add_test(tc, test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read);
     tcase_add_test(tc, test_fusion_one_blurred_frame_is_not_confirmed);

@@ -215,85 +215,74 @@ static const char *oracle_held_after_release(const int *pos)
     return pos[3] > d ? "release;hold[customs held]" : "hold[customs held]";
 }
 
+/* ---- the scenarios: their events, in the rows ---- */
+
+/* A scenario event: its kind, ts (seconds of 2026-11-26T10:00) and value (status, state or
+ * result). The same rows make the events the rules are fed (ids "c-1", "c-2", "a-1", ...: the
+ * kind and its count in the scenario; declaration D-1) and the model's expectations. */
 typedef struct {
-    const char *name;
-    int n;
-    Oracle oracle;
-    const char *final; /* the decision in force at the end, whatever the order */
-} Scenario;
-
-static const Scenario scenarios[] = {
-    {"all conditions met", 5, oracle_release, "release"},
-    {"radiation alarm then clear", 5, oracle_alarm_clear, NULL},
-    {"seal tampered after sealed", 5, oracle_tampered, "hold[seal tampered]"},
-    {"customs inspect", 4, oracle_inspect, "hold[customs inspect]"},
-    {"customs held after released", 4, oracle_held_after_release, "hold[customs held]"},
-    {"seal tampered then sealed again", 5, oracle_tamper_reseal, NULL},
-};
-
-static void scenario_events(int which, const char *c, Ev *ev)
-{
-    switch (which) {
-    case 0:
-        ev[0] = customs("c-1", 1, "D-1", "released", c);
-        ev[1] = arrival("a-1", 2, c);
-        ev[2] = gate_in("g-1", 3, c);
-        ev[3] = seal("s-1", 0, "sealed", c);
-        ev[4] = radiation("r-1", 4, "clear", c);
-        break;
-    case 1:
-        ev[0] = customs("c-1", 1, "D-1", "released", c);
-        ev[1] = arrival("a-1", 2, c);
-        ev[2] = gate_in("g-1", 3, c);
-        ev[3] = radiation("r-1", 4, "alarm", c);
-        ev[4] = radiation("r-2", 5, "clear", c);
-        break;
-    case 2:
-        ev[0] = customs("c-1", 1, "D-1", "released", c);
-        ev[1] = arrival("a-1", 2, c);
-        ev[2] = gate_in("g-1", 3, c);
-        ev[3] = seal("s-1", 0, "sealed", c);
-        ev[4] = seal("s-2", 4, "tampered", c);
-        break;
-    case 3:
-        ev[0] = customs("c-1", 1, "D-1", "inspect", c);
-        ev[1] = arrival("a-1", 2, c);
-        ev[2] = gate_in("g-1", 3, c);
-        ev[3] = seal("s-1", 0, "sealed", c);
-        break;
-    case 4:
-        ev[0] = customs("c-1", 1, "D-1", "released", c);
-        ev[1] = arrival("a-1", 2, c);
-        ev[2] = gate_in("g-1", 3, c);
-        ev[3] = customs("c-2", 5, "D-1", "held", c);
-        break;
-    case 5:
-        ev[0] = customs("c-1", 1, "D-1", "released", c);
-        ev[1] = arrival("a-1", 2, c);
-        ev[2] = gate_in("g-1", 3, c);
-        ev[3] = seal("s-1", 4, "tampered", c);
-        ev[4] = seal("s-2", 5, "sealed", c);
-        break;
-    }
-}
-
-/* ---- a model of the policy, for every policy ---- */
-
-/* What each scenario event is, for the model: its kind, ts (seconds) and value. */
-typedef struct {
-    char kind; /* c customs, a arrival, g seen (gate-in), s seal, r radiation */
+    char kind; /* c customs, a arrival, g seen (rail gate-in), s seal, r radiation */
     int ts;
     const char *value;
 } Abs;
 
-static const Abs scenario_abs[][MAX_EVENTS] = {
-    {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 0, "sealed"}, {'r', 4, "clear"}},
-    {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'r', 4, "alarm"}, {'r', 5, "clear"}},
-    {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 0, "sealed"}, {'s', 4, "tampered"}},
-    {{'c', 1, "inspect"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 0, "sealed"}},
-    {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'c', 5, "held"}},
-    {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 4, "tampered"}, {'s', 5, "sealed"}},
+typedef struct {
+    const char *name;
+    Oracle oracle;
+    const char *final; /* the decision in force at the end, whatever the order */
+    Abs ev[MAX_EVENTS];
+} Scenario;
+
+static const Scenario scenarios[] = {
+    {"all conditions met", oracle_release, "release",
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 0, "sealed"}, {'r', 4, "clear"}}},
+    {"radiation alarm then clear", oracle_alarm_clear, NULL,
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'r', 4, "alarm"}, {'r', 5, "clear"}}},
+    {"seal tampered after sealed", oracle_tampered, "hold[seal tampered]",
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 0, "sealed"},
+      {'s', 4, "tampered"}}},
+    {"customs inspect", oracle_inspect, "hold[customs inspect]",
+     {{'c', 1, "inspect"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 0, "sealed"}}},
+    {"customs held after released", oracle_held_after_release, "hold[customs held]",
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'c', 5, "held"}}},
+    {"seal tampered then sealed again", oracle_tamper_reseal, NULL,
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'s', 4, "tampered"},
+      {'s', 5, "sealed"}}},
 };
+
+/* Fills @ev with scenario @which's events for container @c; returns how many there are. */
+static int scenario_events(int which, const char *c, Ev *ev)
+{
+    const Abs *e = scenarios[which].ev;
+    int n = 0;
+    for (; n < MAX_EVENTS && e[n].kind; n++) {
+        int nth = 1;
+        for (int k = 0; k < n; k++)
+            nth += e[k].kind == e[n].kind;
+        char id[8];
+        g_snprintf(id, sizeof id, "%c-%d", e[n].kind, nth);
+        switch (e[n].kind) {
+        case 'c':
+            ev[n] = customs(id, e[n].ts, "D-1", e[n].value, c);
+            break;
+        case 'a':
+            ev[n] = arrival(id, e[n].ts, c);
+            break;
+        case 'g':
+            ev[n] = gate_in(id, e[n].ts, c);
+            break;
+        case 's':
+            ev[n] = seal(id, e[n].ts, e[n].value, c);
+            break;
+        default:
+            ev[n] = radiation(id, e[n].ts, e[n].value, c);
+            break;
+        }
+    }
+    return n;
+}
+
+/* ---- a model of the policy, for every policy ---- */
 
 /* The verdict on the events @in (a set) under a policy: "release", "hold[reasons]" or NULL. */
 static char *model_verdict(const Abs *ev, int n, const gboolean *in, gboolean req_rad,
@@ -366,27 +355,6 @@ static char *model_decisions(const Abs *ev, int n, const int *order, gboolean re
     return g_string_free(out, FALSE);
 }
 
-static gboolean next_permutation(int *a, int n)
-{
-    int i = n - 2;
-    while (i >= 0 && a[i] >= a[i + 1])
-        i--;
-    if (i < 0)
-        return FALSE;
-    int j = n - 1;
-    while (a[j] <= a[i])
-        j--;
-    int t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-    for (int l = i + 1, r = n - 1; l < r; l++, r--) {
-        t = a[l];
-        a[l] = a[r];
-        a[r] = t;
-    }
-    return TRUE;
-}
-
 static const char *last_decision(const char *seq)
 {
     const char *sep = strrchr(seq, ';');
@@ -405,9 +373,9 @@ START_TEST(test_every_arrival_order_gives_the_expected_decisions)
     const Scenario *sc = &scenarios[which];
     g_autofree char *c = cn("PSCU100001");
     Ev ev[MAX_EVENTS];
-    scenario_events(which, c, ev);
+    const int n_ev = scenario_events(which, c, ev);
     int order[MAX_EVENTS];
-    for (int i = 0; i < sc->n; i++)
+    for (int i = 0; i < n_ev; i++)
         order[i] = i;
     int runs = 0, single = 0;
     g_autofree char *release_payload = NULL;
@@ -415,16 +383,16 @@ START_TEST(test_every_arrival_order_gives_the_expected_decisions)
         PsStore *s = mem_store();
         PsRules *r = new_rules_with(s, req_rad, req_seal);
         int pos[MAX_EVENTS];
-        for (int k = 0; k < sc->n; k++) {
+        for (int k = 0; k < n_ev; k++) {
             pos[order[k]] = k;
             ck_assert_int_eq(ingest(r, ev[order[k]].topic, ev[order[k]].payload, -1),
                              RULES_ACCEPTED);
         }
         g_autofree char *got = decisions_of(s);
-        g_autofree char *want = model_decisions(scenario_abs[which], sc->n, order, req_rad,
+        g_autofree char *want = model_decisions(sc->ev, n_ev, order, req_rad,
                                                 req_seal);
         GString *o = g_string_new(NULL);
-        for (int k = 0; k < sc->n; k++)
+        for (int k = 0; k < n_ev; k++)
             g_string_append_printf(o, "%s%d", k ? " " : "", order[k]);
         ck_assert_msg(strcmp(got, want) == 0,
                       "%s (require radiation clear %d, seal %d), order %s: decisions '%s', "
@@ -468,11 +436,11 @@ START_TEST(test_every_arrival_order_gives_the_expected_decisions)
         rules_free(r);
         store_close(s);
         runs++;
-    } while (next_permutation(order, sc->n));
-    ck_assert_int_eq(runs, sc->n == 5 ? 120 : 24);
+    } while (testutil_next_permutation(order, n_ev));
+    ck_assert_int_eq(runs, n_ev == 5 ? 120 : 24);
     g_print("%s (require radiation clear %d, seal %d): %d orders, %d with a single decision\n",
             sc->name, req_rad, req_seal, runs, single);
-    for (int i = 0; i < sc->n; i++)
+    for (int i = 0; i < n_ev; i++)
         ev_clear(&ev[i]);
 }
 END_TEST
