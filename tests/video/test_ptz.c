@@ -14,11 +14,13 @@ static const struct {
     double heading, east, north;
     double pan, tilt, zoom;
 } aims[] = {
-    {90, 300, 0, 0.0, -atan2(30, 300) * 180 / G_PI / 90, 0.3},
-    {0, 300, 0, 0.5, -atan2(30, 300) * 180 / G_PI / 90, 0.3},
-    {0, -300, 0, -0.5, -atan2(30, 300) * 180 / G_PI / 90, 0.3},
-    {0, 0, 30, 0.0, -0.5, 0.03},         /* 45 degrees down */
-    {0, 0, -2000, 1.0, -atan2(30, 2000) * 180 / G_PI / 90, 1.0}, /* behind: pan +-1, zoom max */
+    /* tilt = -(degrees down) / 90; 30 m down over 300 m is atan2(30, 300) = 5.7106 degrees
+     * and 30 m over 2000 m 0.8594 degrees: constants, as clang takes no atan2() here */
+    {90, 300, 0, 0.0, -5.710593137499642 / 90, 0.3},
+    {0, 300, 0, 0.5, -5.710593137499642 / 90, 0.3},
+    {0, -300, 0, -0.5, -5.710593137499642 / 90, 0.3},
+    {0, 0, 30, 0.0, -0.5, 0.03},                          /* 45 degrees down */
+    {0, 0, -2000, 1.0, -0.8593722436446809 / 90, 1.0}, /* behind: pan +-1, zoom max */
 };
 
 START_TEST(test_aim_points_the_camera_at_the_target)
