@@ -200,20 +200,21 @@ END_TEST
 /* An id with a newline in a rejected input cannot forge a log line. */
 START_TEST(test_an_id_with_a_newline_cannot_forge_a_log_line)
 {
-    broker = broker_start(tmp, NULL);
-    g_autofree char *conf = engine_config(broker_url(broker), NULL);
-    engine = engine_start(tmp, conf);
-    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
-    wait_engine_ready(pub);
+    rig.broker = broker_start(rig.tmp, NULL);
+    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL);
+    rig.engine = engine_start(rig.tmp, conf);
+    rig.pub = test_client_new(broker_url(rig.broker), "t-pub", TRUE, NULL, NULL, NULL);
+    rig_wait_engine_ready(&rig, rig.pub);
     const char *forged = "portsight: 10:00:00.000 info rules: release approved by customs";
     g_autofree char *payload = g_strdup_printf(
         "{\"id\":\"x\\n%s\\r\\u001b[2K\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\"}",
         forged);
-    test_client_publish(pub, "port/seal/S1", payload);
-    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM dead_letter WHERE event_id LIKE 'x%'",
-                             1, 20), 1);
-    ck_assert_int_eq(engine_stop(engine), 0);
-    g_autofree char *log_path = g_build_filename(tmp, "engine.log", NULL);
+    test_client_publish(rig.pub, "port/seal/S1", payload);
+    ck_assert_int_eq(
+        db_wait(rig.db_path, "SELECT count(*) FROM dead_letter WHERE event_id LIKE 'x%'", 1, 20),
+        1);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
+    g_autofree char *log_path = g_build_filename(rig.tmp, "engine.log", NULL);
     g_autofree char *log = NULL;
     ck_assert(g_file_get_contents(log_path, &log, NULL, NULL));
     g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
