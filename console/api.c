@@ -822,6 +822,23 @@ static void wall_layout(PsConsole *c, SoupServerMessage *msg)
         add_int(b, "y", r[1]);
         add_int(b, "w", r[2]);
         add_int(b, "h", r[3]);
+        /* What is on the tile now (wall pixels), for the page's hover and for tests. */
+        json_builder_set_member_name(b, "detections");
+        json_builder_begin_array(b);
+        g_autoptr(GArray) boxes = g_array_new(FALSE, FALSE, sizeof(PsSceneBox));
+        if (c->cfg.engine.scene)
+            overlay_scene_list(c->cfg.engine.scene, wall_tile_camera(w, i), boxes);
+        for (guint k = 0; k < boxes->len; k++) {
+            const PsSceneBox *bx = &g_array_index(boxes, PsSceneBox, k);
+            json_builder_begin_object(b);
+            add_str(b, "container", bx->code);
+            add_double(b, "x", r[0] + bx->bbox[0]);
+            add_double(b, "y", r[1] + bx->bbox[1]);
+            add_double(b, "w", bx->bbox[2]);
+            add_double(b, "h", bx->bbox[3]);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -105,8 +105,9 @@ static ConsoleRole needed_role(const char *method, const char *path)
 
 static gboolean is_public(const char *method, const char *path)
 {
+    /* The login page and its own assets; the other pages and scripts need a session. */
     return strcmp(path, "/healthz") == 0 || strcmp(path, "/login") == 0 ||
-           g_str_has_prefix(path, "/static/") ||
+           strcmp(path, "/static/login.js") == 0 || strcmp(path, "/static/console.css") == 0 ||
            (strcmp(path, "/api/login") == 0 && strcmp(method, "POST") == 0);
 }
 

@@ -158,6 +158,14 @@ gboolean overlay_scene_find_detection(PsScene *scene, const char *code, const ch
  * wins); newly allocated, or NULL when there is none. */
 char *overlay_scene_pick(PsScene *scene, const char *camera, double x, double y, double margin);
 
+/* The live boxes of @camera (carried forward like overlay_scene_pick()'s), appended to @out
+ * (element-type PsSceneBox). */
+typedef struct {
+    char code[16];
+    double bbox[4]; /* x, y, w, h in the camera's frame pixels */
+} PsSceneBox;
+void overlay_scene_list(PsScene *scene, const char *camera, GArray *out);
+
 /* How many detections (on @camera, or on all cameras when NULL) are live at @now_us. */
 guint overlay_scene_count_detections(PsScene *scene, const char *camera, gint64 now_us);
 

@@ -245,18 +245,42 @@ gboolean overlay_scene_find_detection(PsScene *s, const char *code, const char *
     return best != NULL;
 }
 
-char *overlay_scene_pick(PsScene *s, const char *camera, double x, double y, double margin)
+/* The camera's clock is its own: its latest read stands for "now". Under the lock. */
+static gint64 camera_now(PsScene *s, const char *camera)
 {
-    char *code = NULL;
-    g_mutex_lock(&s->lock);
-    /* The camera's clock is its own: its latest read stands for "now", the boxes are carried
-     * along their velocity to it, as the renderer does. */
     gint64 now = G_MININT64;
     for (guint i = 0; i < s->detections->len; i++) {
         const OverlayDetection *d = g_ptr_array_index(s->detections, i);
         if (strcmp(d->camera, camera) == 0)
             now = MAX(now, d->seen_us);
     }
+    return now;
+}
+
+void overlay_scene_list(PsScene *s, const char *camera, GArray *out)
+{
+    g_mutex_lock(&s->lock);
+    gint64 now = camera_now(s, camera);
+    for (guint i = 0; i < s->detections->len; i++) {
+        const OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->camera, camera) != 0 || now - d->seen_us > s->ttl_us)
+            continue;
+        double ahead = CLAMP(now - d->seen_us, 0, MAX_EXTRAPOLATE_US) / 1e6;
+        PsSceneBox b = {{0}, {d->bbox[0] + d->vel[0] * ahead, d->bbox[1] + d->vel[1] * ahead,
+                              d->bbox[2], d->bbox[3]}};
+        g_strlcpy(b.code, d->code, sizeof b.code);
+        g_array_append_val(out, b);
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+char *overlay_scene_pick(PsScene *s, const char *camera, double x, double y, double margin)
+{
+    char *code = NULL;
+    g_mutex_lock(&s->lock);
+    /* The boxes are carried along their velocity to the camera's latest read, as the
+     * renderer does. */
+    gint64 now = camera_now(s, camera);
     double best = G_MAXDOUBLE;
     for (guint i = 0; i < s->detections->len; i++) {
         const OverlayDetection *d = g_ptr_array_index(s->detections, i);

@@ -1,0 +1,205 @@
+'use strict';
+/* The wall: live video (WebRTC with WHEP, else fragmented MP4 over a WebSocket into MSE),
+ * click to select, the detail panel, officers' actions and the live lists. */
+const video = document.getElementById('wall');
+const transportLabel = document.getElementById('transport');
+let layout = null;
+let selected = null;
+
+/* ---- video ---- */
+
+async function playWebRTC() {
+  const pc = new RTCPeerConnection({iceServers: []});
+  pc.addTransceiver('video', {direction: 'recvonly'});
+  pc.ontrack = (ev) => { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  /* Non-trickle: wait for the candidates before sending the offer (loopback: at once). */
+  await new Promise((ok) => {
+    if (pc.iceGatheringState === 'complete') return ok();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && ok();
+    setTimeout(ok, 2000);
+  });
+  const r = await fetch('/api/whep', {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/sdp', 'X-CSRF-Token': ps.me.csrf},
+    body: pc.localDescription.sdp});
+  if (r.status !== 201) throw new Error('WHEP ' + r.status);
+  await pc.setRemoteDescription({type: 'answer', sdp: await r.text()});
+  const ok = await new Promise((done) => {
+    const t = setTimeout(() => done(false), 6000);
+    video.addEventListener('playing', () => { clearTimeout(t); done(true); }, {once: true});
+  });
+  if (!ok) { pc.close(); throw new Error('no picture over WebRTC'); }
+  window.psTransport = 'webrtc';
+  transportLabel.textContent = 'WebRTC';
+  return pc;
+}
+
+function playMSE() {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/wall/mse');
+    ws.binaryType = 'arraybuffer';
+    const ms = new MediaSource();
+    video.src = URL.createObjectURL(ms);
+    let sb = null;
+    const queue = [];
+    const pump = () => {
+      if (!sb || sb.updating || !queue.length) return;
+      try { sb.appendBuffer(queue.shift()); } catch (e) { console.warn(e); }
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === 'string') {
+        const m = JSON.parse(ev.data);
+        const open = () => {
+          sb = ms.addSourceBuffer(m.mime);
+          sb.mode = 'segments';
+          sb.addEventListener('updateend', () => {
+            /* Stay at the live edge: a viewer behind by more than 0.5 s jumps ahead, and
+             * the buffer behind it is trimmed. */
+            const b = video.buffered;
+            if (b.length) {
+              const end = b.end(b.length - 1);
+              if (end - video.currentTime > 0.5) video.currentTime = end - 0.1;
+              if (!sb.updating && video.currentTime - b.start(0) > 30) sb.remove(b.start(0), video.currentTime - 10);
+            }
+            pump();
+          });
+          pump();
+        };
+        if (ms.readyState === 'open') open(); else ms.addEventListener('sourceopen', open, {once: true});
+        return;
+      }
+      queue.push(ev.data);
+      if (queue.length > 200) queue.splice(0, queue.length - 200);
+      pump();
+    };
+    ws.onerror = () => reject(new Error('MSE WebSocket failed'));
+    video.addEventListener('playing', () => {
+      window.psTransport = 'mse';
+      transportLabel.textContent = 'MSE (fMP4 over WebSocket)';
+      resolve(ws);
+    }, {once: true});
+    video.play().catch(() => {});
+  });
+}
+
+async function startVideo() {
+  const want = new URLSearchParams(location.search).get('transport');
+  if (want !== 'mse' && window.RTCPeerConnection) {
+    try { return await playWebRTC(); } catch (e) { console.warn('WebRTC:', e.message); }
+  }
+  video.srcObject = null;
+  return playMSE();
+}
+
+/* ---- selection and the detail panel ---- */
+
+function badge(text, kind) { return ps.el('span', {class: 'badge ' + (kind || text)}, text); }
+
+function row(dl, name, value) {
+  dl.append(ps.el('dt', {}, name), ps.el('dd', {}, value === null || value === undefined ? '—' : value));
+}
+
+async function showContainer(code) {
+  const panel = document.getElementById('panel');
+  let c;
+  try { c = await ps.get('/api/containers/' + encodeURIComponent(code)); }
+  catch (e) { panel.replaceChildren(ps.el('p', {class: 'error'}, code + ': ' + e.message)); return; }
+  selected = code;
+  const f = c.facts || {};
+  const dl = ps.el('dl');
+  row(dl, 'Declaration', c.declaration);
+  row(dl, 'Origin → dest.', (f.origin || '?') + ' → ' + (f.destination || '?'));
+  row(dl, 'Goods', f.goods);
+  row(dl, 'Consignee', f.consignee);
+  const v = c.vessel;
+  row(dl, 'Vessel', v ? (v.name + (v.mmsi ? ' (MMSI ' + v.mmsi + ')' : '') +
+      (v.position ? ' · ' + v.position.state + ' ' + v.position.lat.toFixed(4) + ',' + v.position.lon.toFixed(4) : ''))
+      : null);
+  if (v && v.high_risk) dl.append(ps.el('dt', {}, 'Risk'), ps.el('dd', {}, badge('high-risk', 'risk')));
+  row(dl, 'Waits for', c.waits_for.length ? c.waits_for.join('; ') : 'nothing');
+  const open = c.now && c.now.open ? c.now.open : [];
+  row(dl, 'Open holds', open.length ? open.join('; ') : 'none');
+  const tl = ps.el('ul', {class: 'timeline'});
+  for (const d of c.decisions.slice().reverse()) {
+    const conds = d.conditions.map((k) => (k.ok ? '✓ ' : '✗ ') + k.name + (k.event ? ' (' + k.event + ')' : '')).join(' · ');
+    const reasons = d.payload && d.payload.reasons ? ' — ' + d.payload.reasons.join(', ') : '';
+    tl.append(ps.el('li', {}, badge(d.kind), ' ', ps.time(d.ts), reasons,
+                    ps.el('div', {class: 'conds'}, 'decided on ' + (d.decided_on || '?') + ': ' + conds)));
+  }
+  const reason = ps.el('input', {id: 'reason', placeholder: 'reason', maxLength: 200});
+  const act = (path) => async () => {
+    if (!reason.value.trim()) { reason.focus(); return; }
+    try { await ps.post(path, {container: code, reason: reason.value.trim()}); showContainer(code); }
+    catch (e) { alert(e.message); }
+  };
+  const hold = ps.el('button', {id: 'hold', type: 'button'}, 'Hold');
+  hold.addEventListener('click', act('/api/hold'));
+  const over = ps.el('button', {id: 'override', type: 'button'}, 'Override-release');
+  over.addEventListener('click', act('/api/override'));
+  panel.replaceChildren(
+    ps.el('h2', {id: 'panel-code'}, c.container), badge(c.verdict, c.verdict),
+    dl, ps.el('div', {class: 'officer'}, reason, hold, over),
+    ps.el('h3', {}, 'Decisions'), tl);
+}
+
+video.addEventListener('click', async (ev) => {
+  if (!layout) return;
+  const r = video.getBoundingClientRect();
+  const x = (ev.clientX - r.left) * layout.width / r.width;
+  const y = (ev.clientY - r.top) * layout.height / r.height;
+  try {
+    const res = await ps.post('/api/select', {x: Math.round(x), y: Math.round(y)});
+    document.getElementById('aim').textContent = res.aim
+      ? 'PTZ ' + res.aim.ptz + ' → pan ' + res.aim.pan.toFixed(3) + ' tilt ' + res.aim.tilt.toFixed(3)
+      : (res.warning || '');
+    if (res.selected) showContainer(res.selected);
+  } catch (e) { document.getElementById('aim').textContent = e.message; }
+});
+
+document.getElementById('clear').addEventListener('click', async () => {
+  try { await ps.post('/api/select', {clear: true}); } catch (e) { alert(e.message); return; }
+  selected = null;
+  document.getElementById('panel').replaceChildren(ps.el('p', {class: 'dim'}, 'No selection.'));
+});
+
+/* ---- live lists ---- */
+
+function prepend(list, item, max) {
+  list.prepend(item);
+  while (list.children.length > max) list.lastChild.remove();
+}
+
+function live() {
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/live');
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    for (const d of m.decisions || []) {
+      const reasons = d.payload && d.payload.reasons ? ' — ' + d.payload.reasons.join(', ') : '';
+      const li = ps.el('li', {}, badge(d.kind), ' ', ps.el('a', {href: '#' + d.container}, d.container), ' ', ps.time(d.ts), reasons);
+      li.querySelector('a').addEventListener('click', (e) => { e.preventDefault(); showContainer(d.container); });
+      prepend(document.getElementById(d.kind === 'release' ? 'releases' : 'holds'), li, 50);
+      if (d.container === selected) showContainer(selected);
+    }
+    for (const x of m.dead_letters || [])
+      prepend(document.getElementById('dead'), ps.el('li', {}, badge('dead', 'hold'), ' ', x.topic || '?', ': ', x.reason), 50);
+    if (m.cameras) {
+      const ul = document.getElementById('cameras');
+      ul.replaceChildren(...Object.entries(m.cameras).map(([n, c]) =>
+        ps.el('li', {}, badge(c.state, c.degraded ? 'hold' : 'ok'), ' ', n, ' · ', c.fps.toFixed(1), ' fps')));
+    }
+    if (m.outbox) {
+      const ul = document.getElementById('outbox');
+      ul.replaceChildren(...Object.entries(m.outbox).map(([n, p]) => ps.el('li', {}, 'outbox ', n, ': ', p, ' pending')));
+    }
+  };
+  ws.onclose = () => setTimeout(live, 2000);
+}
+
+(async () => {
+  if (!await ps.init()) return;
+  layout = await ps.get('/api/wall').catch(() => null);
+  live();
+  startVideo().catch((e) => { transportLabel.textContent = 'no video: ' + e.message; });
+  if (location.hash.length > 1) showContainer(location.hash.slice(1));
+})();

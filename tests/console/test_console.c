@@ -1,0 +1,285 @@
+/* test_console.c: the console's users file, the authentication gate, roles, CSRF, the login
+ * rate limit, the officers' hold journaled through the rules, and the API's answers, over real
+ * HTTP on a loopback port (the client runs in its own thread; the server on the main loop). */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "console.h"
+#include "testutil.h"
+
+#define C "PSTU2001016"
+
+typedef struct {
+    guint status;
+    char *body;
+    char *cookie;   /* Set-Cookie */
+    char *location;
+} Reply;
+
+typedef struct {
+    guint port;
+    char *tok_viewer, *tok_officer;
+    GMainLoop *loop;
+    /* results */
+    Reply healthz, anon_api, anon_page, anon_static, viewer_post, viewer_get;
+    Reply login_op, op_no_csrf, op_csrf, op_me;
+    Reply hold, container, decisions, metrics, deadletters, calls;
+    Reply bad_login[5], limited;
+} Run;
+
+static void reply_clear(Reply *r)
+{
+    g_free(r->body);
+    g_free(r->cookie);
+    g_free(r->location);
+}
+
+static Reply http(Run *run, SoupSession *s, const char *method, const char *path,
+                  const char *body, const char *token, const char *cookie, const char *csrf)
+{
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u%s", run->port, path);
+    SoupMessage *m = soup_message_new(method, url);
+    soup_message_add_flags(m, SOUP_MESSAGE_NO_REDIRECT);
+    SoupMessageHeaders *h = soup_message_get_request_headers(m);
+    if (token) {
+        g_autofree char *a = g_strdup_printf("Bearer %s", token);
+        soup_message_headers_replace(h, "Authorization", a);
+    }
+    if (cookie)
+        soup_message_headers_replace(h, "Cookie", cookie);
+    if (csrf)
+        soup_message_headers_replace(h, "X-CSRF-Token", csrf);
+    if (body) {
+        GBytes *b = g_bytes_new(body, strlen(body));
+        soup_message_set_request_body_from_bytes(m, "application/json", b);
+        g_bytes_unref(b);
+    }
+    GError *error = NULL;
+    GBytes *out = soup_session_send_and_read(s, m, NULL, &error);
+    Reply r = {0};
+    r.status = soup_message_get_status(m);
+    if (out) {
+        r.body = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+        g_bytes_unref(out);
+    }
+    g_clear_error(&error);
+    SoupMessageHeaders *rh = soup_message_get_response_headers(m);
+    r.cookie = g_strdup(soup_message_headers_get_one(rh, "Set-Cookie"));
+    r.location = g_strdup(soup_message_headers_get_one(rh, "Location"));
+    g_object_unref(m);
+    return r;
+}
+
+static char *member(const char *json, const char *name)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json || !json_parser_load_from_data(p, json, -1, NULL))
+        return NULL;
+    return g_strdup(json_object_get_string_member_with_default(
+        json_node_get_object(json_parser_get_root(p)), name, NULL));
+}
+
+static gpointer client(gpointer data)
+{
+    Run *run = data;
+    SoupSession *s = soup_session_new_with_options("timeout", 10, NULL);
+    run->healthz = http(run, s, "GET", "/healthz", NULL, NULL, NULL, NULL);
+    run->anon_api = http(run, s, "GET", "/api/decisions", NULL, NULL, NULL, NULL);
+    run->anon_static = http(run, s, "GET", "/assets/wall.js", NULL, NULL, NULL, NULL);
+    run->viewer_post = http(run, s, "POST", "/api/select", "{\"clear\":true}", run->tok_viewer,
+                            NULL, NULL);
+    run->viewer_get = http(run, s, "GET", "/api/decisions?since=0", NULL, run->tok_viewer, NULL,
+                           NULL);
+    run->login_op = http(run, s, "POST", "/api/login",
+                         "{\"user\":\"opal\",\"password\":\"opal-password\"}", NULL, NULL, NULL);
+    g_autofree char *cookie = run->login_op.cookie
+                                  ? g_strndup(run->login_op.cookie,
+                                              strcspn(run->login_op.cookie, ";"))
+                                  : NULL;
+    g_autofree char *csrf = member(run->login_op.body, "csrf");
+    run->op_no_csrf = http(run, s, "POST", "/api/select", "{\"clear\":true}", NULL, cookie,
+                           NULL);
+    run->op_csrf = http(run, s, "POST", "/api/select", "{\"clear\":true}", NULL, cookie, csrf);
+    run->op_me = http(run, s, "GET", "/api/me", NULL, NULL, cookie, NULL);
+    run->hold = http(run, s, "POST", "/api/hold",
+                     "{\"container\":\"" C "\",\"reason\":\"x-ray anomaly\"}", run->tok_officer,
+                     NULL, NULL);
+    run->container = http(run, s, "GET", "/api/containers/" C, NULL, run->tok_officer, NULL,
+                          NULL);
+    run->decisions = http(run, s, "GET", "/api/decisions?since=0", NULL, run->tok_officer, NULL,
+                          NULL);
+    run->metrics = http(run, s, "GET", "/metrics", NULL, run->tok_viewer, NULL, NULL);
+    run->deadletters = http(run, s, "GET", "/api/deadletters", NULL, run->tok_viewer, NULL,
+                            NULL);
+    run->calls = http(run, s, "GET", "/api/vessels/calls?name=nobody", NULL, run->tok_viewer,
+                      NULL, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(run->bad_login); i++)
+        run->bad_login[i] = http(run, s, "POST", "/api/login",
+                                 "{\"user\":\"olga\",\"password\":\"guess\"}", NULL, NULL, NULL);
+    /* The right password now: still refused, the limit holds. */
+    run->limited = http(run, s, "POST", "/api/login",
+                        "{\"user\":\"olga\",\"password\":\"olga-password\"}", NULL, NULL, NULL);
+    g_object_unref(s);
+    /* A client that does not follow redirects for the page check. */
+    SoupSession *s2 = soup_session_new();
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/vessel?q=x", run->port);
+    SoupMessage *m = soup_message_new("GET", url);
+    soup_message_add_flags(m, SOUP_MESSAGE_NO_REDIRECT);
+    GBytes *b = soup_session_send_and_read(s2, m, NULL, NULL);
+    if (b)
+        g_bytes_unref(b);
+    run->anon_page.status = soup_message_get_status(m);
+    run->anon_page.location = g_strdup(
+        soup_message_headers_get_one(soup_message_get_response_headers(m), "Location"));
+    g_object_unref(m);
+    g_object_unref(s2);
+    g_main_loop_quit(run->loop);
+    return NULL;
+}
+
+static void ingest(PsRules *r, const char *topic, const char *payload)
+{
+    RulesIngestResult res = {0};
+    GError *error = NULL;
+    ck_assert(rules_ingest(r, topic, payload, -1, &res, &error));
+    ck_assert_no_error(error);
+    ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
+    rules_ingest_result_clear(&res);
+}
+
+START_TEST(test_users_file)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "users.ini", NULL);
+    GError *error = NULL;
+    g_autofree char *token = console_user_add(path, "olga", CONSOLE_ROLE_OFFICER,
+                                              "correct horse", &error);
+    ck_assert_no_error(error);
+    ck_assert_uint_eq(strlen(token), 64);
+    struct stat st;
+    ck_assert_int_eq(g_stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    g_autofree char *text = NULL;
+    ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+    /* Neither the password nor the token is kept: a salted yescrypt hash, a token digest. */
+    ck_assert_ptr_null(strstr(text, "correct horse"));
+    ck_assert_ptr_null(strstr(text, token));
+    ck_assert_ptr_nonnull(strstr(text, "password=$y$"));
+    g_autofree char *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, token, -1);
+    ck_assert_ptr_nonnull(strstr(text, digest));
+    /* The same password twice gives two hashes (a fresh salt each time). */
+    g_autofree char *t2 = console_user_add(path, "olga", CONSOLE_ROLE_OFFICER, "correct horse",
+                                           &error);
+    g_autofree char *text2 = NULL;
+    ck_assert(g_file_get_contents(path, &text2, NULL, NULL));
+    char *h1 = strstr(text, "$y$"), *h2 = strstr(text2, "$y$");
+    ck_assert(strncmp(h1, h2, strcspn(h1, "\n")) != 0);
+    /* Bad names are refused. */
+    ck_assert_ptr_null(console_user_add(path, "a b", CONSOLE_ROLE_VIEWER, "x", &error));
+    ck_assert_ptr_nonnull(error);
+    g_clear_error(&error);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_gate_roles_csrf_limit_and_api)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *users = g_build_filename(dir, "users.ini", NULL);
+    Run run = {0};
+    GError *error = NULL;
+    run.tok_viewer = console_user_add(users, "vic", CONSOLE_ROLE_VIEWER, "vic-password", &error);
+    g_free(console_user_add(users, "opal", CONSOLE_ROLE_OPERATOR, "opal-password", &error));
+    run.tok_officer = console_user_add(users, "olga", CONSOLE_ROLE_OFFICER, "olga-password",
+                                       &error);
+    ck_assert_no_error(error);
+    PsStore *store = store_open(":memory:", &error);
+    PsRules *rules = rules_new(store, "port", &error);
+    ck_assert_no_error(error);
+    /* A container released by the rules: declaration, train, rail gate-in. */
+    ingest(rules, "port/customs/status",
+           "{\"id\":\"c1\",\"ts\":\"2026-11-26T08:00:00Z\",\"declaration\":\"D-1\","
+           "\"status\":\"released\",\"containers\":[\"" C "\"],\"flow\":\"rail-sea\"}");
+    ingest(rules, "port/rail/Y1/arrival",
+           "{\"id\":\"a1\",\"ts\":\"2026-11-26T08:10:00Z\",\"yard\":\"Y1\",\"train\":\"T-1\","
+           "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"" C "\"]}]}");
+    ingest(rules, "port/gate/RG1",
+           "{\"id\":\"g1\",\"ts\":\"2026-11-26T08:12:00Z\",\"gate\":\"RG1\",\"direction\":\"in\","
+           "\"mode\":\"rail\",\"container\":\"" C "\"}");
+    ConsoleConfig cc = {.listen = "127.0.0.1:0", .users = users, .topic_root = "port",
+                        .store = store, .rules = &rules};
+    PsConsole *console = console_new(&cc, &error);
+    ck_assert_no_error(error);
+    run.port = console_port(console);
+    ck_assert_uint_gt(run.port, 0);
+    run.loop = g_main_loop_new(NULL, FALSE);
+    GThread *t = g_thread_new("client", client, &run);
+    g_main_loop_run(run.loop);
+    g_thread_join(t);
+
+    ck_assert_uint_eq(run.healthz.status, 200);
+    ck_assert_ptr_nonnull(strstr(run.healthz.body, "\"status\":\"ok\""));
+    ck_assert_uint_eq(run.anon_api.status, 401);
+    ck_assert_uint_eq(run.anon_static.status, 303);
+    ck_assert_uint_eq(run.anon_page.status, 303);
+    ck_assert(g_str_has_suffix(run.anon_page.location, "/login?next=/vessel"));
+    ck_assert_uint_eq(run.viewer_post.status, 403);
+    ck_assert_uint_eq(run.viewer_get.status, 200);
+    /* The session cookie: HttpOnly, SameSite=Strict. */
+    ck_assert_uint_eq(run.login_op.status, 200);
+    ck_assert_ptr_nonnull(run.login_op.cookie);
+    ck_assert_ptr_nonnull(strstr(run.login_op.cookie, "HttpOnly"));
+    ck_assert_ptr_nonnull(strstr(run.login_op.cookie, "SameSite=Strict"));
+    /* A state change with the cookie needs the session's CSRF token. */
+    ck_assert_uint_eq(run.op_no_csrf.status, 403);
+    ck_assert_uint_eq(run.op_csrf.status, 200);
+    ck_assert_ptr_nonnull(strstr(run.op_me.body, "\"role\":\"operator\""));
+    /* The officer's hold: journaled with the officer, decided by the rules, in the API. */
+    ck_assert_uint_eq(run.hold.status, 200);
+    g_autofree char *now = rules_describe(rules, C);
+    ck_assert_ptr_nonnull(strstr(now, "officer hold: x-ray anomaly (by olga)"));
+    ck_assert_uint_eq(run.container.status, 200);
+    ck_assert_ptr_nonnull(strstr(run.container.body, "\"verdict\":\"hold\""));
+    ck_assert_ptr_nonnull(strstr(run.container.body, "no_officer_hold"));
+    ck_assert_ptr_nonnull(strstr(run.decisions.body, "\"kind\":\"release\""));
+    ck_assert_ptr_nonnull(strstr(run.decisions.body, "officer hold: x-ray anomaly (by olga)"));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body, "portsight_decisions_total{kind=\"hold\"} 1"));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body, "portsight_inputs_total{topic=\"cmd/override\"} 1"));
+    ck_assert_uint_eq(run.deadletters.status, 200);
+    ck_assert_ptr_nonnull(strstr(run.calls.body, "\"vessels\":[]"));
+    /* The login rate limit: five failures, then even the right password waits. */
+    for (guint i = 0; i < G_N_ELEMENTS(run.bad_login); i++)
+        ck_assert_uint_eq(run.bad_login[i].status, 401);
+    ck_assert_uint_eq(run.limited.status, 429);
+
+    Reply *all[] = {&run.healthz, &run.anon_api, &run.anon_page, &run.anon_static,
+                    &run.viewer_post, &run.viewer_get, &run.login_op, &run.op_no_csrf,
+                    &run.op_csrf, &run.op_me, &run.hold, &run.container, &run.decisions,
+                    &run.metrics, &run.deadletters, &run.calls, &run.limited};
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+        reply_clear(all[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(run.bad_login); i++)
+        reply_clear(&run.bad_login[i]);
+    g_main_loop_unref(run.loop);
+    console_free(console);
+    rules_free(rules);
+    store_close(store);
+    g_free(run.tok_viewer);
+    g_free(run.tok_officer);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("console");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_users_file);
+    tcase_add_test(tc, test_gate_roles_csrf_limit_and_api);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}
