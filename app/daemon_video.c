@@ -72,9 +72,14 @@ static void on_event(const char *topic, const char *id, const char *payload, gpo
     g_clear_error(&error);
 }
 
+/* A journal row the rules have evaluated: its facts for the overlay, and the verdict now on
+ * each container it names. Rows the rules have not reached yet wait for the next round. */
 static gboolean on_row(const PsJournalRow *row, gpointer data)
 {
     VideoComponent *vc = data;
+    PsRules *rules = vc->daemon->rules;
+    if (rules && row->seq > rules_cursor(rules))
+        return FALSE;
     vc->after_seq = row->seq;
     GError *error = NULL;
     if (row->topic && !app_video_apply(vc->video, row->topic, row->payload, row->payload_len,
@@ -82,6 +87,17 @@ static gboolean on_row(const PsJournalRow *row, gpointer data)
         g_warning("video: journal row %" G_GINT64_FORMAT " (%s): %s", row->seq, row->topic,
                   error->message);
         g_error_free(error);
+    }
+    const char *rest = topics_rest(app_config_string(vc->daemon->config, "mqtt", "topic_root"),
+                                   row->topic);
+    if (!rules || !rest)
+        return TRUE;
+    g_auto(GStrv) named = rules_input_containers(rest, row->payload, (gssize)row->payload_len);
+    for (guint i = 0; named[i]; i++) {
+        RulesVerdict v;
+        if (rules_verdict(rules, named[i], &v))
+            app_video_show_verdict(app_video_scene(vc->video), named[i], &v);
+        rules_verdict_clear(&v);
     }
     return TRUE;
 }

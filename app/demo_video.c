@@ -153,6 +153,32 @@ gboolean app_demo_fill_scene(GKeyFile *kf, PsScene *scene, GError **error)
     return TRUE;
 }
 
+/* The wall draws the rules' verdict (from the rules step's journal), not scene.ini's customs
+ * status: a released declaration with a radiation alarm is held, in red. */
+static void show_verdicts(AppDemo *demo, GKeyFile *kf, PsScene *scene)
+{
+    PsRules *rules = demo->store ? rules_new(demo->store, "port", NULL) : NULL;
+    if (!rules)
+        return;
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (guint i = 0; groups[i]; i++) {
+        if (!g_str_has_prefix(groups[i], "container "))
+            continue;
+        const char *code = groups[i] + strlen("container ");
+        RulesVerdict v;
+        if (rules_verdict(rules, code, &v)) {
+            app_video_show_verdict(scene, code, &v);
+            printf("  wall: %s %s%s\n", code,
+                   v.kind == RULES_VERDICT_RELEASED ? "released (green)"
+                   : v.kind == RULES_VERDICT_HELD   ? "held (red): "
+                                                    : "pending (amber), waits for: ",
+                   v.why ? v.why : "");
+        }
+        rules_verdict_clear(&v);
+    }
+    rules_free(rules);
+}
+
 AppConfig *app_demo_video_config(const char *dir, GKeyFile *kf, const char *wall_extra,
                                  GString *order, GError **error)
 {
@@ -220,6 +246,7 @@ gboolean app_demo_video(AppDemo *demo, GError **error)
         goto fail;
     }
     app_demo_fill_scene(kf, app_video_scene(vd.video), NULL);
+    show_verdicts(demo, kf, app_video_scene(vd.video));
     printf("cameras: %s (synthetic clips, %s), wall 2x2 1280x720 -> %s\n", order->str, dir, mp4);
     printf("playing %.0f s in real time; confirmed containers (port/ocr/CAMERA):\n", seconds);
     fflush(stdout);

@@ -496,7 +496,6 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
         }
         return TRUE;
     }
-    const char *status = member(o, "status");
     JsonNode *cn = json_object_get_member(o, "containers");
     if (!cn || !JSON_NODE_HOLDS_ARRAY(cn))
         return TRUE;
@@ -509,6 +508,9 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
         JsonNode *e = json_array_get_element(list, i);
         if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
             continue;
+        /* The colour is the rules' verdict (app_video_show_verdict), not the customs status. */
+        PsSceneContainer old = {0};
+        overlay_scene_get_container(v->scene, json_node_get_string(e), &old);
         PsSceneContainer c = {
             .code = json_node_get_string(e),
             .declaration = member(o, "declaration"),
@@ -517,12 +519,20 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
             .goods = member(o, "goods"),
             .consignee = member(o, "consignee"),
             .vessel = vessel,
-            .status = g_strcmp0(status, "released") == 0 ? PS_STATUS_RELEASED
-                      : g_strcmp0(status, "held") == 0 || g_strcmp0(status, "inspect") == 0
-                          ? PS_STATUS_HELD
-                          : PS_STATUS_PENDING,
+            .status = old.status,
+            .reason = old.reason,
         };
         overlay_scene_put_container(v->scene, &c);
+        overlay_container_info_clear(&old);
     }
     return TRUE;
+}
+
+void app_video_show_verdict(PsScene *scene, const char *container, const RulesVerdict *verdict)
+{
+    PsContainerStatus st = verdict->kind == RULES_VERDICT_RELEASED ? PS_STATUS_RELEASED
+                           : verdict->kind == RULES_VERDICT_HELD   ? PS_STATUS_HELD
+                                                                   : PS_STATUS_PENDING;
+    overlay_scene_set_verdict(scene, container, st,
+                              verdict->kind == RULES_VERDICT_RELEASED ? NULL : verdict->why);
 }

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "overlay.h"
+#include "rules.h"
 #include "wall.h"
 
 G_BEGIN_DECLS
@@ -57,9 +58,14 @@ PsWall *app_video_wall(AppVideo *video);
  * "degraded"}} (newly allocated). */
 char *app_video_cameras_json(AppVideo *video);
 
-/* Applies one journaled input: customs status (container facts for the overlay) and
- * port/cmd/select. Other topics are ignored. Returns FALSE only for a payload it cannot read. */
+/* Applies one journaled input: customs status (container facts for the overlay: declaration,
+ * origin, goods...; the colour stays the verdict's) and port/cmd/select. Other topics are
+ * ignored. Returns FALSE only for a payload it cannot read. */
 gboolean app_video_apply(AppVideo *video, const char *topic, const char *payload, gsize len,
                          GError **error);
+
+/* Draws the rules' verdict on @container: released green, held red with the reasons, pending
+ * amber with what the release waits for. */
+void app_video_show_verdict(PsScene *scene, const char *container, const RulesVerdict *verdict);
 
 G_END_DECLS

@@ -95,7 +95,9 @@ typedef enum {
     PS_STATUS_HELD,        /* held or inspect: red */
 } PsContainerStatus;
 
-/* What the declaration and the rules say about a container. Strings are copied. */
+/* What the declaration and the rules say about a container. Strings are copied. @status is the
+ * rules' verdict (released, held, or pending), not the customs status alone; @reason says why
+ * it is held ("seal tampered") or what a release still waits for ("radiation scan"). */
 typedef struct {
     const char *code; /* ISO 6346, no spaces */
     const char *declaration;
@@ -105,6 +107,7 @@ typedef struct {
     const char *consignee;
     const char *vessel;
     PsContainerStatus status;
+    const char *reason; /* may be NULL */
 } PsSceneContainer;
 
 /* A vessel as AIS knows it. @track is @track_len (lat, lon) pairs, oldest first; copied (at
@@ -137,6 +140,10 @@ void overlay_scene_put_detection(PsScene *scene, const char *camera, const char 
                                  const char *size_type, const double bbox[4], double confidence,
                                  gint64 now_us);
 void overlay_scene_put_container(PsScene *scene, const PsSceneContainer *info);
+/* Sets the verdict of container @code (its @status and @reason, NULL for none), keeping its
+ * other facts; a container the scene does not know yet is added with the verdict only. */
+void overlay_scene_set_verdict(PsScene *scene, const char *code, PsContainerStatus status,
+                               const char *reason);
 void overlay_scene_put_vessel(PsScene *scene, const PsSceneVessel *vessel);
 void overlay_scene_remove_vessel(PsScene *scene, guint32 mmsi);
 

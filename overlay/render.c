@@ -142,9 +142,17 @@ static char *container_markup(const OverlaySnapItem *it)
     g_autofree char *l2 = g_markup_printf_escaped("\n%s  <b>%s</b>", c->declaration ? c->declaration
                                                                                    : "-",
                                                   status_name(c->status));
+    /* Why it is held, or what a release still waits for. */
+    g_autofree char *why =
+        c->reason && *c->reason
+            ? g_markup_printf_escaped(c->status == PS_STATUS_HELD ? "\n<b>%s</b>" : "\nwaits for: %s",
+                                      c->reason)
+            : NULL;
     g_autofree char *l3 = g_markup_printf_escaped("\n%s → %s", c->origin ? c->origin : "?",
                                                   c->destination ? c->destination : "?");
     g_string_append(s, l2);
+    if (why)
+        g_string_append(s, why);
     g_string_append(s, l3);
     if (c->goods && *c->goods) {
         g_autofree char *l4 = g_markup_printf_escaped("\n%s", c->goods);
@@ -257,9 +265,11 @@ static void draw_selection_panel(PsRenderer *r, cairo_t *cr, const OverlaySnapsh
         g_autofree char *m = NULL;
         if (snap->selected_has_info)
             m = g_markup_printf_escaped(
-                "<b>%s</b>\nstatus: <b>%s</b>\ndeclaration: %s\nfrom: %s\nto: %s\ngoods: %s\n"
-                "consignee: %s\nvessel: %s",
-                snap->selected_code, status_name(c->status), c->declaration ? c->declaration : "-",
+                "<b>%s</b>\nstatus: <b>%s</b>%s%s\ndeclaration: %s\nfrom: %s\nto: %s\n"
+                "goods: %s\nconsignee: %s\nvessel: %s",
+                snap->selected_code, status_name(c->status),
+                c->reason ? (c->status == PS_STATUS_HELD ? "\nreason: " : "\nwaits for: ") : "",
+                c->reason ? c->reason : "", c->declaration ? c->declaration : "-",
                 c->origin ? c->origin : "-", c->destination ? c->destination : "-",
                 c->goods ? c->goods : "-", c->consignee ? c->consignee : "-",
                 c->vessel ? c->vessel : "-");

@@ -140,6 +140,7 @@ void overlay_scene_put_container(PsScene *s, const PsSceneContainer *in)
     c->consignee = g_strdup(in->consignee);
     c->vessel = g_strdup(in->vessel);
     c->status = in->status;
+    c->reason = g_strdup(in->reason);
     g_mutex_lock(&s->lock);
     if (g_hash_table_size(s->containers) >= MAX_CONTAINERS &&
         !g_hash_table_contains(s->containers, c->code)) {
@@ -152,6 +153,27 @@ void overlay_scene_put_container(PsScene *s, const PsSceneContainer *in)
     g_hash_table_replace(s->containers, (gpointer)c->code, c);
     s->version++;
     g_mutex_unlock(&s->lock);
+}
+
+void overlay_scene_set_verdict(PsScene *s, const char *code, PsContainerStatus status,
+                               const char *reason)
+{
+    g_return_if_fail(s && code);
+    g_mutex_lock(&s->lock);
+    PsSceneContainer *c = g_hash_table_lookup(s->containers, code);
+    if (c) {
+        if (c->status != status || g_strcmp0(c->reason, reason) != 0) {
+            c->status = status;
+            g_free((char *)c->reason);
+            c->reason = g_strdup(reason);
+            s->version++;
+        }
+        g_mutex_unlock(&s->lock);
+        return;
+    }
+    g_mutex_unlock(&s->lock);
+    PsSceneContainer in = {.code = code, .status = status, .reason = reason};
+    overlay_scene_put_container(s, &in);
 }
 
 void overlay_scene_put_vessel(PsScene *s, const PsSceneVessel *in)
@@ -311,6 +333,7 @@ static void info_copy(const PsSceneContainer *in, PsSceneContainer *out)
     out->consignee = g_strdup(in->consignee);
     out->vessel = g_strdup(in->vessel);
     out->status = in->status;
+    out->reason = g_strdup(in->reason);
 }
 
 gboolean overlay_scene_get_container(PsScene *s, const char *code, PsSceneContainer *out)
@@ -335,6 +358,7 @@ void overlay_container_info_clear(PsSceneContainer *i)
     g_free((char *)i->goods);
     g_free((char *)i->consignee);
     g_free((char *)i->vessel);
+    g_free((char *)i->reason);
     memset(i, 0, sizeof *i);
 }
 

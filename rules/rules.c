@@ -594,6 +594,79 @@ static void add_ev(JsonBuilder *b, const char *name, const Ev *ev)
         json_builder_add_null_value(b);
 }
 
+/* What a release of @c (whose declaration is @d, or NULL) still waits for: static strings
+ * appended to @out. */
+static void waiting_for(PsRules *rules, const Container *c, const Decl *d, GPtrArray *out)
+{
+    if (!d)
+        g_ptr_array_add(out, "a declaration listing the container");
+    else if (strcmp(d->flow, "rail-sea") != 0)
+        g_ptr_array_add(out, "a rail-sea declaration (the rail-sea release policy does not "
+                             "apply to other flows)");
+    else if (strcmp(d->status, "released") != 0)
+        g_ptr_array_add(out, "declaration status released");
+    if (!c->arrival.id)
+        g_ptr_array_add(out, "arrival on a train's manifest");
+    if (!c->seen.id)
+        g_ptr_array_add(out, "seen in the yard (camera read or rail gate-in)");
+    if (rules->policy.require_radiation_clear && !c->rad_clear.id)
+        g_ptr_array_add(out, "radiation scan");
+    if (rules->policy.require_seal && !c->seal_ok.id)
+        g_ptr_array_add(out, "seal reading");
+}
+
+gboolean rules_verdict(PsRules *rules, const char *container, RulesVerdict *out)
+{
+    memset(out, 0, sizeof(*out));
+    Container *c = container ? g_hash_table_lookup(rules->containers, container) : NULL;
+    if (!c)
+        return FALSE;
+    Decl *d = container_decl(rules, c);
+    Evaluation e;
+    evaluate(rules, c, &e);
+    out->declaration = d ? g_strdup(d->number) : NULL;
+    if (e.verdict == VERDICT_RELEASE) {
+        out->kind = RULES_VERDICT_RELEASED;
+    } else if (e.verdict == VERDICT_HOLD) {
+        out->kind = RULES_VERDICT_HELD;
+        g_autoptr(GPtrArray) r = g_ptr_array_new();
+        for (guint i = 0; i < e.n_reasons; i++)
+            g_ptr_array_add(r, (gpointer)e.reasons[i]);
+        g_ptr_array_add(r, NULL);
+        out->why = g_strjoinv(", ", (char **)r->pdata);
+    } else {
+        out->kind = RULES_VERDICT_PENDING;
+        g_autoptr(GPtrArray) w = g_ptr_array_new();
+        waiting_for(rules, c, d, w);
+        g_ptr_array_add(w, NULL);
+        out->why = g_strjoinv(", ", (char **)w->pdata);
+    }
+    return TRUE;
+}
+
+void rules_verdict_clear(RulesVerdict *v)
+{
+    g_free(v->why);
+    g_free(v->declaration);
+    memset(v, 0, sizeof(*v));
+}
+
+char **rules_input_containers(const char *topic_rest, const char *payload, gssize len)
+{
+    RulesInput in;
+    gsize n = len < 0 ? strlen(payload ? payload : "") : (gsize)len;
+    GPtrArray *out = g_ptr_array_new();
+    if (payload && rules__parse(topic_rest, payload, n, &in, NULL)) {
+        if (in.container)
+            g_ptr_array_add(out, g_strdup(in.container));
+        for (guint i = 0; in.containers && i < in.containers->len; i++)
+            g_ptr_array_add(out, g_strdup(g_ptr_array_index(in.containers, i)));
+        rules__input_clear(&in);
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
 char *rules_describe(PsRules *rules, const char *container)
 {
     Container *c = g_hash_table_lookup(rules->containers, container);
@@ -626,21 +699,10 @@ char *rules_describe(PsRules *rules, const char *container)
     add_ev(b, "seal", seal_open ? &c->seal_bad : c->seal_ok.id ? &c->seal_ok : &c->seal_bad);
     json_builder_set_member_name(b, "waiting_for");
     json_builder_begin_array(b);
-    if (!d)
-        json_builder_add_string_value(b, "a declaration listing the container");
-    else if (strcmp(d->flow, "rail-sea") != 0)
-        json_builder_add_string_value(b, "a rail-sea declaration (the rail-sea release policy "
-                                         "does not apply to other flows)");
-    else if (strcmp(d->status, "released") != 0)
-        json_builder_add_string_value(b, "declaration status released");
-    if (!c->arrival.id)
-        json_builder_add_string_value(b, "arrival on a train's manifest");
-    if (!c->seen.id)
-        json_builder_add_string_value(b, "seen in the yard (camera read or rail gate-in)");
-    if (rules->policy.require_radiation_clear && !c->rad_clear.id)
-        json_builder_add_string_value(b, "radiation scan");
-    if (rules->policy.require_seal && !c->seal_ok.id)
-        json_builder_add_string_value(b, "seal reading");
+    g_autoptr(GPtrArray) waits = g_ptr_array_new();
+    waiting_for(rules, c, d, waits);
+    for (guint i = 0; i < waits->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(waits, i));
     json_builder_end_array(b);
     json_builder_set_member_name(b, "open");
     json_builder_begin_array(b);

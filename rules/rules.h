@@ -123,6 +123,29 @@ void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data);
  * null), "waiting_for": [what a release still needs], "open": [hold reasons open now]}. */
 char *rules_describe(PsRules *rules, const char *container);
 
+/* The verdict on a container now, as the wall draws it. */
+typedef enum {
+    RULES_VERDICT_PENDING,  /* a release still waits for something (@why says what) */
+    RULES_VERDICT_RELEASED, /* every condition holds */
+    RULES_VERDICT_HELD,     /* a hold is open (@why: the reasons, e.g. "seal tampered") */
+} RulesVerdictKind;
+
+typedef struct {
+    RulesVerdictKind kind;
+    char *why;         /* held: the reasons; pending: what it waits for, ", "-separated; owned */
+    char *declaration; /* the declaration that applies, or NULL; owned */
+} RulesVerdict;
+
+/* Fills @out (clear it with rules_verdict_clear) and returns TRUE, or FALSE when no input ever
+ * named @container (@out is then cleared). */
+gboolean rules_verdict(PsRules *rules, const char *container, RulesVerdict *out);
+void rules_verdict_clear(RulesVerdict *verdict);
+
+/* The containers one valid input names (the container of a gate, seal, radiation or OCR input,
+ * a declaration's containers, a train's manifest), NULL-terminated (free with g_strfreev);
+ * empty for an invalid input or one that names none. @topic_rest as rules_validate(). */
+char **rules_input_containers(const char *topic_rest, const char *payload, gssize len);
+
 /* The pure validation of one input, without a store: @topic_rest is the topic without the root
  * and its slash (e.g. "seal/S1"). Returns FALSE with a RULES_ERROR_INVALID error whose message
  * names the field (e.g. "state: unknown value 'broken' (expected sealed|opened|tampered)").

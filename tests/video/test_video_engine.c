@@ -89,7 +89,8 @@ START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
     PsSceneContainer info;
     ck_assert(overlay_scene_get_container(app_video_scene(v), "CSQU3054383", &info));
     ck_assert_str_eq(info.declaration, "DEC-1");
-    ck_assert_int_eq(info.status, PS_STATUS_HELD);
+    /* Its colour is the rules' verdict, which nothing has given yet (video-wall-verdict). */
+    ck_assert_int_eq(info.status, PS_STATUS_PENDING);
     overlay_container_info_clear(&info);
 
     /* the container seen low in the middle of the quay camera's picture (its small 1+5 tile is
