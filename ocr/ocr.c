@@ -97,10 +97,31 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, 
     return TRUE;
 }
 
+/* Refuses an image whose header says more than OCR_MAX_PIXELS before anything is decoded (a
+ * 389 KB PNG can declare 20000 x 20000 and take gigabytes to decode). @w, @h from the header. */
+static gboolean check_size(const char *what, l_int32 w, l_int32 h, GError **error)
+{
+    if (w <= 0 || h <= 0 || (gint64)w * h > OCR_MAX_PIXELS) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE,
+                    "%s: %d x %d pixels is over the limit of %d megapixels: not decoded", what, w,
+                    h, OCR_MAX_PIXELS / 1000000);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     setMsgSeverity(L_SEVERITY_NONE);
+    l_int32 format, w = 0, h = 0, bps, spp, iscmap;
+    if (pixReadHeader(path, &format, &w, &h, &bps, &spp, &iscmap) != 0) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image header (missing, "
+                    "or not JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
+        return FALSE;
+    }
+    if (!check_size(path, w, h, error))
+        return FALSE;
     PIX *pix = pixRead(path);
     if (!pix) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (missing, or not "
@@ -115,6 +136,10 @@ gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *o
 {
     memset(out, 0, sizeof *out);
     setMsgSeverity(L_SEVERITY_NONE);
+    l_int32 format, w = 0, h = 0, bps, spp, iscmap;
+    if (data && size > 0 && pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) == 0 &&
+        !check_size("image in memory", w, h, error))
+        return FALSE;
     PIX *pix = data && size > 0 ? pixReadMem(data, size) : NULL;
     if (!pix) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "image in memory (%" G_GSIZE_FORMAT

@@ -89,6 +89,10 @@ void ocr_free(PsOcr *ocr);
 gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int stride,
                   OcrPixelFormat fmt, OcrReads *out, GError **error);
 
+/* Images over this many pixels (width x height, from the header) are refused before they are
+ * decoded: 40 megapixels, above any camera frame in use (4K is 8.3). */
+#define OCR_MAX_PIXELS 40000000
+
 /* Reads an image file (JPEG, PNG, ... through Leptonica). FALSE with an error naming the file
  * when it cannot be decoded. Silences Leptonica's own stderr messages (a process-wide setting). */
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error);
