@@ -9,6 +9,7 @@
 #include "mqtt-subscriber.h"
 #include "relay.h"
 #include "rules.h"
+#include "topics.h"
 
 /* The relay of this process, so the subscriber's rules can wake it after a commit. */
 static PsRelay *the_relay;
@@ -98,6 +99,8 @@ static gboolean ingest(PsStore *store, const char *topic, const char *payload, g
                        gpointer user_data, GError **error)
 {
     Subscriber *s = user_data;
+    if (topics_is_output(s->root, topic))
+        return TRUE; /* our own releases, holds and status, back from the broker */
     RulesIngestResult r = {0};
     if (!rules_journal(store, s->root, "mqtt", topic, payload, (gssize)len, &r, error))
         return FALSE;

@@ -30,6 +30,20 @@ char **topics_inputs(const char *root)
     return topics;
 }
 
+char **topics_subscriptions(const char *root)
+{
+    char **topics = g_new0(char *, 2);
+    topics[0] = g_strdup_printf("%s/#", topics_root(root));
+    return topics;
+}
+
+gboolean topics_is_output(const char *root, const char *topic)
+{
+    static const char *const outputs[] = {"release", "hold", "status", "alert", NULL};
+    g_autofree char *kind = topics_output_kind(root, topic);
+    return kind && g_strv_contains(outputs, kind);
+}
+
 const char *topics_rest(const char *root, const char *topic)
 {
     root = topics_root(root);

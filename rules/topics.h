@@ -33,6 +33,15 @@ const char *topics_root(const char *configured);
  * with g_strfreev. */
 char **topics_inputs(const char *root);
 
+/* What the engine subscribes to: everything under @root ("ROOT/#"), so that a topic under the
+ * root that is neither an input nor an output is dead-lettered with its reason rather than
+ * never seen. NULL-terminated, free with g_strfreev. */
+char **topics_subscriptions(const char *root);
+
+/* Whether @topic is one of the engine's own outputs under @root that is not also an input
+ * (release, hold, status, alert): what the subscriber receives back and ignores. */
+gboolean topics_is_output(const char *root, const char *topic);
+
 /* The part of @topic after "@root/", or NULL when @topic is not under @root (or is NULL).
  * Borrowed from @topic. */
 const char *topics_rest(const char *root, const char *topic);

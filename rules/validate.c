@@ -135,8 +135,8 @@ static gboolean want_string(JsonObject *o, const char *path, const char *name, g
         return invalid(error, "%s: expected a string, got %s", path, node_type_name(n));
     const char *s = json_node_get_string(n);
     gsize len = strlen(s);
-    if (len == 0)
-        return invalid(error, "%s: empty", path);
+    if (len == 0) /* an empty optional field is absent ("plate":"" from a rail gate) */
+        return required ? invalid(error, "%s: empty", path) : TRUE;
     if (len > max)
         return invalid(error, "%s: %" G_GSIZE_FORMAT " bytes, longer than %" G_GSIZE_FORMAT,
                        path, len, max);

@@ -58,7 +58,8 @@ typedef gboolean (*PsMqttIngestFunc)(PsStore *store, const char *topic, const ch
  * to start with an older one. */
 gboolean mqtt_subscriber_check_paho(const char *version, GError **error);
 
-/* The input topics under @root ("port"): NULL-terminated, free with g_strfreev. */
+/* The subscriptions under @root ("port"): everything under it (topics_subscriptions), so that
+ * the ingest function sees unknown topics too. NULL-terminated, free with g_strfreev. */
 char **mqtt_subscriber_topics(const char *root);
 
 /* Connects (in the background: a broker that is down is retried, not an error) and subscribes.

@@ -58,7 +58,7 @@ struct PsMqttSubscriber {
 
 char **mqtt_subscriber_topics(const char *root)
 {
-    return topics_inputs(root);
+    return topics_subscriptions(root);
 }
 
 /* ---- main loop side ---- */

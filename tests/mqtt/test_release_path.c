@@ -249,6 +249,17 @@ START_TEST(test_a_decision_made_by_another_process_is_published_within_a_second)
     double s = (double)(at - imported_at) / G_USEC_PER_SEC;
     fprintf(stderr, "imported release on the broker %.3f s after the import ended\n", s);
     ck_assert_msg(s < 1.0, "published %.3f s after the import", s);
+
+    /* A topic under the root that is no input is dead-lettered with the reason; the engine's
+     * own release, back from the broker, is not. */
+    test_client_publish(pub, ROOT "/weather/quay", "{\"id\":\"w1\",\"wind\":12}");
+    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM dead_letter WHERE topic = '" ROOT
+                                      "/weather/quay' AND reason LIKE '%unknown topic%'",
+                             1, 10),
+                     1);
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter WHERE topic LIKE '%/release/%'"
+                                        " OR topic LIKE '%/status/%'"),
+                     0);
     ck_assert_int_eq(engine_stop(engine), 0);
 }
 END_TEST

@@ -783,6 +783,38 @@ START_TEST(test_bad_input_is_dead_lettered_with_its_reason)
 }
 END_TEST
 
+/* A rail gate's empty optional fields ("plate":"", "seal":"", "size_type":"") are absent, not
+ * errors: the gate-in counts as seen in the yard. */
+START_TEST(test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts)
+{
+    g_autofree char *c = cn("PSCU100001");
+    PsStore *s = mem_store();
+    PsRules *r = new_rules(s);
+    Ev cus = customs("c-1", 1, "D-1", "released", c), arr = arrival("a-1", 2, c);
+    ingest(r, cus.topic, cus.payload, -1);
+    ingest(r, arr.topic, arr.payload, -1);
+    g_autofree char *gate = g_strdup_printf(
+        "{\"id\":\"g-1\",\"ts\":\"2026-11-26T10:00:03Z\",\"gate\":\"RG1\",\"direction\":\"in\","
+        "\"mode\":\"rail\",\"container\":\"%s\",\"size_type\":\"\",\"plate\":\"\",\"seal\":\"\"}",
+        c);
+    ck_assert_int_eq(ingest(r, "port/gate/RG1", gate, -1), RULES_ACCEPTED);
+    g_autofree char *got = decisions_of(s);
+    ck_assert_str_eq(got, "release");
+    /* A required field empty is still an error. */
+    GError *error = NULL;
+    ck_assert(!rules_validate("gate/RG1",
+                              "{\"id\":\"g-2\",\"ts\":\"2026-11-26T10:00:03Z\",\"gate\":\"RG1\","
+                              "\"direction\":\"in\",\"mode\":\"rail\",\"container\":\"\"}",
+                              -1, &error));
+    ck_assert_msg(strstr(error->message, "container: empty"), "%s", error->message);
+    g_clear_error(&error);
+    ev_clear(&cus);
+    ev_clear(&arr);
+    rules_free(r);
+    store_close(s);
+}
+END_TEST
+
 START_TEST(test_valid_events_still_decide_among_bad_ones)
 {
     g_autofree char *c = cn("PSCU100001");
@@ -1187,6 +1219,7 @@ static Suite *rules_suite(void)
     tcase_add_loop_test(tc, test_bad_input_is_dead_lettered_with_its_reason, 0,
                         G_N_ELEMENTS(bad_cases));
     tcase_add_test(tc, test_valid_events_still_decide_among_bad_ones);
+    tcase_add_test(tc, test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts);
     suite_add_tcase(s, tc);
     tc = tcase_create("determinism");
     tcase_set_timeout(tc, 60);
