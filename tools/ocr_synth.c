@@ -7,10 +7,14 @@
  *       N JPEG frames DIR/synth-NNNN.jpg (layouts in turn) and DIR/labels.csv in the layout of
  *       ../shared/data/ocr-dev/labels.csv (file,code,size_type,layout,view,notes,bbox x1 y1 x2 y2).
  *
- * Scenes: painted steel in a random colour with corrugation, the code in one of three layouts
- * (one line with a boxed check digit, three rows, a vertical column), the size/type code, other
- * markings as distractors, rotation/shear/foreshortening, light gradient, shadow, glare, rust and
- * dirt, blur and noise. Fonts come from Debian packages (fonts-dejavu-core, fonts-dejavu-extra,
+ * Scenes: painted steel in a random colour with corrugation, the code in one of seven layouts
+ * (one line with a boxed check digit, three rows, a vertical column, owner and serial on
+ * different door panels, owner/serial/check digit in separate boxes, a roof from above, a tank
+ * container), the size/type code below or to the right, other markings as distractors, in half
+ * of the scenes a busy surrounding (truck parts, fences, cranes, number plates, weight
+ * markings), rotation/shear/foreshortening, light gradient, shadow, glare, rust and dirt, blur
+ * and noise; night, infrared, glare, rain and motion blur; in frames a quarter of the JPEGs
+ * heavily compressed. Fonts come from Debian packages (fonts-dejavu-core, fonts-dejavu-extra,
  * fonts-liberation, fonts-freefont-ttf); missing ones fall back through fontconfig.
  */
 #include <cairo.h>
@@ -32,8 +36,27 @@ static const char *fonts[] = {
 static const char *size_types[] = {"22G1", "42G1", "45G1", "45R1", "L5G1", "22U1", "22T1",
                                    "42U1", "22G0", "45G0", "20G1", "25G1", "42P1", "22R1"};
 
-typedef enum { LAYOUT_LINE, LAYOUT_ROWS, LAYOUT_VERTICAL, N_LAYOUTS } Layout;
-static const char *layout_names[] = {"horizontal_1line", "multi_line", "vertical"};
+/* The layouts of the code block. The first three are the door and corner-post layouts of
+ * ../shared/data/ocr-dev; the others are seen at other terminals: owner code and serial on
+ * different door panels (a seam between them, 2.5-8 character heights apart), owner / serial /
+ * check digit each in its own painted box, a roof seen from above (one line or two rows across
+ * dense corrugation), a tank container (the code on the shell or a plate inside the frame's
+ * beams). */
+typedef enum {
+    LAYOUT_LINE,
+    LAYOUT_ROWS,
+    LAYOUT_VERTICAL,
+    LAYOUT_PANELS,
+    LAYOUT_BOXES,
+    LAYOUT_ROOF,
+    LAYOUT_TANK,
+    N_LAYOUTS
+} Layout;
+static const char *layout_names[] = {"horizontal_1line", "multi_line", "vertical",
+                                     "split_panels",     "separate_boxes", "roof", "tank"};
+/* Width and height of each layout's block in character heights (placement, frame fit). */
+static const double layout_size[][2] = {{10, 4.5}, {10, 4.5}, {4, 15},
+                                        {20, 4.5}, {14, 4.5}, {10, 4.5}, {10, 4.5}};
 
 typedef struct {
     int label; /* class index, or -1 for a box frame */
@@ -45,6 +68,7 @@ typedef struct {
     cairo_t *cr;
     GArray *glyphs; /* Glyph */
     double r, g, b; /* text colour */
+    double bg[3];   /* paint colour around the code */
     const char *font;
     double char_h;
 } Scene;
@@ -185,6 +209,21 @@ static void random_word(GRand *rng, char *out, int n, gboolean digits)
     out[n] = '\0';
 }
 
+/* The size/type code of a one-line layout: below the owner code, below the serial (from
+ * @serial_x), or to the right of the check digit (which ends at @end_x). */
+static void draw_size_type(Scene *s, const char *st, double sp, double end_x, double owner_w,
+                           double serial_x)
+{
+    double h = s->char_h, u = g_rand_double(s->rng);
+    if (u < 0.25)
+        draw_string(s, st, end_x + h * urand(s->rng, 0.8, 2.0), 0, sp, TRUE);
+    else if (u < 0.6)
+        draw_string(s, st, serial_x > 0 ? serial_x : owner_w + h * 0.6,
+                    h * urand(s->rng, 1.5, 2.2), sp, TRUE);
+    else
+        draw_string(s, st, 0, h * urand(s->rng, 1.5, 2.2), sp, TRUE);
+}
+
 /* Paints the code in @layout with its top-left at (0, 0) of the current user space. */
 static void draw_code(Scene *s, Layout layout, const char *code, const char *st)
 {
@@ -194,14 +233,38 @@ static void draw_code(Scene *s, Layout layout, const char *code, const char *st)
     memcpy(serial, code + 4, 6);
     serial[6] = '\0';
     double h = s->char_h, sp = h * urand(s->rng, 0.02, 0.25);
-    if (layout == LAYOUT_LINE) {
+    if (layout == LAYOUT_LINE || layout == LAYOUT_PANELS) {
         double x = draw_string(s, owner, 0, 0, sp, TRUE);
-        x += h * urand(s->rng, 0.3, 1.0);
+        if (layout == LAYOUT_PANELS) {
+            /* The door seam: the panels' edges and a locking bar between owner and serial. */
+            double gap = h * urand(s->rng, 2.5, 8.0), bar = h * urand(s->rng, 0.2, 0.6);
+            double bx = x + (gap - bar) * urand(s->rng, 0.3, 0.7);
+            cairo_rectangle(s->cr, bx, -h * urand(s->rng, 1, 3), bar, h * urand(s->rng, 5, 8));
+            double k = urand(s->rng, 0.3, 0.7);
+            cairo_set_source_rgb(s->cr, s->bg[0] * k, s->bg[1] * k, s->bg[2] * k);
+            cairo_fill(s->cr);
+            x += gap;
+        } else {
+            x += h * urand(s->rng, 0.3, 1.0);
+        }
         x = draw_string(s, serial, x, 0, sp, TRUE);
         x += h * urand(s->rng, 0.25, 0.6);
-        draw_boxed(s, code[10], x, 0);
-        double sx = g_rand_boolean(s->rng) ? 0 : text_width(s, owner, sp) + h * 0.6;
-        draw_string(s, st, sx, h * urand(s->rng, 1.5, 2.2), sp, TRUE);
+        x += draw_boxed(s, code[10], x, 0);
+        draw_size_type(s, st, sp, x, text_width(s, owner, sp), layout == LAYOUT_PANELS ? x -
+                       text_width(s, serial, sp) - h : 0);
+    } else if (layout == LAYOUT_BOXES) {
+        /* Owner, serial and check digit each in a box of its own, on one line. */
+        double pad = h * urand(s->rng, 0.15, 0.35), x = 0;
+        for (int part = 0; part < 2; part++) {
+            const char *t = part == 0 ? owner : serial;
+            double w = draw_string(s, t, x + pad, 0, sp, TRUE) - sp - x - pad;
+            draw_box(s, x, -pad, w + 2 * pad, h + 2 * pad);
+            x += w + 2 * pad + h * urand(s->rng, 0.3, 1.0);
+        }
+        x += draw_boxed(s, code[10], x, 0);
+        draw_size_type(s, st, sp, x, text_width(s, owner, sp), 0);
+    } else if (layout == LAYOUT_ROOF || layout == LAYOUT_TANK) {
+        draw_code(s, g_rand_boolean(s->rng) ? LAYOUT_LINE : LAYOUT_ROWS, code, st);
     } else if (layout == LAYOUT_ROWS) {
         double pitch = h * urand(s->rng, 1.35, 1.8);
         draw_string(s, owner, 0, 0, sp, TRUE);
@@ -293,13 +356,19 @@ static void blur_surface(cairo_surface_t *surf, int w, int h, int r)
 }
 
 /* Corrugation, light gradient, shadow and noise, applied to the pixels. */
-static void post_effects(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h)
+static void post_effects(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h,
+                         gboolean roof)
 {
     cairo_surface_flush(surf);
     guint8 *data = cairo_image_surface_get_data(surf);
     int stride = cairo_image_surface_get_stride(surf);
     double period = char_h * urand(rng, 0.4, 2.0), amp = urand(rng, 0.0, 0.3);
     gboolean vertical_ribs = g_rand_double(rng) < 0.7;
+    if (roof) { /* dense ribs across the code, seen from above */
+        period = char_h * urand(rng, 0.3, 0.8);
+        amp = urand(rng, 0.1, 0.35);
+        vertical_ribs = TRUE;
+    }
     double phase = urand(rng, 0, 6.3);
     double gx = urand(rng, -0.5, 0.5) / w, gy = urand(rng, -0.5, 0.5) / h;
     double base = urand(rng, 0.6, 1.3);
@@ -366,6 +435,198 @@ static void draw_dirt(GRand *rng, cairo_t *cr, int w, int h, double char_h, int 
     }
 }
 
+/* Light and weather of other sites, each with its own odds: night (dim, noisy, one lamp), an
+ * infrared camera (monochrome, bright centre, dark edges), glare, rain streaks and motion blur
+ * along the direction of travel. */
+static void conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h)
+{
+    cairo_t *cr = cairo_create(surf);
+    if (g_rand_double(rng) < 0.2) { /* glare: a bright patch, sometimes over the code */
+        double gx = urand(rng, 0, w), gy = urand(rng, 0, h), r = char_h * urand(rng, 1, 5);
+        cairo_pattern_t *pat = cairo_pattern_create_radial(gx, gy, 0, gx, gy, r);
+        cairo_pattern_add_color_stop_rgba(pat, 0, 1, 1, 0.95, urand(rng, 0.4, 0.75));
+        cairo_pattern_add_color_stop_rgba(pat, 1, 1, 1, 0.95, 0);
+        cairo_set_source(cr, pat);
+        cairo_paint(cr);
+        cairo_pattern_destroy(pat);
+    }
+    if (g_rand_double(rng) < 0.12) { /* rain */
+        int n = g_rand_int_range(rng, 200, 900);
+        double ang = urand(rng, -0.4, 0.4);
+        cairo_set_line_width(cr, MAX(1.0, char_h * 0.03));
+        for (int i = 0; i < n; i++) {
+            double x = urand(rng, 0, w), y = urand(rng, 0, h), l = char_h * urand(rng, 0.4, 2);
+            cairo_move_to(cr, x, y);
+            cairo_line_to(cr, x + l * sin(ang), y + l * cos(ang));
+            cairo_set_source_rgba(cr, 0.85, 0.88, 0.9, urand(rng, 0.1, 0.35));
+            cairo_stroke(cr);
+        }
+    }
+    cairo_destroy(cr);
+    cairo_surface_flush(surf);
+    guint8 *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    double u = g_rand_double(rng);
+    if (u < 0.25) { /* night (0.15) or infrared (0.10) */
+        gboolean ir = u < 0.10;
+        double lx = urand(rng, 0, w), ly = urand(rng, 0, h), lr = MAX(w, h) * urand(rng, 0.3, 1);
+        double dim = urand(rng, 0.15, 0.4), noise = urand(rng, 4, 14);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                guint8 *p = data + (size_t)y * stride + 4 * x;
+                double d2 = ((x - lx) * (x - lx) + (y - ly) * (y - ly)) / (lr * lr);
+                double f = ir ? 1.3 * exp(-0.8 * d2) : dim * (0.6 + 1.2 * exp(-d2));
+                double nz = g_rand_double_range(rng, -noise, noise);
+                if (ir) {
+                    double v = (77 * p[2] + 150 * p[1] + 29 * p[0]) / 256.0 * f + nz;
+                    p[0] = p[1] = p[2] = (guint8)CLAMP(v, 0, 255);
+                } else {
+                    for (int c = 0; c < 3; c++)
+                        p[c] = (guint8)CLAMP(p[c] * f * (c == 0 ? 0.8 : 1.0) + nz, 0, 255);
+                }
+            }
+    }
+    if (g_rand_double(rng) < 0.15) { /* motion blur, horizontal, 2 r + 1 pixels long */
+        int r = MAX(1, (int)(char_h * urand(rng, 0.03, 0.12)));
+        guint8 *line = g_malloc((size_t)w * 4);
+        for (int y = 0; y < h; y++) {
+            guint8 *row = data + (size_t)y * stride;
+            memcpy(line, row, (size_t)w * 4);
+            for (int c = 0; c < 3; c++) {
+                int acc = 0, n = 0;
+                for (int x = -r; x < w; x++) {
+                    if (x + r < w)
+                        acc += line[4 * (x + r) + c], n++;
+                    if (x - r - 1 >= 0)
+                        acc -= line[4 * (x - r - 1) + c], n--;
+                    if (x >= 0)
+                        row[4 * x + c] = (guint8)(acc / n);
+                }
+            }
+        }
+        g_free(line);
+    }
+    cairo_surface_mark_dirty(surf);
+}
+
+/* Whether the box [x0, x1) x [y0, y1) keeps @margin away from the code block @blk. */
+static gboolean clear_of(const double blk[4], double margin, double x0, double y0, double x1,
+                         double y1)
+{
+    return x0 >= blk[2] + margin || x1 <= blk[0] - margin || y0 >= blk[3] + margin ||
+           y1 <= blk[1] - margin;
+}
+
+/* A busy scene around the code: truck parts, a fence, a crane's lattice, number plates and the
+ * weight markings of a door, none of them over the code block @blk. Plates and markings are
+ * recorded as distractor glyphs. */
+static void draw_clutter(Scene *s, GArray *distractors, int w, int h, const double blk[4])
+{
+    static const char *markings[] = {"MAX GROSS 30480 KG", "TARE 2200 KG", "NET 28280 KG",
+                                     "CU.CAP. 33.2 CU.M", "MAX.GR 67200 LB", "PAYLOAD 28200"};
+    cairo_t *cr = s->cr;
+    double ch = s->char_h, margin = ch * 0.5;
+    int n = g_rand_int_range(s->rng, 2, 7);
+    for (int i = 0; i < n; i++) {
+        int kind = g_rand_int_range(s->rng, 0, 5);
+        for (int t = 0; t < 20; t++) {
+            double x = urand(s->rng, -0.05, 0.95) * w, y = urand(s->rng, -0.05, 0.95) * h;
+            double bw = ch * (kind == 0 ? 4 : kind == 1 ? urand(s->rng, 4, 9)
+                                        : kind == 4 ? 12 : urand(s->rng, 3, 8));
+            double bh = ch * (kind == 0 ? 1.3 : kind == 4 ? 1 : urand(s->rng, 2, 6));
+            if (!clear_of(blk, margin, x, y, x + bw, y + bh))
+                continue;
+            if (kind == 0) { /* a number plate */
+                gboolean yellow = g_rand_boolean(s->rng);
+                cairo_rectangle(cr, x, y, bw, bh);
+                cairo_set_source_rgb(cr, 0.95, yellow ? 0.8 : 0.95, yellow ? 0.1 : 0.95);
+                cairo_fill(cr);
+                Scene d = *s;
+                d.glyphs = distractors;
+                d.char_h = ch * 0.75;
+                d.r = d.g = d.b = 0.05;
+                char plate[10];
+                random_word(s->rng, plate, 2, FALSE);
+                plate[2] = ' ';
+                random_word(s->rng, plate + 3, 5, TRUE);
+                for (int k = 3; k < 8; k++)
+                    plate[k] = (char)('0' + g_rand_int_range(s->rng, 0, 10));
+                draw_string(&d, plate, x + ch * 0.15, y + ch * 0.27, ch * 0.05, TRUE);
+            } else if (kind == 1) { /* truck: cab or chassis and wheels */
+                double k = urand(s->rng, 0.05, 0.5);
+                cairo_rectangle(cr, x, y, bw, bh * 0.7);
+                cairo_set_source_rgb(cr, k, k * urand(s->rng, 0.8, 1.2), k);
+                cairo_fill(cr);
+                for (int wh = 0; wh < 2; wh++) {
+                    cairo_arc(cr, x + bw * (0.2 + 0.6 * wh), y + bh * 0.8, bh * 0.2, 0,
+                              2 * G_PI);
+                    cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
+                    cairo_fill(cr);
+                }
+            } else if (kind == 2) { /* fence: a grid of wires */
+                double step = ch * urand(s->rng, 0.3, 0.9);
+                cairo_set_line_width(cr, MAX(1, ch * 0.04));
+                cairo_set_source_rgba(cr, 0.6, 0.6, 0.6, 0.8);
+                for (double gx = x; gx < x + bw; gx += step) {
+                    cairo_move_to(cr, gx, y);
+                    cairo_line_to(cr, gx + step, y + bh);
+                }
+                for (double gx = x; gx < x + bw; gx += step) {
+                    cairo_move_to(cr, gx + step, y);
+                    cairo_line_to(cr, gx, y + bh);
+                }
+                cairo_stroke(cr);
+            } else if (kind == 3) { /* crane or gantry: thick beams with a lattice */
+                cairo_set_source_rgb(cr, urand(s->rng, 0.7, 0.95), urand(s->rng, 0.5, 0.8), 0.1);
+                cairo_set_line_width(cr, ch * urand(s->rng, 0.2, 0.5));
+                cairo_move_to(cr, x, y);
+                cairo_line_to(cr, x + bw, y);
+                cairo_move_to(cr, x, y + bh);
+                cairo_line_to(cr, x + bw, y + bh);
+                for (double gx = x; gx < x + bw; gx += bh)
+                    cairo_move_to(cr, gx, y), cairo_line_to(cr, gx + bh, y + bh);
+                cairo_stroke(cr);
+            } else { /* a weight marking */
+                Scene d = *s;
+                d.glyphs = distractors;
+                d.char_h = ch * urand(s->rng, 0.4, 0.8);
+                draw_string(&d, markings[g_rand_int_range(s->rng, 0, G_N_ELEMENTS(markings))],
+                            x, y, d.char_h * 0.1, TRUE);
+            }
+            break;
+        }
+    }
+}
+
+/* The frame of a tank container around the code block at (@x, @y), @bw x @bh: a cylinder's
+ * shading inside thick beams. The code is painted on the shell; returns the shell colour. */
+static void draw_tank(Scene *s, double x, double y, double bw, double bh, double shell[3])
+{
+    cairo_t *cr = s->cr;
+    double ch = s->char_h, m = ch * urand(s->rng, 1.0, 3.0), beam = ch * urand(s->rng, 0.6, 1.4);
+    double x0 = x - m, y0 = y - m * 1.5, w = bw + 2 * m, h = bh + 3 * m;
+    double v = urand(s->rng, 0.7, 0.95);
+    for (int i = 0; i < 3; i++)
+        shell[i] = CLAMP(v + urand(s->rng, -0.05, 0.05), 0, 1);
+    cairo_pattern_t *pat = cairo_pattern_create_linear(0, y0, 0, y0 + h);
+    cairo_pattern_add_color_stop_rgb(pat, 0, shell[0] * 0.5, shell[1] * 0.5, shell[2] * 0.5);
+    cairo_pattern_add_color_stop_rgb(pat, 0.45, shell[0], shell[1], shell[2]);
+    cairo_pattern_add_color_stop_rgb(pat, 1, shell[0] * 0.4, shell[1] * 0.4, shell[2] * 0.4);
+    cairo_save(cr);
+    cairo_translate(cr, x0 + w / 2, y0 + h / 2);
+    cairo_scale(cr, w / 2, h / 2);
+    cairo_arc(cr, 0, 0, 1, 0, 2 * G_PI);
+    cairo_restore(cr);
+    cairo_set_source(cr, pat);
+    cairo_fill(cr);
+    cairo_pattern_destroy(pat);
+    double k = urand(s->rng, 0.1, 0.6);
+    cairo_set_source_rgb(cr, k, k * urand(s->rng, 0.8, 1.3), k * urand(s->rng, 0.8, 1.3));
+    cairo_set_line_width(cr, beam);
+    cairo_rectangle(cr, x0 - m, y0 - beam, w + 2 * m, h + 2 * beam);
+    cairo_stroke(cr);
+}
+
 typedef struct {
     cairo_surface_t *surf;
     int w, h;
@@ -392,17 +653,23 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
     cairo_paint(cr);
     out->bright = (fg[0] + fg[1] + fg[2]) > (bg[0] + bg[1] + bg[2]);
     Scene s = {.rng = rng, .cr = cr, .r = fg[0], .g = fg[1], .b = fg[2],
+               .bg = {bg[0], bg[1], bg[2]},
                .font = fonts[g_rand_int_range(rng, 0, G_N_ELEMENTS(fonts))], .char_h = char_h};
     s.glyphs = out->glyphs = g_array_new(FALSE, FALSE, sizeof(Glyph));
     out->layout = layout >= 0 ? (Layout)layout : (Layout)g_rand_int_range(rng, 0, N_LAYOUTS);
     random_code(rng, out->code);
     g_strlcpy(out->st, size_types[g_rand_int_range(rng, 0, G_N_ELEMENTS(size_types))], 5);
     /* Place, rotate, shear and foreshorten the code block. */
-    double bw = out->layout == LAYOUT_VERTICAL ? char_h * 4 : char_h * 10;
-    double bh = out->layout == LAYOUT_VERTICAL ? char_h * 15 : char_h * 4.5;
+    double bw = layout_size[out->layout][0] * char_h, bh = layout_size[out->layout][1] * char_h;
+    double tx = urand(rng, 0.05, 0.95) * MAX(w - bw, 1) + char_h * 0.3;
+    double ty = urand(rng, 0.05, 0.95) * MAX(h - bh, 1) + char_h * 0.3;
+    if (out->layout == LAYOUT_TANK) { /* dark paint on the shell */
+        draw_tank(&s, tx, ty, bw, bh * 0.7, s.bg);
+        s.r = s.g = s.b = urand(rng, 0.0, 0.2);
+        out->bright = FALSE;
+    }
     cairo_save(cr);
-    cairo_translate(cr, urand(rng, 0.05, 0.95) * MAX(w - bw, 1) + char_h * 0.3,
-                    urand(rng, 0.05, 0.95) * MAX(h - bh, 1) + char_h * 0.3);
+    cairo_translate(cr, tx, ty);
     cairo_rotate(cr, urand(rng, -0.06, 0.06));
     cairo_matrix_t shear;
     cairo_matrix_init(&shear, urand(rng, 0.65, 1.1), urand(rng, -0.12, 0.12),
@@ -445,15 +712,23 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
             break;
         }
     }
+    if (g_rand_double(rng) < 0.5)
+        draw_clutter(&s, distractors, w, h, blk);
     draw_dirt(rng, cr, w, h, char_h, g_rand_int_range(rng, 0, 12));
     cairo_destroy(cr);
-    post_effects(rng, out->surf, w, h, char_h);
+    post_effects(rng, out->surf, w, h, char_h, out->layout == LAYOUT_ROOF);
     blur_surface(out->surf, w, h, (int)(char_h * urand(rng, 0, 0.05)));
-    /* Code box = glyphs of the 11 code characters (the first glyphs, minus the box). */
+    conditions(rng, out->surf, w, h, char_h);
+    /* Code box = the glyphs up to the 11th code character and the check digit's box after it
+     * (the owner's and serial's boxes of the separate-boxes layout come between). */
     out->bbox[0] = out->bbox[1] = 1e9;
     out->bbox[2] = out->bbox[3] = -1e9;
-    for (guint i = 0; i < out->glyphs->len && i < 12; i++) { /* 11 characters and the box */
+    int n_chars = 0;
+    for (guint i = 0; i < out->glyphs->len; i++) {
         Glyph *g = &g_array_index(out->glyphs, Glyph, i);
+        if (n_chars == OCR_CODE_LEN && g->label >= 0)
+            break;
+        n_chars += g->label >= 0;
         out->bbox[0] = MIN(out->bbox[0], g->x0);
         out->bbox[1] = MIN(out->bbox[1], g->y0);
         out->bbox[2] = MAX(out->bbox[2], g->x1);
@@ -469,6 +744,49 @@ static void rendered_clear(Rendered *r)
     cairo_surface_destroy(r->surf);
     if (r->glyphs)
         g_array_free(r->glyphs, TRUE);
+}
+
+/* The surface as a Leptonica RGB image. */
+static PIX *surface_pix(cairo_surface_t *surf, int w, int h)
+{
+    cairo_surface_flush(surf);
+    const guint8 *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    PIX *pix = pixCreate(w, h, 32);
+    l_uint32 *pd = pixGetData(pix);
+    int wpl = pixGetWpl(pix);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            pd[(size_t)y * wpl + x] = *(const guint32 *)(data + (size_t)y * stride + 4 * x) << 8;
+    return pix;
+}
+
+/* The gray of the surface after a JPEG round trip at @quality (falls back to the plain gray
+ * if Leptonica cannot encode it). */
+static guint8 *jpeg_gray(cairo_surface_t *surf, int w, int h, int quality)
+{
+    PIX *pix = surface_pix(surf, w, h), *back = NULL, *g8 = NULL;
+    l_uint8 *mem = NULL;
+    size_t size = 0;
+    if (pixWriteMemJpeg(&mem, &size, pix, quality, 0) == 0)
+        back = pixReadMemJpeg(mem, size, 0, 1, NULL, 0);
+    if (back)
+        g8 = pixConvertRGBToLuminance(back);
+    pixDestroy(&pix);
+    pixDestroy(&back);
+    lept_free(mem);
+    if (!g8 || pixGetWidth(g8) != w || pixGetHeight(g8) != h) {
+        pixDestroy(&g8);
+        return surface_gray(surf, w, h);
+    }
+    guint8 *gray = g_malloc((size_t)w * h);
+    for (int y = 0; y < h; y++) {
+        l_uint32 *line = pixGetData(g8) + (size_t)y * pixGetWpl(g8);
+        for (int x = 0; x < w; x++)
+            gray[(size_t)y * w + x] = (guint8)GET_DATA_BYTE(line, x);
+    }
+    pixDestroy(&g8);
+    return gray;
 }
 
 static void write_crop(FILE *f, int label, const float *crop)
@@ -496,10 +814,14 @@ static int run_chars(guint32 seed, int count, const char *path)
     int written = 0;
     float crop[OCR__CROP * OCR__CROP];
     while (written < count) {
-        double char_h = urand(rng, 14, 70);
+        /* A quarter of the scenes with the small characters of 960x540 gate cameras. */
+        double char_h = g_rand_double(rng) < 0.25 ? urand(rng, 9, 20) : urand(rng, 14, 70);
         Rendered r;
         render(rng, (int)(char_h * 16), (int)(char_h * 18), char_h, TRUE, -1, &r);
-        guint8 *gray = surface_gray(r.surf, r.w, r.h);
+        /* A quarter through heavy JPEG compression, as the frames. */
+        guint8 *gray = g_rand_double(rng) < 0.25
+                           ? jpeg_gray(r.surf, r.w, r.h, g_rand_int_range(rng, 15, 41))
+                           : surface_gray(r.surf, r.w, r.h);
         for (guint i = 0; i < r.glyphs->len && written < count; i++) {
             Glyph *g = &g_array_index(r.glyphs, Glyph, i);
             if (!inside_image(g, r.w, r.h))
@@ -577,34 +899,31 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
     GRand *rng = g_rand_new_with_seed(seed);
     int rc = 0;
     for (int i = 0; i < count; i++) {
-        /* Real markings are 35-146 px high in a 1080p frame. */
-        double char_h = urand(rng, 35, 110) * h / 1080.0;
-        if (i % N_LAYOUTS == LAYOUT_VERTICAL)
-            char_h = MIN(char_h, h / 17.0); /* the column fits in the frame */
+        /* Markings are 35-146 px high in a 1080p frame at the gates of ../shared/data/ocr-dev
+         * and 10-25 px at 960x540 at other terminals' gates: a third of the frames have the
+         * small ones. The block fits in the frame. */
+        int layout = i % N_LAYOUTS;
+        double char_h = g_rand_double(rng) < 1.0 / 3 ? urand(rng, 10, 25) * h / 540.0
+                                                     : urand(rng, 35, 110) * h / 1080.0;
+        char_h = MIN(char_h, MIN(0.95 * w / (layout_size[layout][0] + 1),
+                                 0.95 * h / (layout_size[layout][1] + 2)));
         Rendered r;
         /* A code cut off by the frame's edge is unreadable to a person too: render the scene
          * again (same layout and size) until the code and its box are inside the frame. */
         for (int t = 0;; t++) {
-            render(rng, w, h, char_h, FALSE, i % N_LAYOUTS, &r);
+            render(rng, w, h, char_h, FALSE, layout, &r);
             if (t == 20 || (r.bbox[0] >= 2 && r.bbox[1] >= 2 && r.bbox[2] <= w - 3 &&
                             r.bbox[3] <= h - 3))
                 break;
             rendered_clear(&r);
         }
-        cairo_surface_flush(r.surf);
-        const guint8 *data = cairo_image_surface_get_data(r.surf);
-        int stride = cairo_image_surface_get_stride(r.surf);
-        PIX *pix = pixCreate(w, h, 32);
-        l_uint32 *pd = pixGetData(pix);
-        int wpl = pixGetWpl(pix);
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                pd[(size_t)y * wpl + x] = *(const guint32 *)(data + (size_t)y * stride + 4 * x)
-                                          << 8;
+        PIX *pix = surface_pix(r.surf, w, h);
         char name[64];
         g_snprintf(name, sizeof name, "synth-%04d.jpg", i);
         char *path = g_build_filename(dir, name, NULL);
-        if (pixWrite(path, pix, IFF_JFIF_JPEG) != 0) {
+        /* A quarter heavily compressed (quality 15-35), the others at Leptonica's 75. */
+        int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;
+        if (pixWriteJpeg(path, pix, quality, 0) != 0) {
             g_printerr("ocr-synth: %s: cannot write\n", path);
             rc = 2;
         }

@@ -159,8 +159,21 @@ int main(int argc, char **argv)
     ocr_options_init(&weak);
     weak.min_confidence = 0.2;
     PsOcr *ocr_weak = ocr_new(&weak, NULL);
-    const char *layouts[] = {"horizontal_1line", "multi_line", "vertical"};
-    int right[3] = {0}, wrong[3] = {0}, none[3] = {0}, total[3] = {0}, st_right = 0, st_total = 0;
+    /* The three layouts of the gate photos first (also when a set has none of them), then
+     * every other layout the labels name, in order of appearance. */
+    enum { MAX_LAYOUTS = 16 };
+    const char *layouts[MAX_LAYOUTS] = {"horizontal_1line", "multi_line", "vertical"};
+    int n_layouts = 3;
+    for (guint i = 0; i < labels->len; i++) {
+        const char *name = ((Label *)labels->pdata[i])->layout;
+        int k = 0;
+        while (k < n_layouts && strcmp(layouts[k], name) != 0)
+            k++;
+        if (k == n_layouts && n_layouts < MAX_LAYOUTS)
+            layouts[n_layouts++] = name;
+    }
+    int right[MAX_LAYOUTS] = {0}, wrong[MAX_LAYOUTS] = {0}, none[MAX_LAYOUTS] = {0},
+        total[MAX_LAYOUTS] = {0}, st_right = 0, st_total = 0;
     double *ms = g_new(double, labels->len + 1), *cpu = g_new(double, labels->len + 1);
     GHashTable *tx_reads = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify)ocr_fusion_free);
@@ -183,7 +196,7 @@ int main(int argc, char **argv)
         ms[i] = (g_get_monotonic_time() - t0) / 1000.0;
         cpu[i] = thread_cpu_ms() - c0;
         int li = 0;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < n_layouts; k++)
             if (strcmp(l->layout, layouts[k]) == 0)
                 li = k;
         total[li]++;
@@ -220,7 +233,7 @@ int main(int argc, char **argv)
     }
     int all_right = 0, all_total = 0, all_wrong = 0;
     printf("%-18s %6s %6s %6s %6s\n", "layout", "images", "right", "wrong", "none");
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < n_layouts; k++) {
         printf("%-18s %6d %6d %6d %6d\n", layouts[k], total[k], right[k], wrong[k], none[k]);
         all_right += right[k];
         all_total += total[k];
