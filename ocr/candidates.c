@@ -7,6 +7,10 @@
 
 #include "pipeline.h"
 
+/* How far the serial may start after the owner code on one line, in character heights: on
+ * doors whose panels carry the owner code and the serial apart, the seam lies between them. */
+#define SERIAL_BESIDE 8.5
+
 void ocr__classify(Frame *f, Comp *c)
 {
     if (c->classified)
@@ -363,10 +367,16 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
              * owner and serial far apart on one line. */
             double hh = c[i].h;
             Comp *last = &c[chain[len - 1]];
+            /* The line's slope (rotation, shear) from its first and last characters: a serial
+             * far to the right lies on the line, not at the height of its last character. */
+            double ex = last->x + last->w / 2.0, ey = last->y + last->h / 2.0;
+            double sx = c[i].x + c[i].w / 2.0, sy = c[i].y + c[i].h / 2.0;
+            double slope = ex > sx + 1 ? CLAMP((ey - sy) / (ex - sx), -0.25, 0.25) : 0;
+            double drift = fabs(slope) * (SERIAL_BESIDE * hh + last->w);
             ocr__grid_query(&f->grid, MIN(c[i].x - 1.2 * hh, last->x + last->w) - 1,
-                       MIN(c[i].y + 0.8 * hh, last->y + last->h / 2.0 - 0.3 * hh) - 1,
-                       MAX(c[i].x + 1.2 * hh, last->x + last->w + 4 * hh) + 1,
-                       MAX(c[i].y + 2.6 * hh, last->y + last->h / 2.0 + 0.3 * hh) + 1, near);
+                            MIN(c[i].y + 0.8 * hh, ey - 0.3 * hh - drift) - 1,
+                            MAX(c[i].x + 1.2 * hh, last->x + last->w + SERIAL_BESIDE * hh) + 1,
+                            MAX(c[i].y + 2.6 * hh, ey + 0.3 * hh + drift) + 1, near);
             for (guint q = 0; q < near->len; q++) {
                 guint j = (guint)g_array_index(near, int, q);
                 if (c[j].left >= 0 || j == i || c[j].bright != c[i].bright)
@@ -374,9 +384,10 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 double h = c[i].h;
                 gboolean below = c[j].y > c[i].y + 0.8 * h && c[j].y < c[i].y + 2.6 * h &&
                                  fabs((double)c[j].x - c[i].x) < 1.2 * h;
-                Comp *end = &c[chain[len - 1]];
-                gboolean beside = c[j].x > end->x + end->w && c[j].x < end->x + end->w + 4 * h &&
-                                  fabs((c[j].y + c[j].h / 2.0) - (end->y + end->h / 2.0)) < 0.3 * h;
+                double jx = c[j].x + c[j].w / 2.0, jy = c[j].y + c[j].h / 2.0;
+                gboolean beside = c[j].x > last->x + last->w &&
+                                  c[j].x < last->x + last->w + SERIAL_BESIDE * h &&
+                                  fabs(jy - (ey + slope * (jx - ex))) < 0.3 * h;
                 if (!(below || beside) || !ocr__similar_height(&c[i], &c[j]))
                     continue;
                 int chain2[OCR__MAX_CHAIN];
