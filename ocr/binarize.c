@@ -33,7 +33,7 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
         pixWrite(dump, m, IFF_PNG);
         pixDestroy(&m);
     }
-    int min_h = MAX(6, ocr->opts.min_char_height / scale);
+    int min_h = MAX(10, ocr->opts.min_char_height / scale);
     int max_h = ocr->opts.max_char_height / scale;
     Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0}};
     ocr__components(bright, w, h, TRUE, min_h, max_h, split ? &f : NULL, f.comps);

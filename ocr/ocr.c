@@ -8,7 +8,7 @@
 void ocr_options_init(OcrOptions *opts)
 {
     memset(opts, 0, sizeof *opts);
-    opts->min_char_height = 20;
+    opts->min_char_height = 10;
     opts->max_char_height = 200;
     opts->min_confidence = 0.4;
     opts->vertical = TRUE;

@@ -42,7 +42,8 @@ typedef enum {
 } OcrPixelFormat;
 
 typedef struct {
-    int min_char_height;   /* pixels in the frame; default 20 */
+    int min_char_height;   /* pixels in the frame; default 10; at least 10 pixels of the
+                              detection image (the frame halved when wider than 1200) */
     int max_char_height;   /* default 200 */
     double min_confidence; /* reads below are dropped; default 0.4 */
     gboolean vertical;     /* look for vertical columns too; default TRUE */
