@@ -21,6 +21,7 @@ typedef struct {
     guint64 rate_frames;   /* frames and time at the last fps estimate */
     gint64 rate_at;
     double fps;
+    int published; /* the status last published: -1 none, 0 offline, 1 online */
 } VideoCam;
 
 struct AppVideo {
@@ -74,11 +75,18 @@ static void on_health(const CameraHealth *h, gpointer data)
         VideoCam *c = find_cam(v, h->camera);
         wall_no_signal(v->wall, h->camera, c ? c->title : NULL, h->reason);
     }
+    /* Published (and journaled) on change only: online, offline with the reason, back online.
+     * A camera that keeps failing, or a file camera that loops, says nothing new. */
+    int now = h->state == CAMERA_STATE_ONLINE ? 1 : h->state == CAMERA_STATE_STARTING ? -1 : 0;
+    if (now < 0 || (hc && hc->published == now))
+        return;
+    if (hc)
+        hc->published = now;
     g_autofree char *ts = topics_now();
     g_autofree char *topic = topics_camera_status(v->root, h->camera);
     g_autofree char *id = g_strdup_printf("status-%s-%" G_GINT64_FORMAT, h->camera,
                                           g_get_real_time());
-    TopicsCameraStatus st = {id,       ts,        h->camera, camera_state_name(h->state),
+    TopicsCameraStatus st = {id,        ts,        h->camera, now ? "online" : "offline",
                              h->reason, h->frames, h->restarts};
     g_autofree char *payload = topics_camera_status_payload(&st);
     emit(v, topic, id, payload);
@@ -197,6 +205,7 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
         VideoCam *c = g_new0(VideoCam, 1);
         g_ptr_array_add(v->cams, c);
         c->name = g_strdup(g + strlen("camera "));
+        c->published = -1;
         c->uri = g_strdup(app_config_string(config, g, "uri"));
         const char *title = app_config_string(config, g, "title");
         c->title = g_strdup(title ? title : c->name);

@@ -54,6 +54,7 @@ struct PsRelay {
     GAsyncQueue *mqtt_cmds; /* MqttCmd* */
     char *uri;
     char *status_topic;
+    char *root; /* the topic root */
     gboolean mqtt_up;     /* main thread's view */
     gint64 cursor;        /* highest seq handed to Paho since the last (re)connect */
     GHashTable *tokens;   /* Token* handed to Paho and not yet reported back (owned) */
@@ -535,6 +536,8 @@ static gpointer mqtt_thread(gpointer data)
             msg.payload = c->payload;
             msg.payloadlen = strlen(c->payload);
             msg.qos = 1;
+            /* Status (cameras' health, the selection) is retained: always the current one. */
+            msg.retained = relay->root && topics_output_kind_is(relay->root, c->topic, "status");
             MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
             ro.onSuccess = on_delivered;
             ro.onFailure = on_delivery_failed;
@@ -737,6 +740,7 @@ static gboolean start_mqtt(PsRelay *relay, const PsMqttOptions *o, GError **erro
 {
     relay->uri = mqtt_options_server_uri(o->url);
     relay->status_topic = topics_status(o->topic_root, "engine");
+    relay->root = g_strdup(topics_root(o->topic_root));
     g_autofree char *client_id = g_strdup_printf("%s-relay", o->client_id);
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.MQTTVersion = MQTTVERSION_3_1_1;
@@ -908,5 +912,6 @@ void relay_free(PsRelay *relay)
     g_array_unref(relay->acked);
     g_free(relay->uri);
     g_free(relay->status_topic);
+    g_free(relay->root);
     g_free(relay);
 }

@@ -116,6 +116,12 @@ char *topics_output_kind(const char *root, const char *topic)
     return slash ? g_strndup(rest, (gsize)(slash - rest)) : g_strdup(rest);
 }
 
+gboolean topics_output_kind_is(const char *root, const char *topic, const char *kind)
+{
+    g_autofree char *k = topics_output_kind(root, topic);
+    return k && g_strcmp0(k, kind) == 0;
+}
+
 char *topics_now(void)
 {
     GDateTime *t = g_date_time_new_now_utc();

@@ -63,6 +63,9 @@ char *topics_decision(const char *root, const char *kind, const char *container)
  * not under @root. */
 char *topics_output_kind(const char *root, const char *topic);
 
+/* Whether topics_output_kind(@root, @topic) is @kind. */
+gboolean topics_output_kind_is(const char *root, const char *topic, const char *kind);
+
 /* The current time as the contract writes it: RFC 3339, UTC, milliseconds. Newly allocated. */
 char *topics_now(void);
 

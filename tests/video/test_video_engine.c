@@ -14,6 +14,7 @@
 
 typedef struct {
     GString *topics;
+    guint late_status; /* status events of the camera "late" */
 } Events;
 
 static void on_event(const char *topic, const char *id, const char *payload, gpointer data)
@@ -21,6 +22,10 @@ static void on_event(const char *topic, const char *id, const char *payload, gpo
     Events *ev = data;
     if (strstr(payload, "\"state\":\"online\""))
         g_string_append_printf(ev->topics, "%s online;", topic);
+    if (strstr(payload, "\"state\":\"offline\""))
+        g_string_append_printf(ev->topics, "%s offline;", topic);
+    if (g_str_has_suffix(topic, "/status/camera-late"))
+        ev->late_status++;
 }
 
 /* Runs the main context until every one of @needles (NULL-terminated) is in the events received
@@ -301,6 +306,9 @@ START_TEST(test_dead_camera_tile_shows_no_signal_until_it_returns)
     ck_assert(tile_shows_no_signal(&look));
     camsupport_run_for(NULL, 1.5); /* stays while the camera is down */
     ck_assert(tile_shows_no_signal(&look));
+    /* Rebuilt every second while down, but its status changed once: offline, with why. */
+    ck_assert_msg(ev.late_status == 1 && strstr(ev.topics->str, "camera-late offline"),
+                  "%u status events while down: %s", ev.late_status, ev.topics->str);
 
     /* the camera comes back: its picture replaces NO SIGNAL */
     g_autofree char *clip = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario", "video",
@@ -318,6 +326,7 @@ START_TEST(test_dead_camera_tile_shows_no_signal_until_it_returns)
     ck_assert_msg(wait_events(&ev, NULL, 0, 30.0,
                               (const char *[]){"port/status/camera-late online", NULL}),
                   "the camera is back but no online event: %s", ev.topics->str);
+    ck_assert_uint_eq(ev.late_status, 2); /* offline, then online */
 
     app_video_stop(v);
     app_video_free(v);
