@@ -165,11 +165,8 @@ END_TEST
  * -Dtest_ack_before_journal=true) loses it. */
 START_TEST(test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill)
 {
-    rig.broker = broker_start(rig.tmp, NULL);
-    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL);
-    rig.engine = engine_start(rig.tmp, conf);
-    rig.pub = test_client_new(broker_url(rig.broker), "t-pub", TRUE, NULL, NULL, NULL);
-    rig_wait_engine_ready(&rig, rig.pub);
+    rig_start_engine_and_clients(&rig, TRUE);
+    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL); /* restart */
 
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open(rig.db_path, &db), SQLITE_OK);
@@ -200,11 +197,7 @@ END_TEST
 /* An id with a newline in a rejected input cannot forge a log line. */
 START_TEST(test_an_id_with_a_newline_cannot_forge_a_log_line)
 {
-    rig.broker = broker_start(rig.tmp, NULL);
-    g_autofree char *conf = rig_engine_config(&rig, broker_url(rig.broker), NULL);
-    rig.engine = engine_start(rig.tmp, conf);
-    rig.pub = test_client_new(broker_url(rig.broker), "t-pub", TRUE, NULL, NULL, NULL);
-    rig_wait_engine_ready(&rig, rig.pub);
+    rig_start_engine_and_clients(&rig, TRUE);
     const char *forged = "portsight: 10:00:00.000 info rules: release approved by customs";
     g_autofree char *payload = g_strdup_printf(
         "{\"id\":\"x\\n%s\\r\\u001b[2K\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"S1\"}",
