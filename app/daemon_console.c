@@ -1,5 +1,7 @@
 /* daemon_console.c: wires the console (console/) to the engine: store, rules, AIS registry,
  * the video's scene, wall, selection and camera health. */
+#include <string.h>
+
 #include "app.h"
 #include "daemon-console.h"
 #include "video.h"
@@ -17,6 +19,13 @@ static gboolean select_at_cb(gpointer data, const char *camera, double x, double
     AppDaemon *d = data;
     *container = *aim = NULL;
     return d->video && app_video_select_at(d->video, camera, x, y, container, aim, error);
+}
+
+static void journaled_cb(gpointer data, const char *topic, const char *payload)
+{
+    AppDaemon *d = data;
+    if (d->video)
+        app_video_apply(d->video, topic, payload, strlen(payload), NULL);
 }
 
 static char *cameras_cb(gpointer data)
@@ -51,6 +60,7 @@ PsConsole *app_console_new(AppDaemon *d, const char *listen, const char *users, 
             .select = select_cb,
             .select_at = select_at_cb,
             .cameras = cameras_cb,
+            .journaled = journaled_cb,
         },
     };
     PsConsole *c = console_new(&cc, error);

@@ -592,6 +592,8 @@ static void officer_action(PsConsole *c, SoupServerMessage *msg, const char *act
         rules_ingest_result_clear(&r);
         return;
     }
+    if (c->cfg.engine.journaled)
+        c->cfg.engine.journaled(c->cfg.engine.data, topic, payload);
     g_info("console: officer %s: %s %s (%s): journaled as %s, %u decision(s)", who->user,
            action, up, reason, id, r.decisions);
     g_autoptr(JsonBuilder) rb = json_builder_new();

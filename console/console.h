@@ -59,6 +59,9 @@ typedef struct {
      * point there; fills *@aim (JSON object text, newly allocated, or NULL) with where. */
     gboolean (*select_at)(gpointer data, const char *camera, double x, double y,
                           char **container, char **aim, GError **error);
+    /* An input the console journaled (an officer's action on ROOT/cmd/override), for the
+     * wall to show at once. */
+    void (*journaled)(gpointer data, const char *topic, const char *payload);
     /* Camera health as a JSON object {"NAME": {"state":..., "fps":...}}, newly allocated. */
     char *(*cameras)(gpointer data);
 } ConsoleEngine;

@@ -54,12 +54,13 @@ function playMSE() {
           sb = ms.addSourceBuffer(m.mime);
           sb.mode = 'segments';
           sb.addEventListener('updateend', () => {
-            /* Stay at the live edge: a viewer behind by more than 0.5 s jumps ahead, and
-             * the buffer behind it is trimmed. */
+            /* Stay at the live edge: a little faster while behind, a jump when far behind;
+             * the buffer behind is trimmed. */
             const b = video.buffered;
             if (b.length) {
-              const end = b.end(b.length - 1);
-              if (end - video.currentTime > 0.5) video.currentTime = end - 0.1;
+              const end = b.end(b.length - 1), behind = end - video.currentTime;
+              if (behind > 0.4) video.currentTime = end - 0.04;
+              video.playbackRate = behind > 0.12 ? 1.15 : 1.0;
               if (!sb.updating && video.currentTime - b.start(0) > 30) sb.remove(b.start(0), video.currentTime - 10);
             }
             pump();

@@ -199,13 +199,16 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
     PsStore *store = store_open(":memory:", &error);
     PsRules *rules = rules_new(store, "port", &error);
     ck_assert_no_error(error);
-    /* A container released by the rules: declaration, train, rail gate-in. */
+    /* A container released by the rules: declaration, train, radiation clear, rail gate-in. */
     ingest(rules, "port/customs/status",
            "{\"id\":\"c1\",\"ts\":\"2026-11-26T08:00:00Z\",\"declaration\":\"D-1\","
            "\"status\":\"released\",\"containers\":[\"" C "\"],\"flow\":\"rail-sea\"}");
     ingest(rules, "port/rail/Y1/arrival",
            "{\"id\":\"a1\",\"ts\":\"2026-11-26T08:10:00Z\",\"yard\":\"Y1\",\"train\":\"T-1\","
            "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"" C "\"]}]}");
+    ingest(rules, "port/radiation/RP1",
+           "{\"id\":\"r1\",\"ts\":\"2026-11-26T08:11:00Z\",\"portal\":\"RP1\","
+           "\"container\":\"" C "\",\"result\":\"clear\"}");
     ingest(rules, "port/gate/RG1",
            "{\"id\":\"g1\",\"ts\":\"2026-11-26T08:12:00Z\",\"gate\":\"RG1\",\"direction\":\"in\","
            "\"mode\":\"rail\",\"container\":\"" C "\"}");
