@@ -15,4 +15,7 @@ void app_console_stop(AppDaemon *daemon, gpointer state);
 PsConsole *app_console_new(AppDaemon *daemon, const char *listen, const char *users,
                            GError **error);
 
+/* Draws on the wall the rules' verdict on the containers an input (just journaled) names. */
+void app_console_show_verdicts(AppDaemon *daemon, const char *topic, const char *payload);
+
 G_END_DECLS

@@ -1,9 +1,8 @@
 /* daemon_console.c: wires the console (console/) to the engine: store, rules, AIS registry,
  * the video's scene, wall, selection and camera health. */
-#include <string.h>
-
 #include "app.h"
 #include "daemon-console.h"
+#include "topics.h"
 #include "video.h"
 
 static gboolean select_cb(gpointer data, const char *camera, const char *container,
@@ -21,11 +20,24 @@ static gboolean select_at_cb(gpointer data, const char *camera, double x, double
     return d->video && app_video_select_at(d->video, camera, x, y, container, aim, error);
 }
 
+void app_console_show_verdicts(AppDaemon *d, const char *topic, const char *payload)
+{
+    if (!d->video || !d->rules)
+        return;
+    /* The wall draws the rules' verdict on the containers the input names, at once. */
+    const char *rest = topics_rest(app_config_string(d->config, "mqtt", "topic_root"), topic);
+    g_auto(GStrv) named = rest ? rules_input_containers(rest, payload, -1) : NULL;
+    for (guint i = 0; named && named[i]; i++) {
+        RulesVerdict v = {0};
+        if (rules_verdict(d->rules, named[i], &v))
+            app_video_show_verdict(app_video_scene(d->video), named[i], &v);
+        rules_verdict_clear(&v);
+    }
+}
+
 static void journaled_cb(gpointer data, const char *topic, const char *payload)
 {
-    AppDaemon *d = data;
-    if (d->video)
-        app_video_apply(d->video, topic, payload, strlen(payload), NULL);
+    app_console_show_verdicts(data, topic, payload);
 }
 
 static char *cameras_cb(gpointer data)

@@ -26,6 +26,7 @@ static void on_event(const char *topic, const char *id, const char *payload, gpo
         g_error_free(error);
     }
     rules_ingest_result_clear(&r);
+    app_console_show_verdicts(d, topic, payload);
 }
 
 static gboolean on_signal(gpointer data)
@@ -95,6 +96,16 @@ int app_demo_serve(AppDemo *demo, const char *listen, const char *users, const c
     if (video) {
         app_demo_fill_scene(kf, app_video_scene(video), NULL);
         d.video = video;
+        /* The wall draws the rules' verdicts (from the demo's journal), not scene.ini's. */
+        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+        for (guint i = 0; groups[i]; i++) {
+            RulesVerdict v = {0};
+            if (g_str_has_prefix(groups[i], "container ") &&
+                rules_verdict(d.rules, groups[i] + strlen("container "), &v))
+                app_video_show_verdict(app_video_scene(video), groups[i] + strlen("container "),
+                                       &v);
+            rules_verdict_clear(&v);
+        }
         if (app_video_start(video, &error))
             console = app_console_new(&d, listen, users_path, &error);
     }

@@ -481,8 +481,7 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
 {
     gboolean customs = g_str_has_suffix(topic, "/customs/status");
     gboolean select = g_str_has_suffix(topic, "/cmd/select");
-    gboolean override = g_str_has_suffix(topic, "/cmd/override");
-    if (!customs && !select && !override)
+    if (!customs && !select)
         return TRUE;
     g_autoptr(JsonParser) p = json_parser_new();
     if (!json_parser_load_from_data(p, payload, (gssize)len, error))
@@ -494,17 +493,6 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
         return FALSE;
     }
     JsonObject *o = json_node_get_object(root);
-    if (override) {
-        /* An officer's hold turns the container red on the wall; an override-release green. */
-        PsSceneContainer c;
-        const char *code = member(o, "container"), *action = member(o, "action");
-        if (code && action && overlay_scene_get_container(v->scene, code, &c)) {
-            c.status = strcmp(action, "hold") == 0 ? PS_STATUS_HELD : PS_STATUS_RELEASED;
-            overlay_scene_put_container(v->scene, &c);
-            overlay_container_info_clear(&c);
-        }
-        return TRUE;
-    }
     if (select) {
         const char *container = member(o, "container");
         gint64 mmsi = json_object_has_member(o, "mmsi")
