@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 G_DEFINE_QUARK(app-config-error-quark, app_config_error)
 
@@ -367,6 +369,34 @@ fail:
     return NULL;
 }
 
+/* Warnings for a configuration that gives its secrets away: a file every local user can read
+ * holding a password or secret, and an MQTT password sent over a plain connection. */
+static void warn_exposed_secrets(const char *path, AppConfig *cfg)
+{
+    GStatBuf st;
+    gboolean world_readable = path && g_stat(path, &st) == 0 && (st.st_mode & S_IROTH);
+    g_auto(GStrv) groups = g_key_file_get_groups(cfg->kf, NULL);
+    for (guint i = 0; world_readable && groups[i]; i++) {
+        const char *secret = g_key_file_has_key(cfg->kf, groups[i], "password", NULL) ? "password"
+                             : g_key_file_has_key(cfg->kf, groups[i], "secret", NULL) ? "secret"
+                                                                                      : NULL;
+        if (secret) {
+            g_warning("%s is readable by every local user and holds [%s] %s: make it readable "
+                      "by the service only (chmod 600, or 640 with the service's group)",
+                      path, groups[i], secret);
+            break;
+        }
+    }
+    if (g_key_file_has_key(cfg->kf, "mqtt", "password", NULL)) {
+        const char *url = app_config_string(cfg, "mqtt", "url");
+        if (url && (g_str_has_prefix(url, "tcp://") || g_str_has_prefix(url, "mqtt://") ||
+                    g_str_has_prefix(url, "ws://")))
+            g_warning("%s: [mqtt] password goes over the plain connection %s: anyone on the "
+                      "network path can read it; use ssl:// (or mqtts://, wss://)",
+                      path, url);
+    }
+}
+
 AppConfig *app_config_load(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
@@ -381,7 +411,10 @@ AppConfig *app_config_load(const char *path, GError **error)
         g_error_free(local);
         return NULL;
     }
-    return app_config_load_data(path, data, len, error);
+    AppConfig *cfg = app_config_load_data(path, data, len, error);
+    if (cfg)
+        warn_exposed_secrets(path, cfg);
+    return cfg;
 }
 
 void app_config_free(AppConfig *cfg)

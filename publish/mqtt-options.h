@@ -35,6 +35,12 @@ gboolean mqtt_options_is_tls(const char *url);
  * @o: credentials, keepalive, clean session, automatic reconnect from 1 s up to reconnect_max,
  * and TLS (server certificate and host name checked) when the URL asks for it. @co points into
  * @o and @ssl afterwards: keep them alive until the connect call returns. */
+/* After a failed connection to a TLS @url (ssl://, mqtts://, wss://; others are ignored): logs
+ * why, from a probe handshake in the background with @cafile (NULL: the system CAs), at most
+ * once a minute per (url, cafile): an unknown CA, an expired certificate, a host name the
+ * certificate does not name. Paho itself only says "TCP/TLS connect failure". */
+void mqtt_options_explain_tls_failure(const char *url, const char *cafile);
+
 void mqtt_options_fill(const PsMqttOptions *o, MQTTAsync_connectOptions *co,
                        MQTTAsync_SSLOptions *ssl);
 

@@ -2,6 +2,11 @@
 #include "store-private.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 
 G_DEFINE_QUARK(store-error-quark, store_error)
 
@@ -156,9 +161,37 @@ static void finalize_stmt(gpointer stmt)
     "length(CAST(payload AS BLOB)) + length(CAST(reason AS BLOB)) + "                       \
     "coalesce(length(CAST(topic AS BLOB)), 0) + coalesce(length(CAST(event_id AS BLOB)), 0) + 64"
 
+/* The store holds declarations and decisions: only the service reads it. A new database is
+ * created 0600 (SQLite gives its -wal and -shm the database's mode); an existing one, or a -wal
+ * or -shm, that every local user may read loses the others' permissions, with a warning. */
+static void restrict_mode(const char *path)
+{
+    if (strcmp(path, ":memory:") == 0 || path[0] == '\0' || g_str_has_prefix(path, "file:"))
+        return;
+    int fd = g_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return;
+    }
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (guint i = 0; i < G_N_ELEMENTS(suffix); i++) {
+        g_autofree char *p = g_strconcat(path, suffix[i], NULL);
+        GStatBuf st;
+        if (g_stat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0007)) {
+            if (g_chmod(p, st.st_mode & 0770) == 0)
+                g_warning("store: %s was readable by every local user: now mode %04o", p,
+                          (unsigned)(st.st_mode & 0770));
+            else
+                g_warning("store: %s is readable by every local user and cannot be changed: %s",
+                          p, g_strerror(errno));
+        }
+    }
+}
+
 PsStore *store_open(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
+    restrict_mode(path);
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {

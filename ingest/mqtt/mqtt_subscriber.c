@@ -39,6 +39,7 @@ struct PsMqttSubscriber {
     Lane *lanes;
     int n_lanes;
     char *uri;
+    char *cafile;
     int *qos;
     int n_topics;
     PsStore *store; /* our own connection (store_open_shared), used on Paho's thread only */
@@ -247,6 +248,7 @@ static void on_connect_failed(void *context, MQTTAsync_failureData *response)
     g_warning("subscriber %s cannot connect to %s: %s; retrying", lane->client_id, lane->sub->uri,
               response && response->message ? response->message
                                              : mqtt_options_strerror(response ? response->code : -1));
+    mqtt_options_explain_tls_failure(lane->sub->uri, lane->sub->cafile);
 }
 
 static void on_disconnected(void *context, MQTTAsync_successData *response)
@@ -338,6 +340,7 @@ PsMqttSubscriber *mqtt_subscriber_new(const PsMqttOptions *o, const char *persis
     PsMqttSubscriber *sub = g_new0(PsMqttSubscriber, 1);
     sub->store = own;
     sub->uri = mqtt_options_server_uri(o->url);
+    sub->cafile = g_strdup(o->cafile);
     g_auto(GStrv) topics = mqtt_subscriber_topics(o->topic_root);
     sub->n_topics = g_strv_length(topics);
     sub->qos = g_new(int, sub->n_topics);
@@ -418,6 +421,7 @@ void mqtt_subscriber_free(PsMqttSubscriber *sub)
     store_close(sub->store);
     g_free(sub->qos);
     g_free(sub->uri);
+    g_free(sub->cafile);
     g_free(sub);
 }
 

@@ -1,4 +1,5 @@
 /* test_config.c: the GKeyFile loader names the place of every mistake. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -89,6 +90,65 @@ START_TEST(test_shipped_example_config_is_valid)
 }
 END_TEST
 
+/* ---- warnings for secrets given away ---- */
+
+static GString *warnings;
+
+static GLogWriterOutput keep_warnings(GLogLevelFlags flags, const GLogField *fields, gsize n,
+                                      gpointer user_data)
+{
+    for (gsize i = 0; i < n; i++)
+        if (strcmp(fields[i].key, "MESSAGE") == 0 && (flags & G_LOG_LEVEL_WARNING))
+            g_string_append_printf(warnings, "%s\n", (const char *)fields[i].value);
+    return G_LOG_WRITER_HANDLED;
+}
+
+/* Loads @text from a file of mode @mode; returns the warnings it gave. */
+static char *warnings_of(const char *text, int mode)
+{
+    static gboolean set;
+    if (!set)
+        g_log_set_writer_func(keep_warnings, NULL, NULL);
+    set = TRUE;
+    warnings = g_string_new(NULL);
+    g_autofree char *tmp = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(tmp, "p.conf", NULL);
+    ck_assert(g_file_set_contents(path, text, -1, NULL));
+    ck_assert_int_eq(g_chmod(path, mode), 0);
+    GError *error = NULL;
+    AppConfig *cfg = app_config_load(path, &error);
+    ck_assert_no_error(error);
+    app_config_free(cfg);
+    testutil_rmtree(tmp);
+    return g_string_free(warnings, FALSE);
+}
+
+START_TEST(test_a_world_readable_config_with_a_password_is_warned_about)
+{
+    const char *tls = "[store]\npath = /x.db\n[mqtt]\nurl = ssl://h:8883\nusername = ps\n"
+                      "password = s3cret\n";
+    g_autofree char *open644 = warnings_of(tls, 0644);
+    ck_assert_msg(strstr(open644, "readable by every local user and holds [mqtt] password"),
+                  "%s", open644);
+    g_autofree char *closed600 = warnings_of(tls, 0600);
+    ck_assert_str_eq(closed600, "");
+    g_autofree char *nosecret = warnings_of("[store]\npath = /x.db\n", 0644);
+    ck_assert_str_eq(nosecret, "");
+}
+END_TEST
+
+START_TEST(test_a_password_over_plain_tcp_is_warned_about)
+{
+    g_autofree char *plain = warnings_of("[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1883\n"
+                                         "username = ps\npassword = s3cret\n", 0600);
+    ck_assert_msg(strstr(plain, "[mqtt] password goes over the plain connection tcp://h:1883"),
+                  "%s", plain);
+    g_autofree char *nopw = warnings_of("[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1883\n",
+                                        0600);
+    ck_assert_str_eq(nopw, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -98,6 +158,8 @@ int main(void)
     tcase_add_test(tc, test_missing_file_names_the_file);
     tcase_add_test(tc, test_good_config_gives_values_and_defaults);
     tcase_add_test(tc, test_shipped_example_config_is_valid);
+    tcase_add_test(tc, test_a_world_readable_config_with_a_password_is_warned_about);
+    tcase_add_test(tc, test_a_password_over_plain_tcp_is_warned_about);
     suite_add_tcase(s, tc);
     return testutil_run(s);
 }

@@ -225,6 +225,73 @@ END_TEST
 
 /* ---- TLS and ACL ---- */
 
+static void gen_certs(const char *dir, const char *host)
+{
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    g_autofree char *script = g_build_filename(root, "deploy", "mosquitto", "gen-certs.sh", NULL);
+    const char *argv[] = {script, dir, host, "portsight", NULL};
+    int st = 0;
+    GError *error = NULL;
+    ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                           NULL, NULL, &st, &error));
+    ck_assert_msg(g_spawn_check_wait_status(st, NULL), "gen-certs.sh failed");
+}
+
+/* Waits until the engine's log has a line with both @a and @b. */
+static gboolean log_has(const char *a, const char *b, double timeout_s)
+{
+    g_autofree char *path = g_build_filename(rig.tmp, "engine.log", NULL);
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    do {
+        g_autofree char *log = NULL;
+        if (g_file_get_contents(path, &log, NULL, NULL)) {
+            g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+            for (guint i = 0; lines[i]; i++)
+                if (strstr(lines[i], a) && strstr(lines[i], b))
+                    return TRUE;
+        }
+        g_usleep(100 * 1000);
+    } while (g_get_monotonic_time() < end);
+    return FALSE;
+}
+
+/* A TLS failure names its reason, not only Paho's "TCP/TLS connect failure". */
+START_TEST(test_tls_failures_name_the_reason)
+{
+    g_free(testutil_need_program("openssl", "openssl"));
+    g_autofree char *certs = g_build_filename(rig.tmp, "certs", NULL);
+    g_autofree char *other = g_build_filename(rig.tmp, "other-ca", NULL);
+    gen_certs(certs, "gate.example");
+    gen_certs(other, "localhost");
+    g_autofree char *extra = g_strdup_printf(
+        "listener @PORT@\ncafile %s/ca.pem\ncertfile %s/server.pem\nkeyfile %s/server.key\n"
+        "allow_anonymous true\n", certs, certs, certs);
+    rig.broker = broker_start(rig.tmp, extra);
+    /* A CA that did not sign the broker's certificate. */
+    g_autofree char *url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(rig.broker));
+    g_autofree char *tls = g_strdup_printf("cafile = %s/ca.pem\n", other);
+    g_autofree char *conf = rig_engine_config(&rig, url, tls);
+    rig.engine = engine_start(rig.tmp, conf);
+    /* OpenSSL's words for a chain its CA file cannot complete. */
+    gboolean unknown_ca = log_has("TLS with ssl://127.0.0.1", "certificate in certificate chain", 20) ||
+                          log_has("TLS with ssl://127.0.0.1", "unable to get local issuer", 0);
+    engine_stop(rig.engine);
+    g_clear_pointer(&rig.engine, engine_free);
+    /* The right CA, but the broker's certificate names gate.example, localhost and 127.0.0.1,
+     * not 127.0.0.2 (a loopback address too). */
+    g_autofree char *url2 = g_strdup_printf("ssl://127.0.0.2:%d", broker_port(rig.broker));
+    g_autofree char *tls2 = g_strdup_printf("cafile = %s/ca.pem\n", certs);
+    g_autofree char *conf2 = rig_engine_config(&rig, url2, tls2);
+    rig.engine = engine_start(rig.tmp, conf2);
+    gboolean wrong_host = log_has("TLS with ssl://127.0.0.2", "IP address mismatch", 20);
+    if (!unknown_ca || !wrong_host)
+        rig_dump_logs(&rig, 3000);
+    ck_assert(unknown_ca);
+    ck_assert(wrong_host);
+}
+END_TEST
+
 START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
 {
     g_free(testutil_need_program("openssl", "openssl"));
@@ -323,6 +390,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill);
     tcase_add_test(tc, test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject);
     tcase_add_test(tc, test_paho_older_than_1_3_10_is_refused);
+    tcase_add_test(tc, test_tls_failures_name_the_reason);
     tcase_add_test(tc, test_an_id_with_a_newline_cannot_forge_a_log_line);
     tcase_add_test(tc, test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill);
     suite_add_tcase(s, tc);

@@ -1,4 +1,6 @@
 /* test_store.c: the journal, dead letters, migrations and durability of store/. */
+#include <errno.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -471,6 +473,33 @@ START_TEST(test_dead_letter_warning_is_one_line_per_topic_per_minute)
 }
 END_TEST
 
+static guint mode_of(const char *path, const char *suffix)
+{
+    g_autofree char *p = g_strconcat(path, suffix, NULL);
+    GStatBuf st;
+    ck_assert_msg(g_stat(p, &st) == 0, "%s: %s", p, g_strerror(errno));
+    return st.st_mode & 0777;
+}
+
+START_TEST(test_database_wal_and_shm_are_readable_by_the_owner_only)
+{
+    umask(022); /* what a service without UMask= gets */
+    PsStore *s = open_ok();
+    PsEvent e = event("mqtt", "perm-1", "{}");
+    GError *error = NULL;
+    ck_assert(store_append(s, &e, NULL, &error));
+    ck_assert_int_eq(mode_of(db_path, ""), 0600);
+    ck_assert_int_eq(mode_of(db_path, "-wal"), 0600);
+    ck_assert_int_eq(mode_of(db_path, "-shm"), 0600);
+    store_close(s);
+    /* An existing database every local user may read loses the others' permissions. */
+    ck_assert_int_eq(g_chmod(db_path, 0644), 0);
+    s = open_ok();
+    ck_assert_int_eq(mode_of(db_path, ""), 0640);
+    store_close(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -490,6 +519,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_an_in_memory_store_cannot_be_shared);
     tcase_add_test(tc, test_derived_transaction_commits_and_leaves_the_connection_durable);
     tcase_add_test(tc, test_dead_letters_are_capped_oldest_dropped_and_counted);
+    tcase_add_test(tc, test_database_wal_and_shm_are_readable_by_the_owner_only);
     tcase_add_test(tc, test_dead_letter_warning_is_one_line_per_topic_per_minute);
     tcase_add_test(tc, test_transaction_rolls_back_everything_on_failure);
     tcase_add_test(tc, test_batch_of_100000_is_visible_after_reopen);
