@@ -1,0 +1,113 @@
+/* test_console_tls.c: [http] tls_cert/tls_key: the console answers over HTTPS only, and its
+ * session cookie is marked Secure. Exits 77 when openssl(1) (to make a throwaway certificate)
+ * is missing. */
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "console.h"
+#include "testutil.h"
+
+typedef struct {
+    guint port;
+    GMainLoop *loop;
+    guint https_status, http_status;
+    char *cookie;
+} Run;
+
+static gboolean accept_any(SoupMessage *m, GTlsCertificate *cert, GTlsCertificateFlags errors,
+                           gpointer data)
+{
+    return TRUE; /* the throwaway self-signed certificate */
+}
+
+static guint get(SoupSession *s, const char *url, const char *method, const char *body,
+                 char **cookie)
+{
+    SoupMessage *m = soup_message_new(method, url);
+    g_signal_connect(m, "accept-certificate", G_CALLBACK(accept_any), NULL);
+    if (body) {
+        GBytes *b = g_bytes_new(body, strlen(body));
+        soup_message_set_request_body_from_bytes(m, "application/json", b);
+        g_bytes_unref(b);
+    }
+    GBytes *out = soup_session_send_and_read(s, m, NULL, NULL);
+    if (out)
+        g_bytes_unref(out);
+    if (cookie)
+        *cookie = g_strdup(soup_message_headers_get_one(soup_message_get_response_headers(m),
+                                                        "Set-Cookie"));
+    guint status = soup_message_get_status(m);
+    g_object_unref(m);
+    return status;
+}
+
+static gpointer client(gpointer data)
+{
+    Run *run = data;
+    SoupSession *s = soup_session_new_with_options("timeout", 10, NULL);
+    g_autofree char *https = g_strdup_printf("https://127.0.0.1:%u/healthz", run->port);
+    g_autofree char *http = g_strdup_printf("http://127.0.0.1:%u/healthz", run->port);
+    g_autofree char *login = g_strdup_printf("https://127.0.0.1:%u/api/login", run->port);
+    run->https_status = get(s, https, "GET", NULL, NULL);
+    run->http_status = get(s, http, "GET", NULL, NULL);
+    get(s, login, "POST", "{\"user\":\"vic\",\"password\":\"vic-password\"}", &run->cookie);
+    g_object_unref(s);
+    g_main_loop_quit(run->loop);
+    return NULL;
+}
+
+START_TEST(test_https)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *cert = g_build_filename(dir, "cert.pem", NULL);
+    g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
+    g_autofree char *users = g_build_filename(dir, "users.ini", NULL);
+    g_autofree char *cmd = g_strdup_printf(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-keyout '%s' -out '%s' 2>/dev/null", key, cert);
+    ck_assert_int_eq(system(cmd), 0);
+    GError *error = NULL;
+    g_free(console_user_add(users, "vic", CONSOLE_ROLE_VIEWER, "vic-password", &error));
+    PsStore *store = store_open(":memory:", &error);
+    PsRules *rules = rules_new(store, "port", &error);
+    ck_assert_no_error(error);
+    ConsoleConfig cc = {.listen = "127.0.0.1:0", .tls_cert = cert, .tls_key = key,
+                        .users = users, .store = store, .rules = &rules};
+    PsConsole *console = console_new(&cc, &error);
+    ck_assert_no_error(error);
+    Run run = {console_port(console), g_main_loop_new(NULL, FALSE), 0, 0, NULL};
+    GThread *t = g_thread_new("client", client, &run);
+    g_main_loop_run(run.loop);
+    g_thread_join(t);
+    ck_assert_uint_eq(run.https_status, 200);
+    ck_assert_uint_ne(run.http_status, 200); /* plain HTTP is not served on a TLS port */
+    ck_assert_ptr_nonnull(run.cookie);
+    ck_assert_ptr_nonnull(strstr(run.cookie, "; Secure"));
+    /* Half a TLS configuration is refused. */
+    ConsoleConfig half = {.listen = "127.0.0.1:0", .tls_cert = cert, .store = store};
+    ck_assert_ptr_null(console_new(&half, &error));
+    ck_assert_ptr_nonnull(error);
+    g_clear_error(&error);
+    g_free(run.cookie);
+    g_main_loop_unref(run.loop);
+    console_free(console);
+    rules_free(rules);
+    store_close(store);
+    testutil_rmtree(dir);
+}
+END_TEST
+
+int main(void)
+{
+    if (!g_find_program_in_path("openssl")) {
+        printf("SKIP: openssl(1) is needed to make a test certificate\n");
+        return 77;
+    }
+    Suite *s = suite_create("console-tls");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_https);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}
