@@ -1,5 +1,6 @@
 /* config.c: GKeyFile loading with a schema, so that every mistake names its place. */
 #include "config.h"
+#include "config-schema.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,113 +10,6 @@
 
 G_DEFINE_QUARK(app-config-error-quark, app_config_error)
 
-typedef enum { CFG_STRING, CFG_INT, CFG_DOUBLE, CFG_BOOL, CFG_ENUM, CFG_URL, CFG_FILE } CfgType;
-
-typedef struct {
-    const char *group; /* "store"; or "camera *" for every "[camera NAME]" group */
-    const char *key;
-    CfgType type;
-    gboolean required; /* required when its group is present */
-    const char *def;   /* default, as text; NULL for none */
-    double min, max;   /* for CFG_INT and CFG_DOUBLE (ignored when min == max) */
-    const char *choices; /* for CFG_ENUM: "a|b|c"; for CFG_URL: allowed schemes "tcp|ssl" */
-} CfgKey;
-
-/* The schema. Modules add their groups here and document them in the README. */
-static const CfgKey schema[] = {
-    {"store", "path", CFG_STRING, TRUE, NULL, 0, 0, NULL},
-    {"store", "sync", CFG_ENUM, FALSE, "full", 0, 0, "full|normal"},
-    {"store", "dead_letter_max_mb", CFG_INT, FALSE, "256", 0, 1048576, NULL},
-
-    {"mqtt", "url", CFG_URL, TRUE, NULL, 0, 0, "tcp|ssl|mqtt|mqtts|ws|wss"},
-    {"mqtt", "client_id", CFG_STRING, FALSE, "portsight-1", 0, 0, NULL},
-    {"mqtt", "username", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"mqtt", "password", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"mqtt", "cafile", CFG_FILE, FALSE, NULL, 0, 0, NULL},
-    {"mqtt", "certfile", CFG_FILE, FALSE, NULL, 0, 0, NULL},
-    {"mqtt", "keyfile", CFG_FILE, FALSE, NULL, 0, 0, NULL},
-    {"mqtt", "topic_root", CFG_STRING, FALSE, "port", 0, 0, NULL},
-    {"mqtt", "clean_session", CFG_BOOL, FALSE, "false", 0, 0, NULL},
-    {"mqtt", "keepalive", CFG_INT, FALSE, "30", 1, 3600, NULL},
-    {"mqtt", "reconnect_max", CFG_INT, FALSE, "10", 1, 3600, NULL},
-    {"mqtt", "lanes", CFG_INT, FALSE, "1", 1, 64, NULL},
-
-    {"webhook *", "url", CFG_URL, TRUE, NULL, 0, 0, "http|https"},
-    {"webhook *", "secret", CFG_STRING, TRUE, NULL, 0, 0, NULL},
-    {"webhook *", "timeout", CFG_DOUBLE, FALSE, "10", 0.1, 300, NULL},
-    {"webhook *", "retry_max", CFG_DOUBLE, FALSE, "3600", 1, 86400, NULL},
-    /* topics: the outputs it takes, comma-separated: release, hold, ocr, status, alert, all */
-    {"webhook *", "topics", CFG_STRING, FALSE, "release,hold", 0, 0, NULL},
-
-    /* the release policy (docs/contracts.md) */
-    {"rules", "require_radiation_clear", CFG_BOOL, FALSE, "true", 0, 0, NULL},
-    {"rules", "require_seal", CFG_BOOL, FALSE, "false", 0, 0, NULL},
-
-    {"ais", "feed", CFG_STRING, TRUE, NULL, 0, 0, NULL}, /* tcp://, udp://, file:// (cmd_run) */
-    {"ais", "replay", CFG_ENUM, FALSE, "fast", 0, 0, "fast|recorded"},
-    {"ais", "replay_speed", CFG_DOUBLE, FALSE, "1", 0.01, 10000, NULL},
-    {"ais", "max_line", CFG_INT, FALSE, "1024", 82, 65536, NULL},
-    {"ais", "ports", CFG_FILE, FALSE, NULL, 0, 0, NULL},
-    {"ais", "port_radius_km", CFG_DOUBLE, FALSE, "5", 0.1, 100, NULL},
-    {"ais", "stop_speed_kn", CFG_DOUBLE, FALSE, "0.2", 0, 5, NULL},
-    {"ais", "go_speed_kn", CFG_DOUBLE, FALSE, "0.5", 0, 10, NULL},
-    {"ais", "track_interval", CFG_INT, FALSE, "300", 1, 86400, NULL},
-    {"ais", "track_course_deg", CFG_DOUBLE, FALSE, "10", 1, 180, NULL},
-    {"ais", "track_speed_kn", CFG_DOUBLE, FALSE, "2", 0.1, 50, NULL},
-    {"ais", "track_days", CFG_INT, FALSE, "30", 0, 3650, NULL},
-    {"ais", "vessel_expiry", CFG_INT, FALSE, "3600", 60, 2592000, NULL},
-    {"ais", "high_risk_ports", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"ais", "risk_days", CFG_INT, FALSE, "30", 1, 3650, NULL},
-
-    /* video (README "Cameras" and "Video wall") */
-    /* uri: rtsp:// file:// http(s):// v4l2:///dev/videoN testsrc://PATTERN */
-    {"camera *", "uri", CFG_STRING, TRUE, NULL, 0, 0, NULL},
-    {"camera *", "title", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"camera *", "watchdog", CFG_DOUBLE, FALSE, "3", 0.5, 600, NULL},
-    {"camera *", "backoff_max", CFG_DOUBLE, FALSE, "3", 0.5, 3600, NULL},
-    {"camera *", "latency_ms", CFG_INT, FALSE, "200", 0, 10000, NULL},
-    {"camera *", "rtsp_tcp", CFG_BOOL, FALSE, "false", 0, 0, NULL},
-    {"camera *", "width", CFG_INT, FALSE, "0", 0, 7680, NULL},
-    {"camera *", "height", CFG_INT, FALSE, "0", 0, 4320, NULL},
-    {"camera *", "ocr", CFG_BOOL, FALSE, "true", 0, 0, NULL},
-    {"camera *", "ocr_interval_ms", CFG_INT, FALSE, "500", 0, 60000, NULL},
-    {"camera *", "ocr_threads", CFG_INT, FALSE, "1", 1, 16, NULL},
-    /* pose: lat,lon,height_m,heading,tilt,hfov */
-    {"camera *", "pose", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    /* ground_points: lat,lon,x,y; ... (>= 4) in pixels of a ground_points_size picture */
-    {"camera *", "ground_points", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"camera *", "ground_points_size", CFG_STRING, FALSE, "1920x1080", 0, 0, NULL},
-    /* ocr_roi: x,y,w,h as fractions of the picture */
-    {"camera *", "ocr_roi", CFG_STRING, FALSE, "0,0,1,1", 0, 0, NULL},
-    {"camera *", "ocr_interval_max_ms", CFG_INT, FALSE, "1000", 0, 60000, NULL},
-    {"camera *", "ocr_motion_threshold", CFG_DOUBLE, FALSE, "2", 0, 255, NULL},
-    {"camera *", "ptz_url", CFG_URL, FALSE, NULL, 0, 0, "http|https"},
-    {"camera *", "ptz_profile", CFG_STRING, FALSE, "profile_1", 0, 0, NULL},
-    {"camera *", "ptz_user", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"camera *", "ptz_password", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"camera *", "ptz_pan_range", CFG_DOUBLE, FALSE, "180", 1, 360, NULL},
-    {"camera *", "ptz_tilt_range", CFG_DOUBLE, FALSE, "90", 1, 180, NULL},
-    {"camera *", "ptz_zoom_distance", CFG_DOUBLE, FALSE, "0", 0, 100000, NULL},
-
-    {"wall", "layout", CFG_ENUM, FALSE, "2x2", 0, 0, "2x2|3x3|1+5"},
-    {"wall", "cameras", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* tile order, comma separated */
-    {"wall", "width", CFG_INT, FALSE, "1920", 64, 7680, NULL},
-    {"wall", "height", CFG_INT, FALSE, "1080", 64, 4320, NULL},
-    {"wall", "fps", CFG_INT, FALSE, "25", 1, 60, NULL},
-    {"wall", "bitrate_kbps", CFG_INT, FALSE, "4000", 100, 100000, NULL},
-    {"wall", "rtsp_port", CFG_INT, FALSE, "8554", 0, 65535, NULL}, /* 0: no RTSP server */
-    {"wall", "rtsp_path", CFG_STRING, FALSE, "/wall", 0, 0, NULL},
-    {"wall", "rtsp_per_camera", CFG_BOOL, FALSE, "true", 0, 0, NULL},
-    {"wall", "srt", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* srt://:7001 */
-    {"wall", "hls_dir", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"wall", "record", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* an MP4 file */
-    /* [http]: the operator console (console/) */
-    {"http", "listen", CFG_STRING, FALSE, "127.0.0.1:8080", 0, 0, NULL},
-    {"http", "tls_cert", CFG_FILE, FALSE, NULL, 0, 0, NULL},
-    {"http", "tls_key", CFG_FILE, FALSE, NULL, 0, 0, NULL},
-    {"http", "users", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-    {"http", "www_dir", CFG_STRING, FALSE, NULL, 0, 0, NULL},
-};
 
 struct AppConfig {
     char *name;
@@ -195,143 +89,39 @@ static int first_bad_line(const Source *src)
     return 0;
 }
 
-/* ---- the schema ---- */
-
-static gboolean group_matches(const char *pattern, const char *group)
-{
-    gsize n = strlen(pattern);
-    if (n > 2 && pattern[n - 1] == '*') /* "camera *" */
-        return strncmp(group, pattern, n - 1) == 0 && group[n - 1] != '\0';
-    return strcmp(pattern, group) == 0;
-}
-
-static const CfgKey *find_key(const char *group, const char *key)
-{
-    for (guint i = 0; i < G_N_ELEMENTS(schema); i++)
-        if (group_matches(schema[i].group, group) && (!key || strcmp(schema[i].key, key) == 0))
-            return &schema[i];
-    return NULL;
-}
-
-static char *known_groups(void)
-{
-    GString *s = g_string_new(NULL);
-    const char *last = NULL;
-    for (guint i = 0; i < G_N_ELEMENTS(schema); i++) {
-        if (last && strcmp(last, schema[i].group) == 0)
-            continue;
-        last = schema[i].group;
-        g_string_append_printf(s, "%s[%s]", s->len ? ", " : "", last);
-    }
-    return g_string_free(s, FALSE);
-}
-
-static char *known_keys(const char *group)
-{
-    GString *s = g_string_new(NULL);
-    for (guint i = 0; i < G_N_ELEMENTS(schema); i++)
-        if (group_matches(schema[i].group, group))
-            g_string_append_printf(s, "%s%s", s->len ? ", " : "", schema[i].key);
-    return g_string_free(s, FALSE);
-}
-
-static gboolean check_value(const CfgKey *k, const char *group, const char *value,
-                            const Source *src, int line, GError **error)
-{
-    char *end = NULL;
-    switch (k->type) {
-    case CFG_STRING:
-        if (*value == '\0')
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line, "[%s] %s: empty value",
-                           group, k->key);
-        return TRUE;
-    case CFG_INT: {
-        errno = 0;
-        gint64 v = g_ascii_strtoll(value, &end, 10);
-        if (end == value || *end != '\0' || errno)
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                           "[%s] %s: '%s' is not a whole number", group, k->key, value);
-        if (k->min != k->max && (v < k->min || v > k->max))
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                           "[%s] %s: %" G_GINT64_FORMAT " is outside %.0f..%.0f", group, k->key,
-                           v, k->min, k->max);
-        return TRUE;
-    }
-    case CFG_DOUBLE: {
-        errno = 0;
-        double v = g_ascii_strtod(value, &end);
-        if (end == value || *end != '\0' || errno || !isfinite(v))
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                           "[%s] %s: '%s' is not a number", group, k->key, value);
-        if (k->min != k->max && (v < k->min || v > k->max))
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                           "[%s] %s: %g is outside %g..%g", group, k->key, v, k->min, k->max);
-        return TRUE;
-    }
-    case CFG_BOOL:
-        if (strcmp(value, "true") && strcmp(value, "false"))
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                           "[%s] %s: '%s' is not true or false", group, k->key, value);
-        return TRUE;
-    case CFG_ENUM:
-    case CFG_URL: {
-        g_auto(GStrv) choices = g_strsplit(k->choices, "|", -1);
-        const char *scheme = NULL;
-        const char *what = value;
-        if (k->type == CFG_URL) {
-            scheme = g_uri_peek_scheme(value);
-            what = scheme;
-            g_autoptr(GUri) uri = scheme ? g_uri_parse(value, G_URI_FLAGS_NONE, NULL) : NULL;
-            if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri))
-                return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                               "[%s] %s: '%s' is not a URL like %s://host:port", group, k->key,
-                               value, choices[0]);
-        }
-        if (what && g_strv_contains((const char *const *)choices, what))
-            return TRUE;
-        g_autofree char *list = g_strjoinv(", ", choices);
-        return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line, "[%s] %s: '%s' is not one of %s%s",
-                       group, k->key, value, list, k->type == CFG_URL ? " (URL scheme)" : "");
-    }
-    case CFG_FILE:
-        if (!g_file_test(value, G_FILE_TEST_IS_REGULAR))
-            return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                           "[%s] %s: no such file '%s'", group, k->key, value);
-        return TRUE;
-    }
-    return TRUE;
-}
-
 static gboolean validate(AppConfig *cfg, const Source *src, GError **error)
 {
     g_auto(GStrv) groups = g_key_file_get_groups(cfg->kf, NULL);
     for (int g = 0; groups[g]; g++) {
         const char *group = groups[g];
-        if (!find_key(group, NULL)) {
-            g_autofree char *known = known_groups();
+        if (!app_config__find_key(group, NULL)) {
+            g_autofree char *known = app_config__known_groups();
             return fail_at(error, APP_CONFIG_ERROR_UNKNOWN, src, locate(src, group, NULL),
                            "unknown group [%s] (known: %s)", group, known);
         }
         g_auto(GStrv) keys = g_key_file_get_keys(cfg->kf, group, NULL, NULL);
         for (int i = 0; keys && keys[i]; i++) {
-            const CfgKey *k = find_key(group, keys[i]);
+            const CfgKey *k = app_config__find_key(group, keys[i]);
             int line = locate(src, group, keys[i]);
             if (!k) {
-                g_autofree char *known = known_keys(group);
+                g_autofree char *known = app_config__known_keys(group);
                 return fail_at(error, APP_CONFIG_ERROR_UNKNOWN, src, line,
                                "[%s] unknown key '%s' (known: %s)", group, keys[i], known);
             }
             g_autofree char *value = g_key_file_get_string(cfg->kf, group, keys[i], NULL);
-            if (!value || !check_value(k, group, g_strstrip(value), src, line, error))
-                return value ? FALSE
-                             : fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
-                                       "[%s] %s: not valid UTF-8 text", group, keys[i]);
+            if (!value)
+                return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line,
+                               "[%s] %s: not valid UTF-8 text", group, keys[i]);
+            g_autofree char *why = app_config__check_value(k, group, g_strstrip(value));
+            if (why)
+                return fail_at(error, APP_CONFIG_ERROR_VALUE, src, line, "%s", why);
         }
-        for (guint i = 0; i < G_N_ELEMENTS(schema); i++) {
-            if (schema[i].required && group_matches(schema[i].group, group) &&
-                !g_key_file_has_key(cfg->kf, group, schema[i].key, NULL))
+        for (guint i = 0; i < app_config__n_schema; i++) {
+            const CfgKey *k = &app_config__schema[i];
+            if (k->required && app_config__group_matches(k->group, group) &&
+                !g_key_file_has_key(cfg->kf, group, k->key, NULL))
                 return fail_at(error, APP_CONFIG_ERROR_VALUE, src, locate(src, group, NULL),
-                               "[%s] %s: required key is missing", group, schema[i].key);
+                               "[%s] %s: required key is missing", group, k->key);
         }
     }
     if (!g_key_file_has_group(cfg->kf, "store"))
@@ -431,7 +221,7 @@ void app_config_free(AppConfig *cfg)
  * may then be kept for the life of the process. */
 static const char *raw(AppConfig *cfg, const char *group, const char *key, const CfgKey **out)
 {
-    const CfgKey *k = find_key(group, key);
+    const CfgKey *k = app_config__find_key(group, key);
     g_return_val_if_fail(k != NULL, NULL);
     *out = k;
     g_autofree char *v = g_key_file_get_string(cfg->kf, group, key, NULL);

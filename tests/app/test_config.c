@@ -36,6 +36,12 @@ static const struct {
     {"[store]\npath = /x.db\nthis line is not a key\n", "t.conf:3: "},
     {"[mqtt]\nurl = tcp://h:1\n", "t.conf: [store] is missing"},
     {"[store\npath = /x.db\n", "t.conf:1: "},
+    /* An uncommented example line with its note: GKeyFile would keep the note in the value. */
+    {"[store]\npath = /x.db\n[ais]\nfeed = tcp://127.0.0.1:10110   # or udp://:10110\n",
+     "t.conf:4: [ais] feed: 'tcp://127.0.0.1:10110   # or udp://:10110' has a comment in it "
+     "(GKeyFile has no inline comments: put '# or udp://:10110' on a line of its own)"},
+    {"[store]\npath = /x.db\n[rules]\nrequire_seal = true # customs asked\n",
+     "t.conf:4: [rules] require_seal: 'true # customs asked' has a comment in it"},
 };
 
 START_TEST(test_bad_config_gives_one_error_naming_the_place)

@@ -1,0 +1,175 @@
+/* video_select.c: selections (MQTT, the console's clicks), the console's camera list, and the
+ * journal's inputs for the wall: declarations' facts and the rules' verdicts. */
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "video-private.h"
+
+/* ---- selection ---- */
+
+gboolean app_video_select(AppVideo *v, const char *camera, const char *container, guint32 mmsi,
+                          GError **error)
+{
+    overlay_scene_select(v->scene, container, mmsi);
+    if (!container && !mmsi)
+        return TRUE; /* cleared */
+    double lat, lon;
+    if (!overlay_scene_locate(v->scene, container, mmsi, NULL, &lat, &lon, NULL, error)) {
+        g_prefix_error(error, "select: ");
+        return FALSE;
+    }
+    if (!ptz_set_aim(v->ptz, camera, lat, lon, NULL, error) && camera) {
+        g_prefix_error(error, "select: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A click on @camera's picture: the container under it is selected; the PTZ nearest to the
+ * ground point there aims at it (the pixel unprojected through the fixed camera's model). */
+gboolean app_video_select_at(AppVideo *v, const char *camera, double x, double y,
+                             char **container, char **aim_json, GError **error)
+{
+    *container = overlay_scene_pick(v->scene, camera, x, y, 8.0);
+    *aim_json = NULL;
+    if (*container)
+        overlay_scene_select(v->scene, *container, 0);
+    VideoCam *c = app_video__find_cam(v, camera);
+    double lat, lon, ptz[3];
+    if (!c || !c->model || !overlay_camera_unproject(c->model, x, y, &lat, &lon)) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                    "camera %s has no model (pose or ground_points) placing (%.0f, %.0f) on "
+                    "the ground: no PTZ aimed", camera, x, y);
+        return FALSE;
+    }
+    const char *near = ptz_set_nearest(v->ptz, lat, lon, ptz);
+    if (!near) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                    "no camera has a PTZ (ptz_url) to aim at %.6f,%.6f", lat, lon);
+        return FALSE;
+    }
+    g_autofree char *name = g_strescape(near, NULL);
+    *aim_json = g_strdup_printf("{\"ptz\":\"%s\",\"lat\":%.7f,\"lon\":%.7f,\"pan\":%.5f,"
+                                "\"tilt\":%.5f,\"zoom\":%.5f}",
+                                name, lat, lon, ptz[0], ptz[1], ptz[2]);
+    return ptz_set_aim(v->ptz, near, lat, lon, NULL, error) > 0;
+}
+
+PsWall *app_video_wall(AppVideo *v)
+{
+    return v->wall;
+}
+
+char *app_video_cameras_json(AppVideo *v)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    gint64 now = g_get_monotonic_time();
+    for (guint i = 0; i < v->cams->len; i++) {
+        VideoCam *c = g_ptr_array_index(v->cams, i);
+        guint64 frames = v->cameras ? camera_set_frames(v->cameras, c->name) : 0;
+        if (!c->rate_at || now - c->rate_at >= G_USEC_PER_SEC / 2) {
+            if (c->rate_at)
+                c->fps = (double)(frames - c->rate_frames) * G_USEC_PER_SEC /
+                         (double)(now - c->rate_at);
+            c->rate_frames = frames;
+            c->rate_at = now;
+        }
+        json_builder_set_member_name(b, c->name);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "title");
+        json_builder_add_string_value(b, c->title);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, c->state ? c->state : "starting");
+        json_builder_set_member_name(b, "fps");
+        json_builder_add_double_value(b, c->fps);
+        json_builder_set_member_name(b, "frames");
+        json_builder_add_int_value(b, (gint64)frames);
+        json_builder_set_member_name(b, "degraded");
+        json_builder_add_boolean_value(b, c->state && strcmp(c->state, "online") != 0);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+/* ---- journal inputs ---- */
+
+static const char *member(JsonObject *o, const char *name)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
+gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gsize len,
+                         GError **error)
+{
+    gboolean customs = g_str_has_suffix(topic, "/customs/status");
+    gboolean select = g_str_has_suffix(topic, "/cmd/select");
+    if (!customs && !select)
+        return TRUE;
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, payload, (gssize)len, error))
+        return FALSE;
+    JsonNode *root = json_parser_get_root(p);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                    "%s: not a JSON object", topic);
+        return FALSE;
+    }
+    JsonObject *o = json_node_get_object(root);
+    if (select) {
+        const char *container = member(o, "container");
+        gint64 mmsi = json_object_has_member(o, "mmsi")
+                          ? json_node_get_int(json_object_get_member(o, "mmsi"))
+                          : 0;
+        GError *local = NULL;
+        if (!app_video_select(v, member(o, "camera"), container, (guint32)mmsi, &local)) {
+            g_warning("%s: %s", topic, local->message);
+            g_error_free(local);
+        }
+        return TRUE;
+    }
+    JsonNode *cn = json_object_get_member(o, "containers");
+    if (!cn || !JSON_NODE_HOLDS_ARRAY(cn))
+        return TRUE;
+    JsonArray *list = json_node_get_array(cn);
+    const char *vessel = NULL;
+    JsonNode *vn = json_object_get_member(o, "vessel");
+    if (vn && JSON_NODE_HOLDS_OBJECT(vn))
+        vessel = member(json_node_get_object(vn), "name");
+    for (guint i = 0; i < json_array_get_length(list) && i < 1000; i++) {
+        JsonNode *e = json_array_get_element(list, i);
+        if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+            continue;
+        /* The colour is the rules' verdict (app_video_show_verdict), not the customs status. */
+        PsSceneContainer old = {0};
+        overlay_scene_get_container(v->scene, json_node_get_string(e), &old);
+        PsSceneContainer c = {
+            .code = json_node_get_string(e),
+            .declaration = member(o, "declaration"),
+            .origin = member(o, "origin"),
+            .destination = member(o, "destination"),
+            .goods = member(o, "goods"),
+            .consignee = member(o, "consignee"),
+            .vessel = vessel,
+            .status = old.status,
+            .reason = old.reason,
+        };
+        overlay_scene_put_container(v->scene, &c);
+        overlay_container_info_clear(&old);
+    }
+    return TRUE;
+}
+
+void app_video_show_verdict(PsScene *scene, const char *container, const RulesVerdict *verdict)
+{
+    PsContainerStatus st = verdict->kind == RULES_VERDICT_RELEASED ? PS_STATUS_RELEASED
+                           : verdict->kind == RULES_VERDICT_HELD   ? PS_STATUS_HELD
+                                                                   : PS_STATUS_PENDING;
+    overlay_scene_set_verdict(scene, container, st,
+                              verdict->kind == RULES_VERDICT_RELEASED ? NULL : verdict->why);
+}
