@@ -137,6 +137,43 @@ Broker *broker_start(const char *dir, const char *extra)
     return b;
 }
 
+Broker *broker_start_config(const char *dir, const char *conf_text)
+{
+    Broker *b = g_new0(Broker, 1);
+    b->dir = g_strdup(dir);
+    b->port = free_port();
+    b->port2 = free_port();
+    while (b->port2 == b->port)
+        b->port2 = free_port();
+    b->url = g_strdup_printf("tcp://127.0.0.1:%d", b->port);
+    b->conf = g_build_filename(dir, "mosquitto.conf", NULL);
+    GString *c = g_string_new(conf_text);
+    g_autofree char *p1 = g_strdup_printf("%d", b->port);
+    g_autofree char *p2 = g_strdup_printf("%d", b->port2);
+    g_string_replace(c, "@PORT2@", p2, 0);
+    g_string_replace(c, "@PORT@", p1, 0);
+    g_string_replace(c, "@DIR@", dir, 0);
+    g_string_replace(c, "@USER@", g_get_user_name(), 0);
+    GError *error = NULL;
+    ck_assert_msg(g_file_set_contents(b->conf, c->str, -1, &error), "%s",
+                  error ? error->message : "");
+    g_string_free(c, TRUE);
+    broker_spawn(b);
+    return b;
+}
+
+void broker_kill(Broker *b)
+{
+    if (b->pid > 0)
+        kill_and_reap(b->pid, SIGKILL, 5, NULL);
+    b->pid = 0;
+}
+
+void broker_start_again(Broker *b)
+{
+    broker_spawn(b);
+}
+
 int broker_port(Broker *b)
 {
     return b->port;
@@ -265,6 +302,8 @@ static int wait_done(TestClient *c, Waiter *w, double timeout_s)
     return d;
 }
 
+static const char *login_user, *login_password; /* for the next client_new_once() */
+
 static TestClient *client_new_once(const char *url, const char *client_id, gboolean persistent,
                                    const char *cafile, const char *certfile, const char *keyfile)
 {
@@ -290,6 +329,8 @@ static TestClient *client_new_once(const char *url, const char *client_id, gbool
     c->co.minRetryInterval = 1;
     c->co.maxRetryInterval = 2;
     c->co.MQTTVersion = MQTTVERSION_3_1_1;
+    c->co.username = login_user;
+    c->co.password = login_password;
     if (g_str_has_prefix(url, "ssl://")) {
         MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
         c->ssl = ssl;
@@ -313,6 +354,16 @@ static TestClient *client_new_once(const char *url, const char *client_id, gbool
         return NULL;
     }
     g_atomic_int_set(&c->connected, 1);
+    return c;
+}
+
+TestClient *test_client_new_login(const char *url, const char *client_id, gboolean persistent,
+                                  const char *cafile, const char *username, const char *password)
+{
+    login_user = username;
+    login_password = password;
+    TestClient *c = test_client_new(url, client_id, persistent, cafile, NULL, NULL);
+    login_user = login_password = NULL;
     return c;
 }
 

@@ -17,6 +17,12 @@ typedef struct Broker Broker;
  * with "listener": then @extra is the whole listener setup, with @PORT@ and @PORT2@ standing for
  * two free ports). Waits until it accepts connections (fails the test after 10 s). */
 Broker *broker_start(const char *dir, const char *extra);
+/* Starts mosquitto with @conf_text as the whole configuration, nothing added: @PORT@ and
+ * @PORT2@ stand for two free ports, @DIR@ for @dir, @USER@ for the user running the test. */
+Broker *broker_start_config(const char *dir, const char *conf_text);
+/* SIGKILL (no save on the way out), and starting it again on the same port(s). */
+void broker_kill(Broker *b);
+void broker_start_again(Broker *b);
 int broker_port(Broker *b);
 /* Two free ports are taken; the second is for configurations with a second listener. */
 int broker_port2(Broker *b);
@@ -41,6 +47,9 @@ typedef struct {
  * TLS when @url is ssl://: @cafile, @certfile and @keyfile may be NULL. */
 TestClient *test_client_new(const char *url, const char *client_id, gboolean persistent,
                             const char *cafile, const char *certfile, const char *keyfile);
+/* The same with a username and password (TLS when @url is ssl://, with @cafile). */
+TestClient *test_client_new_login(const char *url, const char *client_id, gboolean persistent,
+                                  const char *cafile, const char *username, const char *password);
 /* Subscribes with QoS 1 and waits for the SUBACK. */
 void test_client_subscribe(TestClient *c, const char *filter);
 /* Publishes with QoS 1 and waits for the PUBACK, retrying through reconnects for up to 60 s. */
