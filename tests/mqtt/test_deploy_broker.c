@@ -1,6 +1,6 @@
 /* test_deploy_broker.c: the shipped broker configuration, deploy/mosquitto/ itself (its ports,
- * paths and log destination templated, nothing else changed): each device may publish only on
- * its own topic. */
+ * paths and log destination templated, nothing else changed): inputs queued for a stopped
+ * engine survive a broker SIGKILL, and each device may publish only on its own topic. */
 #include <stdio.h>
 #include <string.h>
 
@@ -144,6 +144,36 @@ static char *seal(const char *seal_id, const char *tag, guint i)
                            tag, i, seal_id, c);
 }
 
+START_TEST(test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill)
+{
+    const guint n = 100;
+    start_deploy_broker();
+    /* The engine's persistent session exists (it subscribed once), then it is stopped. */
+    TestClient *wall = start_engine_and_wall();
+    test_client_free(wall);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
+    g_clear_pointer(&rig.engine, engine_free);
+    TestClient *s1 = device("S1");
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *p = seal("S1", "kept", i);
+        test_client_publish(s1, "port/seal/S1", p); /* acknowledged by the broker */
+    }
+    test_client_free(s1);
+    broker_kill(rig.broker);
+    broker_start_again(rig.broker);
+    g_autofree char *conf = engine_conf();
+    rig.engine = engine_start(rig.tmp, conf);
+    gint64 got = db_wait(rig.db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 'kept-%'",
+                         n, 30);
+    fprintf(stderr, "deploy broker: %" G_GINT64_FORMAT " of %u acknowledged inputs reached the "
+                    "journal after a broker SIGKILL\n", got, n);
+    if (got != n)
+        rig_dump_logs(&rig, 3000);
+    ck_assert_int_eq(got, n);
+    ck_assert_int_eq(engine_stop(rig.engine), 0);
+}
+END_TEST
+
 START_TEST(test_each_device_publishes_only_on_its_own_topic)
 {
     start_deploy_broker();
@@ -197,6 +227,7 @@ int main(void)
     TCase *tc = tcase_create("deploy");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill);
     tcase_add_test(tc, test_each_device_publishes_only_on_its_own_topic);
     suite_add_tcase(s, tc);
     return testutil_run(s);
