@@ -28,6 +28,7 @@ typedef struct {
     AppDaemon *daemon;
     AppVideo *video;
     gint64 after_seq;
+    gint64 history_seq; /* the journal evaluated before the start: not redone (selections) */
     guint follow;
     GHashTable *trails; /* mmsi -> GArray of double (lat, lon pairs): the wall's recent track */
     guint64 vessels_synced; /* the registry's change count at the last sync */
@@ -81,6 +82,7 @@ static gboolean on_row(const PsJournalRow *row, gpointer data)
     if (rules && row->seq > rules_cursor(rules))
         return FALSE;
     vc->after_seq = row->seq;
+    app_video_set_replaying(vc->video, row->seq <= vc->history_seq);
     GError *error = NULL;
     if (row->topic && !app_video_apply(vc->video, row->topic, row->payload, row->payload_len,
                                        &error)) {
@@ -188,6 +190,7 @@ gboolean app_video_start_component(AppDaemon *daemon, gpointer *state, GError **
     VideoComponent *vc = g_new0(VideoComponent, 1);
     vc->daemon = daemon;
     vc->trails = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_array_unref);
+    vc->history_seq = daemon->rules ? rules_cursor(daemon->rules) : 0;
     vc->video = app_video_new(daemon->config, on_event, vc, error);
     if (!vc->video || !app_video_start(vc->video, error)) {
         app_video_free(vc->video);

@@ -27,6 +27,7 @@ struct AppVideo {
     GPtrArray *cams; /* (element-type VideoCam) */
     PtzSet *ptz;
     const char *root; /* the topic root */
+    gboolean replaying; /* journal rows from before the start: selections are not redone */
 };
 
 /* The camera named @name, or NULL. */

@@ -41,9 +41,11 @@ gboolean app_video_camera_project(AppVideo *video, const char *camera, double la
 /* The wall's pipeline (borrowed; NULL without a [wall]), for tests. */
 GstElement *app_video_wall_pipeline(AppVideo *video);
 
-/* port/cmd/select: highlights @container (or vessel @mmsi) and, when a camera with a PTZ is
- * configured (@camera, or any), aims it at the target. Returns FALSE with @error when the target
- * is unknown or the PTZ refused; the highlight is set in any case. */
+/* port/cmd/select: highlights @container (or vessel @mmsi; neither: clears the selection) and,
+ * when a camera with a PTZ is configured (@camera, or any), aims it at the target. Says what it
+ * did on ROOT/status/selection (an event: selected, the camera that sees it, the PTZs aimed or
+ * why none). Returns FALSE with @error when a PTZ exists but the target cannot be placed or the
+ * PTZ refused; without any PTZ that is no error. The highlight is set in any case. */
 gboolean app_video_select(AppVideo *video, const char *camera, const char *container,
                           guint32 mmsi, GError **error);
 
@@ -63,6 +65,10 @@ char *app_video_cameras_json(AppVideo *video);
  * ignored. Returns FALSE only for a payload it cannot read. */
 gboolean app_video_apply(AppVideo *video, const char *topic, const char *payload, gsize len,
                          GError **error);
+
+/* While TRUE, journal rows given to app_video_apply() are history from before the start: their
+ * selections are not redone (no re-highlight, no PTZ move, no warnings). */
+void app_video_set_replaying(AppVideo *video, gboolean replaying);
 
 /* Draws the rules' verdict on @container: released green, held red with the reasons, pending
  * amber with what the release waits for. */

@@ -3,26 +3,64 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "topics.h"
 #include "video-private.h"
 
 /* ---- selection ---- */
+
+/* ROOT/status/selection (retained): what is selected, where, PTZ aimed or why not. */
+static void say_selection(AppVideo *v, const char *container, guint32 mmsi, const char *camera,
+                          const char *ptz, const char *note)
+{
+    if (!v->events)
+        return;
+    g_autofree char *ts = topics_now();
+    g_autofree char *topic = topics_status(v->root, "selection");
+    g_autofree char *id = g_strdup_printf("selection-%" G_GINT64_FORMAT, g_get_real_time());
+    TopicsSelection sel = {id, ts, container, mmsi, camera, ptz, note};
+    g_autofree char *payload = topics_selection_payload(&sel);
+    v->events(topic, id, payload, v->user_data);
+}
 
 gboolean app_video_select(AppVideo *v, const char *camera, const char *container, guint32 mmsi,
                           GError **error)
 {
     overlay_scene_select(v->scene, container, mmsi);
-    if (!container && !mmsi)
-        return TRUE; /* cleared */
+    if (!container && !mmsi) {
+        say_selection(v, NULL, 0, NULL, NULL, "cleared");
+        return TRUE;
+    }
     double lat, lon;
-    if (!overlay_scene_locate(v->scene, container, mmsi, NULL, &lat, &lon, NULL, error)) {
-        g_prefix_error(error, "select: ");
+    g_autofree char *seen_by = NULL;
+    GError *local = NULL;
+    if (!overlay_scene_locate(v->scene, container, mmsi, NULL, &lat, &lon, &seen_by, &local)) {
+        /* Highlighted wherever it appears; without a PTZ there is nothing more to do. */
+        say_selection(v, container, mmsi, NULL, NULL, local->message);
+        if (ptz_set_count(v->ptz) == 0) {
+            g_error_free(local);
+            return TRUE;
+        }
+        g_propagate_prefixed_error(error, local, "select: ");
         return FALSE;
     }
-    if (!ptz_set_aim(v->ptz, camera, lat, lon, NULL, error) && camera) {
-        g_prefix_error(error, "select: ");
+    if (ptz_set_count(v->ptz) == 0) {
+        say_selection(v, container, mmsi, seen_by, NULL, "no PTZ configured");
+        return TRUE;
+    }
+    g_autofree char *aimed = NULL;
+    if (!ptz_set_aim(v->ptz, camera, lat, lon, &aimed, &local) && camera) {
+        say_selection(v, container, mmsi, seen_by, NULL, local->message);
+        g_propagate_prefixed_error(error, local, "select: ");
         return FALSE;
     }
+    g_clear_error(&local);
+    say_selection(v, container, mmsi, seen_by, aimed, NULL);
     return TRUE;
+}
+
+void app_video_set_replaying(AppVideo *v, gboolean replaying)
+{
+    v->replaying = replaying;
 }
 
 /* A click on @camera's picture: the container under it is selected; the PTZ nearest to the
@@ -122,6 +160,12 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
     }
     JsonObject *o = json_node_get_object(root);
     if (select) {
+        if (v->replaying)
+            return TRUE; /* an old selection is not redone at start-up */
+        JsonNode *clear = json_object_get_member(o, "clear");
+        if (clear && JSON_NODE_HOLDS_VALUE(clear) &&
+            json_node_get_value_type(clear) == G_TYPE_BOOLEAN && json_node_get_boolean(clear))
+            return app_video_select(v, NULL, NULL, 0, error);
         const char *container = member(o, "container");
         gint64 mmsi = json_object_has_member(o, "mmsi")
                           ? json_node_get_int(json_object_get_member(o, "mmsi"))

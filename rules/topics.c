@@ -188,3 +188,23 @@ char *topics_camera_status_payload(const TopicsCameraStatus *s)
     json_builder_add_int_value(b, s->restarts);
     return finish(b);
 }
+
+char *topics_selection_payload(const TopicsSelection *s)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string(b, "id", s->id);
+    add_string(b, "ts", s->ts);
+    json_builder_set_member_name(b, "selected");
+    json_builder_add_boolean_value(b, s->container || s->mmsi);
+    add_string(b, "container", s->container);
+    json_builder_set_member_name(b, "mmsi");
+    if (s->mmsi)
+        json_builder_add_int_value(b, s->mmsi);
+    else
+        json_builder_add_null_value(b);
+    add_string(b, "camera", s->camera);
+    add_string(b, "ptz", s->ptz);
+    add_string(b, "note", s->note);
+    return finish(b);
+}

@@ -96,4 +96,17 @@ typedef struct {
 
 char *topics_camera_status_payload(const TopicsCameraStatus *status);
 
+/* What the engine did with a selection, the payload of ROOT/status/selection (retained). */
+typedef struct {
+    const char *id;
+    const char *ts;
+    const char *container; /* NULL: none (a vessel, or cleared) */
+    guint32 mmsi;          /* 0: none */
+    const char *camera;    /* the camera that sees it, or NULL */
+    const char *ptz;       /* the PTZs aimed, comma-separated, or NULL */
+    const char *note;      /* why no PTZ was aimed, or NULL */
+} TopicsSelection;
+
+char *topics_selection_payload(const TopicsSelection *selection);
+
 G_END_DECLS

@@ -409,8 +409,15 @@ static gboolean parse_object(RulesInputKind kind, const char *level, JsonObject 
                        (json_node_get_value_type(mmsi) == G_TYPE_STRING &&
                         strlen(json_node_get_string(mmsi)) == 9))))
             return invalid(error, "mmsi: expected a 9-digit MMSI, got %s", node_type_name(mmsi));
+        JsonNode *clear = json_object_get_member(o, "clear");
+        if (clear && !(JSON_NODE_HOLDS_VALUE(clear) &&
+                       json_node_get_value_type(clear) == G_TYPE_BOOLEAN))
+            return invalid(error, "clear: expected true or false, got %s", node_type_name(clear));
+        if (clear && json_node_get_boolean(clear))
+            return TRUE; /* clears the selection */
         if (!in->container && !mmsi)
-            return invalid(error, "container or mmsi: missing (one of them is required)");
+            return invalid(error, "container or mmsi: missing (one of them is required, or "
+                                  "\"clear\": true)");
         return TRUE;
     }
     }
