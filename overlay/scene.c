@@ -5,7 +5,7 @@
 
 /* Caps: a scene is fed from the network, so nothing in it grows without bound. */
 #define MAX_DETECTIONS 512
-#define MAX_CONTAINERS 20000
+#define MAX_CONTAINERS 20000 /* then the least recently put is evicted */
 #define MAX_VESSELS 2000
 /* Motion: two reads of one container between these many µs apart give its velocity; a box is
  * carried forward along it for at most MAX_EXTRAPOLATE_US after its last read. */
@@ -18,6 +18,8 @@ struct PsScene {
     gint64 ttl_us;
     GPtrArray *detections;   /* (element-type OverlayDetection) */
     GHashTable *containers;  /* code -> PsSceneContainer (owned strings) */
+    GQueue *order;           /* codes (owned), least recently put first: evicted first */
+    GHashTable *order_links; /* code (the queue's string) -> its GList link in @order */
     GHashTable *vessels;     /* mmsi -> OverlayVessel */
     GHashTable *models;      /* camera name (owned) -> const PsCameraModel * (borrowed) */
     char *selected_code;
@@ -55,6 +57,8 @@ PsScene *overlay_scene_new(gint64 ttl_us)
     s->ttl_us = ttl_us > 0 ? ttl_us : 2 * G_USEC_PER_SEC;
     s->detections = g_ptr_array_new_with_free_func(detection_free);
     s->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, info_free);
+    s->order = g_queue_new();
+    s->order_links = g_hash_table_new(g_str_hash, g_str_equal);
     s->vessels = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vessel_free);
     s->models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return s;
@@ -66,6 +70,8 @@ void overlay_scene_free(PsScene *s)
         return;
     g_ptr_array_unref(s->detections);
     g_hash_table_unref(s->containers);
+    g_hash_table_unref(s->order_links);
+    g_queue_free_full(s->order, g_free);
     g_hash_table_unref(s->vessels);
     g_hash_table_unref(s->models);
     g_free(s->selected_code);
@@ -142,13 +148,29 @@ void overlay_scene_put_container(PsScene *s, const PsSceneContainer *in)
     c->status = in->status;
     c->reason = g_strdup(in->reason);
     g_mutex_lock(&s->lock);
-    if (g_hash_table_size(s->containers) >= MAX_CONTAINERS &&
-        !g_hash_table_contains(s->containers, c->code)) {
-        g_mutex_unlock(&s->lock);
-        g_warning("overlay scene: %d containers already known, %s not added", MAX_CONTAINERS,
-                  c->code);
-        info_free(c);
-        return;
+    GList *link = g_hash_table_lookup(s->order_links, c->code);
+    if (link) {
+        g_queue_unlink(s->order, link);
+        g_queue_push_tail_link(s->order, link);
+    } else {
+        /* Full: the container put least recently goes (not the selected one). */
+        while (g_hash_table_size(s->containers) >= MAX_CONTAINERS && s->order->head) {
+            GList *old = s->order->head;
+            if (s->selected_code && strcmp(old->data, s->selected_code) == 0 &&
+                s->order->length > 1) {
+                g_queue_unlink(s->order, old);
+                g_queue_push_tail_link(s->order, old);
+                old = s->order->head;
+            }
+            g_queue_unlink(s->order, old);
+            g_hash_table_remove(s->order_links, old->data);
+            g_hash_table_remove(s->containers, old->data);
+            g_free(old->data);
+            g_list_free_1(old);
+        }
+        char *code = g_strdup(c->code);
+        g_queue_push_tail(s->order, code);
+        g_hash_table_insert(s->order_links, code, s->order->tail);
     }
     g_hash_table_replace(s->containers, (gpointer)c->code, c);
     s->version++;

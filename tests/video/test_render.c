@@ -203,6 +203,43 @@ START_TEST(test_selection_draws_the_detail_panel)
 }
 END_TEST
 
+/* The scene keeps at most 20,000 containers: a new one evicts the one put least recently
+ * (it used to be refused), the selected one stays. */
+START_TEST(test_scene_evicts_the_least_recently_put_container_past_its_cap)
+{
+    PsScene *sc = overlay_scene_new(0);
+    const guint cap = 20000;
+    char code[16];
+    for (guint i = 0; i < cap; i++) {
+        g_snprintf(code, sizeof code, "TEST%07u", i);
+        PsSceneContainer info = {.code = code, .status = PS_STATUS_RELEASED};
+        overlay_scene_put_container(sc, &info);
+    }
+    overlay_scene_select(sc, "TEST0000000", 0);
+    /* TEST0000001 is put again: now the most recent. */
+    g_snprintf(code, sizeof code, "TEST%07u", 1);
+    PsSceneContainer again = {.code = code, .status = PS_STATUS_HELD};
+    overlay_scene_put_container(sc, &again);
+    for (guint i = cap; i < cap + 3; i++) {
+        g_snprintf(code, sizeof code, "TEST%07u", i);
+        PsSceneContainer info = {.code = code, .status = PS_STATUS_RELEASED};
+        overlay_scene_put_container(sc, &info);
+    }
+    PsSceneContainer out = {0};
+    const char *kept[] = {"TEST0000000", "TEST0000001", "TEST0020000", "TEST0020002"};
+    for (guint i = 0; i < G_N_ELEMENTS(kept); i++) {
+        ck_assert_msg(overlay_scene_get_container(sc, kept[i], &out), "%s evicted", kept[i]);
+        overlay_container_info_clear(&out);
+    }
+    const char *gone[] = {"TEST0000002", "TEST0000003", "TEST0000004"};
+    for (guint i = 0; i < G_N_ELEMENTS(gone); i++)
+        ck_assert_msg(!overlay_scene_get_container(sc, gone[i], &out), "%s kept", gone[i]);
+    ck_assert(overlay_scene_get_container(sc, "TEST0000005", &out));
+    overlay_container_info_clear(&out);
+    overlay_scene_free(sc);
+}
+END_TEST
+
 START_TEST(test_bad_frame_is_an_error)
 {
     g_autoptr(PsScene) s = overlay_scene_new(0);
@@ -226,6 +263,7 @@ int main(void)
     tcase_add_test(tc, test_box_of_a_moving_container_follows_it_between_reads);
     tcase_add_test(tc, test_vessel_is_projected_with_its_track);
     tcase_add_test(tc, test_selection_draws_the_detail_panel);
+    tcase_add_test(tc, test_scene_evicts_the_least_recently_put_container_past_its_cap);
     tcase_add_test(tc, test_bad_frame_is_an_error);
     suite_add_tcase(s, tc);
     return testutil_run(s);
