@@ -90,11 +90,12 @@ static char *hash_password(const char *password, GError **error)
                     g_strerror(errno));
         return NULL;
     }
-    struct crypt_data *cd = g_new0(struct crypt_data, 1);
-    const char *h = crypt_r(password, salt, cd);
+    /* On the stack (32 KB): g_new0 may return NULL as far as GCC can see, and the sanitizer
+     * build then warns on explicit_bzero(NULL, ...). */
+    struct crypt_data cd = {0};
+    const char *h = crypt_r(password, salt, &cd);
     char *out = h && h[0] != '*' ? g_strdup(h) : NULL;
-    explicit_bzero(cd, sizeof *cd);
-    g_free(cd);
+    explicit_bzero(&cd, sizeof cd);
     if (!out)
         g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_USERS, "crypt: %s", g_strerror(errno));
     return out;
@@ -102,11 +103,10 @@ static char *hash_password(const char *password, GError **error)
 
 static gboolean check_password(const char *password, const char *hash)
 {
-    struct crypt_data *cd = g_new0(struct crypt_data, 1);
-    const char *h = crypt_r(password, hash, cd);
+    struct crypt_data cd = {0};
+    const char *h = crypt_r(password, hash, &cd);
     gboolean ok = h && h[0] != '*' && console_equal(h, hash);
-    explicit_bzero(cd, sizeof *cd);
-    g_free(cd);
+    explicit_bzero(&cd, sizeof cd);
     return ok;
 }
 
