@@ -51,5 +51,8 @@ char *app_datadir_find(const char *relpath, GFileTest test);
 typedef enum { APP_LOG_ERROR, APP_LOG_WARNING, APP_LOG_INFO, APP_LOG_DEBUG } AppLogLevel;
 gboolean app_log_level_parse(const char *name, AppLogLevel *level);
 void app_log_init(AppLogLevel level);
+/* With @on, g_message() lines show at the default level too, tagged "note": what the daemon
+ * started, each release and hold (one line each). */
+void app_log_notes(gboolean on);
 
 G_END_DECLS

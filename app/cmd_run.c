@@ -42,6 +42,7 @@ int app_cmd_run(int argc, char **argv)
         app_error(NULL, "run: usage: portsight run -c FILE");
         return APP_EXIT_USAGE;
     }
+    app_log_notes(TRUE); /* what started, each release and hold: one line each */
 
     g_autoptr(GError) error = NULL;
     AppDaemon d = {0};
@@ -93,10 +94,10 @@ int app_cmd_run(int argc, char **argv)
             exit_code = APP_EXIT_USAGE;
             break;
         }
-        g_info("%s started", c->name);
+        g_message("%s started", c->name);
     }
     if (exit_code == APP_EXIT_OK) {
-        g_info("running with store %s (schema %d)", db, store_schema_version());
+        g_message("running with store %s (schema %d)", db, store_schema_version());
         g_main_loop_run(d.loop);
     }
     while (started-- > 0)

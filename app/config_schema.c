@@ -117,7 +117,8 @@ gboolean app_config__group_matches(const char *pattern, const char *group)
 const CfgKey *app_config__find_key(const char *group, const char *key)
 {
     for (guint i = 0; i < app_config__n_schema; i++)
-        if (app_config__group_matches(app_config__schema[i].group, group) && (!key || strcmp(app_config__schema[i].key, key) == 0))
+        if (app_config__group_matches(app_config__schema[i].group, group) &&
+            (!key || strcmp(app_config__schema[i].key, key) == 0))
             return &app_config__schema[i];
     return NULL;
 }
@@ -167,7 +168,8 @@ char *app_config__check_value(const CfgKey *k, const char *group, const char *va
         if (end == value || *end != '\0' || errno)
             return g_strdup_printf("[%s] %s: '%s' is not a whole number", group, k->key, value);
         if (k->min != k->max && (v < k->min || v > k->max))
-            return g_strdup_printf("[%s] %s: %" G_GINT64_FORMAT " is outside %.0f..%.0f", group, k->key,
+            return g_strdup_printf("[%s] %s: %" G_GINT64_FORMAT " is outside %.0f..%.0f", group,
+                                   k->key,
                            v, k->min, k->max);
         return NULL;
     }
@@ -177,7 +179,8 @@ char *app_config__check_value(const CfgKey *k, const char *group, const char *va
         if (end == value || *end != '\0' || errno || !isfinite(v))
             return g_strdup_printf("[%s] %s: '%s' is not a number", group, k->key, value);
         if (k->min != k->max && (v < k->min || v > k->max))
-            return g_strdup_printf("[%s] %s: %g is outside %g..%g", group, k->key, v, k->min, k->max);
+            return g_strdup_printf("[%s] %s: %g is outside %g..%g", group, k->key, v, k->min,
+                                   k->max);
         return NULL;
     }
     case CFG_BOOL:
@@ -194,7 +197,8 @@ char *app_config__check_value(const CfgKey *k, const char *group, const char *va
             what = scheme;
             g_autoptr(GUri) uri = scheme ? g_uri_parse(value, G_URI_FLAGS_NONE, NULL) : NULL;
             if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri))
-                return g_strdup_printf("[%s] %s: '%s' is not a URL like %s://host:port", group, k->key,
+                return g_strdup_printf("[%s] %s: '%s' is not a URL like %s://host:port", group,
+                                       k->key,
                                value, choices[0]);
         }
         if (what && g_strv_contains((const char *const *)choices, what))

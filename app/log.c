@@ -5,6 +5,12 @@
 #include <string.h>
 
 static AppLogLevel max_level = APP_LOG_WARNING;
+static gboolean notes; /* g_message() lines ("note") show at the default level */
+
+void app_log_notes(gboolean on)
+{
+    notes = on;
+}
 
 gboolean app_log_level_parse(const char *name, AppLogLevel *level)
 {
@@ -58,7 +64,8 @@ static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gs
                                gpointer user_data)
 {
     AppLogLevel level = level_of(flags);
-    if (level > max_level && !(flags & G_LOG_FLAG_FATAL))
+    gboolean note = notes && (flags & G_LOG_LEVEL_MESSAGE);
+    if ((note ? APP_LOG_WARNING : level) > max_level && !(flags & G_LOG_FLAG_FATAL))
         return G_LOG_WRITER_HANDLED;
     const char *message = NULL, *domain = NULL;
     for (gsize i = 0; i < n; i++) {
@@ -72,7 +79,8 @@ static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gs
     g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
     stamp[12] = '\0'; /* milliseconds are enough */
     g_autofree char *safe = escape_controls(message ? message : "");
-    fprintf(stderr, "portsight: %s %s%s%s: %s\n", stamp, tags[level], domain ? " " : "",
+    fprintf(stderr, "portsight: %s %s%s%s: %s\n", stamp, note ? "note" : tags[level],
+            domain ? " " : "",
             domain ? domain : "", safe);
     return G_LOG_WRITER_HANDLED;
 }

@@ -431,8 +431,9 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
         !store_outbox_add(r->store, topic, id, payload, error))
         return FALSE;
     (*outbox)++;
-    g_info("rules: %s %s (declaration %s%s%s)", kind, c->number, e.decl->number,
-           e.n_reasons ? ": " : "", reasons);
+    /* One line per decision (shown by `portsight run` at the default level). */
+    g_message("rules: %s %s (declaration %s%s%s)", kind, c->number, e.decl->number,
+              e.n_reasons ? ": " : "", reasons);
     return TRUE;
 }
 

@@ -200,6 +200,16 @@ START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_
                                         " ON d.seq = o.seq WHERE d.destination = 'webhook gate'"),
                      1);
     ck_assert_int_eq(engine_stop(engine), 0);
+    /* The log says what started and the release in one line each, as notes (shown at the
+     * default level, not only at info). */
+    g_autofree char *log_path = g_build_filename(tmp, "engine.log", NULL);
+    g_autofree char *log = NULL;
+    ck_assert(g_file_get_contents(log_path, &log, NULL, NULL));
+    ck_assert_msg(strstr(log, "note: video started") &&
+                      strstr(log, "note: mqtt subscriber started"),
+                  "%s", log);
+    g_autofree char *line = g_strdup_printf("note: rules: release %s (declaration DEC-T9)", CODE);
+    ck_assert_msg(strstr(log, line), "no '%s' in the log", line);
 }
 END_TEST
 
@@ -257,8 +267,8 @@ START_TEST(test_a_decision_made_by_another_process_is_published_within_a_second)
                                       "/weather/quay' AND reason LIKE '%unknown topic%'",
                              1, 10),
                      1);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter WHERE topic LIKE '%/release/%'"
-                                        " OR topic LIKE '%/status/%'"),
+    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter"
+                                        " WHERE topic LIKE '%/release/%' OR topic LIKE '%/status/%'"),
                      0);
     ck_assert_int_eq(engine_stop(engine), 0);
 }
