@@ -211,6 +211,21 @@ static gboolean spacing_fits(const Comp *c, const int *idx)
     return !(other > 0.5 * h && other > 1.3 * g3);
 }
 
+/* The serial and check digit of a code whose owner code is apart on the same line: the widest
+ * gap of the 7 is before the check digit. A window whose widest gap is inside it is shifted (it
+ * ends in a size/type code painted to the right). Not for a serial on a row of its own, which
+ * is often painted in two groups of three. */
+static gboolean serial_spacing_fits(const Comp *c, const int *ser)
+{
+    double other = 0, h = 0;
+    for (int i = 0; i < 7; i++)
+        h = MAX(h, c[ser[i]].h);
+    for (int i = 0; i + 1 < 6; i++)
+        other = MAX(other, c[ser[i + 1]].x - (c[ser[i]].x + c[ser[i]].w));
+    double g5 = c[ser[6]].x - (c[ser[5]].x + c[ser[5]].w);
+    return !(other > 0.5 * h && other > 1.3 * g5);
+}
+
 /* Whether a piece read as @k may be half of a W: a V, an M or N (one side and the middle),
  * or a stroke the network calls junk. */
 static gboolean may_be_half_of_w(int k)
@@ -277,14 +292,18 @@ void ocr__join_halves_of_w(Frame *f)
     }
 }
 
-/* Reads owner @own (4 components) over serial and check digit @ser (7). */
-static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, OcrReads *out)
+/* Reads owner @own (4 components) over serial and check digit @ser (7), or beside them on one
+ * line (@apart). */
+static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, gboolean apart,
+                          OcrReads *out)
 {
     int seq[OCR_CODE_LEN];
     memcpy(seq, own, 4 * sizeof(int));
     memcpy(seq + 4, ser, 7 * sizeof(int));
     OcrRead r;
     read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r, NULL);
+    if (apart && !serial_spacing_fits((const Comp *)f->comps->data, ser))
+        r.confidence *= 0.3;
     if (r.confidence >= ocr->opts.min_confidence)
         find_size_type(f, seq, OCR_HORIZONTAL, &r);
     add_read(ocr, out, &r);
@@ -313,7 +332,7 @@ static void serial_below_window(PsOcr *ocr, Frame *f, const int *chain, int len,
                 continue;
             int chain2[OCR__MAX_CHAIN];
             if (ocr__chain_of(c, j, FALSE, chain2, OCR__MAX_CHAIN) >= 7)
-                read_two_rows(ocr, f, chain + s0, chain2, out);
+                read_two_rows(ocr, f, chain + s0, chain2, FALSE, out);
         }
     }
 }
@@ -398,7 +417,7 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                  * either row must not shift the code (the not-junk odds pick the right one). */
                 for (int s0 = below ? 0 : len - 4; s0 + 4 <= len; s0++)
                     for (int s2 = 0; s2 + 7 <= len2; s2++)
-                        read_two_rows(ocr, f, chain + s0, chain2 + s2, out);
+                        read_two_rows(ocr, f, chain + s0, chain2 + s2, !below, out);
             }
             serial_below_window(ocr, f, chain, len, near, out);
         }
