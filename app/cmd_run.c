@@ -4,6 +4,7 @@
 #include "app.h"
 #include "daemon.h"
 #include "daemon-ais.h"
+#include "daemon-decl.h"
 #include "daemon-mqtt.h"
 #include "daemon-console.h"
 #include "daemon-video.h"
@@ -14,6 +15,7 @@ static const AppComponent components[] = {
     {"outbox relay", app_relay_start, app_relay_stop},
     {"mqtt subscriber", app_mqtt_start, app_mqtt_stop},
     {"ais feed", app_ais_start, app_ais_stop},
+    {"declarations", app_decl_start, app_decl_stop},
     {"video", app_video_start_component, app_video_stop_component},
     {"console", app_console_start, app_console_stop},
     {NULL, NULL, NULL},

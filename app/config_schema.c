@@ -32,6 +32,13 @@ const CfgKey app_config__schema[] = {
     /* topics: the outputs it takes, comma-separated: release, hold, ocr, status, alert, all */
     {"webhook *", "topics", CFG_STRING, FALSE, "release,hold", 0, 0, NULL},
 
+    /* declarations pulled from the customs service (docs/contracts.md) */
+    {"declarations", "url", CFG_URL, TRUE, NULL, 0, 0, "http|https"},
+    {"declarations", "auth_header", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"declarations", "interval", CFG_DOUBLE, FALSE, "300", 0.1, 86400, NULL},
+    {"declarations", "timeout", CFG_DOUBLE, FALSE, "30", 1, 600, NULL},
+    {"declarations", "format", CFG_ENUM, FALSE, "auto", 0, 0, "auto|json|csv"},
+
     /* the release policy (docs/contracts.md) */
     {"rules", "require_radiation_clear", CFG_BOOL, FALSE, "true", 0, 0, NULL},
     {"rules", "require_seal", CFG_BOOL, FALSE, "false", 0, 0, NULL},
