@@ -848,6 +848,25 @@ static void wall_layout(PsConsole *c, SoupServerMessage *msg)
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
 }
 
+static void whep_done(const char *answer, const char *resource, const char *error,
+                      gpointer data)
+{
+    SoupServerMessage *msg = data;
+    if (answer) {
+        g_autofree char *loc = g_strdup_printf("/api/whep/%s", resource);
+        SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+        soup_message_headers_replace(h, "Location", loc);
+        soup_message_headers_replace(h, "Cache-Control", "no-store");
+        soup_server_message_set_status(msg, SOUP_STATUS_CREATED, NULL);
+        soup_server_message_set_response(msg, "application/sdp", SOUP_MEMORY_COPY, answer,
+                                         strlen(answer));
+    } else {
+        console_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s", error);
+    }
+    soup_server_message_unpause(msg);
+    g_object_unref(msg);
+}
+
 static void whep(PsConsole *c, SoupServerMessage *msg)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
@@ -864,20 +883,15 @@ static void whep(PsConsole *c, SoupServerMessage *msg)
         return;
     }
     g_autofree char *offer = g_strndup(body->data, body->length);
-    g_autofree char *resource = NULL;
     g_autoptr(GError) error = NULL;
-    char *answer = console_media_whep(c->media, offer, &resource, &error);
-    if (!answer) {
+    /* The answer comes later (webrtcbin negotiates on its own thread): the request waits,
+     * the main loop does not. */
+    soup_server_message_pause(msg);
+    if (!console_media_whep(c->media, offer, whep_done, g_object_ref(msg), &error)) {
+        g_object_unref(msg);
+        soup_server_message_unpause(msg);
         console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
-        return;
     }
-    g_autofree char *loc = g_strdup_printf("/api/whep/%s", resource);
-    SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-    soup_message_headers_replace(h, "Location", loc);
-    soup_message_headers_replace(h, "Cache-Control", "no-store");
-    soup_server_message_set_status(msg, SOUP_STATUS_CREATED, NULL);
-    soup_server_message_set_response(msg, "application/sdp", SOUP_MEMORY_TAKE, answer,
-                                     strlen(answer));
 }
 
 /* ---- live lists (WebSocket /api/live) ---- */

@@ -106,9 +106,13 @@ ConsoleMedia *console_media_new(gpointer wall);
 void console_media_free(ConsoleMedia *media);
 /* A WebSocket viewer of fragmented MP4 (first message: the init segment). */
 void console_media_add_mse(ConsoleMedia *media, SoupWebsocketConnection *ws);
-/* WHEP: an SDP offer in, the answer out (newly allocated) with the resource id. */
-char *console_media_whep(ConsoleMedia *media, const char *offer, char **resource,
-                         GError **error);
+/* WHEP: an SDP offer in; @func is called once in the main context with the SDP answer and the
+ * resource id, or with an error text. FALSE (and @func is not called) when the offer is not
+ * usable. */
+typedef void (*ConsoleWhepFunc)(const char *answer, const char *resource, const char *error,
+                                gpointer data);
+gboolean console_media_whep(ConsoleMedia *media, const char *offer, ConsoleWhepFunc func,
+                            gpointer data, GError **error);
 gboolean console_media_whep_delete(ConsoleMedia *media, const char *resource);
 /* Viewers now, by kind. */
 void console_media_viewers(ConsoleMedia *media, guint *mse, guint *webrtc);

@@ -30,9 +30,6 @@ typedef struct {
     gboolean closed;  /* main context only */
     SoupWebsocketConnection *ws; /* MSE */
     GstElement *webrtc;
-    GMutex lock;
-    GCond cond;
-    gboolean gathered;
     GMainContext *context;
     guint64 bytes_queued; /* MSE: sent but maybe not yet written (approximate) */
 } Viewer;
@@ -64,8 +61,6 @@ static void viewer_unref(Viewer *v)
     g_clear_object(&v->ws);
     if (v->context)
         g_main_context_unref(v->context);
-    g_mutex_clear(&v->lock);
-    g_cond_clear(&v->cond);
     g_free(v->id);
     g_free(v);
 }
@@ -174,8 +169,6 @@ static Viewer *viewer_new(ConsoleMedia *m, ViewKind kind, const char *tail, GErr
     v->kind = kind;
     v->id = console_random_hex(8);
     v->context = g_main_context_ref_thread_default();
-    g_mutex_init(&v->lock);
-    g_cond_init(&v->cond);
     /* A viewer that falls behind drops whole frames at its source, never holding the wall. */
     g_autofree char *desc = g_strdup_printf(
         "appsrc name=src is-live=true format=time do-timestamp=true max-bytes=4000000 "
@@ -278,19 +271,6 @@ void console_media_add_mse(ConsoleMedia *m, SoupWebsocketConnection *ws)
 
 /* ---- WebRTC (WHEP) ---- */
 
-static void on_gathering(GstElement *webrtc, GParamSpec *pspec, gpointer data)
-{
-    Viewer *v = data;
-    GstWebRTCICEGatheringState state;
-    g_object_get(webrtc, "ice-gathering-state", &state, NULL);
-    if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
-        g_mutex_lock(&v->lock);
-        v->gathered = TRUE;
-        g_cond_signal(&v->cond);
-        g_mutex_unlock(&v->lock);
-    }
-}
-
 static gboolean drop_viewer(gpointer data)
 {
     Viewer *v = data;
@@ -342,31 +322,173 @@ static int offer_h264_pt(const GstSDPMessage *sdp)
     return -1;
 }
 
-static GstPromise *call_and_wait(GstElement *webrtc, const char *signal, gpointer arg)
+/* One WHEP negotiation in flight: the steps run on webrtcbin's thread (promise callbacks,
+ * the gathering notification); the answer is handed to the main context once. */
+typedef struct {
+    gint refs;   /* the negotiation, each pending promise, the gathering handler */
+    Viewer *v;   /* one reference, released with the last of the Whep's */
+    ConsoleWhepFunc func;
+    gpointer data;
+    gint done;   /* atomic: the answer (or the failure) went out */
+    char *answer;
+    char *error;
+    guint timeout;
+    gulong gather_handler;
+} Whep;
+
+static Whep *whep_ref(Whep *w)
 {
-    GstPromise *p = gst_promise_new();
-    if (arg)
-        g_signal_emit_by_name(webrtc, signal, arg, p);
-    else
-        g_signal_emit_by_name(webrtc, signal, NULL, p);
-    gst_promise_wait(p);
-    return p;
+    g_atomic_int_inc(&w->refs);
+    return w;
 }
 
-char *console_media_whep(ConsoleMedia *m, const char *offer_text, char **resource,
-                         GError **error)
+static void whep_unref(gpointer data)
+{
+    Whep *w = data;
+    if (!g_atomic_int_dec_and_test(&w->refs))
+        return;
+    viewer_unref(w->v);
+    g_free(w);
+}
+
+static void whep_unref_closure(gpointer data, GClosure *closure)
+{
+    whep_unref(data);
+}
+
+static gboolean whep_deliver(gpointer data)
+{
+    Whep *w = data;
+    Viewer *v = w->v;
+    if (w->timeout)
+        g_source_remove(w->timeout);
+    w->timeout = 0;
+    if (w->answer && !add_viewer(v->media, v)) {
+        g_clear_pointer(&w->answer, g_free);
+        w->error = g_strdup("too many viewers");
+    }
+    if (w->answer) {
+        g_info("console: WebRTC viewer %s joined", v->id);
+    } else {
+        g_warning("console: WebRTC viewer %s: %s", v->id, w->error);
+        gst_element_set_state(v->pipeline, GST_STATE_NULL);
+    }
+    w->func(w->answer, w->answer ? v->id : NULL, w->error, w->data);
+    g_clear_pointer(&w->answer, g_free);
+    g_clear_pointer(&w->error, g_free);
+    if (w->gather_handler)
+        g_signal_handler_disconnect(v->webrtc, w->gather_handler); /* drops its reference */
+    w->gather_handler = 0;
+    whep_unref(w); /* the negotiation's own */
+    return G_SOURCE_REMOVE;
+}
+
+/* Any thread: hands the outcome (@answer or @error, both may be NULL) over, the first time. */
+static void whep_finish(Whep *w, char *answer, const char *error)
+{
+    if (!g_atomic_int_compare_and_exchange(&w->done, 0, 1)) {
+        g_free(answer);
+        return;
+    }
+    w->answer = answer;
+    w->error = answer ? NULL : g_strdup(error ? error : "WebRTC negotiation failed");
+    g_main_context_invoke(w->v->context, whep_deliver, w);
+}
+
+static gboolean whep_timeout(gpointer data)
+{
+    Whep *w = data;
+    w->timeout = 0;
+    whep_finish(w, NULL, "WebRTC negotiation timed out");
+    return G_SOURCE_REMOVE;
+}
+
+static void whep_answer_now(Whep *w)
+{
+    GstWebRTCSessionDescription *local = NULL;
+    g_object_get(w->v->webrtc, "local-description", &local, NULL);
+    if (!local)
+        return;
+    whep_finish(w, gst_sdp_message_as_text(local->sdp), NULL);
+    gst_webrtc_session_description_free(local);
+}
+
+/* webrtcbin (1.22) does not always report the gathering complete: the answer goes out with the
+ * candidates gathered by then (on loopback, at once). */
+static gboolean gather_deadline(gpointer data)
+{
+    Whep *w = data;
+    if (!g_atomic_int_get(&w->done))
+        whep_answer_now(w);
+    return G_SOURCE_REMOVE;
+}
+
+static void whep_answer_if_gathered(Whep *w)
+{
+    GstWebRTCICEGatheringState state;
+    g_object_get(w->v->webrtc, "ice-gathering-state", &state, NULL);
+    if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+        whep_answer_now(w);
+}
+
+static void on_gathering(GstElement *webrtc, GParamSpec *pspec, gpointer data)
+{
+    Whep *w = data;
+    if (!g_atomic_int_get(&w->done))
+        whep_answer_if_gathered(w);
+}
+
+static void on_local_set(GstPromise *p, gpointer data)
+{
+    Whep *w = data;
+    gst_promise_unref(p);
+    whep_answer_if_gathered(w); /* non-trickle: the answer carries the candidates */
+    GSource *src = g_timeout_source_new(500);
+    g_source_set_callback(src, gather_deadline, whep_ref(w), whep_unref);
+    g_source_attach(src, w->v->context);
+    g_source_unref(src);
+}
+
+static void on_answer(GstPromise *p, gpointer data)
+{
+    Whep *w = data;
+    const GstStructure *reply = gst_promise_get_reply(p);
+    GstWebRTCSessionDescription *answer = NULL;
+    if (reply)
+        gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
+    gst_promise_unref(p);
+    if (!answer) {
+        whep_finish(w, NULL, "webrtcbin could not answer the offer");
+        return;
+    }
+    g_signal_emit_by_name(w->v->webrtc, "set-local-description", answer,
+                          gst_promise_new_with_change_func(on_local_set, whep_ref(w),
+                                                           whep_unref));
+    gst_webrtc_session_description_free(answer);
+}
+
+static void on_remote_set(GstPromise *p, gpointer data)
+{
+    Whep *w = data;
+    gst_promise_unref(p);
+    g_signal_emit_by_name(w->v->webrtc, "create-answer", NULL,
+                          gst_promise_new_with_change_func(on_answer, whep_ref(w), whep_unref));
+}
+
+gboolean console_media_whep(ConsoleMedia *m, const char *offer_text, ConsoleWhepFunc func,
+                            gpointer data, GError **error)
 {
     GstSDPMessage *sdp = NULL;
     if (gst_sdp_message_new_from_text(offer_text, &sdp) != GST_SDP_OK) {
         g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "the offer is not SDP");
-        return NULL;
+        return FALSE;
     }
     int pt = offer_h264_pt(sdp);
     if (pt < 0) {
         gst_sdp_message_free(sdp);
         g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG,
                     "the offer has no H.264 (packetization-mode=1) video");
-        return NULL;
+        return FALSE;
     }
     g_autofree char *tail = g_strdup_printf(
         "rtph264pay config-interval=-1 pt=%d aggregate-mode=zero-latency ! "
@@ -376,69 +498,38 @@ char *console_media_whep(ConsoleMedia *m, const char *offer_text, char **resourc
     Viewer *v = viewer_new(m, VIEW_WEBRTC, tail, error);
     if (!v) {
         gst_sdp_message_free(sdp);
-        return NULL;
+        return FALSE;
     }
     v->webrtc = gst_bin_get_by_name(GST_BIN(v->pipeline), "webrtc");
-    g_signal_connect(v->webrtc, "notify::ice-gathering-state", G_CALLBACK(on_gathering), v);
-    g_signal_connect(v->webrtc, "notify::connection-state", G_CALLBACK(on_connection_state), v);
-    char *answer_text = NULL;
     if (gst_element_set_state(v->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "webrtcbin would not start");
         gst_sdp_message_free(sdp);
-        goto out;
+        viewer_unref(v);
+        return FALSE;
     }
+    Whep *w = g_new0(Whep, 1);
+    w->refs = 1;
+    w->v = v; /* the viewer's first reference */
+    w->func = func;
+    w->data = data;
+    w->gather_handler = g_signal_connect_data(v->webrtc, "notify::ice-gathering-state",
+                                              G_CALLBACK(on_gathering), whep_ref(w),
+                                              whep_unref_closure, 0);
+    g_signal_connect(v->webrtc, "notify::connection-state", G_CALLBACK(on_connection_state), v);
     GstWebRTCRTPTransceiver *trans = NULL;
     g_signal_emit_by_name(v->webrtc, "get-transceiver", 0, &trans);
     if (trans) {
         g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
         gst_object_unref(trans);
     }
+    w->timeout = g_timeout_add_seconds(10, whep_timeout, w);
     GstWebRTCSessionDescription *offer =
         gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-    GstPromise *p = call_and_wait(v->webrtc, "set-remote-description", offer);
-    gst_promise_unref(p);
+    g_signal_emit_by_name(v->webrtc, "set-remote-description", offer,
+                          gst_promise_new_with_change_func(on_remote_set, whep_ref(w),
+                                                           whep_unref));
     gst_webrtc_session_description_free(offer);
-    p = call_and_wait(v->webrtc, "create-answer", NULL);
-    const GstStructure *reply = gst_promise_get_reply(p);
-    GstWebRTCSessionDescription *answer = NULL;
-    if (reply)
-        gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, NULL);
-    gst_promise_unref(p);
-    if (!answer) {
-        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG,
-                    "webrtcbin could not answer the offer");
-        goto out;
-    }
-    p = call_and_wait(v->webrtc, "set-local-description", answer);
-    gst_promise_unref(p);
-    gst_webrtc_session_description_free(answer);
-    /* Non-trickle: the answer carries the candidates (loopback gathers at once). */
-    gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
-    g_mutex_lock(&v->lock);
-    while (!v->gathered && g_cond_wait_until(&v->cond, &v->lock, until))
-        ;
-    g_mutex_unlock(&v->lock);
-    GstWebRTCSessionDescription *local = NULL;
-    g_object_get(v->webrtc, "local-description", &local, NULL);
-    if (!local) {
-        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "no local description");
-        goto out;
-    }
-    answer_text = gst_sdp_message_as_text(local->sdp);
-    gst_webrtc_session_description_free(local);
-    if (!add_viewer(m, v)) {
-        g_free(answer_text);
-        answer_text = NULL;
-        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "too many viewers");
-        goto out;
-    }
-    *resource = g_strdup(v->id);
-    g_info("console: WebRTC viewer %s joined (H.264 payload %d)", v->id, pt);
-out:
-    if (!answer_text)
-        gst_element_set_state(v->pipeline, GST_STATE_NULL);
-    viewer_unref(v);
-    return answer_text;
+    return TRUE;
 }
 
 gboolean console_media_whep_delete(ConsoleMedia *m, const char *resource)

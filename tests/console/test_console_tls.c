@@ -100,7 +100,8 @@ END_TEST
 
 int main(void)
 {
-    if (!g_find_program_in_path("openssl")) {
+    g_autofree char *openssl = g_find_program_in_path("openssl");
+    if (!openssl) {
         printf("SKIP: openssl(1) is needed to make a test certificate\n");
         return 77;
     }
