@@ -101,6 +101,8 @@ const CfgKey app_config__schema[] = {
     {"wall", "srt", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* srt://:7001 */
     {"wall", "hls_dir", CFG_STRING, FALSE, NULL, 0, 0, NULL},
     {"wall", "record", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* an MP4 file */
+    /* previous recordings kept beside it (a restart never overwrites one) */
+    {"wall", "record_keep", CFG_INT, FALSE, "10", 1, 100000, NULL},
     /* [http]: the operator console (console/) */
     {"http", "listen", CFG_STRING, FALSE, "127.0.0.1:8080", 0, 0, NULL},
     {"http", "tls_cert", CFG_FILE, FALSE, NULL, 0, 0, NULL},

@@ -153,6 +153,7 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
         wc.srt_uri = app_config_string(config, "wall", "srt");
         wc.hls_dir = app_config_string(config, "wall", "hls_dir");
         wc.record = app_config_string(config, "wall", "record");
+        wc.record_keep = (guint)app_config_int(config, "wall", "record_keep");
     }
     /* Tile order: [wall] cameras, else the order of the file. */
     const char *listed = with_wall ? app_config_string(config, "wall", "cameras") : NULL;

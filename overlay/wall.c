@@ -1,6 +1,9 @@
 /* wall.c: compositor, one encoder, outputs (RTSP server, SRT, HLS, MP4). */
 #include "wall.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
+
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtsp-server/rtsp-server.h>
@@ -402,10 +405,61 @@ static GstPadProbeReturn monotonic_pts(GstPad *pad, GstPadProbeInfo *info, gpoin
     return GST_PAD_PROBE_OK;
 }
 
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+gboolean wall_record_keep(const char *path, guint keep, GError **error)
+{
+    GStatBuf st;
+    if (!path || g_stat(path, &st) != 0 || st.st_size == 0)
+        return TRUE;
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    const char *dot = strrchr(base, '.');
+    g_autofree char *stem = dot ? g_strndup(base, (gsize)(dot - base)) : g_strdup(base);
+    const char *ext = dot ? dot : "";
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(st.st_mtime);
+    g_autofree char *stamp = g_date_time_format(t, "%Y%m%dT%H%M%SZ");
+    g_autofree char *to = NULL;
+    for (int n = 1; !to || g_file_test(to, G_FILE_TEST_EXISTS); n++) {
+        g_free(to);
+        to = n == 1 ? g_strdup_printf("%s/%s-%s%s", dir, stem, stamp, ext)
+                    : g_strdup_printf("%s/%s-%s-%d%s", dir, stem, stamp, n, ext);
+    }
+    if (g_rename(path, to) != 0) {
+        int e = errno;
+        g_set_error(error, WALL_ERROR, WALL_ERROR_CONFIG,
+                    "record: cannot keep the previous recording %s as %s: %s", path, to,
+                    g_strerror(e));
+        return FALSE;
+    }
+    g_info("wall: the previous recording is kept as %s", to);
+    /* Retention: the newest @keep of STEM-<timestamp>EXT (names sort by time). */
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *prefix = g_strdup_printf("%s-", stem);
+    for (const char *name; d && (name = g_dir_read_name(d));)
+        if (g_str_has_prefix(name, prefix) && g_str_has_suffix(name, ext) &&
+            g_ascii_isdigit(name[strlen(prefix)]))
+            g_ptr_array_add(kept, g_strdup(name));
+    g_ptr_array_sort(kept, by_name);
+    keep = keep ? keep : 10;
+    for (guint i = 0; kept->len > keep && i < kept->len - keep; i++) {
+        g_autofree char *old = g_build_filename(dir, g_ptr_array_index(kept, i), NULL);
+        if (g_unlink(old) == 0)
+            g_info("wall: recording %s removed (record_keep)", old);
+    }
+    return TRUE;
+}
+
 gboolean wall_start(PsWall *w, GError **error)
 {
     if (w->started)
         return TRUE;
+    if (w->record && !wall_record_keep(w->record, w->cfg.record_keep, error))
+        return FALSE;
     if (w->cfg.rtsp_port > 0 && !start_rtsp(w, error))
         return FALSE;
     GstPad *pad = gst_element_get_static_pad(w->counter, "src");

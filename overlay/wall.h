@@ -42,7 +42,8 @@ typedef struct {
     gboolean rtsp_per_camera; /* also /cam/NAME for each camera's annotated stream alone */
     const char *srt_uri;  /* "srt://:7001" or NULL */
     const char *hls_dir;  /* folder for segments and wall.m3u8, or NULL */
-    const char *record;   /* MP4 file, or NULL */
+    const char *record;   /* MP4 file, or NULL; a previous recording there is kept aside */
+    guint record_keep;    /* previous recordings kept (wall_record_keep); 0: 10 */
     gboolean encode_zerolatency; /* x264 tune=zerolatency (live) */
 } WallConfig;
 
@@ -54,7 +55,14 @@ typedef struct PsWall PsWall;
  * are not shown but can still be served alone). */
 PsWall *wall_new(const WallConfig *config, const char *const *cameras, GError **error);
 
-/* Starts the pipeline (and the RTSP server in the thread-default main context). */
+/* Before a recording to @path starts: a previous recording there (a restart) is renamed to
+ * STEM-YYYYMMDDTHHMMSSZ.EXT (its modification time, UTC; -2, -3... on a clash) instead of being
+ * overwritten, and of those renamed ones only the newest @keep stay. FALSE with @error when the
+ * rename fails (the recording must then not start). */
+gboolean wall_record_keep(const char *path, guint keep, GError **error);
+
+/* Starts the pipeline (and the RTSP server in the thread-default main context). A previous
+ * recording at the record path is kept aside first (wall_record_keep). */
 gboolean wall_start(PsWall *wall, GError **error);
 
 /* Hands a camera's annotated frame to the wall (any thread; never blocks: a tile that is
