@@ -915,7 +915,25 @@ typedef struct {
     PsConsole *c;
     B *b;
     gboolean full;
+    gint64 last_seq;
 } LiveCtx;
+
+/* Vessel-risk alerts are journaled inputs (ROOT/alert/vessel-risk/MMSI, source "engine"). */
+static gboolean live_alert(const PsJournalRow *row, gpointer data)
+{
+    LiveCtx *x = data;
+    x->last_seq = row->seq;
+    g_autofree char *prefix = g_strdup_printf("%s/alert/vessel-risk/", x->c->topic_root);
+    if (!row->topic || !g_str_has_prefix(row->topic, prefix))
+        return TRUE;
+    g_autofree char *text = g_strndup(row->payload, row->payload_len);
+    if (g_utf8_validate(text, -1, NULL)) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        if (json_parser_load_from_data(p, text, -1, NULL))
+            json_builder_add_value(x->b, json_node_copy(json_parser_get_root(p)));
+    }
+    return TRUE;
+}
 
 static gboolean live_decision(const PsDecisionRow *row, gpointer data)
 {
@@ -960,6 +978,18 @@ static char *live_update(PsConsole *c, gboolean full)
     since = full ? MAX(0, st.dead_letters - 50) : c->live_dead_seq;
     store_dead_letters_foreach(c->cfg.store, since, 200, live_dead, &x, NULL);
     json_builder_end_array(b);
+    /* Alerts: the snapshot looks back over the last 5,000 journal rows, updates go on from
+     * where the previous one stopped (at most 2,000 rows each: bounded work). */
+    json_builder_set_member_name(b, "alerts");
+    json_builder_begin_array(b);
+    gint64 last = 0;
+    store_journal_last_seq(c->cfg.store, &last, NULL);
+    gint64 from = full ? MAX(0, last - 5000) : MAX(c->live_journal_seq, last - 2000);
+    x.last_seq = from;
+    store_journal_foreach(c->cfg.store, from, live_alert, &x, NULL);
+    if (!full)
+        c->live_journal_seq = x.last_seq;
+    json_builder_end_array(b);
     g_autofree char *cams = cameras_json(c);
     add_json(b, "cameras", cams);
     json_builder_set_member_name(b, "outbox");
@@ -998,6 +1028,25 @@ static gboolean push_now(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static gboolean poll_live(gpointer data)
+{
+    PsConsole *c = data;
+    if (c->live->len && !c->notify_source)
+        push_now(c);
+    return G_SOURCE_CONTINUE;
+}
+
+void console_api_start(PsConsole *c)
+{
+    /* The live lists start from now: what was before is in each page's snapshot. */
+    PsStoreStats st = {0};
+    store_rules_decision_count(c->cfg.store, &c->live_decision_seq, NULL);
+    store_stats(c->cfg.store, &st, NULL);
+    c->live_dead_seq = st.dead_letters;
+    store_journal_last_seq(c->cfg.store, &c->live_journal_seq, NULL);
+    c->poll_source = g_timeout_add_seconds(1, poll_live, c);
+}
+
 void console_api_push(PsConsole *c)
 {
     /* Coalesced: a burst of inputs gives one message. */
@@ -1013,6 +1062,9 @@ void console_notify(PsConsole *c)
 
 void console_api_free(PsConsole *c)
 {
+    if (c->poll_source)
+        g_source_remove(c->poll_source);
+    c->poll_source = 0;
     if (c->notify_source)
         g_source_remove(c->notify_source);
     c->notify_source = 0;

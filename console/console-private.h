@@ -70,10 +70,12 @@ struct PsConsole {
     GResource *resource;
     GPtrArray *live;             /* SoupWebsocketConnection* of /api/live */
     guint notify_source;
+    guint poll_source; /* the live lists look for news every second */
     /* incremental counters for /metrics */
     gint64 journal_seq, dead_seq, decision_seq;
     GHashTable *inputs_by_topic, *dead_by_reason, *decisions_by_kind; /* char* -> gint64* */
     gint64 live_decision_seq, live_dead_seq; /* what the live lists have pushed */
+    gint64 live_journal_seq; /* vessel-risk alerts: the journal read up to here */
     guint64 requests, denied;
 };
 
@@ -98,6 +100,7 @@ gboolean console_api_dispatch(PsConsole *c, SoupServerMessage *msg, const char *
                               const char *path, GHashTable *query);
 void console_api_live(PsConsole *c, SoupWebsocketConnection *ws);
 void console_api_push(PsConsole *c);
+void console_api_start(PsConsole *c);
 void console_api_free(PsConsole *c);
 
 /* ---- media.c: the wall's video for browsers ---- */

@@ -447,6 +447,7 @@ PsConsole *console_new(const ConsoleConfig *cfg, GError **error)
         g_prefix_error(error, "[http] listen %s: ", c->listen);
         goto fail;
     }
+    console_api_start(c);
     GSList *uris = soup_server_get_uris(c->server);
     c->port = uris ? (guint)g_uri_get_port(uris->data) : port;
     g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);

@@ -182,6 +182,11 @@ function live() {
       prepend(document.getElementById(d.kind === 'release' ? 'releases' : 'holds'), li, 50);
       if (d.container === selected) showContainer(selected);
     }
+    for (const a of m.alerts || []) {
+      const ports = (a.ports || []).map((p) => p.port + ' (' + p.country + ')').join(', ');
+      prepend(document.getElementById('alerts'), ps.el('li', {}, ps.el('span', {class: 'badge risk'}, 'risk'), ' ',
+        ps.el('a', {href: '/vessel?q=' + encodeURIComponent(a.mmsi)}, a.name || a.mmsi), ' called at ', ports), 20);
+    }
     for (const x of m.dead_letters || [])
       prepend(document.getElementById('dead'), ps.el('li', {}, badge('dead', 'hold'), ' ', x.topic || '?', ': ', x.reason), 50);
     if (m.cameras) {

@@ -201,6 +201,10 @@ def main():
                  30, "signed in")
         check(driver.execute_script("return ps.me.role") == "officer", "signed in as officer")
 
+        wait_for(lambda: "GULF PEARL" in driver.find_element(By.ID, "alerts").text, 15,
+                 "the vessel-risk alert in the wall's live list")
+        check(True, "the wall lists the vessel-risk alert for GULF PEARL")
+
         # The wall plays: over WebRTC (the default), then over the fallback (MSE).
         transport = check_plays(driver, "webrtc")
         check(transport == "webrtc", "the wall's default transport is WebRTC")
