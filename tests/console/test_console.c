@@ -173,6 +173,7 @@ START_TEST(test_users_file)
     /* The same password twice gives two hashes (a fresh salt each time). */
     g_autofree char *t2 = console_user_add(path, "olga", CONSOLE_ROLE_OFFICER, "correct horse",
                                            &error);
+    ck_assert_ptr_nonnull(t2);
     g_autofree char *text2 = NULL;
     ck_assert(g_file_get_contents(path, &text2, NULL, NULL));
     char *h1 = strstr(text, "$y$"), *h2 = strstr(text2, "$y$");
