@@ -127,6 +127,89 @@ START_TEST(test_bold_w_is_read)
 }
 END_TEST
 
+/* A @w x @h frame, dark paint on light grey, turned by @angle about its top-left corner, with
+ * @n texts in @font, @px_h pixels per capital, their left edges at @xs on the row y = 150: the
+ * gray plane (caller frees). */
+static guint8 *render_texts(int w, int h, double px_h, double angle, const char *font,
+                            const char *const *texts, const double *xs, int n)
+{
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_A8, w, h);
+    cairo_t *cr = cairo_create(surf);
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.25);
+    cairo_paint(cr);
+    cairo_rotate(cr, angle);
+    PangoLayout *layout = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_from_string(font);
+    pango_font_description_set_absolute_size(fd, px_h / 0.73 * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.92);
+    for (int i = 0; i < n; i++) {
+        pango_layout_set_text(layout, texts[i], -1);
+        cairo_move_to(cr, xs[i], 150);
+        pango_cairo_show_layout(cr, layout);
+    }
+    cairo_surface_flush(surf);
+    guint8 *gray = g_malloc((size_t)w * h);
+    const guint8 *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    for (int y = 0; y < h; y++)
+        memcpy(gray + (size_t)y * w, data + (size_t)y * stride, w);
+    pango_font_description_free(fd);
+    g_object_unref(layout);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surf);
+    return gray;
+}
+
+/* The best code of a gray frame, "" when none. */
+static void best_code(const guint8 *gray, int w, int h, char out[12])
+{
+    PsOcr *ocr = new_ocr();
+    OcrReads reads;
+    ck_assert(ocr_read(ocr, gray, w, h, w, OCR_PIXEL_GRAY8, &reads, NULL));
+    g_strlcpy(out, reads.n_reads > 0 ? reads.reads[0].code : "", 12);
+    ocr_free(ocr);
+}
+
+START_TEST(test_owner_and_serial_on_different_door_panels_are_read)
+{
+    /* Owner code on the left door, serial and check digit on the right one, six character
+     * heights apart, the line rising 2.3 degrees: the serial lies on the owner code's line,
+     * 0.6 character heights above the height of its last letter. */
+    char code[12] = "DFSU438255";
+    code[10] = (char)('0' + iso6346_check_digit(code));
+    code[11] = '\0';
+    char owner[5], serial[9];
+    g_snprintf(owner, sizeof owner, "%.4s", code);
+    g_snprintf(serial, sizeof serial, "%.6s %c", code + 4, code[10]);
+    const char *texts[] = {owner, serial};
+    const double xs[] = {60, 60 + 4 * 28 + 6 * 40};
+    guint8 *gray = render_texts(960, 540, 40, -0.04, "DejaVu Sans Bold", texts, xs, 2);
+    char best[12];
+    best_code(gray, 960, 540, best);
+    ck_assert_str_eq(best, code);
+    g_free(gray);
+}
+END_TEST
+
+START_TEST(test_small_characters_of_a_960x540_camera_are_read)
+{
+    /* 14 px capitals in a 960x540 frame (not halved): legible, under the old 20 px floor. */
+    char code[12] = "CMAU005154";
+    code[10] = (char)('0' + iso6346_check_digit(code));
+    code[11] = '\0';
+    char *text = g_strdup_printf("%.4s %.6s %c", code, code + 4, code[10]);
+    const char *texts[] = {text};
+    const double xs[] = {300};
+    guint8 *gray = render_texts(960, 540, 14, 0, "DejaVu Sans Bold", texts, xs, 1);
+    char best[12];
+    best_code(gray, 960, 540, best);
+    ck_assert_str_eq(best, code);
+    g_free(gray);
+    g_free(text);
+}
+END_TEST
+
 START_TEST(test_noise_frame_gives_no_code)
 {
     PsOcr *ocr = new_ocr();
@@ -328,6 +411,8 @@ static Suite *suite(gboolean real_photos)
     tcase_add_test(tc, test_unreadable_files_name_the_file);
     tcase_add_test(tc, test_noise_frame_gives_no_code);
     tcase_add_test(tc, test_bold_w_is_read);
+    tcase_add_test(tc, test_owner_and_serial_on_different_door_panels_are_read);
+    tcase_add_test(tc, test_small_characters_of_a_960x540_camera_are_read);
     tcase_add_test(tc, test_shipped_frames_read_in_every_pixel_format);
     tcase_add_test(tc, test_image_in_memory_reads_like_the_file);
     tcase_add_test(tc, test_tiny_and_odd_sized_frames_give_no_code);
