@@ -468,8 +468,21 @@ gboolean wall_start(PsWall *w, GError **error)
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_out, w, NULL);
     gst_object_unref(pad);
     if (gst_element_set_state(w->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        /* Say which output failed and why (GStreamer's message names the file or port). */
+        GstBus *bus = gst_element_get_bus(w->pipeline);
+        GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+        GError *gerr = NULL;
+        if (m)
+            gst_message_parse_error(m, &gerr, NULL);
         g_set_error(error, WALL_ERROR, WALL_ERROR_PIPELINE,
-                    "wall: the pipeline would not start (outputs: check paths and ports)");
+                    "wall: the pipeline would not start: %s%s%s (record %s, hls_dir %s, srt %s)",
+                    m ? GST_OBJECT_NAME(GST_MESSAGE_SRC(m)) : "", m ? ": " : "",
+                    gerr ? gerr->message : "no error message", w->record ? w->record : "-",
+                    w->cfg.hls_dir ? w->cfg.hls_dir : "-", w->cfg.srt_uri ? w->cfg.srt_uri : "-");
+        g_clear_error(&gerr);
+        if (m)
+            gst_message_unref(m);
+        gst_object_unref(bus);
         return FALSE;
     }
     w->started = TRUE;

@@ -162,6 +162,29 @@ static GPtrArray *playlist_segments(const char *playlist)
     return names;
 }
 
+/* A wall that cannot start says which output and which path. */
+START_TEST(test_a_wall_that_cannot_record_names_the_output_and_the_path)
+{
+    WallConfig c;
+    wall_config_init(&c);
+    c.width = W;
+    c.height = H;
+    c.rtsp_port = 0;
+    c.bitrate_kbps = 500;
+    c.record = "/nonexistent/folder/wall.mp4";
+    const char *cams[] = {"cam", NULL};
+    GError *error = NULL;
+    PsWall *w = wall_new(&c, cams, &error);
+    ck_assert_no_error(error);
+    ck_assert(!wall_start(w, &error));
+    ck_assert_msg(error && strstr(error->message, "/nonexistent/folder/wall.mp4") &&
+                      strstr(error->message, "would not start: "),
+                  "%s", error ? error->message : "no error");
+    g_error_free(error);
+    wall_free(w);
+}
+END_TEST
+
 START_TEST(test_hls_writes_a_playlist_and_segments_that_decode)
 {
     g_autofree char *dir = testutil_tmpdir();
@@ -269,6 +292,7 @@ int main(int argc, char **argv)
     Suite *s = suite_create("video-wall-outputs");
     TCase *tc = tcase_create("outputs");
     tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_a_wall_that_cannot_record_names_the_output_and_the_path);
     tcase_add_test(tc, test_hls_writes_a_playlist_and_segments_that_decode);
     tcase_add_test(tc, test_srt_client_receives_frames_that_decode);
     suite_add_tcase(s, tc);
