@@ -776,6 +776,25 @@ static void metrics(PsConsole *c, SoupServerMessage *msg)
                                    (char *)l->data, state, strcmp(state, "online") == 0);
         }
     }
+    PsRules *rules = rules_of(c);
+    if (rules) {
+        RulesLatency l;
+        rules_decision_latency(rules, &l);
+        const char *n = "portsight_decision_latency_seconds";
+        g_string_append_printf(s, "# HELP %s From the journal time of the input that settled a "
+                                  "decision to the decision.\n# TYPE %s histogram\n", n, n);
+        for (guint i = 0; i < RULES_LATENCY_BUCKETS; i++) {
+            char le[G_ASCII_DTOSTR_BUF_SIZE];
+            g_ascii_formatd(le, sizeof le, "%g", rules_latency_bounds[i]);
+            g_string_append_printf(s, "%s_bucket{le=\"%s\"} %" G_GUINT64_FORMAT "\n", n, le,
+                                   l.le[i]);
+        }
+        char sum[G_ASCII_DTOSTR_BUF_SIZE];
+        g_ascii_formatd(sum, sizeof sum, "%.6f", l.sum);
+        g_string_append_printf(s, "%s_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n%s_sum %s\n"
+                                  "%s_count %" G_GUINT64_FORMAT "\n",
+                               n, l.count, n, sum, n, l.count);
+    }
     guint mse = 0, rtc = 0;
     if (c->media)
         console_media_viewers(c->media, &mse, &rtc);

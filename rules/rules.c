@@ -80,16 +80,36 @@ struct PsRules {
     gboolean replaying;
     guint replay_decisions;
     gint64 cursor; /* the last journal seq applied to the state */
+    RulesLatency latency;
 };
+
+const double rules_latency_bounds[RULES_LATENCY_BUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                            0.25,  0.5,   1,    5,     30,   300};
 
 /* The event being applied. */
 typedef struct {
     gint64 seq;
     const char *topic;
     const RulesInput *in;
+    gint64 received_at; /* its journal time (µs since the epoch) */
 } Cur;
 
 /* ---- state ---- */
+
+static void latency_add(RulesLatency *l, gint64 us)
+{
+    double s = MAX(us, 0) / 1e6;
+    for (guint i = 0; i < RULES_LATENCY_BUCKETS; i++)
+        if (s <= rules_latency_bounds[i])
+            l->le[i]++;
+    l->count++;
+    l->sum += s;
+}
+
+void rules_decision_latency(PsRules *rules, RulesLatency *out)
+{
+    *out = rules->latency;
+}
 
 static int ev_cmp_key(gint64 ts_a, gint64 seq_a, gint64 ts_b, gint64 seq_b)
 {
@@ -431,6 +451,7 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
         !store_outbox_add(r->store, topic, id, payload, error))
         return FALSE;
     (*outbox)++;
+    latency_add(&r->latency, g_get_real_time() - cur->received_at);
     /* One line per decision (shown by `portsight run` at the default level). */
     g_message("rules: %s %s (declaration %s%s%s)", kind, c->number, e.decl->number,
               e.n_reasons ? ": " : "", reasons);
@@ -761,7 +782,7 @@ static gboolean eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, 
                                    (gssize)row->payload_len, STATE_FULL_REASON, error);
         }
     } else {
-        Cur cur = {row->seq, row->topic, &in};
+        Cur cur = {row->seq, row->topic, &in, row->received_at};
         ok = apply(r, &cur, decisions, outbox, error);
     }
     rules__input_clear(&in);
@@ -1039,7 +1060,8 @@ typedef struct {
 static gboolean journal_txn(PsStore *store, gpointer user_data, GError **error)
 {
     JournalArgs *a = user_data;
-    PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, 0, a->payload, (gssize)a->len};
+    gint64 now = g_get_real_time();
+    PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, now, a->payload, (gssize)a->len};
     PsAppendResult ar;
     if (!store_append_batch(store, &ev, 1, &ar, error))
         return FALSE;
@@ -1115,7 +1137,8 @@ static gboolean ingest_txn(PsStore *store, gpointer user_data, GError **error)
     guint earlier = 0;
     if (!catch_up_locked(a->r, 0, &a->rows, &earlier, &a->outbox, error))
         return FALSE;
-    PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, 0, a->payload, (gssize)a->len};
+    gint64 now = g_get_real_time();
+    PsEvent ev = {a->source, a->topic, a->in->id, a->in->ts, now, a->payload, (gssize)a->len};
     PsAppendResult ar;
     if (!store_append_batch(store, &ev, 1, &ar, error))
         return FALSE;
@@ -1124,7 +1147,7 @@ static gboolean ingest_txn(PsStore *store, gpointer user_data, GError **error)
         return TRUE;
     }
     a->result->seq = ar.first_seq;
-    Cur cur = {ar.first_seq, a->topic, a->in};
+    Cur cur = {ar.first_seq, a->topic, a->in, now};
     if (!apply(a->r, &cur, &a->result->decisions, &a->outbox, error) ||
         !store_rules_cursor_set(store, ar.first_seq, error))
         return FALSE;

@@ -107,6 +107,18 @@ gboolean rules_catch_up(PsRules *rules, guint max, guint *evaluated, GError **er
 /* The last journal seq evaluated. */
 gint64 rules_cursor(PsRules *rules);
 
+/* Decision latency: from the journal time (received_at) of the input that made a decision to the
+ * moment the decision was written, for the decisions made since rules_new() (not the replayed
+ * ones). Cumulative counts per upper bound, Prometheus style. */
+#define RULES_LATENCY_BUCKETS 12
+extern const double rules_latency_bounds[RULES_LATENCY_BUCKETS]; /* seconds, ascending */
+typedef struct {
+    guint64 le[RULES_LATENCY_BUCKETS]; /* decisions with latency <= rules_latency_bounds[i] */
+    guint64 count;
+    double sum; /* seconds */
+} RulesLatency;
+void rules_decision_latency(PsRules *rules, RulesLatency *out);
+
 /* Called (on the calling thread) after a transaction that added outbox rows has committed.
  * @func receives (NULL, @user_data). */
 void rules_set_outbox_notify(PsRules *rules, GFunc func, gpointer user_data);

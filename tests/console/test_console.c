@@ -252,6 +252,19 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
     ck_assert_ptr_nonnull(strstr(run.decisions.body, "officer hold: x-ray anomaly (by olga)"));
     ck_assert_ptr_nonnull(strstr(run.metrics.body, "portsight_decisions_total{kind=\"hold\"} 1"));
     ck_assert_ptr_nonnull(strstr(run.metrics.body, "portsight_inputs_total{topic=\"cmd/override\"} 1"));
+    /* Two decisions (the release at the gate, the officer's hold), each made in the call that
+     * journaled its input: well under a second from journal to decision. */
+    ck_assert_ptr_nonnull(strstr(run.metrics.body,
+                                 "# TYPE portsight_decision_latency_seconds histogram\n"));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body,
+                                 "portsight_decision_latency_seconds_bucket{le=\"0.001\"} "));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body,
+                                 "portsight_decision_latency_seconds_bucket{le=\"1\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body,
+                                 "portsight_decision_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body, "portsight_decision_latency_seconds_sum 0."));
+    ck_assert_ptr_nonnull(strstr(run.metrics.body,
+                                 "portsight_decision_latency_seconds_count 2\n"));
     ck_assert_uint_eq(run.deadletters.status, 200);
     ck_assert_ptr_nonnull(strstr(run.calls.body, "\"vessels\":[]"));
     /* The login rate limit: five failures, then even the right password waits. */
