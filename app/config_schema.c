@@ -88,6 +88,9 @@ const CfgKey app_config__schema[] = {
     {"camera *", "ptz_pan_range", CFG_DOUBLE, FALSE, "180", 1, 360, NULL},
     {"camera *", "ptz_tilt_range", CFG_DOUBLE, FALSE, "90", 1, 180, NULL},
     {"camera *", "ptz_zoom_distance", CFG_DOUBLE, FALSE, "0", 0, 100000, NULL},
+    /* the PTZ lens's horizontal field of view, degrees, at zoom 0 and at zoom 1 */
+    {"camera *", "ptz_hfov_wide", CFG_DOUBLE, FALSE, "0", 0, 179, NULL},
+    {"camera *", "ptz_hfov_tele", CFG_DOUBLE, FALSE, "0", 0, 179, NULL},
 
     {"wall", "layout", CFG_ENUM, FALSE, "2x2", 0, 0, "2x2|3x3|1+5"},
     {"wall", "cameras", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* tile order, comma separated */

@@ -68,7 +68,16 @@ gboolean app_video__add_camera(AppVideo *v, const char *g, const int draw[4], GE
                           pp.heading_deg,
                           app_config_double(config, g, "ptz_pan_range"),
                           app_config_double(config, g, "ptz_tilt_range"),
-                          app_config_double(config, g, "ptz_zoom_distance")};
+                          app_config_double(config, g, "ptz_zoom_distance"),
+                          app_config_double(config, g, "ptz_hfov_wide"),
+                          app_config_double(config, g, "ptz_hfov_tele")};
+        if ((mount.hfov_wide_deg > 0 || mount.hfov_tele_deg > 0) &&
+            !(mount.hfov_wide_deg > mount.hfov_tele_deg && mount.hfov_tele_deg > 0)) {
+            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                        "[%s] ptz_hfov_wide (%g) and ptz_hfov_tele (%g): both needed, the wide "
+                        "one larger", g, mount.hfov_wide_deg, mount.hfov_tele_deg);
+            return FALSE;
+        }
         ptz_set_add(v->ptz, c->name, &dev, &mount);
     }
     const char *roi = app_config_string(config, g, "ocr_roi");

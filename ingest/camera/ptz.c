@@ -9,7 +9,27 @@ G_DEFINE_QUARK(ptz-error-quark, ptz_error)
 
 #define MAX_ANSWER (64 * 1024)
 
+double ptz_zoom_for_box(double hfov_wide_deg, double hfov_tele_deg, double slant_m,
+                        double length_m)
+{
+    const double deg = G_PI / 180;
+    if (!(hfov_wide_deg > hfov_tele_deg && hfov_tele_deg > 0 && hfov_wide_deg < 180) ||
+        !(slant_m > 0) || !(length_m > 0))
+        return 0.0;
+    double wide = tan(hfov_wide_deg / 2 * deg), tele = tan(hfov_tele_deg / 2 * deg);
+    /* The view 3 * length wide at slant_m: tan(hfov / 2) = 1.5 * length / slant. */
+    double want = 1.5 * length_m / slant_m;
+    double mag = CLAMP(wide / want, 1.0, wide / tele);
+    return CLAMP((mag - 1.0) / (wide / tele - 1.0), 0.0, 1.0);
+}
+
 void ptz_aim(const PtzMount *m, double lat, double lon, double *pan, double *tilt, double *zoom)
+{
+    ptz_aim_box(m, lat, lon, PTZ_BOX_40FT_M, pan, tilt, zoom);
+}
+
+void ptz_aim_box(const PtzMount *m, double lat, double lon, double length_m, double *pan,
+                 double *tilt, double *zoom)
 {
     const double R = 6371008.8, deg = G_PI / 180;
     double dn = (lat - m->lat) * deg * R;
@@ -22,7 +42,11 @@ void ptz_aim(const PtzMount *m, double lat, double lon, double *pan, double *til
     double down = atan2(m->height_m, MAX(dist, 0.01)) / deg; /* below the horizon */
     double trange = m->tilt_range_deg > 0 ? m->tilt_range_deg : 90.0;
     *tilt = CLAMP(-down / trange, -1.0, 1.0);
-    *zoom = m->zoom_distance_m > 0 ? CLAMP(dist / m->zoom_distance_m, 0.0, 1.0) : 0.0;
+    if (m->hfov_wide_deg > 0 && m->hfov_tele_deg > 0)
+        *zoom = ptz_zoom_for_box(m->hfov_wide_deg, m->hfov_tele_deg, hypot(dist, m->height_m),
+                                 length_m);
+    else
+        *zoom = m->zoom_distance_m > 0 ? CLAMP(dist / m->zoom_distance_m, 0.0, 1.0) : 0.0;
 }
 
 static char *xml_escape(const char *s)

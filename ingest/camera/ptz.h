@@ -30,12 +30,31 @@ typedef struct {
     double pan_range_deg; /* x = +1 is this many degrees clockwise of the heading (e.g. 180) */
     double tilt_range_deg; /* y = -1 is this many degrees below the horizon (e.g. 90) */
     double zoom_distance_m; /* zoom 1 at and beyond this distance (0: no zoom) */
+    /* The horizontal field of view at the widest (zoom 0) and the narrowest (zoom 1) setting,
+     * degrees; when both are set (wide > tele > 0) they decide the zoom instead of
+     * @zoom_distance_m. */
+    double hfov_wide_deg, hfov_tele_deg;
 } PtzMount;
 
+#define PTZ_BOX_40FT_M 12.19
+#define PTZ_BOX_20FT_M 6.06
+
 /* Pan/tilt/zoom in the ONVIF generic spaces (x, y in -1..1, zoom 0..1) that aim @mount at a
- * ground point. Pure. */
+ * ground point, zoomed for a 40 ft box there. Pure. */
 void ptz_aim(const PtzMount *mount, double lat, double lon, double *pan, double *tilt,
              double *zoom);
+
+/* The same for a box @length_m long: with the mount's fields of view, the zoom makes the box
+ * one third of the horizontal view at the slant distance (clamped to the lens's range), the
+ * magnification tan(wide/2) / tan(hfov/2) mapped linearly onto ONVIF's 0..1 (0 = widest,
+ * 1 = the lens's maximum). Pure. */
+void ptz_aim_box(const PtzMount *mount, double lat, double lon, double length_m, double *pan,
+                 double *tilt, double *zoom);
+
+/* The zoom (0..1) that makes a box @length_m long at @slant_m one third of the horizontal view
+ * of a lens from @hfov_wide_deg to @hfov_tele_deg; 0 when the lens is not described. */
+double ptz_zoom_for_box(double hfov_wide_deg, double hfov_tele_deg, double slant_m,
+                        double length_m);
 
 /* The SOAP envelope of AbsoluteMove (with the UsernameToken when @dev has a username; @nonce
  * and @created, for tests, may be NULL for fresh ones). Newly allocated. */

@@ -36,6 +36,44 @@ START_TEST(test_aim_points_the_camera_at_the_target)
 }
 END_TEST
 
+/* Zoom so the box is a third of the view: hfov = 2 atan(1.5 L / d) at the slant distance d,
+ * magnification tan(wide / 2) / tan(hfov / 2) clamped to 1 .. tan(wide / 2) / tan(tele / 2),
+ * mapped linearly onto 0..1. By hand (tan 30 = 0.577350, tan 1.5 = 0.026186: max 22.0481;
+ * tan 22.5 = 0.414214, tan 2.25 = 0.039290: max 10.5424):
+ * - 40 ft (12.19 m), 300 m east, PTZ 30 m up: d = 301.496, 1.5 L / d = 0.060648 (hfov 6.94),
+ *   magnification 9.5197, zoom 8.5197 / 21.0481 = 0.40478
+ * - 20 ft (6.06 m), 100 m north, 30 m up: d = 104.403, 1.5 L / d = 0.087066 (hfov 9.95),
+ *   magnification 6.6311, zoom 5.6311 / 21.0481 = 0.26754
+ * - 40 ft, 5 m away, 10 m up: hfov 117 > 60, clamped to the widest: zoom 0
+ * - 20 ft, 2000 m south: hfov 0.52 < 3, clamped to the narrowest: zoom 1
+ * - 45 to 4.5 degree lens, 40 ft, 200 m west 150 m north, 25 m up: d = 251.247,
+ *   1.5 L / d = 0.072777 (hfov 8.32), magnification 5.6915, zoom 4.6915 / 9.5424 = 0.49165 */
+static const struct {
+    double wide, tele, east, north, height, length, zoom;
+} boxes[] = {
+    {60, 3, 300, 0, 30, PTZ_BOX_40FT_M, 0.40478},
+    {60, 3, 0, 100, 30, PTZ_BOX_20FT_M, 0.26754},
+    {60, 3, 5, 0, 10, PTZ_BOX_40FT_M, 0.0},
+    {60, 3, 0, -2000, 30, PTZ_BOX_20FT_M, 1.0},
+    {45, 4.5, -200, 150, 25, PTZ_BOX_40FT_M, 0.49165},
+};
+
+START_TEST(test_zoom_makes_the_box_a_third_of_the_view)
+{
+    PtzMount m = {0, 0, boxes[_i].height, 0, 180, 90, 1000, boxes[_i].wide, boxes[_i].tele};
+    double pan, tilt, zoom;
+    ptz_aim_box(&m, boxes[_i].north / M_PER_DEG, boxes[_i].east / M_PER_DEG, boxes[_i].length,
+                &pan, &tilt, &zoom);
+    ck_assert_msg(fabs(zoom - boxes[_i].zoom) < 2e-3, "case %d: zoom %.5f, expected %.5f", _i,
+                  zoom, boxes[_i].zoom);
+    /* ptz_aim is the same for a 40 ft box. */
+    double p2, t2, z2;
+    ptz_aim(&m, boxes[_i].north / M_PER_DEG, boxes[_i].east / M_PER_DEG, &p2, &t2, &z2);
+    if (boxes[_i].length == PTZ_BOX_40FT_M)
+        ck_assert(fabs(z2 - zoom) < 1e-9 && p2 == pan && t2 == tilt);
+}
+END_TEST
+
 static char *between(const char *s, const char *a, const char *b)
 {
     const char *p = strstr(s, a);
@@ -120,6 +158,7 @@ int main(void)
     TCase *tc = tcase_create("ptz");
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_aim_points_the_camera_at_the_target, 0, G_N_ELEMENTS(aims));
+    tcase_add_loop_test(tc, test_zoom_makes_the_box_a_third_of_the_view, 0, G_N_ELEMENTS(boxes));
     tcase_add_test(tc, test_absolute_move_sends_a_valid_signed_soap_request);
     tcase_add_test(tc, test_fault_and_refused_connection_are_errors);
     suite_add_tcase(s, tc);
