@@ -91,6 +91,8 @@ const CfgKey app_config__schema[] = {
     /* the PTZ lens's horizontal field of view, degrees, at zoom 0 and at zoom 1 */
     {"camera *", "ptz_hfov_wide", CFG_DOUBLE, FALSE, "0", 0, 179, NULL},
     {"camera *", "ptz_hfov_tele", CFG_DOUBLE, FALSE, "0", 0, 179, NULL},
+    /* presets: name:pan,tilt,zoom; ... (ONVIF generic spaces) */
+    {"camera *", "presets", CFG_STRING, FALSE, NULL, 0, 0, NULL},
 
     {"wall", "layout", CFG_ENUM, FALSE, "2x2", 0, 0, "2x2|3x3|1+5"},
     {"wall", "cameras", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* tile order, comma separated */

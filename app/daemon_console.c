@@ -40,6 +40,17 @@ static void journaled_cb(gpointer data, const char *topic, const char *payload)
     app_console_show_verdicts(data, topic, payload);
 }
 
+static gboolean ptz_preset_cb(gpointer data, const char *camera, const char *preset,
+                              double out[3], GError **error)
+{
+    AppDaemon *d = data;
+    if (!d->video) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE, "no cameras configured");
+        return FALSE;
+    }
+    return app_video_ptz_preset(d->video, camera, preset, out, error);
+}
+
 static char *cameras_cb(gpointer data)
 {
     AppDaemon *d = data;
@@ -73,6 +84,7 @@ PsConsole *app_console_new(AppDaemon *d, const char *listen, const char *users, 
             .select_at = select_at_cb,
             .cameras = cameras_cb,
             .journaled = journaled_cb,
+            .ptz_preset = ptz_preset_cb,
         },
     };
     PsConsole *c = console_new(&cc, error);

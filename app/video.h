@@ -74,4 +74,8 @@ void app_video_set_replaying(AppVideo *video, gboolean replaying);
  * amber with what the release waits for. */
 void app_video_show_verdict(PsScene *scene, const char *container, const RulesVerdict *verdict);
 
+/* Sends @camera's PTZ to its preset @preset (see ptz_set_goto_preset). */
+gboolean app_video_ptz_preset(AppVideo *v, const char *camera, const char *preset,
+                              double out[3], GError **error);
+
 G_END_DECLS

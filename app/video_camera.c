@@ -79,6 +79,17 @@ gboolean app_video__add_camera(AppVideo *v, const char *g, const int draw[4], GE
             return FALSE;
         }
         ptz_set_add(v->ptz, c->name, &dev, &mount);
+        const char *presets = app_config_string(config, g, "presets");
+        g_autoptr(GError) local = NULL;
+        if (presets && !ptz_set_presets(v->ptz, c->name, presets, &local)) {
+            g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE, "[%s] %s", g,
+                        local->message);
+            return FALSE;
+        }
+    } else if (app_config_string(config, g, "presets")) {
+        g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
+                    "[%s] presets needs ptz_url (the PTZ they move)", g);
+        return FALSE;
     }
     const char *roi = app_config_string(config, g, "ocr_roi");
     double roiv[4];

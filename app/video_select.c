@@ -93,6 +93,12 @@ gboolean app_video_select_at(AppVideo *v, const char *camera, double x, double y
     return ptz_set_aim(v->ptz, near, lat, lon, NULL, error) > 0;
 }
 
+gboolean app_video_ptz_preset(AppVideo *v, const char *camera, const char *preset,
+                              double out[3], GError **error)
+{
+    return ptz_set_goto_preset(v->ptz, camera, preset, out, error);
+}
+
 PsWall *app_video_wall(AppVideo *v)
 {
     return v->wall;

@@ -544,6 +544,57 @@ static void select_target(PsConsole *c, SoupServerMessage *msg)
     console_api_push(c);
 }
 
+static gboolean plain_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64)
+        return FALSE;
+    for (; *s; s++)
+        if ((guchar)*s < 0x20 || *s == 0x7f || *s == '\\' || *s == '\'' || *s == '"')
+            return FALSE;
+    return TRUE;
+}
+
+/* An operator sends a PTZ to one of its presets ([camera NAME] presets). */
+static void ptz_preset(PsConsole *c, SoupServerMessage *msg)
+{
+    const ConsoleEngine *e = &c->cfg.engine;
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = console_body_object(msg, p);
+    if (!o)
+        return;
+    const ConsoleWho *who = console_who(msg);
+    const char *camera = json_object_get_string_member_with_default(o, "camera", NULL);
+    const char *preset = json_object_get_string_member_with_default(o, "preset", NULL);
+    if (!plain_name(camera) || !plain_name(preset)) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                            "expected {\"camera\": NAME, \"preset\": NAME} (1-64 printable "
+                            "characters without quotes or backslashes)");
+        return;
+    }
+    if (!e->ptz_preset) {
+        console_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no PTZ cameras here");
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    double pos[3] = {0};
+    if (!e->ptz_preset(e->data, camera, preset, pos, &error)) {
+        g_info("console: %s: PTZ preset refused: %s", who->user, error->message);
+        console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "%s", error->message);
+        return;
+    }
+    g_info("console: %s sent camera %s to preset %s (pan %.3f tilt %.3f zoom %.3f)", who->user,
+           camera, preset, pos[0], pos[1], pos[2]);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_str(b, "camera", camera);
+    add_str(b, "preset", preset);
+    add_double(b, "pan", pos[0]);
+    add_double(b, "tilt", pos[1]);
+    add_double(b, "zoom", pos[2]);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
 /* Officers' hold and override: a journaled input on ROOT/cmd/override, with the officer's
  * identity, that the rules apply like any other (and explain shows). */
 static void officer_action(PsConsole *c, SoupServerMessage *msg, const char *action)
@@ -1114,6 +1165,8 @@ gboolean console_api_dispatch(PsConsole *c, SoupServerMessage *msg, const char *
         wall_layout(c, msg);
     else if (post && strcmp(path, "/api/select") == 0)
         select_target(c, msg);
+    else if (post && strcmp(path, "/api/ptz/preset") == 0)
+        ptz_preset(c, msg);
     else if (post && strcmp(path, "/api/hold") == 0)
         officer_action(c, msg, "hold");
     else if (post && strcmp(path, "/api/override") == 0)

@@ -64,6 +64,10 @@ typedef struct {
     void (*journaled)(gpointer data, const char *topic, const char *payload);
     /* Camera health as a JSON object {"NAME": {"state":..., "fps":...}}, newly allocated. */
     char *(*cameras)(gpointer data);
+    /* Sends @camera's PTZ to its preset @preset (AbsoluteMove); out[3] gets its pan, tilt and
+     * zoom. FALSE with @error when there is no such camera or preset. */
+    gboolean (*ptz_preset)(gpointer data, const char *camera, const char *preset, double out[3],
+                           GError **error);
 } ConsoleEngine;
 
 typedef struct {

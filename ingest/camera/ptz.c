@@ -185,9 +185,17 @@ gboolean ptz_absolute_move(const PtzDevice *dev, double pan, double tilt, double
 /* ---- PtzSet ---- */
 
 typedef struct {
+    char name[33];
+    double pos[3];
+} PtzPreset;
+
+#define MAX_PRESETS 64
+
+typedef struct {
     char *camera;
     PtzDevice dev; /* owned strings */
     PtzMount mount;
+    GArray *presets; /* (element-type PtzPreset) */
 } PtzCam;
 
 typedef struct {
@@ -223,6 +231,7 @@ static void cam_free(gpointer p)
     PtzCam *c = p;
     g_free(c->camera);
     device_clear(&c->dev);
+    g_array_unref(c->presets);
     g_free(c);
 }
 
@@ -264,12 +273,132 @@ void ptz_set_add(PtzSet *set, const char *camera, const PtzDevice *device, const
     c->camera = g_strdup(camera);
     device_copy(&c->dev, device);
     c->mount = *mount;
+    c->presets = g_array_new(FALSE, TRUE, sizeof(PtzPreset));
     g_ptr_array_add(set->cams, c);
 }
 
 guint ptz_set_count(const PtzSet *set)
 {
     return set ? set->cams->len : 0;
+}
+
+static void queue_move(PtzSet *set, PtzCam *c, const double pos[3])
+{
+    if (!set->pool)
+        set->pool = g_thread_pool_new(run_job, NULL, 2, FALSE, NULL);
+    PtzJob *job = g_new0(PtzJob, 1);
+    device_copy(&job->dev, &c->dev);
+    job->camera = g_strdup(c->camera);
+    job->pan = pos[0];
+    job->tilt = pos[1];
+    job->zoom = pos[2];
+    g_thread_pool_push(set->pool, job, NULL);
+}
+
+static PtzCam *find_cam(PtzSet *set, const char *camera)
+{
+    for (guint i = 0; set && camera && i < set->cams->len; i++) {
+        PtzCam *c = g_ptr_array_index(set->cams, i);
+        if (strcmp(camera, c->camera) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static gboolean parse_preset(const char *entry, PtzPreset *p, GError **error)
+{
+    const char *colon = strchr(entry, ':');
+    gsize n = colon ? (gsize)(colon - entry) : 0;
+    if (!colon || n == 0 || n >= sizeof p->name) {
+        g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID,
+                    "expected name:pan,tilt,zoom with a name of 1-32 characters");
+        return FALSE;
+    }
+    for (gsize i = 0; i < n; i++)
+        if (!g_ascii_isalnum(entry[i]) && !strchr("._-", entry[i])) {
+            g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID,
+                        "the name may hold only letters, digits, '.', '_' and '-'");
+            return FALSE;
+        }
+    memcpy(p->name, entry, n);
+    p->name[n] = '\0';
+    g_auto(GStrv) v = g_strsplit(colon + 1, ",", -1);
+    static const double lo[3] = {-1, -1, 0};
+    static const char *what[3] = {"pan", "tilt", "zoom"};
+    if (g_strv_length(v) != 3) {
+        g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "expected three numbers pan,tilt,zoom");
+        return FALSE;
+    }
+    for (guint i = 0; i < 3; i++) {
+        g_strstrip(v[i]);
+        char *end = NULL;
+        double d = g_ascii_strtod(v[i], &end);
+        if (!*v[i] || *end || !isfinite(d) || d < lo[i] || d > 1) {
+            g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "%s: expected a number in %g..1",
+                        what[i], lo[i]);
+            return FALSE;
+        }
+        p->pos[i] = d;
+    }
+    return TRUE;
+}
+
+gboolean ptz_set_presets(PtzSet *set, const char *camera, const char *text, GError **error)
+{
+    PtzCam *c = find_cam(set, camera);
+    if (!c) {
+        g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID,
+                    "presets: camera '%s' has no PTZ (ptz_url)", camera ? camera : "");
+        return FALSE;
+    }
+    g_autoptr(GArray) list = g_array_new(FALSE, TRUE, sizeof(PtzPreset));
+    g_auto(GStrv) entries = g_strsplit(text ? text : "", ";", -1);
+    for (guint i = 0; entries[i]; i++) {
+        char *e = g_strstrip(entries[i]);
+        if (!*e)
+            continue;
+        PtzPreset p = {0};
+        g_autoptr(GError) local = NULL;
+        gboolean dup = FALSE;
+        if (parse_preset(e, &p, &local))
+            for (guint k = 0; k < list->len; k++)
+                dup = dup || strcmp(g_array_index(list, PtzPreset, k).name, p.name) == 0;
+        if (local || dup || list->len >= MAX_PRESETS) {
+            g_autofree char *shown = g_strescape(e, NULL);
+            g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "presets: entry %u ('%.80s'): %s",
+                        i + 1, shown,
+                        local ? local->message
+                              : dup ? "the name is used twice" : "at most 64 presets");
+            return FALSE;
+        }
+        g_array_append_val(list, p);
+    }
+    g_array_unref(c->presets);
+    c->presets = g_steal_pointer(&list);
+    return TRUE;
+}
+
+gboolean ptz_set_goto_preset(PtzSet *set, const char *camera, const char *preset, double out[3],
+                             GError **error)
+{
+    PtzCam *c = find_cam(set, camera);
+    if (!c) {
+        g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "camera '%s' has no PTZ (ptz_url)",
+                    camera ? camera : "");
+        return FALSE;
+    }
+    for (guint i = 0; preset && i < c->presets->len; i++) {
+        PtzPreset *p = &g_array_index(c->presets, PtzPreset, i);
+        if (strcmp(p->name, preset) == 0) {
+            queue_move(set, c, p->pos);
+            if (out)
+                memcpy(out, p->pos, sizeof p->pos);
+            return TRUE;
+        }
+    }
+    g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "camera '%s' has no preset '%s'",
+                c->camera, preset ? preset : "");
+    return FALSE;
 }
 
 guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char **aimed,

@@ -94,4 +94,16 @@ guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char 
  * when there is none; @out (may be NULL) gets the pan, tilt and zoom that aim it there. */
 const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double out[3]);
 
+/* Sets @camera's presets from "name:pan,tilt,zoom; ..." (the `presets` key of the camera's
+ * group: names of 1-32 [A-Za-z0-9._-], pan and tilt in -1..1, zoom in 0..1 in ONVIF's generic
+ * spaces, at most 64). On a bad text nothing changes and @error says which entry and why,
+ * starting with "presets: ". 0 with @error when @camera has no PTZ. */
+gboolean ptz_set_presets(PtzSet *set, const char *camera, const char *text, GError **error);
+
+/* Sends @camera's PTZ to its preset @preset (AbsoluteMove on a worker thread, as
+ * ptz_set_aim); @out (may be NULL) gets its pan, tilt and zoom. FALSE with PTZ_ERROR_INVALID
+ * when there is no such camera or preset. */
+gboolean ptz_set_goto_preset(PtzSet *set, const char *camera, const char *preset, double out[3],
+                             GError **error);
+
 G_END_DECLS

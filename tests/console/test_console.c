@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../video/camsupport.h"
 #include "console.h"
+#include "ptz.h"
 #include "testutil.h"
 
 #define C "PSTU2001016"
@@ -28,6 +30,7 @@ typedef struct {
     Reply login_op, op_no_csrf, op_csrf, op_me;
     Reply hold, container, decisions, metrics, deadletters, calls;
     Reply bad_login[5], limited;
+    Reply preset_viewer, preset_no_csrf, preset_ok, preset_unknown;
 } Run;
 
 static void reply_clear(Reply *r)
@@ -104,6 +107,14 @@ static gpointer client(gpointer data)
                            NULL);
     run->op_csrf = http(run, s, "POST", "/api/select", "{\"clear\":true}", NULL, cookie, csrf);
     run->op_me = http(run, s, "GET", "/api/me", NULL, NULL, cookie, NULL);
+    const char *gate = "{\"camera\":\"ptz1\",\"preset\":\"gate\"}";
+    run->preset_viewer = http(run, s, "POST", "/api/ptz/preset", gate, run->tok_viewer, NULL,
+                              NULL);
+    run->preset_no_csrf = http(run, s, "POST", "/api/ptz/preset", gate, NULL, cookie, NULL);
+    run->preset_unknown = http(run, s, "POST", "/api/ptz/preset",
+                               "{\"camera\":\"ptz1\",\"preset\":\"berth\"}", NULL, cookie,
+                               csrf);
+    run->preset_ok = http(run, s, "POST", "/api/ptz/preset", gate, NULL, cookie, csrf);
     run->hold = http(run, s, "POST", "/api/hold",
                      "{\"container\":\"" C "\",\"reason\":\"x-ray anomaly\"}", run->tok_officer,
                      NULL, NULL);
@@ -186,8 +197,27 @@ START_TEST(test_users_file)
 }
 END_TEST
 
+static gboolean preset_cb(gpointer data, const char *camera, const char *preset, double out[3],
+                          GError **error)
+{
+    return ptz_set_goto_preset(data, camera, preset, out, error);
+}
+
 START_TEST(test_gate_roles_csrf_limit_and_api)
 {
+    /* The PTZ: a loopback ONVIF endpoint that keeps the one request it gets. */
+    Endpoint onvif = {0};
+    endpoint_start(&onvif, 200, "<ok/>");
+    g_autofree char *onvif_url =
+        g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", onvif.port);
+    PtzSet *ptz = ptz_set_new();
+    PtzDevice dev = {onvif_url, "prof_1", NULL, NULL, 5};
+    PtzMount mount = {0, 0, 30, 0, 180, 90, 0, 0, 0};
+    ptz_set_add(ptz, "ptz1", &dev, &mount);
+    GError *perr = NULL;
+    ck_assert(ptz_set_presets(ptz, "ptz1", "gate:0.25,-0.1,0.5; quay: -0.5, -0.2, 0", &perr));
+    ck_assert_no_error(perr);
+
     g_autofree char *dir = testutil_tmpdir();
     g_autofree char *users = g_build_filename(dir, "users.ini", NULL);
     Run run = {0};
@@ -214,7 +244,8 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
            "{\"id\":\"g1\",\"ts\":\"2026-11-26T08:12:00Z\",\"gate\":\"RG1\",\"direction\":\"in\","
            "\"mode\":\"rail\",\"container\":\"" C "\"}");
     ConsoleConfig cc = {.listen = "127.0.0.1:0", .users = users, .topic_root = "port",
-                        .store = store, .rules = &rules};
+                        .store = store, .rules = &rules,
+                        .engine = {.data = ptz, .ptz_preset = preset_cb}};
     PsConsole *console = console_new(&cc, &error);
     ck_assert_no_error(error);
     run.port = console_port(console);
@@ -267,6 +298,21 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
                                  "portsight_decision_latency_seconds_count 2\n"));
     ck_assert_uint_eq(run.deadletters.status, 200);
     ck_assert_ptr_nonnull(strstr(run.calls.body, "\"vessels\":[]"));
+    /* PTZ presets: operators only, CSRF with a cookie; the preset's AbsoluteMove is sent. */
+    ck_assert_uint_eq(run.preset_viewer.status, 403);
+    ck_assert_uint_eq(run.preset_no_csrf.status, 403);
+    ck_assert_uint_eq(run.preset_unknown.status, 404);
+    ck_assert_ptr_nonnull(strstr(run.preset_unknown.body, "no preset 'berth'"));
+    ck_assert_uint_eq(run.preset_ok.status, 200);
+    ck_assert_ptr_nonnull(strstr(run.preset_ok.body, "\"zoom\":0.5"));
+    ptz_set_free(ptz); /* waits for the move */
+    endpoint_join(&onvif);
+    const char *req = onvif.request->str;
+    ck_assert_msg(strstr(req, "<tptz:AbsoluteMove><tptz:ProfileToken>prof_1</tptz:ProfileToken>"
+                              "<tptz:Position><tt:PanTilt x=\"0.2500\" y=\"-0.1000\"/>"
+                              "<tt:Zoom x=\"0.5000\"/>"),
+                  "%s", req);
+    endpoint_stop(&onvif);
     /* The login rate limit: five failures, then even the right password waits. */
     for (guint i = 0; i < G_N_ELEMENTS(run.bad_login); i++)
         ck_assert_uint_eq(run.bad_login[i].status, 401);
@@ -275,7 +321,9 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
     Reply *all[] = {&run.healthz, &run.anon_api, &run.anon_page, &run.anon_static,
                     &run.viewer_post, &run.viewer_get, &run.login_op, &run.op_no_csrf,
                     &run.op_csrf, &run.op_me, &run.hold, &run.container, &run.decisions,
-                    &run.metrics, &run.deadletters, &run.calls, &run.limited};
+                    &run.metrics, &run.deadletters, &run.calls, &run.limited,
+                    &run.preset_viewer, &run.preset_no_csrf, &run.preset_ok,
+                    &run.preset_unknown};
     for (guint i = 0; i < G_N_ELEMENTS(all); i++)
         reply_clear(all[i]);
     for (guint i = 0; i < G_N_ELEMENTS(run.bad_login); i++)

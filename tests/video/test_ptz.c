@@ -74,6 +74,43 @@ START_TEST(test_zoom_makes_the_box_a_third_of_the_view)
 }
 END_TEST
 
+START_TEST(test_presets_parse_with_errors_naming_the_entry)
+{
+    PtzSet *set = ptz_set_new();
+    PtzDevice dev = {"http://127.0.0.1:9/onvif/ptz_service", "p", NULL, NULL, 1};
+    PtzMount m = {0, 0, 30, 0, 180, 90, 0, 0, 0};
+    ptz_set_add(set, "ptz1", &dev, &m);
+    static const struct {
+        const char *text, *error;
+    } bad[] = {
+        {"gate:0.2,0.1", "presets: entry 1 ('gate:0.2,0.1'): expected three numbers"},
+        {"gate:0.2,0.1,0.3; quay:2,0,0", "presets: entry 2 ('quay:2,0,0'): pan: expected a number in -1..1"},
+        {"gate:0,0,-0.1", "presets: entry 1 ('gate:0,0,-0.1'): zoom: expected a number in 0..1"},
+        {"a:0,0,0;a:1,1,1", "presets: entry 2 ('a:1,1,1'): the name is used twice"},
+        {"g\x01te:0,0,0", "presets: entry 1 ('g\\001te:0,0,0'): the name may hold only"},
+        {":0,0,0", "presets: entry 1 (':0,0,0'): expected name:pan,tilt,zoom"},
+        {"gate:0,x,0", "tilt: expected a number in -1..1"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *error = NULL;
+        ck_assert(!ptz_set_presets(set, "ptz1", bad[i].text, &error));
+        ck_assert_msg(error && strstr(error->message, bad[i].error), "%u: %s", i,
+                      error ? error->message : "no error");
+        g_clear_error(&error);
+    }
+    GError *error = NULL;
+    ck_assert(!ptz_set_presets(set, "nope", "a:0,0,0", &error));
+    g_clear_error(&error);
+    ck_assert(ptz_set_presets(set, "ptz1", " gate:0.25, -0.1 ,0.5 ;quay:-1,-1,1;", &error));
+    ck_assert_no_error(error);
+    double pos[3];
+    ck_assert(!ptz_set_goto_preset(set, "ptz1", "berth", pos, &error));
+    ck_assert_ptr_nonnull(strstr(error->message, "no preset 'berth'"));
+    g_clear_error(&error);
+    ptz_set_free(set);
+}
+END_TEST
+
 static char *between(const char *s, const char *a, const char *b)
 {
     const char *p = strstr(s, a);
@@ -159,6 +196,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_aim_points_the_camera_at_the_target, 0, G_N_ELEMENTS(aims));
     tcase_add_loop_test(tc, test_zoom_makes_the_box_a_third_of_the_view, 0, G_N_ELEMENTS(boxes));
+    tcase_add_test(tc, test_presets_parse_with_errors_naming_the_entry);
     tcase_add_test(tc, test_absolute_move_sends_a_valid_signed_soap_request);
     tcase_add_test(tc, test_fault_and_refused_connection_are_errors);
     suite_add_tcase(s, tc);
