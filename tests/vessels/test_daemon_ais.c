@@ -111,7 +111,13 @@ START_TEST(test_bad_ais_settings_stop_the_daemon_with_one_line)
     ck_assert_int_eq(testutil_portsight((const char *[]){"run", "-c", conf, NULL}, NULL, &err),
                      2);
     ck_assert_msg(strstr(err, bad[_i].message), "got %s", err);
-    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: %s", err);
+    /* One line says what is wrong; the start's own notes (what was started before the feed was
+     * read) may come before it. */
+    g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+    int errors = 0;
+    for (int i = 0; lines[i]; i++)
+        errors += *lines[i] && !strstr(lines[i], " note: ");
+    ck_assert_msg(errors == 1, "not one line: %s", err);
     testutil_rmtree(dir);
 }
 END_TEST
