@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "console.h"
 #include "testutil.h"
@@ -98,8 +99,21 @@ START_TEST(test_https)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* LeakSanitizer's tracer crashes at exit on the dynamic TLS of the GnuTLS module that GIO
+     * loads for HTTPS (it reads a garbage DTLS range: "Tracer caught signal 11", gcc 12's
+     * libsanitizer with glibc 2.36), and use_tls=0 reports GnuTLS's thread data as leaks. In a
+     * sanitizer build this one test therefore runs again with leak checking off; ASan's other
+     * checks stay on. */
+    const char *asan = g_getenv("ASAN_OPTIONS");
+    if (argc > 0 && asan && strstr(asan, "detect_leaks=1") && !strstr(asan, ":detect_leaks=0")) {
+        g_autofree char *opts = g_strconcat(asan, ":detect_leaks=0", NULL);
+        g_setenv("ASAN_OPTIONS", opts, TRUE);
+        execv("/proc/self/exe", argv);
+        perror("re-running with ASAN_OPTIONS detect_leaks=0");
+        return 1;
+    }
     g_autofree char *openssl = g_find_program_in_path("openssl");
     if (!openssl) {
         printf("SKIP: openssl(1) is needed to make a test certificate\n");
