@@ -75,6 +75,19 @@ static PsVessels *vessels_of(PsConsole *c)
     return c->cfg.vessels ? *c->cfg.vessels : NULL;
 }
 
+/* "outbox": {DESTINATION: undelivered rows, ...} for every configured destination. */
+static void add_outbox_backlog(B *b, PsConsole *c)
+{
+    json_builder_set_member_name(b, "outbox");
+    json_builder_begin_object(b);
+    for (char **d = c->destinations; d && *d; d++) {
+        PsOutboxStats st = {0};
+        if (store_outbox_stats(c->cfg.store, *d, &st, NULL))
+            add_int(b, *d, st.pending);
+    }
+    json_builder_end_object(b);
+}
+
 /* ---- decisions ---- */
 
 static void add_decision(B *b, const PsDecisionRow *row)
@@ -462,14 +475,7 @@ static void deadletters(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
         return;
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "outbox");
-    json_builder_begin_object(b);
-    for (char **d = c->destinations; d && *d; d++) {
-        PsOutboxStats st = {0};
-        if (store_outbox_stats(c->cfg.store, *d, &st, NULL))
-            add_int(b, *d, st.pending);
-    }
-    json_builder_end_object(b);
+    add_outbox_backlog(b, c);
     json_builder_end_object(b);
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
 }
@@ -1062,14 +1068,7 @@ static char *live_update(PsConsole *c, gboolean full)
     json_builder_end_array(b);
     g_autofree char *cams = cameras_json(c);
     add_json(b, "cameras", cams);
-    json_builder_set_member_name(b, "outbox");
-    json_builder_begin_object(b);
-    for (char **d = c->destinations; d && *d; d++) {
-        PsOutboxStats ob = {0};
-        if (store_outbox_stats(c->cfg.store, *d, &ob, NULL))
-            add_int(b, *d, ob.pending);
-    }
-    json_builder_end_object(b);
+    add_outbox_backlog(b, c);
     json_builder_end_object(b);
     return finish(b);
 }
