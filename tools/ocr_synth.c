@@ -5,7 +5,11 @@
  *       with ocr__char_crop(), the recognizer's own function.
  *   ocr-synth frames --seed S --count N --out DIR [--width W --height H]
  *       N JPEG frames DIR/synth-NNNN.jpg (layouts in turn) and DIR/labels.csv in the layout of
- *       ../shared/data/ocr-dev/labels.csv (file,code,size_type,layout,view,notes,bbox x1 y1 x2 y2).
+ *       ../shared/data/ocr-dev/labels.csv (file,code,size_type,layout,view,notes,bbox x1 y1 x2 y2),
+ *       and DIR/boxes.csv, the ink box of every character painted (the detector's training
+ *       labels): file,kind,char,x0,y0,x1,y1 in frame pixels, kind `code` (the 11 characters of
+ *       the code), `size_type`, `box` (the frame around a check digit or a part of the code,
+ *       char `-`) or `other` (distractor markings, which must not be read as a code).
  *
  * Scenes: painted steel in a random colour with corrugation, the code in one of seven layouts
  * (one line with a boxed check digit, three rows, a vertical column, owner and serial on
@@ -631,6 +635,7 @@ typedef struct {
     cairo_surface_t *surf;
     int w, h;
     GArray *glyphs;
+    GArray *others; /* Glyph: the distractor words' characters (frames: not in @glyphs) */
     gboolean bright;
     char code[12];
     char st[5];
@@ -734,9 +739,12 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
         out->bbox[2] = MAX(out->bbox[2], g->x1);
         out->bbox[3] = MAX(out->bbox[3], g->y1);
     }
-    if (extra_words)
+    if (extra_words) {
         g_array_append_vals(out->glyphs, distractors->data, distractors->len);
-    g_array_free(distractors, TRUE);
+        g_array_free(distractors, TRUE);
+    } else {
+        out->others = distractors;
+    }
 }
 
 static void rendered_clear(Rendered *r)
@@ -744,6 +752,26 @@ static void rendered_clear(Rendered *r)
     cairo_surface_destroy(r->surf);
     if (r->glyphs)
         g_array_free(r->glyphs, TRUE);
+    if (r->others)
+        g_array_free(r->others, TRUE);
+}
+
+/* One row of boxes.csv per glyph of @r (see the head of this file); the code's characters are
+ * the first 11 labelled glyphs, the size/type's the labelled ones after them. */
+static void write_boxes(FILE *f, const char *name, const Rendered *r)
+{
+    int n_chars = 0;
+    for (guint k = 0; k < 2; k++) {
+        GArray *a = k == 0 ? r->glyphs : r->others;
+        for (guint i = 0; a && i < a->len; i++) {
+            const Glyph *g = &g_array_index(a, Glyph, i);
+            const char *kind = k == 1 ? "other" : g->label < 0 ? "box"
+                               : n_chars < OCR_CODE_LEN ? "code" : "size_type";
+            n_chars += k == 0 && g->label >= 0;
+            fprintf(f, "%s,%s,%c,%.1f,%.1f,%.1f,%.1f\n", name, kind,
+                    g->label < 0 ? '-' : ocr_class_char(g->label), g->x0, g->y0, g->x1, g->y1);
+        }
+    }
 }
 
 /* The surface as a Leptonica RGB image. */
@@ -896,6 +924,16 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
         return 2;
     }
     fprintf(csv, "file,code,size_type,layout,view,notes,code_bbox_x1y1x2y2\n");
+    char *boxes_path = g_build_filename(dir, "boxes.csv", NULL);
+    FILE *boxes = fopen(boxes_path, "w");
+    if (!boxes) {
+        g_printerr("ocr-synth: %s: cannot write\n", boxes_path);
+        g_free(boxes_path);
+        g_free(csv_path);
+        fclose(csv);
+        return 2;
+    }
+    fprintf(boxes, "file,kind,char,x0,y0,x1,y1\n");
     GRand *rng = g_rand_new_with_seed(seed);
     int rc = 0;
     for (int i = 0; i < count; i++) {
@@ -932,11 +970,17 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
         fprintf(csv, "%s,%s,%s,%s,synthetic,seed %u,%d %d %d %d\n", name, r.code, r.st,
                 layout_names[r.layout], seed, (int)r.bbox[0], (int)r.bbox[1], (int)r.bbox[2],
                 (int)r.bbox[3]);
+        write_boxes(boxes, name, &r);
         rendered_clear(&r);
     }
     g_rand_free(rng);
     fclose(csv);
     g_free(csv_path);
+    if (fclose(boxes) != 0) {
+        g_printerr("ocr-synth: %s: cannot write\n", boxes_path);
+        rc = 2;
+    }
+    g_free(boxes_path);
     return rc;
 }
 
