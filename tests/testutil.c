@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,4 +125,32 @@ int testutil_run(Suite *suite)
         return SKIP_STATUS;
     }
     return EXIT_SUCCESS;
+}
+
+int testutil_run_tests(const char *suite, const char *tcase, double timeout_s,
+                       const TTest *const *tests)
+{
+    Suite *s = suite_create(suite);
+    TCase *tc = tcase_create(tcase);
+    tcase_set_timeout(tc, timeout_s);
+    for (; *tests; tests++)
+        tcase_add_test(tc, *tests);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}
+
+gint64 testutil_db_scalar(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    gint64 v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 2000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return v;
 }

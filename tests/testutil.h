@@ -32,5 +32,14 @@ gboolean testutil_next_permutation(int *a, int n);
 /* Runs @suite and returns the process exit code for main(). */
 int testutil_run(Suite *suite);
 
+/* The usual main() of a program with one test case: suite @suite, case @tcase with a timeout of
+ * @timeout_s seconds, the tests of the NULL-terminated @tests; returns testutil_run()'s code. */
+int testutil_run_tests(const char *suite, const char *tcase, double timeout_s,
+                       const TTest *const *tests);
+
+/* The first column of the first row of @sql on the SQLite database @path opened read-only (it
+ * waits up to 2 s for a writer's lock), or -1 when it cannot be read. */
+gint64 testutil_db_scalar(const char *path, const char *sql);
+
 #define ck_assert_no_error(err)                                                            \
     ck_assert_msg((err) == NULL, "unexpected error: %s", (err) ? (err)->message : "")

@@ -157,49 +157,81 @@ START_TEST(test_two_fragment_type5_with_static_view)
 }
 END_TEST
 
-START_TEST(test_interleaved_messages_on_one_channel)
-{
-    Feeder f;
-    feeder_init(&f, NULL);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,1,A," EVER_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,2,A," ROSI_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,1,1,,A," TYPE1 ",0"), 1);
-    ck_assert_uint_eq(f.last.type, 1);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,2,A," ROSI_2 ",2"), 1);
-    assert_rosinante(&f.last);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,1,A," EVER_2 ",2"), 1);
-    assert_ever_diadem(&f.last);
-    feeder_clear(&f);
-}
-END_TEST
+/* ---- reassembly scripts: sentences fed in turn, what each completes ---- */
 
-START_TEST(test_same_sequence_id_on_channels_a_and_b)
-{
-    Feeder f;
-    feeder_init(&f, NULL);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,7,A," EVER_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,7,B," ROSI_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,7,B," ROSI_2 ",2"), 1);
-    assert_rosinante(&f.last);
-    ck_assert_int_eq(f.last.channel, 'B');
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,7,A," EVER_2 ",2"), 1);
-    assert_ever_diadem(&f.last);
-    ck_assert_int_eq(f.last.channel, 'A');
-    feeder_clear(&f);
-}
-END_TEST
+typedef struct {
+    const char *body; /* between '!' and '*' */
+    guint completes;  /* messages completed by this sentence */
+    char who;         /* the last completed one: 'E' EVER DIADEM, 'R' ROSINANTE, '1' a type 1 */
+    char channel;     /* its channel, when checked */
+    const char *talker;
+} Step;
 
-START_TEST(test_same_sequence_id_from_two_talkers)
+typedef struct {
+    const char *name;
+    guint max_pending; /* 0: the default */
+    guint expired, evicted;
+    Step steps[8];
+} Script;
+
+static const Script scripts[] = {
+    {"interleaved messages on one channel", 0, 0, 0,
+     {{"AIVDM,2,1,1,A," EVER_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,1,2,A," ROSI_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,1,1,,A," TYPE1 ",0", 1, '1', 'A', "AI"},
+      {"AIVDM,2,2,2,A," ROSI_2 ",2", 1, 'R', 'A', NULL},
+      {"AIVDM,2,2,1,A," EVER_2 ",2", 1, 'E', 'A', NULL}}},
+    {"same sequence id on channels A and B", 0, 0, 0,
+     {{"AIVDM,2,1,7,A," EVER_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,1,7,B," ROSI_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,2,7,B," ROSI_2 ",2", 1, 'R', 'B', NULL},
+      {"AIVDM,2,2,7,A," EVER_2 ",2", 1, 'E', 'A', NULL}}},
+    {"same sequence id from two talkers", 0, 0, 0,
+     {{"AIVDM,2,1,3,A," EVER_1 ",0", 0, 0, 0, NULL},
+      {"BSVDM,2,1,3,A," ROSI_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,2,3,A," EVER_2 ",2", 1, 'E', 0, "AI"},
+      {"BSVDM,2,2,3,A," ROSI_2 ",2", 1, 'R', 0, "BS"}}},
+    /* A lost second fragment: the next first fragment with the same key starts over. */
+    {"a repeated first fragment restarts the message", 0, 1, 0,
+     {{"AIVDM,2,1,1,A," ROSI_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,1,1,A," EVER_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,2,1,A," EVER_2 ",2", 1, 'E', 0, NULL}}},
+    /* Two pending at most: the third evicts seq 1, whose second fragment is then an orphan
+     * (evicting seq 2 in its turn); seq 3 still completes. */
+    {"the fragment cap evicts the oldest", 2, 0, 2,
+     {{"AIVDM,2,1,1,A," EVER_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,1,2,A," ROSI_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,1,3,A," EVER_1 ",0", 0, 0, 0, NULL},
+      {"AIVDM,2,2,1,A," EVER_2 ",2", 0, 0, 0, NULL},
+      {"AIVDM,2,2,3,A," EVER_2 ",2", 1, 'E', 0, NULL}}},
+};
+
+START_TEST(test_reassembly_script)
 {
+    const Script *sc = &scripts[_i];
+    AisDecoderOptions opt = {.max_pending = sc->max_pending};
     Feeder f;
-    feeder_init(&f, NULL);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,3,A," EVER_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "BSVDM,2,1,3,A," ROSI_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,3,A," EVER_2 ",2"), 1);
-    assert_ever_diadem(&f.last);
-    ck_assert_uint_eq(feedf(&f, "BSVDM,2,2,3,A," ROSI_2 ",2"), 1);
-    assert_rosinante(&f.last);
-    ck_assert_str_eq(f.last.talker, "BS");
+    feeder_init(&f, sc->max_pending ? &opt : NULL);
+    for (guint k = 0; k < G_N_ELEMENTS(sc->steps) && sc->steps[k].body; k++) {
+        const Step *st = &sc->steps[k];
+        ck_assert_msg(feedf(&f, "%s", st->body) == st->completes, "%s, sentence %u: %s", sc->name,
+                      k + 1, f.error ? f.error->message : "completes another count");
+        if (st->who == 'E')
+            assert_ever_diadem(&f.last);
+        else if (st->who == 'R')
+            assert_rosinante(&f.last);
+        else if (st->who == '1')
+            ck_assert_uint_eq(f.last.type, 1);
+        if (st->channel)
+            ck_assert_int_eq(f.last.channel, st->channel);
+        if (st->talker)
+            ck_assert_str_eq(f.last.talker, st->talker);
+    }
+    AisDecoderStats stats;
+    ais_decoder_get_stats(f.dec, &stats);
+    ck_assert_msg(stats.expired == sc->expired && stats.evicted == sc->evicted,
+                  "%s: expired %u evicted %u", sc->name, (guint)stats.expired,
+                  (guint)stats.evicted);
     feeder_clear(&f);
 }
 END_TEST
@@ -220,40 +252,6 @@ START_TEST(test_out_of_order_fragments)
     ck_assert_uint_eq(feedf(&f, "AIVDM,3,3,5,B,%s%s,2", &EVER_1[40], EVER_2), 0);
     ck_assert_uint_eq(feedf(&f, "AIVDM,3,1,5,B,%s,0", a), 0);
     ck_assert_uint_eq(feedf(&f, "AIVDM,3,2,5,B,%s,0", b), 1);
-    assert_ever_diadem(&f.last);
-    feeder_clear(&f);
-}
-END_TEST
-
-START_TEST(test_repeated_fragment_restarts_the_message)
-{
-    Feeder f;
-    feeder_init(&f, NULL);
-    /* A lost second fragment: the next first fragment with the same key starts over. */
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,1,A," ROSI_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,1,A," EVER_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,1,A," EVER_2 ",2"), 1);
-    assert_ever_diadem(&f.last);
-    AisDecoderStats st;
-    ais_decoder_get_stats(f.dec, &st);
-    ck_assert_uint_eq(st.expired, 1);
-    feeder_clear(&f);
-}
-END_TEST
-
-START_TEST(test_fragment_cap_evicts_oldest)
-{
-    AisDecoderOptions opt = {.max_pending = 2};
-    Feeder f;
-    feeder_init(&f, &opt);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,1,A," EVER_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,2,A," ROSI_1 ",0"), 0);
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,1,3,A," EVER_1 ",0"), 0); /* evicts seq 1 */
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,1,A," EVER_2 ",2"), 0); /* its first part is gone */
-    AisDecoderStats st;
-    ais_decoder_get_stats(f.dec, &st);
-    ck_assert_uint_eq(st.evicted, 2); /* seq 1, then seq 2 for the orphan second fragment */
-    ck_assert_uint_eq(feedf(&f, "AIVDM,2,2,3,A," EVER_2 ",2"), 1);
     assert_ever_diadem(&f.last);
     feeder_clear(&f);
 }
@@ -726,12 +724,8 @@ static Suite *suite(void)
     TCase *tc = tcase_create("decoder");
     tcase_add_test(tc, test_single_sentence_type1_fields);
     tcase_add_test(tc, test_two_fragment_type5_with_static_view);
-    tcase_add_test(tc, test_interleaved_messages_on_one_channel);
-    tcase_add_test(tc, test_same_sequence_id_on_channels_a_and_b);
-    tcase_add_test(tc, test_same_sequence_id_from_two_talkers);
+    tcase_add_loop_test(tc, test_reassembly_script, 0, G_N_ELEMENTS(scripts));
     tcase_add_test(tc, test_out_of_order_fragments);
-    tcase_add_test(tc, test_repeated_fragment_restarts_the_message);
-    tcase_add_test(tc, test_fragment_cap_evicts_oldest);
     tcase_add_test(tc, test_fragment_expiry_by_sentence_count);
     tcase_add_test(tc, test_fragment_expiry_by_time);
     tcase_add_test(tc, test_tag_block_station_time_group);

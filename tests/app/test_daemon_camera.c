@@ -2,7 +2,6 @@
  * number off the video, and the rules release the container at once because its declaration
  * and train were already in. No broker: the daemon runs with a file camera only. */
 #include <signal.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -23,21 +22,6 @@ static const char arrival[] =
 static const char radiation[] =
     "{\"id\":\"rad-t1\",\"ts\":\"2026-11-26T08:06:00Z\",\"portal\":\"RP1\","
     "\"container\":\"PSTU2001016\",\"result\":\"clear\"}";
-
-static gint64 count(const char *db, const char *sql)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    gint64 n = -1;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(h);
-    return n;
-}
 
 START_TEST(test_a_camera_read_releases_a_container_whose_papers_are_in)
 {
@@ -80,9 +64,9 @@ START_TEST(test_a_camera_read_releases_a_container_whose_papers_are_in)
 
     const char *released = "SELECT count(*) FROM outbox WHERE topic = 'port/release/PSTU2001016'";
     gint64 deadline = g_get_monotonic_time() + 90 * G_USEC_PER_SEC;
-    while (count(db, released) < 1 && g_get_monotonic_time() < deadline)
+    while (testutil_db_scalar(db, released) < 1 && g_get_monotonic_time() < deadline)
         g_usleep(250 * 1000);
-    gint64 n_released = count(db, released);
+    gint64 n_released = testutil_db_scalar(db, released);
     kill(pid, SIGTERM);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -92,15 +76,20 @@ START_TEST(test_a_camera_read_releases_a_container_whose_papers_are_in)
                   " rows)", n_released);
     /* The read that settled it is the camera's own, journaled with source "ocr" and also queued
      * for publishing on port/ocr/rail. */
-    ck_assert_int_ge(count(db, "SELECT count(*) FROM journal WHERE source = 'ocr'"
-                               " AND topic = 'port/ocr/rail' AND payload LIKE '%PSTU2001016%'"),
+    ck_assert_int_ge(testutil_db_scalar(db, "SELECT count(*) FROM journal WHERE source = 'ocr'"
+                                            " AND topic = 'port/ocr/rail'"
+                                            " AND payload LIKE '%PSTU2001016%'"),
                      1);
-    ck_assert_int_ge(count(db, "SELECT count(*) FROM outbox WHERE topic = 'port/ocr/rail'"), 1);
+    ck_assert_int_ge(
+        testutil_db_scalar(db, "SELECT count(*) FROM outbox WHERE topic = 'port/ocr/rail'"), 1);
     /* Exactly one release, and its conditions name the settling events. */
-    ck_assert_int_eq(count(db, "SELECT count(*) FROM outbox WHERE topic LIKE 'port/release/%'"), 1);
-    ck_assert_int_eq(count(db, "SELECT count(*) FROM outbox WHERE topic = "
-                               "'port/release/PSTU2001016' AND payload LIKE '%cus-t1%'"
-                               " AND payload LIKE '%rail-t1%' AND payload LIKE '%T-42%'"),
+    ck_assert_int_eq(
+        testutil_db_scalar(db, "SELECT count(*) FROM outbox WHERE topic LIKE 'port/release/%'"),
+        1);
+    ck_assert_int_eq(testutil_db_scalar(db, "SELECT count(*) FROM outbox WHERE topic = "
+                                            "'port/release/PSTU2001016' AND payload LIKE "
+                                            "'%cus-t1%' AND payload LIKE '%rail-t1%'"
+                                            " AND payload LIKE '%T-42%'"),
                      1);
     testutil_rmtree(dir);
 }
@@ -108,10 +97,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("daemon-camera");
-    TCase *tc = tcase_create("join");
-    tcase_set_timeout(tc, 150);
-    tcase_add_test(tc, test_a_camera_read_releases_a_container_whose_papers_are_in);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {test_a_camera_read_releases_a_container_whose_papers_are_in, NULL};
+    return testutil_run_tests("daemon-camera", "join", 150, tests);
 }

@@ -340,11 +340,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("console");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_users_file);
-    tcase_add_test(tc, test_gate_roles_csrf_limit_and_api);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {test_users_file, test_gate_roles_csrf_limit_and_api, NULL};
+    return testutil_run_tests("console", "core", 60, tests);
 }

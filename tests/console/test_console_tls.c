@@ -119,10 +119,6 @@ int main(int argc, char **argv)
         printf("SKIP: openssl(1) is needed to make a test certificate\n");
         return 77;
     }
-    Suite *s = suite_create("console-tls");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_https);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {test_https, NULL};
+    return testutil_run_tests("console-tls", "core", 60, tests);
 }

@@ -641,18 +641,7 @@ void engine_free(Engine *e)
 
 gint64 db_scalar(const char *path, const char *sql)
 {
-    sqlite3 *db = NULL;
-    gint64 v = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 2000);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
+    return testutil_db_scalar(path, sql);
 }
 
 gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s)

@@ -117,10 +117,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("replay");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_shipped_sample_gives_the_demo_calls_and_one_alert);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {test_shipped_sample_gives_the_demo_calls_and_one_alert, NULL};
+    return testutil_run_tests("replay", "core", 60, tests);
 }

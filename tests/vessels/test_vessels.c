@@ -369,17 +369,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vessels");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_calls_are_stored_with_arrival_and_departure);
-    tcase_add_test(tc, test_track_is_downsampled_by_interval_course_and_speed);
-    tcase_add_test(tc, test_older_reports_are_ignored);
-    tcase_add_test(tc, test_vessels_not_heard_expire_from_memory_but_not_from_the_store);
-    tcase_add_test(tc, test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires);
-    tcase_add_test(tc, test_risk_alert_is_journaled_once_per_call);
-    tcase_add_test(tc, test_unknown_high_risk_entry_is_an_error);
-    tcase_add_test(tc, test_static_data_merges_parts);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {
+        test_calls_are_stored_with_arrival_and_departure,
+        test_track_is_downsampled_by_interval_course_and_speed,
+        test_older_reports_are_ignored,
+        test_vessels_not_heard_expire_from_memory_but_not_from_the_store,
+        test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires,
+        test_risk_alert_is_journaled_once_per_call,
+        test_unknown_high_risk_entry_is_an_error,
+        test_static_data_merges_parts,
+        NULL,
+    };
+    return testutil_run_tests("vessels", "core", 30, tests);
 }

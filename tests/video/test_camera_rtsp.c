@@ -93,10 +93,6 @@ int main(int argc, char **argv)
     self = argv[0];
     gst_init(&argc, &argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    Suite *s = suite_create("camera rtsp");
-    TCase *tc = tcase_create("rtsp");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_rtsp_camera_survives_kill_and_freeze);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {test_rtsp_camera_survives_kill_and_freeze, NULL};
+    return testutil_run_tests("camera rtsp", "rtsp", 120, tests);
 }

@@ -111,10 +111,6 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    Suite *s = suite_create("daemon-wall");
-    TCase *tc = tcase_create("vessels");
-    tcase_set_timeout(tc, 150);
-    tcase_add_test(tc, test_ais_vessels_are_drawn_on_the_wall_by_the_daemon);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {test_ais_vessels_are_drawn_on_the_wall_by_the_daemon, NULL};
+    return testutil_run_tests("daemon-wall", "vessels", 150, tests);
 }

@@ -230,13 +230,12 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    Suite *s = suite_create("gst elements");
-    TCase *tc = tcase_create("elements");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_gst_inspect_lists_both_elements);
-    tcase_add_test(tc, test_gst_launch_pipeline_reads_and_draws);
-    tcase_add_test(tc, test_reads_travel_as_meta_and_are_drawn);
-    tcase_add_test(tc, test_containerocr_skips_instead_of_blocking);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {
+        test_gst_inspect_lists_both_elements,
+        test_gst_launch_pipeline_reads_and_draws,
+        test_reads_travel_as_meta_and_are_drawn,
+        test_containerocr_skips_instead_of_blocking,
+        NULL,
+    };
+    return testutil_run_tests("gst elements", "elements", 120, tests);
 }

@@ -408,14 +408,13 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    Suite *s = suite_create("video engine");
-    TCase *tc = tcase_create("engine");
-    tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, test_wall_records_cameras_and_select_aims_the_ptz);
-    tcase_add_test(tc, test_wall_and_each_camera_are_served_over_rtsp);
-    tcase_add_test(tc, test_dead_camera_tile_shows_no_signal_until_it_returns);
-    tcase_add_test(tc, test_ground_points_in_config_give_the_camera_a_homography);
-    tcase_add_test(tc, test_bad_video_config_names_the_group);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {
+        test_wall_records_cameras_and_select_aims_the_ptz,
+        test_wall_and_each_camera_are_served_over_rtsp,
+        test_dead_camera_tile_shows_no_signal_until_it_returns,
+        test_ground_points_in_config_give_the_camera_a_homography,
+        test_bad_video_config_names_the_group,
+        NULL,
+    };
+    return testutil_run_tests("video engine", "engine", 90, tests);
 }

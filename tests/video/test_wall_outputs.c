@@ -289,12 +289,11 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    Suite *s = suite_create("video-wall-outputs");
-    TCase *tc = tcase_create("outputs");
-    tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, test_a_wall_that_cannot_record_names_the_output_and_the_path);
-    tcase_add_test(tc, test_hls_writes_a_playlist_and_segments_that_decode);
-    tcase_add_test(tc, test_srt_client_receives_frames_that_decode);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TTest *tests[] = {
+        test_a_wall_that_cannot_record_names_the_output_and_the_path,
+        test_hls_writes_a_playlist_and_segments_that_decode,
+        test_srt_client_receives_frames_that_decode,
+        NULL,
+    };
+    return testutil_run_tests("video-wall-outputs", "outputs", 90, tests);
 }

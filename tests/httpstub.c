@@ -51,14 +51,23 @@ static gpointer http_thread(gpointer data)
                             g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time()));
         g_mutex_lock(&s->lock);
         g_ptr_array_add(s->requests, req);
+        guint n = s->requests->len;
         int status = g_atomic_int_get(&s->status);
-        if (!status)
+        if (!status && s->n_statuses)
             status = s->statuses[MIN(s->next, s->n_statuses - 1)];
         s->next++;
         g_mutex_unlock(&s->lock);
         g_autofree char *resp =
-            g_strdup_printf("HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                            status);
+            s->respond
+                ? s->respond(n, req, s->respond_data)
+                : g_strdup_printf(
+                      "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                      status);
+        if (!resp) {
+            g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+            g_object_unref(conn);
+            continue;
+        }
         GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
         g_output_stream_write_all(out, resp, strlen(resp), NULL, NULL, NULL);
         g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
@@ -67,12 +76,14 @@ static gpointer http_thread(gpointer data)
     return NULL;
 }
 
-Http *http_start(int *statuses, guint n)
+static Http *http_start_full(int *statuses, guint n, HttpRespond respond, gpointer data)
 {
     Http *s = g_new0(Http, 1);
     g_mutex_init(&s->lock);
     s->statuses = statuses;
     s->n_statuses = n;
+    s->respond = respond;
+    s->respond_data = data;
     s->requests = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
     s->listener = g_socket_listener_new();
     g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -85,6 +96,16 @@ Http *http_start(int *statuses, guint n)
     g_object_unref(eff);
     s->thread = g_thread_new("http", http_thread, s);
     return s;
+}
+
+Http *http_start(int *statuses, guint n)
+{
+    return http_start_full(statuses, n, NULL, NULL);
+}
+
+Http *http_start_responder(HttpRespond respond, gpointer data)
+{
+    return http_start_full(NULL, 0, respond, data);
 }
 
 void http_free(Http *s)
