@@ -13,11 +13,12 @@ static gboolean select_cb(gpointer data, const char *camera, const char *contain
 }
 
 static gboolean select_at_cb(gpointer data, const char *camera, double x, double y,
-                             char **container, char **aim, GError **error)
+                             char **container, guint32 *mmsi, char **aim, GError **error)
 {
     AppDaemon *d = data;
     *container = *aim = NULL;
-    return d->video && app_video_select_at(d->video, camera, x, y, container, aim, error);
+    *mmsi = 0;
+    return d->video && app_video_select_at(d->video, camera, x, y, container, mmsi, aim, error);
 }
 
 void app_console_show_verdicts(AppDaemon *d, const char *topic, const char *payload)

@@ -10,6 +10,7 @@ typedef struct {
     char *uri;
     char *title;
     PsCameraModel *model; /* in the pixels portoverlay draws on, or NULL */
+    int width, height;     /* the size portoverlay draws at */
     const char *state;     /* camera_state_name() of its last health change */
     guint64 rate_frames;   /* frames and time at the last fps estimate */
     gint64 rate_at;

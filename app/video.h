@@ -50,10 +50,12 @@ gboolean app_video_select(AppVideo *video, const char *camera, const char *conta
                           guint32 mmsi, GError **error);
 
 /* A click at pixel (@x, @y) of @camera's picture: highlights the container under it (its code
- * in *@container, NULL when none) and aims the PTZ nearest to the ground point there (where,
- * as JSON text in *@aim_json). FALSE with @error when no PTZ could be aimed. */
+ * in *@container, NULL when none) or else the vessel under it (its MMSI in *@mmsi, 0 when
+ * none) and aims the PTZ nearest to the ground point there (the vessel's position for a
+ * vessel), zoomed for the container's size/type (where, as JSON text in *@aim_json). FALSE
+ * with @error when no PTZ could be aimed. */
 gboolean app_video_select_at(AppVideo *video, const char *camera, double x, double y,
-                             char **container, char **aim_json, GError **error);
+                             char **container, guint32 *mmsi, char **aim_json, GError **error);
 /* The wall (borrowed; NULL without [wall]). */
 PsWall *app_video_wall(AppVideo *video);
 /* Camera health for the console: {"NAME": {"title", "state", "fps", "frames", "ptz",
@@ -61,8 +63,8 @@ PsWall *app_video_wall(AppVideo *video);
 char *app_video_cameras_json(AppVideo *video);
 
 /* Applies one journaled input: customs status (container facts for the overlay: declaration,
- * origin, goods...; the colour stays the verdict's) and port/cmd/select. Other topics are
- * ignored. Returns FALSE only for a payload it cannot read. */
+ * origin, goods...; the colour stays the verdict's), a gate event's size_type (what the PTZ
+ * zooms for) and port/cmd/select. Other topics are ignored. Returns FALSE only for a payload it cannot read. */
 gboolean app_video_apply(AppVideo *video, const char *topic, const char *payload, gsize len,
                          GError **error);
 

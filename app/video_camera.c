@@ -12,6 +12,8 @@ gboolean app_video__add_camera(AppVideo *v, const char *g, const int draw[4], GE
     g_ptr_array_add(v->cams, c);
     c->name = g_strdup(g + strlen("camera "));
     c->published = -1;
+    c->width = draw[2];
+    c->height = draw[3];
     c->uri = g_strdup(app_config_string(config, g, "uri"));
     const char *title = app_config_string(config, g, "title");
     c->title = g_strdup(title ? title : c->name);

@@ -3,8 +3,13 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "iso6346.h"
 #include "topics.h"
 #include "video-private.h"
+
+/* A vessel's view when it is aimed at: AIS gives the scene no length, so the PTZ zooms as for a
+ * box this long (the view about three times as wide). */
+#define VESSEL_BOX_M 150.0
 
 /* ---- selection ---- */
 
@@ -20,6 +25,18 @@ static void say_selection(AppVideo *v, const char *container, guint32 mmsi, cons
     TopicsSelection sel = {id, ts, container, mmsi, camera, ptz, note};
     g_autofree char *payload = topics_selection_payload(&sel);
     v->events(topic, id, payload, v->user_data);
+}
+
+/* The length of container @code's box for the PTZ's zoom, from its ISO 6346 size/type (the
+ * declared one, else the read's); 0 (a 40 ft box) when unknown. */
+static double box_length(AppVideo *v, const char *code)
+{
+    char size_type[5];
+    Iso6346SizeType st;
+    if (!overlay_scene_size_type(v->scene, code, size_type) ||
+        !iso6346_size_type_lookup(size_type, &st, NULL))
+        return 0.0;
+    return st.length_mm / 1000.0;
 }
 
 gboolean app_video_select(AppVideo *v, const char *camera, const char *container, guint32 mmsi,
@@ -48,7 +65,8 @@ gboolean app_video_select(AppVideo *v, const char *camera, const char *container
         return TRUE;
     }
     g_autofree char *aimed = NULL;
-    if (!ptz_set_aim(v->ptz, camera, lat, lon, &aimed, &local) && camera) {
+    double length = container ? box_length(v, container) : VESSEL_BOX_M;
+    if (!ptz_set_aim(v->ptz, camera, lat, lon, length, &aimed, &local) && camera) {
         say_selection(v, container, mmsi, seen_by, NULL, local->message);
         g_propagate_prefixed_error(error, local, "select: ");
         return FALSE;
@@ -66,21 +84,27 @@ void app_video_set_replaying(AppVideo *v, gboolean replaying)
 /* A click on @camera's picture: the container under it is selected; the PTZ nearest to the
  * ground point there aims at it (the pixel unprojected through the fixed camera's model). */
 gboolean app_video_select_at(AppVideo *v, const char *camera, double x, double y,
-                             char **container, char **aim_json, GError **error)
+                             char **container, guint32 *mmsi, char **aim_json, GError **error)
 {
-    *container = overlay_scene_pick(v->scene, camera, x, y, 8.0);
-    *aim_json = NULL;
-    if (*container)
-        overlay_scene_select(v->scene, *container, 0);
     VideoCam *c = app_video__find_cam(v, camera);
+    *container = overlay_scene_pick(v->scene, camera, x, y, 8.0);
+    *mmsi = !*container && c ? overlay_scene_pick_vessel(v->scene, camera, c->width, c->height,
+                                                         x, y, 8.0)
+                             : 0;
+    *aim_json = NULL;
+    if (*container || *mmsi)
+        overlay_scene_select(v->scene, *container, *mmsi);
     double lat, lon, ptz[3];
-    if (!c || !c->model || !overlay_camera_unproject(c->model, x, y, &lat, &lon)) {
+    if (*mmsi)
+        overlay_scene_vessel_position(v->scene, *mmsi, &lat, &lon);
+    else if (!c || !c->model || !overlay_camera_unproject(c->model, x, y, &lat, &lon)) {
         g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
                     "camera %s has no model (pose or ground_points) placing (%.0f, %.0f) on "
                     "the ground: no PTZ aimed", camera, x, y);
         return FALSE;
     }
-    const char *near = ptz_set_nearest(v->ptz, lat, lon, ptz);
+    double length = *container ? box_length(v, *container) : *mmsi ? VESSEL_BOX_M : 0.0;
+    const char *near = ptz_set_nearest(v->ptz, lat, lon, length, ptz);
     if (!near) {
         g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
                     "no camera has a PTZ (ptz_url) to aim at %.6f,%.6f", lat, lon);
@@ -88,9 +112,10 @@ gboolean app_video_select_at(AppVideo *v, const char *camera, double x, double y
     }
     g_autofree char *name = g_strescape(near, NULL);
     *aim_json = g_strdup_printf("{\"ptz\":\"%s\",\"lat\":%.7f,\"lon\":%.7f,\"pan\":%.5f,"
-                                "\"tilt\":%.5f,\"zoom\":%.5f}",
-                                name, lat, lon, ptz[0], ptz[1], ptz[2]);
-    return ptz_set_aim(v->ptz, near, lat, lon, NULL, error) > 0;
+                                "\"tilt\":%.5f,\"zoom\":%.5f,\"box_m\":%.2f}",
+                                name, lat, lon, ptz[0], ptz[1], ptz[2],
+                                length > 0 ? length : PTZ_BOX_40FT_M);
+    return ptz_set_aim(v->ptz, near, lat, lon, length, NULL, error) > 0;
 }
 
 gboolean app_video_ptz_preset(AppVideo *v, const char *camera, const char *preset,
@@ -153,7 +178,9 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
 {
     gboolean customs = g_str_has_suffix(topic, "/customs/status");
     gboolean select = g_str_has_suffix(topic, "/cmd/select");
-    if (!customs && !select)
+    const char *rest = topics_rest(v->root, topic);
+    gboolean gate = rest && g_str_has_prefix(rest, "gate/");
+    if (!customs && !select && !gate)
         return TRUE;
     g_autoptr(JsonParser) p = json_parser_new();
     if (!json_parser_load_from_data(p, payload, (gssize)len, error))
@@ -183,6 +210,21 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
         }
         return TRUE;
     }
+    if (gate) {
+        /* The gate system's size/type of the container: what the PTZ zooms for. */
+        const char *code = member(o, "container"), *st = member(o, "size_type");
+        if (!code || !st || !iso6346_size_type_valid(st))
+            return TRUE;
+        PsSceneContainer c = {0};
+        overlay_scene_get_container(v->scene, code, &c);
+        g_free((char *)c.code);
+        c.code = g_strdup(code);
+        g_free((char *)c.size_type);
+        c.size_type = g_strdup(st);
+        overlay_scene_put_container(v->scene, &c);
+        overlay_container_info_clear(&c);
+        return TRUE;
+    }
     JsonNode *cn = json_object_get_member(o, "containers");
     if (!cn || !JSON_NODE_HOLDS_ARRAY(cn))
         return TRUE;
@@ -208,6 +250,7 @@ gboolean app_video_apply(AppVideo *v, const char *topic, const char *payload, gs
             .vessel = vessel,
             .status = old.status,
             .reason = old.reason,
+            .size_type = old.size_type,
         };
         overlay_scene_put_container(v->scene, &c);
         overlay_container_info_clear(&old);

@@ -517,13 +517,20 @@ static void select_target(PsConsole *c, SoupServerMessage *msg)
             return;
         }
         g_autofree char *code = NULL, *aim = NULL;
-        gboolean ok = e->select_at(e->data, camera, cx, cy, &code, &aim, &error);
+        guint32 mmsi = 0;
+        gboolean ok = e->select_at(e->data, camera, cx, cy, &code, &mmsi, &aim, &error);
         g_info("console: %s clicked %s at (%.0f, %.0f): %s%s%s", who->user, camera, cx, cy,
-               code ? code : "nothing", ok ? "" : "; ", ok ? "" : error->message);
+               code ? code : mmsi ? "a vessel" : "nothing", ok ? "" : "; ",
+               ok ? "" : error->message);
         add_str(b, "camera", camera);
         add_double(b, "x", cx);
         add_double(b, "y", cy);
         add_str(b, "selected", code);
+        json_builder_set_member_name(b, "vessel");
+        if (mmsi)
+            json_builder_add_int_value(b, mmsi);
+        else
+            json_builder_add_null_value(b);
         add_json(b, "aim", aim);
         add_str(b, "warning", ok ? NULL : error->message);
     } else {

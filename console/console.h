@@ -55,10 +55,11 @@ typedef struct {
     gboolean (*select)(gpointer data, const char *camera, const char *container, guint32 mmsi,
                        GError **error);
     /* A click at pixel (@x, @y) of @camera's picture: selects the container under it (newly
-     * allocated code in *@container, NULL when none) and aims the nearest PTZ at the ground
-     * point there; fills *@aim (JSON object text, newly allocated, or NULL) with where. */
+     * allocated code in *@container, NULL when none) or else the vessel under it (*@mmsi, 0
+     * when none) and aims the nearest PTZ there; fills *@aim (JSON object text, newly
+     * allocated, or NULL) with where. */
     gboolean (*select_at)(gpointer data, const char *camera, double x, double y,
-                          char **container, char **aim, GError **error);
+                          char **container, guint32 *mmsi, char **aim, GError **error);
     /* An input the console journaled (an officer's action on ROOT/cmd/override), for the
      * wall to show at once. */
     void (*journaled)(gpointer data, const char *topic, const char *payload);

@@ -108,6 +108,7 @@ typedef struct {
     const char *vessel;
     PsContainerStatus status;
     const char *reason; /* may be NULL */
+    const char *size_type; /* ISO 6346 size/type declared for it (a gate event), or NULL */
 } PsSceneContainer;
 
 /* A vessel as AIS knows it. @track is @track_len (lat, lon) pairs, oldest first; copied (at
@@ -175,6 +176,33 @@ void overlay_scene_list(PsScene *scene, const char *camera, GArray *out);
 
 /* How many detections (on @camera, or on all cameras when NULL) are live at @now_us. */
 guint overlay_scene_count_detections(PsScene *scene, const char *camera, gint64 now_us);
+
+/* The ISO 6346 size/type code of container @code into @out: the declared one (PsSceneContainer's
+ * @size_type) when set, else the latest read's that has one. FALSE (@out "") when neither. */
+gboolean overlay_scene_size_type(PsScene *scene, const char *code, char out[5]);
+
+/* Where the vessels are on @camera's frame: each vessel the camera's model (set with
+ * overlay_scene_set_camera_model()) projects onto its @width x @height frame, as a square box
+ * of PS_SCENE_VESSEL_BOX pixels around the dot the renderer draws at its position, appended
+ * to @out (element-type PsSceneVesselBox). Nothing without a model. */
+#define PS_SCENE_VESSEL_BOX 24.0
+typedef struct {
+    guint32 mmsi;
+    char name[64];
+    double bbox[4]; /* x, y, w, h in the camera's frame pixels */
+} PsSceneVesselBox;
+void overlay_scene_list_vessels(PsScene *scene, const char *camera, int width, int height,
+                                GArray *out);
+
+/* The vessel whose box (overlay_scene_list_vessels()) holds pixel (@x, @y) of @camera's frame,
+ * or lies within @margin pixels of it (the nearest wins); 0 when there is none. */
+guint32 overlay_scene_pick_vessel(PsScene *scene, const char *camera, int width, int height,
+                                  double x, double y, double margin);
+
+/* A copy of what the scene knows of vessel @mmsi (strings and track newly allocated: free with
+ * overlay_vessel_clear()). FALSE (@out zeroed) when it does not know it. */
+gboolean overlay_scene_get_vessel(PsScene *scene, guint32 mmsi, PsSceneVessel *out);
+void overlay_vessel_clear(PsSceneVessel *vessel);
 
 /* Registers the model of @camera (borrowed: it must outlive the scene or be unset with NULL),
  * so that overlay_scene_locate() can place what that camera sees on the ground. */

@@ -147,6 +147,7 @@ void overlay_scene_put_container(PsScene *s, const PsSceneContainer *in)
     c->vessel = g_strdup(in->vessel);
     c->status = in->status;
     c->reason = g_strdup(in->reason);
+    c->size_type = g_strdup(in->size_type);
     g_mutex_lock(&s->lock);
     GList *link = g_hash_table_lookup(s->order_links, c->code);
     if (link) {
@@ -356,6 +357,7 @@ static void info_copy(const PsSceneContainer *in, PsSceneContainer *out)
     out->vessel = g_strdup(in->vessel);
     out->status = in->status;
     out->reason = g_strdup(in->reason);
+    out->size_type = g_strdup(in->size_type);
 }
 
 gboolean overlay_scene_get_container(PsScene *s, const char *code, PsSceneContainer *out)
@@ -381,6 +383,7 @@ void overlay_container_info_clear(PsSceneContainer *i)
     g_free((char *)i->consignee);
     g_free((char *)i->vessel);
     g_free((char *)i->reason);
+    g_free((char *)i->size_type);
     memset(i, 0, sizeof *i);
 }
 
@@ -489,4 +492,95 @@ gboolean overlay_scene_locate(PsScene *s, const char *code, guint32 mmsi, const 
     if (seen_by)
         *seen_by = g_steal_pointer(&cam);
     return TRUE;
+}
+
+gboolean overlay_scene_size_type(PsScene *s, const char *code, char out[5])
+{
+    out[0] = '\0';
+    g_mutex_lock(&s->lock);
+    const PsSceneContainer *c = code ? g_hash_table_lookup(s->containers, code) : NULL;
+    if (c && c->size_type && *c->size_type)
+        g_strlcpy(out, c->size_type, 5);
+    const OverlayDetection *best = NULL;
+    for (guint i = 0; !out[0] && code && i < s->detections->len; i++) {
+        const OverlayDetection *d = g_ptr_array_index(s->detections, i);
+        if (strcmp(d->code, code) == 0 && d->size_type[0] && (!best || d->seen_us > best->seen_us))
+            best = d;
+    }
+    if (best)
+        g_strlcpy(out, best->size_type, 5);
+    g_mutex_unlock(&s->lock);
+    return out[0] != '\0';
+}
+
+void overlay_scene_list_vessels(PsScene *s, const char *camera, int width, int height,
+                                GArray *out)
+{
+    g_mutex_lock(&s->lock);
+    const PsCameraModel *model = camera ? g_hash_table_lookup(s->models, camera) : NULL;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, s->vessels);
+    while (model && g_hash_table_iter_next(&it, NULL, &value)) {
+        const OverlayVessel *v = value;
+        double x, y;
+        if (!overlay_camera_project(model, v->lat, v->lon, 0.0, &x, &y) || x < 0 || y < 0 ||
+            x > width || y > height)
+            continue; /* as the renderer: only a vessel on the frame is drawn */
+        PsSceneVesselBox b = {v->mmsi, "", {x - PS_SCENE_VESSEL_BOX / 2, y - PS_SCENE_VESSEL_BOX / 2,
+                                            PS_SCENE_VESSEL_BOX, PS_SCENE_VESSEL_BOX}};
+        g_strlcpy(b.name, v->name, sizeof b.name);
+        g_array_append_val(out, b);
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+guint32 overlay_scene_pick_vessel(PsScene *s, const char *camera, int width, int height,
+                                  double x, double y, double margin)
+{
+    g_autoptr(GArray) boxes = g_array_new(FALSE, FALSE, sizeof(PsSceneVesselBox));
+    overlay_scene_list_vessels(s, camera, width, height, boxes);
+    guint32 mmsi = 0;
+    double best = G_MAXDOUBLE;
+    for (guint i = 0; i < boxes->len; i++) {
+        const double *b = g_array_index(boxes, PsSceneVesselBox, i).bbox;
+        double dx = x < b[0] ? b[0] - x : x > b[0] + b[2] ? x - b[0] - b[2] : 0;
+        double dy = y < b[1] ? b[1] - y : y > b[1] + b[3] ? y - b[1] - b[3] : 0;
+        double dist = dx * dx + dy * dy;
+        if (dist <= margin * margin && dist < best) {
+            best = dist;
+            mmsi = g_array_index(boxes, PsSceneVesselBox, i).mmsi;
+        }
+    }
+    return mmsi;
+}
+
+gboolean overlay_scene_get_vessel(PsScene *s, guint32 mmsi, PsSceneVessel *out)
+{
+    memset(out, 0, sizeof *out);
+    g_mutex_lock(&s->lock);
+    const OverlayVessel *v = g_hash_table_lookup(s->vessels, GUINT_TO_POINTER(mmsi));
+    if (v) {
+        out->mmsi = v->mmsi;
+        out->name = g_strdup(v->name);
+        out->type = g_strdup(v->type);
+        out->lat = v->lat;
+        out->lon = v->lon;
+        out->sog_kn = v->sog_kn;
+        out->cog_deg = v->cog_deg;
+        out->track = g_memdup2(v->track, MAX(v->track_len, 1) * sizeof *v->track);
+        out->track_len = v->track_len;
+    }
+    g_mutex_unlock(&s->lock);
+    return v != NULL;
+}
+
+void overlay_vessel_clear(PsSceneVessel *v)
+{
+    if (!v)
+        return;
+    g_free((char *)v->name);
+    g_free((char *)v->type);
+    g_free((gpointer)v->track);
+    memset(v, 0, sizeof *v);
 }

@@ -401,8 +401,8 @@ gboolean ptz_set_goto_preset(PtzSet *set, const char *camera, const char *preset
     return FALSE;
 }
 
-guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char **aimed,
-                  GError **error)
+guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, double length_m,
+                  char **aimed, GError **error)
 {
     GString *names = g_string_new(NULL);
     guint n = 0;
@@ -415,7 +415,8 @@ guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char 
         PtzJob *job = g_new0(PtzJob, 1);
         device_copy(&job->dev, &c->dev);
         job->camera = g_strdup(c->camera);
-        ptz_aim(&c->mount, lat, lon, &job->pan, &job->tilt, &job->zoom);
+        ptz_aim_box(&c->mount, lat, lon, length_m > 0 ? length_m : PTZ_BOX_40FT_M, &job->pan,
+                    &job->tilt, &job->zoom);
         g_thread_pool_push(set->pool, job, NULL);
         g_string_append_printf(names, "%s%s", n ? "," : "", c->camera);
         n++;
@@ -430,7 +431,8 @@ guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char 
     return n;
 }
 
-const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double out[3])
+const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double length_m,
+                            double out[3])
 {
     PtzCam *best = NULL;
     double best_d = G_MAXDOUBLE;
@@ -444,6 +446,7 @@ const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double out[3])
         }
     }
     if (best && out)
-        ptz_aim(&best->mount, lat, lon, &out[0], &out[1], &out[2]);
+        ptz_aim_box(&best->mount, lat, lon, length_m > 0 ? length_m : PTZ_BOX_40FT_M, &out[0],
+                    &out[1], &out[2]);
     return best ? best->camera : NULL;
 }

@@ -38,6 +38,7 @@ typedef struct {
 
 #define PTZ_BOX_40FT_M 12.19
 #define PTZ_BOX_20FT_M 6.06
+#define PTZ_BOX_45FT_M 13.72
 
 /* Pan/tilt/zoom in the ONVIF generic spaces (x, y in -1..1, zoom 0..1) that aim @mount at a
  * ground point, zoomed for a 40 ft box there. Pure. */
@@ -82,17 +83,21 @@ void ptz_set_add(PtzSet *set, const char *camera, const PtzDevice *device,
 /* How many PTZ cameras there are. */
 guint ptz_set_count(const PtzSet *set);
 
-/* Aims every PTZ (or only @camera's, when not NULL) at the ground point @lat, @lon: the
- * AbsoluteMove is sent on a worker thread, and its outcome logged (info when moved, warning
- * when the device failed). Returns the number of PTZs aimed; 0 with @error when @camera is
- * given and has no PTZ. *@aimed (may be NULL) gets the names aimed, comma-separated (newly
- * allocated, "" when none). */
-guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, char **aimed,
-                  GError **error);
+/* Aims every PTZ (or only @camera's, when not NULL) at the ground point @lat, @lon, zoomed
+ * for a box @length_m long there (ptz_aim_box(); 0: a 40 ft box): the AbsoluteMove is sent on
+ * a worker thread, and its outcome logged (info when moved, warning when the device failed).
+ * Returns the number of PTZs aimed; 0 with @error when @camera is given and has no PTZ.
+ * *@aimed (may be NULL) gets the names aimed, comma-separated (newly allocated, "" when
+ * none). */
+guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, double length_m,
+                  char **aimed, GError **error);
 
 /* The PTZ camera standing nearest to the ground point @lat, @lon (borrowed name), or NULL
- * when there is none; @out (may be NULL) gets the pan, tilt and zoom that aim it there. */
-const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double out[3]);
+ * when there is none; @out (may be NULL) gets the pan, tilt and zoom that aim it there at a
+ * box @length_m long (0: 40 ft). */
+const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double length_m,
+                            double out[3]);
+
 
 /* Sets @camera's presets from "name:pan,tilt,zoom; ..." (the `presets` key of the camera's
  * group: names of 1-32 [A-Za-z0-9._-], pan and tilt in -1..1, zoom in 0..1 in ONVIF's generic
