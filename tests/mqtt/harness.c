@@ -98,45 +98,6 @@ static void broker_spawn(Broker *b)
     }
 }
 
-Broker *broker_start(const char *dir, const char *extra)
-{
-    Broker *b = g_new0(Broker, 1);
-    b->dir = g_strdup(dir);
-    b->port = free_port();
-    b->port2 = free_port();
-    while (b->port2 == b->port)
-        b->port2 = free_port();
-    b->url = g_strdup_printf("tcp://127.0.0.1:%d", b->port);
-    b->conf = g_build_filename(dir, "mosquitto.conf", NULL);
-    GString *c = g_string_new(NULL);
-    if (extra && g_str_has_prefix(extra, "listener")) {
-        g_string_append(c, extra);
-        g_autofree char *p1 = g_strdup_printf("%d", b->port);
-        g_autofree char *p2 = g_strdup_printf("%d", b->port2);
-        g_string_replace(c, "@PORT2@", p2, 0);
-        g_string_replace(c, "@PORT@", p1, 0);
-    } else {
-        g_string_append_printf(c, "listener %d 127.0.0.1\nallow_anonymous true\n", b->port);
-        if (extra)
-            g_string_append(c, extra);
-    }
-    g_string_append_printf(c,
-                           /* As root, mosquitto would switch to its own user, which cannot
-                            * write into our folder. */
-                           "\nuser %s\npersistence true\npersistence_location %s/\n"
-                           "autosave_interval 1\n"
-                           "max_queued_messages 1000000\nmax_inflight_messages 100\n"
-                           "log_dest file %s/mosquitto.log\nlog_type error\nlog_type warning\n"
-                           "log_type notice\nlog_type information\n",
-                           g_get_user_name(), dir, dir);
-    GError *error = NULL;
-    ck_assert_msg(g_file_set_contents(b->conf, c->str, -1, &error), "%s",
-                  error ? error->message : "");
-    g_string_free(c, TRUE);
-    broker_spawn(b);
-    return b;
-}
-
 Broker *broker_start_config(const char *dir, const char *conf_text)
 {
     Broker *b = g_new0(Broker, 1);
@@ -159,6 +120,27 @@ Broker *broker_start_config(const char *dir, const char *conf_text)
                   error ? error->message : "");
     g_string_free(c, TRUE);
     broker_spawn(b);
+    return b;
+}
+
+Broker *broker_start(const char *dir, const char *extra)
+{
+    GString *c = g_string_new(NULL);
+    if (extra && g_str_has_prefix(extra, "listener"))
+        g_string_append(c, extra);
+    else
+        g_string_append_printf(c, "listener @PORT@ 127.0.0.1\nallow_anonymous true\n%s",
+                               extra ? extra : "");
+    g_string_append(c,
+                    /* As root, mosquitto would switch to its own user, which cannot write into
+                     * our folder. */
+                    "\nuser @USER@\npersistence true\npersistence_location @DIR@/\n"
+                    "autosave_interval 1\n"
+                    "max_queued_messages 1000000\nmax_inflight_messages 100\n"
+                    "log_dest file @DIR@/mosquitto.log\nlog_type error\nlog_type warning\n"
+                    "log_type notice\nlog_type information\n");
+    Broker *b = broker_start_config(dir, c->str);
+    g_string_free(c, TRUE);
     return b;
 }
 
