@@ -144,11 +144,16 @@ Broker *broker_start(const char *dir, const char *extra)
     return b;
 }
 
-void broker_kill(Broker *b)
+static void broker_signal(Broker *b, int sig)
 {
     if (b->pid > 0)
-        kill_and_reap(b->pid, SIGKILL, 5, NULL);
+        kill_and_reap(b->pid, sig, 5, NULL);
     b->pid = 0;
+}
+
+void broker_kill(Broker *b)
+{
+    broker_signal(b, SIGKILL);
 }
 
 void broker_start_again(Broker *b)
@@ -173,9 +178,7 @@ const char *broker_url(Broker *b)
 
 void broker_stop(Broker *b)
 {
-    if (b->pid > 0)
-        kill_and_reap(b->pid, SIGTERM, 5, NULL);
-    b->pid = 0;
+    broker_signal(b, SIGTERM);
 }
 
 void broker_restart(Broker *b)

@@ -41,6 +41,19 @@ static void teardown(void)
     g_clear_pointer(&db_path, g_free);
 }
 
+/* The webhook receiver (answering 200), the broker, an observer subscribed to everything under
+ * ROOT and a publisher (all stopped by teardown). */
+static void start_services(void)
+{
+    static int ok[] = {200};
+    http = http_start(ok, 1);
+    broker = broker_start(tmp, NULL);
+    obs = test_client_new(broker_url(broker), "t9-obs", FALSE, NULL, NULL, NULL);
+    pub = test_client_new(broker_url(broker), "t9-pub", FALSE, NULL, NULL, NULL);
+    ck_assert(obs && pub);
+    test_client_subscribe(obs, ROOT "/#");
+}
+
 static char *config(const char *camera_clip)
 {
     GString *c = g_string_new(NULL);
@@ -128,13 +141,7 @@ START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_
                                              "video", "rail-1.mp4", NULL);
     if (!g_file_test(clip, G_FILE_TEST_EXISTS))
         testutil_skip("%s is missing", clip);
-    static int ok[] = {200};
-    http = http_start(ok, 1);
-    broker = broker_start(tmp, NULL);
-    obs = test_client_new(broker_url(broker), "t9-obs", FALSE, NULL, NULL, NULL);
-    pub = test_client_new(broker_url(broker), "t9-pub", FALSE, NULL, NULL, NULL);
-    ck_assert(obs && pub);
-    test_client_subscribe(obs, ROOT "/#");
+    start_services();
     test_client_subscribe(obs, "port/#");
 
     /* The papers first: declaration (rail-sea, released), train, radiation clear, seal. */
@@ -217,13 +224,7 @@ END_TEST
  * within a second, though nothing else arrives. */
 START_TEST(test_a_decision_made_by_another_process_is_published_within_a_second)
 {
-    static int ok[] = {200};
-    http = http_start(ok, 1);
-    broker = broker_start(tmp, NULL);
-    obs = test_client_new(broker_url(broker), "t9-obs", FALSE, NULL, NULL, NULL);
-    pub = test_client_new(broker_url(broker), "t9-pub", FALSE, NULL, NULL, NULL);
-    ck_assert(obs && pub);
-    test_client_subscribe(obs, ROOT "/#");
+    start_services();
     g_autofree char *conf = config(NULL);
     engine = engine_start(tmp, conf);
     wait_ready();

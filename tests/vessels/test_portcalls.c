@@ -39,14 +39,39 @@ typedef struct {
     double sog;
 } Leg;
 
+static const PsCallParams defaults = {PORTCALLS_DEFAULT_RADIUS_KM, PORTCALLS_DEFAULT_STOP_KN,
+                                      PORTCALLS_DEFAULT_GO_KN};
+
+/* One vessel's track around one port of ningbo_ports(), from T0. */
 typedef struct {
+    PsPortList *pl;
+    const PsPort *port;
+    const PsCallParams *pp;
+    PsCallState st;
     GArray *events; /* PsCallEvent */
     gint64 t;
 } Run;
 
-static void drive(const PsPortList *pl, const PsPort *port, const PsCallParams *pp,
-                  PsCallState *st, const Leg *legs, guint n, Run *run)
+static void run_begin(Run *run, const char *port, const PsCallParams *pp)
 {
+    run->pl = ningbo_ports();
+    run->port = portcalls_find(run->pl, port);
+    ck_assert_ptr_nonnull(run->port);
+    run->pp = pp ? pp : &defaults;
+    portcalls_state_init(&run->st);
+    run->events = g_array_new(FALSE, FALSE, sizeof(PsCallEvent));
+    run->t = T0;
+}
+
+static void run_end(Run *run)
+{
+    g_array_unref(run->events);
+    portcalls_ports_free(run->pl);
+}
+
+static void drive(Run *run, const Leg *legs, guint n)
+{
+    const PsPort *port = run->port;
     for (guint i = 0; i < n; i++) {
         const Leg *l = &legs[i];
         for (int s = 0; s < l->duration; s += l->step) {
@@ -54,41 +79,34 @@ static void drive(const PsPortList *pl, const PsPort *port, const PsCallParams *
             double lat, lon;
             offset(port, l->e0 + f * (l->e1 - l->e0), l->n0 + f * (l->n1 - l->n0), &lat, &lon);
             PsCallEvent ev[2];
-            guint k = portcalls_update(pl, pp, st, run->t, lat, lon, l->sog, ev);
+            guint k = portcalls_update(run->pl, run->pp, &run->st, run->t, lat, lon, l->sog, ev);
             g_array_append_vals(run->events, ev, k);
             run->t += l->step;
         }
     }
 }
 
-static const PsCallParams defaults = {PORTCALLS_DEFAULT_RADIUS_KM, PORTCALLS_DEFAULT_STOP_KN,
-                                      PORTCALLS_DEFAULT_GO_KN};
-
 START_TEST(test_approach_stop_six_hours_leave_gives_one_call_with_its_times)
 {
-    g_autoptr(PsPortList) pl = ningbo_ports();
-    const PsPort *beilun = portcalls_find(pl, "beilun");
-    ck_assert_ptr_nonnull(beilun);
-    PsCallState st;
-    portcalls_state_init(&st);
-    Run run = {g_array_new(FALSE, FALSE, sizeof(PsCallEvent)), T0};
+    Run run;
+    run_begin(&run, "beilun", NULL);
     /* 12 kn = 22.2 km/h: from 30 km north-east in, slowing down, berthed 6 h, then out. */
     const Leg in[] = {
         {5400, 60, 20, 22, 1, 2, 12.0},  /* 90 min at 12 kn */
         {1200, 60, 1, 2, 0.2, 0.3, 4.0}, /* slow approach */
         {600, 60, 0.2, 0.3, 0.2, 0.3, 0.3}, /* creeping alongside: not yet a stop */
     };
-    drive(pl, beilun, &defaults, &st, in, G_N_ELEMENTS(in), &run);
+    drive(&run, in, G_N_ELEMENTS(in));
     gint64 berthed = run.t;
     const Leg stay[] = {{6 * 3600, 180, 0.2, 0.3, 0.2, 0.3, 0.1}};
-    drive(pl, beilun, &defaults, &st, stay, 1, &run);
+    drive(&run, stay, 1);
     gint64 unberthed = run.t;
     ck_assert_int_eq(unberthed - berthed, 6 * 3600);
     const Leg out[] = {
         {900, 60, 0.2, 0.3, 2, 2, 3.0},
         {5400, 60, 2, 2, 22, 20, 12.0},
     };
-    drive(pl, beilun, &defaults, &st, out, G_N_ELEMENTS(out), &run);
+    drive(&run, out, G_N_ELEMENTS(out));
 
     ck_assert_int_eq(run.events->len, 2);
     const PsCallEvent *a = &g_array_index(run.events, PsCallEvent, 0);
@@ -100,8 +118,8 @@ START_TEST(test_approach_stop_six_hours_leave_gives_one_call_with_its_times)
     ck_assert_str_eq(d->port->name, "BEILUN");
     ck_assert_int_eq(d->arrival, berthed);
     ck_assert_int_eq(d->departure, unberthed);
-    ck_assert_int_eq(st.port, -1);
-    g_array_unref(run.events);
+    ck_assert_int_eq(run.st.port, -1);
+    run_end(&run);
 }
 END_TEST
 
@@ -121,66 +139,57 @@ static const struct {
 
 START_TEST(test_tracks_that_are_not_calls)
 {
-    g_autoptr(PsPortList) pl = ningbo_ports();
-    const PsPort *beilun = portcalls_find(pl, "BEILUN");
-    PsCallState st;
-    portcalls_state_init(&st);
-    Run run = {g_array_new(FALSE, FALSE, sizeof(PsCallEvent)), T0};
+    Run run;
+    run_begin(&run, "BEILUN", NULL);
     guint n = 0;
     while (n < 3 && no_call[_i].legs[n].duration)
         n++;
-    drive(pl, beilun, &defaults, &st, no_call[_i].legs, n, &run);
+    drive(&run, no_call[_i].legs, n);
     ck_assert_msg(run.events->len == 0, "%s: %u events", no_call[_i].name, run.events->len);
-    g_array_unref(run.events);
+    run_end(&run);
 }
 END_TEST
 
 START_TEST(test_two_stops_in_one_visit_are_one_call_from_first_stop_to_last_departure)
 {
-    g_autoptr(PsPortList) pl = ningbo_ports();
-    const PsPort *daxie = portcalls_find(pl, "DAXIE");
-    PsCallState st;
-    portcalls_state_init(&st);
-    Run run = {g_array_new(FALSE, FALSE, sizeof(PsCallEvent)), T0};
+    Run run;
+    run_begin(&run, "DAXIE", NULL);
     const Leg in[] = {{3600, 60, 0, -20, 0, -0.5, 10.0}};
-    drive(pl, daxie, &defaults, &st, in, 1, &run);
+    drive(&run, in, 1);
     gint64 first = run.t;
     const Leg shift[] = {
         {3600, 300, 0, -0.5, 0, -0.5, 0.0},   /* at anchor */
         {1200, 60, 0, -0.5, 0.3, 0, 3.0},     /* shifts to the berth */
         {2 * 3600, 300, 0.3, 0, 0.3, 0, 0.0}, /* berthed */
     };
-    drive(pl, daxie, &defaults, &st, shift, 3, &run);
+    drive(&run, shift, 3);
     gint64 last_end = run.t;
     const Leg out[] = {{3600, 60, 0.3, 0, 0.3, 20, 10.0}};
-    drive(pl, daxie, &defaults, &st, out, 1, &run);
+    drive(&run, out, 1);
     ck_assert_int_eq(run.events->len, 2);
     const PsCallEvent *d = &g_array_index(run.events, PsCallEvent, 1);
     ck_assert_int_eq(d->kind, PS_CALL_DEPARTED);
     ck_assert_int_eq(d->arrival, first);
     ck_assert_int_eq(d->departure, last_end);
-    g_array_unref(run.events);
+    run_end(&run);
 }
 END_TEST
 
 START_TEST(test_speed_between_stop_and_go_does_not_end_a_stop)
 {
-    g_autoptr(PsPortList) pl = ningbo_ports();
-    const PsPort *beilun = portcalls_find(pl, "BEILUN");
-    PsCallState st;
-    portcalls_state_init(&st);
-    Run run = {g_array_new(FALSE, FALSE, sizeof(PsCallEvent)), T0};
+    Run run;
+    run_begin(&run, "BEILUN", NULL);
     const Leg legs[] = {
         {1800, 60, 0, 0, 0, 0, 0.1}, {1800, 60, 0, 0, 0, 0, 0.4}, /* 0.4 kn: still stopped */
     };
-    drive(pl, beilun, &defaults, &st, legs, 2, &run);
+    drive(&run, legs, 2);
     gint64 go = run.t;
     const Leg out[] = {{3600, 60, 0, 0, 20, 0, 0.6}};
-    drive(pl, beilun, &defaults, &st, out, 1, &run);
+    drive(&run, out, 1);
     ck_assert_int_eq(run.events->len, 2);
     ck_assert_int_eq(g_array_index(run.events, PsCallEvent, 0).arrival, T0);
     ck_assert_int_eq(g_array_index(run.events, PsCallEvent, 1).departure, go);
-    g_array_unref(run.events);
+    run_end(&run);
 }
 END_TEST
 
@@ -209,18 +218,15 @@ END_TEST
 
 START_TEST(test_configurable_radius_and_speeds)
 {
-    g_autoptr(PsPortList) pl = ningbo_ports();
-    const PsPort *beilun = portcalls_find(pl, "BEILUN");
     /* Anchored 8 km off: a call with R = 10 km, none with the default R = 5 km (above). */
     PsCallParams wide = {10.0, 1.0, 2.0};
-    PsCallState st;
-    portcalls_state_init(&st);
-    Run run = {g_array_new(FALSE, FALSE, sizeof(PsCallEvent)), T0};
+    Run run;
+    run_begin(&run, "BEILUN", &wide);
     const Leg legs[] = {{3600, 300, 0, 8, 0, 8, 0.8}, {3600, 60, 0, 8, 0, 30, 10.0}};
-    drive(pl, beilun, &wide, &st, legs, 2, &run);
+    drive(&run, legs, 2);
     ck_assert_int_eq(run.events->len, 2);
     ck_assert_int_eq(g_array_index(run.events, PsCallEvent, 1).departure, T0 + 3600);
-    g_array_unref(run.events);
+    run_end(&run);
 }
 END_TEST
 
