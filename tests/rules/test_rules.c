@@ -282,6 +282,33 @@ static int scenario_events(int which, const char *c, Ev *ev)
     return n;
 }
 
+/* ---- one container through a scenario, with its own store and rules ---- */
+
+typedef struct {
+    char *c;
+    Ev ev[MAX_EVENTS];
+    int n;
+    PsStore *s;
+    PsRules *r; /* the policy without a required scan, as new_rules() */
+} Rig;
+
+static void rig_open(Rig *g, int scenario)
+{
+    g->c = cn("PSCU100001");
+    g->n = scenario_events(scenario, g->c, g->ev);
+    g->s = mem_store();
+    g->r = new_rules(g->s);
+}
+
+static void rig_close(Rig *g)
+{
+    rules_free(g->r);
+    store_close(g->s);
+    for (int i = 0; i < g->n; i++)
+        ev_clear(&g->ev[i]);
+    g_free(g->c);
+}
+
 /* ---- a model of the policy, for every policy ---- */
 
 /* The verdict on the events @in (a set) under a policy: "release", "hold[reasons]" or NULL. */
@@ -516,28 +543,26 @@ END_TEST
 
 START_TEST(test_release_payload_names_the_event_behind_each_condition)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(0, c, ev);
-    PsStore *s = mem_store();
-    PsRules *r = new_rules(s);
+    Rig g;
+    rig_open(&g, 0);
     const int order[] = {3, 4, 0, 1, 2}; /* seal and radiation first: all six conditions known */
     for (int i = 0; i < 5; i++)
-        ingest(r, ev[order[i]].topic, ev[order[i]].payload, -1);
+        ingest(g.r, g.ev[order[i]].topic, g.ev[order[i]].payload, -1);
     sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s), "SELECT topic, msg_id, payload FROM outbox",
-                                        -1, &st, NULL),
+    ck_assert_int_eq(sqlite3_prepare_v2(store__db(g.s),
+                                        "SELECT topic, msg_id, payload FROM outbox", -1, &st,
+                                        NULL),
                      SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    g_autofree char *topic = g_strdup_printf("port/release/%s", c);
-    g_autofree char *id = g_strdup_printf("release:%s:D-1", c);
+    g_autofree char *topic = g_strdup_printf("port/release/%s", g.c);
+    g_autofree char *id = g_strdup_printf("release:%s:D-1", g.c);
     ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), topic);
     ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), id);
     g_autoptr(JsonParser) p = json_parser_new();
     ck_assert(json_parser_load_from_data(p, (const char *)sqlite3_column_text(st, 2), -1, NULL));
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
     ck_assert_str_eq(json_object_get_string_member(o, "id"), id);
-    ck_assert_str_eq(json_object_get_string_member(o, "container"), c);
+    ck_assert_str_eq(json_object_get_string_member(o, "container"), g.c);
     ck_assert_str_eq(json_object_get_string_member(o, "declaration"), "D-1");
     ck_assert_str_eq(json_object_get_string_member(o, "train"), "T-77");
     /* The latest of the settling events: the radiation clear at 10:00:04. */
@@ -558,53 +583,44 @@ START_TEST(test_release_payload_names_the_event_behind_each_condition)
     }
     ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
 START_TEST(test_failed_outbox_write_rolls_back_the_event_and_its_decision)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(0, c, ev);
-    PsStore *s = mem_store();
-    PsRules *r = new_rules(s);
+    Rig g;
+    rig_open(&g, 0);
     for (int i = 0; i < 2; i++)
-        ingest(r, ev[i].topic, ev[i].payload, -1);
+        ingest(g.r, g.ev[i].topic, g.ev[i].payload, -1);
     /* The outbox refuses the next row: the gate-in that completes the release must leave no
      * trace, neither in the journal nor as a decision, nor in the rules' memory. */
-    ck_assert_int_eq(sqlite3_exec(store__db(s),
+    ck_assert_int_eq(sqlite3_exec(store__db(g.s),
                                   "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
                                   " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     RulesIngestResult res;
     GError *error = NULL;
-    ck_assert(!rules_ingest(r, ev[2].topic, ev[2].payload, -1, &res, &error));
+    ck_assert(!rules_ingest(g.r, g.ev[2].topic, g.ev[2].payload, -1, &res, &error));
     ck_assert_msg(error && strstr(error->message, "outbox disk full"), "%s",
                   error ? error->message : "");
     g_clear_error(&error);
     PsStoreStats st;
-    ck_assert(store_stats(s, &st, &error));
+    ck_assert(store_stats(g.s, &st, &error));
     ck_assert_int_eq(st.journal, 2);
     gint64 n = -1;
-    ck_assert(store_rules_decision_count(s, &n, &error));
+    ck_assert(store_rules_decision_count(g.s, &n, &error));
     ck_assert_int_eq(n, 0);
     /* Once the outbox works again, the same input is new and decides. */
-    ck_assert_int_eq(sqlite3_exec(store__db(s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
+    ck_assert_int_eq(sqlite3_exec(store__db(g.s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
                      SQLITE_OK);
-    ck_assert(rules_ingest(r, ev[2].topic, ev[2].payload, -1, &res, &error));
+    ck_assert(rules_ingest(g.r, g.ev[2].topic, g.ev[2].payload, -1, &res, &error));
     ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
     ck_assert_int_eq(res.decisions, 1);
-    g_autofree char *got = decisions_of(s);
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "release");
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
@@ -824,35 +840,29 @@ END_TEST
 
 START_TEST(test_valid_events_still_decide_among_bad_ones)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(0, c, ev);
-    PsStore *s = mem_store();
-    PsRules *r = new_rules(s);
+    Rig g;
+    rig_open(&g, 0);
     guint rejected = 0;
     for (guint i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         gsize len;
         g_autofree char *payload = bad_payload(&bad_cases[i], &len);
         RulesIngestResult res;
         GError *error = NULL;
-        ck_assert(rules_ingest(r, bad_cases[i].topic, payload, (gssize)len, &res, &error));
+        ck_assert(rules_ingest(g.r, bad_cases[i].topic, payload, (gssize)len, &res, &error));
         rejected += res.outcome == RULES_REJECTED;
         rules_ingest_result_clear(&res);
         if (i < 5)
-            ck_assert_int_eq(ingest(r, ev[i].topic, ev[i].payload, -1), RULES_ACCEPTED);
+            ck_assert_int_eq(ingest(g.r, g.ev[i].topic, g.ev[i].payload, -1), RULES_ACCEPTED);
     }
     ck_assert_int_eq(rejected, G_N_ELEMENTS(bad_cases));
-    g_autofree char *got = decisions_of(s);
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "release");
     PsStoreStats stats;
     GError *error = NULL;
-    ck_assert(store_stats(s, &stats, &error));
+    ck_assert(store_stats(g.s, &stats, &error));
     ck_assert_int_eq(stats.journal, 5);
     ck_assert_int_eq(stats.dead_letters, G_N_ELEMENTS(bad_cases));
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
@@ -1099,79 +1109,67 @@ END_TEST
 
 START_TEST(test_store_error_while_evaluating_loses_no_event)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(0, c, ev);
-    PsStore *s = mem_store();
-    PsRules *r = new_rules(s);
+    Rig g;
+    rig_open(&g, 0);
     for (int i = 0; i < 3; i++)
-        journal_one(s, &ev[i]);
-    ck_assert_int_eq(sqlite3_exec(store__db(s),
+        journal_one(g.s, &g.ev[i]);
+    ck_assert_int_eq(sqlite3_exec(store__db(g.s),
                                   "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
                                   " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     GError *error = NULL;
     guint n = 99;
-    ck_assert(!rules_catch_up(r, 0, &n, &error));
+    ck_assert(!rules_catch_up(g.r, 0, &n, &error));
     ck_assert_msg(error && strstr(error->message, "outbox disk full"), "%s",
                   error ? error->message : "");
     g_clear_error(&error);
     ck_assert_uint_eq(n, 0);
     /* The events stay journaled, nothing is decided, the cursor did not move. */
     PsStoreStats st;
-    ck_assert(store_stats(s, &st, &error));
+    ck_assert(store_stats(g.s, &st, &error));
     ck_assert_int_eq(st.journal, 3);
-    g_autofree char *none = decisions_of(s);
+    g_autofree char *none = decisions_of(g.s);
     ck_assert_str_eq(none, "");
-    ck_assert_int_eq(stored_cursor(s), 0);
-    ck_assert_int_eq(rules_cursor(r), 0);
+    ck_assert_int_eq(stored_cursor(g.s), 0);
+    ck_assert_int_eq(rules_cursor(g.r), 0);
     /* Once the store works again, the next catch-up decides, once. */
-    ck_assert_int_eq(sqlite3_exec(store__db(s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
+    ck_assert_int_eq(sqlite3_exec(store__db(g.s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
                      SQLITE_OK);
-    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert(rules_catch_up(g.r, 0, &n, &error));
     ck_assert_no_error(error);
     ck_assert_uint_eq(n, 3);
-    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert(rules_catch_up(g.r, 0, &n, &error));
     ck_assert_uint_eq(n, 0);
-    g_autofree char *got = decisions_of(s);
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "release");
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
 START_TEST(test_catch_up_in_batches_decides_as_journal_order_does)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(1, c, ev); /* released, arrived, gate-in, alarm, clear */
-    PsStore *s = mem_store();
-    PsRules *r = new_rules(s);
+    Rig g;
+    rig_open(&g, 1); /* released, arrived, gate-in, alarm, clear */
     const int order[] = {3, 0, 1, 2, 4}; /* the alarm first */
     gint64 seqs[5];
     for (int i = 0; i < 5; i++)
-        seqs[i] = journal_one(s, &ev[order[i]]);
+        seqs[i] = journal_one(g.s, &g.ev[order[i]]);
     GError *error = NULL;
     guint n = 0;
-    ck_assert(rules_catch_up(r, 2, &n, &error));
+    ck_assert(rules_catch_up(g.r, 2, &n, &error));
     ck_assert_uint_eq(n, 2);
-    ck_assert_int_eq(stored_cursor(s), seqs[1]);
-    ck_assert(rules_catch_up(r, 2, &n, &error));
+    ck_assert_int_eq(stored_cursor(g.s), seqs[1]);
+    ck_assert(rules_catch_up(g.r, 2, &n, &error));
     ck_assert_uint_eq(n, 2);
-    g_autofree char *mid = decisions_of(s);
+    g_autofree char *mid = decisions_of(g.s);
     ck_assert_str_eq(mid, "hold[radiation alarm]");
-    ck_assert(rules_catch_up(r, 2, &n, &error));
+    ck_assert(rules_catch_up(g.r, 2, &n, &error));
     ck_assert_uint_eq(n, 1);
-    ck_assert_int_eq(stored_cursor(s), seqs[4]);
-    g_autofree char *got = decisions_of(s);
+    ck_assert_int_eq(stored_cursor(g.s), seqs[4]);
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "hold[radiation alarm];release");
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
