@@ -69,20 +69,32 @@ struct Broker {
     GPid pid;
 };
 
-static void broker_spawn(Broker *b)
+/* Starts @argv with its stdout and stderr appended to @log; the new process (a reference). */
+static GSubprocess *spawn_logged(const char *const *argv, const char *log)
 {
-    g_free(testutil_need_program("mosquitto", "mosquitto"));
-    g_autofree char *log = g_build_filename(b->dir, "mosquitto.out", NULL);
-    const char *argv[] = {"mosquitto", "-c", b->conf, NULL};
     GError *error = NULL;
     int fd = g_open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     ck_assert_int_ge(fd, 0);
     g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_take_stdout_fd(l, fd);
     g_subprocess_launcher_take_stderr_fd(l, dup(fd));
-    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &error);
-    ck_assert_msg(p != NULL, "cannot start mosquitto: %s", error ? error->message : "");
-    b->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(p), NULL, 10);
+    GSubprocess *p = g_subprocess_launcher_spawnv(l, argv, &error);
+    ck_assert_msg(p != NULL, "cannot start %s: %s", argv[0], error ? error->message : "");
+    return p;
+}
+
+static GPid pid_of(GSubprocess *p)
+{
+    return (GPid)g_ascii_strtoll(g_subprocess_get_identifier(p), NULL, 10);
+}
+
+static void broker_spawn(Broker *b)
+{
+    g_free(testutil_need_program("mosquitto", "mosquitto"));
+    g_autofree char *log = g_build_filename(b->dir, "mosquitto.out", NULL);
+    const char *argv[] = {"mosquitto", "-c", b->conf, NULL};
+    g_autoptr(GSubprocess) p = spawn_logged(argv, log);
+    b->pid = pid_of(p);
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     while (!port_accepts(b->port)) {
         int st;
@@ -562,16 +574,9 @@ Engine *engine_start(const char *dir, const char *config_text)
     const char *exe = g_getenv("PORTSIGHT");
     ck_assert_msg(exe != NULL, "PORTSIGHT is not set: run the tests through meson test");
     const char *argv[] = {exe, "--log-level", "info", "run", "-c", conf, NULL};
-    int fd = g_open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ck_assert_int_ge(fd, 0);
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_subprocess_launcher_take_stdout_fd(l, fd);
-    g_subprocess_launcher_take_stderr_fd(l, dup(fd));
-    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &error);
-    ck_assert_msg(p != NULL, "cannot start portsight: %s", error ? error->message : "");
     Engine *e = g_new0(Engine, 1);
-    e->pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(p), NULL, 10);
-    e->proc = g_object_ref(p);
+    e->proc = spawn_logged(argv, log);
+    e->pid = pid_of(e->proc);
     return e;
 }
 

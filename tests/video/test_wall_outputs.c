@@ -51,14 +51,20 @@ static void feed_stop(Feed *f)
     gst_object_unref(f->pipeline);
 }
 
+/* A small wall with no RTSP server, at a low bit rate. */
+static void small_wall_config(WallConfig *c)
+{
+    wall_config_init(c);
+    c->width = W;
+    c->height = H;
+    c->rtsp_port = 0;
+    c->bitrate_kbps = 500;
+}
+
 static PsWall *wall_with(const char *record, const char *hls_dir, const char *srt_uri)
 {
     WallConfig c;
-    wall_config_init(&c);
-    c.width = W;
-    c.height = H;
-    c.rtsp_port = 0;
-    c.bitrate_kbps = 500;
+    small_wall_config(&c);
     c.record = record;
     c.hls_dir = hls_dir;
     c.srt_uri = srt_uri;
@@ -166,11 +172,7 @@ static GPtrArray *playlist_segments(const char *playlist)
 START_TEST(test_a_wall_that_cannot_record_names_the_output_and_the_path)
 {
     WallConfig c;
-    wall_config_init(&c);
-    c.width = W;
-    c.height = H;
-    c.rtsp_port = 0;
-    c.bitrate_kbps = 500;
+    small_wall_config(&c);
     c.record = "/nonexistent/folder/wall.mp4";
     const char *cams[] = {"cam", NULL};
     GError *error = NULL;
