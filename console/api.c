@@ -8,9 +8,9 @@
 #include "store-ais.h"
 #include "store-outbox.h"
 #include "store-rules.h"
+#include "vessel_calls.h"
 #include "wall.h"
 
-#define DAY 86400
 #define MAX_DAYS 3650
 #define LIST_MAX 500
 #define LIVE_MAX 64
@@ -57,12 +57,6 @@ static char *finish(B *b)
 {
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     return json_to_string(root, FALSE);
-}
-
-static char *rfc3339(gint64 t)
-{
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
-    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
 }
 
 static PsRules *rules_of(PsConsole *c)
@@ -128,20 +122,6 @@ static gboolean on_decision(const PsDecisionRow *row, gpointer data)
 
 /* ---- vessels ---- */
 
-static gboolean on_call(const PsAisCallRow *row, gpointer data)
-{
-    B *b = data;
-    json_builder_begin_object(b);
-    add_str(b, "port", row->port);
-    add_str(b, "country", row->country);
-    g_autofree char *a = rfc3339(row->arrival);
-    add_str(b, "arrived", a);
-    g_autofree char *d = row->departure ? rfc3339(row->departure) : NULL;
-    add_str(b, "departed", d);
-    json_builder_end_object(b);
-    return TRUE;
-}
-
 static void add_risk(PsConsole *c, B *b, guint mmsi, gint64 now)
 {
     PsVessels *vs = vessels_of(c);
@@ -160,9 +140,9 @@ static void add_risk(PsConsole *c, B *b, guint mmsi, gint64 now)
         json_builder_begin_object(b);
         add_str(b, "port", vc->port->name);
         add_str(b, "country", vc->port->country);
-        g_autofree char *a = rfc3339(vc->arrival);
+        g_autofree char *a = vessel_calls_rfc3339(vc->arrival);
         add_str(b, "arrived", a);
-        g_autofree char *d = vc->departure ? rfc3339(vc->departure) : NULL;
+        g_autofree char *d = vc->departure ? vessel_calls_rfc3339(vc->departure) : NULL;
         add_str(b, "departed", d);
         json_builder_end_object(b);
     }
@@ -183,7 +163,7 @@ static void add_position(PsConsole *c, B *b, guint mmsi)
     add_double(b, "lon", info.lon);
     add_double(b, "sog", info.sog);
     add_double(b, "cog", info.cog);
-    g_autofree char *seen = rfc3339(info.last_seen);
+    g_autofree char *seen = vessel_calls_rfc3339(info.last_seen);
     add_str(b, "at", seen);
     add_str(b, "state", info.visiting ? (info.in_call ? "in port" : "approaching port")
                         : isfinite(info.sog) && info.sog < 0.5 ? "stopped"
@@ -192,13 +172,16 @@ static void add_position(PsConsole *c, B *b, guint mmsi)
     json_builder_end_object(b);
 }
 
-static gboolean parse_mmsi(const char *s, guint *mmsi)
+typedef struct {
+    PsConsole *console;
+    gint64 now;
+} VesselExtra;
+
+static void add_risk_and_position(JsonBuilder *b, guint mmsi, gpointer data)
 {
-    gsize n = strlen(s);
-    if (n == 0 || n > 9 || strspn(s, "0123456789") != n)
-        return FALSE;
-    *mmsi = (guint)g_ascii_strtoull(s, NULL, 10);
-    return TRUE;
+    const VesselExtra *x = data;
+    add_risk(x->console, b, mmsi, x->now);
+    add_position(x->console, b, mmsi);
 }
 
 static void vessel_calls(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
@@ -230,48 +213,14 @@ static void vessel_calls(PsConsole *c, SoupServerMessage *msg, GHashTable *query
         }
         until = g_date_time_to_unix(dt);
     }
-    gint64 since = until - days * DAY;
-    g_autoptr(GArray) mmsis = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autoptr(GError) error = NULL;
-    guint mmsi;
-    if (parse_mmsi(q, &mmsi))
-        g_array_append_val(mmsis, mmsi);
-    else if (!store_ais_find_by_prefix(c->cfg.store, q, NAME_MATCHES_MAX, mmsis, &error)) {
-        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
-        return;
-    }
+    PsVesselCallsQuery vq = {q, TRUE, NAME_MATCHES_MAX, (int)days, until};
     g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    add_str(b, "query", q);
-    add_int(b, "days", days);
-    g_autofree char *s = rfc3339(since), *u = rfc3339(until);
-    add_str(b, "since", s);
-    add_str(b, "until", u);
-    json_builder_set_member_name(b, "vessels");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < mmsis->len; i++) {
-        guint m = g_array_index(mmsis, guint, i);
-        g_autofree char *vname = NULL;
-        json_builder_begin_object(b);
-        add_int(b, "mmsi", m);
-        if (!store_ais_vessel_name(c->cfg.store, m, &vname, &error))
-            break;
-        add_str(b, "name", vname);
-        json_builder_set_member_name(b, "calls");
-        json_builder_begin_array(b);
-        if (!store_ais_calls(c->cfg.store, m, since, until, on_call, b, &error))
-            break;
-        json_builder_end_array(b);
-        add_risk(c, b, m, until);
-        add_position(c, b, m);
-        json_builder_end_object(b);
-    }
-    if (error) {
+    g_autoptr(GError) error = NULL;
+    VesselExtra x = {c, until};
+    if (!vessel_calls_build(c->cfg.store, &vq, add_risk_and_position, &x, b, NULL, &error)) {
         console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
         return;
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
 }
 
@@ -281,7 +230,7 @@ static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query
     const char *days_text = query ? g_hash_table_lookup(query, "days") : NULL;
     guint mmsi;
     gint64 days = days_text ? g_ascii_strtoll(days_text, NULL, 10) : 30;
-    if (!m || !parse_mmsi(m, &mmsi) || days < 1 || days > MAX_DAYS) {
+    if (!m || !vessel_calls_parse_mmsi(m, &mmsi) || days < 1 || days > MAX_DAYS) {
         console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "expected ?mmsi=9 digits&days=N");
         return;
     }
@@ -292,7 +241,7 @@ static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query
         until = g_date_time_to_unix(dt);
     g_autoptr(GArray) pts = g_array_new(FALSE, FALSE, sizeof(PsAisTrackPoint));
     g_autoptr(GError) error = NULL;
-    if (!store_ais_track(c->cfg.store, mmsi, until - days * DAY, pts, &error)) {
+    if (!store_ais_track(c->cfg.store, mmsi, until - days * VESSEL_CALLS_DAY, pts, &error)) {
         console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
         return;
     }
@@ -455,7 +404,7 @@ static gboolean on_dead(const PsDeadLetterRow *row, gpointer data)
     add_str(b, "topic", row->topic && g_utf8_validate(row->topic, -1, NULL) ? row->topic : NULL);
     add_str(b, "id", row->id && g_utf8_validate(row->id, -1, NULL) ? row->id : NULL);
     add_str(b, "reason", g_utf8_validate(row->reason, -1, NULL) ? row->reason : "?");
-    g_autofree char *at = rfc3339(row->received_at / G_USEC_PER_SEC);
+    g_autofree char *at = vessel_calls_rfc3339(row->received_at / G_USEC_PER_SEC);
     add_str(b, "received_at", at);
     add_int(b, "bytes", (gint64)row->payload_len);
     json_builder_end_object(b);
