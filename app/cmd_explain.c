@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "explain.h"
 #include "iso6346.h"
 #include "rules-cli.h"
 #include "rules.h"
@@ -22,15 +23,6 @@ static JsonNode *parse_payload(const char *payload)
     if (!json_parser_load_from_data(p, payload, -1, NULL) || !json_parser_get_root(p))
         return NULL;
     return json_node_copy(json_parser_get_root(p));
-}
-
-static void add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
 }
 
 static void print_text(const PsDecisionRow *row, JsonObject *payload)
@@ -102,41 +94,13 @@ static gboolean on_decision(const PsDecisionRow *row, gpointer user_data)
 {
     Explain *x = user_data;
     x->n++;
-    g_autoptr(JsonNode) payload = parse_payload(row->payload);
-    JsonObject *po = payload && JSON_NODE_HOLDS_OBJECT(payload) ? json_node_get_object(payload)
-                                                                 : NULL;
-    if (!x->json) {
-        print_text(row, po);
+    if (x->json) {
+        rules_decision_to_json(x->builder, row);
         return TRUE;
     }
-    JsonBuilder *b = x->builder;
-    json_builder_begin_object(b);
-    add_string_or_null(b, "id", row->decision_id);
-    add_string_or_null(b, "kind", row->kind);
-    add_string_or_null(b, "ts", row->ts);
-    add_string_or_null(b, "declaration", row->declaration);
-    add_string_or_null(b, "topic", row->topic);
-    add_string_or_null(b, "decided_on", row->trigger_id);
-    json_builder_set_member_name(b, "conditions");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < row->n_conditions; i++) {
-        const PsConditionRow *c = &row->conditions[i];
-        json_builder_begin_object(b);
-        add_string_or_null(b, "name", c->name);
-        json_builder_set_member_name(b, "ok");
-        json_builder_add_boolean_value(b, c->ok);
-        add_string_or_null(b, "event", c->event_id);
-        add_string_or_null(b, "event_topic", c->topic);
-        add_string_or_null(b, "event_ts", c->ts);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "payload");
-    if (payload)
-        json_builder_add_value(b, g_steal_pointer(&payload));
-    else
-        json_builder_add_null_value(b);
-    json_builder_end_object(b);
+    g_autoptr(JsonNode) payload = parse_payload(row->payload);
+    print_text(row, payload && JSON_NODE_HOLDS_OBJECT(payload) ? json_node_get_object(payload)
+                                                              : NULL);
     return TRUE;
 }
 

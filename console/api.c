@@ -2,7 +2,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "ais.h"
 #include "console-private.h"
+#include "explain.h"
 #include "iso6346.h"
 #include "overlay.h"
 #include "store-ais.h"
@@ -84,39 +86,9 @@ static void add_outbox_backlog(B *b, PsConsole *c)
 
 /* ---- decisions ---- */
 
-static void add_decision(B *b, const PsDecisionRow *row)
-{
-    json_builder_begin_object(b);
-    add_int(b, "seq", row->seq);
-    add_str(b, "id", row->decision_id);
-    add_str(b, "kind", row->kind);
-    add_str(b, "container", row->container);
-    add_str(b, "declaration", row->declaration);
-    add_str(b, "ts", row->ts);
-    add_str(b, "topic", row->topic);
-    add_str(b, "decided_on", row->trigger_id);
-    add_str(b, "decided_on_topic", row->trigger_topic);
-    json_builder_set_member_name(b, "conditions");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < row->n_conditions; i++) {
-        const PsConditionRow *cd = &row->conditions[i];
-        json_builder_begin_object(b);
-        add_str(b, "name", cd->name);
-        json_builder_set_member_name(b, "ok");
-        json_builder_add_boolean_value(b, cd->ok);
-        add_str(b, "event", cd->event_id);
-        add_str(b, "event_topic", cd->topic);
-        add_str(b, "event_ts", cd->ts);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    add_json(b, "payload", row->payload);
-    json_builder_end_object(b);
-}
-
 static gboolean on_decision(const PsDecisionRow *row, gpointer data)
 {
-    add_decision(data, row);
+    rules_decision_to_json(data, row);
     return TRUE;
 }
 
@@ -970,7 +942,7 @@ static gboolean live_alert(const PsJournalRow *row, gpointer data)
 static gboolean live_decision(const PsDecisionRow *row, gpointer data)
 {
     LiveCtx *x = data;
-    add_decision(x->b, row);
+    rules_decision_to_json(x->b, row);
     if (!x->full)
         x->c->live_decision_seq = row->seq;
     return TRUE;
