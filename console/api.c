@@ -239,6 +239,110 @@ static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
 }
 
+/* One vessel for the wall's detail panel: what the scene draws (name, type, position, track)
+ * and what AIS and the store know (position and state, the track of the last @days, the ports
+ * of call of the last @days with the high-risk flag and why). */
+static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi_text,
+                          GHashTable *query)
+{
+    guint mmsi;
+    const char *days_text = query ? g_hash_table_lookup(query, "days") : NULL;
+    const char *until_text = query ? g_hash_table_lookup(query, "until") : NULL;
+    gint64 days = days_text ? g_ascii_strtoll(days_text, NULL, 10) : 30;
+    g_autoptr(GDateTime) dt = until_text ? g_date_time_new_from_iso8601(until_text, NULL) : NULL;
+    if (!parse_mmsi(mmsi_text, &mmsi) || mmsi == 0 || days < 1 || days > MAX_DAYS ||
+        (until_text && !dt)) {
+        console_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                            "expected /api/vessels/MMSI (1-9 digits)?days=1..%d&until=RFC3339",
+                            MAX_DAYS);
+        return;
+    }
+    gint64 until = dt ? g_date_time_to_unix(dt) : g_get_real_time() / G_USEC_PER_SEC;
+    PsSceneVessel sv = {0};
+    gboolean in_scene = c->cfg.engine.scene &&
+                        overlay_scene_get_vessel(c->cfg.engine.scene, mmsi, &sv);
+    PsVessels *vs = vessels_of(c);
+    PsVesselInfo info = {0};
+    gboolean in_memory = vs && vessels_get(vs, mmsi, &info);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *stored_name = NULL;
+    g_autoptr(GArray) pts = g_array_new(FALSE, FALSE, sizeof(PsAisTrackPoint));
+    if (!store_ais_vessel_name(c->cfg.store, mmsi, &stored_name, &error) ||
+        !store_ais_track(c->cfg.store, mmsi, until - days * DAY, pts, &error)) {
+        overlay_vessel_clear(&sv);
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    if (!in_scene && !in_memory && !stored_name && pts->len == 0) {
+        console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "vessel %u: not on the wall, not in AIS",
+                            mmsi);
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_int(b, "mmsi", mmsi);
+    add_str(b, "name", in_memory && info.name[0] ? info.name
+                       : stored_name                ? stored_name
+                       : in_scene                   ? sv.name
+                                                    : NULL);
+    add_str(b, "type", in_memory && info.ship_type ? ais_ship_type_text(info.ship_type)
+                       : in_scene && sv.type && *sv.type ? sv.type
+                                                          : NULL);
+    json_builder_set_member_name(b, "on_wall");
+    json_builder_add_boolean_value(b, in_scene);
+    if (in_memory && info.has_position) {
+        add_position(c, b, mmsi);
+    } else if (in_scene) {
+        json_builder_set_member_name(b, "position");
+        json_builder_begin_object(b);
+        add_double(b, "lat", sv.lat);
+        add_double(b, "lon", sv.lon);
+        add_double(b, "sog", sv.sog_kn);
+        add_double(b, "cog", sv.cog_deg);
+        add_str(b, "at", NULL);
+        add_str(b, "state", isfinite(sv.sog_kn) && sv.sog_kn < 0.5 ? "stopped" : "under way");
+        add_str(b, "port", NULL);
+        json_builder_end_object(b);
+    } else {
+        add_str(b, "position", NULL);
+    }
+    /* The track: the store's for the period, else what the wall draws. */
+    add_int(b, "days", days);
+    g_autofree char *u = rfc3339(until);
+    add_str(b, "until", u);
+    json_builder_set_member_name(b, "track");
+    json_builder_begin_array(b);
+    guint step = pts->len > 2000 ? (pts->len + 1999) / 2000 : 1;
+    for (guint i = 0; i < pts->len; i += step) {
+        const PsAisTrackPoint *p = &g_array_index(pts, PsAisTrackPoint, i);
+        if (p->t > until)
+            break;
+        json_builder_begin_array(b);
+        json_builder_add_double_value(b, p->lat);
+        json_builder_add_double_value(b, p->lon);
+        json_builder_add_int_value(b, p->t);
+        json_builder_end_array(b);
+    }
+    for (gsize i = 0; pts->len == 0 && i < sv.track_len; i++) {
+        json_builder_begin_array(b);
+        json_builder_add_double_value(b, sv.track[i][0]);
+        json_builder_add_double_value(b, sv.track[i][1]);
+        json_builder_end_array(b);
+    }
+    json_builder_end_array(b);
+    overlay_vessel_clear(&sv);
+    json_builder_set_member_name(b, "calls");
+    json_builder_begin_array(b);
+    if (!store_ais_calls(c->cfg.store, mmsi, until - days * DAY, until, on_call, b, &error)) {
+        console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
+        return;
+    }
+    json_builder_end_array(b);
+    add_risk(c, b, mmsi, until);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
 /* ---- containers ---- */
 
 static const char *status_name(PsContainerStatus s)
@@ -845,6 +949,25 @@ static void wall_layout(PsConsole *c, SoupServerMessage *msg)
             json_builder_end_object(b);
         }
         json_builder_end_array(b);
+        /* The vessels drawn on the tile (their dots), likewise. */
+        json_builder_set_member_name(b, "vessels");
+        json_builder_begin_array(b);
+        g_autoptr(GArray) vboxes = g_array_new(FALSE, FALSE, sizeof(PsSceneVesselBox));
+        if (c->cfg.engine.scene)
+            overlay_scene_list_vessels(c->cfg.engine.scene, wall_tile_camera(w, i), r[2], r[3],
+                                       vboxes);
+        for (guint k = 0; k < vboxes->len; k++) {
+            const PsSceneVesselBox *bx = &g_array_index(vboxes, PsSceneVesselBox, k);
+            json_builder_begin_object(b);
+            add_int(b, "mmsi", bx->mmsi);
+            add_str(b, "name", g_utf8_validate(bx->name, -1, NULL) ? bx->name : NULL);
+            add_double(b, "x", r[0] + bx->bbox[0]);
+            add_double(b, "y", r[1] + bx->bbox[1]);
+            add_double(b, "w", bx->bbox[2]);
+            add_double(b, "h", bx->bbox[3]);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -1084,6 +1207,9 @@ gboolean console_api_dispatch(PsConsole *c, SoupServerMessage *msg, const char *
         vessel_calls(c, msg, query);
     else if (get && strcmp(path, "/api/vessels/track") == 0)
         vessel_track(c, msg, query);
+    else if (get && g_str_has_prefix(path, "/api/vessels/") && strlen(path) < 32 &&
+             g_ascii_isdigit(path[strlen("/api/vessels/")]))
+        vessel_detail(c, msg, path + strlen("/api/vessels/"), query);
     else if (get && strcmp(path, "/api/decisions") == 0)
         decisions(c, msg, query);
     else if (get && strcmp(path, "/api/deadletters") == 0)

@@ -5,6 +5,8 @@ const video = document.getElementById('wall');
 const transportLabel = document.getElementById('transport');
 let layout = null;
 let selected = null;
+/* ?until=RFC3339: the vessel panel's month ends then (a replayed scenario), else now. */
+const pageUntil = new URLSearchParams(location.search).get('until');
 
 /* ---- video ---- */
 
@@ -144,6 +146,43 @@ async function showContainer(code) {
     ps.el('h3', {}, 'Decisions'), tl);
 }
 
+/* A vessel: what the wall and AIS know, its track and its ports of call of the last month
+ * with the high-risk flag and why. */
+async function showVessel(mmsi) {
+  const panel = document.getElementById('panel');
+  let v;
+  try { v = await ps.get('/api/vessels/' + encodeURIComponent(mmsi) + (pageUntil ? '?until=' + encodeURIComponent(pageUntil) : '')); }
+  catch (e) { panel.replaceChildren(ps.el('p', {class: 'error'}, 'vessel ' + mmsi + ': ' + e.message)); return; }
+  selected = null;
+  const dl = ps.el('dl');
+  row(dl, 'MMSI', String(v.mmsi));
+  row(dl, 'Type', v.type);
+  const p = v.position;
+  row(dl, 'Position', p ? p.lat.toFixed(4) + ', ' + p.lon.toFixed(4) +
+      (p.sog !== null ? ' · ' + p.sog.toFixed(1) + ' kn' : '') + (p.cog !== null ? ' · ' + Math.round(p.cog) + '°' : '') : null);
+  row(dl, 'State', p ? p.state + (p.port ? ' · ' + p.port : '') : null);
+  const risky = new Set((v.risk_calls || []).map((c) => c.port + c.arrived));
+  const risk = v.high_risk
+    ? ps.el('span', {class: 'risk-flag'}, badge('HIGH RISK', 'risk'), ' called at ',
+            (v.risk_calls || []).map((c) => `${c.port} (${c.country}) ${ps.time(c.arrived)}`).join('; '))
+    : (v.high_risk === false ? 'no' : null);
+  dl.append(ps.el('dt', {}, 'High risk'), ps.el('dd', {id: 'vessel-risk'}, risk === null ? '—' : risk));
+  const calls = ps.el('table', {class: 'calls', id: 'vessel-calls'});
+  calls.append(ps.el('tr', {}, ps.el('th', {}, 'Port'), ps.el('th', {}, 'Arrived'), ps.el('th', {}, 'Departed')));
+  for (const c of v.calls) {
+    c.risk = risky.has(c.port + c.arrived);
+    calls.append(ps.el('tr', {class: c.risk ? 'call risk' : 'call'},
+      ps.el('td', {}, c.port, ' ', ps.el('span', {class: 'dim'}, c.country), c.risk ? ' ' : '', c.risk ? badge('!', 'risk') : null),
+      ps.el('td', {}, ps.time(c.arrived)), ps.el('td', {}, c.departed ? ps.time(c.departed) : 'in port')));
+  }
+  const svg = ps.track(v.track, v.calls);
+  panel.replaceChildren(
+    ps.el('h2', {id: 'panel-vessel'}, v.name || '(no name)'), v.on_wall ? '' : ps.el('span', {class: 'dim'}, 'not on the wall'),
+    dl, ps.el('h3', {}, `Ports of call, last ${v.days} days`),
+    v.calls.length ? calls : ps.el('p', {class: 'dim', id: 'vessel-calls'}, 'no port calls in this window'),
+    ps.el('h3', {}, 'Track'), svg || ps.el('p', {class: 'dim'}, 'no track'));
+}
+
 video.addEventListener('click', async (ev) => {
   if (!layout) return;
   const r = video.getBoundingClientRect();
@@ -155,6 +194,7 @@ video.addEventListener('click', async (ev) => {
       ? 'PTZ ' + res.aim.ptz + ' → pan ' + res.aim.pan.toFixed(3) + ' tilt ' + res.aim.tilt.toFixed(3)
       : (res.warning || '');
     if (res.selected) showContainer(res.selected);
+    else if (res.vessel) showVessel(res.vessel);
   } catch (e) { document.getElementById('aim').textContent = e.message; }
 });
 
@@ -184,8 +224,10 @@ function live() {
     }
     for (const a of m.alerts || []) {
       const ports = (a.ports || []).map((p) => p.port + ' (' + p.country + ')').join(', ');
-      prepend(document.getElementById('alerts'), ps.el('li', {}, ps.el('span', {class: 'badge risk'}, 'risk'), ' ',
-        ps.el('a', {href: '/vessel?q=' + encodeURIComponent(a.mmsi)}, a.name || a.mmsi), ' called at ', ports), 20);
+      const li = ps.el('li', {}, ps.el('span', {class: 'badge risk'}, 'risk'), ' ',
+        ps.el('a', {href: '/vessel?q=' + encodeURIComponent(a.mmsi), class: 'alert-vessel'}, a.name || a.mmsi), ' called at ', ports);
+      li.querySelector('a').addEventListener('click', (e) => { e.preventDefault(); showVessel(a.mmsi); });
+      prepend(document.getElementById('alerts'), li, 20);
     }
     for (const x of m.dead_letters || [])
       prepend(document.getElementById('dead'), ps.el('li', {}, badge('dead', 'hold'), ' ', x.topic || '?', ': ', x.reason), 50);

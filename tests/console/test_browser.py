@@ -4,7 +4,9 @@
 Starts `portsight demo --serve` on a free loopback port with its own users file and a loopback
 ONVIF PTZ endpoint, then: signs in; the wall plays (currentTime advances, a sampled pixel is not
 black); a click on a container opens its panel with the right code and declaration, and the
-endpoint receives an AbsoluteMove with the angles computed here from the poses; at 390x844 the
+endpoint receives an AbsoluteMove with the angles computed here from the poses; a click on a
+vessel opens its panel (name, MMSI, type, position, state, track) and aims the PTZ at it, and a
+vessel-risk alert's vessel shows its calls of the month with the high-risk flag; at 390x844 the
 vessel search "gulf pearl" lists its calls with the high-risk flag; an officer's hold shows in
 `portsight explain` and on the wall; a viewer's POST is 403, an unauthenticated API call 401.
 Exits 77 (skip) when Chromium, chromedriver or selenium is missing.
@@ -273,9 +275,58 @@ def main():
         check("officer hold: browser test: seal photo unclear (by olga)" in ex.stdout,
               "portsight explain shows the officer's hold with the officer's name")
 
-        # The fallback without WebRTC: fragmented MP4 over a WebSocket into MSE.
-        driver.get(base + "/?transport=mse")
+        # The fallback without WebRTC: fragmented MP4 over a WebSocket into MSE (the vessel
+        # panel's month ending where the scenario's AIS ends).
+        driver.get(base + "/?transport=mse&until=2026-11-30T00:00:00Z")
         check(check_plays(driver, "mse") == "mse", "the fallback transport is MSE")
+
+        # A click on a vessel on the wall (its AIS dot on berth-2) opens the vessel's panel.
+        status, body = api.call("GET", "/api/wall", token=tokens["olga"])
+        wall = json.loads(body)
+        star = [(t, v) for t in wall["tiles"] for v in t.get("vessels", [])
+                if v["mmsi"] == 413000001]
+        check(bool(star), "the wall lists PS DEMO STAR's box on a tile")
+        tile, v = star[0]
+        video = driver.find_element(By.ID, "wall")
+        rect = driver.execute_script(
+            "const r = document.getElementById('wall').getBoundingClientRect();"
+            "return [r.width, r.height];")
+        ox = (v["x"] + v["w"] / 2) * rect[0] / wall["width"] - rect[0] / 2
+        oy = (v["y"] + v["h"] / 2) * rect[1] / wall["height"] - rect[1] / 2
+        Onvif.moves = []
+        ActionChains(driver).move_to_element_with_offset(video, int(ox), int(oy)).click().perform()
+        wait_for(lambda: "PS DEMO STAR" in driver.execute_script(
+            "const e = document.getElementById('panel-vessel'); return e ? e.textContent : ''"),
+            10, "the vessel's panel")
+        panel = driver.find_element(By.ID, "panel").text
+        check("413000001" in panel and "container ship" in panel and "stopped" in panel
+              and "30.6211, 122.0762" in panel,
+              "the vessel panel shows name, MMSI, type, position and state of PS DEMO STAR")
+        check(driver.find_elements(By.CSS_SELECTOR, "#panel svg.track polyline"),
+              "the vessel panel draws its track")
+        check("no" in driver.find_element(By.ID, "vessel-risk").text,
+              "the vessel panel says PS DEMO STAR is not high-risk")
+        wait_for(lambda: Onvif.moves, 10, "AbsoluteMove for the vessel")
+        pan, tilt, _ = Onvif.moves[-1]
+        want_pan, want_tilt = aim(PTZ_MOUNT, 30.62110, 122.07620)
+        check(abs(pan * 180 - want_pan) < 1 and abs(tilt * 90 - want_tilt) < 1,
+              f"the PTZ aims at the vessel: pan {pan * 180:.2f} tilt {tilt * 90:.2f} deg, "
+              f"expected {want_pan:.2f} {want_tilt:.2f}")
+        # The vessel-risk alert's vessel opens in the same panel: its calls of the month and
+        # the high-risk flag with why.
+        link = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#alerts a.alert-vessel"), 15,
+                        "the alert's vessel link")
+        link.click()
+        wait_for(lambda: "GULF PEARL" in driver.execute_script(
+            "const e = document.getElementById('panel-vessel'); return e ? e.textContent : ''"),
+            10, "GULF PEARL's panel")
+        calls = driver.find_element(By.ID, "vessel-calls").text
+        risk = driver.find_element(By.ID, "vessel-risk").text
+        check("BANDAR ABBAS" in calls and "BEILUN" in calls and "HIGH RISK" in risk
+              and "BANDAR ABBAS" in risk,
+              "the vessel panel lists GULF PEARL's calls of the month with the high-risk flag")
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "console-vessel.png"))
 
         # The vessel page on a phone.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
