@@ -242,6 +242,20 @@ static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query
 /* One vessel for the wall's detail panel: what the scene draws (name, type, position, track)
  * and what AIS and the store know (position and state, the track of the last @days, the ports
  * of call of the last @days with the high-risk flag and why). */
+static gboolean on_detail_call(const PsAisCallRow *row, gpointer data)
+{
+    B *b = data;
+    json_builder_begin_object(b);
+    add_str(b, "port", row->port);
+    add_str(b, "country", row->country);
+    g_autofree char *a = vessel_calls_rfc3339(row->arrival);
+    add_str(b, "arrived", a);
+    g_autofree char *d = row->departure ? vessel_calls_rfc3339(row->departure) : NULL;
+    add_str(b, "departed", d);
+    json_builder_end_object(b);
+    return TRUE;
+}
+
 static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi_text,
                           GHashTable *query)
 {
@@ -250,7 +264,7 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
     const char *until_text = query ? g_hash_table_lookup(query, "until") : NULL;
     gint64 days = days_text ? g_ascii_strtoll(days_text, NULL, 10) : 30;
     g_autoptr(GDateTime) dt = until_text ? g_date_time_new_from_iso8601(until_text, NULL) : NULL;
-    if (!parse_mmsi(mmsi_text, &mmsi) || mmsi == 0 || days < 1 || days > MAX_DAYS ||
+    if (!vessel_calls_parse_mmsi(mmsi_text, &mmsi) || mmsi == 0 || days < 1 || days > MAX_DAYS ||
         (until_text && !dt)) {
         console_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
                             "expected /api/vessels/MMSI (1-9 digits)?days=1..%d&until=RFC3339",
@@ -268,7 +282,7 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
     g_autofree char *stored_name = NULL;
     g_autoptr(GArray) pts = g_array_new(FALSE, FALSE, sizeof(PsAisTrackPoint));
     if (!store_ais_vessel_name(c->cfg.store, mmsi, &stored_name, &error) ||
-        !store_ais_track(c->cfg.store, mmsi, until - days * DAY, pts, &error)) {
+        !store_ais_track(c->cfg.store, mmsi, until - days * VESSEL_CALLS_DAY, pts, &error)) {
         overlay_vessel_clear(&sv);
         console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
         return;
@@ -308,7 +322,7 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
     }
     /* The track: the store's for the period, else what the wall draws. */
     add_int(b, "days", days);
-    g_autofree char *u = rfc3339(until);
+    g_autofree char *u = vessel_calls_rfc3339(until);
     add_str(b, "until", u);
     json_builder_set_member_name(b, "track");
     json_builder_begin_array(b);
@@ -333,7 +347,8 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
     overlay_vessel_clear(&sv);
     json_builder_set_member_name(b, "calls");
     json_builder_begin_array(b);
-    if (!store_ais_calls(c->cfg.store, mmsi, until - days * DAY, until, on_call, b, &error)) {
+    if (!store_ais_calls(c->cfg.store, mmsi, until - days * VESSEL_CALLS_DAY, until,
+                         on_detail_call, b, &error)) {
         console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
         return;
     }
