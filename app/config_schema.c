@@ -108,6 +108,9 @@ const CfgKey app_config__schema[] = {
     {"wall", "record", CFG_STRING, FALSE, NULL, 0, 0, NULL}, /* an MP4 file */
     /* previous recordings kept beside it (a restart never overwrites one) */
     {"wall", "record_keep", CFG_INT, FALSE, "10", 1, 100000, NULL},
+    /* segments: cut past this many seconds or megabytes (0 and 0: one file) */
+    {"wall", "record_segment", CFG_INT, FALSE, "600", 0, 86400, NULL},
+    {"wall", "record_segment_mb", CFG_INT, FALSE, "0", 0, 1048576, NULL},
     /* [http]: the operator console (console/) */
     {"http", "listen", CFG_STRING, FALSE, "127.0.0.1:8080", 0, 0, NULL},
     {"http", "tls_cert", CFG_FILE, FALSE, NULL, 0, 0, NULL},

@@ -235,7 +235,8 @@ gboolean app_demo_video(AppDemo *demo, GError **error)
     g_autofree char *abs_mp4 = g_canonicalize_filename(mp4, NULL);
     g_autoptr(AppConfig) cfg = NULL;
     GString *order = g_string_new(NULL);
-    g_autofree char *wall = g_strdup_printf("record = %s\n", abs_mp4);
+    /* One file, which the demo reads back. */
+    g_autofree char *wall = g_strdup_printf("record = %s\nrecord_segment = 0\n", abs_mp4);
     cfg = app_demo_video_config(dir, kf, wall, order, error);
     if (!cfg)
         goto fail;

@@ -154,6 +154,9 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
         wc.hls_dir = app_config_string(config, "wall", "hls_dir");
         wc.record = app_config_string(config, "wall", "record");
         wc.record_keep = (guint)app_config_int(config, "wall", "record_keep");
+        wc.record_segment_s = (guint)app_config_int(config, "wall", "record_segment");
+        wc.record_segment_bytes =
+            (guint64)app_config_int(config, "wall", "record_segment_mb") * 1024 * 1024;
     }
     /* Tile order: [wall] cameras, else the order of the file. */
     const char *listed = with_wall ? app_config_string(config, "wall", "cameras") : NULL;

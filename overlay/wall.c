@@ -147,7 +147,15 @@ static char *describe(PsWall *wall)
     /* The tee carries byte-stream (what MPEG-TS, HLS and RTP want); the MP4 branch converts
      * to avc with its own parser (one format for all branches: with mp4mux and mpegtsmux on
      * the same tee, caps would not negotiate at all). */
-    if (wall->record) {
+    if (wall->record && (c->record_segment_s || c->record_segment_bytes)) {
+        /* Cut at key frames (every 2 s) past the caps; each segment a whole MP4 named by
+         * on_segment_location(). */
+        g_string_append_printf(d, "t. ! queue name=recq ! h264parse ! splitmuxsink name=recsplit "
+                                  "muxer-factory=mp4mux max-size-time=%" G_GUINT64_FORMAT
+                                  " max-size-bytes=%" G_GUINT64_FORMAT " ",
+                               (guint64)c->record_segment_s * GST_SECOND,
+                               c->record_segment_bytes);
+    } else if (wall->record) {
         g_string_append_printf(d, "t. ! queue name=recq ! h264parse ! mp4mux ! "
                                   "filesink location=\"%s\" ",
                                wall->record);
@@ -202,6 +210,17 @@ static GstFlowReturn on_encoded(GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
 }
 
+static gchar *on_segment_location(GstElement *split, guint id, gpointer data)
+{
+    (void)split;
+    (void)id;
+    PsWall *w = data;
+    char *name = wall_record_segment_name(w->record, g_get_real_time() / G_USEC_PER_SEC,
+                                          w->cfg.record_keep);
+    g_info("wall: recording to %s", name);
+    return name;
+}
+
 PsWall *wall_new(const WallConfig *cfg, const char *const *cameras, GError **error)
 {
     if (cfg->width < 64 || cfg->height < 64 || cfg->width > 7680 || cfg->height > 4320 ||
@@ -254,6 +273,11 @@ PsWall *wall_new(const WallConfig *cfg, const char *const *cameras, GError **err
         g_autofree char *name = g_strdup_printf("tile%u", i);
         ((Tile *)g_ptr_array_index(w->tiles, i))->appsrc =
             gst_bin_get_by_name(GST_BIN(w->pipeline), name);
+    }
+    GstElement *split = gst_bin_get_by_name(GST_BIN(w->pipeline), "recsplit");
+    if (split) {
+        g_signal_connect(split, "format-location", G_CALLBACK(on_segment_location), w);
+        gst_object_unref(split);
     }
     w->counter = gst_bin_get_by_name(GST_BIN(w->pipeline), "count");
     w->encout = gst_bin_get_by_name(GST_BIN(w->pipeline), "encout");
@@ -410,48 +434,91 @@ static gint by_name(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The directory, STEM and .EXT of a recording path. */
+typedef struct {
+    char *dir, *stem;
+    const char *ext;
+    char *base;
+} RecordName;
+
+static void record_name(const char *path, RecordName *n)
+{
+    n->dir = g_path_get_dirname(path);
+    n->base = g_path_get_basename(path);
+    const char *dot = strrchr(n->base, '.');
+    n->stem = dot ? g_strndup(n->base, (gsize)(dot - n->base)) : g_strdup(n->base);
+    n->ext = dot ? dot : "";
+}
+
+static void record_name_clear(RecordName *n)
+{
+    g_free(n->dir);
+    g_free(n->stem);
+    g_free(n->base);
+}
+
+/* A free name STEM-<t, UTC>EXT (-2, -3... on a clash). */
+static char *record_free_name(const RecordName *n, gint64 t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    g_autofree char *stamp = g_date_time_format(dt, "%Y%m%dT%H%M%SZ");
+    char *to = NULL;
+    for (int k = 1; !to || g_file_test(to, G_FILE_TEST_EXISTS); k++) {
+        g_free(to);
+        to = k == 1 ? g_strdup_printf("%s/%s-%s%s", n->dir, n->stem, stamp, n->ext)
+                    : g_strdup_printf("%s/%s-%s-%d%s", n->dir, n->stem, stamp, k, n->ext);
+    }
+    return to;
+}
+
+/* Retention: of STEM-<timestamp>[-N]EXT, only the newest @keep stay (names sort by time). */
+static void record_retain(const RecordName *n, guint keep)
+{
+    g_autoptr(GDir) d = g_dir_open(n->dir, 0, NULL);
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *prefix = g_strdup_printf("%s-", n->stem);
+    for (const char *name; d && (name = g_dir_read_name(d));)
+        if (g_str_has_prefix(name, prefix) && g_str_has_suffix(name, n->ext) &&
+            g_ascii_isdigit(name[strlen(prefix)]))
+            g_ptr_array_add(kept, g_strdup(name));
+    g_ptr_array_sort(kept, by_name);
+    for (guint i = 0; kept->len > keep && i < kept->len - keep; i++) {
+        g_autofree char *old = g_build_filename(n->dir, g_ptr_array_index(kept, i), NULL);
+        if (g_unlink(old) == 0)
+            g_info("wall: recording %s removed (record_keep)", old);
+    }
+}
+
 gboolean wall_record_keep(const char *path, guint keep, GError **error)
 {
     GStatBuf st;
     if (!path || g_stat(path, &st) != 0 || st.st_size == 0)
         return TRUE;
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *base = g_path_get_basename(path);
-    const char *dot = strrchr(base, '.');
-    g_autofree char *stem = dot ? g_strndup(base, (gsize)(dot - base)) : g_strdup(base);
-    const char *ext = dot ? dot : "";
-    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(st.st_mtime);
-    g_autofree char *stamp = g_date_time_format(t, "%Y%m%dT%H%M%SZ");
-    g_autofree char *to = NULL;
-    for (int n = 1; !to || g_file_test(to, G_FILE_TEST_EXISTS); n++) {
-        g_free(to);
-        to = n == 1 ? g_strdup_printf("%s/%s-%s%s", dir, stem, stamp, ext)
-                    : g_strdup_printf("%s/%s-%s-%d%s", dir, stem, stamp, n, ext);
-    }
+    RecordName n;
+    record_name(path, &n);
+    g_autofree char *to = record_free_name(&n, st.st_mtime);
     if (g_rename(path, to) != 0) {
         int e = errno;
         g_set_error(error, WALL_ERROR, WALL_ERROR_CONFIG,
                     "record: cannot keep the previous recording %s as %s: %s", path, to,
                     g_strerror(e));
+        record_name_clear(&n);
         return FALSE;
     }
     g_info("wall: the previous recording is kept as %s", to);
-    /* Retention: the newest @keep of STEM-<timestamp>EXT (names sort by time). */
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *prefix = g_strdup_printf("%s-", stem);
-    for (const char *name; d && (name = g_dir_read_name(d));)
-        if (g_str_has_prefix(name, prefix) && g_str_has_suffix(name, ext) &&
-            g_ascii_isdigit(name[strlen(prefix)]))
-            g_ptr_array_add(kept, g_strdup(name));
-    g_ptr_array_sort(kept, by_name);
-    keep = keep ? keep : 10;
-    for (guint i = 0; kept->len > keep && i < kept->len - keep; i++) {
-        g_autofree char *old = g_build_filename(dir, g_ptr_array_index(kept, i), NULL);
-        if (g_unlink(old) == 0)
-            g_info("wall: recording %s removed (record_keep)", old);
-    }
+    record_retain(&n, keep ? keep : 10);
+    record_name_clear(&n);
     return TRUE;
+}
+
+char *wall_record_segment_name(const char *path, gint64 t, guint keep)
+{
+    RecordName n;
+    record_name(path, &n);
+    record_retain(&n, (keep ? keep : 10) - 1);
+    char *to = record_free_name(&n, t);
+    record_name_clear(&n);
+    return to;
 }
 
 gboolean wall_start(PsWall *w, GError **error)

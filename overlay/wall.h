@@ -44,6 +44,12 @@ typedef struct {
     const char *hls_dir;  /* folder for segments and wall.m3u8, or NULL */
     const char *record;   /* MP4 file, or NULL; a previous recording there is kept aside */
     guint record_keep;    /* previous recordings kept (wall_record_keep); 0: 10 */
+    /* Segments: with a cap (either), the recording is cut at a key frame past @record_segment_s
+     * seconds or @record_segment_bytes bytes into files STEM-YYYYMMDDTHHMMSSZ.EXT beside
+     * @record (the time each starts, UTC), of which the newest @record_keep stay; 0 and 0: one
+     * file at @record. */
+    guint record_segment_s;
+    guint64 record_segment_bytes;
     gboolean encode_zerolatency; /* x264 tune=zerolatency (live) */
 } WallConfig;
 
@@ -60,6 +66,11 @@ PsWall *wall_new(const WallConfig *config, const char *const *cameras, GError **
  * overwritten, and of those renamed ones only the newest @keep stay. FALSE with @error when the
  * rename fails (the recording must then not start). */
 gboolean wall_record_keep(const char *path, guint keep, GError **error);
+
+/* The name of a new segment of the recording @path starting at @t (seconds since the epoch):
+ * STEM-YYYYMMDDTHHMMSSZ.EXT, or -2, -3... when that exists; before it is returned, the oldest
+ * segments beyond @keep - 1 are removed so that with it @keep remain (0: 10). */
+char *wall_record_segment_name(const char *path, gint64 t, guint keep);
 
 /* Starts the pipeline (and the RTSP server in the thread-default main context). A previous
  * recording at the record path is kept aside first (wall_record_keep). */

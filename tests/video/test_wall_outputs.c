@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "camsupport.h"
@@ -245,6 +246,71 @@ START_TEST(test_hls_writes_a_playlist_and_segments_that_decode)
 }
 END_TEST
 
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* With a segment cap the recording is cut into whole MP4s named by the time each started,
+ * never at the record path itself, and only the newest record_keep stay. */
+START_TEST(test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *rec = g_build_filename(dir, "wall.mp4", NULL);
+    WallConfig c;
+    small_wall_config(&c);
+    c.record = rec;
+    c.record_segment_s = 2;
+    c.record_keep = 2;
+    const char *cams[] = {"cam", NULL};
+    GError *error = NULL;
+    PsWall *w = wall_new(&c, cams, &error);
+    ck_assert_no_error(error);
+    gint64 started = g_get_real_time() / G_USEC_PER_SEC;
+    ck_assert(wall_start(w, &error));
+    Feed f = {0};
+    feed_start(&f, w);
+    /* About 5 segments of 2 s (cut at the key frames, every 2 s). */
+    g_usleep(10 * G_USEC_PER_SEC);
+    assert_wall_healthy(w);
+    wall_stop(w, 10.0);
+    feed_stop(&f);
+    wall_free(w);
+
+    ck_assert_msg(!g_file_test(rec, G_FILE_TEST_EXISTS), "%s written: not segmented", rec);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) segs = g_ptr_array_new_with_free_func(g_free);
+    for (const char *name; (name = g_dir_read_name(d));)
+        g_ptr_array_add(segs, g_strdup(name));
+    ck_assert_msg(segs->len == 2, "%u files, want the newest 2 segments", segs->len);
+    g_ptr_array_sort(segs, by_name);
+    for (guint i = 0; i < segs->len; i++) {
+        const char *name = g_ptr_array_index(segs, i);
+        /* wall-YYYYMMDDTHHMMSSZ.mp4, started after the first segment did (older ones went) */
+        int y, mo, da, h, mi, se;
+        int n = sscanf(name, "wall-%4d%2d%2dT%2d%2d%2dZ.mp4", &y, &mo, &da, &h, &mi, &se);
+        ck_assert_msg(n == 6, "segment name %s", name);
+        g_autoptr(GDateTime) t = g_date_time_new_utc(y, mo, da, h, mi, se);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_msg(g_date_time_to_unix(t) >= started + 2,
+                      "%s is from the start (%" G_GINT64_FORMAT "): the oldest were not removed",
+                      name, started);
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (i + 1 < segs->len) {
+            assert_mp4_complete(path); /* a whole segment: about 2 s */
+        } else {
+            /* the last one, cut short by the stop, still plays to its end */
+            Decoded dd = {0};
+            g_autofree char *launch = g_strdup_printf(
+                "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 ! fakesink name=out",
+                path);
+            ck_assert_msg(decode_to_end(launch, &dd) && dd.frames >= 1, "%s does not play", path);
+        }
+    }
+    testutil_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_srt_client_receives_frames_that_decode)
 {
     g_autofree char *dir = testutil_tmpdir();
@@ -294,6 +360,7 @@ int main(int argc, char **argv)
     const TTest *tests[] = {
         test_a_wall_that_cannot_record_names_the_output_and_the_path,
         test_hls_writes_a_playlist_and_segments_that_decode,
+        test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s,
         test_srt_client_receives_frames_that_decode,
         NULL,
     };
