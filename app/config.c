@@ -14,6 +14,7 @@ G_DEFINE_QUARK(app-config-error-quark, app_config_error)
 struct AppConfig {
     char *name;
     GKeyFile *kf;
+    char **lines; /* the text, to say where a group or key is (app_config_where) */
 };
 
 /* ---- finding the line a group or key is on ---- */
@@ -150,7 +151,7 @@ AppConfig *app_config_load_data(const char *name, const char *data, gsize len, G
     }
     if (!validate(cfg, &src, error))
         goto fail;
-    g_strfreev(src.lines);
+    cfg->lines = src.lines;
     return cfg;
 
 fail:
@@ -213,7 +214,21 @@ void app_config_free(AppConfig *cfg)
         return;
     g_key_file_free(cfg->kf);
     g_free(cfg->name);
+    g_strfreev(cfg->lines);
     g_free(cfg);
+}
+
+char *app_config_where(AppConfig *cfg, const char *group, const char *key)
+{
+    Source src = {cfg->lines, cfg->name};
+    int line = cfg->lines ? locate(&src, group, key) : 0;
+    if (!line && key) {
+        line = cfg->lines ? locate(&src, group, NULL) : 0;
+        key = NULL;
+    }
+    g_autofree char *at = line ? g_strdup_printf("%s:%d", cfg->name, line) : g_strdup(cfg->name);
+    return key ? g_strdup_printf("%s: [%s] %s", at, group, key)
+               : g_strdup_printf("%s: [%s]", at, group);
 }
 
 /* Values were validated at load, so lookups only fall back to the schema's default. Returned

@@ -36,6 +36,11 @@ double app_config_double(AppConfig *config, const char *group, const char *key);
 gboolean app_config_bool(AppConfig *config, const char *group, const char *key);
 gboolean app_config_has_group(AppConfig *config, const char *group);
 
+/* Where @group's @key (NULL: the group) is written, for errors found after loading:
+ * "FILE:LINE: [group] key" (the group's line when the key is not written there; no line when
+ * neither is). Newly allocated. */
+char *app_config_where(AppConfig *config, const char *group, const char *key);
+
 /* The groups named "@kind NAME" (e.g. kind "camera": "[camera gate-1]"), in file order.
  * Returns a NULL-terminated array of full group names; free with g_strfreev(). */
 char **app_config_instances(AppConfig *config, const char *kind);

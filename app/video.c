@@ -204,8 +204,11 @@ fail:
 
 gboolean app_video_start(AppVideo *v, GError **error)
 {
-    if (v->wall && !wall_start(v->wall, error))
+    if (v->wall && !wall_start(v->wall, error)) {
+        g_autofree char *where = app_config_where(v->config, "wall", NULL);
+        g_prefix_error(error, "%s: ", where);
         return FALSE;
+    }
     if (v->cameras)
         camera_set_start(v->cameras);
     return TRUE;

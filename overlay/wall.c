@@ -525,8 +525,19 @@ gboolean wall_start(PsWall *w, GError **error)
 {
     if (w->started)
         return TRUE;
-    if (w->record && !wall_record_keep(w->record, w->cfg.record_keep, error))
-        return FALSE;
+    if (w->record) {
+        /* Segments open their files later: a folder that cannot be written is said now. */
+        g_autofree char *dir = g_path_get_dirname(w->record);
+        if (g_access(dir, W_OK) != 0) {
+            int e = errno;
+            g_set_error(error, WALL_ERROR, WALL_ERROR_CONFIG,
+                        "wall: record %s: cannot write into %s: %s", w->record, dir,
+                        g_strerror(e));
+            return FALSE;
+        }
+        if (!wall_record_keep(w->record, w->cfg.record_keep, error))
+            return FALSE;
+    }
     if (w->cfg.rtsp_port > 0 && !start_rtsp(w, error))
         return FALSE;
     GstPad *pad = gst_element_get_static_pad(w->counter, "src");

@@ -70,6 +70,30 @@ START_TEST(test_run_with_unknown_group_names_file_and_line)
 }
 END_TEST
 
+/* A wall that cannot start (its recording folder does not exist) stops the start with the
+ * file and line of [wall], the output and the path. */
+START_TEST(test_run_with_a_wall_that_cannot_record_names_the_config_line)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
+    g_autofree char *clip = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
+                                             "video", "rail-1.mp4", NULL);
+    g_autofree char *text = g_strdup_printf("[store]\npath = %s/p.db\n\n[camera rail]\n"
+                                            "uri = file://%s\n\n[wall]\nrtsp_port = 0\n"
+                                            "record = %s/missing/wall.mp4\n",
+                                            dir, clip, dir);
+    ck_assert(g_file_set_contents(conf, text, -1, NULL));
+    g_autofree char *err = NULL;
+    int code = testutil_portsight((const char *[]){"run", "-c", conf, NULL}, NULL, &err);
+    ck_assert_msg(code != 0, "started: %s", err);
+    g_autofree char *want = g_strdup_printf("%s:7: [wall]: wall: record %s/missing/wall.mp4: "
+                                            "cannot write into %s/missing",
+                                            conf, dir, dir);
+    ck_assert_msg(strstr(err, want), "no '%s' in\n%s", want, err);
+    testutil_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_run_stops_cleanly_on_sigterm_with_the_journal_flushed)
 {
     g_autofree char *dir = testutil_tmpdir();
@@ -139,6 +163,7 @@ int main(void)
     tcase_add_test(tc, test_unknown_command_is_a_usage_error);
     tcase_add_test(tc, test_run_with_missing_config_is_one_line_exit_2);
     tcase_add_test(tc, test_run_with_unknown_group_names_file_and_line);
+    tcase_add_test(tc, test_run_with_a_wall_that_cannot_record_names_the_config_line);
     tcase_add_test(tc, test_run_stops_cleanly_on_sigterm_with_the_journal_flushed);
     tcase_add_test(tc, test_demo_exits_0_and_says_where_its_outputs_are);
     suite_add_tcase(s, tc);

@@ -181,7 +181,7 @@ START_TEST(test_a_wall_that_cannot_record_names_the_output_and_the_path)
     ck_assert_no_error(error);
     ck_assert(!wall_start(w, &error));
     ck_assert_msg(error && strstr(error->message, "/nonexistent/folder/wall.mp4") &&
-                      strstr(error->message, "would not start: "),
+                      strstr(error->message, "cannot write into /nonexistent/folder"),
                   "%s", error ? error->message : "no error");
     g_error_free(error);
     wall_free(w);
