@@ -52,6 +52,21 @@ static gboolean ptz_preset_cb(gpointer data, const char *camera, const char *pre
     return app_video_ptz_preset(d->video, camera, preset, out, error);
 }
 
+static gboolean ptz_presets_cb(gpointer data, const char *camera, GArray *out)
+{
+    AppDaemon *d = data;
+    g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(PtzPreset));
+    if (!d->video || !ptz_set_list_presets(app_video_ptz(d->video), camera, list))
+        return FALSE;
+    for (guint i = 0; i < list->len; i++) {
+        const PtzPreset *p = &g_array_index(list, PtzPreset, i);
+        ConsolePreset cp = {"", p->pos[0], p->pos[1], p->pos[2]};
+        g_strlcpy(cp.name, p->name, sizeof cp.name);
+        g_array_append_val(out, cp);
+    }
+    return TRUE;
+}
+
 static char *cameras_cb(gpointer data)
 {
     AppDaemon *d = data;
@@ -86,6 +101,7 @@ PsConsole *app_console_new(AppDaemon *d, const char *listen, const char *users, 
             .cameras = cameras_cb,
             .journaled = journaled_cb,
             .ptz_preset = ptz_preset_cb,
+            .ptz_presets = ptz_presets_cb,
         },
     };
     PsConsole *c = console_new(&cc, error);

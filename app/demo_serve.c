@@ -69,7 +69,8 @@ int app_demo_serve(AppDemo *demo, const char *listen, const char *users, const c
     g_autofree char *extra =
         ptz_url ? g_strdup_printf("[camera ptz-1]\nuri = testsrc://black\nocr = false\n"
                                   "pose = 30.6195,122.0712,25,100,5,40\nptz_url = %s\n"
-                                  "ptz_zoom_distance = 300\n",
+                                  "ptz_zoom_distance = 300\n"
+                                  "presets = gate:0.25,-0.1,0.5; quay:-0.5,-0.2,0\n",
                                   ptz_url)
                 : NULL;
     GString *order = g_string_new(NULL);

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "overlay.h"
+#include "ptz.h"
 #include "rules.h"
 #include "wall.h"
 
@@ -75,6 +76,9 @@ void app_video_set_replaying(AppVideo *video, gboolean replaying);
 /* Draws the rules' verdict on @container: released green, held red with the reasons, pending
  * amber with what the release waits for. */
 void app_video_show_verdict(PsScene *scene, const char *container, const RulesVerdict *verdict);
+
+/* The PTZ cameras (borrowed), for their presets. */
+PtzSet *app_video_ptz(AppVideo *v);
 
 /* Sends @camera's PTZ to its preset @preset (see ptz_set_goto_preset). */
 gboolean app_video_ptz_preset(AppVideo *v, const char *camera, const char *preset,

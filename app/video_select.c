@@ -124,6 +124,11 @@ gboolean app_video_ptz_preset(AppVideo *v, const char *camera, const char *prese
     return ptz_set_goto_preset(v->ptz, camera, preset, out, error);
 }
 
+PtzSet *app_video_ptz(AppVideo *v)
+{
+    return v->ptz;
+}
+
 PsWall *app_video_wall(AppVideo *v)
 {
     return v->wall;

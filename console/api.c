@@ -990,6 +990,83 @@ static void wall_layout(PsConsole *c, SoupServerMessage *msg)
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
 }
 
+/* The streams a page can play (the wall, each camera's own) and each camera's PTZ presets. */
+static void cameras_list(PsConsole *c, SoupServerMessage *msg)
+{
+    const ConsoleEngine *e = &c->cfg.engine;
+    PsWall *w = e->wall;
+    g_autofree char *health = cameras_json(c);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *h = health && json_parser_load_from_data(p, health, -1, NULL) &&
+                            JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))
+                        ? json_node_get_object(json_parser_get_root(p))
+                        : NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "streams");
+    json_builder_begin_array(b);
+    if (c->media)
+        json_builder_add_string_value(b, "wall");
+    for (guint i = 0; c->media && w && i < wall_camera_count(w); i++)
+        json_builder_add_string_value(b, wall_camera(w, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "cameras");
+    json_builder_begin_array(b);
+    /* The wall's cameras in order, then those off the wall (a PTZ without a picture). */
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (guint i = 0; w && i < wall_camera_count(w); i++)
+        g_ptr_array_add(names, (gpointer)wall_camera(w, i));
+    g_autoptr(GList) members = h ? json_object_get_members(h) : NULL;
+    for (GList *l = members; l; l = l->next)
+        if (!w || !console_media_has_stream(c->media, l->data, NULL))
+            g_ptr_array_add(names, l->data);
+    for (guint n = 0; n < names->len; n++) {
+        const char *name = g_ptr_array_index(names, n);
+        gboolean streamed = c->media && console_media_has_stream(c->media, name, NULL);
+        JsonObject *ch = h && json_object_has_member(h, name) &&
+                                 JSON_NODE_HOLDS_OBJECT(json_object_get_member(h, name))
+                             ? json_object_get_object_member(h, name)
+                             : NULL;
+        json_builder_begin_object(b);
+        add_str(b, "name", name);
+        add_str(b, "title", ch ? json_object_get_string_member_with_default(ch, "title", NULL)
+                               : NULL);
+        add_str(b, "state", ch ? json_object_get_string_member_with_default(ch, "state", NULL)
+                               : NULL);
+        json_builder_set_member_name(b, "tile");
+        gint64 tile = -1;
+        for (guint t = 0; w && t < wall_tile_count(w); t++)
+            if (strcmp(wall_tile_camera(w, t), name) == 0)
+                tile = t;
+        if (tile >= 0)
+            json_builder_add_int_value(b, tile);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "stream");
+        json_builder_add_boolean_value(b, streamed);
+        g_autoptr(GArray) presets = g_array_new(FALSE, FALSE, sizeof(ConsolePreset));
+        gboolean ptz = e->ptz_presets && e->ptz_presets(e->data, name, presets);
+        json_builder_set_member_name(b, "ptz");
+        json_builder_add_boolean_value(b, ptz);
+        json_builder_set_member_name(b, "presets");
+        json_builder_begin_array(b);
+        for (guint k = 0; k < presets->len; k++) {
+            const ConsolePreset *cp = &g_array_index(presets, ConsolePreset, k);
+            json_builder_begin_object(b);
+            add_str(b, "name", cp->name);
+            add_double(b, "pan", cp->pan);
+            add_double(b, "tilt", cp->tilt);
+            add_double(b, "zoom", cp->zoom);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    console_reply_json(msg, SOUP_STATUS_OK, finish(b));
+}
+
 static void whep_done(const char *answer, const char *resource, const char *error,
                       gpointer data)
 {
@@ -1009,13 +1086,26 @@ static void whep_done(const char *answer, const char *resource, const char *erro
     g_object_unref(msg);
 }
 
-static void whep(PsConsole *c, SoupServerMessage *msg)
+/* POST /api/whep (the wall) or /api/whep/STREAM ("wall" or a camera's name). */
+static void whep(PsConsole *c, SoupServerMessage *msg, const char *stream)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
     const char *type = soup_message_headers_get_content_type(
         soup_server_message_get_request_headers(msg), NULL);
     if (!c->media) {
         console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no wall configured");
+        return;
+    }
+    if (stream && !console_media_has_stream(c->media, stream, NULL)) {
+        /* The name came from the URL: named escaped (and cut) in the answer. */
+        g_autofree char *shown = g_strescape(stream, NULL);
+        if (strlen(shown) > 80)
+            shown[80] = '\0';
+        GError *unknown = NULL;
+        console_media_has_stream(c->media, shown, &unknown);
+        console_reply_error(msg, SOUP_STATUS_NOT_FOUND, "%s",
+                            unknown ? unknown->message : "no such stream");
+        g_clear_error(&unknown);
         return;
     }
     if (g_strcmp0(type, "application/sdp") != 0 || !body || body->length == 0 ||
@@ -1029,7 +1119,7 @@ static void whep(PsConsole *c, SoupServerMessage *msg)
     /* The answer comes later (webrtcbin negotiates on its own thread): the request waits,
      * the main loop does not. */
     soup_server_message_pause(msg);
-    if (!console_media_whep(c->media, offer, whep_done, g_object_ref(msg), &error)) {
+    if (!console_media_whep(c->media, stream, offer, whep_done, g_object_ref(msg), &error)) {
         g_object_unref(msg);
         soup_server_message_unpause(msg);
         console_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
@@ -1231,6 +1321,8 @@ gboolean console_api_dispatch(PsConsole *c, SoupServerMessage *msg, const char *
         deadletters(c, msg, query);
     else if (get && strcmp(path, "/api/wall") == 0)
         wall_layout(c, msg);
+    else if (get && strcmp(path, "/api/cameras") == 0)
+        cameras_list(c, msg);
     else if (post && strcmp(path, "/api/select") == 0)
         select_target(c, msg);
     else if (post && strcmp(path, "/api/ptz/preset") == 0)
@@ -1240,7 +1332,9 @@ gboolean console_api_dispatch(PsConsole *c, SoupServerMessage *msg, const char *
     else if (post && strcmp(path, "/api/override") == 0)
         officer_action(c, msg, "release");
     else if (post && strcmp(path, "/api/whep") == 0)
-        whep(c, msg);
+        whep(c, msg, NULL);
+    else if (post && g_str_has_prefix(path, "/api/whep/"))
+        whep(c, msg, path + strlen("/api/whep/"));
     else if (strcmp(method, "DELETE") == 0 && g_str_has_prefix(path, "/api/whep/")) {
         if (c->media && console_media_whep_delete(c->media, path + strlen("/api/whep/")))
             console_reply_json(msg, SOUP_STATUS_OK, g_strdup("{\"ok\":true}"));

@@ -103,19 +103,26 @@ void console_api_push(PsConsole *c);
 void console_api_start(PsConsole *c);
 void console_api_free(PsConsole *c);
 
-/* ---- media.c: the wall's video for browsers ---- */
+/* ---- media.c: the wall's and each camera's video for browsers ---- */
 
+/* The streams: "wall" (the composed wall) and each of the wall's cameras by name. */
 ConsoleMedia *console_media_new(gpointer wall);
 void console_media_free(ConsoleMedia *media);
-/* A WebSocket viewer of fragmented MP4 (first message: the init segment). */
-void console_media_add_mse(ConsoleMedia *media, SoupWebsocketConnection *ws);
-/* WHEP: an SDP offer in; @func is called once in the main context with the SDP answer and the
- * resource id, or with an error text. FALSE (and @func is not called) when the offer is not
- * usable. */
+/* TRUE when @stream is "wall" or one of the wall's cameras; else FALSE with
+ * CONSOLE_ERROR_NOT_FOUND naming it and the streams there are. */
+gboolean console_media_has_stream(ConsoleMedia *media, const char *stream, GError **error);
+/* A WebSocket viewer of @stream (NULL: the wall) as fragmented MP4 (first message: the MIME
+ * type, then the init segment); an unknown stream closes the socket with the reason. */
+void console_media_add_mse(ConsoleMedia *media, const char *stream,
+                           SoupWebsocketConnection *ws);
+/* WHEP: an SDP offer for @stream (NULL: the wall) in; @func is called once in the main context
+ * with the SDP answer and the resource id, or with an error text. FALSE (and @func is not
+ * called) when the stream is unknown (CONSOLE_ERROR_NOT_FOUND, the message naming it) or the
+ * offer is not usable. */
 typedef void (*ConsoleWhepFunc)(const char *answer, const char *resource, const char *error,
                                 gpointer data);
-gboolean console_media_whep(ConsoleMedia *media, const char *offer, ConsoleWhepFunc func,
-                            gpointer data, GError **error);
+gboolean console_media_whep(ConsoleMedia *media, const char *stream, const char *offer,
+                            ConsoleWhepFunc func, gpointer data, GError **error);
 gboolean console_media_whep_delete(ConsoleMedia *media, const char *resource);
 /* Viewers now, by kind. */
 void console_media_viewers(ConsoleMedia *media, guint *mse, guint *webrtc);

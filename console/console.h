@@ -24,6 +24,7 @@ typedef enum {
     CONSOLE_ERROR_CONFIG, /* a bad listen address, TLS files, users file */
     CONSOLE_ERROR_LISTEN, /* the socket cannot be bound */
     CONSOLE_ERROR_USERS,  /* user management: bad name or role, file unwritable */
+    CONSOLE_ERROR_NOT_FOUND, /* no such stream (camera) */
 } ConsoleError;
 
 typedef enum { CONSOLE_ROLE_VIEWER, CONSOLE_ROLE_OPERATOR, CONSOLE_ROLE_OFFICER } ConsoleRole;
@@ -44,6 +45,12 @@ char *console_user_add(const char *path, const char *name, ConsoleRole role,
 
 /* What the engine offers the console besides its store and rules. Every callback is optional
  * (NULL: the feature answers 503 or is left out) and runs in the console's main context. */
+/* A PTZ preset as the camera list shows it. */
+typedef struct {
+    char name[33];
+    double pan, tilt, zoom;
+} ConsolePreset;
+
 typedef struct {
     gpointer data;
     /* The overlay scene (borrowed; detections, container facts, selection) and the wall
@@ -69,6 +76,9 @@ typedef struct {
      * zoom. FALSE with @error when there is no such camera or preset. */
     gboolean (*ptz_preset)(gpointer data, const char *camera, const char *preset, double out[3],
                            GError **error);
+    /* Appends @camera's PTZ presets to @out (element-type ConsolePreset); FALSE when it has
+     * no PTZ. */
+    gboolean (*ptz_presets)(gpointer data, const char *camera, GArray *out);
 } ConsoleEngine;
 
 typedef struct {

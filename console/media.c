@@ -1,13 +1,16 @@
-/* media.c: the wall's encoded H.264 for browsers, without transcoding. Each viewer has its own
- * small pipeline fed from the wall's encoder (appsrc): for Media Source Extensions it muxes
- * fragmented MP4 (one fragment per frame) sent over the viewer's WebSocket; for WebRTC it
- * packetizes RTP into a webrtcbin answering the browser's WHEP offer. A viewer starts at a key
- * frame (the encoder is asked for one). */
+/* media.c: live video for browsers: the wall's encoded H.264 without transcoding, and each
+ * camera's own annotated stream (its frames as the wall receives them, encoded once per camera
+ * while somebody watches it). Each viewer has its own small pipeline fed from its stream's
+ * encoder (appsrc): for Media Source Extensions it muxes fragmented MP4 (one fragment per
+ * frame) sent over the viewer's WebSocket; for WebRTC it packetizes RTP into a webrtcbin
+ * answering the browser's WHEP offer. A viewer starts at a key frame (the encoder is asked for
+ * one). */
 #define GST_USE_UNSTABLE_API
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +22,20 @@
 
 typedef enum { VIEW_MSE, VIEW_WEBRTC } ViewKind;
 
+/* What viewers watch: the wall, or one camera's own stream. */
+typedef struct {
+    char *name;         /* "wall" or the camera's */
+    ConsoleMedia *media;
+    GPtrArray *viewers; /* Viewer*, under the media's lock */
+    /* A camera's: its annotated frames encoded while it has viewers (main context only). */
+    GstElement *encoder;
+    GstElement *raw;    /* the encoder's appsrc while it runs (under the media's lock) */
+} Stream;
+
 typedef struct {
     gint refs;
     ConsoleMedia *media;
+    Stream *stream; /* borrowed: streams live as long as the media */
     ViewKind kind;
     char *id;
     GstElement *pipeline;
@@ -37,7 +51,9 @@ typedef struct {
 struct ConsoleMedia {
     PsWall *wall;
     GMutex lock;
-    GPtrArray *viewers; /* Viewer*, under lock */
+    Stream *wall_stream;
+    GHashTable *cameras; /* name -> Stream*, fixed after console_media_new() */
+    guint viewers;       /* of all streams, under lock */
 };
 
 static Viewer *viewer_ref(Viewer *v)
@@ -65,20 +81,19 @@ static void viewer_unref(Viewer *v)
     g_free(v);
 }
 
-/* The wall's streaming thread: hands the access unit to every viewer. */
+/* The encoder's streaming thread (the wall's, or a camera's): hands the access unit to every
+ * viewer of @data (a Stream). */
 static void on_encoded(GstSample *sample, gpointer data)
 {
-    ConsoleMedia *m = data;
+    Stream *st = data;
+    ConsoleMedia *m = st->media;
     GstBuffer *buf = gst_sample_get_buffer(sample);
     gboolean key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-    gboolean need_key = FALSE;
     g_mutex_lock(&m->lock);
-    for (guint i = 0; i < m->viewers->len; i++) {
-        Viewer *v = g_ptr_array_index(m->viewers, i);
-        if (!v->keyed && !key) {
-            need_key = TRUE;
+    for (guint i = 0; i < st->viewers->len; i++) {
+        Viewer *v = g_ptr_array_index(st->viewers, i);
+        if (!v->keyed && !key)
             continue;
-        }
         v->keyed = TRUE;
         GstCaps *cur = gst_app_src_get_caps(GST_APP_SRC(v->src));
         if (!cur)
@@ -90,7 +105,56 @@ static void on_encoded(GstSample *sample, gpointer data)
         gst_app_src_push_buffer(GST_APP_SRC(v->src), copy);
     }
     g_mutex_unlock(&m->lock);
-    (void)need_key;
+}
+
+static GstFlowReturn on_camera_encoded(GstAppSink *sink, gpointer data)
+{
+    GstSample *s = gst_app_sink_pull_sample(sink);
+    if (!s)
+        return GST_FLOW_EOS;
+    on_encoded(s, data);
+    gst_sample_unref(s);
+    return GST_FLOW_OK;
+}
+
+/* A camera's thread, under the wall's lock: its annotated frame into its stream's encoder
+ * when somebody watches it (the encoder's source drops frames rather than wait). */
+static void on_frame(const char *camera, GstSample *sample, gpointer data)
+{
+    ConsoleMedia *m = data;
+    Stream *st = g_hash_table_lookup(m->cameras, camera);
+    if (!st)
+        return;
+    g_mutex_lock(&m->lock);
+    if (st->raw) {
+        GstCaps *caps = gst_sample_get_caps(sample);
+        GstCaps *cur = gst_app_src_get_caps(GST_APP_SRC(st->raw));
+        if (caps && (!cur || !gst_caps_is_equal(cur, caps)))
+            gst_app_src_set_caps(GST_APP_SRC(st->raw), caps);
+        if (cur)
+            gst_caps_unref(cur);
+        GstBuffer *b = gst_buffer_copy(gst_sample_get_buffer(sample));
+        GST_BUFFER_PTS(b) = GST_BUFFER_DTS(b) = GST_BUFFER_DURATION(b) = GST_CLOCK_TIME_NONE;
+        gst_app_src_push_buffer(GST_APP_SRC(st->raw), b);
+    }
+    g_mutex_unlock(&m->lock);
+}
+
+static Stream *stream_new(ConsoleMedia *m, const char *name)
+{
+    Stream *st = g_new0(Stream, 1);
+    st->name = g_strdup(name);
+    st->media = m;
+    st->viewers = g_ptr_array_new();
+    return st;
+}
+
+static void stream_free(gpointer p)
+{
+    Stream *st = p;
+    g_ptr_array_unref(st->viewers);
+    g_free(st->name);
+    g_free(st);
 }
 
 ConsoleMedia *console_media_new(gpointer wall)
@@ -98,25 +162,112 @@ ConsoleMedia *console_media_new(gpointer wall)
     ConsoleMedia *m = g_new0(ConsoleMedia, 1);
     m->wall = wall;
     g_mutex_init(&m->lock);
-    m->viewers = g_ptr_array_new();
+    m->wall_stream = stream_new(m, "wall");
+    m->cameras = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, stream_free);
+    for (guint i = 0; i < wall_camera_count(m->wall); i++) {
+        Stream *st = stream_new(m, wall_camera(m->wall, i));
+        g_hash_table_replace(m->cameras, st->name, st);
+    }
+    wall_set_frame_func(m->wall, on_frame, m);
     return m;
+}
+
+/* A camera's encoder, from its first viewer to its last (main context). Zero latency, a key
+ * frame at least every 2 s (a viewer that joins asks for one at once). */
+static gboolean camera_start(Stream *st, GError **error)
+{
+    st->encoder = gst_parse_launch(
+        "appsrc name=raw is-live=true format=time do-timestamp=true min-latency=0 "
+        "max-buffers=2 leaky-type=downstream ! videoconvert ! video/x-raw,format=I420 ! "
+        "x264enc tune=zerolatency speed-preset=ultrafast bitrate=2000 key-int-max=50 ! "
+        "video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! "
+        "h264parse config-interval=-1 ! "
+        "appsink name=enc sync=false async=false max-buffers=60 drop=true",
+        error);
+    if (!st->encoder)
+        return FALSE;
+    GstElement *enc = gst_bin_get_by_name(GST_BIN(st->encoder), "enc");
+    GstAppSinkCallbacks cb = {.new_sample = on_camera_encoded};
+    gst_app_sink_set_callbacks(GST_APP_SINK(enc), &cb, st, NULL);
+    gst_object_unref(enc);
+    if (gst_element_set_state(st->encoder, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG,
+                    "camera %s: its stream's encoder would not start", st->name);
+        gst_object_unref(st->encoder);
+        st->encoder = NULL;
+        return FALSE;
+    }
+    GstElement *raw = gst_bin_get_by_name(GST_BIN(st->encoder), "raw");
+    g_mutex_lock(&st->media->lock);
+    st->raw = raw;
+    g_mutex_unlock(&st->media->lock);
+    g_info("console: camera %s: its own stream is encoded for viewers", st->name);
+    return TRUE;
+}
+
+static void camera_stop(Stream *st)
+{
+    g_mutex_lock(&st->media->lock);
+    GstElement *raw = g_steal_pointer(&st->raw);
+    g_mutex_unlock(&st->media->lock);
+    if (raw)
+        gst_object_unref(raw);
+    if (st->encoder) {
+        gst_element_set_state(st->encoder, GST_STATE_NULL);
+        gst_object_unref(st->encoder);
+        st->encoder = NULL;
+        g_info("console: camera %s: no viewer left, its stream's encoder stopped", st->name);
+    }
+}
+
+static void request_keyframe(Stream *st)
+{
+    if (st == st->media->wall_stream) {
+        wall_request_keyframe(st->media->wall);
+        return;
+    }
+    GstElement *enc = st->encoder ? gst_bin_get_by_name(GST_BIN(st->encoder), "enc") : NULL;
+    if (!enc)
+        return;
+    GstPad *pad = gst_element_get_static_pad(enc, "sink");
+    gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE,
+                                                                        TRUE, 0));
+    gst_object_unref(pad);
+    gst_object_unref(enc);
 }
 
 static void remove_viewer(ConsoleMedia *m, Viewer *v)
 {
+    Stream *st = v->stream;
     g_mutex_lock(&m->lock);
-    gboolean had = g_ptr_array_remove(m->viewers, v);
-    guint left = m->viewers->len;
+    gboolean had = g_ptr_array_remove(st->viewers, v);
+    if (had)
+        m->viewers--;
+    guint left = st->viewers->len;
     g_mutex_unlock(&m->lock);
-    if (left == 0)
-        wall_set_encoded_func(m->wall, NULL, NULL);
+    if (had && left == 0) {
+        if (st == m->wall_stream)
+            wall_set_encoded_func(m->wall, NULL, NULL);
+        else
+            camera_stop(st);
+    }
     if (had) {
         v->closed = TRUE;
         if (v->pipeline)
             gst_element_set_state(v->pipeline, GST_STATE_NULL);
-        g_info("console: %s viewer %s left (%u left)", v->kind == VIEW_MSE ? "MSE" : "WebRTC",
-               v->id, left);
+        g_info("console: %s viewer %s of %s left (%u left)",
+               v->kind == VIEW_MSE ? "MSE" : "WebRTC", v->id, st->name, left);
         viewer_unref(v);
+    }
+}
+
+static void drop_viewers(ConsoleMedia *m, Stream *st)
+{
+    while (st->viewers->len) {
+        Viewer *v = g_ptr_array_index(st->viewers, 0);
+        if (v->ws)
+            g_signal_handlers_disconnect_by_data(v->ws, v);
+        remove_viewer(m, v);
     }
 }
 
@@ -124,14 +275,18 @@ void console_media_free(ConsoleMedia *m)
 {
     if (!m)
         return;
+    wall_set_frame_func(m->wall, NULL, NULL);
     wall_set_encoded_func(m->wall, NULL, NULL);
-    while (m->viewers->len) {
-        Viewer *v = g_ptr_array_index(m->viewers, 0);
-        if (v->ws)
-            g_signal_handlers_disconnect_by_data(v->ws, v);
-        remove_viewer(m, v);
+    drop_viewers(m, m->wall_stream);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, m->cameras);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        drop_viewers(m, value);
+        camera_stop(value);
     }
-    g_ptr_array_unref(m->viewers);
+    g_hash_table_unref(m->cameras);
+    stream_free(m->wall_stream);
     g_mutex_clear(&m->lock);
     g_free(m);
 }
@@ -140,32 +295,76 @@ void console_media_viewers(ConsoleMedia *m, guint *mse, guint *webrtc)
 {
     *mse = *webrtc = 0;
     g_mutex_lock(&m->lock);
-    for (guint i = 0; i < m->viewers->len; i++)
-        (((Viewer *)g_ptr_array_index(m->viewers, i))->kind == VIEW_MSE ? (*mse)++
-                                                                          : (*webrtc)++);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, m->cameras);
+    for (Stream *st = m->wall_stream; st;
+         st = g_hash_table_iter_next(&it, NULL, &value) ? value : NULL)
+        for (guint i = 0; i < st->viewers->len; i++)
+            (((Viewer *)g_ptr_array_index(st->viewers, i))->kind == VIEW_MSE ? (*mse)++
+                                                                               : (*webrtc)++);
     g_mutex_unlock(&m->lock);
+}
+
+static Stream *find_stream(ConsoleMedia *m, const char *name, GError **error)
+{
+    Stream *st = !name || strcmp(name, "wall") == 0 ? m->wall_stream
+                                                     : g_hash_table_lookup(m->cameras, name);
+    if (!st) {
+        GString *names = g_string_new(NULL);
+        for (guint i = 0; i < wall_camera_count(m->wall) && names->len < 512; i++)
+            g_string_append_printf(names, "%s%s", i ? ", " : "", wall_camera(m->wall, i));
+        g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_NOT_FOUND,
+                    "no camera '%s' (streams: wall%s%s)", name, names->len ? ", " : "",
+                    names->str);
+        g_string_free(names, TRUE);
+    }
+    return st;
+}
+
+gboolean console_media_has_stream(ConsoleMedia *m, const char *name, GError **error)
+{
+    return find_stream(m, name, error) != NULL;
 }
 
 static gboolean add_viewer(ConsoleMedia *m, Viewer *v)
 {
+    Stream *st = v->stream;
     g_mutex_lock(&m->lock);
-    gboolean ok = m->viewers->len < MAX_VIEWERS;
-    if (ok)
-        g_ptr_array_add(m->viewers, viewer_ref(v));
-    gboolean first = m->viewers->len == 1;
+    gboolean ok = m->viewers < MAX_VIEWERS;
+    if (ok) {
+        g_ptr_array_add(st->viewers, viewer_ref(v));
+        m->viewers++;
+    }
+    gboolean first = ok && st->viewers->len == 1;
     g_mutex_unlock(&m->lock);
-    if (ok && first)
-        wall_set_encoded_func(m->wall, on_encoded, m);
+    if (first && st == m->wall_stream) {
+        wall_set_encoded_func(m->wall, on_encoded, st);
+    } else if (first) {
+        GError *error = NULL;
+        if (!camera_start(st, &error)) {
+            g_warning("console: %s", error->message);
+            g_error_free(error);
+            g_mutex_lock(&m->lock);
+            g_ptr_array_remove(st->viewers, v);
+            m->viewers--;
+            g_mutex_unlock(&m->lock);
+            viewer_unref(v);
+            return FALSE;
+        }
+    }
     if (ok)
-        wall_request_keyframe(m->wall);
+        request_keyframe(st);
     return ok;
 }
 
-static Viewer *viewer_new(ConsoleMedia *m, ViewKind kind, const char *tail, GError **error)
+static Viewer *viewer_new(ConsoleMedia *m, Stream *st, ViewKind kind, const char *tail,
+                          GError **error)
 {
     Viewer *v = g_new0(Viewer, 1);
     v->refs = 1;
     v->media = m;
+    v->stream = st;
     v->kind = kind;
     v->id = console_random_hex(8);
     v->context = g_main_context_ref_thread_default();
@@ -233,11 +432,20 @@ static void on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
     remove_viewer(v->media, v);
 }
 
-void console_media_add_mse(ConsoleMedia *m, SoupWebsocketConnection *ws)
+void console_media_add_mse(ConsoleMedia *m, const char *stream, SoupWebsocketConnection *ws)
 {
     GError *error = NULL;
+    Stream *st = find_stream(m, stream, &error);
+    if (!st) {
+        g_info("console: MSE viewer refused: %s", error->message);
+        /* A close reason is at most 123 bytes. */
+        g_autofree char *reason = g_strndup(error->message, 120);
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
+        g_error_free(error);
+        return;
+    }
     /* One fragment per frame: the browser can show a frame as soon as it arrives. */
-    Viewer *v = viewer_new(m, VIEW_MSE,
+    Viewer *v = viewer_new(m, st, VIEW_MSE,
                            "video/x-h264,stream-format=avc,alignment=au ! "
                            "mp4mux streamable=true fragment-duration=1 ! "
                            "appsink name=out sync=false max-buffers=200 drop=false",
@@ -265,7 +473,7 @@ void console_media_add_mse(ConsoleMedia *m, SoupWebsocketConnection *ws)
         return;
     }
     g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), v);
-    g_info("console: MSE viewer %s joined", v->id);
+    g_info("console: MSE viewer %s of %s joined", v->id, st->name);
     viewer_unref(v);
 }
 
@@ -368,7 +576,7 @@ static gboolean whep_deliver(gpointer data)
         w->error = g_strdup("too many viewers");
     }
     if (w->answer) {
-        g_info("console: WebRTC viewer %s joined", v->id);
+        g_info("console: WebRTC viewer %s of %s joined", v->id, v->stream->name);
     } else {
         g_warning("console: WebRTC viewer %s: %s", v->id, w->error);
         gst_element_set_state(v->pipeline, GST_STATE_NULL);
@@ -475,9 +683,12 @@ static void on_remote_set(GstPromise *p, gpointer data)
                           gst_promise_new_with_change_func(on_answer, whep_ref(w), whep_unref));
 }
 
-gboolean console_media_whep(ConsoleMedia *m, const char *offer_text, ConsoleWhepFunc func,
-                            gpointer data, GError **error)
+gboolean console_media_whep(ConsoleMedia *m, const char *stream, const char *offer_text,
+                            ConsoleWhepFunc func, gpointer data, GError **error)
 {
+    Stream *st = find_stream(m, stream, error);
+    if (!st)
+        return FALSE;
     GstSDPMessage *sdp = NULL;
     if (gst_sdp_message_new_from_text(offer_text, &sdp) != GST_SDP_OK) {
         g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG, "the offer is not SDP");
@@ -495,7 +706,7 @@ gboolean console_media_whep(ConsoleMedia *m, const char *offer_text, ConsoleWhep
         "application/x-rtp,media=video,encoding-name=H264,payload=%d,clock-rate=90000 ! "
         "webrtcbin name=webrtc bundle-policy=max-bundle latency=0",
         pt, pt);
-    Viewer *v = viewer_new(m, VIEW_WEBRTC, tail, error);
+    Viewer *v = viewer_new(m, st, VIEW_WEBRTC, tail, error);
     if (!v) {
         gst_sdp_message_free(sdp);
         return FALSE;
@@ -532,15 +743,25 @@ gboolean console_media_whep(ConsoleMedia *m, const char *offer_text, ConsoleWhep
     return TRUE;
 }
 
+static Viewer *find_webrtc(Stream *st, const char *resource)
+{
+    for (guint i = 0; i < st->viewers->len; i++) {
+        Viewer *v = g_ptr_array_index(st->viewers, i);
+        if (v->kind == VIEW_WEBRTC && strcmp(v->id, resource) == 0)
+            return viewer_ref(v);
+    }
+    return NULL;
+}
+
 gboolean console_media_whep_delete(ConsoleMedia *m, const char *resource)
 {
-    Viewer *found = NULL;
     g_mutex_lock(&m->lock);
-    for (guint i = 0; i < m->viewers->len; i++) {
-        Viewer *v = g_ptr_array_index(m->viewers, i);
-        if (v->kind == VIEW_WEBRTC && strcmp(v->id, resource) == 0)
-            found = viewer_ref(v);
-    }
+    Viewer *found = find_webrtc(m->wall_stream, resource);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, m->cameras);
+    while (!found && g_hash_table_iter_next(&it, NULL, &value))
+        found = find_webrtc(value, resource);
     g_mutex_unlock(&m->lock);
     if (!found)
         return FALSE;

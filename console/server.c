@@ -352,12 +352,14 @@ static void on_live_ws(SoupServer *server, SoupServerMessage *msg, const char *p
     console_api_live(data, ws);
 }
 
+/* /api/wall/mse: the wall; /api/mse/NAME: stream NAME ("wall" or a camera). */
 static void on_mse_ws(SoupServer *server, SoupServerMessage *msg, const char *path,
                       SoupWebsocketConnection *ws, gpointer data)
 {
     PsConsole *c = data;
+    const char *stream = g_str_has_prefix(path, "/api/mse/") ? path + strlen("/api/mse/") : NULL;
     if (c->media)
-        console_media_add_mse(c->media, ws);
+        console_media_add_mse(c->media, stream, ws);
     else
         soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no wall");
 }
@@ -432,6 +434,7 @@ PsConsole *console_new(const ConsoleConfig *cfg, GError **error)
     soup_server_add_websocket_handler(c->server, "/api/live", NULL, NULL, on_live_ws, c, NULL);
     soup_server_add_websocket_handler(c->server, "/api/wall/mse", NULL, NULL, on_mse_ws, c,
                                       NULL);
+    soup_server_add_websocket_handler(c->server, "/api/mse", NULL, NULL, on_mse_ws, c, NULL);
     GInetAddress *addr = g_inet_address_new_from_string(host);
     if (!addr) {
         g_set_error(error, CONSOLE_ERROR, CONSOLE_ERROR_CONFIG,

@@ -40,6 +40,8 @@ struct PsWall {
     GstElement *encout;   /* appsink of the encoded stream */
     WallEncodedFunc encoded_func; /* under lock */
     gpointer encoded_data;
+    WallFrameFunc frame_func; /* under lock */
+    gpointer frame_data;
 };
 
 gboolean wall_layout_parse(const char *text, WallLayout *out, GError **error)
@@ -590,6 +592,8 @@ void wall_push(PsWall *w, const char *camera, GstSample *sample)
         g_mutex_lock(&w->lock);
         if (t->rtsp_srcs->len)
             push_copies(t->rtsp_srcs, gst_sample_get_buffer(sample), gst_sample_get_caps(sample));
+        if (w->frame_func)
+            w->frame_func(t->name, sample, w->frame_data);
         g_mutex_unlock(&w->lock);
         return;
     }
@@ -754,4 +758,22 @@ const char *wall_locate(PsWall *w, double x, double y, double *cam_x, double *ca
         }
     }
     return NULL;
+}
+
+void wall_set_frame_func(PsWall *w, WallFrameFunc func, gpointer user_data)
+{
+    g_mutex_lock(&w->lock);
+    w->frame_func = func;
+    w->frame_data = user_data;
+    g_mutex_unlock(&w->lock);
+}
+
+guint wall_camera_count(PsWall *w)
+{
+    return w->tiles->len;
+}
+
+const char *wall_camera(PsWall *w, guint index)
+{
+    return index < w->tiles->len ? ((Tile *)g_ptr_array_index(w->tiles, index))->name : NULL;
 }

@@ -102,6 +102,18 @@ void wall_set_encoded_func(PsWall *wall, WallEncodedFunc func, gpointer user_dat
 /* Asks the encoder for a key frame now (a new viewer starts without waiting a whole GOP). */
 void wall_request_keyframe(PsWall *wall);
 
+/* Every camera's annotated frame as the wall receives it (wall_push(), the NO SIGNAL frames
+ * too), for in-process viewers of one camera's own stream: @func is called on the pushing
+ * thread for every frame while set (NULL stops it); it must not block and must not call back
+ * into the wall. */
+typedef void (*WallFrameFunc)(const char *camera, GstSample *sample, gpointer user_data);
+void wall_set_frame_func(PsWall *wall, WallFrameFunc func, gpointer user_data);
+
+/* All the wall's cameras (shown on a tile or not), in order: how many, and each name (NULL when
+ * out of range). */
+guint wall_camera_count(PsWall *wall);
+const char *wall_camera(PsWall *wall, guint index);
+
 /* The configuration the wall runs with (borrowed). */
 const WallConfig *wall_config(PsWall *wall);
 /* Tiles shown and the camera on each (NULL when out of range). */

@@ -1,6 +1,7 @@
 'use strict';
-/* The wall: live video (WebRTC with WHEP, else fragmented MP4 over a WebSocket into MSE),
- * click to select, the detail panel, officers' actions and the live lists. */
+/* The wall: live video of the composed wall or of one camera's own annotated stream (WebRTC
+ * with WHEP, else fragmented MP4 over a WebSocket into MSE), click to select, the detail
+ * panel, PTZ presets, officers' actions and the live lists. */
 const video = document.getElementById('wall');
 const transportLabel = document.getElementById('transport');
 let layout = null;
@@ -9,6 +10,12 @@ let selected = null;
 const pageUntil = new URLSearchParams(location.search).get('until');
 
 /* ---- video ---- */
+
+/* What plays: 'wall' or a camera's name (?stream=NAME), and how (the RTCPeerConnection or the
+ * WebSocket, closed when another stream is chosen). */
+let stream = new URLSearchParams(location.search).get('stream') || 'wall';
+let playing = null;
+let cameras = [];
 
 async function playWebRTC() {
   const pc = new RTCPeerConnection({iceServers: []});
@@ -22,7 +29,7 @@ async function playWebRTC() {
     pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && ok();
     setTimeout(ok, 2000);
   });
-  const r = await fetch('/api/whep', {method: 'POST', credentials: 'same-origin',
+  const r = await fetch('/api/whep/' + encodeURIComponent(stream), {method: 'POST', credentials: 'same-origin',
     headers: {'Content-Type': 'application/sdp', 'X-CSRF-Token': ps.me.csrf},
     body: pc.localDescription.sdp});
   if (r.status !== 201) throw new Error('WHEP ' + r.status);
@@ -32,6 +39,7 @@ async function playWebRTC() {
     video.addEventListener('playing', () => { clearTimeout(t); done(true); }, {once: true});
   });
   if (!ok) { pc.close(); throw new Error('no picture over WebRTC'); }
+  window.psStream = stream;
   window.psTransport = 'webrtc';
   transportLabel.textContent = 'WebRTC';
   return pc;
@@ -39,7 +47,7 @@ async function playWebRTC() {
 
 function playMSE() {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/wall/mse');
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/mse/' + encodeURIComponent(stream));
     ws.binaryType = 'arraybuffer';
     const ms = new MediaSource();
     video.src = URL.createObjectURL(ms);
@@ -77,7 +85,9 @@ function playMSE() {
       pump();
     };
     ws.onerror = () => reject(new Error('MSE WebSocket failed'));
+    ws.onclose = (ev) => { if (ev.reason) transportLabel.textContent = 'closed: ' + ev.reason; };
     video.addEventListener('playing', () => {
+      window.psStream = stream;
       window.psTransport = 'mse';
       transportLabel.textContent = 'MSE (fMP4 over WebSocket)';
       resolve(ws);
@@ -89,10 +99,53 @@ function playMSE() {
 async function startVideo() {
   const want = new URLSearchParams(location.search).get('transport');
   if (want !== 'mse' && window.RTCPeerConnection) {
-    try { return await playWebRTC(); } catch (e) { console.warn('WebRTC:', e.message); }
+    try { return (playing = await playWebRTC()); } catch (e) { console.warn('WebRTC:', e.message); }
   }
   video.srcObject = null;
-  return playMSE();
+  return (playing = await playMSE());
+}
+
+/* Another stream: the old one closed, the new one started, the choice kept in the URL. */
+function chooseStream(name) {
+  if (playing) playing.close();
+  playing = null;
+  window.psTransport = window.psStream = null;
+  stream = name;
+  const u = new URL(location.href);
+  if (name === 'wall') u.searchParams.delete('stream'); else u.searchParams.set('stream', name);
+  history.replaceState(null, '', u);
+  video.srcObject = null;
+  video.removeAttribute('src');
+  transportLabel.textContent = 'connecting…';
+  showStreams();
+  startVideo().catch((e) => { transportLabel.textContent = 'no video: ' + e.message; });
+}
+
+/* The stream buttons (the wall, each camera) and the presets of the PTZ cameras shown. */
+function showStreams() {
+  const nav = document.getElementById('streams');
+  nav.replaceChildren(...['wall', ...cameras.filter((c) => c.stream).map((c) => c.name)].map((n) => {
+    const cam = cameras.find((c) => c.name === n);
+    const b = ps.el('button', {type: 'button', class: n === stream ? 'stream active' : 'stream',
+                               'data-stream': n, title: cam && cam.title ? cam.title : n},
+                    n === 'wall' ? 'Wall' : n);
+    b.addEventListener('click', () => chooseStream(n));
+    return b;
+  }));
+  const box = document.getElementById('presets');
+  const ptz = cameras.filter((c) => c.ptz && c.presets.length && (stream === 'wall' || c.name === stream));
+  box.replaceChildren(...ptz.map((c) => ps.el('div', {class: 'preset-row'}, ps.el('span', {class: 'dim'}, 'PTZ ' + c.name + ':'),
+    ...c.presets.map((p) => {
+      const b = ps.el('button', {type: 'button', class: 'preset', 'data-camera': c.name, 'data-preset': p.name,
+                                 title: `pan ${p.pan} tilt ${p.tilt} zoom ${p.zoom}`}, p.name);
+      b.addEventListener('click', async () => {
+        try {
+          const r = await ps.post('/api/ptz/preset', {camera: c.name, preset: p.name});
+          document.getElementById('aim').textContent = `PTZ ${r.camera} → preset ${r.preset} (pan ${r.pan.toFixed(3)} tilt ${r.tilt.toFixed(3)} zoom ${r.zoom.toFixed(3)})`;
+        } catch (e) { document.getElementById('aim').textContent = e.message; }
+      });
+      return b;
+    }))));
 }
 
 /* ---- selection and the detail panel ---- */
@@ -184,12 +237,17 @@ async function showVessel(mmsi) {
 }
 
 video.addEventListener('click', async (ev) => {
-  if (!layout) return;
+  /* Wall pixels on the wall; on one camera's stream, that camera's picture (its own size). */
+  const w = stream === 'wall' ? (layout && layout.width) : video.videoWidth;
+  const h = stream === 'wall' ? (layout && layout.height) : video.videoHeight;
+  if (!w || !h) return;
   const r = video.getBoundingClientRect();
-  const x = (ev.clientX - r.left) * layout.width / r.width;
-  const y = (ev.clientY - r.top) * layout.height / r.height;
+  const x = (ev.clientX - r.left) * w / r.width;
+  const y = (ev.clientY - r.top) * h / r.height;
+  const at = {x: Math.round(x), y: Math.round(y)};
+  if (stream !== 'wall') at.camera = stream;
   try {
-    const res = await ps.post('/api/select', {x: Math.round(x), y: Math.round(y)});
+    const res = await ps.post('/api/select', at);
     document.getElementById('aim').textContent = res.aim
       ? 'PTZ ' + res.aim.ptz + ' → pan ' + res.aim.pan.toFixed(3) + ' tilt ' + res.aim.tilt.toFixed(3)
       : (res.warning || '');
@@ -247,6 +305,8 @@ function live() {
 (async () => {
   if (!await ps.init()) return;
   layout = await ps.get('/api/wall').catch(() => null);
+  cameras = (await ps.get('/api/cameras').catch(() => ({cameras: []}))).cameras;
+  showStreams();
   live();
   startVideo().catch((e) => { transportLabel.textContent = 'no video: ' + e.message; });
   if (location.hash.length > 1) showContainer(location.hash.slice(1));

@@ -184,11 +184,6 @@ gboolean ptz_absolute_move(const PtzDevice *dev, double pan, double tilt, double
 
 /* ---- PtzSet ---- */
 
-typedef struct {
-    char name[33];
-    double pos[3];
-} PtzPreset;
-
 #define MAX_PRESETS 64
 
 typedef struct {
@@ -399,6 +394,14 @@ gboolean ptz_set_goto_preset(PtzSet *set, const char *camera, const char *preset
     g_set_error(error, PTZ_ERROR, PTZ_ERROR_INVALID, "camera '%s' has no preset '%s'",
                 c->camera, preset ? preset : "");
     return FALSE;
+}
+
+gboolean ptz_set_list_presets(PtzSet *set, const char *camera, GArray *out)
+{
+    PtzCam *c = find_cam(set, camera);
+    if (c)
+        g_array_append_vals(out, c->presets->data, c->presets->len);
+    return c != NULL;
 }
 
 guint ptz_set_aim(PtzSet *set, const char *camera, double lat, double lon, double length_m,

@@ -105,6 +105,16 @@ const char *ptz_set_nearest(PtzSet *set, double lat, double lon, double length_m
  * starting with "presets: ". 0 with @error when @camera has no PTZ. */
 gboolean ptz_set_presets(PtzSet *set, const char *camera, const char *text, GError **error);
 
+/* One preset: its name and pan, tilt, zoom in ONVIF's generic spaces. */
+typedef struct {
+    char name[33];
+    double pos[3];
+} PtzPreset;
+
+/* Appends @camera's presets to @out (element-type PtzPreset), in the configured order. FALSE
+ * when @camera has no PTZ. */
+gboolean ptz_set_list_presets(PtzSet *set, const char *camera, GArray *out);
+
 /* Sends @camera's PTZ to its preset @preset (AbsoluteMove on a worker thread, as
  * ptz_set_aim); @out (may be NULL) gets its pan, tilt and zoom. FALSE with PTZ_ERROR_INVALID
  * when there is no such camera or preset. */

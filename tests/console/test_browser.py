@@ -275,8 +275,40 @@ def main():
         check("officer hold: browser test: seal photo unclear (by olga)" in ex.stdout,
               "portsight explain shows the officer's hold with the officer's name")
 
+        # Each camera's own annotated stream, chosen from the camera list: gate-3 alone, at its
+        # own size (its tile's, 640x360), over WebRTC.
+        driver.find_element(By.CSS_SELECTOR, "#streams button[data-stream='gate-3']").click()
+        wait_for(lambda: driver.execute_script("return window.psStream") == "gate-3", 40,
+                 "gate-3's own stream plays")
+        transport = check_plays(driver, "gate-3")
+        size = driver.execute_script("const v = document.getElementById('wall');"
+                                     "return [v.videoWidth, v.videoHeight];")
+        check(size == [640, 360], f"gate-3's own stream is the camera's picture, not the wall's "
+                                  f"({size[0]}x{size[1]} over {transport})")
+        if SLOW == 1:
+            check(transport == "webrtc", "a camera's own stream plays over WebRTC")
+        # PTZ presets in the page: ptz-1's buttons on the wall view; one click sends the preset.
+        driver.find_element(By.CSS_SELECTOR, "#streams button[data-stream='wall']").click()
+        button = wait_for(lambda: driver.find_element(
+            By.CSS_SELECTOR, "#presets button[data-camera='ptz-1'][data-preset='quay']"), 10,
+            "ptz-1's preset buttons")
+        Onvif.moves = []
+        button.click()
+        wait_for(lambda: Onvif.moves, 10, "the preset's AbsoluteMove")
+        pan, tilt, body = Onvif.moves[-1]
+        check(abs(pan + 0.5) < 1e-6 and abs(tilt + 0.2) < 1e-6 and 'Zoom x="0.0000"' in body,
+              f"one click on preset 'quay' sends AbsoluteMove pan -0.5 tilt -0.2 zoom 0 "
+              f"(got pan {pan} tilt {tilt})")
+        check(api.call("POST", "/api/ptz/preset", {"camera": "ptz-1", "preset": "quay"},
+                       token=tokens["vic"])[0] == 403, "a viewer's preset POST: 403")
+
         # The fallback without WebRTC: fragmented MP4 over a WebSocket into MSE (the vessel
         # panel's month ending where the scenario's AIS ends).
+        driver.get(base + "/?transport=mse&stream=gate-3")
+        check(check_plays(driver, "mse gate-3") == "mse", "gate-3's own stream over MSE")
+        size = driver.execute_script("const v = document.getElementById('wall');"
+                                     "return [v.videoWidth, v.videoHeight];")
+        check(size == [640, 360], f"gate-3's own stream over MSE is {size[0]}x{size[1]}")
         driver.get(base + "/?transport=mse&until=2026-11-30T00:00:00Z")
         check(check_plays(driver, "mse") == "mse", "the fallback transport is MSE")
 

@@ -11,6 +11,7 @@
 #include "console.h"
 #include "ptz.h"
 #include "testutil.h"
+#include "wall.h"
 
 #define C "PSTU2001016"
 
@@ -338,8 +339,160 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
 }
 END_TEST
 
+
+/* ---- each camera's own stream ---- */
+
+/* A browser's WebRTC offer (recvonly H.264, constrained baseline, packetization-mode 1), as
+ * Chromium writes one; nobody connects to its candidates: only the SDP answer is checked. */
+static const char *offer =
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Xq3w\r\na=ice-pwd:0123456789abcdefghijklmn\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 6B:8B:5D:EA:59:04:20:23:29:C8:87:1C:CC:87:32:BE:DD:8C:66:A5:8E:50:"
+    "55:EA:8C:D3:B6:5C:09:5E:D6:BC\r\n"
+    "a=setup:actpass\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=rtpmap:102 H264/90000\r\n"
+    "a=rtcp-fb:102 nack\r\na=rtcp-fb:102 nack pli\r\n"
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n";
+
+typedef struct {
+    guint port;
+    char *token;
+    GMainLoop *loop;
+    Reply cameras, whep_cam, whep_unknown, whep_wall;
+} StreamRun;
+
+static Reply post_sdp(guint port, SoupSession *s, const char *path, const char *token)
+{
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u%s", port, path);
+    SoupMessage *m = soup_message_new("POST", url);
+    g_autofree char *a = g_strdup_printf("Bearer %s", token);
+    soup_message_headers_replace(soup_message_get_request_headers(m), "Authorization", a);
+    GBytes *b = g_bytes_new_static(offer, strlen(offer));
+    soup_message_set_request_body_from_bytes(m, "application/sdp", b);
+    g_bytes_unref(b);
+    GBytes *out = soup_session_send_and_read(s, m, NULL, NULL);
+    Reply r = {0};
+    r.status = soup_message_get_status(m);
+    if (out) {
+        r.body = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+        g_bytes_unref(out);
+    }
+    r.location = g_strdup(
+        soup_message_headers_get_one(soup_message_get_response_headers(m), "Location"));
+    g_object_unref(m);
+    return r;
+}
+
+static gpointer stream_client(gpointer data)
+{
+    StreamRun *run = data;
+    SoupSession *s = soup_session_new_with_options("timeout", 20, NULL);
+    Run r = {.port = run->port};
+    run->cameras = http(&r, s, "GET", "/api/cameras", NULL, run->token, NULL, NULL);
+    run->whep_cam = post_sdp(run->port, s, "/api/whep/gate-3", run->token);
+    run->whep_unknown = post_sdp(run->port, s, "/api/whep/gate-9", run->token);
+    run->whep_wall = post_sdp(run->port, s, "/api/whep/wall", run->token);
+    g_object_unref(s);
+    g_main_loop_quit(run->loop);
+    return NULL;
+}
+
+static gboolean presets_cb(gpointer data, const char *camera, GArray *out)
+{
+    g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(PtzPreset));
+    if (!ptz_set_list_presets(data, camera, list))
+        return FALSE;
+    for (guint i = 0; i < list->len; i++) {
+        const PtzPreset *p = &g_array_index(list, PtzPreset, i);
+        ConsolePreset cp = {"", p->pos[0], p->pos[1], p->pos[2]};
+        g_strlcpy(cp.name, p->name, sizeof cp.name);
+        g_array_append_val(out, cp);
+    }
+    return TRUE;
+}
+
+START_TEST(test_each_camera_has_its_own_stream_and_its_presets_listed)
+{
+    gst_init(NULL, NULL);
+    PtzSet *ptz = ptz_set_new();
+    PtzDevice dev = {"http://127.0.0.1:9/onvif/ptz_service", "p", NULL, NULL, 1};
+    PtzMount mount = {0, 0, 30, 0, 180, 90, 0, 0, 0};
+    ptz_set_add(ptz, "ptz-1", &dev, &mount);
+    GError *error = NULL;
+    ck_assert(ptz_set_presets(ptz, "ptz-1", "gate:0.25,-0.1,0.5; quay:-0.5,-0.2,0", &error));
+    WallConfig wc;
+    wall_config_init(&wc);
+    wc.width = 640;
+    wc.height = 360;
+    wc.fps = 10;
+    const char *const cams[] = {"gate-3", "ptz-1", NULL};
+    PsWall *wall = wall_new(&wc, cams, &error);
+    ck_assert_no_error(error);
+    ck_assert(wall_start(wall, &error));
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *users = g_build_filename(dir, "users.ini", NULL);
+    StreamRun run = {0};
+    run.token = console_user_add(users, "vic", CONSOLE_ROLE_VIEWER, "vic-password", &error);
+    ck_assert_no_error(error);
+    PsStore *store = store_open(":memory:", &error);
+    ck_assert_no_error(error);
+    ConsoleConfig cc = {.listen = "127.0.0.1:0", .users = users, .topic_root = "port",
+                        .store = store,
+                        .engine = {.data = ptz, .wall = wall, .ptz_presets = presets_cb}};
+    PsConsole *console = console_new(&cc, &error);
+    ck_assert_no_error(error);
+    run.port = console_port(console);
+    run.loop = g_main_loop_new(NULL, FALSE);
+    GThread *t = g_thread_new("client", stream_client, &run);
+    g_main_loop_run(run.loop);
+    g_thread_join(t);
+
+    /* The camera list: the streams, and the PTZ's presets. */
+    ck_assert_uint_eq(run.cameras.status, 200);
+    ck_assert_msg(strstr(run.cameras.body, "\"streams\":[\"wall\",\"gate-3\",\"ptz-1\"]"), "%s",
+                  run.cameras.body);
+    ck_assert_msg(strstr(run.cameras.body,
+                         "\"name\":\"ptz-1\",\"title\":null,\"state\":null,\"tile\":1,"
+                         "\"stream\":true,\"ptz\":true,\"presets\":[{\"name\":\"gate\","
+                         "\"pan\":0.25,\"tilt\":-0.10000000000000001,\"zoom\":0.5},"
+                         "{\"name\":\"quay\""),
+                  "%s", run.cameras.body);
+    ck_assert_msg(strstr(run.cameras.body, "\"name\":\"gate-3\",\"title\":null,\"state\":null,"
+                                           "\"tile\":0,\"stream\":true,\"ptz\":false,"
+                                           "\"presets\":[]"),
+                  "%s", run.cameras.body);
+    /* WHEP for a camera: an SDP answer (sendonly H.264 on the offer's payload type), a
+     * resource to DELETE; an unknown camera is 404 naming it. */
+    ck_assert_msg(run.whep_cam.status == 201, "%u %s", run.whep_cam.status, run.whep_cam.body);
+    ck_assert(g_str_has_prefix(run.whep_cam.body, "v=0\r\n"));
+    ck_assert_msg(strstr(run.whep_cam.body, "m=video") &&
+                      strstr(run.whep_cam.body, "a=rtpmap:102 H264/90000") &&
+                      strstr(run.whep_cam.body, "a=sendonly"),
+                  "%s", run.whep_cam.body);
+    ck_assert(run.whep_cam.location && g_str_has_prefix(run.whep_cam.location, "/api/whep/"));
+    ck_assert_uint_eq(run.whep_unknown.status, 404);
+    ck_assert_msg(strstr(run.whep_unknown.body, "no camera 'gate-9'") &&
+                      strstr(run.whep_unknown.body, "gate-3, ptz-1"),
+                  "%s", run.whep_unknown.body);
+    ck_assert_uint_eq(run.whep_wall.status, 201);
+
+    Reply *all[] = {&run.cameras, &run.whep_cam, &run.whep_unknown, &run.whep_wall};
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+        reply_clear(all[i]);
+    g_main_loop_unref(run.loop);
+    console_free(console);
+    wall_free(wall);
+    ptz_set_free(ptz);
+    store_close(store);
+    g_free(run.token);
+    testutil_rmtree(dir);
+}
+END_TEST
+
 int main(void)
 {
-    const TTest *tests[] = {test_users_file, test_gate_roles_csrf_limit_and_api, NULL};
+    const TTest *tests[] = {test_users_file, test_gate_roles_csrf_limit_and_api,
+                            test_each_camera_has_its_own_stream_and_its_presets_listed, NULL};
     return testutil_run_tests("console", "core", 60, tests);
 }
