@@ -21,6 +21,23 @@ static const AppComponent components[] = {
     {NULL, NULL, NULL},
 };
 
+/* Journal retention ([store] journal_keep_days): a bounded batch every few seconds. */
+#define PRUNE_INTERVAL_S 5
+#define PRUNE_BATCH 2000
+
+static gboolean on_prune(gpointer user_data)
+{
+    AppDaemon *d = user_data;
+    g_autoptr(GError) error = NULL;
+    guint n = 0;
+    if (!rules_prune_journal(d->rules, PRUNE_BATCH, &n, &error))
+        g_warning("store: journal retention: %s (tried again in %d s)", error->message,
+                  PRUNE_INTERVAL_S);
+    else if (n > 0)
+        g_debug("store: journal retention: %u rows", n);
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_signal(gpointer user_data)
 {
     AppDaemon *d = user_data;
@@ -72,8 +89,17 @@ int app_cmd_run(int argc, char **argv)
     /* The topic root names the rules' topics whether or not MQTT is configured. */
     PsRulesPolicy policy;
     app_rules_policy_of(d.config, &policy);
-    d.rules = rules_new_full(d.store, app_config_string(d.config, "mqtt", "topic_root"), &policy,
-                             &error);
+    PsRulesRetention retention;
+    app_rules_retention_of(d.config, &retention);
+    const char *archive = app_config_string(d.config, "store", "journal_archive");
+    if (archive && !store_set_journal_archive(d.store, archive, &error)) {
+        app_error(NULL, "%s: [store] journal_archive: %s", db, error->message);
+        store_close(d.store);
+        app_config_free(d.config);
+        return APP_EXIT_USAGE;
+    }
+    d.rules = rules_open(d.store, app_config_string(d.config, "mqtt", "topic_root"), &policy,
+                         &retention, &error);
     if (!d.rules) {
         app_error(NULL, "%s: rules: %s", db, error->message);
         store_close(d.store);
@@ -83,6 +109,9 @@ int app_cmd_run(int argc, char **argv)
     d.loop = g_main_loop_new(NULL, FALSE);
     guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
     guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
+    guint prune = retention.journal_keep_days
+                      ? g_timeout_add_seconds(PRUNE_INTERVAL_S, on_prune, &d)
+                      : 0;
 
     int exit_code = APP_EXIT_OK;
     gpointer states[G_N_ELEMENTS(components)] = {0};
@@ -108,6 +137,13 @@ int app_cmd_run(int argc, char **argv)
 
     g_source_remove(sigint);
     g_source_remove(sigterm);
+    if (prune)
+        g_source_remove(prune);
+    /* A clean stop writes the snapshot: the next start replays nothing. */
+    g_autoptr(GError) snap_error = NULL;
+    if (!rules_snapshot(d.rules, &snap_error))
+        g_warning("rules: snapshot at stop: %s (the next start replays more)",
+                  snap_error->message);
     g_main_loop_unref(d.loop);
     rules_free(d.rules);
     store_close(d.store); /* checkpoints the WAL: everything journaled is in the main file */

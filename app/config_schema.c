@@ -11,6 +11,9 @@ const CfgKey app_config__schema[] = {
     {"store", "path", CFG_STRING, TRUE, NULL, 0, 0, NULL},
     {"store", "sync", CFG_ENUM, FALSE, "full", 0, 0, "full|normal"},
     {"store", "dead_letter_max_mb", CFG_INT, FALSE, "256", 0, 1048576, NULL},
+    /* journal retention (rules/retain.c): 0 keeps every row */
+    {"store", "journal_keep_days", CFG_INT, FALSE, "0", 0, 36500, NULL},
+    {"store", "journal_archive", CFG_STRING, FALSE, NULL, 0, 0, NULL},
 
     {"mqtt", "url", CFG_URL, TRUE, NULL, 0, 0, "tcp|ssl|mqtt|mqtts|ws|wss"},
     {"mqtt", "client_id", CFG_STRING, FALSE, "portsight-1", 0, 0, NULL},
@@ -42,6 +45,10 @@ const CfgKey app_config__schema[] = {
     /* the release policy (docs/contracts.md) */
     {"rules", "require_radiation_clear", CFG_BOOL, FALSE, "true", 0, 0, NULL},
     {"rules", "require_seal", CFG_BOOL, FALSE, "false", 0, 0, NULL},
+    /* the state kept in memory (rules/retain.c) */
+    {"rules", "retain_days", CFG_INT, FALSE, "30", 0, 3650, NULL},
+    {"rules", "max_live", CFG_INT, FALSE, "1000000", 0, 100000000, NULL},
+    {"rules", "snapshot_every", CFG_INT, FALSE, "50000", 0, 100000000, NULL},
 
     {"ais", "feed", CFG_STRING, TRUE, NULL, 0, 0, NULL}, /* tcp://, udp://, file:// (cmd_run) */
     {"ais", "replay", CFG_ENUM, FALSE, "fast", 0, 0, "fast|recorded"},

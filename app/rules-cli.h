@@ -25,4 +25,8 @@ void app_rules_policy(const char *config, PsRulesPolicy *policy);
 /* The release policy of a loaded configuration. */
 void app_rules_policy_of(AppConfig *config, PsRulesPolicy *policy);
 
+/* [rules] retain_days, max_live, snapshot_every and [store] journal_keep_days of a loaded
+ * configuration (the defaults without one). */
+void app_rules_retention_of(AppConfig *config, PsRulesRetention *retention);
+
 G_END_DECLS

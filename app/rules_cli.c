@@ -65,3 +65,14 @@ void app_rules_policy(const char *config, PsRulesPolicy *policy)
     g_autoptr(AppConfig) cfg = config ? app_config_load(config, NULL) : NULL;
     app_rules_policy_of(cfg, policy);
 }
+
+void app_rules_retention_of(AppConfig *config, PsRulesRetention *retention)
+{
+    rules_retention_init(retention);
+    if (!config)
+        return;
+    retention->retain_days = (guint)app_config_int(config, "rules", "retain_days");
+    retention->max_live = (guint)app_config_int(config, "rules", "max_live");
+    retention->snapshot_every = (guint)app_config_int(config, "rules", "snapshot_every");
+    retention->journal_keep_days = (guint)app_config_int(config, "store", "journal_keep_days");
+}

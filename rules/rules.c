@@ -16,83 +16,21 @@
  * container and declaration: a release at most once (its id is stable), a hold whenever the set
  * of reasons changes (also after a release). The decision and its outbox row are written in the
  * transaction that journals the input. rules_new() replays the journal through the same code
- * without writing, which rebuilds the same state and publication history. */
+ * without writing, which rebuilds the same state and publication history.
+ *
+ * Memory is bounded by retirement (retain.c): a container done or not named for a while leaves
+ * memory and is rebuilt from its journal rows when it is named again. */
 #include <string.h>
 
-#include "rules-private.h"
+#include "rules-state.h"
 #include "topics.h"
 #include "store-outbox.h"
 #include "store-rules.h"
 
-#define RULES_MAX_CONTAINERS 1000000
-#define RULES_MAX_DECLARATIONS 1000000
-#define RULES_MAX_DECLS_PER_CONTAINER 16
 #define RULES_DEAD_LETTER_MAX (1024 * 1024)
-
-/* A reference to the event that set a piece of state. Strings owned. */
-typedef struct {
-    gint64 ts_us;
-    gint64 seq;
-    char *id; /* NULL: no such event */
-    char *topic;
-    char *ts;
-} Ev;
-
-typedef struct {
-    char *number;
-    Ev ev;              /* the latest status event */
-    const char *status; /* static strings from the validator */
-    const char *flow;
-    GPtrArray *containers; /* char*, owned */
-    JsonNode *vessel;      /* owned copy, or NULL */
-} Decl;
-
-typedef struct {
-    gboolean released;
-    int last; /* 0 nothing published, 1 release, 2 hold */
-    char *last_reasons;
-    guint holds;
-} Pub;
-
-typedef struct {
-    char *number;
-    char *decls[RULES_MAX_DECLS_PER_CONTAINER]; /* declarations that listed it, owned */
-    guint n_decls;
-    Ev arrival;
-    char *train, *yard;
-    Ev seen;
-    Ev rad_alarm, rad_clear;
-    Ev seal_ok, seal_bad;
-    const char *seal_bad_state;
-    Ev officer_hold, officer_release; /* the latest of each action on ROOT/cmd/override */
-    char *officer_reason;             /* "REASON (by NAME)" of the latest officer hold */
-    GHashTable *pubs; /* declaration number -> Pub* */
-} Container;
-
-struct PsRules {
-    PsStore *store;
-    char *root;
-    PsRulesPolicy policy;
-    GHashTable *decls;      /* number -> Decl* */
-    GHashTable *containers; /* number -> Container* */
-    GFunc notify;
-    gpointer notify_data;
-    gboolean replaying;
-    guint replay_decisions;
-    gint64 cursor; /* the last journal seq applied to the state */
-    RulesLatency latency;
-};
 
 const double rules_latency_bounds[RULES_LATENCY_BUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                             0.25,  0.5,   1,    5,     30,   300};
-
-/* The event being applied. */
-typedef struct {
-    gint64 seq;
-    const char *topic;
-    const RulesInput *in;
-    gint64 received_at; /* its journal time (µs since the epoch) */
-} Cur;
 
 /* ---- state ---- */
 
@@ -118,7 +56,7 @@ static int ev_cmp_key(gint64 ts_a, gint64 seq_a, gint64 ts_b, gint64 seq_b)
     return seq_a < seq_b ? -1 : seq_a > seq_b;
 }
 
-static void ev_clear(Ev *e)
+void rules__ev_clear(Ev *e)
 {
     g_free(e->id);
     g_free(e->topic);
@@ -128,7 +66,7 @@ static void ev_clear(Ev *e)
 
 static void ev_set(Ev *e, const Cur *cur)
 {
-    ev_clear(e);
+    rules__ev_clear(e);
     e->ts_us = cur->in->ts_us;
     e->seq = cur->seq;
     e->id = g_strdup(cur->in->id);
@@ -154,39 +92,40 @@ static gboolean ev_after(const Ev *a, const Ev *b)
     return a->id && (!b->id || ev_cmp_key(a->ts_us, a->seq, b->ts_us, b->seq) > 0);
 }
 
-static void pub_free(gpointer p)
+void rules__pub_free(gpointer p)
 {
     Pub *pub = p;
     g_free(pub->last_reasons);
     g_free(pub);
 }
 
-static void container_free(gpointer p)
+void rules__container_free(gpointer p)
 {
     Container *c = p;
     g_free(c->number);
     for (guint i = 0; i < c->n_decls; i++)
         g_free(c->decls[i]);
-    ev_clear(&c->arrival);
+    rules__ev_clear(&c->arrival);
     g_free(c->train);
     g_free(c->yard);
-    ev_clear(&c->seen);
-    ev_clear(&c->rad_alarm);
-    ev_clear(&c->rad_clear);
-    ev_clear(&c->seal_ok);
-    ev_clear(&c->seal_bad);
-    ev_clear(&c->officer_hold);
-    ev_clear(&c->officer_release);
+    rules__ev_clear(&c->seen);
+    rules__ev_clear(&c->rad_alarm);
+    rules__ev_clear(&c->rad_clear);
+    rules__ev_clear(&c->seal_ok);
+    rules__ev_clear(&c->seal_bad);
+    rules__ev_clear(&c->officer_hold);
+    rules__ev_clear(&c->officer_release);
     g_free(c->officer_reason);
+    rules__ev_clear(&c->out);
     g_hash_table_destroy(c->pubs);
     g_free(c);
 }
 
-static void decl_free(gpointer p)
+void rules__decl_free(gpointer p)
 {
     Decl *d = p;
     g_free(d->number);
-    ev_clear(&d->ev);
+    rules__ev_clear(&d->ev);
     g_ptr_array_unref(d->containers);
     if (d->vessel)
         json_node_unref(d->vessel);
@@ -200,7 +139,8 @@ static Container *container_get(PsRules *r, const char *number)
         return c;
     c = g_new0(Container, 1);
     c->number = g_strdup(number);
-    c->pubs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, pub_free);
+    c->pubs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, rules__pub_free);
+    c->touch.link.data = c;
     g_hash_table_insert(r->containers, c->number, c);
     return c;
 }
@@ -451,11 +391,32 @@ static gboolean decide(PsRules *r, Container *c, const Cur *cur, guint *decision
         !store_outbox_add(r->store, topic, id, payload, error))
         return FALSE;
     (*outbox)++;
+    r->decisions++;
     latency_add(&r->latency, g_get_real_time() - cur->received_at);
     /* One line per decision (shown by `portsight run` at the default level). */
     g_message("rules: %s %s (declaration %s%s%s)", kind, c->number, e.decl->number,
               e.n_reasons ? ": " : "", reasons);
     return TRUE;
+}
+
+gboolean rules__done(PsRules *r, const Container *c)
+{
+    if (!c->out.id)
+        return FALSE;
+    Evaluation e;
+    evaluate(r, c, &e);
+    if (e.verdict != VERDICT_RELEASE)
+        return FALSE;
+    Pub *pub = g_hash_table_lookup(c->pubs, e.decl->number);
+    return pub && pub->released;
+}
+
+const char *rules__choice(const char *value, const char *const *choices)
+{
+    for (guint i = 0; value && choices[i]; i++)
+        if (strcmp(value, choices[i]) == 0)
+            return choices[i];
+    return NULL;
 }
 
 static char *containers_json(GPtrArray *list)
@@ -486,8 +447,10 @@ static gboolean apply_customs(PsRules *r, const Cur *cur, GPtrArray *touched, GE
         d = g_new0(Decl, 1);
         d->number = g_strdup(in->declaration);
         d->containers = g_ptr_array_new_with_free_func(g_free);
+        d->touch.link.data = d;
         g_hash_table_insert(r->decls, d->number, d);
     }
+    rules__touch_decl(r, d, cur->seq);
     if (!ev_keep(&d->ev, cur, FALSE))
         return TRUE; /* an older status arriving late changes nothing */
     for (guint i = 0; i < d->containers->len; i++)
@@ -526,10 +489,40 @@ static gboolean apply_customs(PsRules *r, const Cur *cur, GPtrArray *touched, GE
     return store_rules_decl_put(r->store, &row, error);
 }
 
+/* The journal keys of an input (store_journal_keys_add): the containers it names and, for a
+ * customs status, its declaration. */
+static GPtrArray *input_keys(const RulesInput *in)
+{
+    GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+    if (in->container)
+        g_ptr_array_add(keys, g_strdup(in->container));
+    for (guint i = 0; in->containers && i < in->containers->len; i++)
+        g_ptr_array_add(keys, g_strdup(g_ptr_array_index(in->containers, i)));
+    if (in->kind == RULES_IN_CUSTOMS)
+        g_ptr_array_add(keys, g_strconcat("decl ", in->declaration, NULL));
+    g_ptr_array_add(keys, NULL);
+    return keys;
+}
+
 static gboolean apply(PsRules *r, const Cur *cur, guint *decisions, guint *outbox,
                       GError **error)
 {
     const RulesInput *in = cur->in;
+    /* The rules' clock is input time; a ts more than a day ahead of the time the input was
+     * journaled moves it only that far (a wrong clock in one device must not retire all). */
+    gint64 ts = cur->received_at > 0 ? MIN(in->ts_us, cur->received_at + G_TIME_SPAN_DAY)
+                                     : in->ts_us;
+    r->clock = MAX(r->clock, ts);
+    if (!r->scratch) {
+        if (!r->replaying) {
+            g_autoptr(GPtrArray) keys = input_keys(in);
+            if (!store_journal_keys_add(r->store, cur->seq, (const char *const *)keys->pdata,
+                                        error))
+                return FALSE;
+        }
+        if (!rules__revive_named(r, cur, error))
+            return FALSE;
+    }
     g_autoptr(GPtrArray) touched = g_ptr_array_new_with_free_func(g_free);
     switch (in->kind) {
     case RULES_IN_CUSTOMS:
@@ -549,7 +542,13 @@ static gboolean apply(PsRules *r, const Cur *cur, guint *decisions, guint *outbo
         }
         break;
     case RULES_IN_GATE:
-        if (strcmp(in->value, "in") != 0 || strcmp(in->mode, "rail") != 0)
+        if (strcmp(in->value, "out") == 0) {
+            /* Gone out: once released too, the container is done (retired from memory). */
+            ev_keep(&container_get(r, in->container)->out, cur, FALSE);
+            g_ptr_array_add(touched, g_strdup(in->container));
+            break;
+        }
+        if (strcmp(in->mode, "rail") != 0)
             break; /* only a rail gate-in counts as seen in the yard */
         /* fall through */
     case RULES_IN_OCR:
@@ -601,6 +600,16 @@ static gboolean apply(PsRules *r, const Cur *cur, guint *decisions, guint *outbo
         Container *c = g_hash_table_lookup(r->containers, number);
         if (c && !decide(r, c, cur, decisions, outbox, error))
             return FALSE;
+        if (c)
+            rules__touch_container(r, c, cur->seq);
+    }
+    if (!r->scratch) {
+        for (guint i = 0; i < touched->len; i++) {
+            Container *c = g_hash_table_lookup(r->containers, g_ptr_array_index(touched, i));
+            if (c && rules__done(r, c))
+                rules__forget(r, c);
+        }
+        rules__sweep(r, cur->seq);
     }
     return TRUE;
 }
@@ -637,12 +646,32 @@ static void waiting_for(PsRules *rules, const Container *c, const Decl *d, GPtrA
         g_ptr_array_add(out, "seal reading");
 }
 
+/* The state that holds @container: @rules when it is live, else a throwaway state rebuilt from
+ * its journal rows up to the cursor (*@scratch, to free), or NULL when no input named it. */
+static Container *lookup_or_rebuild(PsRules *rules, const char *container, PsRules **scratch)
+{
+    *scratch = NULL;
+    Container *c = container ? g_hash_table_lookup(rules->containers, container) : NULL;
+    if (c || !container || rules->scratch)
+        return c;
+    GError *error = NULL;
+    *scratch = rules__rebuild(rules, container, rules->cursor + 1, &error);
+    if (error) {
+        g_warning("rules: rebuilding %s from the journal: %s", container, error->message);
+        g_error_free(error);
+    }
+    return *scratch ? g_hash_table_lookup((*scratch)->containers, container) : NULL;
+}
+
 gboolean rules_verdict(PsRules *rules, const char *container, RulesVerdict *out)
 {
     memset(out, 0, sizeof(*out));
-    Container *c = container ? g_hash_table_lookup(rules->containers, container) : NULL;
+    g_autoptr(PsRules) scratch = NULL;
+    Container *c = lookup_or_rebuild(rules, container, &scratch);
     if (!c)
         return FALSE;
+    if (scratch)
+        rules = scratch;
     Decl *d = container_decl(rules, c);
     Evaluation e;
     evaluate(rules, c, &e);
@@ -691,9 +720,12 @@ char **rules_input_containers(const char *topic_rest, const char *payload, gssiz
 
 char *rules_describe(PsRules *rules, const char *container)
 {
-    Container *c = g_hash_table_lookup(rules->containers, container);
+    g_autoptr(PsRules) scratch = NULL;
+    Container *c = lookup_or_rebuild(rules, container, &scratch);
     if (!c)
         return NULL;
+    if (scratch)
+        rules = scratch; /* retired: rebuilt from its journal rows */
     Decl *d = container_decl(rules, c);
     Evaluation e;
     evaluate(rules, c, &e);
@@ -754,17 +786,9 @@ char *rules_describe(PsRules *rules, const char *container)
 
 /* ---- evaluation from the journal ---- */
 
-static gboolean state_full(PsRules *r)
-{
-    return g_hash_table_size(r->containers) >= RULES_MAX_CONTAINERS ||
-           g_hash_table_size(r->decls) >= RULES_MAX_DECLARATIONS;
-}
-
-#define STATE_FULL_REASON "the rules' state is full (too many containers or declarations tracked)"
-
 /* Applies one journal row to the state, and (unless replaying) writes the decisions it makes.
  * Rows that are not rules inputs (other modules' topics) change nothing. */
-static gboolean eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, guint *outbox,
+gboolean rules__eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, guint *outbox,
                          GError **error)
 {
     const char *rest = topics_rest(r->root, row->topic);
@@ -773,18 +797,8 @@ static gboolean eval_row(PsRules *r, const PsJournalRow *row, guint *decisions, 
     RulesInput in;
     if (!rules__parse(rest, row->payload, row->payload_len, &in, NULL))
         return TRUE; /* not one of the rules' inputs */
-    gboolean ok = TRUE;
-    if (state_full(r)) {
-        /* Journaled (and acknowledged) already, but not evaluated: said once, when it is
-         * first evaluated, and kept with the dead letters. */
-        if (!r->replaying) {
-            ok = store_dead_letter(r->store, row->source, row->topic, in.id, row->payload,
-                                   (gssize)row->payload_len, STATE_FULL_REASON, error);
-        }
-    } else {
-        Cur cur = {row->seq, row->topic, &in, row->received_at};
-        ok = apply(r, &cur, decisions, outbox, error);
-    }
+    Cur cur = {row->seq, row->topic, &in, row->received_at};
+    gboolean ok = apply(r, &cur, decisions, outbox, error);
     rules__input_clear(&in);
     return ok;
 }
@@ -804,7 +818,7 @@ static gboolean eval_cb(const PsJournalRow *row, gpointer user_data)
     EvalArgs *a = user_data;
     if (row->seq > a->upto)
         return FALSE;
-    if (!eval_row(a->r, row, &a->decisions, &a->outbox, &a->error)) {
+    if (!rules__eval_row(a->r, row, &a->decisions, &a->outbox, &a->error)) {
         a->failed = TRUE;
         return FALSE;
     }
@@ -813,33 +827,64 @@ static gboolean eval_cb(const PsJournalRow *row, gpointer user_data)
     return a->max == 0 || a->rows < a->max;
 }
 
-/* Rebuilds the state from the journal up to the stored cursor, writing nothing. */
+/* Empties the state. */
+static void state_clear(PsRules *r)
+{
+    g_hash_table_remove_all(r->containers);
+    g_hash_table_remove_all(r->decls);
+    g_queue_init(&r->lru_c); /* the links are inside the containers, freed with them */
+    g_queue_init(&r->lru_d);
+    g_hash_table_remove_all(r->dirty_c);
+    g_hash_table_remove_all(r->dirty_d);
+    r->clock = 0;
+    r->cursor = 0;
+    r->snap_seq = 0;
+    r->snap_full = TRUE;
+}
+
+/* Rebuilds the state up to the stored cursor, writing nothing: the snapshot, if a usable one
+ * is stored, and a replay of the journal after it. */
 static gboolean reload(PsRules *r, GError **error)
 {
     gint64 upto = 0;
     if (!store_rules_cursor_get(r->store, &upto, error))
         return FALSE;
-    g_hash_table_remove_all(r->containers);
-    g_hash_table_remove_all(r->decls);
-    r->cursor = 0;
+    state_clear(r);
+    gboolean loaded = FALSE;
+    gint64 expected = 0;
+    if (!r->ret.no_snapshot && !rules__snapshot_load(r, upto, &loaded, &expected, error)) {
+        state_clear(r);
+        return FALSE;
+    }
     r->replaying = TRUE;
     r->replay_decisions = 0;
     EvalArgs a = {r, upto, 0};
-    gboolean ok = store_journal_foreach(r->store, 0, eval_cb, &a, error);
+    gboolean ok = store_journal_foreach(r->store, r->cursor, eval_cb, &a, error);
     r->replaying = FALSE;
-    if (!ok)
+    if (ok && a.failed) {
+        g_propagate_error(error, a.error);
+        ok = FALSE;
+    }
+    if (!ok) {
+        state_clear(r);
         return FALSE;
+    }
     r->cursor = upto; /* also when the last rows are not rules inputs */
-    gint64 stored = 0;
-    if (!store_rules_decision_count(r->store, &stored, error))
+    r->stats.replayed = a.rows;
+    gint64 stored = 0, pruned = 0;
+    if (!store_rules_decision_count(r->store, &stored, error) ||
+        !store_journal_pruned(r->store, &pruned, error))
         return FALSE;
-    if (stored != r->replay_decisions)
-        g_warning("rules: replaying the journal gives %u decisions but the store holds %" G_GINT64_FORMAT
-                  " (was the journal written by another version of the policy?)",
-                  r->replay_decisions, stored);
-    g_debug("rules: replayed the journal to seq %" G_GINT64_FORMAT ": %u containers, %u "
-            "declarations, %u decisions", upto, g_hash_table_size(r->containers),
-            g_hash_table_size(r->decls), r->replay_decisions);
+    r->decisions = stored;
+    expected += r->replay_decisions;
+    /* A replay of a pruned journal misses the decisions of the rows pruned. */
+    if (stored != expected && (loaded || pruned == 0))
+        g_warning("rules: replaying the journal gives %" G_GINT64_FORMAT " decisions but the "
+                  "store holds %" G_GINT64_FORMAT " (was the journal written by another version "
+                  "of the policy?)", expected, stored);
+    g_debug("rules: %s, replayed the journal to seq %" G_GINT64_FORMAT " (%u rows): %u "
+            "containers, %u declarations live", loaded ? "snapshot loaded" : "no snapshot", upto,
+            a.rows, g_hash_table_size(r->containers), g_hash_table_size(r->decls));
     return TRUE;
 }
 
@@ -869,6 +914,8 @@ static gboolean catch_up_locked(PsRules *r, guint max, guint *rows, guint *decis
     }
     if (r->cursor != from && !store_rules_cursor_set(r->store, r->cursor, error))
         return FALSE;
+    if (!rules__maybe_snapshot(r, error))
+        return FALSE;
     *rows += a.rows;
     *decisions += a.decisions;
     *outbox += a.outbox;
@@ -882,24 +929,52 @@ void rules_policy_init(PsRulesPolicy *policy)
     *policy = (PsRulesPolicy){.require_radiation_clear = TRUE, .require_seal = FALSE};
 }
 
+void rules_retention_init(PsRulesRetention *retention)
+{
+    *retention = (PsRulesRetention){.retain_days = 30, .max_live = 1000000,
+                                    .snapshot_every = 50000, .journal_keep_days = 0};
+}
+
 PsRules *rules_new(PsStore *store, const char *topic_root, GError **error)
 {
-    return rules_new_full(store, topic_root, NULL, error);
+    return rules_open(store, topic_root, NULL, NULL, error);
 }
 
 PsRules *rules_new_full(PsStore *store, const char *topic_root, const PsRulesPolicy *policy,
                         GError **error)
 {
-    g_return_val_if_fail(store != NULL, NULL);
+    return rules_open(store, topic_root, policy, NULL, error);
+}
+
+PsRules *rules__alloc(PsStore *store, const char *root, const PsRulesPolicy *policy,
+                      const PsRulesRetention *retention)
+{
     PsRules *r = g_new0(PsRules, 1);
     r->store = store;
     if (policy)
         r->policy = *policy;
     else
         rules_policy_init(&r->policy);
-    r->root = g_strdup(topics_root(topic_root));
-    r->decls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, decl_free);
-    r->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, container_free);
+    if (retention)
+        r->ret = *retention;
+    else
+        rules_retention_init(&r->ret);
+    r->root = g_strdup(topics_root(root));
+    r->decls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, rules__decl_free);
+    r->containers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, rules__container_free);
+    r->dirty_c = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    r->dirty_d = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_queue_init(&r->lru_c);
+    g_queue_init(&r->lru_d);
+    r->snap_full = TRUE;
+    return r;
+}
+
+PsRules *rules_open(PsStore *store, const char *topic_root, const PsRulesPolicy *policy,
+                    const PsRulesRetention *retention, GError **error)
+{
+    g_return_val_if_fail(store != NULL, NULL);
+    PsRules *r = rules__alloc(store, topic_root, policy, retention);
     if (!reload(r, error)) {
         rules_free(r);
         return NULL;
@@ -913,8 +988,24 @@ void rules_free(PsRules *rules)
         return;
     g_hash_table_destroy(rules->containers);
     g_hash_table_destroy(rules->decls);
+    g_hash_table_destroy(rules->dirty_c);
+    g_hash_table_destroy(rules->dirty_d);
     g_free(rules->root);
     g_free(rules);
+}
+
+gboolean rules_live(PsRules *rules, const char *container)
+{
+    return container && g_hash_table_contains(rules->containers, container);
+}
+
+void rules_stats(PsRules *rules, RulesStats *out)
+{
+    *out = rules->stats;
+    out->live_containers = g_hash_table_size(rules->containers);
+    out->live_declarations = g_hash_table_size(rules->decls);
+    out->snapshot_seq = rules->snap_full ? 0 : rules->snap_seq;
+    out->clock_us = rules->clock;
 }
 
 void rules_ingest_result_clear(RulesIngestResult *result)
@@ -1152,7 +1243,7 @@ static gboolean ingest_txn(PsStore *store, gpointer user_data, GError **error)
         !store_rules_cursor_set(store, ar.first_seq, error))
         return FALSE;
     a->r->cursor = ar.first_seq;
-    return TRUE;
+    return rules__maybe_snapshot(a->r, error);
 }
 
 gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic,
@@ -1168,10 +1259,6 @@ gboolean rules_ingest_from(PsRules *rules, const char *source, const char *topic
         return FALSE;
     if (!go)
         return TRUE;
-    if (state_full(rules)) {
-        rules__input_clear(&in);
-        return reject(rules->store, source, topic, payload, n, STATE_FULL_REASON, result, error);
-    }
     IngestArgs a = {rules, source, topic, payload, n, &in, result};
     gboolean ok = store_transaction(rules->store, ingest_txn, &a, error);
     rules__input_clear(&in);

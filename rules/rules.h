@@ -46,12 +46,66 @@ typedef struct {
 /* The defaults: require_radiation_clear TRUE, require_seal FALSE. */
 void rules_policy_init(PsRulesPolicy *policy);
 
+/* How much the rules keep in memory, and how a restart finds it again ([rules] retain_days,
+ * [store] journal_keep_days). A container is retired from memory when it is done (released,
+ * the release published, and gone out of a gate) or when no input has named it for
+ * @retain_days of input time (the rules' clock: the latest `ts` evaluated, each at most a day
+ * ahead of the time it was journaled). A retired container is rebuilt from its journal rows
+ * when an input names it again (the same decisions as if it had stayed), and by
+ * rules_describe() / rules_verdict(). Nothing is ever refused for lack of room. A declaration
+ * is retired when no live container is on it and it was not named for @retain_days. */
+typedef struct {
+    guint retain_days;       /* default 30; 0: never by age */
+    guint max_live;          /* past this many containers in memory the least recently named is
+                              * retired early (not refused); default 1,000,000; 0: no limit */
+    guint snapshot_every;    /* journal rows evaluated between snapshots of the live state
+                              * (written in the evaluating transaction); default 50,000; 0:
+                              * only rules_snapshot() */
+    guint journal_keep_days; /* rules_prune_journal(): rows older than this (input time) whose
+                              * containers are retired go; 0 (default): keep forever */
+    gboolean no_snapshot;    /* neither read nor write the snapshot: replay the whole journal */
+} PsRulesRetention;
+
+/* The defaults above. */
+void rules_retention_init(PsRulesRetention *retention);
+
 /* Loads container state by replaying the journal up to the last seq evaluated (deterministic;
  * see rules_catch_up() for the rest) under @policy (NULL: the defaults). The policy is part of
  * what decides: replaying a journal under another policy may decide otherwise. topic_root e.g.
  * "port". Borrows @store, which must outlive the returned handle. */
 PsRules *rules_new_full(PsStore *store, const char *topic_root, const PsRulesPolicy *policy,
                         GError **error);
+
+/* rules_new_full() with @retention (NULL: the defaults). The state is the snapshot (the last one
+ * written, when it was written under the same policy and topic root) plus a replay of the
+ * journal after it; without a usable snapshot, a replay of the whole journal. */
+PsRules *rules_open(PsStore *store, const char *topic_root, const PsRulesPolicy *policy,
+                    const PsRulesRetention *retention, GError **error);
+
+/* Writes the snapshot of the live state at the rules' cursor now (the daemon's clean stop). */
+gboolean rules_snapshot(PsRules *rules, GError **error);
+
+/* Journal retention (journal_keep_days > 0): looks at up to @max journal rows already
+ * evaluated, oldest first from where the last call stopped, and deletes (or archives, see
+ * store_set_journal_archive()) in one transaction those older than journal_keep_days of input
+ * time whose containers and declaration are all retired. Rows of live containers, rows not yet
+ * evaluated and rows that are no rules input stay. *@pruned (may be NULL): rows deleted. */
+gboolean rules_prune_journal(PsRules *rules, guint max, guint *pruned, GError **error);
+
+/* Whether @container's state is in memory now (FALSE: retired, or never named). */
+gboolean rules_live(PsRules *rules, const char *container);
+
+/* What the state holds, for tests, benchmarks and metrics. */
+typedef struct {
+    guint live_containers;
+    guint live_declarations;
+    guint64 retired;    /* containers retired since rules_open() */
+    guint64 revived;    /* retired containers rebuilt from the journal since rules_open() */
+    gint64 snapshot_seq; /* journal seq of the last snapshot written or loaded, 0: none */
+    gint64 replayed;    /* journal rows replayed by the last (re)load */
+    gint64 clock_us;    /* input time: the latest ts evaluated */
+} RulesStats;
+void rules_stats(PsRules *rules, RulesStats *out);
 
 /* rules_new_full() with the default policy. */
 PsRules *rules_new(PsStore *store, const char *topic_root, GError **error);

@@ -127,6 +127,48 @@ static const char migration_rules_cursor[] =
 static const char migration_outbox_topics[] =
     "ALTER TABLE outbox_destination ADD COLUMN topics TEXT;";
 
+/* Version 8: bounded state for a year of containers (rules/ retirement, snapshot, journal
+ * retention). journal_key: the journal rows that name each container (its ISO 6346 code) and
+ * each customs declaration ('decl ' || number), so the rules rebuild a retired container from
+ * its own rows; filled when the rules evaluate a row, and here for the rows already journaled.
+ * rules_snapshot: the live rules state at a journal seq (kind 0 the header, 1 containers, 2
+ * declarations), so a start replays only the journal after it. The journal stays append-only
+ * except for retention ([store] journal_keep_days), which deletes inside a transaction that
+ * holds a row in journal_prune. */
+static const char migration_retention[] =
+    "CREATE TABLE journal_key ("
+    "  key TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (key, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE rules_snapshot ("
+    "  kind INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (kind, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE journal_prune (active INTEGER);"
+    "DROP TRIGGER journal_no_delete;"
+    "CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal"
+    "  WHEN NOT EXISTS (SELECT 1 FROM journal_prune)"
+    "  BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
+    "INSERT INTO counters VALUES ('journal_pruned', 0);"
+    "INSERT OR IGNORE INTO journal_key (key, seq)"
+    "  SELECT json_extract(payload, '$.container'), seq FROM journal"
+    "  WHERE json_valid(payload) AND json_type(payload, '$.container') = 'text';"
+    "INSERT OR IGNORE INTO journal_key (key, seq)"
+    "  SELECT c.value, j.seq FROM journal j,"
+    "   json_each(CASE WHEN json_valid(j.payload) THEN j.payload ELSE '{}' END, '$.containers') c"
+    "  WHERE c.type = 'text';"
+    "INSERT OR IGNORE INTO journal_key (key, seq)"
+    "  SELECT c.value, j.seq FROM journal j,"
+    "   json_each(CASE WHEN json_valid(j.payload) THEN j.payload ELSE '{}' END, '$.wagons') w,"
+    "   json_each(CASE WHEN w.type = 'object' THEN w.value ELSE '{}' END, '$.containers') c"
+    "  WHERE c.type = 'text';"
+    "INSERT OR IGNORE INTO journal_key (key, seq)"
+    "  SELECT 'decl ' || json_extract(payload, '$.declaration'), seq FROM journal"
+    "  WHERE json_valid(payload) AND json_type(payload, '$.declaration') = 'text';";
+
 /* Version 3: the vessel side (ais/vessels.c, store/store_ais.c). Times are Unix seconds. */
 static const char migration_ais[] =
     "CREATE TABLE ais_vessel ("
@@ -174,5 +216,6 @@ const StoreMigration store__migrations[] = {
     {5, "outbox and deliveries", migration_outbox},
     {6, "rules cursor: the journal seq evaluated so far", migration_rules_cursor},
     {7, "outbox destinations: topic filters", migration_outbox_topics},
+    {8, "journal keys, rules snapshot, journal retention", migration_retention},
 };
 const gsize store__n_migrations = G_N_ELEMENTS(store__migrations);

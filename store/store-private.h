@@ -33,3 +33,6 @@ sqlite3_stmt *store__stmt(PsStore *store, const char *sql, GError **error);
 gboolean store__fail(sqlite3 *db, const char *what, GError **error);
 
 gboolean store__exec(sqlite3 *db, const char *sql, GError **error);
+
+/* Whether the journal archive is attached (as schema "archive"). */
+gboolean store__has_archive(PsStore *store);

@@ -91,4 +91,45 @@ gboolean store_rules_cursor_set(PsStore *store, gint64 seq, GError **error);
 /* The highest journal seq, 0 for an empty journal. */
 gboolean store_journal_last_seq(PsStore *store, gint64 *seq, GError **error);
 
+/* ---- schema version 8: what bounds the rules' state (rules/ retirement, snapshot, retention) */
+
+/* Records that journal row @seq names each of @keys (NULL-terminated: container codes and
+ * "decl NUMBER" for a customs declaration). Repeats are ignored. */
+gboolean store_journal_keys_add(PsStore *store, gint64 seq, const char *const *keys,
+                                GError **error);
+
+/* Appends to @seqs (a GArray of gint64) the seqs of the journal rows that name @key, below
+ * @below, ascending. */
+gboolean store_journal_key_seqs(PsStore *store, const char *key, gint64 below, GArray *seqs,
+                                GError **error);
+
+/* Calls @func for each journal row whose seq is in @seqs (@n of them, ascending), in that
+ * order; seqs with no row (pruned) are skipped. */
+gboolean store_journal_rows(PsStore *store, const gint64 *seqs, guint n, PsJournalFunc func,
+                            gpointer user_data, GError **error);
+
+/* The rules' snapshot: opaque blobs by (@kind, @key). Writes join the caller's transaction. */
+gboolean store_rules_snapshot_put(PsStore *store, int kind, const char *key, const void *data,
+                                  gsize len, GError **error);
+gboolean store_rules_snapshot_delete(PsStore *store, int kind, const char *key, GError **error);
+gboolean store_rules_snapshot_clear(PsStore *store, GError **error);
+/* Return FALSE to stop early (not an error). @key and @data are valid during the call. */
+typedef gboolean (*PsSnapshotFunc)(const char *key, const void *data, gsize len,
+                                   gpointer user_data);
+gboolean store_rules_snapshot_foreach(PsStore *store, int kind, PsSnapshotFunc func,
+                                      gpointer user_data, GError **error);
+
+/* Journal retention ([store] journal_keep_days): deletes journal rows, each with the keys it
+ * was recorded under (store_journal_keys_add), copying each first into the archive when one is
+ * set (store_set_journal_archive). Joins the caller's transaction. Counted in the counters
+ * table ('journal_pruned'). Only the rules call it, for rows of containers no longer live. */
+typedef struct {
+    gint64 seq;
+    const char *const *keys; /* NULL-terminated, may be NULL */
+} PsPruneRow;
+gboolean store_journal_prune(PsStore *store, const PsPruneRow *rows, guint n, GError **error);
+
+/* Journal rows deleted by retention so far (0 when none ever was). */
+gboolean store_journal_pruned(PsStore *store, gint64 *count, GError **error);
+
 G_END_DECLS

@@ -35,7 +35,13 @@ struct PsStore {
     gboolean outbox_added; /* the open transaction added outbox rows */
     GFunc outbox_notify;   /* called after a commit that added outbox rows */
     gpointer outbox_notify_data;
+    gboolean archive; /* the journal archive is attached as "archive" */
 };
+
+gboolean store__has_archive(PsStore *store)
+{
+    return store->archive;
+}
 
 void store__outbox_added(PsStore *store)
 {
@@ -237,6 +243,46 @@ PsStore *store_open(const char *path, GError **error)
 fail:
     sqlite3_close(db);
     return NULL;
+}
+
+gboolean store_set_journal_archive(PsStore *store, const char *path, GError **error)
+{
+    if (store->archive) {
+        g_hash_table_remove_all(store->stmts); /* statements may name the archive */
+        if (!store__exec(store->db, "DETACH DATABASE archive", error))
+            return FALSE;
+        store->archive = FALSE;
+    }
+    if (!path)
+        return TRUE;
+    restrict_mode(path);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db, "ATTACH DATABASE ?1 AS archive", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return store__fail(store->db, "journal archive", error);
+    sqlite3_bind_text(stmt, 1, path, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "journal archive %s: %s", path,
+                    sqlite3_errmsg(store->db));
+        return FALSE;
+    }
+    GError *local = NULL;
+    if (!store__exec(store->db,
+                     "CREATE TABLE IF NOT EXISTS archive.journal ("
+                     "  seq INTEGER PRIMARY KEY, source TEXT NOT NULL, topic TEXT NOT NULL,"
+                     "  event_id TEXT NOT NULL, ts TEXT, received_at INTEGER NOT NULL,"
+                     "  payload TEXT NOT NULL)",
+                     &local)) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "journal archive %s: %s", path,
+                    local->message);
+        g_error_free(local);
+        sqlite3_exec(store->db, "DETACH DATABASE archive", NULL, NULL, NULL);
+        return FALSE;
+    }
+    store->archive = TRUE;
+    return TRUE;
 }
 
 gboolean store_set_sync(PsStore *store, gboolean full, GError **error)

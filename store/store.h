@@ -103,6 +103,11 @@ gboolean store_dead_letter(PsStore *store, const char *source, const char *topic
  * 0 (the default after store_open) keeps every dead letter. store_open_shared() copies it. */
 void store_set_dead_letter_max(PsStore *store, gint64 max_bytes);
 
+/* Journal rows deleted by retention ([store] journal_keep_days, see store-rules.h) are kept in
+ * the SQLite file @path (table journal, same columns), created 0600 when missing; NULL (the
+ * default): they are deleted. Call outside a transaction. The [store] journal_archive setting. */
+gboolean store_set_journal_archive(PsStore *store, const char *path, GError **error);
+
 gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error);
 
 /* One dead letter as read back; strings and payload valid only during the callback. */

@@ -263,3 +263,201 @@ gboolean store_journal_last_seq(PsStore *store, gint64 *seq, GError **error)
     return int_query(store, "SELECT coalesce(max(seq), 0) FROM journal", "journal read", seq,
                      error);
 }
+
+/* ---- schema version 8 ---- */
+
+#define SQL_KEY_ADD "INSERT OR IGNORE INTO journal_key (key, seq) VALUES (?1, ?2)"
+
+gboolean store_journal_keys_add(PsStore *store, gint64 seq, const char *const *keys,
+                                GError **error)
+{
+    for (guint i = 0; keys && keys[i]; i++) {
+        sqlite3_stmt *stmt = store__stmt(store, SQL_KEY_ADD, error);
+        if (!stmt)
+            return FALSE;
+        sqlite3_bind_text(stmt, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, seq);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            return store__fail(store__db(store), "journal key insert", error);
+    }
+    return TRUE;
+}
+
+#define SQL_KEY_SEQS "SELECT seq FROM journal_key WHERE key = ?1 AND seq < ?2 ORDER BY seq"
+
+gboolean store_journal_key_seqs(PsStore *store, const char *key, gint64 below, GArray *seqs,
+                                GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_KEY_SEQS, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, below);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        gint64 seq = sqlite3_column_int64(stmt, 0);
+        g_array_append_val(seqs, seq);
+    }
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE || store__fail(store__db(store), "journal key read", error);
+}
+
+gboolean store_journal_rows(PsStore *store, const gint64 *seqs, guint n, PsJournalFunc func,
+                            gpointer user_data, GError **error)
+{
+    /* Not cached: the callback may use the store (and its cached statements) itself. */
+    sqlite3 *db = store__db(store);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, source, topic, event_id, ts, received_at, payload"
+                           " FROM journal WHERE seq = ?1",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return store__fail(db, "journal read", error);
+    gboolean ok = TRUE;
+    for (guint i = 0; i < n && ok; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, seqs[i]);
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE)
+            continue;
+        if (rc != SQLITE_ROW) {
+            ok = store__fail(db, "journal read", error);
+            break;
+        }
+        PsJournalRow row = {
+            .seq = sqlite3_column_int64(stmt, 0),
+            .source = (const char *)sqlite3_column_text(stmt, 1),
+            .topic = (const char *)sqlite3_column_text(stmt, 2),
+            .id = (const char *)sqlite3_column_text(stmt, 3),
+            .ts = (const char *)sqlite3_column_text(stmt, 4),
+            .received_at = sqlite3_column_int64(stmt, 5),
+            .payload = (const char *)sqlite3_column_text(stmt, 6),
+            .payload_len = sqlite3_column_bytes(stmt, 6),
+        };
+        if (!row.payload)
+            row.payload = "";
+        if (!func(&row, user_data))
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return ok;
+}
+
+#define SQL_SNAP_PUT "INSERT OR REPLACE INTO rules_snapshot (kind, key, data) VALUES (?1, ?2, ?3)"
+#define SQL_SNAP_DEL "DELETE FROM rules_snapshot WHERE kind = ?1 AND key = ?2"
+
+gboolean store_rules_snapshot_put(PsStore *store, int kind, const char *key, const void *data,
+                                  gsize len, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_SNAP_PUT, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int(stmt, 1, kind);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 3, data, len, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store__db(store), "rules snapshot write", error);
+    return TRUE;
+}
+
+gboolean store_rules_snapshot_delete(PsStore *store, int kind, const char *key, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, SQL_SNAP_DEL, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int(stmt, 1, kind);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store__db(store), "rules snapshot write", error);
+    return TRUE;
+}
+
+gboolean store_rules_snapshot_clear(PsStore *store, GError **error)
+{
+    return store__exec(store__db(store), "DELETE FROM rules_snapshot", error);
+}
+
+gboolean store_rules_snapshot_foreach(PsStore *store, int kind, PsSnapshotFunc func,
+                                      gpointer user_data, GError **error)
+{
+    sqlite3 *db = store__db(store);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT key, data FROM rules_snapshot WHERE kind = ?1", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return store__fail(db, "rules snapshot read", error);
+    sqlite3_bind_int(stmt, 1, kind);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (!func((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_blob(stmt, 1),
+                  (gsize)sqlite3_column_bytes(stmt, 1), user_data)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    gboolean ok = rc == SQLITE_DONE || store__fail(db, "rules snapshot read", error);
+    sqlite3_finalize(stmt);
+    return ok;
+}
+
+#define SQL_PRUNE_ON "INSERT INTO journal_prune VALUES (1)"
+#define SQL_PRUNE_OFF "DELETE FROM journal_prune"
+#define SQL_PRUNE_ARCHIVE "INSERT OR IGNORE INTO archive.journal SELECT * FROM main.journal WHERE seq = ?1"
+#define SQL_PRUNE_ROW "DELETE FROM journal WHERE seq = ?1"
+#define SQL_PRUNE_KEY "DELETE FROM journal_key WHERE key = ?1 AND seq = ?2"
+#define SQL_PRUNE_COUNT "UPDATE counters SET value = value + ?1 WHERE name = 'journal_pruned'"
+
+static gboolean step_seq(PsStore *store, const char *sql, gint64 seq, GError **error)
+{
+    sqlite3_stmt *stmt = store__stmt(store, sql, error);
+    if (!stmt)
+        return FALSE;
+    sqlite3_bind_int64(stmt, 1, seq);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return store__fail(store__db(store), "journal retention", error);
+    return TRUE;
+}
+
+typedef struct {
+    const PsPruneRow *rows;
+    guint n;
+} PruneArgs;
+
+static gboolean prune_txn(PsStore *store, gpointer user_data, GError **error)
+{
+    PruneArgs *a = user_data;
+    if (!step_seq(store, SQL_PRUNE_ON, 0, error))
+        return FALSE;
+    gint64 deleted = 0;
+    for (guint i = 0; i < a->n; i++) {
+        const PsPruneRow *r = &a->rows[i];
+        if (store__has_archive(store) && !step_seq(store, SQL_PRUNE_ARCHIVE, r->seq, error))
+            return FALSE;
+        if (!step_seq(store, SQL_PRUNE_ROW, r->seq, error))
+            return FALSE;
+        deleted += sqlite3_changes(store__db(store));
+        for (guint k = 0; r->keys && r->keys[k]; k++) {
+            sqlite3_stmt *stmt = store__stmt(store, SQL_PRUNE_KEY, error);
+            if (!stmt)
+                return FALSE;
+            sqlite3_bind_text(stmt, 1, r->keys[k], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(stmt, 2, r->seq);
+            if (sqlite3_step(stmt) != SQLITE_DONE)
+                return store__fail(store__db(store), "journal retention", error);
+        }
+    }
+    return step_seq(store, SQL_PRUNE_OFF, 0, error) &&
+           step_seq(store, SQL_PRUNE_COUNT, deleted, error);
+}
+
+gboolean store_journal_prune(PsStore *store, const PsPruneRow *rows, guint n, GError **error)
+{
+    PruneArgs a = {rows, n};
+    return n == 0 || store_transaction(store, prune_txn, &a, error);
+}
+
+gboolean store_journal_pruned(PsStore *store, gint64 *count, GError **error)
+{
+    return int_query(store, "SELECT coalesce((SELECT value FROM counters WHERE name ="
+                            " 'journal_pruned'), 0)",
+                     "journal retention count", count, error);
+}
