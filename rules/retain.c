@@ -721,12 +721,16 @@ typedef struct {
     GArray *rows; /* PsPruneRow, keys owned (g_strfreev) */
 } PruneArgs;
 
-static gboolean keys_live(PsRules *r, char **keys)
+/* Whether a row with @keys must stay: a container or declaration it names is live, or changed
+ * since the snapshot (a restart replays the rows after the snapshot, and rebuilds what they
+ * name from the rows before: those must be there as they were). */
+static gboolean keys_needed(PsRules *r, char **keys)
 {
     for (guint i = 0; keys[i]; i++) {
-        if (g_str_has_prefix(keys[i], "decl ")
-                ? g_hash_table_contains(r->decls, keys[i] + strlen("decl "))
-                : g_hash_table_contains(r->containers, keys[i]))
+        gboolean decl = g_str_has_prefix(keys[i], "decl ");
+        const char *k = decl ? keys[i] + strlen("decl ") : keys[i];
+        if (g_hash_table_contains(decl ? r->decls : r->containers, k) ||
+            g_hash_table_contains(decl ? r->dirty_d : r->dirty_c, k))
             return TRUE;
     }
     return FALSE;
@@ -736,8 +740,9 @@ static gboolean prune_scan(const PsJournalRow *row, gpointer user_data)
 {
     PruneArgs *a = user_data;
     gint64 ts_us = 0;
-    if (row->seq > a->r->cursor || (row->ts && rules__parse_ts(row->ts, &ts_us) &&
-                                    ts_us >= a->limit_us)) {
+    /* Only rows the snapshot covers: a restart replays those after it. */
+    if (row->seq > a->r->snap_seq || (row->ts && rules__parse_ts(row->ts, &ts_us) &&
+                                      ts_us >= a->limit_us)) {
         a->wrap = TRUE; /* young rows from here on: start again from the oldest next time */
         return FALSE;
     }
@@ -754,7 +759,7 @@ static gboolean prune_scan(const PsJournalRow *row, gpointer user_data)
             g_ptr_array_add(keys, g_strconcat("decl ", in.declaration, NULL));
         g_ptr_array_add(keys, NULL);
         char **k = (char **)g_ptr_array_free(keys, FALSE);
-        if (keys_live(a->r, k)) {
+        if (keys_needed(a->r, k)) {
             g_strfreev(k);
         } else {
             PsPruneRow p = {row->seq, (const char *const *)k};
@@ -779,7 +784,9 @@ gboolean rules_prune_journal(PsRules *rules, guint max, guint *pruned, GError **
     g_return_val_if_fail(rules != NULL, FALSE);
     if (pruned)
         *pruned = 0;
-    if (rules->ret.journal_keep_days == 0 || max == 0)
+    /* Without a snapshot a restart replays the whole journal: it must stay whole. */
+    if (rules->ret.journal_keep_days == 0 || max == 0 || rules->ret.no_snapshot ||
+        rules->snap_full)
         return TRUE;
     PruneArgs a = {rules, max, 0,
                    rules->clock - (gint64)rules->ret.journal_keep_days * G_TIME_SPAN_DAY, FALSE,

@@ -88,8 +88,10 @@ gboolean rules_snapshot(PsRules *rules, GError **error);
 /* Journal retention (journal_keep_days > 0): looks at up to @max journal rows already
  * evaluated, oldest first from where the last call stopped, and deletes (or archives, see
  * store_set_journal_archive()) in one transaction those older than journal_keep_days of input
- * time whose containers and declaration are all retired. Rows of live containers, rows not yet
- * evaluated and rows that are no rules input stay. *@pruned (may be NULL): rows deleted. */
+ * time whose containers and declaration are all retired (and were before the last snapshot).
+ * Rows of live containers, rows after the last snapshot (a restart replays them) and rows that
+ * are no rules input stay; without a snapshot nothing goes. *@pruned (may be NULL): rows
+ * deleted. */
 gboolean rules_prune_journal(PsRules *rules, guint max, guint *pruned, GError **error);
 
 /* Whether @container's state is in memory now (FALSE: retired, or never named). */

@@ -121,13 +121,17 @@ static gboolean decisions_query(PsStore *store, const char *container, gint64 af
     sqlite3 *db = store__db(store);
     sqlite3_stmt *dec = NULL, *cond = NULL;
     gboolean ok = FALSE;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT d.seq, d.decision_id, d.kind, d.container, d.declaration,"
-                           " d.ts, d.event_seq, d.topic, d.payload, j.event_id, j.topic"
-                           " FROM decision d LEFT JOIN journal j ON j.seq = d.event_seq"
-                           " WHERE (?1 IS NULL OR d.container = ?1) AND d.seq > ?2"
-                           " ORDER BY d.seq LIMIT ?3",
-                           -1, &dec, NULL) != SQLITE_OK ||
+    /* Two statements, so that one container's decisions come from its index. */
+    const char *sql = container
+                          ? "SELECT d.seq, d.decision_id, d.kind, d.container, d.declaration,"
+                            " d.ts, d.event_seq, d.topic, d.payload, j.event_id, j.topic"
+                            " FROM decision d LEFT JOIN journal j ON j.seq = d.event_seq"
+                            " WHERE d.container = ?1 AND d.seq > ?2 ORDER BY d.seq LIMIT ?3"
+                          : "SELECT d.seq, d.decision_id, d.kind, d.container, d.declaration,"
+                            " d.ts, d.event_seq, d.topic, d.payload, j.event_id, j.topic"
+                            " FROM decision d LEFT JOIN journal j ON j.seq = d.event_seq"
+                            " WHERE d.seq > ?2 ORDER BY d.seq LIMIT ?3";
+    if (sqlite3_prepare_v2(db, sql, -1, &dec, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT name, ok, event_id, topic, ts FROM decision_condition"
                            " WHERE decision_seq = ?1 ORDER BY pos",
