@@ -20,6 +20,7 @@
 #include "ocr.h"
 #include "overlay.h"
 #include "psgst.h"
+#include "tracker.h"
 
 GST_DEBUG_CATEGORY_STATIC(containerocr_debug);
 #define GST_CAT_DEFAULT containerocr_debug
@@ -73,7 +74,7 @@ struct _PsContainerOcr {
     PsGstRead latest[PS_READS_META_MAX];
     guint n_latest;
     GstClockTime latest_pts;
-    PsTracker *tracker;
+    OcrTracker *tracker;
     OcrFusionOptions fusion;
 };
 
@@ -101,61 +102,7 @@ enum {
 #define CAPS \
     GST_VIDEO_CAPS_MAKE("{ I420, YV12, NV12, NV21, Y42B, Y444, GRAY8, BGRx, BGRA, RGBx, RGBA, RGB }")
 
-/* ---- fusion through ocr/ ---- */
-
-static gboolean fuse(const PsRead *reads, gsize n, PsRead *out, gpointer data)
-{
-    PsContainerOcr *self = data;
-    OcrFusion *f = ocr_fusion_new(&self->fusion);
-    for (gsize i = 0; i < n; i++) {
-        OcrRead r;
-        memset(&r, 0, sizeof r);
-        g_strlcpy(r.code, reads[i].code, sizeof r.code);
-        g_strlcpy(r.size_type, reads[i].size_type, sizeof r.size_type);
-        r.confidence = reads[i].confidence;
-        for (int k = 0; k < 4; k++)
-            r.bbox[k] = (int)reads[i].bbox[k];
-        r.orientation = reads[i].vertical ? OCR_VERTICAL : OCR_HORIZONTAL;
-        G_STATIC_ASSERT(sizeof r.probs.p == sizeof reads[i].probs);
-        memcpy(r.probs.p, reads[i].probs, sizeof r.probs.p);
-        ocr_fusion_add(f, &r);
-    }
-    OcrReads res;
-    ocr_fusion_result(f, TRUE, &res);
-    ocr_fusion_free(f);
-    if (res.n_reads == 0) {
-        if (gst_debug_category_get_threshold(GST_CAT_DEFAULT) >= GST_LEVEL_DEBUG) {
-            OcrFusion *d = ocr_fusion_new(&self->fusion);
-            for (gsize i = 0; i < n; i++) {
-                OcrRead r;
-                memset(&r, 0, sizeof r);
-                g_strlcpy(r.code, reads[i].code, sizeof r.code);
-                r.confidence = reads[i].confidence;
-                memcpy(r.probs.p, reads[i].probs, sizeof r.probs.p);
-                ocr_fusion_add(d, &r);
-            }
-            OcrReads all;
-            ocr_fusion_result(d, FALSE, &all);
-            ocr_fusion_free(d);
-            GST_DEBUG_OBJECT(self, "a pass of %" G_GSIZE_FORMAT " reads (first %s %.2f) did not "
-                             "fuse into a confirmed code (best %s %.3f)", n,
-                             n ? reads[0].code : "-", n ? reads[0].confidence : 0.0,
-                             all.n_reads ? all.reads[0].code : "-",
-                             all.n_reads ? all.reads[0].confidence : 0.0);
-        }
-        return FALSE;
-    }
-    memset(out, 0, sizeof *out);
-    g_strlcpy(out->code, res.reads[0].code, sizeof out->code);
-    g_strlcpy(out->size_type, res.reads[0].size_type, sizeof out->size_type);
-    out->confidence = res.reads[0].confidence;
-    for (int k = 0; k < 4; k++)
-        out->bbox[k] = res.reads[0].bbox[k];
-    out->vertical = res.reads[0].orientation == OCR_VERTICAL;
-    return TRUE;
-}
-
-static void post_confirmed(PsContainerOcr *self, const PsConfirmed *c)
+static void post_confirmed(PsContainerOcr *self, const OcrConfirmed *c)
 {
     GstStructure *s = gst_structure_new(
         "containerocr-confirmed", "camera", G_TYPE_STRING, self->camera ? self->camera : "",
@@ -173,7 +120,7 @@ static void post_confirmed(PsContainerOcr *self, const PsConfirmed *c)
 static void post_confirmed_array(PsContainerOcr *self, GArray *confirmed)
 {
     for (guint i = 0; i < confirmed->len; i++)
-        post_confirmed(self, &g_array_index(confirmed, PsConfirmed, i));
+        post_confirmed(self, &g_array_index(confirmed, OcrConfirmed, i));
 }
 
 /* ---- workers ---- */
@@ -214,7 +161,7 @@ static void work(gpointer data, gpointer user_data)
     GST_LOG_OBJECT(self, "frame %dx%d stride %d format %d at %" GST_TIME_FORMAT ": %d reads",
                    job->width, job->height, job->stride, job->format, GST_TIME_ARGS(job->pts),
                    reads.n_reads);
-    PsRead tr[OCR_MAX_READS];
+    OcrRead tr[OCR_MAX_READS]; /* boxes in frame pixels */
     GstStructure *msg = gst_structure_new("containerocr-reads", "camera", G_TYPE_STRING,
                                           self->camera ? self->camera : "", "pts", G_TYPE_UINT64,
                                           (guint64)job->pts, NULL);
@@ -222,17 +169,9 @@ static void work(gpointer data, gpointer user_data)
     gst_value_array_init(&codes, reads.n_reads);
     for (int i = 0; i < reads.n_reads; i++) {
         const OcrRead *r = &reads.reads[i];
-        memset(&tr[i], 0, sizeof tr[i]);
-        g_strlcpy(tr[i].code, r->code, sizeof tr[i].code);
-        g_strlcpy(tr[i].size_type, r->size_type, sizeof tr[i].size_type);
-        tr[i].confidence = r->confidence;
-        for (int k = 0; k < 4; k++)
-            tr[i].bbox[k] = r->bbox[k];
+        tr[i] = *r;
         tr[i].bbox[0] += job->x0;
         tr[i].bbox[1] += job->y0;
-        tr[i].vertical = r->orientation == OCR_VERTICAL;
-        tr[i].has_probs = TRUE;
-        memcpy(tr[i].probs, r->probs.p, sizeof tr[i].probs);
         GValue v = G_VALUE_INIT;
         g_value_init(&v, G_TYPE_STRING);
         g_value_set_string(&v, r->code);
@@ -240,7 +179,7 @@ static void work(gpointer data, gpointer user_data)
     }
     gst_structure_take_value(msg, "codes", &codes);
 
-    GArray *confirmed = g_array_new(FALSE, FALSE, sizeof(PsConfirmed));
+    GArray *confirmed = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
     g_mutex_lock(&self->lock);
     self->n_latest = MIN((guint)reads.n_reads, PS_READS_META_MAX);
     for (guint i = 0; i < self->n_latest; i++) {
@@ -250,15 +189,15 @@ static void work(gpointer data, gpointer user_data)
         g_strlcpy(l->size_type, tr[i].size_type, sizeof l->size_type);
         l->confidence = tr[i].confidence;
         for (int k = 0; k < 4; k++)
-            l->bbox[k] = (int)tr[i].bbox[k];
-        l->vertical = tr[i].vertical;
+            l->bbox[k] = tr[i].bbox[k];
+        l->vertical = tr[i].orientation == OCR_VERTICAL;
     }
     self->latest_pts = job->pts;
     self->read_frames++;
-    overlay_tracker_feed(self->tracker, tr, reads.n_reads, (gint64)(job->pts / 1000), confirmed);
+    ocr_tracker_feed(self->tracker, tr, reads.n_reads, (gint64)(job->pts / 1000), confirmed);
     /* Nothing new to learn: sample less often (never more than a pass's gap allows); anything
      * new: back to the configured interval. */
-    if (overlay_tracker_settled(self->tracker, MAX(SETTLED_STREAK, self->min_frames),
+    if (ocr_tracker_settled(self->tracker, MAX(SETTLED_STREAK, self->min_frames),
                                 job->frame_width, job->frame_height))
         self->cur_interval_ms = MIN(MAX(self->cur_interval_ms * 2, self->interval_ms),
                                     MAX(self->interval_max_ms, self->interval_ms));
@@ -302,7 +241,7 @@ static gboolean start(GstBaseTransform *bt)
     /* Exclusive: its threads (niced, see WORKER_NICE) are not lent to other pools. */
     self->pool = g_thread_pool_new(work, self, (gint)n, TRUE, NULL);
     ocr_fusion_options_init(&self->fusion);
-    self->tracker = overlay_tracker_new((gint64)self->gap_ms * 1000, self->min_frames, fuse, self);
+    self->tracker = ocr_tracker_new((gint64)self->gap_ms * 1000, self->min_frames, &self->fusion);
     self->busy = 0;
     self->last_sample = GST_CLOCK_TIME_NONE;
     self->ref_pts = GST_CLOCK_TIME_NONE;
@@ -325,7 +264,7 @@ static gboolean stop(GstBaseTransform *bt)
         self->pool = NULL;
     }
     g_clear_pointer(&self->idle, g_async_queue_unref);
-    g_clear_pointer(&self->tracker, overlay_tracker_free);
+    g_clear_pointer(&self->tracker, ocr_tracker_free);
     GST_INFO_OBJECT(self, "frames %" G_GUINT64_FORMAT ", sampled %" G_GUINT64_FORMAT
                     ", unchanged %" G_GUINT64_FORMAT ", skipped (workers busy) %" G_GUINT64_FORMAT,
                     self->frames, self->sampled, self->unchanged, self->skipped);
@@ -338,9 +277,9 @@ static gboolean sink_event(GstBaseTransform *bt, GstEvent *event)
     if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->tracker) {
         /* The last passes end with the stream: finish the reads in hand, then confirm. */
         wait_idle(self);
-        GArray *confirmed = g_array_new(FALSE, FALSE, sizeof(PsConfirmed));
+        GArray *confirmed = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
         g_mutex_lock(&self->lock);
-        overlay_tracker_flush(self->tracker, confirmed);
+        ocr_tracker_flush(self->tracker, confirmed);
         g_mutex_unlock(&self->lock);
         post_confirmed_array(self, confirmed);
         g_array_unref(confirmed);
@@ -446,7 +385,7 @@ static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame
          * refresh their boxes. */
         self->unchanged++;
         self->last_sample = pts;
-        overlay_tracker_touch(self->tracker, (gint64)(pts / 1000));
+        ocr_tracker_touch(self->tracker, (gint64)(pts / 1000));
         if (GST_CLOCK_TIME_IS_VALID(self->latest_pts))
             self->latest_pts = pts;
     } else if (due) {

@@ -77,7 +77,8 @@ static guint run_daemon(gboolean with_ais)
         "[store]\npath = %s\n%s"
         "[camera sea]\nuri = testsrc://black\nocr = false\n"
         "pose = 30.019345,121.890668,35,90,3,60\n"
-        "[wall]\nlayout = 2x2\nwidth = 1280\nheight = 720\nrtsp_port = 0\nrecord = %s\n",
+        "[wall]\nlayout = 2x2\nwidth = 1280\nheight = 720\nrtsp_port = 0\nrecord = %s\n"
+        "record_segment = 0\n",
         db, ais, mp4);
     ck_assert(g_file_set_contents(conf_path, conf, -1, NULL));
     const char *argv[] = {g_getenv("PORTSIGHT"), "run", "-c", conf_path, NULL};

@@ -71,7 +71,7 @@ START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
         "ptz_user = op\nptz_password = pw\n"
         "[camera gate]\nuri = testsrc://snow\nwidth = 320\nheight = 180\n"
         "[wall]\nlayout = 1+5\nwidth = 640\nheight = 360\nrtsp_port = 0\n"
-        "cameras = gate,quay\nrecord = %s\n",
+        "cameras = gate,quay\nrecord = %s\nrecord_segment = 0\n",
         e.port, mp4);
     Events ev = {g_string_new(NULL)};
     AppConfig *cfg = NULL;

@@ -1,14 +1,14 @@
-/* track.c: one camera's container reads associated across frames into passes; a finished pass
- * is fused into one confirmed container. */
-#include <string.h>
+/* tracker.c: one camera's container reads associated across frames into passes; a finished
+ * pass is fused into one confirmed container (see tracker.h). */
+#include "tracker.h"
 
-#include "overlay.h"
+#include <string.h>
 
 #define MAX_PASSES 64      /* open passes per camera; the stalest is closed beyond this */
 #define MAX_PASS_READS 64  /* reads kept per pass: the most confident ones */
 
 typedef struct {
-    GArray *reads; /* (element-type PsRead) */
+    GArray *reads; /* (element-type OcrRead) */
     double bbox[4]; /* the last read's */
     char code[12];  /* the last read's */
     guint frames;
@@ -17,11 +17,10 @@ typedef struct {
     guint streak;     /* reads in a row, up to the last feed, with the same code */
 } Pass;
 
-struct PsTracker {
+struct OcrTracker {
     gint64 gap_us;
     guint min_frames;
-    PsFuseFunc fuse;
-    gpointer fuse_data;
+    OcrFusionOptions fusion;
     GPtrArray *passes; /* (element-type Pass) */
     gint64 last_feed_us;
     gboolean fed, last_feed_opened; /* the last feed started a pass */
@@ -34,19 +33,20 @@ static void pass_free(gpointer p)
     g_free(pass);
 }
 
-PsTracker *overlay_tracker_new(gint64 gap_us, guint min_frames, PsFuseFunc fuse,
-                               gpointer fuse_data)
+OcrTracker *ocr_tracker_new(gint64 gap_us, guint min_frames, const OcrFusionOptions *fusion)
 {
-    PsTracker *t = g_new0(PsTracker, 1);
+    OcrTracker *t = g_new0(OcrTracker, 1);
     t->gap_us = gap_us > 0 ? gap_us : G_USEC_PER_SEC;
     t->min_frames = MAX(1, min_frames);
-    t->fuse = fuse;
-    t->fuse_data = fuse_data;
+    if (fusion)
+        t->fusion = *fusion;
+    else
+        ocr_fusion_options_init(&t->fusion);
     t->passes = g_ptr_array_new_with_free_func(pass_free);
     return t;
 }
 
-void overlay_tracker_free(PsTracker *t)
+void ocr_tracker_free(OcrTracker *t)
 {
     if (!t)
         return;
@@ -54,7 +54,7 @@ void overlay_tracker_free(PsTracker *t)
     g_free(t);
 }
 
-guint overlay_tracker_open_passes(const PsTracker *t)
+guint ocr_tracker_open_passes(const OcrTracker *t)
 {
     return t->passes->len;
 }
@@ -81,53 +81,35 @@ static int code_distance(const char *a, const char *b)
     return d;
 }
 
-/* The default fusion: the whole code with the largest summed confidence; its size/type is the
- * most confident non-empty one read with it, its box the last one. */
-static gboolean vote(const PsRead *reads, gsize n, PsRead *out)
+/* The reads of a pass fused into one confirmed code (@out), or FALSE. */
+static gboolean fuse(const OcrTracker *t, const OcrRead *reads, guint n, OcrRead *out)
 {
-    double best = -1;
-    gsize besti = 0;
-    for (gsize i = 0; i < n; i++) {
-        double sum = 0;
-        for (gsize j = 0; j < n; j++)
-            if (strcmp(reads[i].code, reads[j].code) == 0)
-                sum += reads[j].confidence;
-        if (sum > best) {
-            best = sum;
-            besti = i;
-        }
+    OcrFusion *f = ocr_fusion_new(&t->fusion);
+    for (guint i = 0; i < n; i++)
+        ocr_fusion_add(f, &reads[i]);
+    OcrReads res;
+    ocr_fusion_result(f, TRUE, &res);
+    if (res.n_reads == 0 && n > 0) {
+        OcrReads all;
+        ocr_fusion_result(f, FALSE, &all);
+        g_debug("tracker: a pass of %u reads (first %s %.2f) did not fuse into a confirmed code "
+                "(best %s %.3f)", n, reads[0].code, reads[0].confidence,
+                all.n_reads ? all.reads[0].code : "-", all.n_reads ? all.reads[0].confidence : 0.0);
     }
-    if (n == 0 || strlen(reads[besti].code) != 11)
+    ocr_fusion_free(f);
+    if (res.n_reads == 0)
         return FALSE;
-    double total = 0, st_conf = -1;
-    guint agree = 0;
-    *out = reads[besti];
-    for (gsize j = 0; j < n; j++) {
-        total += reads[j].confidence;
-        if (strcmp(reads[j].code, out->code) != 0)
-            continue;
-        agree++;
-        memcpy(out->bbox, reads[j].bbox, sizeof out->bbox);
-        if (reads[j].size_type[0] && reads[j].confidence > st_conf) {
-            st_conf = reads[j].confidence;
-            memcpy(out->size_type, reads[j].size_type, sizeof out->size_type);
-        }
-    }
-    /* The winners' mean confidence, scaled by their share of the pass's total. */
-    out->confidence = total > 0 ? (best / agree) * (best / total) : 0.0;
+    *out = res.reads[0];
     return TRUE;
 }
 
-static void close_pass(PsTracker *t, guint index, GArray *confirmed)
+static void close_pass(OcrTracker *t, guint index, GArray *confirmed)
 {
     Pass *p = g_ptr_array_index(t->passes, index);
-    PsConfirmed c = {0};
-    gboolean ok = FALSE;
-    if (p->frames >= t->min_frames) {
-        const PsRead *reads = (const PsRead *)p->reads->data;
-        ok = t->fuse ? t->fuse(reads, p->reads->len, &c.read, t->fuse_data)
-                     : vote(reads, p->reads->len, &c.read);
-    }
+    OcrConfirmed c;
+    memset(&c, 0, sizeof c);
+    gboolean ok = p->frames >= t->min_frames &&
+                  fuse(t, (const OcrRead *)p->reads->data, p->reads->len, &c.read);
     if (ok && confirmed) {
         c.frames = p->frames;
         c.first_us = p->first_us;
@@ -137,20 +119,21 @@ static void close_pass(PsTracker *t, guint index, GArray *confirmed)
     g_ptr_array_remove_index(t->passes, index);
 }
 
-static void pass_add(Pass *p, const PsRead *r, gint64 now_us)
+static void pass_add(Pass *p, const OcrRead *r, gint64 now_us)
 {
     if (p->reads->len < MAX_PASS_READS) {
         g_array_append_val(p->reads, *r);
     } else { /* replace the least confident read, when this one is better */
         guint lo = 0;
         for (guint i = 1; i < p->reads->len; i++)
-            if (g_array_index(p->reads, PsRead, i).confidence <
-                g_array_index(p->reads, PsRead, lo).confidence)
+            if (g_array_index(p->reads, OcrRead, i).confidence <
+                g_array_index(p->reads, OcrRead, lo).confidence)
                 lo = i;
-        if (r->confidence > g_array_index(p->reads, PsRead, lo).confidence)
-            g_array_index(p->reads, PsRead, lo) = *r;
+        if (r->confidence > g_array_index(p->reads, OcrRead, lo).confidence)
+            g_array_index(p->reads, OcrRead, lo) = *r;
     }
-    memcpy(p->bbox, r->bbox, sizeof p->bbox);
+    for (int k = 0; k < 4; k++)
+        p->bbox[k] = r->bbox[k];
     p->streak = strcmp(p->code, r->code) == 0 ? p->streak + 1 : 1;
     g_strlcpy(p->code, r->code, sizeof p->code);
     p->frames++;
@@ -158,7 +141,7 @@ static void pass_add(Pass *p, const PsRead *r, gint64 now_us)
     p->matched = TRUE;
 }
 
-void overlay_tracker_feed(PsTracker *t, const PsRead *reads, gsize n, gint64 now_us,
+void ocr_tracker_feed(OcrTracker *t, const OcrRead *reads, gsize n, gint64 now_us,
                           GArray *confirmed)
 {
     /* A pass whose container has not been read for the gap is over, before anything joins. */
@@ -173,14 +156,15 @@ void overlay_tracker_feed(PsTracker *t, const PsRead *reads, gsize n, gint64 now
     t->last_feed_us = now_us;
     t->last_feed_opened = FALSE;
     for (gsize i = 0; i < n; i++) {
-        const PsRead *r = &reads[i];
+        const OcrRead *r = &reads[i];
         Pass *best = NULL;
         double best_score = 0;
         for (guint j = 0; j < t->passes->len; j++) {
             Pass *p = g_ptr_array_index(t->passes, j);
             if (p->matched)
                 continue;
-            double ov = iou(p->bbox, r->bbox);
+            const double box[4] = {r->bbox[0], r->bbox[1], r->bbox[2], r->bbox[3]};
+            double ov = iou(p->bbox, box);
             int d = code_distance(p->code, r->code);
             /* Neighbouring containers of one series differ in two or three characters, so a
              * near code alone does not join: a misread joins by its box. */
@@ -202,7 +186,7 @@ void overlay_tracker_feed(PsTracker *t, const PsRead *reads, gsize n, gint64 now
                 close_pass(t, stale, confirmed);
             }
             best = g_new0(Pass, 1);
-            best->reads = g_array_new(FALSE, FALSE, sizeof(PsRead));
+            best->reads = g_array_new(FALSE, FALSE, sizeof(OcrRead));
             best->first_us = now_us;
             g_ptr_array_add(t->passes, best);
             t->last_feed_opened = TRUE;
@@ -211,7 +195,7 @@ void overlay_tracker_feed(PsTracker *t, const PsRead *reads, gsize n, gint64 now
     }
 }
 
-void overlay_tracker_touch(PsTracker *t, gint64 now_us)
+void ocr_tracker_touch(OcrTracker *t, gint64 now_us)
 {
     if (!t->fed || now_us < t->last_feed_us)
         return;
@@ -223,7 +207,7 @@ void overlay_tracker_touch(PsTracker *t, gint64 now_us)
     t->last_feed_us = now_us;
 }
 
-gboolean overlay_tracker_settled(const PsTracker *t, guint streak, double width,
+gboolean ocr_tracker_settled(const OcrTracker *t, guint streak, double width,
                                  double height)
 {
     if (!t->fed || t->last_feed_opened)
@@ -243,7 +227,7 @@ gboolean overlay_tracker_settled(const PsTracker *t, guint streak, double width,
     return TRUE;
 }
 
-void overlay_tracker_flush(PsTracker *t, GArray *confirmed)
+void ocr_tracker_flush(OcrTracker *t, GArray *confirmed)
 {
     while (t->passes->len > 0)
         close_pass(t, 0, confirmed);
