@@ -317,6 +317,22 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
         add_str(b, "state", isfinite(sv.sog_kn) && sv.sog_kn < 0.5 ? "stopped" : "under way");
         add_str(b, "port", NULL);
         json_builder_end_object(b);
+    } else if (pts->len && g_array_index(pts, PsAisTrackPoint, 0).t <= until) {
+        /* Not in memory (an AIS feed not running here): the last fix the store has. */
+        const PsAisTrackPoint *last = &g_array_index(pts, PsAisTrackPoint, 0);
+        for (guint i = 1; i < pts->len && g_array_index(pts, PsAisTrackPoint, i).t <= until; i++)
+            last = &g_array_index(pts, PsAisTrackPoint, i);
+        json_builder_set_member_name(b, "position");
+        json_builder_begin_object(b);
+        add_double(b, "lat", last->lat);
+        add_double(b, "lon", last->lon);
+        add_double(b, "sog", NAN);
+        add_double(b, "cog", NAN);
+        g_autofree char *at = vessel_calls_rfc3339(last->t);
+        add_str(b, "at", at);
+        add_str(b, "state", NULL);
+        add_str(b, "port", NULL);
+        json_builder_end_object(b);
     } else {
         add_str(b, "position", NULL);
     }

@@ -213,7 +213,8 @@ async function showVessel(mmsi) {
   const p = v.position;
   row(dl, 'Position', p ? p.lat.toFixed(4) + ', ' + p.lon.toFixed(4) +
       (p.sog !== null ? ' · ' + p.sog.toFixed(1) + ' kn' : '') + (p.cog !== null ? ' · ' + Math.round(p.cog) + '°' : '') : null);
-  row(dl, 'State', p ? p.state + (p.port ? ' · ' + p.port : '') : null);
+  row(dl, 'State', p && p.state ? p.state + (p.port ? ' · ' + p.port : '') : null);
+  if (p && p.at) row(dl, 'Last fix', ps.time(p.at));
   const risky = new Set((v.risk_calls || []).map((c) => c.port + c.arrived));
   const risk = v.high_risk
     ? ps.el('span', {class: 'risk-flag'}, badge('HIGH RISK', 'risk'), ' called at ',

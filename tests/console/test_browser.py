@@ -269,6 +269,7 @@ def main():
                  "the hold in the wall's live list")
         check(True, "the officer's hold shows on the wall (panel and live hold list)")
         if shots:
+            settle(driver)
             driver.save_screenshot(os.path.join(shots, "console-wall.png"))
         ex = subprocess.run([portsight, "explain", "PSTU2001084", "--db",
                              os.path.join(out, "portsight.db")], capture_output=True, text=True)
@@ -358,6 +359,7 @@ def main():
               and "BANDAR ABBAS" in risk,
               "the vessel panel lists GULF PEARL's calls of the month with the high-risk flag")
         if shots:
+            settle(driver)
             driver.save_screenshot(os.path.join(shots, "console-vessel.png"))
 
         # The vessel page on a phone.
@@ -422,6 +424,18 @@ def check_plays(driver, name):
     check(bright > 100, f"a sampled pixel of the wall is not black ({transport}, brightest "
                         f"{bright} of 765)")
     return transport
+
+
+def settle(driver):
+    """Before a screenshot: every camera online (the clips loop: a tile between two runs of
+    its clip shows NO SIGNAL for a moment)."""
+    from selenium.webdriver.common.by import By
+    try:
+        wait_for(lambda: driver.find_element(By.ID, "cameras").text and not any(
+            w in driver.find_element(By.ID, "cameras").text
+            for w in ("starting", "backoff", "stopped")), 15, "cameras online")
+    except AssertionError:
+        print("note: a camera was not online for the screenshot")
 
 
 def wait_for(fn, seconds, what):
