@@ -9,31 +9,25 @@
 #include "iso6346.h"
 #include "rules-cli.h"
 #include "rules.h"
-#include "store-rules.h"
 
-typedef struct {
-    gboolean json;
-    guint n;
-    JsonBuilder *builder;
-} Explain;
-
-static JsonNode *parse_payload(const char *payload)
+static const char *str(JsonObject *o, const char *member)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, payload, -1, NULL) || !json_parser_get_root(p))
-        return NULL;
-    return json_node_copy(json_parser_get_root(p));
+    return json_object_get_string_member_with_default(o, member, NULL);
 }
 
-static void print_text(const PsDecisionRow *row, JsonObject *payload)
+/* One decision of rules_explain() as text. */
+static void print_decision(JsonObject *d)
 {
-    printf("\n%s %s at %s\n", row->kind, row->decision_id, row->ts);
-    printf("  declaration %s", row->declaration);
+    JsonNode *pn = json_object_get_member(d, "payload");
+    JsonObject *payload = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
+    printf("\n%s %s at %s\n", str(d, "kind"), str(d, "id"), str(d, "ts"));
+    printf("  declaration %s", str(d, "declaration"));
     if (payload && json_object_has_member(payload, "train"))
-        printf(", train %s", json_object_get_string_member(payload, "train"));
-    printf("; published on %s\n", row->topic);
-    if (row->trigger_id)
-        printf("  decided when %s arrived (%s)\n", row->trigger_id, row->trigger_topic);
+        printf(", train %s", str(payload, "train"));
+    printf("; published on %s\n", str(d, "topic"));
+    if (str(d, "decided_on"))
+        printf("  decided when %s arrived (%s)\n", str(d, "decided_on"),
+               str(d, "decided_on_topic"));
     JsonArray *reasons = payload && json_object_has_member(payload, "reasons")
                              ? json_object_get_array_member(payload, "reasons")
                              : NULL;
@@ -44,13 +38,16 @@ static void print_text(const PsDecisionRow *row, JsonObject *payload)
         printf("\n");
     }
     printf("  conditions:\n");
-    for (guint i = 0; i < row->n_conditions; i++) {
-        const PsConditionRow *c = &row->conditions[i];
-        if (c->event_id)
-            printf("    %-4s %-21s %-16s %-24s %s\n", c->ok ? "ok" : "FAIL", c->name,
-                   c->event_id, c->topic ? c->topic : "", c->ts ? c->ts : "");
+    JsonArray *conds = json_object_get_array_member(d, "conditions");
+    for (guint i = 0; i < json_array_get_length(conds); i++) {
+        JsonObject *c = json_array_get_object_element(conds, i);
+        gboolean ok = json_object_get_boolean_member(c, "ok");
+        const char *topic = str(c, "event_topic"), *ts = str(c, "event_ts");
+        if (str(c, "event"))
+            printf("    %-4s %-21s %-16s %-24s %s\n", ok ? "ok" : "FAIL", str(c, "name"),
+                   str(c, "event"), topic ? topic : "", ts ? ts : "");
         else
-            printf("    %-4s %-21s (no event)\n", c->ok ? "ok" : "FAIL", c->name);
+            printf("    %-4s %-21s (no event)\n", ok ? "ok" : "FAIL", str(c, "name"));
     }
 }
 
@@ -64,56 +61,26 @@ static void print_list(JsonObject *o, const char *member, const char *label)
 }
 
 /* The "now" part of the text output: what the rules know after replaying the journal. */
-static void print_now(const char *now)
+static void print_now(JsonObject *o)
 {
-    if (!now) {
+    if (!o) {
         printf("\nnow: no input has named this container\n");
         return;
     }
-    g_autoptr(JsonNode) node = parse_payload(now);
-    JsonObject *o = json_node_get_object(node);
-    const char *decl = json_object_get_string_member_with_default(o, "declaration", NULL);
+    const char *decl = str(o, "declaration");
     printf("\nnow: ");
     if (decl)
-        printf("declaration %s (%s, %s)", decl, json_object_get_string_member(o, "flow"),
-               json_object_get_string_member(o, "status"));
+        printf("declaration %s (%s, %s)", decl, str(o, "flow"), str(o, "status"));
     else
         printf("no declaration");
-    const char *evs[][2] = {{"arrived", "arrived"}, {"seen", "seen"},
-                            {"radiation", "radiation"}, {"seal", "seal"}};
+    const char *evs[] = {"arrived", "seen", "radiation", "seal"};
     for (guint i = 0; i < G_N_ELEMENTS(evs); i++) {
-        const char *id = json_object_get_string_member_with_default(o, evs[i][0], NULL);
-        printf("; %s %s", evs[i][1], id ? id : "-");
+        const char *id = str(o, evs[i]);
+        printf("; %s %s", evs[i], id ? id : "-");
     }
     printf("\n");
     print_list(o, "waiting_for", "a release waits for");
     print_list(o, "open", "open holds");
-}
-
-static gboolean on_decision(const PsDecisionRow *row, gpointer user_data)
-{
-    Explain *x = user_data;
-    x->n++;
-    if (x->json) {
-        rules_decision_to_json(x->builder, row);
-        return TRUE;
-    }
-    g_autoptr(JsonNode) payload = parse_payload(row->payload);
-    print_text(row, payload && JSON_NODE_HOLDS_OBJECT(payload) ? json_node_get_object(payload)
-                                                              : NULL);
-    return TRUE;
-}
-
-static gboolean count_one(const PsDecisionRow *row, gpointer user_data)
-{
-    (*(guint *)user_data)++;
-    return TRUE;
-}
-
-static gboolean count_row(const PsJournalRow *row, gpointer user_data)
-{
-    (*(guint *)user_data)++;
-    return TRUE;
 }
 
 int app_cmd_explain(int argc, char **argv)
@@ -149,15 +116,6 @@ int app_cmd_explain(int argc, char **argv)
     PsStore *store = app_rules_open_store("explain", db, config, TRUE, &path);
     if (!store)
         return APP_EXIT_USAGE;
-    Explain x = {json, 0, NULL};
-    if (json) {
-        x.builder = json_builder_new();
-        json_builder_begin_object(x.builder);
-        json_builder_set_member_name(x.builder, "container");
-        json_builder_add_string_value(x.builder, container);
-        json_builder_set_member_name(x.builder, "decisions");
-        json_builder_begin_array(x.builder);
-    }
     /* The current state, from a replay of the journal: what a release still waits for. */
     g_autofree char *topic_root = app_rules_topic_root(config);
     PsRulesPolicy policy;
@@ -168,49 +126,36 @@ int app_cmd_explain(int argc, char **argv)
         store_close(store);
         return APP_EXIT_USAGE;
     }
-    g_autofree char *now = rules_describe(rules, container);
-    /* Events journaled (acknowledged) after the rules' cursor have not been evaluated yet: the
-     * engine evaluates them as it runs, or at its next start after a crash. Said, not hidden. */
-    guint pending = 0;
-    gboolean ok = store_journal_foreach(store, rules_cursor(rules), count_row, &pending, &error);
+    g_autoptr(JsonNode) root = rules_explain(rules, store, container, &error);
     rules_free(rules);
-    if (ok && !json) {
-        guint n = 0;
-        ok = store_rules_decisions_foreach(store, container, count_one, &n, &error);
-        if (ok && n > 0)
-            printf("%s: %u decision%s in %s\n", container, n, n == 1 ? "" : "s", path);
-    }
-    if (ok)
-        ok = store_rules_decisions_foreach(store, container, on_decision, &x, &error);
     store_close(store);
-    if (!ok) {
+    if (!root) {
         app_error(path, "%s", error->message);
-        g_clear_object(&x.builder);
         return APP_EXIT_USAGE;
     }
     if (json) {
-        json_builder_end_array(x.builder);
-        json_builder_set_member_name(x.builder, "now");
-        JsonNode *state = now ? parse_payload(now) : NULL;
-        if (state)
-            json_builder_add_value(x.builder, state);
-        else
-            json_builder_add_null_value(x.builder);
-        json_builder_set_member_name(x.builder, "not_evaluated");
-        json_builder_add_int_value(x.builder, pending);
-        json_builder_end_object(x.builder);
-        g_autoptr(JsonNode) root = json_builder_get_root(x.builder);
         g_autofree char *text = json_to_string(root, TRUE);
         printf("%s\n", text);
-        g_object_unref(x.builder);
-    } else {
-        if (x.n == 0)
-            printf("%s: no decisions in %s\n", container, path);
-        print_now(now);
-        if (pending > 0)
-            printf("not evaluated yet: %u journaled event(s) after the rules' cursor (the engine "
-                   "evaluates them when it runs); decisions and state above stop before them\n",
-                   pending);
+        return APP_EXIT_OK;
     }
+    JsonObject *o = json_node_get_object(root);
+    JsonArray *decisions = json_object_get_array_member(o, "decisions");
+    guint n = json_array_get_length(decisions);
+    if (n > 0)
+        printf("%s: %u decision%s in %s\n", container, n, n == 1 ? "" : "s", path);
+    for (guint i = 0; i < n; i++)
+        print_decision(json_array_get_object_element(decisions, i));
+    if (n == 0)
+        printf("%s: no decisions in %s\n", container, path);
+    JsonNode *now = json_object_get_member(o, "now");
+    print_now(now && JSON_NODE_HOLDS_OBJECT(now) ? json_node_get_object(now) : NULL);
+    /* Events journaled (acknowledged) after the rules' cursor have not been evaluated yet: the
+     * engine evaluates them as it runs, or at its next start after a crash. Said, not hidden. */
+    gint64 pending = json_object_get_int_member(o, "not_evaluated");
+    if (pending > 0)
+        printf("not evaluated yet: %" G_GINT64_FORMAT " journaled event(s) after the rules' "
+               "cursor (the engine evaluates them when it runs); decisions and state above stop "
+               "before them\n",
+               pending);
     return APP_EXIT_OK;
 }

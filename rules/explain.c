@@ -1,6 +1,8 @@
 /* explain.c: a decision as JSON (explain.h). */
 #include "explain.h"
 
+#include "store.h"
+
 static void add_string_or_null(JsonBuilder *b, const char *name, const char *value)
 {
     json_builder_set_member_name(b, name);
@@ -46,4 +48,43 @@ void rules_decision_to_json(JsonBuilder *b, const PsDecisionRow *row)
     else
         json_builder_add_null_value(b);
     json_builder_end_object(b);
+}
+
+static gboolean add_decision(const PsDecisionRow *row, gpointer data)
+{
+    rules_decision_to_json(data, row);
+    return TRUE;
+}
+
+static gboolean count_row(const PsJournalRow *row, gpointer data)
+{
+    (void)row;
+    (*(gint64 *)data)++;
+    return TRUE;
+}
+
+JsonNode *rules_explain(PsRules *rules, PsStore *store, const char *container, GError **error)
+{
+    gint64 pending = 0;
+    if (!store_journal_foreach(store, rules_cursor(rules), count_row, &pending, error))
+        return NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string_or_null(b, "container", container);
+    json_builder_set_member_name(b, "decisions");
+    json_builder_begin_array(b);
+    if (!store_rules_decisions_foreach(store, container, add_decision, b, error))
+        return NULL;
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "now");
+    g_autofree char *now = rules_describe(rules, container);
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (now && json_parser_load_from_data(p, now, -1, NULL) && json_parser_get_root(p))
+        json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "not_evaluated");
+    json_builder_add_int_value(b, pending);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
 }
