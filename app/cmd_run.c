@@ -6,19 +6,21 @@
 #include "daemon-ais.h"
 #include "daemon-decl.h"
 #include "daemon-mqtt.h"
+#include "daemon-node.h"
 #include "daemon-console.h"
 #include "daemon-video.h"
 #include "rules-cli.h"
 
 /* The daemon's parts, started in this order and stopped in reverse. */
 static const AppComponent components[] = {
-    {"outbox relay", app_relay_start, app_relay_stop},
-    {"mqtt subscriber", app_mqtt_start, app_mqtt_stop},
-    {"ais feed", app_ais_start, app_ais_stop},
-    {"declarations", app_decl_start, app_decl_stop},
-    {"video", app_video_start_component, app_video_stop_component},
-    {"console", app_console_start, app_console_stop},
-    {NULL, NULL, NULL},
+    {"outbox relay", NODE_PART_RELAY, app_relay_start, app_relay_stop},
+    {"mqtt subscriber", NODE_PART_SUBSCRIBER, app_mqtt_start, app_mqtt_stop},
+    {"ais feed", NODE_PART_AIS, app_ais_start, app_ais_stop},
+    {"declarations", NODE_PART_DECLARATIONS, app_decl_start, app_decl_stop},
+    {"video", NODE_PART_VIDEO, app_video_start_component, app_video_stop_component},
+    {"verdict feed", NODE_PART_FEED, app_feed_start, app_feed_stop},
+    {"console", NODE_PART_CONSOLE, app_console_start, app_console_stop},
+    {NULL, 0, NULL, NULL},
 };
 
 /* Journal retention ([store] journal_keep_days): a bounded batch every few seconds. */
@@ -107,6 +109,10 @@ int app_cmd_run(int argc, char **argv)
         return APP_EXIT_USAGE;
     }
     d.loop = g_main_loop_new(NULL, FALSE);
+    d.nodes = node_directory_new();
+    NodeRole role = app_node_role(d.config);
+    if (role != NODE_ROLE_ALL)
+        g_message("node %s, role %s", app_node_name(d.config), node_role_name(role));
     guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
     guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
     guint prune = retention.journal_keep_days
@@ -115,16 +121,18 @@ int app_cmd_run(int argc, char **argv)
 
     int exit_code = APP_EXIT_OK;
     gpointer states[G_N_ELEMENTS(components)] = {0};
+    gboolean ran[G_N_ELEMENTS(components)] = {0};
     gsize started = 0;
     for (; started < G_N_ELEMENTS(components); started++) {
         const AppComponent *c = &components[started];
-        if (!c->start)
+        if (!c->start || !node_role_runs(role, (NodePart)c->part))
             continue;
         if (!c->start(&d, &states[started], &error)) {
             app_error(NULL, "%s: %s", c->name, error->message);
             exit_code = APP_EXIT_USAGE;
             break;
         }
+        ran[started] = TRUE;
         g_message("%s started", c->name);
     }
     if (exit_code == APP_EXIT_OK) {
@@ -132,7 +140,7 @@ int app_cmd_run(int argc, char **argv)
         g_main_loop_run(d.loop);
     }
     while (started-- > 0)
-        if (components[started].stop)
+        if (components[started].stop && ran[started])
             components[started].stop(&d, states[started]);
 
     g_source_remove(sigint);
@@ -145,6 +153,7 @@ int app_cmd_run(int argc, char **argv)
         g_warning("rules: snapshot at stop: %s (the next start replays more)",
                   snap_error->message);
     g_main_loop_unref(d.loop);
+    node_directory_free(d.nodes);
     rules_free(d.rules);
     store_close(d.store); /* checkpoints the WAL: everything journaled is in the main file */
     app_config_free(d.config);

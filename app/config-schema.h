@@ -29,3 +29,6 @@ char *app_config__known_keys(const char *group);
 /* Why @value is not a valid value of @k in @group ("[group] key: ..."), or NULL when it is.
  * Newly allocated. */
 char *app_config__check_value(const CfgKey *k, const char *group, const char *value);
+/* Why the [engine] role cannot run with the rest of the file ("[engine] role = cameras needs
+ * ..."), or NULL; *@group and *@key (key may be NULL) say where to point. Newly allocated. */
+char *app_config__check_role(GKeyFile *kf, const char **group, const char **key);

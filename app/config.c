@@ -128,6 +128,10 @@ static gboolean validate(AppConfig *cfg, const Source *src, GError **error)
     if (!g_key_file_has_group(cfg->kf, "store"))
         return fail_at(error, APP_CONFIG_ERROR_VALUE, src, 0,
                        "[store] is missing: it must give the database path");
+    const char *wg = NULL, *wk = NULL;
+    g_autofree char *why = app_config__check_role(cfg->kf, &wg, &wk);
+    if (why)
+        return fail_at(error, APP_CONFIG_ERROR_VALUE, src, locate(src, wg, wk), "%s", why);
     return TRUE;
 }
 

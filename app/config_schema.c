@@ -8,6 +8,14 @@
 
 /* The schema. Modules add their groups here and document them in the README. */
 const CfgKey app_config__schema[] = {
+    /* one node among several (docs/deployment.md): what it runs, its name, where its streams
+     * are reached (the host in the rtsp:// URLs it announces) */
+    {"engine", "role", CFG_ENUM, FALSE, "all", 0, 0, "all|cameras|decisions|wall"},
+    {"engine", "name", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    {"engine", "stream_host", CFG_STRING, FALSE, NULL, 0, 0, NULL},
+    /* seconds between two announcements of the node status (also said at each connect) */
+    {"engine", "announce", CFG_DOUBLE, FALSE, "30", 1, 3600, NULL},
+
     {"store", "path", CFG_STRING, TRUE, NULL, 0, 0, NULL},
     {"store", "sync", CFG_ENUM, FALSE, "full", 0, 0, "full|normal"},
     {"store", "dead_letter_max_mb", CFG_INT, FALSE, "256", 0, 1048576, NULL},
@@ -27,6 +35,8 @@ const CfgKey app_config__schema[] = {
     {"mqtt", "keepalive", CFG_INT, FALSE, "30", 1, 3600, NULL},
     {"mqtt", "reconnect_max", CFG_INT, FALSE, "10", 1, 3600, NULL},
     {"mqtt", "lanes", CFG_INT, FALSE, "1", 1, 64, NULL},
+    /* failover: the broker cluster's other nodes, comma-separated URLs (config_role.c) */
+    {"mqtt", "failover", CFG_STRING, FALSE, NULL, 0, 0, NULL},
 
     {"webhook *", "url", CFG_URL, TRUE, NULL, 0, 0, "http|https"},
     {"webhook *", "secret", CFG_STRING, TRUE, NULL, 0, 0, NULL},

@@ -2,8 +2,12 @@
 #pragma once
 
 #include "daemon.h"
+#include "mqtt-options.h"
 
 G_BEGIN_DECLS
+
+/* The [mqtt] group as connect options (strings borrowed from @config). */
+void app_mqtt_options(AppConfig *config, PsMqttOptions *o);
 
 /* The outbox relay: MQTT (with the engine status) and [webhook NAME] endpoints. */
 gboolean app_relay_start(AppDaemon *daemon, gpointer *state, GError **error);

@@ -23,6 +23,8 @@ typedef struct {
     PsVessels *vessels;
     /* The video (AppVideo*) while the video component runs, else NULL (borrowed). */
     gpointer video;
+    /* The nodes heard on the broker (NodeDirectory*, node.h): `run` creates it. */
+    gpointer nodes;
 } AppDaemon;
 
 /* A component of the daemon. start() is called in table order once the store is open and
@@ -30,6 +32,7 @@ typedef struct {
  * whose start() succeeded, before the store is closed. @state is the component's own. */
 typedef struct {
     const char *name;
+    int part; /* the NodePart (node.h): the component runs when the [engine] role runs it */
     gboolean (*start)(AppDaemon *daemon, gpointer *state, GError **error);
     void (*stop)(AppDaemon *daemon, gpointer state);
 } AppComponent;

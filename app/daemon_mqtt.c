@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "daemon-node.h"
 #include "mqtt-subscriber.h"
 #include "relay.h"
 #include "rules.h"
@@ -14,7 +15,7 @@
 /* The relay of this process, so the subscriber's rules can wake it after a commit. */
 static PsRelay *the_relay;
 
-static void mqtt_options_from_config(AppConfig *config, PsMqttOptions *o)
+void app_mqtt_options(AppConfig *config, PsMqttOptions *o)
 {
     *o = (PsMqttOptions){
         .url = app_config_string(config, "mqtt", "url"),
@@ -29,6 +30,7 @@ static void mqtt_options_from_config(AppConfig *config, PsMqttOptions *o)
         .keepalive = (int)app_config_int(config, "mqtt", "keepalive"),
         .reconnect_max = (int)app_config_int(config, "mqtt", "reconnect_max"),
         .lanes = (int)app_config_int(config, "mqtt", "lanes"),
+        .failover = app_config_string(config, "mqtt", "failover"),
     };
 }
 
@@ -45,7 +47,7 @@ gboolean app_relay_start(AppDaemon *d, gpointer *state, GError **error)
     PsMqttOptions mqtt;
     gboolean have_mqtt = app_config_has_group(d->config, "mqtt");
     if (have_mqtt)
-        mqtt_options_from_config(d->config, &mqtt);
+        app_mqtt_options(d->config, &mqtt);
     g_auto(GStrv) groups = app_config_instances(d->config, "webhook");
     guint n = g_strv_length(groups);
     g_autofree PsWebhookOptions *hooks = g_new0(PsWebhookOptions, n + 1);
@@ -59,8 +61,14 @@ gboolean app_relay_start(AppDaemon *d, gpointer *state, GError **error)
             .topics = app_config_string(d->config, groups[i], "topics"),
         };
     }
+    /* A node of several announces itself (its role, its cameras) instead of the engine. */
+    g_autofree char *online = app_node_status_text(d->config, TRUE);
+    g_autofree char *offline = app_node_status_text(d->config, FALSE);
+    g_autofree char *component =
+        online ? g_strdup_printf("node-%s", app_node_name(d->config)) : NULL;
     PsRelayOptions o = {have_mqtt ? &mqtt : NULL, hooks, n, 0,
-                        app_config_string(d->config, "mqtt", "topic_root")};
+                        app_config_string(d->config, "mqtt", "topic_root"), component, online,
+                        offline, online ? app_config_double(d->config, "engine", "announce") : 0};
     PsRelay *relay = relay_new(d->store, &o, error);
     if (!relay)
         return FALSE;
@@ -99,6 +107,11 @@ static gboolean ingest(PsStore *store, const char *topic, const char *payload, g
                        gpointer user_data, GError **error)
 {
     Subscriber *s = user_data;
+    const char *node = node_status_topic_node(topics_rest(s->root, topic));
+    if (node) { /* another node (or this one) announcing itself: remembered, not journaled */
+        node_status_free(app_node_heard(s->daemon, node, payload, len));
+        return TRUE;
+    }
     if (topics_is_output(s->root, topic))
         return TRUE; /* our own releases, holds and status, back from the broker */
     RulesIngestResult r = {0};
@@ -191,7 +204,7 @@ gboolean app_mqtt_start(AppDaemon *d, gpointer *state, GError **error)
         return TRUE;
     }
     PsMqttOptions o;
-    mqtt_options_from_config(d->config, &o);
+    app_mqtt_options(d->config, &o);
     /* Paho keeps what it could not hand over next to the store (not for a memory store). */
     const char *db = app_config_string(d->config, "store", "path");
     g_autofree char *persist = strcmp(db, ":memory:") ? g_strconcat(db, ".mqtt", NULL) : NULL;

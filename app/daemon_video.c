@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ais.h"
+#include "daemon-node.h"
 #include "overlay.h"
 #include "store-outbox.h"
 #include "topics.h"
@@ -61,7 +62,14 @@ static void on_event(const char *topic, const char *id, const char *payload, gpo
     GError *error = NULL;
     Emitted e = {topic, id, payload, vc->daemon->rules};
     const char *root = app_config_string(vc->daemon->config, "mqtt", "topic_root");
-    if (topics_input(topics_rest(root, topic), NULL) == TOPICS_IN_OCR) {
+    NodeRole role = app_node_role(vc->daemon->config);
+    if (role == NODE_ROLE_WALL) {
+        /* A wall node shows other nodes' cameras: their health is theirs to say. */
+        g_info("%s: %s (not published by a wall node)", topic, payload);
+        return;
+    }
+    if (topics_input(topics_rest(root, topic), NULL) == TOPICS_IN_OCR &&
+        node_role_runs(role, NODE_PART_RULES_ON_READS)) {
         g_info("%s: %s", topic, payload);
         if (!store_transaction(vc->daemon->store, write_ocr, &e, &error))
             g_warning("%s: not journaled: %s", topic, error->message);
@@ -198,7 +206,7 @@ gboolean app_video_start_component(AppDaemon *daemon, gpointer *state, GError **
         g_free(vc);
         return FALSE;
     }
-    if (app_video_cameras(vc->video) > 0) {
+    if (app_video_cameras(vc->video) > 0 || app_video_wall(vc->video)) {
         follow(vc);
         vc->follow = g_timeout_add(FOLLOW_MS, follow, vc);
     }

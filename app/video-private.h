@@ -29,6 +29,9 @@ struct AppVideo {
     PtzSet *ptz;
     const char *root; /* the topic root */
     gboolean replaying; /* journal rows from before the start: selections are not redone */
+    char **order;       /* the wall's tiles (camera names), or NULL without a wall */
+    WallLayout layout;
+    int wall_size[2];
 };
 
 /* The camera named @name, or NULL. */

@@ -131,7 +131,9 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
     v->root = topics_root(app_config_string(config, "mqtt", "topic_root"));
     g_auto(GStrv) groups = app_config_instances(config, "camera");
     g_auto(GStrv) order = NULL;
-    if (!groups[0])
+    /* A wall node's tiles may be other nodes' cameras, added when they announce themselves. */
+    gboolean remote = g_strcmp0(app_config_string(config, "engine", "role"), "wall") == 0;
+    if (!groups[0] && !remote)
         return v; /* nothing to do */
     if (!gst_init_check(NULL, NULL, error))
         goto fail;
@@ -165,7 +167,7 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
         for (char **o = order; *o; o++) {
             g_strstrip(*o);
             g_autofree char *group = g_strdup_printf("camera %s", *o);
-            if (!app_config_has_group(config, group)) {
+            if (!app_config_has_group(config, group) && !remote) {
                 g_set_error(error, APP_CONFIG_ERROR, APP_CONFIG_ERROR_VALUE,
                             "[wall] cameras: no [camera %s] group", *o);
                 goto fail;
@@ -189,6 +191,10 @@ AppVideo *app_video_new(AppConfig *config, AppVideoEventFunc events, gpointer us
             goto fail;
     }
     if (with_wall) {
+        v->layout = wc.layout;
+        v->wall_size[0] = wc.width;
+        v->wall_size[1] = wc.height;
+        v->order = g_strdupv(order);
         v->wall = wall_new(&wc, (const char *const *)order, error);
         if (!v->wall) {
             g_prefix_error(error, "[wall] ");
@@ -231,6 +237,7 @@ void app_video_free(AppVideo *v)
     wall_free(v->wall);
     g_ptr_array_unref(v->cams);
     overlay_scene_free(v->scene);
+    g_strfreev(v->order);
     g_free(v);
 }
 

@@ -79,6 +79,13 @@ void app_video_show_verdict(PsScene *scene, const char *container, const RulesVe
 
 /* The PTZ cameras (borrowed), for their presets. */
 PtzSet *app_video_ptz(AppVideo *v);
+/* A wall node: shows the annotated stream @uri (rtsp://) of another node's camera @camera on
+ * its tile (one of [wall] cameras) without OCR. TRUE without doing anything when @camera is
+ * already shown or has no tile here; FALSE with @error when the stream cannot be used. */
+gboolean app_video_add_stream(AppVideo *video, const char *camera, const char *uri,
+                              GError **error);
+/* Shows NO SIGNAL on @camera's tile with @reason until its next frame (unknown: ignored). */
+void app_video_no_signal(AppVideo *video, const char *camera, const char *reason);
 
 /* Sends @camera's PTZ to its preset @preset (see ptz_set_goto_preset). */
 gboolean app_video_ptz_preset(AppVideo *v, const char *camera, const char *preset,

@@ -131,3 +131,38 @@ gboolean app_video__add_camera(AppVideo *v, const char *g, const int draw[4], GE
     }
     return TRUE;
 }
+
+gboolean app_video_add_stream(AppVideo *v, const char *camera, const char *uri, GError **error)
+{
+    guint tile = 0;
+    while (v->order && v->order[tile] && strcmp(v->order[tile], camera) != 0)
+        tile++;
+    if (!v->wall || !v->order || !v->order[tile] || app_video__find_cam(v, camera))
+        return TRUE;
+    int draw[4] = {0, 0, 1280, 720};
+    wall_layout_tile(v->layout, v->wall_size[0], v->wall_size[1], tile, draw);
+    g_autofree char *filter = g_strdup_printf(
+        "videoscale ! video/x-raw,width=%d,height=%d,pixel-aspect-ratio=1/1 ! videoconvert ! "
+        "portoverlay camera=\"%s\" title=\"%s\"", draw[2], draw[3], camera, camera);
+    /* Over TCP: a lost packet of an annotated stream would smear its labels. */
+    CameraConfig cc = {.name = camera, .uri = uri, .rtsp_tcp = TRUE, .filter = filter};
+    VideoCam *c = g_new0(VideoCam, 1);
+    c->name = g_strdup(camera);
+    c->uri = g_strdup(uri);
+    c->title = g_strdup(camera);
+    c->published = -1;
+    g_ptr_array_add(v->cams, c);
+    if (!camera_set_add(v->cameras, &cc, error)) {
+        g_ptr_array_remove(v->cams, c);
+        return FALSE;
+    }
+    g_message("wall: camera %s from %s", camera, uri);
+    return TRUE;
+}
+
+void app_video_no_signal(AppVideo *v, const char *camera, const char *reason)
+{
+    VideoCam *c = app_video__find_cam(v, camera);
+    if (v->wall && c)
+        wall_no_signal(v->wall, camera, c->title, reason);
+}

@@ -21,12 +21,18 @@ typedef struct {
     int keepalive;          /* seconds */
     int reconnect_max;      /* seconds between reconnect attempts at most */
     int lanes;              /* subscriber connections (shared subscription when > 1); 0: 1 */
+    const char *failover;   /* more nodes of the broker's cluster, comma-separated URLs, tried
+                               in turn after @url (connect and reconnect), or NULL */
 } PsMqttOptions;
 
 #define MQTT_MAX_LANES 64
 
 /* The URI Paho understands for @url (mqtt:// is tcp://, mqtts:// is ssl://). Free with g_free. */
 char *mqtt_options_server_uri(const char *url);
+
+/* @url then the [mqtt] failover URLs, as Paho URIs, for MQTTAsync_connectOptions.serverURIs
+ * (Paho copies them at connect); NULL when there is no failover. Free with g_strfreev. */
+char **mqtt_options_server_uris(const PsMqttOptions *o);
 
 /* Whether @url asks for TLS. */
 gboolean mqtt_options_is_tls(const char *url);

@@ -132,6 +132,20 @@ static TlsTarget *tls_target(const char *url, const char *cafile)
     return t;
 }
 
+char **mqtt_options_server_uris(const PsMqttOptions *o)
+{
+    if (!o->failover || !*o->failover)
+        return NULL;
+    g_auto(GStrv) more = g_strsplit(o->failover, ",", -1);
+    GPtrArray *uris = g_ptr_array_new();
+    g_ptr_array_add(uris, mqtt_options_server_uri(o->url));
+    for (guint i = 0; more[i]; i++)
+        if (*g_strstrip(more[i]))
+            g_ptr_array_add(uris, mqtt_options_server_uri(more[i]));
+    g_ptr_array_add(uris, NULL);
+    return (char **)g_ptr_array_free(uris, FALSE);
+}
+
 void mqtt_options_fill(const PsMqttOptions *o, MQTTAsync_connectOptions *co,
                        MQTTAsync_SSLOptions *ssl)
 {

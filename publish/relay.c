@@ -42,6 +42,7 @@ struct PsRelay {
     GSource *source;      /* made ready when results arrive */
     guint kick_id;
     guint watch_id;       /* the timer that notices other connections' commits */
+    guint announce_id;    /* the timer that says the status again (status_every) */
     gint64 data_version;  /* the store's PRAGMA data_version at the last look */
     double retry_base;
 
@@ -54,6 +55,7 @@ struct PsRelay {
     GAsyncQueue *mqtt_cmds; /* MqttCmd* */
     char *uri;
     char *status_topic;
+    char *status_online, *status_offline; /* what it says there, and its will */
     char *root; /* the topic root */
     gboolean mqtt_up;     /* main thread's view */
     gint64 cursor;        /* highest seq handed to Paho since the last (re)connect */
@@ -491,7 +493,7 @@ static gboolean publish_status(PsRelay *relay, const char *status, gboolean fina
 {
     MQTTAsync_message msg = MQTTAsync_message_initializer;
     msg.payload = (void *)status;
-    msg.payloadlen = strlen(status);
+    msg.payloadlen = (int)strlen(status);
     msg.qos = 1;
     msg.retained = 1;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
@@ -508,7 +510,7 @@ static gboolean publish_status(PsRelay *relay, const char *status, gboolean fina
 
 static void stop_client(PsRelay *relay)
 {
-    if (MQTTAsync_isConnected(relay->client) && publish_status(relay, "offline", TRUE)) {
+    if (MQTTAsync_isConnected(relay->client) && publish_status(relay, relay->status_offline, TRUE)) {
         gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
         while (!g_atomic_int_get(&relay->stop_acked) && g_get_monotonic_time() < deadline)
             g_usleep(1000);
@@ -530,7 +532,7 @@ static gpointer mqtt_thread(gpointer data)
             break;
         }
         if (c->kind == CMD_ONLINE) {
-            publish_status(relay, "online", FALSE);
+            publish_status(relay, relay->status_online, FALSE);
         } else {
             MQTTAsync_message msg = MQTTAsync_message_initializer;
             msg.payload = c->payload;
@@ -734,12 +736,26 @@ static gboolean on_watch(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* The status again, while connected: a subscriber that missed it (a broker cluster whose
+ * retained messages reach a new subscription late) has it within status_every. */
+static gboolean on_announce(gpointer data)
+{
+    PsRelay *relay = data;
+    if (relay->mqtt_up)
+        mqtt_command(relay, CMD_ONLINE, NULL, NULL, NULL);
+    return G_SOURCE_CONTINUE;
+}
+
 /* ---- life cycle ---- */
 
-static gboolean start_mqtt(PsRelay *relay, const PsMqttOptions *o, GError **error)
+static gboolean start_mqtt(PsRelay *relay, const PsRelayOptions *ro, GError **error)
 {
+    const PsMqttOptions *o = ro->mqtt;
     relay->uri = mqtt_options_server_uri(o->url);
-    relay->status_topic = topics_status(o->topic_root, "engine");
+    relay->status_topic =
+        topics_status(o->topic_root, ro->status_component ? ro->status_component : "engine");
+    relay->status_online = g_strdup(ro->status_online ? ro->status_online : "online");
+    relay->status_offline = g_strdup(ro->status_offline ? ro->status_offline : "offline");
     relay->root = g_strdup(topics_root(o->topic_root));
     g_autofree char *client_id = g_strdup_printf("%s-relay", o->client_id);
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
@@ -757,11 +773,17 @@ static gboolean start_mqtt(PsRelay *relay, const PsMqttOptions *o, GError **erro
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     mqtt_options_fill(o, &co, &ssl);
+    /* A cluster: the other nodes are tried when this one is away (Paho copies the list). */
+    g_auto(GStrv) uris = mqtt_options_server_uris(o);
+    if (uris) {
+        co.serverURIs = uris;
+        co.serverURIcount = (int)g_strv_length(uris);
+    }
     /* The outbox is the relay's memory: a fresh session each time, nothing queued in Paho. */
     co.cleansession = 1;
     MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
     will.topicName = relay->status_topic;
-    will.message = "offline";
+    will.message = relay->status_offline;
     will.retained = 1;
     will.qos = 1;
     co.will = &will;
@@ -846,11 +868,13 @@ PsRelay *relay_new(PsStore *store, const PsRelayOptions *o, GError **error)
     g_ptr_array_add(names, NULL);
     if (!store_outbox_retire_others(store, (const char *const *)names->pdata, error))
         goto fail;
-    if (o->mqtt && !start_mqtt(relay, o->mqtt, error))
+    if (o->mqtt && !start_mqtt(relay, o, error))
         goto fail;
     if (!store_data_version(store, &relay->data_version, error))
         goto fail;
     relay->watch_id = g_timeout_add(RELAY_WATCH_MS, on_watch, relay);
+    if (o->mqtt && o->status_every > 0)
+        relay->announce_id = g_timeout_add((guint)(o->status_every * 1000), on_announce, relay);
     store_set_outbox_notify(store, on_outbox_added, relay);
     relay_kick(relay);
     return relay;
@@ -864,6 +888,8 @@ void relay_free(PsRelay *relay)
 {
     if (!relay)
         return;
+    if (relay->announce_id)
+        g_source_remove(relay->announce_id);
     if (relay->watch_id) {
         g_source_remove(relay->watch_id);
         store_set_outbox_notify(relay->store, NULL, NULL);
@@ -912,6 +938,8 @@ void relay_free(PsRelay *relay)
     g_array_unref(relay->acked);
     g_free(relay->uri);
     g_free(relay->status_topic);
+    g_free(relay->status_online);
+    g_free(relay->status_offline);
     g_free(relay->root);
     g_free(relay);
 }

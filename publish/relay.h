@@ -52,6 +52,13 @@ typedef struct {
     guint n_webhooks;
     double retry_base; /* first pause after a failed webhook attempt, seconds; 0: 1 */
     const char *topic_root; /* NULL: the MQTT options' topic root, else "port" */
+    /* The status the connection carries: {root}/status/COMPONENT is @status_online (retained)
+     * while connected, and the will (and a clean stop) sets @status_offline. NULL: "engine",
+     * "online", "offline". A node of several announces itself there (node-NAME, JSON). */
+    const char *status_component;
+    const char *status_online;
+    const char *status_offline;
+    double status_every; /* seconds: @status_online is said again this often; 0: on connect only */
 } PsRelayOptions;
 
 typedef struct PsRelay PsRelay;

@@ -102,6 +102,11 @@ char *topics_camera_status(const char *root, const char *camera)
     return g_strdup_printf("%s/status/camera-%s", topics_root(root), camera);
 }
 
+char *topics_node_status(const char *root, const char *node)
+{
+    return g_strdup_printf("%s/status/node-%s", topics_root(root), node);
+}
+
 char *topics_decision(const char *root, const char *kind, const char *container)
 {
     return g_strdup_printf("%s/%s/%s", topics_root(root), kind, container);

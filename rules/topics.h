@@ -56,6 +56,7 @@ TopicsInput topics_input(const char *topic_rest, char **level);
 char *topics_ocr(const char *root, const char *camera);           /* ROOT/ocr/CAMERA */
 char *topics_status(const char *root, const char *component);     /* ROOT/status/COMPONENT */
 char *topics_camera_status(const char *root, const char *camera); /* ROOT/status/camera-NAME */
+char *topics_node_status(const char *root, const char *node);     /* ROOT/status/node-NAME */
 char *topics_decision(const char *root, const char *kind, const char *container); /* release|hold */
 
 /* The kind of an output topic for filters (webhook `topics`): its first level after @root

@@ -316,6 +316,12 @@ static gboolean start_lane(PsMqttSubscriber *sub, Lane *lane, const PsMqttOption
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     mqtt_options_fill(o, &co, &ssl);
+    /* A cluster: the other nodes are tried when this one is away (Paho copies the list). */
+    g_auto(GStrv) uris = mqtt_options_server_uris(o);
+    if (uris) {
+        co.serverURIs = uris;
+        co.serverURIcount = (int)g_strv_length(uris);
+    }
     co.onFailure = on_connect_failed;
     co.context = lane;
     rc = MQTTAsync_connect(lane->client, &co);

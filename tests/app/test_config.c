@@ -42,6 +42,28 @@ static const struct {
      "(GKeyFile has no inline comments: put '# or udp://:10110' on a line of its own)"},
     {"[store]\npath = /x.db\n[rules]\nrequire_seal = true # customs asked\n",
      "t.conf:4: [rules] require_seal: 'true # customs asked' has a comment in it"},
+    /* [engine] role: a node runs only its part, and nodes meet only through the broker */
+    {"[engine]\nrole = camera\n[store]\npath = /x.db\n",
+     "t.conf:2: [engine] role: 'camera' is not one of all, cameras, decisions, wall"},
+    {"[engine]\nrole = cameras\n[store]\npath = /x.db\n[camera a]\nuri = testsrc://ball\n",
+     "t.conf:2: [engine] role = cameras needs an [mqtt] group"},
+    {"[engine]\nrole = cameras\n[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\n",
+     "t.conf:2: [engine] role = cameras needs at least one [camera NAME] group"},
+    {"[engine]\nrole = cameras\n[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\n"
+     "[camera a]\nuri = testsrc://ball\n[ais]\nfeed = tcp://h:2\n",
+     "t.conf:9: [ais]: [engine] role = cameras does not run it (a decisions node does)"},
+    {"[engine]\nrole = decisions\n[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\n"
+     "[camera a]\nuri = testsrc://ball\n",
+     "t.conf:7: [camera a]: [engine] role = decisions does not run it (a cameras node does)"},
+    {"[engine]\nrole = wall\n[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\n[wall]\n"
+     "rtsp_port = 0\n",
+     "t.conf:2: [engine] role = wall needs [wall] cameras"},
+    {"[engine]\nrole = wall\nname = wall 1\n[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\n"
+     "[wall]\ncameras = a\n",
+     "t.conf:3: [engine] name: 'wall 1' (or [mqtt] client_id when it is not set) is not a node "
+     "name"},
+    {"[store]\npath = /x.db\n[mqtt]\nurl = tcp://h:1\nfailover = tcp://h:2, h3\n",
+     "t.conf:5: [mqtt] failover: 'h3' is not a URL like tcp://host:port"},
 };
 
 START_TEST(test_bad_config_gives_one_error_naming_the_place)

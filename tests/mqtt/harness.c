@@ -245,6 +245,7 @@ static int tc_arrived(void *ctx, char *topic, int len, MQTTAsync_message *msg)
     m->topic = len > 0 ? g_strndup(topic, len) : g_strdup(topic);
     m->payload = g_strndup(msg->payload, msg->payloadlen);
     m->retained = msg->retained;
+    m->received_us = g_get_real_time();
     g_mutex_lock(&c->lock);
     g_ptr_array_add(c->messages, m);
     g_cond_broadcast(&c->cond);
@@ -759,4 +760,19 @@ void rig_wait_engine_ready(EngineRig *r, TestClient *c)
 void rig_dump_logs(EngineRig *r, gsize max_bytes)
 {
     harness_dump_logs(r->tmp, max_bytes);
+}
+
+GPid engine_pid(Engine *e)
+{
+    return e ? e->pid : 0;
+}
+
+int harness_free_port(void)
+{
+    return free_port();
+}
+
+gboolean harness_port_accepts(int port)
+{
+    return port_accepts(port);
 }

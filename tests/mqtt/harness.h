@@ -41,6 +41,7 @@ typedef struct {
     char *topic;
     char *payload;
     gboolean retained;
+    gint64 received_us; /* g_get_real_time() when it arrived */
 } TestMessage;
 
 /* Connects (waiting up to 10 s; NULL when it cannot) with a persistent session when @persistent.
@@ -79,6 +80,12 @@ int engine_stop(Engine *e);
 void engine_kill(Engine *e);
 gboolean engine_alive(Engine *e);
 void engine_free(Engine *e); /* kills it if it still runs; accepts NULL */
+/* Its process id while it runs, else 0. */
+GPid engine_pid(Engine *e);
+
+/* A free TCP port on 127.0.0.1, and whether something accepts connections on one. */
+int harness_free_port(void);
+gboolean harness_port_accepts(int port);
 
 /* ---- the store, read from outside ---- */
 

@@ -1,0 +1,656 @@
+/* test_cluster.c: portsight past one machine. Four real `portsight run` processes, each with its
+ * own configuration and database, meet only through the broker: two camera nodes (the shipped
+ * rail clips through OCR; reads and camera health out of their own outbox), one decision node
+ * (subscriber, rules, relay) and one wall node (composes the camera nodes' annotated RTSP
+ * streams, which it learns from their retained node status).
+ *
+ * Against a 3-node NATS cluster (JetStream, MQTT streams replicated 3 times, every engine given
+ * the other nodes as failover): the customs, arrival and radiation events are published first,
+ * so each container is released by the read of a camera on another node; the NATS node the
+ * decision node and one camera node are connected to is SIGKILLed after the first release;
+ * every container is still released exactly once (on the broker: one release id each; in each
+ * database: one decision, none on the other nodes) and every read a camera node delivered is in
+ * the decision node's journal. Then a camera node is SIGKILLed: its node status goes offline
+ * (its will), the other camera node keeps reading, and the wall's recording ends with NO
+ * SIGNAL on the killed node's tile and a picture on the other one.
+ *
+ * The same scenario against one Mosquitto (without the broker kill). Skips (77) without
+ * nats-server or mosquitto. Prints the figures (FIGURE lines): releases, duplicates, the time
+ * from a read to the release seen on the broker, the CPU of each process, the load average.
+ */
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define N_NATS 3
+#define N_CONTAINERS 4
+
+/* The containers painted on the clips (data/scenario/video/README.md): rail-1 on node cam-a,
+ * rail-2 on node cam-b. */
+static const char *const containers[N_CONTAINERS] = {"PSTU2001016", "PSTU2001021",
+                                                     "PSTU2001063", "PSTU2001119"};
+
+typedef struct {
+    int client, route, mqtt;
+    GPid pid;
+    char *dir;
+} Nats;
+
+enum { CAM_A, CAM_B, DEC, WALL, N_NODES };
+static const char *const node_names[N_NODES] = {"cam-a", "cam-b", "dec-1", "wall-1"};
+
+typedef struct {
+    char *tmp;
+    Nats nats[N_NATS];
+    Broker *mosq;
+    Engine *node[N_NODES];
+    char *dir[N_NODES];
+    TestClient *obs, *pub;
+} Cluster;
+
+static Cluster R;
+
+/* ---- NATS ---- */
+
+static void die_with_parent(gpointer unused)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test that dies leaves no server behind */
+}
+
+static void nats_kill(Nats *n)
+{
+    if (n->pid <= 0)
+        return;
+    kill(n->pid, SIGKILL);
+    waitpid(n->pid, NULL, 0);
+    n->pid = 0;
+}
+
+static void nats_spawn(Nats *n, int index)
+{
+    g_autofree char *nats = testutil_need_program("nats-server", "nats-server");
+    GString *routes = g_string_new(NULL);
+    for (int i = 0; i < N_NATS; i++)
+        g_string_append_printf(routes, "%snats-route://127.0.0.1:%d", i ? ", " : "",
+                               R.nats[i].route);
+    g_autofree char *routes_text = g_string_free(routes, FALSE);
+    /* MQTT needs JetStream, and JetStream in a cluster needs a server name. The MQTT session,
+     * retained and QoS 1 streams are replicated on all three nodes (stream_replicas). */
+    g_autofree char *conf = g_strdup_printf(
+        "server_name: n%d\nlisten: 127.0.0.1:%d\n"
+        "jetstream { store_dir: \"%s/js\", max_memory_store: 64MB, max_file_store: 256MB }\n"
+        "cluster { name: portsight, listen: 127.0.0.1:%d, routes: [%s] }\n"
+        "mqtt { listen: 127.0.0.1:%d, stream_replicas: 3 }\n",
+        index + 1, n->client, n->dir, n->route, routes_text, n->mqtt);
+    g_autofree char *conf_path = g_build_filename(n->dir, "nats.conf", NULL);
+    ck_assert(g_file_set_contents(conf_path, conf, -1, NULL));
+    g_autofree char *cmd = g_strdup_printf("exec '%s' -c '%s' >>'%s/nats.log' 2>&1", nats,
+                                           conf_path, n->dir);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    GError *error = NULL;
+    ck_assert_msg(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                die_with_parent, NULL, &n->pid, &error),
+                  "nats-server: %s", error ? error->message : "");
+}
+
+/* Three NATS servers routed to each other; returns once each accepts MQTT clients (its MQTT
+ * streams exist only after the JetStream cluster has a leader). */
+static void nats_cluster_start(void)
+{
+    for (int i = 0; i < N_NATS; i++) {
+        Nats *n = &R.nats[i];
+        n->dir = g_strdup_printf("%s/nats%d", R.tmp, i + 1);
+        g_mkdir_with_parents(n->dir, 0755);
+        n->client = harness_free_port();
+        n->route = harness_free_port();
+        n->mqtt = harness_free_port();
+    }
+    for (int i = 0; i < N_NATS; i++)
+        nats_spawn(&R.nats[i], i);
+    for (int i = 0; i < N_NATS; i++) {
+        g_autofree char *url = g_strdup_printf("tcp://127.0.0.1:%d", R.nats[i].mqtt);
+        g_autofree char *id = g_strdup_printf("probe-%d", i);
+        gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        TestClient *c = NULL;
+        while (!c && g_get_monotonic_time() < deadline) {
+            if (harness_port_accepts(R.nats[i].mqtt))
+                c = test_client_new(url, id, FALSE, NULL, NULL, NULL);
+            if (!c)
+                g_usleep(500 * 1000);
+        }
+        ck_assert_msg(c != NULL, "NATS node %d takes no MQTT client on %d within 60 s", i + 1,
+                      R.nats[i].mqtt);
+        test_client_free(c);
+    }
+}
+
+/* ---- the rig ---- */
+
+static void setup(void)
+{
+    memset(&R, 0, sizeof R);
+    R.tmp = testutil_tmpdir();
+    for (int i = 0; i < N_NODES; i++) {
+        R.dir[i] = g_build_filename(R.tmp, node_names[i], NULL);
+        g_mkdir_with_parents(R.dir[i], 0755);
+    }
+}
+
+/* Stops whatever runs, also after a failed assertion. */
+static void teardown(void)
+{
+    test_client_free(R.obs);
+    test_client_free(R.pub);
+    for (int i = 0; i < N_NODES; i++)
+        engine_free(R.node[i]);
+    for (int i = 0; i < N_NATS; i++) {
+        nats_kill(&R.nats[i]);
+        g_free(R.nats[i].dir);
+    }
+    broker_free(R.mosq);
+    for (int i = 0; i < N_NODES; i++)
+        g_free(R.dir[i]);
+    if (!g_getenv("PS_KEEP_TMP"))
+        testutil_rmtree(R.tmp);
+    g_free(R.tmp);
+    memset(&R, 0, sizeof R);
+}
+
+static void dump_logs(void)
+{
+    for (int i = 0; i < N_NODES; i++) {
+        fprintf(stderr, "==== %s\n", node_names[i]);
+        harness_dump_logs(R.dir[i], 3000);
+    }
+}
+
+static char *db_of(int node)
+{
+    return g_strdup_printf("%s/%s.db", R.dir[node], node_names[node]);
+}
+
+static char *node_config(int node, const char *url, const char *failover, const char *extra)
+{
+    static const char *const roles[N_NODES] = {"cameras", "cameras", "decisions", "wall"};
+    g_autofree char *db = db_of(node);
+    return g_strdup_printf("[engine]\nrole = %s\nname = %s\nstream_host = 127.0.0.1\n"
+                           "announce = 2\n"
+                           "[store]\npath = %s\n"
+                           "[mqtt]\nurl = %s\n%s%s%sclient_id = %s\nkeepalive = 5\n"
+                           "reconnect_max = 1\n%s",
+                           roles[node], node_names[node], db, url, failover ? "failover = " : "",
+                           failover ? failover : "", failover ? "\n" : "", node_names[node],
+                           extra ? extra : "");
+}
+
+static char *camera_extra(const char *camera, const char *clip)
+{
+    g_autofree char *path = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
+                                             "video", clip, NULL);
+    /* A small wall of its own: its RTSP server serves each camera's annotated stream alone
+     * (/cam/NAME), which the node announces. */
+    return g_strdup_printf("[camera %s]\nuri = file://%s\n"
+                           "[wall]\nwidth = 640\nheight = 360\nfps = 10\nbitrate_kbps = 800\n"
+                           "rtsp_port = %d\n",
+                           camera, path, harness_free_port());
+}
+
+/* ---- what the observer saw ---- */
+
+static guint count_topic(const char *topic, const char *containing)
+{
+    guint n = 0;
+    GPtrArray *msgs = test_client_lock(R.obs);
+    for (guint i = 0; i < msgs->len; i++) {
+        TestMessage *m = g_ptr_array_index(msgs, i);
+        if (strcmp(m->topic, topic) == 0 && (!containing || strstr(m->payload, containing)))
+            n++;
+    }
+    test_client_unlock(R.obs);
+    return n;
+}
+
+static gboolean wait_topic(const char *topic, const char *containing, guint n, double timeout_s)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    while (count_topic(topic, containing) < n) {
+        if (g_get_monotonic_time() > deadline)
+            return FALSE;
+        g_usleep(100 * 1000);
+    }
+    return TRUE;
+}
+
+static gint64 ts_us(const char *payload)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, payload, -1, NULL))
+        return 0;
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    const char *ts = json_object_get_string_member_with_default(o, "ts", NULL);
+    g_autoptr(GDateTime) t = ts ? g_date_time_new_from_iso8601(ts, NULL) : NULL;
+    return t ? g_date_time_to_unix(t) * G_USEC_PER_SEC + g_date_time_get_microsecond(t) : 0;
+}
+
+static char *release_id(const char *payload)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, payload, -1, NULL))
+        return NULL;
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    return g_strdup(json_object_get_string_member_with_default(o, "id", NULL));
+}
+
+/* Per container: release messages delivered, distinct release ids, and the time from the first
+ * read of it (its ts, on the camera node) to the first release seen by the observer. */
+static void releases_seen(const char *c, guint *delivered, guint *ids, double *latency_ms)
+{
+    g_autofree char *rel_topic = g_strdup_printf("port/release/%s", c);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    gint64 read_at = 0, released_at = 0;
+    *delivered = 0;
+    GPtrArray *msgs = test_client_lock(R.obs);
+    for (guint i = 0; i < msgs->len; i++) {
+        TestMessage *m = g_ptr_array_index(msgs, i);
+        if (g_str_has_prefix(m->topic, "port/ocr/") && strstr(m->payload, c) && !read_at)
+            read_at = ts_us(m->payload);
+        if (strcmp(m->topic, rel_topic) == 0) {
+            (*delivered)++;
+            g_hash_table_add(seen, release_id(m->payload));
+            if (!released_at)
+                released_at = m->received_us;
+        }
+    }
+    test_client_unlock(R.obs);
+    *ids = g_hash_table_size(seen);
+    *latency_ms = read_at && released_at ? (released_at - read_at) / 1000.0 : -1;
+}
+
+/* ---- CPU ---- */
+
+static double cpu_seconds(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *text = NULL;
+    if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
+        return -1;
+    const char *p = strrchr(text, ')'); /* after the command name, which may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                     &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static char *loadavg(void)
+{
+    g_autofree char *text = NULL;
+    g_file_get_contents("/proc/loadavg", &text, NULL, NULL);
+    return g_strdup(text ? g_strstrip(text) : "?");
+}
+
+/* ---- the wall's recording ---- */
+
+/* Shares of tile @tile (2x2) of @sm: the NO SIGNAL picture's dark grey field, its red band,
+ * and pixels that are not dark (a picture). */
+static void tile_shares(GstSample *sm, int tile, double *grey, double *red, double *bright)
+{
+    GstVideoInfo vi;
+    ck_assert(gst_video_info_from_caps(&vi, gst_sample_get_caps(sm)));
+    GstVideoFrame f;
+    ck_assert(gst_video_frame_map(&f, &vi, gst_sample_get_buffer(sm), GST_MAP_READ));
+    const guint8 *Y = GST_VIDEO_FRAME_PLANE_DATA(&f, 0), *U = GST_VIDEO_FRAME_PLANE_DATA(&f, 1),
+                 *V = GST_VIDEO_FRAME_PLANE_DATA(&f, 2);
+    int ys = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0), cs = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+    int w = vi.width / 2, h = vi.height / 2, x0 = (tile % 2) * w, y0 = (tile / 2) * h;
+    guint n = 0, g = 0, r = 0, b = 0;
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++) {
+            int yy = Y[y * ys + x], u = U[(y / 2) * cs + x / 2], v = V[(y / 2) * cs + x / 2];
+            n++;
+            g += yy >= 30 && yy <= 60 && ABS(u - 128) <= 10 && ABS(v - 128) <= 10;
+            r += v >= 170 && u <= 120;
+            b += yy > 70;
+        }
+    gst_video_frame_unmap(&f);
+    *grey = (double)g / n;
+    *red = (double)r / n;
+    *bright = (double)b / n;
+}
+
+static gboolean is_no_signal(double grey, double red)
+{
+    return grey > 0.5 && red > 0.05;
+}
+
+/* Decodes the wall's recording: frames in all, frames with NO SIGNAL on tile 1 (rail-2), and
+ * of those the ones with a picture on tile 0 (rail-1). */
+static void scan_wall(const char *mp4, guint *frames, guint *no_signal_b, guint *picture_a)
+{
+    g_autofree char *desc = g_strdup_printf(
+        "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert ! "
+        "video/x-raw,format=I420 ! appsink name=s sync=false",
+        mp4);
+    GstElement *p = gst_parse_launch(desc, NULL);
+    ck_assert_ptr_nonnull(p);
+    GstElement *s = gst_bin_get_by_name(GST_BIN(p), "s");
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    *frames = *no_signal_b = *picture_a = 0;
+    for (;;) {
+        GstSample *sm = gst_app_sink_try_pull_sample(GST_APP_SINK(s), 10 * GST_SECOND);
+        if (!sm)
+            break;
+        (*frames)++;
+        double g1, r1, b1, g0, r0, b0;
+        tile_shares(sm, 1, &g1, &r1, &b1);
+        tile_shares(sm, 0, &g0, &r0, &b0);
+        if (is_no_signal(g1, r1)) {
+            (*no_signal_b)++;
+            *picture_a += !is_no_signal(g0, r0) && b0 > 0.2;
+        }
+        gst_sample_unref(sm);
+    }
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(s);
+    gst_object_unref(p);
+}
+
+/* ---- databases ---- */
+
+/* One integer from @sql on @db with @attach attached as "o" (may be NULL). */
+static gint64 sql_int(const char *db, const char *attach, const char *sql)
+{
+    sqlite3 *h = NULL;
+    gint64 v = -1;
+    ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    if (attach) {
+        g_autofree char *a = g_strdup_printf("ATTACH DATABASE 'file:%s?mode=ro' AS o", attach);
+        char *err = NULL;
+        sqlite3_exec(h, "PRAGMA main.query_only = 1", NULL, NULL, NULL);
+        ck_assert_msg(sqlite3_exec(h, a, NULL, NULL, &err) == SQLITE_OK, "%s: %s", a, err);
+    }
+    sqlite3_stmt *st = NULL;
+    ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(h));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* ---- the scenario ---- */
+
+static void publish_other_events(void)
+{
+    /* rail-1's two containers on declaration DA and train TA, rail-2's on DB and TB. */
+    for (int k = 0; k < 2; k++) {
+        const char *c1 = containers[2 * k], *c2 = containers[2 * k + 1];
+        char d = k ? 'B' : 'A';
+        g_autofree char *cus = g_strdup_printf(
+            "{\"id\":\"cus-%c\",\"ts\":\"2026-12-01T10:00:00Z\",\"declaration\":\"D%c\","
+            "\"status\":\"released\",\"flow\":\"rail-sea\",\"containers\":[\"%s\",\"%s\"]}",
+            d, d, c1, c2);
+        test_client_publish(R.pub, "port/customs/status", cus);
+        g_autofree char *arr = g_strdup_printf(
+            "{\"id\":\"arr-%c\",\"ts\":\"2026-12-01T10:00:01Z\",\"yard\":\"y1\",\"train\":\"T%c\","
+            "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"%s\"]},{\"wagon\":\"W2\","
+            "\"containers\":[\"%s\"]}]}",
+            d, d, c1, c2);
+        test_client_publish(R.pub, "port/rail/y1/arrival", arr);
+    }
+    for (int i = 0; i < N_CONTAINERS; i++) {
+        g_autofree char *rad = g_strdup_printf(
+            "{\"id\":\"rad-%d\",\"ts\":\"2026-12-01T10:00:02Z\",\"portal\":\"p1\","
+            "\"container\":\"%s\",\"result\":\"clear\",\"category\":\"gamma\",\"ratio\":1.0}",
+            i, containers[i]);
+        test_client_publish(R.pub, "port/radiation/p1", rad);
+    }
+}
+
+static int cmp_double(gconstpointer a, gconstpointer b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double quantile(GArray *v, double q)
+{
+    if (v->len == 0)
+        return -1;
+    g_array_sort(v, cmp_double);
+    guint i = (guint)(q * (v->len - 1) + 0.5);
+    return g_array_index(v, double, MIN(i, v->len - 1));
+}
+
+/* @url[node], @failover[node]: where each engine connects; @obs_url: the observer and the
+ * publisher (never killed); @kill_nats: the NATS node killed after the first release (-1:
+ * none). @label names the run in the figures. */
+static void run_scenario(const char *label, const char *const url[N_NODES],
+                         const char *const failover[N_NODES], const char *obs_url, int kill_nats)
+{
+    R.obs = test_client_new(obs_url, "observer", FALSE, NULL, NULL, NULL);
+    ck_assert_msg(R.obs != NULL, "observer cannot connect to %s", obs_url);
+    test_client_subscribe(R.obs, "port/#");
+    R.pub = test_client_new(obs_url, "publisher", FALSE, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(R.pub);
+
+    /* The decision node first, subscribed before the other events are published. */
+    g_autofree char *dec_conf = node_config(DEC, url[DEC], failover[DEC], NULL);
+    R.node[DEC] = engine_start(R.dir[DEC], dec_conf);
+    g_autofree char *dec_db = db_of(DEC);
+    harness_wait_engine_ready(R.pub, dec_db, R.dir[DEC]);
+    publish_other_events();
+
+    g_autofree char *mp4 = g_build_filename(R.dir[WALL], "wall.mp4", NULL);
+    g_autofree char *wall_extra = g_strdup_printf(
+        "[wall]\ncameras = rail-1, rail-2\nwidth = 640\nheight = 360\nfps = 10\n"
+        "bitrate_kbps = 800\nrtsp_port = 0\nrecord = %s\nrecord_segment = 0\n", mp4);
+    g_autofree char *wall_conf = node_config(WALL, url[WALL], failover[WALL], wall_extra);
+    R.node[WALL] = engine_start(R.dir[WALL], wall_conf);
+    g_autofree char *a_extra = camera_extra("rail-1", "rail-1.mp4");
+    g_autofree char *b_extra = camera_extra("rail-2", "rail-2.mp4");
+    g_autofree char *a_conf = node_config(CAM_A, url[CAM_A], failover[CAM_A], a_extra);
+    g_autofree char *b_conf = node_config(CAM_B, url[CAM_B], failover[CAM_B], b_extra);
+    gint64 t0 = g_get_monotonic_time();
+    R.node[CAM_A] = engine_start(R.dir[CAM_A], a_conf);
+    R.node[CAM_B] = engine_start(R.dir[CAM_B], b_conf);
+    double cpu0[N_NODES + N_NATS];
+    for (int i = 0; i < N_NODES; i++)
+        cpu0[i] = cpu_seconds(engine_pid(R.node[i]));
+    for (int i = 0; i < N_NATS; i++)
+        cpu0[N_NODES + i] = cpu_seconds(R.nats[i].pid);
+
+    /* The nodes announce themselves (retained). */
+    if (!wait_topic("port/status/node-cam-a", "\"online\"", 1, 30) ||
+        !wait_topic("port/status/node-cam-b", "\"online\"", 1, 30)) {
+        dump_logs();
+        ck_abort_msg("%s: the camera nodes did not announce themselves", label);
+    }
+    /* Mid-run: a broker node goes down after the first release. */
+    if (!test_client_wait(R.obs, "port/release/", 1, 90)) {
+        dump_logs();
+        ck_abort_msg("%s: no release within 90 s", label);
+    }
+    if (kill_nats >= 0) {
+        nats_kill(&R.nats[kill_nats]);
+        printf("%s: NATS node n%d killed after the first release (%u releases seen)\n", label,
+               kill_nats + 1, test_client_count(R.obs, "port/release/"));
+    }
+    for (int i = 0; i < N_CONTAINERS; i++) {
+        g_autofree char *t = g_strdup_printf("port/release/%s", containers[i]);
+        if (!wait_topic(t, NULL, 1, 90)) {
+            dump_logs();
+            ck_abort_msg("%s: %s not released within 90 s", label, containers[i]);
+        }
+    }
+    double decided_s = (g_get_monotonic_time() - t0) / 1e6;
+
+    /* A camera node dies: its will says offline, the other one keeps reading, the wall shows
+     * NO SIGNAL for its camera. */
+    double cpu_b = cpu_seconds(engine_pid(R.node[CAM_B]));
+    double b_alive_s = (g_get_monotonic_time() - t0) / 1e6;
+    engine_kill(R.node[CAM_B]);
+    if (!wait_topic("port/status/node-cam-b", "\"offline\"", 1, 30)) {
+        dump_logs();
+        ck_abort_msg("%s: node cam-b's status did not go offline within 30 s", label);
+    }
+    guint reads_a = count_topic("port/ocr/rail-1", NULL);
+    if (!wait_topic("port/ocr/rail-1", NULL, reads_a + 1, 30)) {
+        dump_logs();
+        ck_abort_msg("%s: cam-a read nothing in the 30 s after cam-b was killed", label);
+    }
+    g_usleep(4 * G_USEC_PER_SEC); /* NO SIGNAL on the wall for a while */
+
+    double elapsed = (g_get_monotonic_time() - t0) / 1e6;
+    double cpu1[N_NODES + N_NATS];
+    for (int i = 0; i < N_NODES; i++)
+        cpu1[i] = cpu_seconds(engine_pid(R.node[i]));
+    for (int i = 0; i < N_NATS; i++)
+        cpu1[N_NODES + i] = cpu_seconds(R.nats[i].pid);
+    g_autofree char *load = loadavg();
+    ck_assert_int_eq(engine_stop(R.node[WALL]), 0);
+    ck_assert_int_eq(engine_stop(R.node[CAM_A]), 0);
+    /* The decision node has everything cam-a delivered before it stopped. */
+    g_usleep(1 * G_USEC_PER_SEC);
+    ck_assert_int_eq(engine_stop(R.node[DEC]), 0);
+
+    /* Decided once: on the broker one release id per container, in the databases one
+     * decision each on the decision node and none anywhere else. */
+    GArray *lat = g_array_new(FALSE, FALSE, sizeof(double));
+    guint delivered_total = 0, duplicates = 0;
+    for (int i = 0; i < N_CONTAINERS; i++) {
+        guint delivered = 0, ids = 0;
+        double ms = 0;
+        releases_seen(containers[i], &delivered, &ids, &ms);
+        ck_assert_msg(ids == 1, "%s: %s has %u release ids on the broker", label, containers[i],
+                      ids);
+        delivered_total += delivered;
+        duplicates += delivered - 1;
+        if (ms >= 0)
+            g_array_append_val(lat, ms);
+        printf("FIGURE %s: %s released (%u delivery/ies), read -> release %.0f ms\n", label,
+               containers[i], delivered, ms);
+        g_autofree char *q = g_strdup_printf(
+            "SELECT count(*) FROM decision WHERE container = '%s' AND kind = 'release'",
+            containers[i]);
+        ck_assert_int_eq(sql_int(dec_db, NULL, q), 1);
+    }
+    ck_assert_int_eq(sql_int(dec_db, NULL, "SELECT count(*) FROM decision"), N_CONTAINERS);
+    for (int n = 0; n < N_NODES; n++) {
+        g_autofree char *db = db_of(n);
+        if (n != DEC)
+            ck_assert_int_eq(sql_int(db, NULL, "SELECT count(*) FROM decision"), 0);
+    }
+    /* Nothing lost: every read a camera node's relay delivered is in the decision node's
+     * journal, and cam-a (stopped cleanly) has no read left undelivered. */
+    for (int n = CAM_A; n <= CAM_B; n++) {
+        g_autofree char *db = db_of(n);
+        gint64 reads = sql_int(db, NULL, "SELECT count(*) FROM outbox WHERE topic LIKE "
+                                         "'port/ocr/%'");
+        gint64 lost = sql_int(dec_db, db,
+                              "SELECT count(*) FROM o.outbox x JOIN o.outbox_delivery d ON "
+                              "d.seq = x.seq AND d.destination = 'mqtt' WHERE x.topic LIKE "
+                              "'port/ocr/%' AND d.delivered_at IS NOT NULL AND x.msg_id NOT IN "
+                              "(SELECT event_id FROM main.journal)");
+        gint64 pending = sql_int(db, NULL, "SELECT count(*) FROM outbox x JOIN outbox_delivery d "
+                                           "ON d.seq = x.seq AND d.destination = 'mqtt' WHERE "
+                                           "d.delivered_at IS NULL AND x.topic LIKE "
+                                           "'port/ocr/%'");
+        printf("FIGURE %s: %s journaled %" G_GINT64_FORMAT " reads; delivered but not in the "
+               "decision node's journal: %" G_GINT64_FORMAT "; reads undelivered: %" G_GINT64_FORMAT
+               "\n", label, node_names[n], reads, lost, pending);
+        ck_assert_int_ge(reads, 2);
+        ck_assert_int_eq(lost, 0);
+        if (n == CAM_A)
+            ck_assert_int_eq(pending, 0);
+    }
+
+    /* The wall: NO SIGNAL on rail-2's tile (top right) once cam-b is gone, while rail-1's
+     * tile (top left) still shows cam-a's picture. */
+    guint frames = 0, no_signal_b = 0, picture_a = 0;
+    scan_wall(mp4, &frames, &no_signal_b, &picture_a);
+    printf("%s: wall.mp4: %u frames, %u with NO SIGNAL on rail-2's tile, %u of them with a "
+           "picture on rail-1's\n", label, frames, no_signal_b, picture_a);
+    ck_assert_msg(frames > 50, "%s: wall.mp4 has %u frames", label, frames);
+    ck_assert_msg(no_signal_b >= 20, "%s: rail-2's tile shows NO SIGNAL on %u frames", label,
+                  no_signal_b);
+    ck_assert_msg(picture_a >= 10, "%s: rail-1's tile has a picture on %u of the NO SIGNAL "
+                  "frames", label, picture_a);
+
+    printf("FIGURE %s: %d containers released, %u release deliveries, %u duplicate "
+           "deliveries (same id), 0 decided twice; first to last release %.1f s after the camera "
+           "nodes started\n", label, N_CONTAINERS, delivered_total, duplicates, decided_s);
+    printf("FIGURE %s: read on a camera node -> release on the broker from the decision node: "
+           "p50 %.0f ms, p95 %.0f ms (n=%u)\n", label, quantile(lat, 0.5), quantile(lat, 0.95),
+           lat->len);
+    for (int i = 0; i < N_NODES + N_NATS; i++) {
+        if (cpu0[i] < 0)
+            continue;
+        double end = i == CAM_B ? cpu_b : cpu1[i];
+        double span = i == CAM_B ? b_alive_s : elapsed;
+        if (end < 0)
+            continue; /* a killed NATS node */
+        static const char *const nats_names[N_NATS] = {"nats n1", "nats n2", "nats n3"};
+        printf("FIGURE %s: %s CPU %.1f%% of a core over %.0f s\n", label,
+               i < N_NODES ? node_names[i] : nats_names[i - N_NODES],
+               100.0 * (end - cpu0[i]) / span, span);
+    }
+    printf("FIGURE %s: load average at the end %s\n", label, load);
+    g_array_unref(lat);
+}
+
+START_TEST(test_nats_cluster_camera_decision_wall_nodes_survive_a_broker_kill)
+{
+    g_free(testutil_need_program("nats-server", "nats-server"));
+    nats_cluster_start();
+    char u[3][64], f[3][160];
+    for (int i = 0; i < N_NATS; i++) {
+        g_snprintf(u[i], sizeof u[i], "tcp://127.0.0.1:%d", R.nats[i].mqtt);
+        g_snprintf(f[i], sizeof f[i], "tcp://127.0.0.1:%d, tcp://127.0.0.1:%d",
+                   R.nats[(i + 1) % N_NATS].mqtt, R.nats[(i + 2) % N_NATS].mqtt);
+    }
+    /* cam-a and the wall on n1, the observer on n2, cam-b and the decision node on n3: n3 is
+     * the one killed. */
+    const char *const url[N_NODES] = {u[0], u[2], u[2], u[0]};
+    const char *const fo[N_NODES] = {f[0], f[2], f[2], f[0]};
+    run_scenario("nats", url, fo, u[1], 2);
+}
+END_TEST
+
+START_TEST(test_mosquitto_camera_decision_wall_nodes)
+{
+    g_autofree char *dir = g_build_filename(R.tmp, "mosquitto", NULL);
+    g_mkdir_with_parents(dir, 0755);
+    R.mosq = broker_start(dir, NULL);
+    const char *url = broker_url(R.mosq);
+    const char *const urls[N_NODES] = {url, url, url, url};
+    const char *const fo[N_NODES] = {NULL, NULL, NULL, NULL};
+    run_scenario("mosquitto", urls, fo, url, -1);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    gst_init(&argc, &argv);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* the figures reach the log also from a failed test */
+    Suite *s = suite_create("cluster");
+    TCase *tc = tcase_create("nodes");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, test_nats_cluster_camera_decision_wall_nodes_survive_a_broker_kill);
+    tcase_add_test(tc, test_mosquitto_camera_decision_wall_nodes);
+    suite_add_tcase(s, tc);
+    return testutil_run(s);
+}
