@@ -3,7 +3,12 @@
  * again, every event the broker took is journaled. A real 2 MB tmpfs (needs root: skips
  * otherwise) and a real Mosquitto.
  *
- * The first argument (default 1) repeats the scenario; the slow suite runs it 10 times. */
+ * The first argument (default 1) repeats the scenario; the slow suite runs it 10 times.
+ * With "erofs" instead, the store's filesystem turns read-only while events arrive: an ext4
+ * image on a loop device mounted errors=remount-ro, made to fail through the kernel's
+ * /sys/fs/ext4/DEV/trigger_fs_error (what a disk error does; a tmpfs or a bind mount cannot be
+ * remounted read-only while SQLite holds its files open for writing: "mount point is busy").
+ * Skips without root, a loop device, mkfs.ext4 or that file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -128,6 +133,157 @@ START_TEST(test_sigterm_on_a_full_store_acknowledges_nothing_unjournaled)
 }
 END_TEST
 
+/* ---- a filesystem that turns read-only ---- */
+
+static char *image, *loopdev, *ext4_name;
+
+static gboolean run_quiet(const char *const *argv, char **out)
+{
+    int status = 0;
+    g_autofree char *err = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, &err,
+                      &status, NULL))
+        return FALSE;
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        fprintf(stderr, "%s: %s", argv[0], err ? err : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void ro_mount(void)
+{
+    ck_assert_msg(mount(loopdev, disk, "ext4", 0, "errors=remount-ro") == 0, "mount %s: %s",
+                  loopdev, g_strerror(errno));
+}
+
+/* An unchecked fixture: it runs in the test runner, so the filesystem and its loop device go
+ * also when an assertion ends the test's own process. */
+static void setup_ro(void)
+{
+    tmp = testutil_tmpdir();
+    disk = g_build_filename(tmp, "disk", NULL);
+    image = g_build_filename(tmp, "disk.img", NULL);
+    ck_assert_int_eq(g_mkdir(disk, 0700), 0);
+    db_path = g_build_filename(disk, "engine.db", NULL);
+    int fd = g_open(image, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 16 * 1024 * 1024), 0);
+    close(fd);
+    const char *mkfs[] = {"mkfs.ext4", "-q", "-F", image, NULL};
+    if (!run_quiet(mkfs, NULL))
+        testutil_skip("mkfs.ext4 (e2fsprogs) cannot make a filesystem here");
+    const char *losetup[] = {"losetup", "-f", "--show", image, NULL};
+    if (!run_quiet(losetup, &loopdev) || !loopdev || !*loopdev)
+        testutil_skip("no loop device (losetup -f --show failed)");
+    g_strstrip(loopdev);
+    ext4_name = g_path_get_basename(loopdev);
+    ro_mount();
+    g_autofree char *trigger = g_strdup_printf("/sys/fs/ext4/%s/trigger_fs_error", ext4_name);
+    if (!g_file_test(trigger, G_FILE_TEST_EXISTS))
+        testutil_skip("%s is missing (a kernel without it)", trigger);
+}
+
+static void teardown_ro(void)
+{
+    if (!tmp)
+        return;
+    if (disk && umount2(disk, 0) != 0 && errno != EINVAL) {
+        fprintf(stderr, "umount %s: %s (detached lazily)\n", disk, g_strerror(errno));
+        umount2(disk, MNT_DETACH);
+    }
+    if (loopdev) {
+        const char *detach[] = {"losetup", "-d", loopdev, NULL};
+        run_quiet(detach, NULL);
+    }
+    testutil_rmtree(tmp);
+    g_clear_pointer(&tmp, g_free);
+    g_clear_pointer(&disk, g_free);
+    g_clear_pointer(&db_path, g_free);
+    g_clear_pointer(&image, g_free);
+    g_clear_pointer(&loopdev, g_free);
+    g_clear_pointer(&ext4_name, g_free);
+}
+
+/* The filesystem fails as on a disk error: ext4 aborts its journal and remounts read-only;
+ * every write after that, to files already open too, fails with EROFS. */
+static void turn_read_only(void)
+{
+    g_autofree char *trigger = g_strdup_printf("/sys/fs/ext4/%s/trigger_fs_error", ext4_name);
+    int tfd = g_open(trigger, O_WRONLY, 0);
+    ck_assert_msg(tfd >= 0, "%s: %s", trigger, g_strerror(errno));
+    ck_assert_int_gt(write(tfd, "portsight test\n", 15), 0);
+    close(tfd);
+    g_autofree char *probe = g_build_filename(disk, "probe", NULL);
+    int fd = g_open(probe, O_WRONLY | O_CREAT, 0600);
+    ck_assert_msg(fd < 0 && errno == EROFS, "the filesystem is still writable");
+}
+
+/* What an operator does: unmount, repair, mount again read-write. */
+static void restore(void)
+{
+    ck_assert_int_eq(umount2(disk, 0), 0);
+    const char *fsck[] = {"e2fsck", "-fy", image, NULL};
+    g_spawn_sync(NULL, (char **)fsck, NULL,
+                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                 NULL, NULL, NULL, NULL, NULL, NULL); /* exits 1: errors corrected */
+    ro_mount();
+}
+
+START_TEST(test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled)
+{
+    const guint n = 50, before = 20;
+    broker = broker_start(tmp, NULL);
+    g_autofree char *conf = engine_config();
+    pub = test_client_new(broker_url(broker), "t-pub", TRUE, NULL, NULL, NULL);
+    engine = engine_start(tmp, conf);
+    harness_wait_engine_ready(pub, db_path, tmp);
+    for (guint i = 0; i < n; i++) {
+        if (i == before) {
+            /* Some journaled; the others arriving. */
+            g_autofree char *sql = g_strdup_printf(
+                "SELECT count(*) FROM journal WHERE event_id LIKE 'full%u-seal-%%'", 0u);
+            ck_assert_int_ge(db_wait(db_path, sql, 5, 30), 5);
+            turn_read_only();
+        }
+        g_autofree char *topic = g_strdup_printf("port/seal/S%u", i);
+        g_autofree char *payload = seal_event(0, i);
+        test_client_publish_async(pub, topic, payload);
+    }
+    test_client_flush(pub); /* the broker has them all */
+    g_usleep(1500 * 1000);  /* the engine meets the read-only store meanwhile */
+    int rc = engine_stop(engine);
+    g_clear_pointer(&engine, engine_free);
+    restore();
+    engine = engine_start(tmp, conf);
+    gint64 got = db_wait(db_path,
+                         "SELECT count(*) FROM journal WHERE event_id LIKE 'full0-seal-%'", n, 30);
+    fprintf(stderr, "read-only store: exit code %d after SIGTERM, %" G_GINT64_FORMAT
+                    " of %u journaled after the restart\n",
+            rc, got, n);
+    if (got != n)
+        harness_dump_logs(tmp, 3000);
+    int rc2 = engine_stop(engine);
+    g_clear_pointer(&engine, engine_free);
+    g_clear_pointer(&pub, test_client_free);
+    g_clear_pointer(&broker, broker_free);
+    ck_assert_msg(rc == 75 || rc == 0, "exit code %d after SIGTERM", rc);
+    ck_assert_int_eq(got, n);
+    ck_assert_int_eq(rc2, 0);
+}
+END_TEST
+
+static Suite *erofs_suite(void)
+{
+    Suite *s = suite_create("mqtt-erofs");
+    TCase *tc = tcase_create("erofs");
+    tcase_add_unchecked_fixture(tc, setup_ro, teardown_ro);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 static Suite *disk_suite(void)
 {
     Suite *s = suite_create("mqtt-disk");
@@ -141,7 +297,8 @@ static Suite *disk_suite(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
+    gboolean erofs = argc > 1 && strcmp(argv[1], "erofs") == 0;
+    if (argc > 1 && !erofs)
         runs = (guint)MAX(1, atoi(argv[1]));
     /* A tmpfs of our own needs root (or a user namespace we do not set up here). */
     g_autofree char *probe = g_dir_make_tmp("portsight-mount-XXXXXX", NULL);
@@ -153,5 +310,5 @@ int main(int argc, char **argv)
     }
     umount2(probe, MNT_DETACH);
     g_rmdir(probe);
-    return testutil_run(disk_suite());
+    return testutil_run(erofs ? erofs_suite() : disk_suite());
 }
