@@ -71,15 +71,6 @@ void rules__touch_decl(PsRules *r, Decl *d, gint64 seq)
     mark(r, r->dirty_d, d->number);
 }
 
-void rules__forget(PsRules *r, Container *c)
-{
-    if (c->touch.queued)
-        g_queue_unlink(&r->lru_c, &c->touch.link);
-    mark(r, r->dirty_c, c->number);
-    r->stats.retired++;
-    g_hash_table_remove(r->containers, c->number);
-}
-
 static void forget_decl(PsRules *r, Decl *d)
 {
     if (d->touch.queued)
@@ -94,6 +85,27 @@ static gboolean decl_in_use(PsRules *r, const Decl *d)
         if (g_hash_table_contains(r->containers, g_ptr_array_index(d->containers, i)))
             return TRUE;
     return FALSE;
+}
+
+void rules__forget(PsRules *r, Container *c)
+{
+    if (c->touch.queued)
+        g_queue_unlink(&r->lru_c, &c->touch.link);
+    mark(r, r->dirty_c, c->number);
+    r->stats.retired++;
+    /* Its declarations go with it when no other live container is on them (an input naming
+     * one again rebuilds it from its own rows). */
+    char *decls[RULES_MAX_DECLS_PER_CONTAINER];
+    guint n = c->n_decls;
+    for (guint i = 0; i < n; i++)
+        decls[i] = g_strdup(c->decls[i]);
+    g_hash_table_remove(r->containers, c->number);
+    for (guint i = 0; i < n; i++) {
+        Decl *d = g_hash_table_lookup(r->decls, decls[i]);
+        if (d && !decl_in_use(r, d))
+            forget_decl(r, d);
+        g_free(decls[i]);
+    }
 }
 
 void rules__sweep(PsRules *r, gint64 seq)

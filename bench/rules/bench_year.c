@@ -201,6 +201,9 @@ int main(int argc, char **argv)
     PsRulesRetention ret;
     rules_retention_init(&ret);
     ret.journal_keep_days = 60;
+    /* Not a divisor of the inputs: a stop without the final snapshot leaves a tail to replay
+     * (40,000 rows for 2,000,000 containers; at most snapshot_every). */
+    ret.snapshot_every = 60000;
     PsRules *rules = rules_open(store, "port", NULL, &ret, &error);
     if (!rules)
         die("rules_open", error);
