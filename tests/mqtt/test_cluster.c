@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "mp4frames.h"
 
 #define N_NATS 3
 #define N_CONTAINERS 4
@@ -335,34 +336,28 @@ static gboolean is_no_signal(double grey, double red)
 
 /* Decodes the wall's recording: frames in all, frames with NO SIGNAL on tile 1 (rail-2), and
  * of those the ones with a picture on tile 0 (rail-1). */
+typedef struct {
+    guint no_signal_b, picture_a;
+} WallScan;
+
+static void scan_frame(GstSample *sm, gpointer data)
+{
+    WallScan *w = data;
+    double g1, r1, b1, g0, r0, b0;
+    tile_shares(sm, 1, &g1, &r1, &b1);
+    tile_shares(sm, 0, &g0, &r0, &b0);
+    if (is_no_signal(g1, r1)) {
+        w->no_signal_b++;
+        w->picture_a += !is_no_signal(g0, r0) && b0 > 0.2;
+    }
+}
+
 static void scan_wall(const char *mp4, guint *frames, guint *no_signal_b, guint *picture_a)
 {
-    g_autofree char *desc = g_strdup_printf(
-        "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert ! "
-        "video/x-raw,format=I420 ! appsink name=s sync=false",
-        mp4);
-    GstElement *p = gst_parse_launch(desc, NULL);
-    ck_assert_ptr_nonnull(p);
-    GstElement *s = gst_bin_get_by_name(GST_BIN(p), "s");
-    gst_element_set_state(p, GST_STATE_PLAYING);
-    *frames = *no_signal_b = *picture_a = 0;
-    for (;;) {
-        GstSample *sm = gst_app_sink_try_pull_sample(GST_APP_SINK(s), 10 * GST_SECOND);
-        if (!sm)
-            break;
-        (*frames)++;
-        double g1, r1, b1, g0, r0, b0;
-        tile_shares(sm, 1, &g1, &r1, &b1);
-        tile_shares(sm, 0, &g0, &r0, &b0);
-        if (is_no_signal(g1, r1)) {
-            (*no_signal_b)++;
-            *picture_a += !is_no_signal(g0, r0) && b0 > 0.2;
-        }
-        gst_sample_unref(sm);
-    }
-    gst_element_set_state(p, GST_STATE_NULL);
-    gst_object_unref(s);
-    gst_object_unref(p);
+    WallScan w = {0, 0};
+    *frames = mp4_foreach_frame(mp4, scan_frame, &w);
+    *no_signal_b = w.no_signal_b;
+    *picture_a = w.picture_a;
 }
 
 /* ---- databases ---- */

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "mp4frames.h"
 #include "testutil.h"
 
 /* Cyan pixels (the vessel marker, track and label bar: RGB 0.20, 0.85, 1.0) in the top-left
@@ -33,29 +34,16 @@ static guint count_cyan(GstSample *sm)
     return cyan;
 }
 
+static void keep_most_cyan(GstSample *frame, gpointer data)
+{
+    guint *most = data;
+    *most = MAX(*most, count_cyan(frame));
+}
+
 static guint most_cyan(const char *mp4, guint *frames)
 {
-    g_autofree char *desc = g_strdup_printf(
-        "filesrc location=\"%s\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert ! "
-        "video/x-raw,format=I420 ! appsink name=s sync=false",
-        mp4);
-    GstElement *p = gst_parse_launch(desc, NULL);
-    ck_assert_ptr_nonnull(p);
-    GstElement *s = gst_bin_get_by_name(GST_BIN(p), "s");
-    gst_element_set_state(p, GST_STATE_PLAYING);
     guint most = 0;
-    *frames = 0;
-    for (;;) {
-        GstSample *sm = gst_app_sink_try_pull_sample(GST_APP_SINK(s), 10 * GST_SECOND);
-        if (!sm)
-            break;
-        (*frames)++;
-        most = MAX(most, count_cyan(sm));
-        gst_sample_unref(sm);
-    }
-    gst_element_set_state(p, GST_STATE_NULL);
-    gst_object_unref(s);
-    gst_object_unref(p);
+    *frames = mp4_foreach_frame(mp4, keep_most_cyan, &most);
     return most;
 }
 

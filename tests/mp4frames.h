@@ -1,0 +1,11 @@
+/* mp4frames.h: the frames of a recorded wall, for tests that look at what was drawn. */
+#pragma once
+
+#include <gst/gst.h>
+
+/* Called with each decoded frame (I420) of the recording, in order. */
+typedef void (*Mp4FrameFunc)(GstSample *frame, gpointer data);
+
+/* Decodes the H.264 MP4 @mp4 to I420 and calls @func for each frame; returns how many frames
+ * were decoded (it stops at the end, or after 10 s without a frame). */
+guint mp4_foreach_frame(const char *mp4, Mp4FrameFunc func, gpointer data);
