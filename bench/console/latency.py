@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """Glass-to-glass latency of the console's wall video, and the CPU each browser viewer costs.
 
-    bench/console/latency.py BUILD_DIR [--seconds S]
+    bench/console/latency.py BUILD_DIR [--seconds S] [--stream clock]
 
 Starts build/bench/console/bench-console (a wall whose input frames carry the wall-clock time
 as 24 black/white blocks), signs a headless Chromium in, plays the wall over WebRTC and then
 over MSE, and reads the time code back from every frame the page presents
 (requestVideoFrameCallback): latency = the page's clock at presentation - the time in the
 frame (same machine, same clock). Prints p50/p95 per transport, and the engine's CPU (from
-/proc) with no viewer and with one viewer of each kind.
+/proc) with no viewer and with one viewer of each kind. With --stream clock the page plays the
+camera's own stream (640x360, encoded for its viewers) instead of the wall.
 """
 import os
 import shutil
@@ -24,6 +25,7 @@ from selenium.webdriver.common.by import By
 READ_JS = """
 const done = arguments[arguments.length - 1];
 const seconds = arguments[0];
+const refWidth = arguments[1]; /* the picture the time code was drawn on: 1280 wall, 640 camera */
 const v = document.getElementById('wall');
 const c = document.createElement('canvas');
 const g = c.getContext('2d', {willReadFrequently: true});
@@ -34,7 +36,7 @@ function frame(now, meta) {
   const t = Date.now();
   c.width = v.videoWidth; c.height = v.videoHeight;
   g.drawImage(v, 0, 0);
-  const sx = v.videoWidth / 1280, sy = v.videoHeight / 720;
+  const sx = v.videoWidth / refWidth, sy = v.videoHeight / (refWidth * 9 / 16);
   let code = 0;
   for (let i = 0; i < 24; i++) {
     const d = g.getImageData(Math.round((4 + i * 26 + 12) * sx), Math.round(16 * sy), 1, 1).data;
@@ -69,6 +71,7 @@ def pct(xs, p):
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
     seconds = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 20
+    stream = sys.argv[sys.argv.index("--stream") + 1] if "--stream" in sys.argv else "wall"
     tmp = tempfile.mkdtemp(prefix="ps-latency-")
     users = os.path.join(tmp, "users.ini")
     subprocess.run([os.path.join(build, "app", "portsight"), "user", "add", "bench", "--role",
@@ -99,7 +102,7 @@ def main():
         driver.find_element(By.ID, "password").send_keys("bench-password\n")
         time.sleep(2)
         for transport in ("webrtc", "mse"):
-            driver.get(base + "/?transport=" + transport)
+            driver.get(base + "/?transport=" + transport + "&stream=" + stream)
             for _ in range(100):
                 if driver.execute_script("return window.psTransport") == transport:
                     break
@@ -109,12 +112,12 @@ def main():
                 continue
             time.sleep(3)
             busy = rate(srv.pid, seconds / 2)
-            r = driver.execute_async_script(READ_JS, seconds)
+            r = driver.execute_async_script(READ_JS, seconds, 1280 if stream == "wall" else 640)
             s = r["samples"]
             if not s:
                 print(f"{transport}: no frame decoded ({r['bad']} unreadable)")
                 continue
-            print(f"{transport}: glass-to-glass p50 {pct(s, 50):.0f} ms, p95 {pct(s, 95):.0f} ms "
+            print(f"{stream} {transport}: glass-to-glass p50 {pct(s, 50):.0f} ms, p95 {pct(s, 95):.0f} ms "
                   f"over {len(s)} frames ({r['bad']} unreadable); engine CPU with this viewer "
                   f"{busy * 100:.1f} % of one core (+{(busy - idle) * 100:.1f} %)")
         print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
