@@ -360,7 +360,90 @@ typedef struct {
     char *token;
     GMainLoop *loop;
     Reply cameras, whep_cam, whep_unknown, whep_wall;
+    /* MSE over a WebSocket: what a camera's stream sent first, and the close of an unknown */
+    char *mse_mime;
+    gboolean mse_ftyp;
+    guint mse_binary;
+    char *mse_unknown_reason;
 } StreamRun;
+
+typedef struct {
+    StreamRun *run;
+    GMainLoop *loop;
+    SoupWebsocketConnection *ws;
+    gboolean unknown;
+} WsCtx;
+
+static void ws_message(SoupWebsocketConnection *ws, gint type, GBytes *data, gpointer p)
+{
+    WsCtx *x = p;
+    gsize n = 0;
+    const char *d = g_bytes_get_data(data, &n);
+    if (type == SOUP_WEBSOCKET_DATA_TEXT && !x->run->mse_mime) {
+        x->run->mse_mime = g_strndup(d, n);
+    } else if (type == SOUP_WEBSOCKET_DATA_BINARY) {
+        if (x->run->mse_binary++ == 0)
+            x->run->mse_ftyp = n > 8 && memcmp(d + 4, "ftyp", 4) == 0;
+        if (x->run->mse_binary >= 3)
+            g_main_loop_quit(x->loop);
+    }
+}
+
+static void ws_closed(SoupWebsocketConnection *ws, gpointer p)
+{
+    WsCtx *x = p;
+    if (x->unknown)
+        x->run->mse_unknown_reason = g_strdup(soup_websocket_connection_get_close_data(ws));
+    g_main_loop_quit(x->loop);
+}
+
+static void ws_connected(GObject *source, GAsyncResult *res, gpointer p)
+{
+    WsCtx *x = p;
+    x->ws = soup_session_websocket_connect_finish(SOUP_SESSION(source), res, NULL);
+    if (!x->ws) {
+        g_main_loop_quit(x->loop);
+        return;
+    }
+    g_signal_connect(x->ws, "message", G_CALLBACK(ws_message), x);
+    g_signal_connect(x->ws, "closed", G_CALLBACK(ws_closed), x);
+}
+
+static gboolean ws_give_up(gpointer p)
+{
+    g_main_loop_quit(p);
+    return G_SOURCE_REMOVE;
+}
+
+/* Opens /api/mse/@stream and runs until 3 binary messages came, the socket closed, or 15 s. */
+static void mse_watch(StreamRun *run, const char *stream, gboolean unknown)
+{
+    GMainContext *ctx = g_main_context_new();
+    g_main_context_push_thread_default(ctx);
+    SoupSession *s = soup_session_new_with_options("timeout", 20, NULL);
+    g_autofree char *url = g_strdup_printf("ws://127.0.0.1:%u/api/mse/%s", run->port, stream);
+    SoupMessage *m = soup_message_new("GET", url);
+    g_autofree char *a = g_strdup_printf("Bearer %s", run->token);
+    soup_message_headers_replace(soup_message_get_request_headers(m), "Authorization", a);
+    WsCtx x = {run, g_main_loop_new(ctx, FALSE), NULL, unknown};
+    soup_session_websocket_connect_async(s, m, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                         ws_connected, &x);
+    GSource *t = g_timeout_source_new_seconds(15);
+    g_source_set_callback(t, ws_give_up, x.loop, NULL);
+    g_source_attach(t, ctx);
+    g_main_loop_run(x.loop);
+    g_source_destroy(t);
+    g_source_unref(t);
+    if (x.ws) {
+        g_signal_handlers_disconnect_by_data(x.ws, &x);
+        g_object_unref(x.ws);
+    }
+    g_main_loop_unref(x.loop);
+    g_object_unref(m);
+    g_object_unref(s);
+    g_main_context_pop_thread_default(ctx);
+    g_main_context_unref(ctx);
+}
 
 static Reply post_sdp(guint port, SoupSession *s, const char *path, const char *token)
 {
@@ -394,6 +477,8 @@ static gpointer stream_client(gpointer data)
     run->whep_unknown = post_sdp(run->port, s, "/api/whep/gate-9", run->token);
     run->whep_wall = post_sdp(run->port, s, "/api/whep/wall", run->token);
     g_object_unref(s);
+    mse_watch(run, "gate-3", FALSE);
+    mse_watch(run, "gate-9", TRUE);
     g_main_loop_quit(run->loop);
     return NULL;
 }
@@ -410,6 +495,23 @@ static gboolean presets_cb(gpointer data, const char *camera, GArray *out)
         g_array_append_val(out, cp);
     }
     return TRUE;
+}
+
+/* gate-3's camera: a grey 640x360 frame every 40 ms, as a camera pipeline hands them over. */
+static gboolean push_gate_frame(gpointer wall)
+{
+    static const int w = 640, h = 360;
+    GstBuffer *buf = gst_buffer_new_allocate(NULL, (gsize)w * h * 4, NULL);
+    gst_buffer_memset(buf, 0, 0x80, (gsize)w * h * 4);
+    GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGRx", "width",
+                                        G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+                                        GST_TYPE_FRACTION, 25, 1, NULL);
+    GstSample *sample = gst_sample_new(buf, caps, NULL, NULL);
+    wall_push(wall, "gate-3", sample);
+    gst_sample_unref(sample);
+    gst_caps_unref(caps);
+    gst_buffer_unref(buf);
+    return G_SOURCE_CONTINUE;
 }
 
 START_TEST(test_each_camera_has_its_own_stream_and_its_presets_listed)
@@ -444,9 +546,11 @@ START_TEST(test_each_camera_has_its_own_stream_and_its_presets_listed)
     ck_assert_no_error(error);
     run.port = console_port(console);
     run.loop = g_main_loop_new(NULL, FALSE);
+    guint frames = g_timeout_add(40, push_gate_frame, wall);
     GThread *t = g_thread_new("client", stream_client, &run);
     g_main_loop_run(run.loop);
     g_thread_join(t);
+    g_source_remove(frames);
 
     /* The camera list: the streams, and the PTZ's presets. */
     ck_assert_uint_eq(run.cameras.status, 200);
@@ -476,6 +580,16 @@ START_TEST(test_each_camera_has_its_own_stream_and_its_presets_listed)
                       strstr(run.whep_unknown.body, "gate-3, ptz-1"),
                   "%s", run.whep_unknown.body);
     ck_assert_uint_eq(run.whep_wall.status, 201);
+    /* MSE for a camera: the MIME type, then fragmented MP4 from its own encoder (the init
+     * segment first); an unknown camera: the socket closed with the reason. */
+    ck_assert_msg(run.mse_mime && strstr(run.mse_mime, "video/mp4"), "%s",
+                  run.mse_mime ? run.mse_mime : "no text message");
+    ck_assert_msg(run.mse_binary >= 3 && run.mse_ftyp, "%u binary messages, ftyp %d",
+                  run.mse_binary, run.mse_ftyp);
+    ck_assert_msg(run.mse_unknown_reason && strstr(run.mse_unknown_reason, "no camera 'gate-9'"),
+                  "%s", run.mse_unknown_reason ? run.mse_unknown_reason : "not closed");
+    g_free(run.mse_mime);
+    g_free(run.mse_unknown_reason);
 
     Reply *all[] = {&run.cameras, &run.whep_cam, &run.whep_unknown, &run.whep_wall};
     for (guint i = 0; i < G_N_ELEMENTS(all); i++)
