@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <sqlite3.h>
 
@@ -292,6 +293,81 @@ START_TEST(test_tls_failures_name_the_reason)
 }
 END_TEST
 
+/* Signs an expired certificate for the broker (127.0.0.1, localhost) with the CA in @dir:
+ * dir/expired.pem, dir/expired.key. OpenSSL 3.0 takes -days -1 (valid from now to a day ago);
+ * later ones also -not_before/-not_after. FALSE when neither gives an expired certificate. */
+static gboolean sign_expired(const char *dir)
+{
+    g_autofree char *key = g_build_filename(dir, "expired.key", NULL);
+    g_autofree char *csr = g_build_filename(dir, "expired.csr", NULL);
+    g_autofree char *pem = g_build_filename(dir, "expired.pem", NULL);
+    g_autofree char *ext = g_build_filename(dir, "expired.ext", NULL);
+    g_autofree char *ca = g_build_filename(dir, "ca.pem", NULL);
+    g_autofree char *cakey = g_build_filename(dir, "ca.key", NULL);
+    ck_assert(g_file_set_contents(ext, "basicConstraints = CA:FALSE\n"
+                                       "extendedKeyUsage = serverAuth\n"
+                                       "subjectAltName = DNS:localhost, IP:127.0.0.1\n",
+                                  -1, NULL));
+    const char *req[] = {"openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj",
+                         "/CN=localhost", "-keyout", key, "-out", csr, NULL};
+    const char *by_days[] = {"openssl", "x509", "-req", "-sha256", "-days", "-1", "-in", csr,
+                             "-CA", ca, "-CAkey", cakey, "-CAcreateserial", "-extfile", ext,
+                             "-out", pem, NULL};
+    const char *by_dates[] = {"openssl", "x509", "-req", "-sha256", "-not_before",
+                              "20200101000000Z", "-not_after", "20200102000000Z", "-in", csr,
+                              "-CA", ca, "-CAkey", cakey, "-CAcreateserial", "-extfile", ext,
+                              "-out", pem, NULL};
+    const char *expired[] = {"openssl", "x509", "-in", pem, "-noout", "-checkend", "0", NULL};
+    const char *const *signs[] = {by_days, by_dates};
+    for (guint i = 0; i < G_N_ELEMENTS(signs); i++) {
+        int st = 0;
+        if (!g_spawn_sync(NULL, (char **)req, NULL,
+                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                              G_SPAWN_STDERR_TO_DEV_NULL,
+                          NULL, NULL, NULL, NULL, &st, NULL) ||
+            !g_spawn_check_wait_status(st, NULL))
+            return FALSE;
+        if (!g_spawn_sync(NULL, (char **)signs[i], NULL,
+                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                              G_SPAWN_STDERR_TO_DEV_NULL,
+                          NULL, NULL, NULL, NULL, &st, NULL) ||
+            !g_spawn_check_wait_status(st, NULL))
+            continue;
+        /* -checkend 0 exits 1 for a certificate that has expired. */
+        if (g_spawn_sync(NULL, (char **)expired, NULL,
+                         G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                             G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, NULL, NULL, &st, NULL) &&
+            WIFEXITED(st) && WEXITSTATUS(st) == 1)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* An expired broker certificate: the engine says so ("certificate has expired"), not only
+ * "TCP/TLS connect failure". */
+START_TEST(test_tls_failure_against_an_expired_certificate_names_the_reason)
+{
+    g_free(testutil_need_program("openssl", "openssl"));
+    g_autofree char *certs = g_build_filename(rig.tmp, "certs", NULL);
+    gen_certs(certs, "localhost");
+    if (!sign_expired(certs))
+        testutil_skip("this openssl signs no expired certificate (-days -1, -not_after)");
+    g_autofree char *extra = g_strdup_printf(
+        "listener @PORT@\ncafile %s/ca.pem\ncertfile %s/expired.pem\nkeyfile %s/expired.key\n"
+        "allow_anonymous true\n", certs, certs, certs);
+    rig.broker = broker_start(rig.tmp, extra);
+    g_autofree char *url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(rig.broker));
+    g_autofree char *tls = g_strdup_printf("cafile = %s/ca.pem\n", certs);
+    g_autofree char *conf = rig_engine_config(&rig, url, tls);
+    rig.engine = engine_start(rig.tmp, conf);
+    gboolean expired = log_has("TLS with ssl://127.0.0.1", "expired", 20);
+    if (!expired)
+        rig_dump_logs(&rig, 3000);
+    ck_assert_msg(expired, "no log line names the expired certificate");
+}
+END_TEST
+
 START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject)
 {
     g_free(testutil_need_program("openssl", "openssl"));
@@ -391,6 +467,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject);
     tcase_add_test(tc, test_paho_older_than_1_3_10_is_refused);
     tcase_add_test(tc, test_tls_failures_name_the_reason);
+    tcase_add_test(tc, test_tls_failure_against_an_expired_certificate_names_the_reason);
     tcase_add_test(tc, test_an_id_with_a_newline_cannot_forge_a_log_line);
     tcase_add_test(tc, test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill);
     suite_add_tcase(s, tc);
