@@ -21,3 +21,13 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
 
 /* Runs the character network on one crop: fills @prob (OCR__N_OUT probabilities). */
 void ocr__cnn_classify(const float *crop, float *prob);
+
+/* The integer factor the text-region detector shrinks a @width x @height frame by (to about
+ * OCR__DET_LONG_SIDE pixels on the longer side). */
+int ocr__det_factor(int width, int height);
+
+/* Runs the text-region detector (det.c) on the gray frame shrunk by @k: returns the probability
+ * of each 4 x 4 cell of the shrunk frame being inside a code character, *@out_h rows of *@out_w
+ * (g_free() it), or NULL when the shrunk frame is under 4 x 4 pixels. */
+float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, int k,
+                        int *out_w, int *out_h);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what training the OCR character network needs (not needed to build or run
-# portsight): PyTorch (CPU) from Debian, and the fonts tools/ocr-synth renders with.
+# Installs what training the OCR networks needs (not needed to build or run
+# portsight): PyTorch (CPU) and PIL from Debian, and the fonts tools/ocr-synth renders with.
 # Then: nice -n 10 /usr/bin/python3 tools/train_ocr.py --synth BUILD/tools/ocr-synth
 # and    nice -n 10 /usr/bin/python3 tools/train_detector.py --synth BUILD/tools/ocr-synth
 set -euo pipefail

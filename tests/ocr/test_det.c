@@ -1,0 +1,139 @@
+/* test_det.c: the C inference of the text-region detector (ocr/det.c, weights
+ * ocr/det_weights.c) gives what the training script's PyTorch network gives on the same
+ * pixels, shrinking and standardization included. The fixture tests/ocr/det_reference.txt is
+ * written by tools/train_detector.py with the weights it exports, so a change to the export, to
+ * the layers or to the inference that alters the output fails here; PyTorch is not needed to
+ * run the test. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ocr-private.h"
+#include "testutil.h"
+
+/* Largest difference allowed between a C and a PyTorch probability (float32 sums in another
+ * order differ by far less). */
+#define TOLERANCE 1e-4
+
+typedef struct {
+    int w, h, k;
+    guint8 *gray;
+    int hw, hh;
+    float *heat;
+} Reference;
+
+/* Parses the fixture; fails the test naming the line that is not as expected. */
+static GArray *load_references(void)
+{
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    char *path = g_build_filename(root, "tests", "ocr", "det_reference.txt", NULL);
+    char *text = NULL;
+    GError *error = NULL;
+    ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s", error ? error->message : "");
+    char **lines = g_strsplit(text, "\n", -1);
+    GArray *refs = g_array_new(FALSE, TRUE, sizeof(Reference));
+    int i = 0;
+    while (lines[i]) {
+        if (lines[i][0] == '#' || lines[i][0] == '\0') {
+            i++;
+            continue;
+        }
+        Reference r = {0};
+        ck_assert_msg(sscanf(lines[i], "frame %d %d %d", &r.w, &r.h, &r.k) == 3 && r.w > 0 &&
+                          r.w <= 1024 && r.h > 0 && r.h <= 1024 && r.k >= 1 && r.k <= 8,
+                      "%s:%d: no 'frame W H K'", path, i + 1);
+        r.gray = g_malloc((size_t)r.w * r.h);
+        for (int y = 0; y < r.h; y++) {
+            const char *row = lines[i + 1 + y];
+            ck_assert_msg(row && (int)strlen(row) == 2 * r.w, "%s:%d: not %d hex bytes", path,
+                          i + 2 + y, r.w);
+            for (int x = 0; x < r.w; x++) {
+                int hi = g_ascii_xdigit_value(row[2 * x]), lo = g_ascii_xdigit_value(row[2 * x + 1]);
+                ck_assert_msg(hi >= 0 && lo >= 0, "%s:%d: not hex", path, i + 2 + y);
+                r.gray[(size_t)y * r.w + x] = (guint8)(hi * 16 + lo);
+            }
+        }
+        i += 1 + r.h;
+        ck_assert_msg(lines[i] && sscanf(lines[i], "heat %d %d", &r.hw, &r.hh) == 2 && r.hw > 0 &&
+                          r.hw <= 1024 && r.hh > 0 && r.hh <= 1024,
+                      "%s:%d: no 'heat W H'", path, i + 1);
+        r.heat = g_new(float, (size_t)r.hw * r.hh);
+        for (int y = 0; y < r.hh; y++) {
+            const char *row = lines[i + 1 + y];
+            ck_assert_msg(row != NULL, "%s: ends in a heat map", path);
+            char **v = g_strsplit(row, " ", -1);
+            ck_assert_msg((int)g_strv_length(v) == r.hw, "%s:%d: %u values, not %d", path,
+                          i + 2 + y, g_strv_length(v), r.hw);
+            for (int x = 0; x < r.hw; x++)
+                r.heat[(size_t)y * r.hw + x] = (float)g_ascii_strtod(v[x], NULL);
+            g_strfreev(v);
+        }
+        i += 1 + r.hh;
+        g_array_append_val(refs, r);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    g_free(path);
+    return refs;
+}
+
+START_TEST(test_c_detector_matches_the_training_script)
+{
+    GArray *refs = load_references();
+    ck_assert_uint_ge(refs->len, 3);
+    double worst = 0, top = 0;
+    for (guint i = 0; i < refs->len; i++) {
+        Reference *r = &g_array_index(refs, Reference, i);
+        int hw = 0, hh = 0;
+        float *heat = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, &hw, &hh);
+        ck_assert_ptr_nonnull(heat);
+        ck_assert_msg(hw == r->hw && hh == r->hh, "piece %u: C map %dx%d, training script %dx%d",
+                      i, hw, hh, r->hw, r->hh);
+        for (int j = 0; j < hw * hh; j++) {
+            double d = fabs((double)heat[j] - r->heat[j]);
+            ck_assert_msg(d <= TOLERANCE, "piece %u cell %d,%d: C %.6f, training script %.6f", i,
+                          j % hw, j / hw, heat[j], r->heat[j]);
+            worst = MAX(worst, d);
+            top = MAX(top, r->heat[j]);
+        }
+        g_free(heat);
+        g_free(r->gray);
+        g_free(r->heat);
+    }
+    printf("%u pieces: largest probability difference %.2g\n", refs->len, worst);
+    /* The fixture is not degenerate: the piece over the code has cells the network is sure of. */
+    ck_assert_double_ge(top, 0.5);
+    g_array_free(refs, TRUE);
+}
+END_TEST
+
+/* The shrink factor brings the longer side to about 480 pixels. */
+START_TEST(test_detector_factor)
+{
+    ck_assert_int_eq(ocr__det_factor(1920, 1080), 4);
+    ck_assert_int_eq(ocr__det_factor(960, 540), 2);
+    ck_assert_int_eq(ocr__det_factor(600, 800), 2);
+    ck_assert_int_eq(ocr__det_factor(320, 240), 1);
+    int w = -1, h = -1;
+    guint8 tiny[9] = {0};
+    ck_assert_ptr_null(ocr__det_heatmap(tiny, 3, 3, 3, 1, &w, &h));
+    ck_assert_int_eq(w, 0);
+    ck_assert_int_eq(h, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("ocr-det");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_c_detector_matches_the_training_script);
+    tcase_add_test(tc, test_detector_factor);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return testutil_run(suite());
+}
