@@ -16,6 +16,8 @@ packages=(
     gstreamer1.0-libav gstreamer1.0-rtsp
     # rendering and OCR
     libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-wqy-microhei
+    # the fonts tools/ocr-synth renders with (test ocr-detector reads its frames)
+    fonts-dejavu-extra fonts-liberation fonts-freefont-ttf
     tesseract-ocr libtesseract-dev libleptonica-dev
     # the console: HTTP server and WebSockets, WebRTC (webrtcbin needs the nice plugin)
     libsoup-3.0-dev gstreamer1.0-nice libnice-dev

@@ -126,7 +126,7 @@ static double read_size_type(Frame *f, const int *idx, char out[5])
     }
     return ocr_assemble_size_type(p, out);
 }
-static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
+void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
 {
     if (ocr->opts.debug && r->code[0])
         g_printerr("  read %s %.3f\n", r->code, r->confidence);
@@ -306,7 +306,7 @@ static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, 
         r.confidence *= 0.3;
     if (r.confidence >= ocr->opts.min_confidence)
         find_size_type(f, seq, OCR_HORIZONTAL, &r);
-    add_read(ocr, out, &r);
+    ocr__add_read(ocr, out, &r);
 }
 
 /* Three rows where the owner's row holds marks before the owner code, or the serial's row
@@ -378,7 +378,7 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                     r.confidence *= 0.3;
                 if (r.confidence >= ocr->opts.min_confidence)
                     find_size_type(f, chain + s, orient, &r);
-                add_read(ocr, out, &r);
+                ocr__add_read(ocr, out, &r);
             }
             if (down || len < 4)
                 continue;

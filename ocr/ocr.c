@@ -14,6 +14,12 @@ void ocr_options_init(OcrOptions *opts)
     opts->vertical = TRUE;
     opts->debug = g_getenv("PS_OCR_DEBUG") != NULL;
     opts->dump_prefix = g_getenv("PS_OCR_DUMP");
+    opts->detector_threshold = 0.5;
+    opts->detector_min_confidence = 0.6;
+    const char *det = g_getenv("PS_OCR_DETECTOR");
+    opts->detector = g_strcmp0(det, "off") == 0    ? OCR_DETECTOR_OFF
+                     : g_strcmp0(det, "only") == 0 ? OCR_DETECTOR_ONLY
+                                                   : OCR_DETECTOR_UNION;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)
@@ -27,6 +33,14 @@ PsOcr *ocr_new(const OcrOptions *opts, GError **error)
         g_set_error(error, OCR_ERROR, OCR_ERROR_INVALID,
                     "character heights %d..%d: need 8 <= min <= max",
                     ocr->opts.min_char_height, ocr->opts.max_char_height);
+        g_free(ocr);
+        return NULL;
+    }
+    if (ocr->opts.detector < OCR_DETECTOR_OFF || ocr->opts.detector > OCR_DETECTOR_ONLY ||
+        !(ocr->opts.detector_threshold > 0 && ocr->opts.detector_threshold < 1)) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_INVALID,
+                    "detector mode %d, threshold %g: need a mode of OcrDetector and 0 < "
+                    "threshold < 1", (int)ocr->opts.detector, ocr->opts.detector_threshold);
         g_free(ocr);
         return NULL;
     }
@@ -62,7 +76,7 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
         for (int x = 0; x < width; x++, row += bpp)
             dst[x] = (guint8)((77 * row[ri] + 150 * row[1] + 29 * row[bi]) >> 8);
     }
-    ocr__read_gray(ocr, gray, width, height, out);
+    ocr__read_frame(ocr, gray, width, height, out);
     g_free(gray);
     return TRUE;
 }
@@ -92,7 +106,7 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, 
             gray[(size_t)y * w + x] = (guint8)GET_DATA_BYTE(line, x);
     }
     pixDestroy(&g8);
-    ocr__read_gray(ocr, gray, w, h, out);
+    ocr__read_frame(ocr, gray, w, h, out);
     g_free(gray);
     return TRUE;
 }

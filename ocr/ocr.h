@@ -41,6 +41,15 @@ typedef enum {
     OCR_PIXEL_RGBX,  /* 4 bytes: R, G, B, x (GStreamer RGBx, RGBA) */
 } OcrPixelFormat;
 
+/* Where the thresholding reader looks (OcrOptions.detector). */
+typedef enum {
+    OCR_DETECTOR_OFF,   /* the whole frame only */
+    OCR_DETECTOR_UNION, /* the whole frame, then each region the learned text-region detector
+                           proposes that gave no read, cut out, scaled to characters about 36 px
+                           high and contrast-stretched */
+    OCR_DETECTOR_ONLY,  /* only the detector's regions */
+} OcrDetector;
+
 typedef struct {
     int min_char_height;   /* pixels in the frame; default 10; at least 10 pixels of the
                               detection image (the frame halved when wider than 1200) */
@@ -53,6 +62,11 @@ typedef struct {
                                 stderr; default TRUE when PS_OCR_DEBUG is set */
     const char *dump_prefix; /* write each pass's binarization as PREFIX-N.png (not owned);
                                 default $PS_OCR_DUMP, else NULL */
+    OcrDetector detector;    /* default OCR_DETECTOR_UNION; $PS_OCR_DETECTOR = off or only sets
+                                the others (read by ocr_options_init()) */
+    double detector_threshold;      /* heat-map cells at or above are text; default 0.5 */
+    double detector_min_confidence; /* reads found only in a detector region are kept at or
+                                       above this confidence; default 0.6 */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

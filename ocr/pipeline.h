@@ -11,6 +11,8 @@
  *   candidates.c  windows of 11 (one line, one column, two rows), the W join, the size/type,
  *                 the best read of each place
  *   rescue.c      broken lines mended at the places their pitch says a character is missing
+ *   det.c         the learned text-region detector: a heat map of code characters
+ *   detect.c      the regions of that map, each cut out, scaled and read by the stages above
  *   ocr.c         the public API: options, frames of every pixel format, files, memory
  */
 #pragma once
@@ -102,6 +104,9 @@ void ocr__classify(Frame *f, Comp *c);
 /* join_pair_as_w() along every line of 4 or more. */
 void ocr__join_halves_of_w(Frame *f);
 void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
+/* Adds @r to @out unless it is under the minimum confidence; of two reads of the same code or
+ * of the same place the more confident is kept; when @out is full, the weakest goes. */
+void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r);
 
 /* rescue.c */
 /* Mends the chains that look like part of a code but gave no read (see rescue.c), linking the
@@ -110,5 +115,11 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
 gboolean ocr__rescue_lines(PsOcr *ocr, Frame *f, const OcrReads *out);
 
 /* binarize.c */
-/* Reads codes in a gray frame. */
+/* Reads codes in a gray frame (the thresholding reader on the whole frame). */
 void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out);
+
+/* detect.c */
+/* Reads codes in a gray frame as OcrOptions.detector says: the thresholding reader on the whole
+ * frame, then on the regions the learned detector proposes that gave no read (union), or on
+ * those regions only. */
+void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out);

@@ -9,6 +9,11 @@
  * labelled set; time per image (median, p95) and peak memory. Exit 0; the figures are the output.
  *
  *   bench-ocr --time N IMAGE...   CPU time of ocr_read() alone per frame (N runs, median).
+ *
+ * The reader's options are ocr_options_init()'s ($PS_OCR_DETECTOR chooses the detector mode).
+ * BENCH_COMPARE=off|union|only adds a second configuration with that detector mode: each image
+ * is read by both, in alternating order, and both tables are printed with the CPU ratio of
+ * the second to the first (figures of one run under the same load).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -111,6 +116,104 @@ static int time_frames(int argc, char **argv)
     return 0;
 }
 
+enum { MAX_LAYOUTS = 16 };
+
+/* One configuration's figures over the folder. */
+typedef struct {
+    OcrOptions opts;
+    PsOcr *ocr, *ocr_weak;
+    int right[MAX_LAYOUTS], wrong[MAX_LAYOUTS], none[MAX_LAYOUTS], total[MAX_LAYOUTS];
+    int st_right, st_total;
+    double *ms, *cpu;
+    guint n;
+    GHashTable *tx_reads; /* transaction -> OcrFusion */
+} Run;
+
+static OcrDetector detector_of(const char *s)
+{
+    return g_strcmp0(s, "union") == 0 ? OCR_DETECTOR_UNION
+           : g_strcmp0(s, "only") == 0 ? OCR_DETECTOR_ONLY
+                                       : OCR_DETECTOR_OFF;
+}
+
+static const char *detector_name(OcrDetector d)
+{
+    return d == OCR_DETECTOR_UNION ? "union" : d == OCR_DETECTOR_ONLY ? "only" : "off";
+}
+
+/* Prints @run's table, fused transactions and times; sorts its time arrays. */
+static void report(Run *run, const char **layouts, int n_layouts, GHashTable *tx_codes,
+                   gboolean verbose)
+{
+    int all_right = 0, all_total = 0, all_wrong = 0;
+    printf("%-18s %6s %6s %6s %6s\n", "layout", "images", "right", "wrong", "none");
+    for (int k = 0; k < n_layouts; k++) {
+        printf("%-18s %6d %6d %6d %6d\n", layouts[k], run->total[k], run->right[k],
+               run->wrong[k], run->none[k]);
+        all_right += run->right[k];
+        all_total += run->total[k];
+        all_wrong += run->wrong[k];
+    }
+    printf("%-18s %6d %6d %6d %6d  (%.1f%% right, %.1f%% wrong)\n", "all", all_total, all_right,
+           all_wrong, all_total - all_right - all_wrong,
+           all_total ? 100.0 * all_right / all_total : 0,
+           all_total ? 100.0 * all_wrong / all_total : 0);
+    printf("size/type right where the code is right and labelled: %d of %d\n", run->st_right,
+           run->st_total);
+    if (g_hash_table_size(run->tx_reads) > 0) {
+        int tx_right = 0, tx_wrong_code = 0;
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, run->tx_reads);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            OcrReads fused;
+            ocr_fusion_result(value, TRUE, &fused);
+            GHashTable *want = g_hash_table_lookup(tx_codes, key);
+            int found = 0, extra = 0;
+            for (int r = 0; r < fused.n_reads; r++) {
+                if (g_hash_table_contains(want, fused.reads[r].code))
+                    found++;
+                else
+                    extra++;
+            }
+            gboolean ok = found == (int)g_hash_table_size(want) && extra == 0;
+            tx_right += ok;
+            tx_wrong_code += extra > 0;
+            if (verbose) {
+                printf("transaction %s: %d of %u codes, %d wrong:", (char *)key, found,
+                       g_hash_table_size(want), extra);
+                for (int r = 0; r < fused.n_reads; r++)
+                    printf(" %s(%.2f)", fused.reads[r].code, fused.reads[r].confidence);
+                OcrReads all;
+                ocr_fusion_result(value, FALSE, &all);
+                printf("; unconfirmed:");
+                for (int r = 0; r < all.n_reads; r++)
+                    if (all.reads[r].confidence < 0.8)
+                        printf(" %s(%.2f)", all.reads[r].code, all.reads[r].confidence);
+                printf("\n");
+            }
+        }
+        printf("fused transactions: %d of %u right (all labelled codes confirmed, no other); "
+               "%d with a wrong confirmed code\n", tx_right, g_hash_table_size(run->tx_reads),
+               tx_wrong_code);
+    }
+    if (all_total > 0) {
+        qsort(run->ms, run->n, sizeof(double), cmp_double);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("ms per image: median %.1f, p95 %.1f, max %.1f (%d images); peak RSS %ld MB\n",
+               run->ms[run->n / 2], run->ms[(run->n * 95) / 100 < run->n
+                                          ? (run->n * 95) / 100 : run->n - 1],
+               run->ms[run->n - 1], all_total, ru.ru_maxrss / 1024);
+        /* CPU time of the reading thread: what one core spends, whatever else the machine
+         * runs. */
+        qsort(run->cpu, run->n, sizeof(double), cmp_double);
+        printf("CPU ms per image (decode included): median %.1f, p95 %.1f, max %.1f\n",
+               run->cpu[run->n / 2], run->cpu[MIN((run->n * 95) / 100, run->n - 1)],
+               run->cpu[run->n - 1]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 3 && strcmp(argv[1], "--time") == 0)
@@ -150,18 +253,8 @@ int main(int argc, char **argv)
     g_strfreev(lines);
     g_free(text);
 
-    OcrOptions opts;
-    ocr_options_init(&opts);
-    if (g_getenv("BENCH_MIN_CONFIDENCE"))
-        opts.min_confidence = g_ascii_strtod(g_getenv("BENCH_MIN_CONFIDENCE"), NULL);
-    PsOcr *ocr = ocr_new(&opts, NULL);
-    OcrOptions weak;
-    ocr_options_init(&weak);
-    weak.min_confidence = 0.2;
-    PsOcr *ocr_weak = ocr_new(&weak, NULL);
     /* The three layouts of the gate photos first (also when a set has none of them), then
      * every other layout the labels name, in order of appearance. */
-    enum { MAX_LAYOUTS = 16 };
     const char *layouts[MAX_LAYOUTS] = {"horizontal_1line", "multi_line", "vertical"};
     int n_layouts = 3;
     for (guint i = 0; i < labels->len; i++) {
@@ -172,11 +265,28 @@ int main(int argc, char **argv)
         if (k == n_layouts && n_layouts < MAX_LAYOUTS)
             layouts[n_layouts++] = name;
     }
-    int right[MAX_LAYOUTS] = {0}, wrong[MAX_LAYOUTS] = {0}, none[MAX_LAYOUTS] = {0},
-        total[MAX_LAYOUTS] = {0}, st_right = 0, st_total = 0;
-    double *ms = g_new(double, labels->len + 1), *cpu = g_new(double, labels->len + 1);
-    GHashTable *tx_reads = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                                 (GDestroyNotify)ocr_fusion_free);
+    /* BENCH_COMPARE=off|union|only: a second configuration, the reference, read image by image
+     * in alternation with the first (same load), and the CPU ratios of the two. */
+    const char *cmp = g_getenv("BENCH_COMPARE");
+    int n_runs = cmp ? 2 : 1;
+    Run runs[2];
+    for (int r = 0; r < n_runs; r++) {
+        Run *run = &runs[r];
+        memset(run, 0, sizeof *run);
+        ocr_options_init(&run->opts);
+        if (g_getenv("BENCH_MIN_CONFIDENCE"))
+            run->opts.min_confidence = g_ascii_strtod(g_getenv("BENCH_MIN_CONFIDENCE"), NULL);
+        if (r == 1)
+            run->opts.detector = detector_of(cmp);
+        run->ocr = ocr_new(&run->opts, NULL);
+        OcrOptions weak = run->opts;
+        weak.min_confidence = 0.2;
+        run->ocr_weak = ocr_new(&weak, NULL);
+        run->ms = g_new(double, labels->len + 1);
+        run->cpu = g_new(double, labels->len + 1);
+        run->tx_reads = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                              (GDestroyNotify)ocr_fusion_free);
+    }
     GHashTable *tx_codes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify)g_hash_table_destroy);
     OcrReads *reads = g_new(OcrReads, 1);
@@ -184,125 +294,81 @@ int main(int argc, char **argv)
     for (guint i = 0; i < labels->len; i++) {
         Label *l = labels->pdata[i];
         char *path = g_build_filename(dir, l->file, NULL);
-        gint64 t0 = g_get_monotonic_time();
-        double c0 = thread_cpu_ms();
-        GError *error = NULL;
-        if (!ocr_read_file(ocr, path, reads, &error)) {
-            printf("error: %s\n", error->message);
-            g_clear_error(&error);
-            g_free(path);
-            continue;
-        }
-        ms[i] = (g_get_monotonic_time() - t0) / 1000.0;
-        cpu[i] = thread_cpu_ms() - c0;
         int li = 0;
         for (int k = 0; k < n_layouts; k++)
             if (strcmp(l->layout, layouts[k]) == 0)
                 li = k;
-        total[li]++;
-        const char *best = reads->n_reads ? reads->reads[0].code : "";
-        if (!reads->n_reads)
-            none[li]++;
-        else if (strcmp(best, l->code) == 0)
-            right[li]++;
-        else
-            wrong[li]++;
-        if (reads->n_reads && strcmp(best, l->code) == 0 && l->size_type[0]) {
-            st_total++;
-            st_right += strcmp(reads->reads[0].size_type, l->size_type) == 0;
-        }
-        if (verbose)
-            printf("%-32s %-16s %s %-12s %.3f %s\n", l->file, l->layout, l->code, best,
-                   reads->n_reads ? reads->reads[0].confidence : 0.0,
-                   !reads->n_reads ? "none" : strcmp(best, l->code) == 0 ? "ok" : "WRONG");
-        if (l->transaction) {
-            OcrFusion *fu = g_hash_table_lookup(tx_reads, l->transaction);
-            if (!fu) {
-                fu = ocr_fusion_new(NULL);
-                g_hash_table_insert(tx_reads, l->transaction, fu);
-                g_hash_table_insert(tx_codes, l->transaction,
-                                    g_hash_table_new(g_str_hash, g_str_equal));
-            }
+        if (l->transaction && !g_hash_table_contains(tx_codes, l->transaction))
+            g_hash_table_insert(tx_codes, l->transaction,
+                                g_hash_table_new(g_str_hash, g_str_equal));
+        if (l->transaction)
             g_hash_table_add(g_hash_table_lookup(tx_codes, l->transaction), l->code);
-            OcrReads *wr = g_new(OcrReads, 1);
-            ocr_read_file(ocr_weak, path, wr, NULL);
-            ocr_fusion_add_reads(fu, wr);
-            g_free(wr);
+        for (int q = 0; q < n_runs; q++) {
+            int r = (i % 2 && n_runs == 2) ? 1 - q : q; /* alternate which goes first */
+            Run *run = &runs[r];
+            gint64 t0 = g_get_monotonic_time();
+            double c0 = thread_cpu_ms();
+            GError *error = NULL;
+            if (!ocr_read_file(run->ocr, path, reads, &error)) {
+                printf("error: %s\n", error->message);
+                g_clear_error(&error);
+                continue;
+            }
+            run->ms[run->n] = (g_get_monotonic_time() - t0) / 1000.0;
+            run->cpu[run->n++] = thread_cpu_ms() - c0;
+            run->total[li]++;
+            const char *best = reads->n_reads ? reads->reads[0].code : "";
+            if (!reads->n_reads)
+                run->none[li]++;
+            else if (strcmp(best, l->code) == 0)
+                run->right[li]++;
+            else
+                run->wrong[li]++;
+            if (reads->n_reads && strcmp(best, l->code) == 0 && l->size_type[0]) {
+                run->st_total++;
+                run->st_right += strcmp(reads->reads[0].size_type, l->size_type) == 0;
+            }
+            if (verbose)
+                printf("%s%-32s %-16s %s %-12s %.3f %s\n", n_runs == 2 && r == 0 ? "ref " : "",
+                       l->file, l->layout, l->code, best,
+                       reads->n_reads ? reads->reads[0].confidence : 0.0,
+                       !reads->n_reads ? "none" : strcmp(best, l->code) == 0 ? "ok" : "WRONG");
+            if (l->transaction) {
+                OcrFusion *fu = g_hash_table_lookup(run->tx_reads, l->transaction);
+                if (!fu) {
+                    fu = ocr_fusion_new(NULL);
+                    g_hash_table_insert(run->tx_reads, l->transaction, fu);
+                }
+                OcrReads *wr = g_new(OcrReads, 1);
+                ocr_read_file(run->ocr_weak, path, wr, NULL);
+                ocr_fusion_add_reads(fu, wr);
+                g_free(wr);
+            }
         }
         g_free(path);
     }
-    int all_right = 0, all_total = 0, all_wrong = 0;
-    printf("%-18s %6s %6s %6s %6s\n", "layout", "images", "right", "wrong", "none");
-    for (int k = 0; k < n_layouts; k++) {
-        printf("%-18s %6d %6d %6d %6d\n", layouts[k], total[k], right[k], wrong[k], none[k]);
-        all_right += right[k];
-        all_total += total[k];
-        all_wrong += wrong[k];
+    for (int r = n_runs - 1; r >= 0; r--) {
+        if (n_runs == 2)
+            printf("== %s: detector %s\n", r == 1 ? "compared" : "reference (first)",
+                   detector_name(runs[r].opts.detector));
+        report(&runs[r], layouts, n_layouts, tx_codes, verbose);
     }
-    printf("%-18s %6d %6d %6d %6d  (%.1f%% right, %.1f%% wrong)\n", "all", all_total, all_right,
-           all_wrong, all_total - all_right - all_wrong,
-           all_total ? 100.0 * all_right / all_total : 0,
-           all_total ? 100.0 * all_wrong / all_total : 0);
-    printf("size/type right where the code is right and labelled: %d of %d\n", st_right, st_total);
-    if (g_hash_table_size(tx_reads) > 0) {
-        int tx_right = 0, tx_wrong_code = 0;
-        GHashTableIter it;
-        gpointer key, value;
-        g_hash_table_iter_init(&it, tx_reads);
-        while (g_hash_table_iter_next(&it, &key, &value)) {
-            OcrReads fused;
-            ocr_fusion_result(value, TRUE, &fused);
-            GHashTable *want = g_hash_table_lookup(tx_codes, key);
-            int found = 0, extra = 0;
-            for (int r = 0; r < fused.n_reads; r++) {
-                if (g_hash_table_contains(want, fused.reads[r].code))
-                    found++;
-                else
-                    extra++;
-            }
-            gboolean ok = found == (int)g_hash_table_size(want) && extra == 0;
-            tx_right += ok;
-            tx_wrong_code += extra > 0;
-            if (verbose) {
-                printf("transaction %s: %d of %u codes, %d wrong:", (char *)key, found,
-                       g_hash_table_size(want), extra);
-                for (int r = 0; r < fused.n_reads; r++)
-                    printf(" %s(%.2f)", fused.reads[r].code, fused.reads[r].confidence);
-                OcrReads all;
-                ocr_fusion_result(value, FALSE, &all);
-                printf("; unconfirmed:");
-                for (int r = 0; r < all.n_reads; r++)
-                    if (all.reads[r].confidence < 0.8)
-                        printf(" %s(%.2f)", all.reads[r].code, all.reads[r].confidence);
-                printf("\n");
-            }
-        }
-        printf("fused transactions: %d of %u right (all labelled codes confirmed, no other); "
-               "%d with a wrong confirmed code\n", tx_right, g_hash_table_size(tx_reads),
-               tx_wrong_code);
+    if (n_runs == 2 && runs[0].n > 0 && runs[1].n > 0) {
+        int n = runs[0].n;
+        printf("CPU ratio compared / reference, same run: median %.2f, p95 %.2f\n",
+               runs[1].cpu[runs[1].n / 2] / runs[0].cpu[n / 2],
+               runs[1].cpu[MIN((runs[1].n * 95) / 100, runs[1].n - 1)] /
+                   runs[0].cpu[MIN((n * 95) / 100, n - 1)]);
     }
-    if (all_total > 0) {
-        qsort(ms, labels->len, sizeof(double), cmp_double);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        printf("ms per image: median %.1f, p95 %.1f, max %.1f (%d images); peak RSS %ld MB\n",
-               ms[labels->len / 2], ms[(labels->len * 95) / 100 < labels->len
-                                          ? (labels->len * 95) / 100 : labels->len - 1],
-               ms[labels->len - 1], all_total, ru.ru_maxrss / 1024);
-        /* CPU time of the reading thread: what one core spends, whatever else the machine
-         * runs. */
-        qsort(cpu, labels->len, sizeof(double), cmp_double);
-        printf("CPU ms per image (decode included): median %.1f, p95 %.1f, max %.1f\n",
-               cpu[labels->len / 2], cpu[MIN((labels->len * 95) / 100, labels->len - 1)],
-               cpu[labels->len - 1]);
+    for (int r = 0; r < n_runs; r++) {
+        g_free(runs[r].cpu);
+        g_free(runs[r].ms);
+        g_hash_table_destroy(runs[r].tx_reads);
+        ocr_free(runs[r].ocr);
+        ocr_free(runs[r].ocr_weak);
     }
-    g_free(cpu);
     g_free(reads);
-    g_free(ms);
-    g_hash_table_destroy(tx_reads);
     g_hash_table_destroy(tx_codes);
-    ocr_free(ocr);
-    ocr_free(ocr_weak);
     for (guint i = 0; i < labels->len; i++) {
         Label *l = labels->pdata[i];
         g_free(l->file);

@@ -1,0 +1,264 @@
+/* detect.c: the regions the learned text-region detector (det.c) proposes, each read by the
+ * thresholding stages: cells of the heat map at or above the threshold are joined into blobs
+ * (8-connected); blobs along one line (up to 6 blob thicknesses apart, as an owner code and
+ * serial on two door panels) or in neighbouring rows are grouped; each group's box, with a
+ * character height around it, is cut out of the frame, scaled so its characters are about 36 px
+ * high (a blob's thickness is the height of a line of characters, or the width of a column),
+ * its contrast stretched when it is faint, and read as a frame of its own. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+#define MAX_BLOBS 256
+#define MAX_REGIONS 4
+/* A region is read only when its strongest cell is at least this sure (weaker ones are mostly
+ * other markings, and each region read costs about a whole-frame pass). */
+#define MIN_PEAK 0.7f
+/* The character height a region is scaled to, and the largest side of a scaled region (the
+ * thresholding reader halves frames wider than 1200 px). */
+#define TARGET_CHAR_H 36.0
+#define MAX_REGION_SIDE 1200
+
+typedef struct {
+    int x0, y0, x1, y1; /* cells, inclusive */
+    int n;
+    float peak;
+    int group;
+} Blob;
+
+typedef struct {
+    int x0, y0, x1, y1; /* frame pixels, exclusive end */
+    double char_h;      /* estimated, frame pixels */
+    float peak;
+} Region;
+
+static int find(Blob *b, int i)
+{
+    while (b[i].group != i)
+        i = b[i].group = b[b[i].group].group;
+    return i;
+}
+
+/* The blobs of @heat (@hw x @hh) at or above @thr, at most MAX_BLOBS. */
+static int blobs_of(const float *heat, int hw, int hh, float thr, Blob *blobs)
+{
+    guint8 *seen = g_malloc0((size_t)hw * hh);
+    int *stack = g_new(int, (size_t)hw * hh);
+    int n = 0;
+    for (int start = 0; start < hw * hh && n < MAX_BLOBS; start++) {
+        if (seen[start] || heat[start] < thr)
+            continue;
+        Blob b = {start % hw, start / hw, start % hw, start / hw, 0, 0, n};
+        int top = 0;
+        stack[top++] = start;
+        seen[start] = 1;
+        while (top > 0) {
+            int i = stack[--top], x = i % hw, y = i / hw;
+            b.n++;
+            b.peak = MAX(b.peak, heat[i]);
+            b.x0 = MIN(b.x0, x);
+            b.x1 = MAX(b.x1, x);
+            b.y0 = MIN(b.y0, y);
+            b.y1 = MAX(b.y1, y);
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int nx = x + dx, ny = y + dy;
+                    if (nx < 0 || ny < 0 || nx >= hw || ny >= hh)
+                        continue;
+                    int j = ny * hw + nx;
+                    if (!seen[j] && heat[j] >= thr) {
+                        seen[j] = 1;
+                        stack[top++] = j;
+                    }
+                }
+        }
+        if (b.n >= 2)
+            blobs[n++] = b;
+    }
+    g_free(stack);
+    g_free(seen);
+    return n;
+}
+
+/* A blob's box grown by the distance within which its neighbours belong to its group. */
+static void reach(const Blob *b, double *x0, double *y0, double *x1, double *y1)
+{
+    int bw = b->x1 - b->x0 + 1, bh = b->y1 - b->y0 + 1;
+    double t = MAX(1, MIN(bw, bh));
+    gboolean wide = bw >= bh;
+    *x0 = b->x0 - (wide ? 6 * t : 2 * t);
+    *x1 = b->x1 + (wide ? 6 * t : 2 * t);
+    *y0 = b->y0 - (wide ? 1.2 * t : 3 * t);
+    *y1 = b->y1 + (wide ? 1.2 * t : 3 * t);
+}
+
+static int compare_regions(const void *a, const void *b)
+{
+    const Region *x = a, *y = b;
+    return (x->peak < y->peak) - (x->peak > y->peak);
+}
+
+/* The regions of the heat map, strongest first; returns how many (at most MAX_REGIONS). */
+static int regions_of(const float *heat, int hw, int hh, int cell, int width, int height,
+                      float thr, Region *out)
+{
+    Blob *b = g_new(Blob, MAX_BLOBS);
+    int n = blobs_of(heat, hw, hh, thr, b);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double a[4], c[4];
+            reach(&b[i], &a[0], &a[1], &a[2], &a[3]);
+            reach(&b[j], &c[0], &c[1], &c[2], &c[3]);
+            gboolean near_i = b[j].x0 <= a[2] && b[j].x1 >= a[0] && b[j].y0 <= a[3] &&
+                              b[j].y1 >= a[1];
+            gboolean near_j = b[i].x0 <= c[2] && b[i].x1 >= c[0] && b[i].y0 <= c[3] &&
+                              b[i].y1 >= c[1];
+            if (near_i || near_j)
+                b[find(b, j)].group = find(b, i);
+        }
+    Region *all = g_new(Region, MAX_BLOBS);
+    int n_all = 0;
+    for (int i = 0; i < n; i++) {
+        if (find(b, i) != i)
+            continue;
+        Region r = {G_MAXINT, G_MAXINT, 0, 0, 0, 0};
+        float best = -1;
+        for (int j = 0; j < n; j++) {
+            if (find(b, j) != i)
+                continue;
+            r.x0 = MIN(r.x0, b[j].x0 * cell);
+            r.y0 = MIN(r.y0, b[j].y0 * cell);
+            r.x1 = MAX(r.x1, (b[j].x1 + 1) * cell);
+            r.y1 = MAX(r.y1, (b[j].y1 + 1) * cell);
+            r.peak = MAX(r.peak, b[j].peak);
+            if (b[j].n > best) { /* the largest blob gives the character height */
+                best = (float)b[j].n;
+                int bw = b[j].x1 - b[j].x0 + 1, bh = b[j].y1 - b[j].y0 + 1;
+                r.char_h = bw >= bh ? bh * cell : bw * cell * 1.4;
+            }
+        }
+        int pad = (int)r.char_h;
+        r.x0 = MAX(0, r.x0 - pad);
+        r.y0 = MAX(0, r.y0 - pad);
+        r.x1 = MIN(width, r.x1 + pad);
+        r.y1 = MIN(height, r.y1 + pad);
+        all[n_all++] = r;
+    }
+    qsort(all, n_all, sizeof(Region), compare_regions);
+    while (n_all > 0 && all[n_all - 1].peak < MIN_PEAK)
+        n_all--;
+    n_all = MIN(n_all, MAX_REGIONS);
+    memcpy(out, all, sizeof(Region) * n_all);
+    g_free(all);
+    g_free(b);
+    return n_all;
+}
+
+/* Whether a read of @out already covers @r (more than a third of the read's box inside). */
+static gboolean already_read(const OcrReads *out, const Region *r)
+{
+    for (int i = 0; i < out->n_reads; i++) {
+        const int *bb = out->reads[i].bbox;
+        int ix = MIN(bb[0] + bb[2], r->x1) - MAX(bb[0], r->x0);
+        int iy = MIN(bb[1] + bb[3], r->y1) - MAX(bb[1], r->y0);
+        if (ix > 0 && iy > 0 && 3.0 * ix * iy > (double)bb[2] * bb[3])
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Cuts @r out of @gray scaled by @u (bilinear), its contrast stretched to about 200 grey levels
+ * (at most x4) when the 1st to 99th percentiles span less. */
+static guint8 *cut(const guint8 *gray, int width, int height, const Region *r, double u, int cw,
+                   int ch)
+{
+    guint8 *c = g_malloc((size_t)cw * ch);
+    guint hist[256] = {0};
+    for (int y = 0; y < ch; y++) {
+        double sy = r->y0 + (y + 0.5) / u - 0.5;
+        int y0 = CLAMP((int)sy, 0, height - 1), y1 = MIN(y0 + 1, height - 1);
+        double fy = CLAMP(sy - y0, 0, 1);
+        for (int x = 0; x < cw; x++) {
+            double sx = r->x0 + (x + 0.5) / u - 0.5;
+            int x0 = CLAMP((int)sx, 0, width - 1), x1 = MIN(x0 + 1, width - 1);
+            double fx = CLAMP(sx - x0, 0, 1);
+            const guint8 *a = gray + (size_t)y0 * width, *b = gray + (size_t)y1 * width;
+            double v = (1 - fy) * ((1 - fx) * a[x0] + fx * a[x1]) +
+                       fy * ((1 - fx) * b[x0] + fx * b[x1]);
+            c[(size_t)y * cw + x] = (guint8)(v + 0.5);
+            hist[c[(size_t)y * cw + x]]++;
+        }
+    }
+    guint total = (guint)cw * ch, acc = 0;
+    int lo = 0, hi = 255;
+    for (int v = 0; v < 256; v++) {
+        acc += hist[v];
+        if (acc * 100u < total)
+            lo = v + 1;
+        if (acc * 100u < total * 99u)
+            hi = v + 1;
+    }
+    int span = hi - lo;
+    if (span > 0 && span < 200) {
+        double gain = MIN(4.0, 200.0 / span), mid = (lo + hi) / 2.0;
+        for (size_t i = 0; i < total; i++) {
+            double v = (c[i] - mid) * gain + 128;
+            c[i] = (guint8)CLAMP(v + 0.5, 0, 255);
+        }
+    }
+    return c;
+}
+
+static int compare_reads(const void *a, const void *b)
+{
+    const OcrRead *x = a, *y = b;
+    return (x->confidence < y->confidence) - (x->confidence > y->confidence);
+}
+
+void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
+{
+    memset(out, 0, sizeof *out);
+    if (ocr->opts.detector != OCR_DETECTOR_ONLY)
+        ocr__read_gray(ocr, gray, width, height, out);
+    if (ocr->opts.detector == OCR_DETECTOR_OFF)
+        return;
+    int k = ocr__det_factor(width, height), hw = 0, hh = 0;
+    float *heat = ocr__det_heatmap(gray, width, height, width, k, &hw, &hh);
+    if (!heat)
+        return;
+    Region regions[MAX_REGIONS];
+    int n = regions_of(heat, hw, hh, 4 * k, width, height, (float)ocr->opts.detector_threshold,
+                       regions);
+    g_free(heat);
+    OcrReads *sub = g_new(OcrReads, 1);
+    for (int i = 0; i < n; i++) {
+        const Region *r = &regions[i];
+        if (already_read(out, r))
+            continue;
+        int rw = r->x1 - r->x0, rh = r->y1 - r->y0;
+        double u = CLAMP(TARGET_CHAR_H / MAX(r->char_h, 1), 0.4, 3.0);
+        u = MIN(u, (double)MAX_REGION_SIDE / MAX(rw, rh));
+        int cw = (int)(rw * u), ch = (int)(rh * u);
+        if (cw < 16 || ch < 16)
+            continue;
+        guint8 *c = cut(gray, width, height, r, u, cw, ch);
+        ocr__read_gray(ocr, c, cw, ch, sub);
+        g_free(c);
+        if (ocr->opts.debug)
+            g_printerr("detector region %d,%d %dx%d (char %.0f px, peak %.2f, x%.2f): %d reads\n",
+                       r->x0, r->y0, rw, rh, r->char_h, r->peak, u, sub->n_reads);
+        for (int j = 0; j < sub->n_reads; j++) {
+            OcrRead rd = sub->reads[j];
+            if (rd.confidence < ocr->opts.detector_min_confidence)
+                continue;
+            rd.bbox[0] = r->x0 + (int)(rd.bbox[0] / u);
+            rd.bbox[1] = r->y0 + (int)(rd.bbox[1] / u);
+            rd.bbox[2] = (int)(rd.bbox[2] / u + 0.5);
+            rd.bbox[3] = (int)(rd.bbox[3] / u + 0.5);
+            ocr__add_read(ocr, out, &rd);
+        }
+    }
+    g_free(sub);
+    qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
+}
