@@ -58,6 +58,10 @@ struct PsRelay {
     char *status_online, *status_offline; /* what it says there, and its will */
     char *root; /* the topic root */
     gboolean mqtt_up;     /* main thread's view */
+    gint64 down_since;    /* monotonic time the connection was last seen down (0: up) */
+    gint64 nudge_us;      /* after this long down, a new Paho client connects */
+    PsMqttOptions mq;     /* the MQTT options, strings owned by mq_strings */
+    GPtrArray *mq_strings;
     gint64 cursor;        /* highest seq handed to Paho since the last (re)connect */
     GHashTable *tokens;   /* Token* handed to Paho and not yet reported back (owned) */
     guint generation;     /* goes up when the relay starts again from the oldest row */
@@ -473,7 +477,9 @@ static void on_status_failed(void *context, MQTTAsync_failureData *response)
 
 /* ---- MQTT (the relay's own thread) ---- */
 
-typedef enum { CMD_PUBLISH, CMD_ONLINE, CMD_STOP } MqttCmdKind;
+typedef enum { CMD_PUBLISH, CMD_ONLINE, CMD_RECONNECT, CMD_STOP } MqttCmdKind;
+
+static gboolean connect_client(PsRelay *relay, GError **error);
 
 typedef struct {
     MqttCmdKind kind;
@@ -510,7 +516,10 @@ static gboolean publish_status(PsRelay *relay, const char *status, gboolean fina
 
 static void stop_client(PsRelay *relay)
 {
-    if (MQTTAsync_isConnected(relay->client) && publish_status(relay, relay->status_offline, TRUE)) {
+    if (!relay->client)
+        return; /* a new client could not be made (CMD_RECONNECT) */
+    if (MQTTAsync_isConnected(relay->client) &&
+        publish_status(relay, relay->status_offline, TRUE)) {
         gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
         while (!g_atomic_int_get(&relay->stop_acked) && g_get_monotonic_time() < deadline)
             g_usleep(1000);
@@ -531,7 +540,22 @@ static gpointer mqtt_thread(gpointer data)
             cmd_free(c);
             break;
         }
-        if (c->kind == CMD_ONLINE) {
+        if (c->kind == CMD_RECONNECT) {
+            /* Paho 1.3.12 with several server URIs was seen to stop retrying for good after a
+             * failed automatic reconnect (a NATS cluster re-electing its leaders after a node
+             * died; MQTTAsync_reconnect() did not wake it): a new client starts again. Tokens
+             * in flight on the old one get no callback; the relay starts again from the oldest
+             * undelivered row once connected, as after any reconnect. */
+            if (!relay->client || !MQTTAsync_isConnected(relay->client)) {
+                GError *error = NULL;
+                if (relay->client)
+                    MQTTAsync_destroy(&relay->client);
+                gboolean ok = connect_client(relay, &error);
+                g_warning("relay: still not connected to the broker: connecting with a new "
+                          "client%s%s", ok ? "" : ": ", ok ? "" : error->message);
+                g_clear_error(&error);
+            }
+        } else if (c->kind == CMD_ONLINE) {
             publish_status(relay, relay->status_online, FALSE);
         } else {
             MQTTAsync_message msg = MQTTAsync_message_initializer;
@@ -567,7 +591,7 @@ static void mqtt_command(PsRelay *relay, MqttCmdKind kind, Token *token, const c
 
 static void mqtt_pump(PsRelay *relay)
 {
-    if (!relay->client || !relay->mqtt_up || relay->stopping)
+    if (!relay->mqtt_thread || !relay->mqtt_up || relay->stopping)
         return;
     GError *error = NULL;
     while (relay->inflight < MQTT_MAX_INFLIGHT) {
@@ -655,12 +679,14 @@ static gboolean on_results(gpointer data)
         case RESULT_MQTT_UP:
             g_info("relay connected to %s", relay->uri);
             relay->mqtt_up = TRUE;
+            relay->down_since = 0;
             mqtt_command(relay, CMD_ONLINE, NULL, NULL, NULL);
             restart = TRUE;
             break;
         case RESULT_MQTT_DOWN:
             g_warning("relay lost the broker: %s; reconnecting", r->detail);
             relay->mqtt_up = FALSE;
+            relay->down_since = g_get_monotonic_time();
             restart = TRUE;
             break;
         case RESULT_HTTP:
@@ -722,6 +748,11 @@ static void on_outbox_added(gpointer store, gpointer data)
 static gboolean on_watch(gpointer data)
 {
     PsRelay *relay = data;
+    gint64 now = g_get_monotonic_time();
+    if (relay->mqtt_thread && relay->down_since && now - relay->down_since > relay->nudge_us) {
+        relay->down_since = now;
+        mqtt_command(relay, CMD_RECONNECT, NULL, NULL, NULL);
+    }
     gint64 v = 0;
     GError *error = NULL;
     if (!store_data_version(relay->store, &v, &error)) {
@@ -748,15 +779,11 @@ static gboolean on_announce(gpointer data)
 
 /* ---- life cycle ---- */
 
-static gboolean start_mqtt(PsRelay *relay, const PsRelayOptions *ro, GError **error)
+/* Creates the Paho client and starts connecting with the options kept in @relay (any thread:
+ * at start, then the relay's MQTT thread when it starts again). */
+static gboolean connect_client(PsRelay *relay, GError **error)
 {
-    const PsMqttOptions *o = ro->mqtt;
-    relay->uri = mqtt_options_server_uri(o->url);
-    relay->status_topic =
-        topics_status(o->topic_root, ro->status_component ? ro->status_component : "engine");
-    relay->status_online = g_strdup(ro->status_online ? ro->status_online : "online");
-    relay->status_offline = g_strdup(ro->status_offline ? ro->status_offline : "offline");
-    relay->root = g_strdup(topics_root(o->topic_root));
+    const PsMqttOptions *o = &relay->mq;
     g_autofree char *client_id = g_strdup_printf("%s-relay", o->client_id);
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.MQTTVersion = MQTTVERSION_3_1_1;
@@ -795,6 +822,42 @@ static gboolean start_mqtt(PsRelay *relay, const PsRelayOptions *ro, GError **er
                     mqtt_options_strerror(rc));
         return FALSE;
     }
+    return TRUE;
+}
+
+/* The relay's own copy of @o (strings included), for connect_client(). */
+static void keep_options(PsRelay *relay, const PsMqttOptions *o)
+{
+    relay->mq = *o;
+    relay->mq_strings = g_ptr_array_new_with_free_func(g_free);
+    const char **fields[] = {&relay->mq.url,      &relay->mq.client_id, &relay->mq.username,
+                             &relay->mq.password, &relay->mq.cafile,    &relay->mq.certfile,
+                             &relay->mq.keyfile,  &relay->mq.topic_root, &relay->mq.failover};
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
+        if (*fields[i]) {
+            char *copy = g_strdup(*fields[i]);
+            g_ptr_array_add(relay->mq_strings, copy);
+            *fields[i] = copy;
+        }
+}
+
+static gboolean start_mqtt(PsRelay *relay, const PsRelayOptions *ro, GError **error)
+{
+    const PsMqttOptions *o = ro->mqtt;
+    keep_options(relay, o);
+    relay->uri = mqtt_options_server_uri(o->url);
+    /* Paho's own retries are reconnect_max apart at most: a connection down for three times
+     * that (10 s at least) is started again (see CMD_RECONNECT). */
+    int every = o->reconnect_max > 0 ? o->reconnect_max : 10;
+    relay->nudge_us = (gint64)MAX(10, 3 * every) * G_USEC_PER_SEC;
+    relay->down_since = g_get_monotonic_time(); /* until the first connection */
+    relay->status_topic =
+        topics_status(o->topic_root, ro->status_component ? ro->status_component : "engine");
+    relay->status_online = g_strdup(ro->status_online ? ro->status_online : "online");
+    relay->status_offline = g_strdup(ro->status_offline ? ro->status_offline : "offline");
+    relay->root = g_strdup(topics_root(o->topic_root));
+    if (!connect_client(relay, error))
+        return FALSE;
     relay->mqtt_thread = g_thread_new("relay-mqtt", mqtt_thread, relay);
     return TRUE;
 }
@@ -938,6 +1001,8 @@ void relay_free(PsRelay *relay)
     g_array_unref(relay->acked);
     g_free(relay->uri);
     g_free(relay->status_topic);
+    if (relay->mq_strings)
+        g_ptr_array_unref(relay->mq_strings);
     g_free(relay->status_online);
     g_free(relay->status_offline);
     g_free(relay->root);

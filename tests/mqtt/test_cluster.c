@@ -303,8 +303,11 @@ static char *loadavg(void)
 /* ---- the wall's recording ---- */
 
 /* Shares of tile @tile (2x2) of @sm: the NO SIGNAL picture's dark grey field, its red band,
- * and pixels that are not dark (a picture). */
-static void tile_shares(GstSample *sm, int tile, double *grey, double *red, double *bright)
+ * and pixels that are not dark (a picture); *@green (may be NULL) gets the pixels in the
+ * overlay's released green (RGB 0.10, 0.80, 0.25: Y 132, U 93, V 60), a colour the rail clips
+ * do not have. */
+static void tile_shares(GstSample *sm, int tile, double *grey, double *red, double *bright,
+                        guint *green)
 {
     GstVideoInfo vi;
     ck_assert(gst_video_info_from_caps(&vi, gst_sample_get_caps(sm)));
@@ -314,7 +317,7 @@ static void tile_shares(GstSample *sm, int tile, double *grey, double *red, doub
                  *V = GST_VIDEO_FRAME_PLANE_DATA(&f, 2);
     int ys = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0), cs = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
     int w = vi.width / 2, h = vi.height / 2, x0 = (tile % 2) * w, y0 = (tile / 2) * h;
-    guint n = 0, g = 0, r = 0, b = 0;
+    guint n = 0, g = 0, r = 0, b = 0, gr = 0;
     for (int y = y0; y < y0 + h; y++)
         for (int x = x0; x < x0 + w; x++) {
             int yy = Y[y * ys + x], u = U[(y / 2) * cs + x / 2], v = V[(y / 2) * cs + x / 2];
@@ -322,11 +325,14 @@ static void tile_shares(GstSample *sm, int tile, double *grey, double *red, doub
             g += yy >= 30 && yy <= 60 && ABS(u - 128) <= 10 && ABS(v - 128) <= 10;
             r += v >= 170 && u <= 120;
             b += yy > 70;
+            gr += yy > 80 && u < 115 && v < 100;
         }
     gst_video_frame_unmap(&f);
     *grey = (double)g / n;
     *red = (double)r / n;
     *bright = (double)b / n;
+    if (green)
+        *green = gr;
 }
 
 static gboolean is_no_signal(double grey, double red)
@@ -334,30 +340,35 @@ static gboolean is_no_signal(double grey, double red)
     return grey > 0.5 && red > 0.05;
 }
 
-/* Decodes the wall's recording: frames in all, frames with NO SIGNAL on tile 1 (rail-2), and
- * of those the ones with a picture on tile 0 (rail-1). */
+/* Decodes the wall's recording: frames in all, frames with NO SIGNAL on tile 1 (rail-2), of
+ * those the ones with a picture on tile 0 (rail-1), and frames whose tile 0 has a released
+ * container's green box (drawn by cam-a from the decision node's release on the broker). */
 typedef struct {
-    guint no_signal_b, picture_a;
+    guint no_signal_b, picture_a, green_a;
 } WallScan;
 
 static void scan_frame(GstSample *sm, gpointer data)
 {
     WallScan *w = data;
     double g1, r1, b1, g0, r0, b0;
-    tile_shares(sm, 1, &g1, &r1, &b1);
-    tile_shares(sm, 0, &g0, &r0, &b0);
+    guint green = 0;
+    tile_shares(sm, 1, &g1, &r1, &b1, NULL);
+    tile_shares(sm, 0, &g0, &r0, &b0, &green);
+    w->green_a += green >= 40;
     if (is_no_signal(g1, r1)) {
         w->no_signal_b++;
         w->picture_a += !is_no_signal(g0, r0) && b0 > 0.2;
     }
 }
 
-static void scan_wall(const char *mp4, guint *frames, guint *no_signal_b, guint *picture_a)
+static void scan_wall(const char *mp4, guint *frames, guint *no_signal_b, guint *picture_a,
+                      guint *green_a)
 {
-    WallScan w = {0, 0};
+    WallScan w = {0, 0, 0};
     *frames = mp4_foreach_frame(mp4, scan_frame, &w);
     *no_signal_b = w.no_signal_b;
     *picture_a = w.picture_a;
+    *green_a = w.green_a;
 }
 
 /* ---- databases ---- */
@@ -574,15 +585,18 @@ static void run_scenario(const char *label, const char *const url[N_NODES],
 
     /* The wall: NO SIGNAL on rail-2's tile (top right) once cam-b is gone, while rail-1's
      * tile (top left) still shows cam-a's picture. */
-    guint frames = 0, no_signal_b = 0, picture_a = 0;
-    scan_wall(mp4, &frames, &no_signal_b, &picture_a);
+    guint frames = 0, no_signal_b = 0, picture_a = 0, green_a = 0;
+    scan_wall(mp4, &frames, &no_signal_b, &picture_a, &green_a);
     printf("%s: wall.mp4: %u frames, %u with NO SIGNAL on rail-2's tile, %u of them with a "
-           "picture on rail-1's\n", label, frames, no_signal_b, picture_a);
+           "picture on rail-1's; %u with a released (green) box on rail-1's\n", label, frames,
+           no_signal_b, picture_a, green_a);
     ck_assert_msg(frames > 50, "%s: wall.mp4 has %u frames", label, frames);
     ck_assert_msg(no_signal_b >= 20, "%s: rail-2's tile shows NO SIGNAL on %u frames", label,
                   no_signal_b);
     ck_assert_msg(picture_a >= 10, "%s: rail-1's tile has a picture on %u of the NO SIGNAL "
                   "frames", label, picture_a);
+    ck_assert_msg(green_a >= 5, "%s: no released (green) box on rail-1's tile (%u frames)", label,
+                  green_a);
 
     printf("FIGURE %s: %d containers released, %u release deliveries, %u duplicate "
            "deliveries (same id), 0 decided twice; first to last release %.1f s after the camera "
