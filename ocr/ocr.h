@@ -44,9 +44,9 @@ typedef enum {
 /* Where the thresholding reader looks (OcrOptions.detector). */
 typedef enum {
     OCR_DETECTOR_OFF,   /* the whole frame only */
-    OCR_DETECTOR_UNION, /* the whole frame, then each region the learned text-region detector
-                           proposes that gave no read, cut out, scaled to characters about 36 px
-                           high and contrast-stretched */
+    OCR_DETECTOR_UNION, /* the whole frame; when it gave no code, each region the learned
+                           text-region detector proposes, cut out, scaled to characters about
+                           36 px high and contrast-stretched */
     OCR_DETECTOR_ONLY,  /* only the detector's regions */
 } OcrDetector;
 

@@ -120,6 +120,6 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
 
 /* detect.c */
 /* Reads codes in a gray frame as OcrOptions.detector says: the thresholding reader on the whole
- * frame, then on the regions the learned detector proposes that gave no read (union), or on
- * those regions only. */
+ * frame, and when it found no code, on the regions the learned detector proposes (union); or
+ * on those regions only. */
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out);
