@@ -438,9 +438,10 @@ static gboolean write_all(PsRules *r, GHashTable *live, int kind, GError **error
 static gboolean read_meta(const char *key, const void *data, gsize len, gpointer user_data)
 {
     GVariant **meta = user_data;
-    if (strcmp(key, "meta") == 0 && !*meta)
-        *meta = g_variant_ref_sink(g_variant_new_from_bytes(
-            G_VARIANT_TYPE(META_T), g_bytes_new(data, len), FALSE));
+    if (strcmp(key, "meta") == 0 && !*meta) {
+        g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+        *meta = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(META_T), bytes, FALSE));
+    }
     return TRUE;
 }
 
@@ -603,8 +604,9 @@ static gboolean load_one(const char *key, const void *data, gsize len, gpointer 
                          gboolean container)
 {
     LoadArgs *a = user_data;
+    g_autoptr(GBytes) bytes = g_bytes_new(data, len);
     g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_bytes(
-        G_VARIANT_TYPE(container ? CONTAINER_T : DECL_T), g_bytes_new(data, len), FALSE));
+        G_VARIANT_TYPE(container ? CONTAINER_T : DECL_T), bytes, FALSE));
     if (container) {
         Container *c = container_from(v);
         if (!c || strcmp(c->number, key) != 0) {
