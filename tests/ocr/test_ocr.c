@@ -259,7 +259,7 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
     /* 13 generated 960x540 frames (seed 52202, frames 0-12, every layout): frame 12 is a roof
      * code across dense ribs that the thresholding reader does not find in the whole frame;
      * the detector's region, cut out and scaled to 36 px characters, reads it. No frame gets
-     * a wrong code either way. */
+     * a wrong code either way. The generator's boxes.csv holds the code's characters. */
     char *dir = g_dir_make_tmp("ps-ocr-det-XXXXXX", NULL);
     ck_assert_ptr_nonnull(dir);
     char *cmd = g_strdup_printf("'%s' frames --seed 52202 --count 13 --width 960 --height 540 "
@@ -303,9 +303,46 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
     ck_assert(roof_read[1]);
     ck_assert_int_gt(right[1], right[0]);
     ck_assert_int_eq(wrong[1], 0);
-    g_strfreev(lines);
+    /* The detector's training labels: per frame the 11 characters of the labelled code, in its
+     * order, each inside the code's box of labels.csv (which bounds their ink, frame pixels). */
     char *csv = g_build_filename(dir, "labels.csv", NULL);
     char *boxes = g_build_filename(dir, "boxes.csv", NULL);
+    char *text = NULL;
+    ck_assert(g_file_get_contents(boxes, &text, NULL, NULL));
+    char **rows = g_strsplit(text, "\n", -1);
+    ck_assert_str_eq(rows[0], "file,kind,char,x0,y0,x1,y1");
+    int n_frames = 0;
+    for (int i = 1; lines[i]; i++) {
+        char **f = g_strsplit(lines[i], ",", -1);
+        if (g_strv_length(f) < 7) {
+            g_strfreev(f);
+            continue;
+        }
+        int bx0, by0, bx1, by1;
+        ck_assert_int_eq(sscanf(f[6], "%d %d %d %d", &bx0, &by0, &bx1, &by1), 4);
+        char seen[12] = "";
+        int n = 0;
+        for (int r = 1; rows[r]; r++) {
+            char **b = g_strsplit(rows[r], ",", -1);
+            if (g_strv_length(b) == 7 && g_str_equal(b[0], f[0]) && g_str_equal(b[1], "code")) {
+                ck_assert_int_lt(n, 11);
+                seen[n++] = b[2][0];
+                double x0 = g_ascii_strtod(b[3], NULL), y0 = g_ascii_strtod(b[4], NULL);
+                double x1 = g_ascii_strtod(b[5], NULL), y1 = g_ascii_strtod(b[6], NULL);
+                ck_assert(x0 < x1 && y0 < y1);
+                ck_assert(x0 >= bx0 - 1 && y0 >= by0 - 1 && x1 <= bx1 + 1 && y1 <= by1 + 1);
+            }
+            g_strfreev(b);
+        }
+        seen[n] = '\0';
+        ck_assert_str_eq(seen, f[1]);
+        n_frames++;
+        g_strfreev(f);
+    }
+    ck_assert_int_eq(n_frames, 13);
+    g_strfreev(rows);
+    g_free(text);
+    g_strfreev(lines);
     g_unlink(csv);
     g_unlink(boxes);
     g_rmdir(dir);
