@@ -196,6 +196,23 @@ static void vessel_calls(PsConsole *c, SoupServerMessage *msg, GHashTable *query
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
 }
 
+/* The [lat, lon, t] points of @pts up to @until, at most 2000: a long track is thinned evenly (a
+ * polyline on a phone). */
+static void add_track_points(B *b, GArray *pts, gint64 until)
+{
+    guint step = pts->len > 2000 ? (pts->len + 1999) / 2000 : 1;
+    for (guint i = 0; i < pts->len; i += step) {
+        const PsAisTrackPoint *p = &g_array_index(pts, PsAisTrackPoint, i);
+        if (p->t > until)
+            break;
+        json_builder_begin_array(b);
+        json_builder_add_double_value(b, p->lat);
+        json_builder_add_double_value(b, p->lon);
+        json_builder_add_int_value(b, p->t);
+        json_builder_end_array(b);
+    }
+}
+
 static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query)
 {
     const char *m = query ? g_hash_table_lookup(query, "mmsi") : NULL;
@@ -222,18 +239,7 @@ static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query
     add_int(b, "mmsi", mmsi);
     json_builder_set_member_name(b, "track");
     json_builder_begin_array(b);
-    /* At most 2000 points: a long track is thinned evenly (a polyline on a phone). */
-    guint step = pts->len > 2000 ? (pts->len + 1999) / 2000 : 1;
-    for (guint i = 0; i < pts->len; i += step) {
-        const PsAisTrackPoint *p = &g_array_index(pts, PsAisTrackPoint, i);
-        if (p->t > until)
-            break;
-        json_builder_begin_array(b);
-        json_builder_add_double_value(b, p->lat);
-        json_builder_add_double_value(b, p->lon);
-        json_builder_add_int_value(b, p->t);
-        json_builder_end_array(b);
-    }
+    add_track_points(b, pts, until);
     json_builder_end_array(b);
     json_builder_end_object(b);
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
@@ -342,17 +348,7 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
     add_str(b, "until", u);
     json_builder_set_member_name(b, "track");
     json_builder_begin_array(b);
-    guint step = pts->len > 2000 ? (pts->len + 1999) / 2000 : 1;
-    for (guint i = 0; i < pts->len; i += step) {
-        const PsAisTrackPoint *p = &g_array_index(pts, PsAisTrackPoint, i);
-        if (p->t > until)
-            break;
-        json_builder_begin_array(b);
-        json_builder_add_double_value(b, p->lat);
-        json_builder_add_double_value(b, p->lon);
-        json_builder_add_int_value(b, p->t);
-        json_builder_end_array(b);
-    }
+    add_track_points(b, pts, until);
     for (gsize i = 0; pts->len == 0 && i < sv.track_len; i++) {
         json_builder_begin_array(b);
         json_builder_add_double_value(b, sv.track[i][0]);

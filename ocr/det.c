@@ -28,25 +28,17 @@ _Static_assert(OCR__DET_STRIDE == 4, "the input is padded to a multiple of 4");
 static float d1_t[9 * 1 * C1], d2_t[9 * C1 * C2], d3_t[9 * C2 * C2], d4_t[9 * C2 * C2],
     d5_t[9 * C2 * C2];
 
-/* [out][in][3][3] (PyTorch's order) to [tap][in][out]. */
-static void reorder(const float *w, int cin, int cout, float *t)
-{
-    for (int o = 0; o < cout; o++)
-        for (int c = 0; c < cin; c++)
-            for (int k = 0; k < 9; k++)
-                t[((size_t)k * cin + c) * cout + o] = w[((size_t)o * cin + c) * 9 + k];
-}
 
 static void init_weights(void)
 {
     static gsize done = 0;
     if (!g_once_init_enter(&done))
         return;
-    reorder(ocr__det_d1_w, 1, C1, d1_t);
-    reorder(ocr__det_d2_w, C1, C2, d2_t);
-    reorder(ocr__det_d3_w, C2, C2, d3_t);
-    reorder(ocr__det_d4_w, C2, C2, d4_t);
-    reorder(ocr__det_d5_w, C2, C2, d5_t);
+    ocr__conv_reorder(ocr__det_d1_w, 1, C1, d1_t);
+    ocr__conv_reorder(ocr__det_d2_w, C1, C2, d2_t);
+    ocr__conv_reorder(ocr__det_d3_w, C2, C2, d3_t);
+    ocr__conv_reorder(ocr__det_d4_w, C2, C2, d4_t);
+    ocr__conv_reorder(ocr__det_d5_w, C2, C2, d5_t);
     g_once_init_leave(&done, 1);
 }
 

@@ -22,6 +22,10 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
 /* Runs the character network on one crop: fills @prob (OCR__N_OUT probabilities). */
 void ocr__cnn_classify(const float *crop, float *prob);
 
+/* 3x3 convolution weights from PyTorch's [out][in][3][3] to the [tap][in][out] order the
+ * networks here read them in (@t holds 9 * @cin * @cout floats). */
+void ocr__conv_reorder(const float *w, int cin, int cout, float *t);
+
 /* The integer factor the text-region detector shrinks a @width x @height frame by (to about
  * OCR__DET_LONG_SIDE pixels on the longer side). */
 int ocr__det_factor(int width, int height);
