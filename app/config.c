@@ -222,14 +222,27 @@ void app_config_free(AppConfig *cfg)
     g_free(cfg);
 }
 
-char *app_config_where(AppConfig *cfg, const char *group, const char *key)
+/* The line of [@group] @key, else of [@group] (*@key set to NULL then), else 0. */
+static int line_of(AppConfig *cfg, const char *group, const char **key)
 {
     Source src = {cfg->lines, cfg->name};
-    int line = cfg->lines ? locate(&src, group, key) : 0;
-    if (!line && key) {
+    int line = cfg->lines ? locate(&src, group, *key) : 0;
+    if (!line && *key) {
         line = cfg->lines ? locate(&src, group, NULL) : 0;
-        key = NULL;
+        *key = NULL;
     }
+    return line;
+}
+
+char *app_config_at(AppConfig *cfg, const char *group, const char *key)
+{
+    int line = line_of(cfg, group, &key);
+    return line ? g_strdup_printf("%s:%d", cfg->name, line) : g_strdup(cfg->name);
+}
+
+char *app_config_where(AppConfig *cfg, const char *group, const char *key)
+{
+    int line = line_of(cfg, group, &key);
     g_autofree char *at = line ? g_strdup_printf("%s:%d", cfg->name, line) : g_strdup(cfg->name);
     return key ? g_strdup_printf("%s: [%s] %s", at, group, key)
                : g_strdup_printf("%s: [%s]", at, group);

@@ -40,6 +40,8 @@ gboolean app_config_has_group(AppConfig *config, const char *group);
  * "FILE:LINE: [group] key" (the group's line when the key is not written there; no line when
  * neither is). Newly allocated. */
 char *app_config_where(AppConfig *config, const char *group, const char *key);
+/* The same place without the names: "FILE:LINE" (or "FILE"). Newly allocated. */
+char *app_config_at(AppConfig *config, const char *group, const char *key);
 
 /* The groups named "@kind NAME" (e.g. kind "camera": "[camera gate-1]"), in file order.
  * Returns a NULL-terminated array of full group names; free with g_strfreev(). */

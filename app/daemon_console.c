@@ -114,6 +114,10 @@ gboolean app_console_start(AppDaemon *d, gpointer *state, GError **error)
     if (!app_config_has_group(d->config, "http"))
         return TRUE;
     *state = app_console_new(d, NULL, NULL, error);
+    if (!*state) {
+        g_autofree char *at = app_config_at(d->config, "http", "listen");
+        g_prefix_error(error, "%s: ", at);
+    }
     return *state != NULL;
 }
 

@@ -1,4 +1,5 @@
 /* test_cli.c: the portsight command as users and scripts see it. */
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -94,6 +95,27 @@ START_TEST(test_run_with_a_wall_that_cannot_record_names_the_config_line)
 }
 END_TEST
 
+/* A console whose port is taken stops the start with the file and line of [http] listen. */
+START_TEST(test_run_with_a_taken_console_port_names_the_config_line)
+{
+    g_autofree char *dir = testutil_tmpdir();
+    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
+    g_autoptr(GSocketListener) taken = g_socket_listener_new();
+    guint16 port = g_socket_listener_add_any_inet_port(taken, NULL, NULL);
+    ck_assert_uint_gt(port, 0);
+    g_autofree char *text = g_strdup_printf("[store]\npath = %s/p.db\n\n[http]\n"
+                                            "listen = 0.0.0.0:%u\n",
+                                            dir, port);
+    ck_assert(g_file_set_contents(conf, text, -1, NULL));
+    g_autofree char *err = NULL;
+    int code = testutil_portsight((const char *[]){"run", "-c", conf, NULL}, NULL, &err);
+    ck_assert_msg(code != 0, "started: %s", err);
+    g_autofree char *want = g_strdup_printf("%s:5: [http] listen 0.0.0.0:%u", conf, port);
+    ck_assert_msg(strstr(err, want), "no '%s' in\n%s", want, err);
+    testutil_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_run_stops_cleanly_on_sigterm_with_the_journal_flushed)
 {
     g_autofree char *dir = testutil_tmpdir();
@@ -164,6 +186,7 @@ int main(void)
     tcase_add_test(tc, test_run_with_missing_config_is_one_line_exit_2);
     tcase_add_test(tc, test_run_with_unknown_group_names_file_and_line);
     tcase_add_test(tc, test_run_with_a_wall_that_cannot_record_names_the_config_line);
+    tcase_add_test(tc, test_run_with_a_taken_console_port_names_the_config_line);
     tcase_add_test(tc, test_run_stops_cleanly_on_sigterm_with_the_journal_flushed);
     tcase_add_test(tc, test_demo_exits_0_and_says_where_its_outputs_are);
     suite_add_tcase(s, tc);
