@@ -47,6 +47,17 @@ static gboolean add_call(const PsAisCallRow *row, gpointer data)
     return TRUE;
 }
 
+gboolean vessel_calls_add(PsStore *store, guint mmsi, gint64 since, gint64 until, JsonBuilder *b,
+                          GError **error)
+{
+    json_builder_set_member_name(b, "calls");
+    json_builder_begin_array(b);
+    if (!store_ais_calls(store, mmsi, since, until, add_call, b, error))
+        return FALSE;
+    json_builder_end_array(b);
+    return TRUE;
+}
+
 gboolean vessel_calls_build(PsStore *store, const PsVesselCallsQuery *q,
                             PsVesselCallsExtra extra, gpointer extra_data, JsonBuilder *b,
                             guint *n_vessels, GError **error)
@@ -76,11 +87,8 @@ gboolean vessel_calls_build(PsStore *store, const PsVesselCallsQuery *q,
         json_builder_set_member_name(b, "mmsi");
         json_builder_add_int_value(b, m);
         add_str(b, "name", name);
-        json_builder_set_member_name(b, "calls");
-        json_builder_begin_array(b);
-        if (!store_ais_calls(store, m, since, q->until, add_call, b, error))
+        if (!vessel_calls_add(store, m, since, q->until, b, error))
             return FALSE;
-        json_builder_end_array(b);
         if (extra)
             extra(b, m, extra_data);
         json_builder_end_object(b);

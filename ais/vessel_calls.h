@@ -28,6 +28,12 @@ gboolean vessel_calls_parse_mmsi(const char *s, guint *mmsi);
 /* "2026-11-26T12:00:00Z" for @t (seconds since the epoch, UTC). */
 char *vessel_calls_rfc3339(gint64 t);
 
+/* Adds the member "calls": [{port, country, arrived, departed}] of @mmsi's calls overlapping
+ * [@since, @until], in arrival order, to the object @b is building. FALSE with @error when the
+ * store cannot be read. */
+gboolean vessel_calls_add(PsStore *store, guint mmsi, gint64 since, gint64 until, JsonBuilder *b,
+                          GError **error);
+
 /* The answer to @q as one JSON object, {query, days, since, until, vessels[{mmsi, name,
  * calls[{port, country, arrived, departed}], ...@extra}]}, built into @b; *@n_vessels (may
  * be NULL) how many vessels matched. FALSE with @error when the store cannot be read. */

@@ -248,20 +248,6 @@ static void vessel_track(PsConsole *c, SoupServerMessage *msg, GHashTable *query
 /* One vessel for the wall's detail panel: what the scene draws (name, type, position, track)
  * and what AIS and the store know (position and state, the track of the last @days, the ports
  * of call of the last @days with the high-risk flag and why). */
-static gboolean on_detail_call(const PsAisCallRow *row, gpointer data)
-{
-    B *b = data;
-    json_builder_begin_object(b);
-    add_str(b, "port", row->port);
-    add_str(b, "country", row->country);
-    g_autofree char *a = vessel_calls_rfc3339(row->arrival);
-    add_str(b, "arrived", a);
-    g_autofree char *d = row->departure ? vessel_calls_rfc3339(row->departure) : NULL;
-    add_str(b, "departed", d);
-    json_builder_end_object(b);
-    return TRUE;
-}
-
 static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi_text,
                           GHashTable *query)
 {
@@ -357,14 +343,10 @@ static void vessel_detail(PsConsole *c, SoupServerMessage *msg, const char *mmsi
     }
     json_builder_end_array(b);
     overlay_vessel_clear(&sv);
-    json_builder_set_member_name(b, "calls");
-    json_builder_begin_array(b);
-    if (!store_ais_calls(c->cfg.store, mmsi, until - days * VESSEL_CALLS_DAY, until,
-                         on_detail_call, b, &error)) {
+    if (!vessel_calls_add(c->cfg.store, mmsi, until - days * VESSEL_CALLS_DAY, until, b, &error)) {
         console_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store: %s", error->message);
         return;
     }
-    json_builder_end_array(b);
     add_risk(c, b, mmsi, until);
     json_builder_end_object(b);
     console_reply_json(msg, SOUP_STATUS_OK, finish(b));
