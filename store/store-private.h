@@ -32,6 +32,10 @@ sqlite3_stmt *store__stmt(PsStore *store, const char *sql, GError **error);
 /* Fills @error from the connection's last error, prefixed with @what. Always returns FALSE. */
 gboolean store__fail(sqlite3 *db, const char *what, GError **error);
 
+/* The journal row at @stmt's current step, from the columns seq, source, topic, event_id, ts,
+ * received_at, payload in that order (strings valid until the next step). */
+void store__journal_row(sqlite3_stmt *stmt, PsJournalRow *row);
+
 gboolean store__exec(sqlite3 *db, const char *sql, GError **error);
 
 /* Whether the journal archive is attached (as schema "archive"). */

@@ -682,6 +682,22 @@ gboolean store_stats(PsStore *store, PsStoreStats *stats, GError **error)
                   &stats->dead_letter_bytes, error);
 }
 
+void store__journal_row(sqlite3_stmt *stmt, PsJournalRow *row)
+{
+    *row = (PsJournalRow){
+        .seq = sqlite3_column_int64(stmt, 0),
+        .source = (const char *)sqlite3_column_text(stmt, 1),
+        .topic = (const char *)sqlite3_column_text(stmt, 2),
+        .id = (const char *)sqlite3_column_text(stmt, 3),
+        .ts = (const char *)sqlite3_column_text(stmt, 4),
+        .received_at = sqlite3_column_int64(stmt, 5),
+        .payload = (const char *)sqlite3_column_text(stmt, 6),
+        .payload_len = sqlite3_column_bytes(stmt, 6),
+    };
+    if (!row->payload)
+        row->payload = "";
+}
+
 gboolean store_journal_foreach(PsStore *store, gint64 after_seq, PsJournalFunc func,
                                gpointer user_data, GError **error)
 {
@@ -695,18 +711,8 @@ gboolean store_journal_foreach(PsStore *store, gint64 after_seq, PsJournalFunc f
     sqlite3_bind_int64(stmt, 1, after_seq);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        PsJournalRow row = {
-            .seq = sqlite3_column_int64(stmt, 0),
-            .source = (const char *)sqlite3_column_text(stmt, 1),
-            .topic = (const char *)sqlite3_column_text(stmt, 2),
-            .id = (const char *)sqlite3_column_text(stmt, 3),
-            .ts = (const char *)sqlite3_column_text(stmt, 4),
-            .received_at = sqlite3_column_int64(stmt, 5),
-            .payload = (const char *)sqlite3_column_text(stmt, 6),
-            .payload_len = sqlite3_column_bytes(stmt, 6),
-        };
-        if (!row.payload)
-            row.payload = "";
+        PsJournalRow row;
+        store__journal_row(stmt, &row);
         if (!func(&row, user_data)) {
             rc = SQLITE_DONE;
             break;

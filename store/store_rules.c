@@ -328,18 +328,8 @@ gboolean store_journal_rows(PsStore *store, const gint64 *seqs, guint n, PsJourn
             ok = store__fail(db, "journal read", error);
             break;
         }
-        PsJournalRow row = {
-            .seq = sqlite3_column_int64(stmt, 0),
-            .source = (const char *)sqlite3_column_text(stmt, 1),
-            .topic = (const char *)sqlite3_column_text(stmt, 2),
-            .id = (const char *)sqlite3_column_text(stmt, 3),
-            .ts = (const char *)sqlite3_column_text(stmt, 4),
-            .received_at = sqlite3_column_int64(stmt, 5),
-            .payload = (const char *)sqlite3_column_text(stmt, 6),
-            .payload_len = sqlite3_column_bytes(stmt, 6),
-        };
-        if (!row.payload)
-            row.payload = "";
+        PsJournalRow row;
+        store__journal_row(stmt, &row);
         if (!func(&row, user_data))
             break;
     }
