@@ -139,6 +139,29 @@ int testutil_run_tests(const char *suite, const char *tcase, double timeout_s,
     return testutil_run(s);
 }
 
+int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n)
+{
+    Suite *s = suite_create(suite);
+    for (guint i = 0; i < n; i++) {
+        const TestutilCase *c = &cases[i];
+        TCase *tc = tcase_create(c->name);
+        if (c->timeout_s > 0)
+            tcase_set_timeout(tc, c->timeout_s);
+        if (c->setup || c->teardown)
+            tcase_add_checked_fixture(tc, c->setup, c->teardown);
+        if (c->once_setup || c->once_teardown)
+            tcase_add_unchecked_fixture(tc, c->once_setup, c->once_teardown);
+        for (const TestutilTest *t = c->tests; t->test; t++) {
+            if (t->rows > 0)
+                tcase_add_loop_test(tc, t->test, 0, t->rows);
+            else
+                tcase_add_test(tc, t->test);
+        }
+        suite_add_tcase(s, tc);
+    }
+    return testutil_run(s);
+}
+
 gint64 testutil_db_scalar(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;

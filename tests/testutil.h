@@ -37,6 +37,27 @@ int testutil_run(Suite *suite);
 int testutil_run_tests(const char *suite, const char *tcase, double timeout_s,
                        const TTest *const *tests);
 
+/* One test of a table-driven suite: it runs once, or, when @rows > 0, once per row of its table
+ * with _i = 0 .. @rows - 1 (tcase_add_loop_test). */
+typedef struct {
+    const TTest *test;
+    int rows;
+} TestutilTest;
+
+/* One case of a suite: its @tests (ended by {NULL}), their timeout (0 keeps Check's default), a
+ * fixture around each test in the test's own process (@setup, @teardown: checked) and one around
+ * the whole case in the runner (@once_setup, @once_teardown: unchecked); a NULL one is skipped. */
+typedef struct {
+    const char *name;
+    double timeout_s;
+    const TestutilTest *tests;
+    SFun setup, teardown;
+    SFun once_setup, once_teardown;
+} TestutilCase;
+
+/* The usual main(): suite @suite with the @n @cases, in order; returns testutil_run()'s code. */
+int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n);
+
 /* The first column of the first row of @sql on the SQLite database @path opened read-only (it
  * waits up to 2 s for a writer's lock), or -1 when it cannot be read. */
 gint64 testutil_db_scalar(const char *path, const char *sql);

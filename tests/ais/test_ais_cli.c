@@ -134,19 +134,17 @@ START_TEST(test_over_long_line_is_reported_and_skipped)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("ais-cli");
-    TCase *tc = tcase_create("cli");
-    tcase_add_test(tc, test_decode_file_json_lines_and_error_lines);
-    tcase_add_test(tc, test_decode_stdin_scaled_and_strict);
-    tcase_add_test(tc, test_missing_file_is_exit_2);
-    tcase_add_test(tc, test_over_long_line_is_reported_and_skipped);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(suite());
+    const TestutilTest tests[] = {
+        {test_decode_file_json_lines_and_error_lines},
+        {test_decode_stdin_scaled_and_strict},
+        {test_missing_file_is_exit_2},
+        {test_over_long_line_is_reported_and_skipped},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"cli", 0, tests},
+    };
+    return testutil_run_cases("ais-cli", tcases, G_N_ELEMENTS(tcases));
 }

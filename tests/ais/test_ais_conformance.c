@@ -132,17 +132,14 @@ START_TEST(test_unscaled_output_matches_gpsdecode)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("ais-conformance");
-    TCase *tc = tcase_create("gpsdecode");
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, test_unscaled_output_matches_gpsdecode, 0, G_N_ELEMENTS(captures));
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(suite());
+    const TestutilTest tests[] = {
+        {test_unscaled_output_matches_gpsdecode, G_N_ELEMENTS(captures)},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"gpsdecode", 120, tests},
+    };
+    return testutil_run_cases("ais-conformance", tcases, G_N_ELEMENTS(tcases));
 }

@@ -179,15 +179,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config");
-    TCase *tc = tcase_create("load");
-    tcase_add_loop_test(tc, test_bad_config_gives_one_error_naming_the_place, 0,
-                        G_N_ELEMENTS(bad));
-    tcase_add_test(tc, test_missing_file_names_the_file);
-    tcase_add_test(tc, test_good_config_gives_values_and_defaults);
-    tcase_add_test(tc, test_shipped_example_config_is_valid);
-    tcase_add_test(tc, test_a_world_readable_config_with_a_password_is_warned_about);
-    tcase_add_test(tc, test_a_password_over_plain_tcp_is_warned_about);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_bad_config_gives_one_error_naming_the_place, G_N_ELEMENTS(bad)},
+        {test_missing_file_names_the_file},
+        {test_good_config_gives_values_and_defaults},
+        {test_shipped_example_config_is_valid},
+        {test_a_world_readable_config_with_a_password_is_warned_about},
+        {test_a_password_over_plain_tcp_is_warned_about},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"load", 0, tests},
+    };
+    return testutil_run_cases("config", tcases, G_N_ELEMENTS(tcases));
 }

@@ -145,14 +145,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("node");
-    TCase *tc = tcase_create("node");
-    tcase_add_test(tc, test_roles_run_only_their_parts);
-    tcase_add_test(tc, test_status_payload_parses_back);
-    tcase_add_loop_test(tc, test_bad_status_is_refused_with_the_reason, 0, G_N_ELEMENTS(bad));
-    tcase_add_test(tc, test_too_many_cameras_are_refused);
-    tcase_add_test(tc, test_directory_knows_cameras_and_their_node_state);
-    tcase_add_test(tc, test_verdicts_from_the_broker_colour_the_scene);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_roles_run_only_their_parts},
+        {test_status_payload_parses_back},
+        {test_bad_status_is_refused_with_the_reason, G_N_ELEMENTS(bad)},
+        {test_too_many_cameras_are_refused},
+        {test_directory_knows_cameras_and_their_node_state},
+        {test_verdicts_from_the_broker_colour_the_scene},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"node", 0, tests},
+    };
+    return testutil_run_cases("node", tcases, G_N_ELEMENTS(tcases));
 }

@@ -654,12 +654,13 @@ int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
     setvbuf(stdout, NULL, _IOLBF, 0); /* the figures reach the log also from a failed test */
-    Suite *s = suite_create("cluster");
-    TCase *tc = tcase_create("nodes");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, test_nats_cluster_camera_decision_wall_nodes_survive_a_broker_kill);
-    tcase_add_test(tc, test_mosquitto_camera_decision_wall_nodes);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_nats_cluster_camera_decision_wall_nodes_survive_a_broker_kill},
+        {test_mosquitto_camera_decision_wall_nodes},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"nodes", 240, tests, setup, teardown},
+    };
+    return testutil_run_cases("cluster", tcases, G_N_ELEMENTS(tcases));
 }

@@ -223,12 +223,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("mqtt-deploy");
-    TCase *tc = tcase_create("deploy");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill);
-    tcase_add_test(tc, test_each_device_publishes_only_on_its_own_topic);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill},
+        {test_each_device_publishes_only_on_its_own_topic},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"deploy", 120, tests, setup, teardown},
+    };
+    return testutil_run_cases("mqtt-deploy", tcases, G_N_ELEMENTS(tcases));
 }

@@ -295,28 +295,6 @@ START_TEST(test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled)
 }
 END_TEST
 
-static Suite *erofs_suite(void)
-{
-    Suite *s = suite_create("mqtt-erofs");
-    TCase *tc = tcase_create("erofs");
-    tcase_add_unchecked_fixture(tc, setup_ro, teardown_ro);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-static Suite *disk_suite(void)
-{
-    Suite *s = suite_create("mqtt-disk");
-    TCase *tc = tcase_create("disk");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 500);
-    tcase_add_test(tc, test_sigterm_on_a_full_store_acknowledges_nothing_unjournaled);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(int argc, char **argv)
 {
     gboolean erofs = argc > 1 && strcmp(argv[1], "erofs") == 0;
@@ -332,5 +310,18 @@ int main(int argc, char **argv)
     }
     umount2(probe, MNT_DETACH);
     g_rmdir(probe);
-    return testutil_run(erofs ? erofs_suite() : disk_suite());
+    const TestutilTest erofs_tests[] = {
+        {test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled},
+        {NULL},
+    };
+    const TestutilTest disk_tests[] = {
+        {test_sigterm_on_a_full_store_acknowledges_nothing_unjournaled},
+        {NULL},
+    };
+    const TestutilCase ro = {"erofs", 300, erofs_tests, .once_setup = setup_ro,
+                             .once_teardown = teardown_ro};
+    const TestutilCase full = {"disk", 500, disk_tests, setup, teardown};
+    if (erofs)
+        return testutil_run_cases("mqtt-erofs", &ro, 1);
+    return testutil_run_cases("mqtt-disk", &full, 1);
 }

@@ -320,24 +320,20 @@ START_TEST(test_10000_malformed_payloads_are_dead_lettered_and_valid_events_stil
 }
 END_TEST
 
-static Suite *slow_suite(void)
-{
-    Suite *s = suite_create("mqtt-slow");
-    TCase *tc = tcase_create("slow");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 400);
-    tcase_add_test(tc, test_broker_outage_of_10_s_loses_no_release_or_hold);
-    tcase_add_test(tc, test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided);
-    suite_add_tcase(s, tc);
-    TCase *crash = tcase_create("crash");
-    tcase_add_checked_fixture(crash, setup, teardown);
-    tcase_set_timeout(crash, 500);
-    tcase_add_test(crash, test_sigkill_under_load_at_random_points_loses_no_acknowledged_event);
-    suite_add_tcase(s, crash);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(slow_suite());
+    const TestutilTest slow[] = {
+        {test_broker_outage_of_10_s_loses_no_release_or_hold},
+        {test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided},
+        {NULL},
+    };
+    const TestutilTest crash[] = {
+        {test_sigkill_under_load_at_random_points_loses_no_acknowledged_event},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"slow", 400, slow, setup, teardown},
+        {"crash", 500, crash, setup, teardown},
+    };
+    return testutil_run_cases("mqtt-slow", tcases, G_N_ELEMENTS(tcases));
 }

@@ -277,12 +277,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("release-path");
-    TCase *tc = tcase_create("broker");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 180);
-    tcase_add_test(tc, test_camera_read_under_a_topic_root_releases_within_a_second_webhook_gets_decisions);
-    tcase_add_test(tc, test_a_decision_made_by_another_process_is_published_within_a_second);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_camera_read_under_a_topic_root_releases_within_a_second_webhook_gets_decisions},
+        {test_a_decision_made_by_another_process_is_published_within_a_second},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"broker", 180, tests, setup, teardown},
+    };
+    return testutil_run_cases("release-path", tcases, G_N_ELEMENTS(tcases));
 }

@@ -225,22 +225,20 @@ START_TEST(test_class_index_round_trips)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("assemble");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, test_assembly, 0, G_N_ELEMENTS(assembly));
-    tcase_add_test(tc, test_size_type_assembly_picks_a_valid_code);
-    tcase_add_test(tc, test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read);
-    tcase_add_test(tc, test_fusion_one_blurred_frame_is_not_confirmed);
-    tcase_add_test(tc, test_fusion_keeps_two_containers_apart);
-    tcase_add_test(tc, test_fusion_of_many_reads_that_keep_taking_a_letter_for_a_digit);
-    tcase_add_test(tc, test_class_index_round_trips);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(suite());
+    const TestutilTest tests[] = {
+        {test_assembly, G_N_ELEMENTS(assembly)},
+        {test_size_type_assembly_picks_a_valid_code},
+        {test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read},
+        {test_fusion_one_blurred_frame_is_not_confirmed},
+        {test_fusion_keeps_two_containers_apart},
+        {test_fusion_of_many_reads_that_keep_taking_a_letter_for_a_digit},
+        {test_class_index_round_trips},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 0, tests},
+    };
+    return testutil_run_cases("assemble", tcases, G_N_ELEMENTS(tcases));
 }

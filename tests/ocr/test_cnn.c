@@ -104,16 +104,14 @@ START_TEST(test_c_inference_matches_the_training_script)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("ocr-cnn");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_c_inference_matches_the_training_script);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(suite());
+    const TestutilTest tests[] = {
+        {test_c_inference_matches_the_training_script},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 0, tests},
+    };
+    return testutil_run_cases("ocr-cnn", tcases, G_N_ELEMENTS(tcases));
 }

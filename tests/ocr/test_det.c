@@ -123,17 +123,15 @@ START_TEST(test_detector_factor)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("ocr-det");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_c_detector_matches_the_training_script);
-    tcase_add_test(tc, test_detector_factor);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(suite());
+    const TestutilTest tests[] = {
+        {test_c_detector_matches_the_training_script},
+        {test_detector_factor},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 0, tests},
+    };
+    return testutil_run_cases("ocr-det", tcases, G_N_ELEMENTS(tcases));
 }

@@ -193,26 +193,23 @@ START_TEST(test_owner_list_from_file)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("iso6346");
-    TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, test_check_digit_matches_known_codes, 0, G_N_ELEMENTS(check_rows));
-    tcase_add_test(tc, test_check_digit_remainder_ten_gives_zero);
-    tcase_add_test(tc, test_letter_values_skip_multiples_of_eleven);
-    tcase_add_loop_test(tc, test_validate_names_what_is_wrong, 0, G_N_ELEMENTS(invalid_rows));
-    tcase_add_test(tc, test_check_digit_rejects_malformed_prefix);
-    tcase_add_test(tc, test_parse_accepts_printed_forms);
-    tcase_add_test(tc, test_parse_rejects_and_zeroes_output);
-    tcase_add_loop_test(tc, test_size_type_table_gives_dimensions_and_group, 0,
-                        G_N_ELEMENTS(size_rows));
-    tcase_add_test(tc, test_size_type_unknown_codes_are_named);
-    tcase_add_test(tc, test_owner_list_from_file);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(suite());
+    const TestutilTest tests[] = {
+        {test_check_digit_matches_known_codes, G_N_ELEMENTS(check_rows)},
+        {test_check_digit_remainder_ten_gives_zero},
+        {test_letter_values_skip_multiples_of_eleven},
+        {test_validate_names_what_is_wrong, G_N_ELEMENTS(invalid_rows)},
+        {test_check_digit_rejects_malformed_prefix},
+        {test_parse_accepts_printed_forms},
+        {test_parse_rejects_and_zeroes_output},
+        {test_size_type_table_gives_dimensions_and_group, G_N_ELEMENTS(size_rows)},
+        {test_size_type_unknown_codes_are_named},
+        {test_owner_list_from_file},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 0, tests},
+    };
+    return testutil_run_cases("iso6346", tcases, G_N_ELEMENTS(tcases));
 }

@@ -178,15 +178,18 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("tracker");
-    TCase *tc = tcase_create("tracker");
-    tcase_add_test(tc, test_moving_container_with_a_misread_is_confirmed_once);
-    tcase_add_test(tc, test_two_containers_in_one_frame_are_two_passes);
-    tcase_add_test(tc, test_too_short_pass_is_not_confirmed);
-    tcase_add_test(tc, test_same_container_after_a_gap_is_a_new_pass);
-    tcase_add_test(tc, test_a_pass_fuses_the_evidence_of_all_its_reads);
-    tcase_add_test(tc, test_settled_when_every_container_in_view_read_the_same_twice);
-    tcase_add_test(tc, test_touch_keeps_the_passes_of_an_unchanged_picture_open);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_moving_container_with_a_misread_is_confirmed_once},
+        {test_two_containers_in_one_frame_are_two_passes},
+        {test_too_short_pass_is_not_confirmed},
+        {test_same_container_after_a_gap_is_a_new_pass},
+        {test_a_pass_fuses_the_evidence_of_all_its_reads},
+        {test_settled_when_every_container_in_view_read_the_same_twice},
+        {test_touch_keeps_the_passes_of_an_unchanged_picture_open},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"tracker", 0, tests},
+    };
+    return testutil_run_cases("tracker", tcases, G_N_ELEMENTS(tcases));
 }

@@ -582,21 +582,18 @@ START_TEST(test_journal_retention_deletes_only_rows_of_retired_containers)
 }
 END_TEST
 
-static Suite *retain_suite(void)
-{
-    Suite *s = suite_create("retain");
-    TCase *tc = tcase_create("retain");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_container_past_retain_days_is_retired_and_explained_the_same);
-    tcase_add_test(tc, test_new_container_is_accepted_past_the_live_limit);
-    tcase_add_test(tc, test_restart_from_snapshot_decides_as_a_full_replay);
-    tcase_add_test(tc, test_sigkill_between_snapshot_writes_decides_as_a_full_replay);
-    tcase_add_test(tc, test_journal_retention_deletes_only_rows_of_retired_containers);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(retain_suite());
+    const TestutilTest tests[] = {
+        {test_container_past_retain_days_is_retired_and_explained_the_same},
+        {test_new_container_is_accepted_past_the_live_limit},
+        {test_restart_from_snapshot_decides_as_a_full_replay},
+        {test_sigkill_between_snapshot_writes_decides_as_a_full_replay},
+        {test_journal_retention_deletes_only_rows_of_retired_containers},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"retain", 120, tests},
+    };
+    return testutil_run_cases("retain", tcases, G_N_ELEMENTS(tcases));
 }

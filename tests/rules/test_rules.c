@@ -1207,41 +1207,40 @@ START_TEST(test_ingest_evaluates_what_was_journaled_before_it_first)
 }
 END_TEST
 
-static Suite *rules_suite(void)
-{
-    Suite *s = suite_create("rules");
-    TCase *tc = tcase_create("policy");
-    tcase_set_timeout(tc, 240);
-    tcase_add_loop_test(tc, test_every_arrival_order_gives_the_expected_decisions, 0,
-                        4 * G_N_ELEMENTS(scenarios));
-    tcase_add_test(tc, test_default_policy_waits_for_a_radiation_scan_and_a_later_alarm_holds);
-    tcase_add_test(tc, test_require_seal_waits_for_a_sealed_reading_after_the_last_tamper);
-    tcase_add_test(tc, test_release_payload_names_the_event_behind_each_condition);
-    tcase_add_test(tc, test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice);
-    tcase_add_test(tc, test_failed_outbox_write_rolls_back_the_event_and_its_decision);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("bad input");
-    tcase_add_loop_test(tc, test_bad_input_is_dead_lettered_with_its_reason, 0,
-                        G_N_ELEMENTS(bad_cases));
-    tcase_add_test(tc, test_valid_events_still_decide_among_bad_ones);
-    tcase_add_test(tc, test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("determinism");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_replaying_the_journal_gives_the_same_decisions);
-    tcase_add_test(tc, test_state_after_restart_completes_a_waiting_release);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("journal first");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_events_journaled_on_another_connection_are_decided_once_after_a_crash);
-    tcase_add_test(tc, test_store_error_while_evaluating_loses_no_event);
-    tcase_add_test(tc, test_catch_up_in_batches_decides_as_journal_order_does);
-    tcase_add_test(tc, test_ingest_evaluates_what_was_journaled_before_it_first);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(rules_suite());
+    const TestutilTest policy[] = {
+        {test_every_arrival_order_gives_the_expected_decisions, 4 * G_N_ELEMENTS(scenarios)},
+        {test_default_policy_waits_for_a_radiation_scan_and_a_later_alarm_holds},
+        {test_require_seal_waits_for_a_sealed_reading_after_the_last_tamper},
+        {test_release_payload_names_the_event_behind_each_condition},
+        {test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice},
+        {test_failed_outbox_write_rolls_back_the_event_and_its_decision},
+        {NULL},
+    };
+    const TestutilTest bad_input[] = {
+        {test_bad_input_is_dead_lettered_with_its_reason, G_N_ELEMENTS(bad_cases)},
+        {test_valid_events_still_decide_among_bad_ones},
+        {test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts},
+        {NULL},
+    };
+    const TestutilTest determinism[] = {
+        {test_replaying_the_journal_gives_the_same_decisions},
+        {test_state_after_restart_completes_a_waiting_release},
+        {NULL},
+    };
+    const TestutilTest journal_first[] = {
+        {test_events_journaled_on_another_connection_are_decided_once_after_a_crash},
+        {test_store_error_while_evaluating_loses_no_event},
+        {test_catch_up_in_batches_decides_as_journal_order_does},
+        {test_ingest_evaluates_what_was_journaled_before_it_first},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"policy", 240, policy},
+        {"bad input", 0, bad_input},
+        {"determinism", 60, determinism},
+        {"journal first", 60, journal_first},
+    };
+    return testutil_run_cases("rules", tcases, G_N_ELEMENTS(tcases));
 }

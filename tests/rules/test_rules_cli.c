@@ -315,23 +315,19 @@ START_TEST(test_db_import_json_array_and_lines)
 }
 END_TEST
 
-static Suite *cli_suite(void)
-{
-    Suite *s = suite_create("rules-cli");
-    TCase *tc = tcase_create("cli");
-    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_demo_prints_releases_and_holds_and_writes_them);
-    tcase_add_test(tc, test_explain_names_the_event_behind_every_condition);
-    tcase_add_test(tc, test_explain_errors_and_a_container_without_decisions);
-    tcase_add_test(tc, test_explain_says_what_is_journaled_but_not_yet_evaluated);
-    tcase_add_test(tc, test_db_import_csv_reports_bad_rows_and_decides);
-    tcase_add_test(tc, test_db_import_json_array_and_lines);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(cli_suite());
+    const TestutilTest tests[] = {
+        {test_demo_prints_releases_and_holds_and_writes_them},
+        {test_explain_names_the_event_behind_every_condition},
+        {test_explain_errors_and_a_container_without_decisions},
+        {test_explain_says_what_is_journaled_but_not_yet_evaluated},
+        {test_db_import_csv_reports_bad_rows_and_decides},
+        {test_db_import_json_array_and_lines},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"cli", 60, tests, .once_setup = suite_setup, .once_teardown = suite_teardown},
+    };
+    return testutil_run_cases("rules-cli", tcases, G_N_ELEMENTS(tcases));
 }

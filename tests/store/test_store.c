@@ -500,34 +500,30 @@ START_TEST(test_database_wal_and_shm_are_readable_by_the_owner_only)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-    Suite *s = suite_create("store");
-    TCase *tc = tcase_create("journal");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_duplicate_source_id_is_ignored_and_counted);
-    tcase_add_test(tc, test_data_and_counters_survive_close_and_reopen);
-    tcase_add_test(tc, test_journal_reads_back_in_order_after_a_sequence_number);
-    tcase_add_test(tc, test_migration_from_an_empty_file);
-    tcase_add_test(tc, test_migration_from_the_previous_schema_keeps_data);
-    tcase_add_test(tc, test_newer_schema_is_refused_with_a_clear_error);
-    tcase_add_test(tc, test_a_file_that_is_not_a_database_is_refused);
-    tcase_add_test(tc, test_failed_batch_writes_nothing);
-    tcase_add_test(tc, test_journal_rows_cannot_be_changed_or_deleted);
-    tcase_add_test(tc, test_shared_connections_write_from_two_threads_without_errors);
-    tcase_add_test(tc, test_an_in_memory_store_cannot_be_shared);
-    tcase_add_test(tc, test_derived_transaction_commits_and_leaves_the_connection_durable);
-    tcase_add_test(tc, test_dead_letters_are_capped_oldest_dropped_and_counted);
-    tcase_add_test(tc, test_database_wal_and_shm_are_readable_by_the_owner_only);
-    tcase_add_test(tc, test_dead_letter_warning_is_one_line_per_topic_per_minute);
-    tcase_add_test(tc, test_transaction_rolls_back_everything_on_failure);
-    tcase_add_test(tc, test_batch_of_100000_is_visible_after_reopen);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return testutil_run(store_suite());
+    const TestutilTest tests[] = {
+        {test_duplicate_source_id_is_ignored_and_counted},
+        {test_data_and_counters_survive_close_and_reopen},
+        {test_journal_reads_back_in_order_after_a_sequence_number},
+        {test_migration_from_an_empty_file},
+        {test_migration_from_the_previous_schema_keeps_data},
+        {test_newer_schema_is_refused_with_a_clear_error},
+        {test_a_file_that_is_not_a_database_is_refused},
+        {test_failed_batch_writes_nothing},
+        {test_journal_rows_cannot_be_changed_or_deleted},
+        {test_shared_connections_write_from_two_threads_without_errors},
+        {test_an_in_memory_store_cannot_be_shared},
+        {test_derived_transaction_commits_and_leaves_the_connection_durable},
+        {test_dead_letters_are_capped_oldest_dropped_and_counted},
+        {test_database_wal_and_shm_are_readable_by_the_owner_only},
+        {test_dead_letter_warning_is_one_line_per_topic_per_minute},
+        {test_transaction_rolls_back_everything_on_failure},
+        {test_batch_of_100000_is_visible_after_reopen},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"journal", 60, tests, setup, teardown},
+    };
+    return testutil_run_cases("store", tcases, G_N_ELEMENTS(tcases));
 }

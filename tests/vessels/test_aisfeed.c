@@ -263,16 +263,18 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("aisfeed");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_tag_block_time, 0, G_N_ELEMENTS(tags));
-    tcase_add_test(tc, test_file_replay_splits_lines_and_drops_overlong_ones);
-    tcase_add_test(tc, test_file_replay_at_recorded_pace);
-    tcase_add_test(tc, test_udp_datagrams_end_lines);
-    tcase_add_test(tc, test_tcp_reconnects_after_the_server_closes);
-    tcase_add_loop_test(tc, test_bad_urls_are_named, 0, G_N_ELEMENTS(bad_urls));
-    tcase_add_test(tc, test_missing_file_is_an_error);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_tag_block_time, G_N_ELEMENTS(tags)},
+        {test_file_replay_splits_lines_and_drops_overlong_ones},
+        {test_file_replay_at_recorded_pace},
+        {test_udp_datagrams_end_lines},
+        {test_tcp_reconnects_after_the_server_closes},
+        {test_bad_urls_are_named, G_N_ELEMENTS(bad_urls)},
+        {test_missing_file_is_an_error},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 30, tests},
+    };
+    return testutil_run_cases("aisfeed", tcases, G_N_ELEMENTS(tcases));
 }

@@ -124,12 +124,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("daemon-ais");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm);
-    tcase_add_loop_test(tc, test_bad_ais_settings_stop_the_daemon_with_one_line, 0,
-                        G_N_ELEMENTS(bad));
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm},
+        {test_bad_ais_settings_stop_the_daemon_with_one_line, G_N_ELEMENTS(bad)},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 60, tests},
+    };
+    return testutil_run_cases("daemon-ais", tcases, G_N_ELEMENTS(tcases));
 }

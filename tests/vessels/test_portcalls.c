@@ -301,17 +301,20 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("portcalls");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_approach_stop_six_hours_leave_gives_one_call_with_its_times);
-    tcase_add_loop_test(tc, test_tracks_that_are_not_calls, 0, G_N_ELEMENTS(no_call));
-    tcase_add_test(tc, test_two_stops_in_one_visit_are_one_call_from_first_stop_to_last_departure);
-    tcase_add_test(tc, test_speed_between_stop_and_go_does_not_end_a_stop);
-    tcase_add_test(tc, test_leaving_while_stopped_departs_at_the_last_fix_inside);
-    tcase_add_test(tc, test_configurable_radius_and_speeds);
-    tcase_add_test(tc, test_grid_matches_linear_scan_on_the_shipped_port_list);
-    tcase_add_loop_test(tc, test_bad_port_list_lines_are_named, 0, G_N_ELEMENTS(bad_lists));
-    tcase_add_test(tc, test_distance_is_haversine);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_approach_stop_six_hours_leave_gives_one_call_with_its_times},
+        {test_tracks_that_are_not_calls, G_N_ELEMENTS(no_call)},
+        {test_two_stops_in_one_visit_are_one_call_from_first_stop_to_last_departure},
+        {test_speed_between_stop_and_go_does_not_end_a_stop},
+        {test_leaving_while_stopped_departs_at_the_last_fix_inside},
+        {test_configurable_radius_and_speeds},
+        {test_grid_matches_linear_scan_on_the_shipped_port_list},
+        {test_bad_port_list_lines_are_named, G_N_ELEMENTS(bad_lists)},
+        {test_distance_is_haversine},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 0, tests},
+    };
+    return testutil_run_cases("portcalls", tcases, G_N_ELEMENTS(tcases));
 }

@@ -212,16 +212,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vessel-cli");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, test_calls_in_the_window_by_name_or_mmsi, 0, G_N_ELEMENTS(windows));
-    tcase_add_test(tc, test_table_shows_country_arrival_departure_and_in_port);
-    tcase_add_test(tc, test_json_output);
-    tcase_add_test(tc, test_store_from_the_config_file);
-    tcase_add_loop_test(tc, test_errors_are_one_line_with_exit_code, 0, G_N_ELEMENTS(errors));
-    tcase_add_test(tc, test_missing_store_and_usage_errors_exit_2);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_calls_in_the_window_by_name_or_mmsi, G_N_ELEMENTS(windows)},
+        {test_table_shows_country_arrival_departure_and_in_port},
+        {test_json_output},
+        {test_store_from_the_config_file},
+        {test_errors_are_one_line_with_exit_code, G_N_ELEMENTS(errors)},
+        {test_missing_store_and_usage_errors_exit_2},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 60, tests, setup, teardown},
+    };
+    return testutil_run_cases("vessel-cli", tcases, G_N_ELEMENTS(tcases));
 }

@@ -172,14 +172,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("camera model");
-    TCase *tc = tcase_create("projection");
-    tcase_add_loop_test(tc, test_pinhole_projects_known_points, 0, G_N_ELEMENTS(cases));
-    tcase_add_test(tc, test_pinhole_rejects_bad_poses);
-    tcase_add_test(tc, test_homography_matches_the_pinhole_it_was_fitted_to);
-    tcase_add_test(tc, test_homography_reproduces_its_control_points);
-    tcase_add_test(tc, test_homography_refuses_degenerate_points);
-    tcase_add_test(tc, test_unproject_inverts_project_on_the_ground);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_pinhole_projects_known_points, G_N_ELEMENTS(cases)},
+        {test_pinhole_rejects_bad_poses},
+        {test_homography_matches_the_pinhole_it_was_fitted_to},
+        {test_homography_reproduces_its_control_points},
+        {test_homography_refuses_degenerate_points},
+        {test_unproject_inverts_project_on_the_ground},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"projection", 0, tests},
+    };
+    return testutil_run_cases("camera model", tcases, G_N_ELEMENTS(tcases));
 }

@@ -134,13 +134,15 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    Suite *s = suite_create("camera ingest");
-    TCase *tc = tcase_create("ingest");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_uri_maps_to_a_source_or_a_clear_error, 0, G_N_ELEMENTS(uris));
-    tcase_add_test(tc, test_test_source_comes_online_and_counts_frames);
-    tcase_add_test(tc, test_bad_filter_is_refused_when_added);
-    tcase_add_test(tc, test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_uri_maps_to_a_source_or_a_clear_error, G_N_ELEMENTS(uris)},
+        {test_test_source_comes_online_and_counts_frames},
+        {test_bad_filter_is_refused_when_added},
+        {test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"ingest", 60, tests},
+    };
+    return testutil_run_cases("camera ingest", tcases, G_N_ELEMENTS(tcases));
 }

@@ -191,14 +191,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ptz");
-    TCase *tc = tcase_create("ptz");
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_aim_points_the_camera_at_the_target, 0, G_N_ELEMENTS(aims));
-    tcase_add_loop_test(tc, test_zoom_makes_the_box_a_third_of_the_view, 0, G_N_ELEMENTS(boxes));
-    tcase_add_test(tc, test_presets_parse_with_errors_naming_the_entry);
-    tcase_add_test(tc, test_absolute_move_sends_a_valid_signed_soap_request);
-    tcase_add_test(tc, test_fault_and_refused_connection_are_errors);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_aim_points_the_camera_at_the_target, G_N_ELEMENTS(aims)},
+        {test_zoom_makes_the_box_a_third_of_the_view, G_N_ELEMENTS(boxes)},
+        {test_presets_parse_with_errors_naming_the_entry},
+        {test_absolute_move_sends_a_valid_signed_soap_request},
+        {test_fault_and_refused_connection_are_errors},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"ptz", 30, tests},
+    };
+    return testutil_run_cases("ptz", tcases, G_N_ELEMENTS(tcases));
 }

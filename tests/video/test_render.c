@@ -253,18 +253,18 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("render");
-    TCase *tc = tcase_create("render");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_container_box_and_label_in_status_colour_with_cjk, 0,
-                        G_N_ELEMENTS(colours));
-    tcase_add_test(tc, test_other_cameras_and_stale_detections_are_not_drawn);
-    tcase_add_test(tc, test_box_of_a_moving_container_follows_it_between_reads);
-    tcase_add_test(tc, test_vessel_is_projected_with_its_track);
-    tcase_add_test(tc, test_selection_draws_the_detail_panel);
-    tcase_add_test(tc, test_scene_evicts_the_least_recently_put_container_past_its_cap);
-    tcase_add_test(tc, test_bad_frame_is_an_error);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_container_box_and_label_in_status_colour_with_cjk, G_N_ELEMENTS(colours)},
+        {test_other_cameras_and_stale_detections_are_not_drawn},
+        {test_box_of_a_moving_container_follows_it_between_reads},
+        {test_vessel_is_projected_with_its_track},
+        {test_selection_draws_the_detail_panel},
+        {test_scene_evicts_the_least_recently_put_container_past_its_cap},
+        {test_bad_frame_is_an_error},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"render", 30, tests, setup, teardown},
+    };
+    return testutil_run_cases("render", tcases, G_N_ELEMENTS(tcases));
 }

@@ -218,10 +218,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("selection");
-    TCase *tc = tcase_create("select");
-    tcase_add_test(tc, test_select_without_ptz_says_what_it_did_clears_and_is_not_replayed);
-    tcase_add_test(tc, test_ptz_zooms_for_the_box_length_of_the_size_type);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_select_without_ptz_says_what_it_did_clears_and_is_not_replayed},
+        {test_ptz_zooms_for_the_box_length_of_the_size_type},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"select", 0, tests},
+    };
+    return testutil_run_cases("selection", tcases, G_N_ELEMENTS(tcases));
 }

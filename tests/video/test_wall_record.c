@@ -50,9 +50,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("wall-record");
-    TCase *tc = tcase_create("record");
-    tcase_add_test(tc, test_previous_recording_is_kept_timestamped_and_retention_applies);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_previous_recording_is_kept_timestamped_and_retention_applies},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"record", 0, tests},
+    };
+    return testutil_run_cases("wall-record", tcases, G_N_ELEMENTS(tcases));
 }

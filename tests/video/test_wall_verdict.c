@@ -121,9 +121,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("wall-verdict");
-    TCase *tc = tcase_create("verdict");
-    tcase_add_test(tc, test_wall_draws_released_green_held_red_and_pending_amber);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
+    const TestutilTest tests[] = {
+        {test_wall_draws_released_green_held_red_and_pending_amber},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"verdict", 0, tests},
+    };
+    return testutil_run_cases("wall-verdict", tcases, G_N_ELEMENTS(tcases));
 }
