@@ -27,73 +27,144 @@ static OcrRead rd(const char *code, int x, double conf)
     return r;
 }
 
-START_TEST(test_moving_container_with_a_misread_is_confirmed_once)
+enum { END, FEED, FLUSH };
+#define C "CSQU3054383"
+
+/* One step of a scenario: the reads of the frame at @t_ms fed (FEED), or the tracker flushed
+ * (FLUSH); then @confirmed passes have been confirmed in all and @open passes are open. */
+typedef struct {
+    int kind, t_ms;
+    struct {
+        const char *code;
+        int x;
+        double conf;
+    } reads[2];
+    guint confirmed, open;
+} Step;
+
+/* A pass a scenario confirms: its code, frames, first and last read (ANY: not checked), and a
+ * fused confidence above @above (at most 1; 0: not checked). */
+#define ANY -1
+typedef struct {
+    const char *code;
+    guint frames;
+    int first_ms, last_ms;
+    double above;
+} Pass;
+
+/* Reads across frames, fed to a tracker that ends a pass after @gap_ms without a read and
+ * confirms it from @min_frames reads on; the passes confirmed, in any order. */
+typedef struct {
+    const char *name;
+    int gap_ms;
+    guint min_frames;
+    Step steps[13];
+    Pass passes[2];
+} Scenario;
+
+static const Scenario scenarios[] = {
+    {"a moving container with a misread is confirmed once, more sure than one read", 500, 3,
+     {
+         /* the box drifts 15 px per frame; frame 4 misreads one character */
+         {FEED, 0, {{C, 100, 0.8}}, 0, 1},
+         {FEED, 40, {{C, 115, 0.8}}, 0, 1},
+         {FEED, 80, {{C, 130, 0.8}}, 0, 1},
+         {FEED, 120, {{C, 145, 0.8}}, 0, 1},
+         {FEED, 160, {{"CSQU3054388", 160, 0.8}}, 0, 1},
+         {FEED, 200, {{C, 175, 0.8}}, 0, 1},
+         {FEED, 240, {{C, 190, 0.8}}, 0, 1},
+         {FEED, 280, {{C, 205, 0.8}}, 0, 1},
+         {FEED, 320, {{C, 220, 0.8}}, 0, 1},
+         {FEED, 360, {{C, 235, 0.8}}, 0, 1},
+         {FEED, 2000, {}, 1, 0}, /* the gap ends the pass */
+         {FEED, 3000, {}, 1, 0}, /* emitted once */
+     },
+     {{C, 10, 0, 360, 0.8}}},
+    {"two containers in one frame are two passes", 500, 2,
+     {
+         {FEED, 0, {{C, 100, 0.9}, {"MSKU1234565", 900, 0.7}}, 0, 2},
+         {FEED, 40, {{C, 100, 0.9}, {"MSKU1234565", 900, 0.7}}, 0, 2},
+         {FEED, 80, {{C, 100, 0.9}, {"MSKU1234565", 900, 0.7}}, 0, 2},
+         {FEED, 120, {{C, 100, 0.9}, {"MSKU1234565", 900, 0.7}}, 0, 2},
+         {FEED, 160, {{C, 100, 0.9}, {"MSKU1234565", 900, 0.7}}, 0, 2},
+         {FLUSH, 0, {}, 2, 0},
+     },
+     {{C, 5, ANY, ANY}, {"MSKU1234565", 5, ANY, ANY}}},
+    {"a too short pass is not confirmed", 500, 3,
+     {
+         {FEED, 0, {{C, 100, 0.9}}, 0, 1},
+         {FEED, 40, {{C, 100, 0.9}}, 0, 1},
+         {FEED, 1000, {}, 0, 0},
+     }},
+    {"the same container after a gap is a new pass", 300, 1,
+     {
+         {FEED, 0, {{C, 100, 0.9}}, 0, 1},
+         {FEED, 1000, {{C, 100, 0.9}}, 1, 1},
+         {FLUSH, 0, {}, 2, 0},
+     },
+     {{C, 1, 0, 0}, {C, 1, 1000, 1000}}},
+    /* The pass's reads are pooled character by character, not voted on as whole codes: four
+     * reads that took the 0 of CSQU3054383 for an O (surer than the others) and three right ones
+     * confirm CSQU3054383, a letter having no place among the serial's digits. */
+    {"a pass fuses the evidence of all its reads", 300, 1,
+     {
+         {FEED, 0, {{"CSQU3O54383", 100, 0.45}}, 0, 1},
+         {FEED, 40, {{C, 101, 0.5}}, 0, 1},
+         {FEED, 80, {{"CSQU3O54383", 102, 0.45}}, 0, 1},
+         {FEED, 120, {{C, 103, 0.5}}, 0, 1},
+         {FEED, 160, {{"CSQU3O54383", 104, 0.45}}, 0, 1},
+         {FEED, 200, {{C, 105, 0.5}}, 0, 1},
+         {FEED, 240, {{"CSQU3O54383", 106, 0.45}}, 0, 1},
+         {FLUSH, 0, {}, 1, 0},
+     },
+     {{C, 7, 0, 240}}},
+};
+
+START_TEST(test_reads_across_frames_give_the_confirmed_passes)
 {
-    g_autoptr(OcrTracker) t = ocr_tracker_new(500 * MS, 3, NULL);
+    const Scenario *s = &scenarios[_i];
+    g_autoptr(OcrTracker) t = ocr_tracker_new(s->gap_ms * MS, s->min_frames, NULL);
     g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
-    for (int f = 0; f < 10; f++) {
-        /* frame 4 misreads one character; the box drifts 15 px per frame */
-        OcrRead r = rd(f == 4 ? "CSQU3054388" : "CSQU3054383", 100 + 15 * f, 0.8);
-        ocr_tracker_feed(t, &r, 1, f * 40 * MS, out);
+    for (const Step *st = s->steps; st->kind != END; st++) {
+        if (st->kind == FLUSH) {
+            ocr_tracker_flush(t, out);
+        } else {
+            OcrRead reads[2];
+            gsize n = 0;
+            for (; n < G_N_ELEMENTS(st->reads) && st->reads[n].code; n++)
+                reads[n] = rd(st->reads[n].code, st->reads[n].x, st->reads[n].conf);
+            ocr_tracker_feed(t, n ? reads : NULL, n, st->t_ms * MS, out);
+        }
+        guint step = (guint)(st - s->steps);
+        ck_assert_msg(out->len == st->confirmed, "%s: step %u: %u confirmed", s->name, step,
+                      out->len);
+        ck_assert_msg(ocr_tracker_open_passes(t) == st->open, "%s: step %u: %u open", s->name,
+                      step, ocr_tracker_open_passes(t));
     }
-    ck_assert_uint_eq(out->len, 0);
-    ck_assert_uint_eq(ocr_tracker_open_passes(t), 1);
-    ocr_tracker_feed(t, NULL, 0, 2000 * MS, out); /* the gap ends the pass */
-    ck_assert_uint_eq(out->len, 1);
-    OcrConfirmed *c = &g_array_index(out, OcrConfirmed, 0);
-    ck_assert_str_eq(c->read.code, "CSQU3054383");
-    ck_assert_str_eq(c->read.size_type, "22G1");
-    ck_assert_uint_eq(c->frames, 10);
-    ck_assert_int_eq(c->first_us, 0);
-    ck_assert_int_eq(c->last_us, 360 * MS);
-    /* nine reads at 0.8 and one misread pooled: more sure than one read */
-    ck_assert_msg(c->read.confidence > 0.8 && c->read.confidence <= 1.0, "%f", c->read.confidence);
-    ocr_tracker_feed(t, NULL, 0, 3000 * MS, out);
-    ck_assert_uint_eq(out->len, 1); /* emitted once */
-}
-END_TEST
-
-START_TEST(test_two_containers_in_one_frame_are_two_passes)
-{
-    g_autoptr(OcrTracker) t = ocr_tracker_new(500 * MS, 2, NULL);
-    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
-    for (int f = 0; f < 5; f++) {
-        OcrRead r[2] = {rd("CSQU3054383", 100, 0.9), rd("MSKU1234565", 900, 0.7)};
-        ocr_tracker_feed(t, r, 2, f * 40 * MS, out);
+    /* Each pass wanted is one confirmed, in any order. */
+    guint wanted = 0;
+    while (wanted < G_N_ELEMENTS(s->passes) && s->passes[wanted].code)
+        wanted++;
+    ck_assert_uint_eq(out->len, wanted);
+    gboolean taken[G_N_ELEMENTS(s->passes)] = {FALSE};
+    for (const Pass *p = s->passes; p < s->passes + wanted; p++) {
+        guint k = 0;
+        for (; k < out->len; k++) {
+            const OcrConfirmed *c = &g_array_index(out, OcrConfirmed, k);
+            if (!taken[k] && strcmp(c->read.code, p->code) == 0 && c->frames == p->frames &&
+                (p->first_ms == ANY || c->first_us == p->first_ms * MS) &&
+                (p->last_ms == ANY || c->last_us == p->last_ms * MS))
+                break;
+        }
+        ck_assert_msg(k < out->len, "%s: no confirmed %s of %u frames from %d to %d ms", s->name,
+                      p->code, p->frames, p->first_ms, p->last_ms);
+        taken[k] = TRUE;
+        const OcrConfirmed *c = &g_array_index(out, OcrConfirmed, k);
+        ck_assert_str_eq(c->read.size_type, "22G1");
+        if (p->above > 0)
+            ck_assert_msg(c->read.confidence > p->above && c->read.confidence <= 1.0, "%s: %f",
+                          s->name, c->read.confidence);
     }
-    ocr_tracker_flush(t, out);
-    ck_assert_uint_eq(out->len, 2);
-    const char *a = g_array_index(out, OcrConfirmed, 0).read.code;
-    const char *b = g_array_index(out, OcrConfirmed, 1).read.code;
-    ck_assert((strcmp(a, "CSQU3054383") == 0 && strcmp(b, "MSKU1234565") == 0) ||
-              (strcmp(b, "CSQU3054383") == 0 && strcmp(a, "MSKU1234565") == 0));
-    ck_assert_uint_eq(g_array_index(out, OcrConfirmed, 0).frames, 5);
-}
-END_TEST
-
-START_TEST(test_too_short_pass_is_not_confirmed)
-{
-    g_autoptr(OcrTracker) t = ocr_tracker_new(500 * MS, 3, NULL);
-    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
-    OcrRead r = rd("CSQU3054383", 100, 0.9);
-    ocr_tracker_feed(t, &r, 1, 0, out);
-    ocr_tracker_feed(t, &r, 1, 40 * MS, out);
-    ocr_tracker_feed(t, NULL, 0, 1000 * MS, out);
-    ck_assert_uint_eq(out->len, 0);
-    ck_assert_uint_eq(ocr_tracker_open_passes(t), 0);
-}
-END_TEST
-
-START_TEST(test_same_container_after_a_gap_is_a_new_pass)
-{
-    g_autoptr(OcrTracker) t = ocr_tracker_new(300 * MS, 1, NULL);
-    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
-    OcrRead r = rd("CSQU3054383", 100, 0.9);
-    ocr_tracker_feed(t, &r, 1, 0, out);
-    ocr_tracker_feed(t, &r, 1, 1000 * MS, out);
-    ck_assert_uint_eq(out->len, 1);
-    ocr_tracker_flush(t, out);
-    ck_assert_uint_eq(out->len, 2);
 }
 END_TEST
 
@@ -158,32 +229,10 @@ START_TEST(test_touch_keeps_the_passes_of_an_unchanged_picture_open)
 }
 END_TEST
 
-/* The pass's reads are pooled character by character, not voted on as whole codes: four reads
- * that took the 0 of CSQU3054383 for an O (surer than the others) and three right ones confirm
- * CSQU3054383, a letter having no place among the serial's digits. */
-START_TEST(test_a_pass_fuses_the_evidence_of_all_its_reads)
-{
-    g_autoptr(OcrTracker) t = ocr_tracker_new(300 * MS, 1, NULL);
-    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(OcrConfirmed));
-    for (int f = 0; f < 7; f++) {
-        OcrRead r = rd(f % 2 ? "CSQU3054383" : "CSQU3O54383", 100 + f, f % 2 ? 0.5 : 0.45);
-        ocr_tracker_feed(t, &r, 1, f * 40 * MS, out);
-    }
-    ocr_tracker_flush(t, out);
-    ck_assert_uint_eq(out->len, 1);
-    ck_assert_str_eq(g_array_index(out, OcrConfirmed, 0).read.code, "CSQU3054383");
-    ck_assert_uint_eq(g_array_index(out, OcrConfirmed, 0).frames, 7);
-}
-END_TEST
-
 int main(void)
 {
     const TestutilTest tests[] = {
-        {test_moving_container_with_a_misread_is_confirmed_once},
-        {test_two_containers_in_one_frame_are_two_passes},
-        {test_too_short_pass_is_not_confirmed},
-        {test_same_container_after_a_gap_is_a_new_pass},
-        {test_a_pass_fuses_the_evidence_of_all_its_reads},
+        {test_reads_across_frames_give_the_confirmed_passes, G_N_ELEMENTS(scenarios)},
         {test_settled_when_every_container_in_view_read_the_same_twice},
         {test_touch_keeps_the_passes_of_an_unchanged_picture_open},
         {NULL},
