@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ocr-private.h"
+#include "reference.h"
 #include "testutil.h"
 
 /* Largest difference allowed between a C and a PyTorch probability (float32 sums in another
@@ -23,48 +24,24 @@ typedef struct {
 /* Parses the fixture; fails the test naming the line that is not as expected. */
 static GArray *load_references(void)
 {
-    const char *root = g_getenv("PS_SOURCE_ROOT");
-    ck_assert_ptr_nonnull(root);
-    char *path = g_build_filename(root, "tests", "ocr", "cnn_reference.txt", NULL);
-    char *text = NULL;
-    GError *error = NULL;
-    ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s", error ? error->message : "");
-    char **lines = g_strsplit(text, "\n", -1);
+    ReferenceFile f;
+    reference_open(&f, "cnn_reference.txt");
     GArray *refs = g_array_new(FALSE, TRUE, sizeof(Reference));
-    int i = 0;
-    while (lines[i]) {
-        if (lines[i][0] == '#' || lines[i][0] == '\0') {
-            i++;
-            continue;
-        }
+    for (const char *line; (line = reference_record(&f));) {
         Reference r = {0};
-        ck_assert_msg(sscanf(lines[i], "crop %d", &r.label) == 1, "%s:%d: no 'crop LABEL'", path,
-                      i + 1);
-        for (int y = 0; y < OCR__CROP; y++) {
-            const char *row = lines[i + 1 + y];
-            ck_assert_msg(row && strlen(row) == 2 * OCR__CROP, "%s:%d: not %d hex bytes", path,
-                          i + 2 + y, OCR__CROP);
-            for (int x = 0; x < OCR__CROP; x++) {
-                int hi = g_ascii_xdigit_value(row[2 * x]), lo = g_ascii_xdigit_value(row[2 * x + 1]);
-                ck_assert_msg(hi >= 0 && lo >= 0, "%s:%d: not hex", path, i + 2 + y);
-                r.crop[y * OCR__CROP + x] = (float)(hi * 16 + lo) / 255.0f;
-            }
-        }
-        i += 1 + OCR__CROP;
-        ck_assert_msg(lines[i] && g_str_has_prefix(lines[i], "prob "), "%s:%d: no 'prob'", path,
-                      i + 1);
-        char **v = g_strsplit(lines[i] + 5, " ", -1);
-        ck_assert_msg(g_strv_length(v) == OCR__N_OUT, "%s:%d: %u probabilities, not %d", path,
-                      i + 1, g_strv_length(v), OCR__N_OUT);
-        for (int k = 0; k < OCR__N_OUT; k++)
-            r.prob[k] = (float)g_ascii_strtod(v[k], NULL);
-        g_strfreev(v);
-        i++;
+        ck_assert_msg(sscanf(line, "crop %d", &r.label) == 1, "%s:%d: no 'crop LABEL'", f.path,
+                      f.i + 1);
+        guint8 crop[OCR__CROP * OCR__CROP];
+        reference_hex_rows(&f, OCR__CROP, OCR__CROP, crop);
+        for (int k = 0; k < OCR__CROP * OCR__CROP; k++)
+            r.crop[k] = (float)crop[k] / 255.0f;
+        line = f.lines[f.i];
+        ck_assert_msg(line && g_str_has_prefix(line, "prob "), "%s:%d: no 'prob'", f.path, f.i + 1);
+        reference_numbers(&f, f.i, line + 5, OCR__N_OUT, r.prob);
+        f.i++;
         g_array_append_val(refs, r);
     }
-    g_strfreev(lines);
-    g_free(text);
-    g_free(path);
+    reference_close(&f);
     return refs;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ocr-private.h"
+#include "reference.h"
 #include "testutil.h"
 
 /* Largest difference allowed between a C and a PyTorch probability (float32 sums in another
@@ -25,56 +26,30 @@ typedef struct {
 /* Parses the fixture; fails the test naming the line that is not as expected. */
 static GArray *load_references(void)
 {
-    const char *root = g_getenv("PS_SOURCE_ROOT");
-    ck_assert_ptr_nonnull(root);
-    char *path = g_build_filename(root, "tests", "ocr", "det_reference.txt", NULL);
-    char *text = NULL;
-    GError *error = NULL;
-    ck_assert_msg(g_file_get_contents(path, &text, NULL, &error), "%s", error ? error->message : "");
-    char **lines = g_strsplit(text, "\n", -1);
+    ReferenceFile f;
+    reference_open(&f, "det_reference.txt");
     GArray *refs = g_array_new(FALSE, TRUE, sizeof(Reference));
-    int i = 0;
-    while (lines[i]) {
-        if (lines[i][0] == '#' || lines[i][0] == '\0') {
-            i++;
-            continue;
-        }
+    for (const char *line; (line = reference_record(&f));) {
         Reference r = {0};
-        ck_assert_msg(sscanf(lines[i], "frame %d %d %d", &r.w, &r.h, &r.k) == 3 && r.w > 0 &&
+        ck_assert_msg(sscanf(line, "frame %d %d %d", &r.w, &r.h, &r.k) == 3 && r.w > 0 &&
                           r.w <= 1024 && r.h > 0 && r.h <= 1024 && r.k >= 1 && r.k <= 8,
-                      "%s:%d: no 'frame W H K'", path, i + 1);
+                      "%s:%d: no 'frame W H K'", f.path, f.i + 1);
         r.gray = g_malloc((size_t)r.w * r.h);
-        for (int y = 0; y < r.h; y++) {
-            const char *row = lines[i + 1 + y];
-            ck_assert_msg(row && (int)strlen(row) == 2 * r.w, "%s:%d: not %d hex bytes", path,
-                          i + 2 + y, r.w);
-            for (int x = 0; x < r.w; x++) {
-                int hi = g_ascii_xdigit_value(row[2 * x]), lo = g_ascii_xdigit_value(row[2 * x + 1]);
-                ck_assert_msg(hi >= 0 && lo >= 0, "%s:%d: not hex", path, i + 2 + y);
-                r.gray[(size_t)y * r.w + x] = (guint8)(hi * 16 + lo);
-            }
-        }
-        i += 1 + r.h;
-        ck_assert_msg(lines[i] && sscanf(lines[i], "heat %d %d", &r.hw, &r.hh) == 2 && r.hw > 0 &&
+        reference_hex_rows(&f, r.w, r.h, r.gray);
+        line = f.lines[f.i];
+        ck_assert_msg(line && sscanf(line, "heat %d %d", &r.hw, &r.hh) == 2 && r.hw > 0 &&
                           r.hw <= 1024 && r.hh > 0 && r.hh <= 1024,
-                      "%s:%d: no 'heat W H'", path, i + 1);
+                      "%s:%d: no 'heat W H'", f.path, f.i + 1);
         r.heat = g_new(float, (size_t)r.hw * r.hh);
         for (int y = 0; y < r.hh; y++) {
-            const char *row = lines[i + 1 + y];
-            ck_assert_msg(row != NULL, "%s: ends in a heat map", path);
-            char **v = g_strsplit(row, " ", -1);
-            ck_assert_msg((int)g_strv_length(v) == r.hw, "%s:%d: %u values, not %d", path,
-                          i + 2 + y, g_strv_length(v), r.hw);
-            for (int x = 0; x < r.hw; x++)
-                r.heat[(size_t)y * r.hw + x] = (float)g_ascii_strtod(v[x], NULL);
-            g_strfreev(v);
+            const char *row = f.lines[f.i + 1 + y];
+            ck_assert_msg(row != NULL, "%s: ends in a heat map", f.path);
+            reference_numbers(&f, f.i + 1 + y, row, r.hw, r.heat + (size_t)y * r.hw);
         }
-        i += 1 + r.hh;
+        f.i += 1 + r.hh;
         g_array_append_val(refs, r);
     }
-    g_strfreev(lines);
-    g_free(text);
-    g_free(path);
+    reference_close(&f);
     return refs;
 }
 
