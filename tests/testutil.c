@@ -127,18 +127,6 @@ int testutil_run(Suite *suite)
     return EXIT_SUCCESS;
 }
 
-int testutil_run_tests(const char *suite, const char *tcase, double timeout_s,
-                       const TTest *const *tests)
-{
-    Suite *s = suite_create(suite);
-    TCase *tc = tcase_create(tcase);
-    tcase_set_timeout(tc, timeout_s);
-    for (; *tests; tests++)
-        tcase_add_test(tc, *tests);
-    suite_add_tcase(s, tc);
-    return testutil_run(s);
-}
-
 int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n)
 {
     Suite *s = suite_create(suite);

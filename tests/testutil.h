@@ -32,11 +32,6 @@ gboolean testutil_next_permutation(int *a, int n);
 /* Runs @suite and returns the process exit code for main(). */
 int testutil_run(Suite *suite);
 
-/* The usual main() of a program with one test case: suite @suite, case @tcase with a timeout of
- * @timeout_s seconds, the tests of the NULL-terminated @tests; returns testutil_run()'s code. */
-int testutil_run_tests(const char *suite, const char *tcase, double timeout_s,
-                       const TTest *const *tests);
-
 /* One test of a table-driven suite: it runs once, or, when @rows > 0, once per row of its table
  * with _i = 0 .. @rows - 1 (tcase_add_loop_test). */
 typedef struct {

@@ -97,6 +97,12 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {test_a_camera_read_releases_a_container_whose_papers_are_in, NULL};
-    return testutil_run_tests("daemon-camera", "join", 150, tests);
+    const TestutilTest tests[] = {
+        {test_a_camera_read_releases_a_container_whose_papers_are_in},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"join", 150, tests},
+    };
+    return testutil_run_cases("daemon-camera", tcases, G_N_ELEMENTS(tcases));
 }

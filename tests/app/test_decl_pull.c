@@ -120,7 +120,12 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {
-        test_declarations_are_pulled_conditionally_and_failures_retried_and_logged_once, NULL};
-    return testutil_run_tests("declarations-pull", "pull", 90, tests);
+    const TestutilTest tests[] = {
+        {test_declarations_are_pulled_conditionally_and_failures_retried_and_logged_once},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"pull", 90, tests},
+    };
+    return testutil_run_cases("declarations-pull", tcases, G_N_ELEMENTS(tcases));
 }

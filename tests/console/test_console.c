@@ -606,7 +606,14 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {test_users_file, test_gate_roles_csrf_limit_and_api,
-                            test_each_camera_has_its_own_stream_and_its_presets_listed, NULL};
-    return testutil_run_tests("console", "core", 60, tests);
+    const TestutilTest tests[] = {
+        {test_users_file},
+        {test_gate_roles_csrf_limit_and_api},
+        {test_each_camera_has_its_own_stream_and_its_presets_listed},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 60, tests},
+    };
+    return testutil_run_cases("console", tcases, G_N_ELEMENTS(tcases));
 }

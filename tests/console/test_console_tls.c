@@ -119,6 +119,12 @@ int main(int argc, char **argv)
         printf("SKIP: openssl(1) is needed to make a test certificate\n");
         return 77;
     }
-    const TTest *tests[] = {test_https, NULL};
-    return testutil_run_tests("console-tls", "core", 60, tests);
+    const TestutilTest tests[] = {
+        {test_https},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 60, tests},
+    };
+    return testutil_run_cases("console-tls", tcases, G_N_ELEMENTS(tcases));
 }

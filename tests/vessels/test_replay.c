@@ -117,6 +117,12 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {test_shipped_sample_gives_the_demo_calls_and_one_alert, NULL};
-    return testutil_run_tests("replay", "core", 60, tests);
+    const TestutilTest tests[] = {
+        {test_shipped_sample_gives_the_demo_calls_and_one_alert},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"core", 60, tests},
+    };
+    return testutil_run_cases("replay", tcases, G_N_ELEMENTS(tcases));
 }

@@ -15,58 +15,68 @@ static const char ports_csv[] = "iso3,name,lat,lon\n"
 #define T0 1764000000 /* 2025-11-24T16:00:00Z */
 #define DAY 86400
 
-typedef struct {
+/* Each test's registry: the default configuration, which a test may change before start(). */
+static struct {
+    PsVesselsConfig config;
     PsPortList *ports;
     PsStore *store;
     PsVessels *vs;
-} Fixture;
+} f;
 
-static void fixture_open(Fixture *f, const PsVesselsConfig *config)
+static void setup(void)
 {
     g_autoptr(GError) error = NULL;
-    f->ports = portcalls_ports_new_from_data("t", ports_csv, strlen(ports_csv), &error);
+    vessels_config_init(&f.config);
+    f.ports = portcalls_ports_new_from_data("t", ports_csv, strlen(ports_csv), &error);
     ck_assert_no_error(error);
-    f->store = store_open(":memory:", &error);
-    ck_assert_no_error(error);
-    f->vs = vessels_new(config, f->ports, f->store, &error);
+    f.store = store_open(":memory:", &error);
     ck_assert_no_error(error);
 }
 
-static void fixture_close(Fixture *f)
+static void teardown(void)
 {
-    vessels_free(f->vs);
-    store_close(f->store);
-    portcalls_ports_free(f->ports);
+    vessels_free(f.vs);
+    f.vs = NULL;
+    store_close(f.store);
+    portcalls_ports_free(f.ports);
 }
 
-static void fix(Fixture *f, guint mmsi, gint64 t, double lat, double lon, double sog, double cog)
+/* The registry with f.config. */
+static void start(void)
+{
+    g_autoptr(GError) error = NULL;
+    f.vs = vessels_new(&f.config, f.ports, f.store, &error);
+    ck_assert_no_error(error);
+}
+
+static void fix(guint mmsi, gint64 t, double lat, double lon, double sog, double cog)
 {
     g_autoptr(GError) error = NULL;
     PsVesselFix x = {mmsi, t, lat, lon, sog, cog, -1, -1};
-    ck_assert(vessels_update_position(f->vs, &x, &error));
+    ck_assert(vessels_update_position(f.vs, &x, &error));
     ck_assert_no_error(error);
 }
 
-static void name(Fixture *f, guint mmsi, gint64 t, const char *vessel_name)
+static void name(guint mmsi, gint64 t, const char *vessel_name)
 {
     g_autoptr(GError) error = NULL;
     PsVesselStatic s = {.mmsi = mmsi, .t = t, .fields = VESSEL_NAME};
     g_strlcpy(s.name, vessel_name, sizeof s.name);
-    ck_assert(vessels_update_static(f->vs, &s, &error));
+    ck_assert(vessels_update_static(f.vs, &s, &error));
     ck_assert_no_error(error);
 }
 
 /* A stop of @hours at @port (lat, lon) starting at @t, with approach and departure legs.
  * Returns the time after the last fix. */
-static gint64 call_at(Fixture *f, guint mmsi, gint64 t, double lat, double lon, int hours)
+static gint64 call_at(guint mmsi, gint64 t, double lat, double lon, int hours)
 {
     for (int i = 10; i > 0; i--, t += 120) /* in at 12 kn from 10 * 0.7 km */
-        fix(f, mmsi, t, lat + i * 0.0067, lon, 12, 180);
+        fix(mmsi, t, lat + i * 0.0067, lon, 12, 180);
     for (int i = 0; i <= hours * 6; i++) /* berthed */
-        fix(f, mmsi, t + i * 600, lat, lon, 0.0, 0);
+        fix(mmsi, t + i * 600, lat, lon, 0.0, 0);
     t += hours * 3600 + 120; /* under way 2 minutes after the last fix at the berth */
     for (int i = 1; i <= 12; i++, t += 120) /* out */
-        fix(f, mmsi, t, lat + i * 0.0067, lon, 12, 0);
+        fix(mmsi, t, lat + i * 0.0067, lon, 12, 0);
     return t;
 }
 
@@ -80,12 +90,9 @@ static gboolean collect_call(const PsAisCallRow *row, gpointer user_data)
 
 START_TEST(test_calls_are_stored_with_arrival_and_departure)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    Fixture f;
-    fixture_open(&f, &c);
-    name(&f, 413000001, T0, "ZHE HAI 1");
-    call_at(&f, 413000001, T0, 29.935722, 121.851389, 6);
+    start();
+    name(413000001, T0, "ZHE HAI 1");
+    call_at(413000001, T0, 29.935722, 121.851389, 6);
     g_autoptr(GError) error = NULL;
     ck_assert(vessels_flush(f.vs, &error));
     g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func(g_free);
@@ -104,38 +111,34 @@ START_TEST(test_calls_are_stored_with_arrival_and_departure)
     ck_assert(store_ais_find_by_name(f.store, "zhe hai 1", mmsis, &error));
     ck_assert_uint_eq(mmsis->len, 1);
     ck_assert_uint_eq(g_array_index(mmsis, guint, 0), 413000001);
-    fixture_close(&f);
 }
 END_TEST
 
 START_TEST(test_track_is_downsampled_by_interval_course_and_speed)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    c.track_interval = 300;
-    c.track_course_deg = 10;
-    c.track_speed_kn = 2;
-    Fixture f;
-    fixture_open(&f, &c);
+    f.config.track_interval = 300;
+    f.config.track_course_deg = 10;
+    f.config.track_speed_kn = 2;
+    start();
     guint m = 412000002;
     gint64 t = T0;
     /* 30 minutes at steady 12 kn, 090, a fix every 10 s: a point at 0 and every 300 s. */
     for (int i = 0; i < 180; i++, t += 10)
-        fix(&f, m, t, 10.0, 100.0 + i * 0.0005, 12.0, 90.0);
+        fix(m, t, 10.0, 100.0 + i * 0.0005, 12.0, 90.0);
     /* A turn to 105 (15 degrees): a point at once. */
-    fix(&f, m, t, 10.0, 100.1, 12.0, 105.0);
+    fix(m, t, 10.0, 100.1, 12.0, 105.0);
     t += 10;
     /* A 5-degree change and a 1-kn change: no point. */
-    fix(&f, m, t, 10.0, 100.1, 11.0, 100.0);
+    fix(m, t, 10.0, 100.1, 11.0, 100.0);
     t += 10;
     /* Slowing by 2.5 kn: a point. */
-    fix(&f, m, t, 10.0, 100.1, 9.5, 100.0);
+    fix(m, t, 10.0, 100.1, 9.5, 100.0);
     t += 10;
     /* Stopped, heading swinging: course changes below 1 kn do not add points. */
-    fix(&f, m, t, 10.0, 100.1, 0.0, 100.0); /* speed change 9.5 kn: a point */
+    fix(m, t, 10.0, 100.1, 0.0, 100.0); /* speed change 9.5 kn: a point */
     t += 10;
     for (int i = 0; i < 20; i++, t += 10)
-        fix(&f, m, t, 10.0, 100.1, 0.1, (i * 47) % 360);
+        fix(m, t, 10.0, 100.1, 0.1, (i * 47) % 360);
     g_autoptr(GError) error = NULL;
     ck_assert(vessels_flush(f.vs, &error));
     g_autoptr(GArray) track = g_array_new(FALSE, FALSE, sizeof(PsAisTrackPoint));
@@ -152,18 +155,14 @@ START_TEST(test_track_is_downsampled_by_interval_course_and_speed)
     vessels_get_stats(f.vs, &st);
     ck_assert_uint_eq(st.track_points, 9);
     ck_assert_uint_eq(st.fixes, 204);
-    fixture_close(&f);
 }
 END_TEST
 
 START_TEST(test_older_reports_are_ignored)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    Fixture f;
-    fixture_open(&f, &c);
-    fix(&f, 1, T0 + 100, 10, 10, 5, 90);
-    fix(&f, 1, T0 + 50, 20, 20, 5, 90);
+    start();
+    fix(1, T0 + 100, 10, 10, 5, 90);
+    fix(1, T0 + 50, 20, 20, 5, 90);
     PsVesselInfo info;
     ck_assert(vessels_get(f.vs, 1, &info));
     ck_assert_double_eq(info.lat, 10);
@@ -171,22 +170,18 @@ START_TEST(test_older_reports_are_ignored)
     PsVesselsStats st;
     vessels_get_stats(f.vs, &st);
     ck_assert_uint_eq(st.stale, 1);
-    fixture_close(&f);
 }
 END_TEST
 
 START_TEST(test_vessels_not_heard_expire_from_memory_but_not_from_the_store)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    c.vessel_expiry = 600;
-    c.track_days = 2;
-    Fixture f;
-    fixture_open(&f, &c);
-    name(&f, 100, T0, "OLD TIMER");
-    fix(&f, 100, T0, 10, 10, 5, 90);
-    fix(&f, 200, T0 + 500, 11, 11, 5, 90);
-    fix(&f, 300, T0 + 900, 12, 12, 5, 90);
+    f.config.vessel_expiry = 600;
+    f.config.track_days = 2;
+    start();
+    name(100, T0, "OLD TIMER");
+    fix(100, T0, 10, 10, 5, 90);
+    fix(200, T0 + 500, 11, 11, 5, 90);
+    fix(300, T0 + 900, 12, 12, 5, 90);
     g_autoptr(GError) error = NULL;
     /* At T0 + 1000 the cutoff is T0 + 400: 100 goes, 200 and 300 stay. */
     ck_assert_uint_eq(vessels_expire(f.vs, T0 + 1000, &error), 1);
@@ -216,24 +211,20 @@ START_TEST(test_vessels_not_heard_expire_from_memory_but_not_from_the_store)
     PsVesselsStats st;
     vessels_get_stats(f.vs, &st);
     ck_assert_uint_eq(st.expired, 3);
-    fixture_close(&f);
 }
 END_TEST
 
 START_TEST(test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    c.vessel_expiry = 3600;
-    Fixture f;
-    fixture_open(&f, &c);
+    f.config.vessel_expiry = 3600;
+    start();
     /* In at 12 kn, stopped at Beilun for an hour, then nothing (transponder off). */
     gint64 t = T0;
     for (int i = 10; i > 0; i--, t += 120)
-        fix(&f, 5, t, 29.935722 + i * 0.0067, 121.851389, 12, 180);
+        fix(5, t, 29.935722 + i * 0.0067, 121.851389, 12, 180);
     gint64 arrival = t;
     for (int i = 0; i <= 6; i++)
-        fix(&f, 5, arrival + i * 600, 29.935722, 121.851389, 0.0, 0);
+        fix(5, arrival + i * 600, 29.935722, 121.851389, 0.0, 0);
     gint64 last = arrival + 3600;
     g_autoptr(GError) error = NULL;
     ck_assert_uint_eq(vessels_expire(f.vs, last + 3600, &error), 0);
@@ -245,7 +236,6 @@ START_TEST(test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires)
     g_autofree char *want = g_strdup_printf("BEILUN/CHN %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
                                             arrival, last);
     ck_assert_str_eq(g_ptr_array_index(calls, 0), want);
-    fixture_close(&f);
 }
 END_TEST
 
@@ -271,19 +261,16 @@ static gboolean collect_alert(const PsJournalRow *row, gpointer user_data)
 
 START_TEST(test_risk_alert_is_journaled_once_per_call)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    const char *risky[] = {"IRN", NULL};
-    c.high_risk = risky;
-    c.risk_days = 30;
-    Fixture f;
-    fixture_open(&f, &c);
+    static const char *risky[] = {"IRN", NULL};
+    f.config.high_risk = risky;
+    f.config.risk_days = 30;
+    start();
     guint m = 636000003;
-    name(&f, m, T0, "Risky Trader");
-    gint64 t = call_at(&f, m, T0, 27.15, 56.216667, 8); /* Bandar Abbas */
-    t = call_at(&f, m, t + 3 * DAY, 28.983333, 50.833333, 4); /* Bushehr */
+    name(m, T0, "Risky Trader");
+    gint64 t = call_at(m, T0, 27.15, 56.216667, 8); /* Bandar Abbas */
+    t = call_at(m, t + 3 * DAY, 28.983333, 50.833333, 4); /* Bushehr */
     gint64 ningbo = t + 14 * DAY;
-    t = call_at(&f, m, ningbo, 29.935722, 121.851389, 6); /* Beilun: not high-risk */
+    t = call_at(m, ningbo, 29.935722, 121.851389, 6); /* Beilun: not high-risk */
     g_autoptr(GError) error = NULL;
     PsVesselsStats st;
     vessels_get_stats(f.vs, &st);
@@ -311,10 +298,10 @@ START_TEST(test_risk_alert_is_journaled_once_per_call)
     /* A fresh registry on the same store (a restart) replaying the same calls: no new alert,
      * and the flag of a vessel not yet in memory comes from the store. */
     vessels_free(f.vs);
-    f.vs = vessels_new(&c, f.ports, f.store, &error);
+    f.vs = vessels_new(&f.config, f.ports, f.store, &error);
     ck_assert_no_error(error);
     ck_assert(vessels_risk_flag(f.vs, m, ningbo, NULL));
-    call_at(&f, m, T0, 27.15, 56.216667, 8);
+    call_at(m, T0, 27.15, 56.216667, 8);
     vessels_get_stats(f.vs, &st);
     ck_assert_uint_eq(st.calls_opened, 1);
     ck_assert_uint_eq(st.alerts, 0);
@@ -323,20 +310,15 @@ START_TEST(test_risk_alert_is_journaled_once_per_call)
     ck_assert_uint_eq(a.n, 2);
     g_free(a.last_payload);
     g_free(a.last_topic);
-    fixture_close(&f);
 }
 END_TEST
 
 START_TEST(test_unknown_high_risk_entry_is_an_error)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(PsPortList) ports =
-        portcalls_ports_new_from_data("t", ports_csv, strlen(ports_csv), &error);
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    const char *risky[] = {"bushehr", "Atlantis", NULL};
-    c.high_risk = risky;
-    ck_assert_ptr_null(vessels_new(&c, ports, NULL, &error));
+    static const char *risky[] = {"bushehr", "Atlantis", NULL};
+    f.config.high_risk = risky;
+    ck_assert_ptr_null(vessels_new(&f.config, f.ports, NULL, &error));
     ck_assert_ptr_nonnull(error);
     ck_assert_msg(strstr(error->message, "'Atlantis'"), "got %s", error->message);
 }
@@ -344,10 +326,7 @@ END_TEST
 
 START_TEST(test_static_data_merges_parts)
 {
-    PsVesselsConfig c;
-    vessels_config_init(&c);
-    Fixture f;
-    fixture_open(&f, &c);
+    start();
     g_autoptr(GError) error = NULL;
     PsVesselStatic a = {.mmsi = 7, .t = T0, .fields = VESSEL_NAME, .name = "CLASS B@@@"};
     PsVesselStatic b = {.mmsi = 7, .t = T0 + 5, .fields = VESSEL_CALLSIGN | VESSEL_DIMENSIONS |
@@ -363,22 +342,24 @@ START_TEST(test_static_data_merges_parts)
     ck_assert_uint_eq(info.beam_m, 12);
     ck_assert_uint_eq(info.ship_type, 70);
     ck_assert(!info.has_position);
-    fixture_close(&f);
 }
 END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {
-        test_calls_are_stored_with_arrival_and_departure,
-        test_track_is_downsampled_by_interval_course_and_speed,
-        test_older_reports_are_ignored,
-        test_vessels_not_heard_expire_from_memory_but_not_from_the_store,
-        test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires,
-        test_risk_alert_is_journaled_once_per_call,
-        test_unknown_high_risk_entry_is_an_error,
-        test_static_data_merges_parts,
-        NULL,
+    const TestutilTest tests[] = {
+        {test_calls_are_stored_with_arrival_and_departure},
+        {test_track_is_downsampled_by_interval_course_and_speed},
+        {test_older_reports_are_ignored},
+        {test_vessels_not_heard_expire_from_memory_but_not_from_the_store},
+        {test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires},
+        {test_risk_alert_is_journaled_once_per_call},
+        {test_unknown_high_risk_entry_is_an_error},
+        {test_static_data_merges_parts},
+        {NULL},
     };
-    return testutil_run_tests("vessels", "core", 30, tests);
+    const TestutilCase tcases[] = {
+        {"core", 30, tests, setup, teardown},
+    };
+    return testutil_run_cases("vessels", tcases, G_N_ELEMENTS(tcases));
 }

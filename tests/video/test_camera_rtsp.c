@@ -93,6 +93,12 @@ int main(int argc, char **argv)
     self = argv[0];
     gst_init(&argc, &argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    const TTest *tests[] = {test_rtsp_camera_survives_kill_and_freeze, NULL};
-    return testutil_run_tests("camera rtsp", "rtsp", 120, tests);
+    const TestutilTest tests[] = {
+        {test_rtsp_camera_survives_kill_and_freeze},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"rtsp", 120, tests},
+    };
+    return testutil_run_cases("camera rtsp", tcases, G_N_ELEMENTS(tcases));
 }

@@ -113,6 +113,12 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    const TTest *tests[] = {test_ais_vessels_are_drawn_on_the_wall_by_the_daemon, NULL};
-    return testutil_run_tests("daemon-wall", "vessels", 150, tests);
+    const TestutilTest tests[] = {
+        {test_ais_vessels_are_drawn_on_the_wall_by_the_daemon},
+        {NULL},
+    };
+    const TestutilCase tcases[] = {
+        {"vessels", 150, tests},
+    };
+    return testutil_run_cases("daemon-wall", tcases, G_N_ELEMENTS(tcases));
 }

@@ -230,12 +230,15 @@ END_TEST
 int main(int argc, char **argv)
 {
     gst_init(&argc, &argv);
-    const TTest *tests[] = {
-        test_gst_inspect_lists_both_elements,
-        test_gst_launch_pipeline_reads_and_draws,
-        test_reads_travel_as_meta_and_are_drawn,
-        test_containerocr_skips_instead_of_blocking,
-        NULL,
+    const TestutilTest tests[] = {
+        {test_gst_inspect_lists_both_elements},
+        {test_gst_launch_pipeline_reads_and_draws},
+        {test_reads_travel_as_meta_and_are_drawn},
+        {test_containerocr_skips_instead_of_blocking},
+        {NULL},
     };
-    return testutil_run_tests("gst elements", "elements", 120, tests);
+    const TestutilCase tcases[] = {
+        {"elements", 120, tests},
+    };
+    return testutil_run_cases("gst elements", tcases, G_N_ELEMENTS(tcases));
 }
