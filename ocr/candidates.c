@@ -226,6 +226,51 @@ static gboolean serial_spacing_fits(const Comp *c, const int *ser)
     return !(other > 0.5 * h && other > 1.3 * g5);
 }
 
+/* The centre-to-centre distance of components @a and @b along the line. */
+static double pitch_of(const Comp *a, const Comp *b)
+{
+    return (b->x + b->w / 2.0) - (a->x + a->w / 2.0);
+}
+
+/* A serial's 6 digits are painted at one pitch, but a door bar or a panel seam may cross it: one
+ * step over 1.55 times the median is either that or a digit the binarization lost. Only when
+ * more characters follow the check digit on the line (@more_after: a size/type code painted
+ * beside it) can the window then have taken its check digit from them: it is refused. */
+static gboolean serial_pitch_fits(const Comp *c, const int *ser, gboolean more_after)
+{
+    if (!more_after)
+        return TRUE;
+    double p[5], s[5];
+    for (int i = 0; i < 5; i++)
+        s[i] = p[i] = pitch_of(&c[ser[i]], &c[ser[i + 1]]);
+    for (int i = 1; i < 5; i++) /* insertion sort of five */
+        for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
+            double t = s[j];
+            s[j] = s[j - 1];
+            s[j - 1] = t;
+        }
+    for (int i = 0; i < 5; i++)
+        if (p[i] > 1.55 * s[2])
+            return FALSE;
+    return TRUE;
+}
+
+/* Whether the component @prev, linked before a serial window @ser, is a digit at the serial's
+ * pitch: the serial then starts earlier and the window is shifted. */
+static gboolean digit_before(Frame *f, int prev, const int *ser)
+{
+    Comp *c = (Comp *)f->comps->data;
+    if (prev < 0)
+        return FALSE;
+    double step = pitch_of(&c[prev], &c[ser[0]]);
+    double pitch = MAX(pitch_of(&c[ser[0]], &c[ser[1]]), pitch_of(&c[ser[1]], &c[ser[2]]));
+    if (step > 1.3 * pitch)
+        return FALSE;
+    ocr__classify(f, &c[prev]);
+    int k = ocr__argmax_of(c[prev].prob);
+    return k < 10 && c[prev].prob[k] > 0.5f;
+}
+
 /* Whether a piece read as @k may be half of a W: a V, an M or N (one side and the middle),
  * or a stroke the network calls junk. */
 static gboolean may_be_half_of_w(int k)
@@ -293,16 +338,22 @@ void ocr__join_halves_of_w(Frame *f)
 }
 
 /* Reads owner @own (4 components) over serial and check digit @ser (7), or beside them on one
- * line (@apart). */
-static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, gboolean apart,
-                          OcrReads *out)
+ * line (@apart); @prev is the component linked before the serial's first (-1 none). A window
+ * of the serial's row that leaves out a digit before it, or whose pitch breaks while more
+ * characters follow, is shifted. */
+static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, int prev,
+                          gboolean apart, OcrReads *out)
 {
     int seq[OCR_CODE_LEN];
     memcpy(seq, own, 4 * sizeof(int));
     memcpy(seq + 4, ser, 7 * sizeof(int));
     OcrRead r;
     read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r, NULL);
-    if (apart && !serial_spacing_fits((const Comp *)f->comps->data, ser))
+    const Comp *c = (const Comp *)f->comps->data;
+    if (apart && !serial_spacing_fits(c, ser))
+        r.confidence *= 0.3;
+    if (r.confidence > 0 &&
+        (!serial_pitch_fits(c, ser, c[ser[6]].right >= 0) || digit_before(f, prev, ser)))
         r.confidence *= 0.3;
     if (r.confidence >= ocr->opts.min_confidence)
         find_size_type(f, seq, OCR_HORIZONTAL, &r);
@@ -332,7 +383,7 @@ static void serial_below_window(PsOcr *ocr, Frame *f, const int *chain, int len,
                 continue;
             int chain2[OCR__MAX_CHAIN];
             if (ocr__chain_of(c, j, FALSE, chain2, OCR__MAX_CHAIN) >= 7)
-                read_two_rows(ocr, f, chain + s0, chain2, FALSE, out);
+                read_two_rows(ocr, f, chain + s0, chain2, -1, FALSE, out);
         }
     }
 }
@@ -374,7 +425,8 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                     s += killer; /* every window holding that character fails too */
                     continue;
                 }
-                if (!down && !spacing_fits(c, chain + s))
+                if (!down && (!spacing_fits(c, chain + s) ||
+                              !serial_pitch_fits(c, chain + s + 4, s + OCR_CODE_LEN < len)))
                     r.confidence *= 0.3;
                 if (r.confidence >= ocr->opts.min_confidence)
                     find_size_type(f, chain + s, orient, &r);
@@ -417,7 +469,8 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                  * either row must not shift the code (the not-junk odds pick the right one). */
                 for (int s0 = below ? 0 : len - 4; s0 + 4 <= len; s0++)
                     for (int s2 = 0; s2 + 7 <= len2; s2++)
-                        read_two_rows(ocr, f, chain + s0, chain2 + s2, !below, out);
+                        read_two_rows(ocr, f, chain + s0, chain2 + s2, s2 > 0 ? chain2[s2 - 1] : -1,
+                                      !below, out);
             }
             serial_below_window(ocr, f, chain, len, near, out);
         }
