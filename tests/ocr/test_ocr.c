@@ -202,6 +202,40 @@ START_TEST(test_owner_and_serial_on_different_door_panels_are_read)
 }
 END_TEST
 
+START_TEST(test_serial_is_not_shifted_into_a_size_type_beside_it)
+{
+    /* Owner code on the left door; serial, check digit and the size/type 22G1 on one line on
+     * the right door. Each serial is chosen so that the window shifted by one (the serial
+     * without its first digit, the check digit, then the size/type's first character) passes
+     * the check digit too: the serial's first digit, linked before that window, says it is
+     * shifted. */
+    const char *owners[] = {"PBSU", "EDQU", "TGHU", "MSKU", "CAIU", "OOLU"};
+    for (guint k = 0; k < G_N_ELEMENTS(owners); k++) {
+        char code[12] = "", shifted[12] = "";
+        for (int n = 100003 + (int)k * 137731; n < 999999; n += 7) {
+            g_snprintf(code, sizeof code, "%s%06d", owners[k], n);
+            int cd = iso6346_check_digit(code);
+            if (cd == 10)
+                continue;
+            g_snprintf(shifted, sizeof shifted, "%s%.5s%d", owners[k], code + 5, cd);
+            if (iso6346_check_digit(shifted) == 2)
+                break;
+        }
+        code[10] = (char)('0' + iso6346_check_digit(code));
+        code[11] = '\0';
+        char serial[16];
+        g_snprintf(serial, sizeof serial, "%.7s 22G1", code + 4);
+        const char *texts[] = {owners[k], serial};
+        const double xs[] = {60, 60 + 4 * 28 + 5 * 40};
+        guint8 *gray = render_texts(960, 540, 40, 0, "DejaVu Sans Bold", texts, xs, 2);
+        char best[12];
+        best_code(gray, 960, 540, best);
+        ck_assert_msg(strcmp(best, code) == 0, "%s 22G1 read as '%s'", code, best);
+        g_free(gray);
+    }
+}
+END_TEST
+
 START_TEST(test_small_characters_of_a_960x540_camera_are_read)
 {
     /* 14 px capitals in a 960x540 frame (not halved): legible, under the old 20 px floor. */
@@ -533,6 +567,7 @@ static Suite *suite(gboolean real_photos)
     tcase_add_test(tc, test_bold_w_is_read);
     tcase_add_test(tc, test_owner_and_serial_on_different_door_panels_are_read);
     tcase_add_test(tc, test_small_characters_of_a_960x540_camera_are_read);
+    tcase_add_test(tc, test_serial_is_not_shifted_into_a_size_type_beside_it);
     tcase_add_test(tc, test_shipped_frames_read_in_every_pixel_format);
     tcase_add_test(tc, test_image_in_memory_reads_like_the_file);
     tcase_add_test(tc, test_tiny_and_odd_sized_frames_give_no_code);
