@@ -32,24 +32,37 @@ static OcrRead read_of(const OcrCodeProbs *p)
     return r;
 }
 
-/* Assembly cases: a read of @text at @conf with up to two ambiguous positions (@pos: @a at @pa,
- * @b at @pb), the code it must assemble to (NULL: some code that passes the check digit) and
- * bounds on its confidence (@above < confidence < @below; 0: no bound). */
+/* Probability at @pos moved so that @a gets @pa and @b gets @pb; @pos -1: none. */
+typedef struct {
+    int pos;
+    char a;
+    double pa;
+    char b;
+    double pb;
+} Amb;
+
+#define NO_AMB {{-1}, {-1}}
+
+/* A read of @text at @conf with the two ambiguous positions of @amb. */
+static void probs_with(const char *text, double conf, const Amb amb[2], OcrCodeProbs *p)
+{
+    probs_for(text, conf, p);
+    for (int k = 0; k < 2; k++)
+        if (amb[k].pos >= 0)
+            ambiguous(p, amb[k].pos, amb[k].a, amb[k].pa, amb[k].b, amb[k].pb);
+}
+
+/* Assembly cases: a read of @text at @conf with up to two ambiguous positions, the code it must
+ * assemble to (NULL: some code that passes the check digit) and bounds on its confidence
+ * (@above < confidence < @below; 0: no bound). */
 static const struct {
     const char *what, *text;
     double conf;
-    struct {
-        int pos;
-        char a;
-        double pa;
-        char b;
-        double pb;
-    } amb[2];
+    Amb amb[2];
     const char *want;
     double above, below;
 } assembly[] = {
-    {"a clean read assembles to itself", "CSQU3054383", 0.9, {{-1}, {-1}}, "CSQU3054383", 0.85,
-     0},
+    {"a clean read assembles to itself", "CSQU3054383", 0.9, NO_AMB, "CSQU3054383", 0.85, 0},
     /* The recognizer prefers '8' at serial position 3 (CSQU3084383 fails the check digit); the
      * valid CSQU3054383 has '5' as the second choice there. */
     {"an ambiguous character resolves to the valid code", "CSQU3054383", 0.95,
@@ -70,18 +83,14 @@ static const struct {
      {{1, 'N', 0.90, 'S', 0.05}, {-1}}, "CSQU3054383", 0, 0.2},
     /* Every character read confidently, but the code fails its check digit: any valid code
      * needs a character the recognizer did not see, so the confidence is low. */
-    {"a read whose check digit is wrong gets low confidence", "CSQU3054387", 0.99, {{-1}, {-1}},
-     NULL, 0, 0.3},
+    {"a read whose check digit is wrong gets low confidence", "CSQU3054387", 0.99, NO_AMB, NULL, 0,
+     0.3},
 };
 
 START_TEST(test_assembly)
 {
     OcrCodeProbs p;
-    probs_for(assembly[_i].text, assembly[_i].conf, &p);
-    for (int k = 0; k < 2; k++)
-        if (assembly[_i].amb[k].pos >= 0)
-            ambiguous(&p, assembly[_i].amb[k].pos, assembly[_i].amb[k].a, assembly[_i].amb[k].pa,
-                      assembly[_i].amb[k].b, assembly[_i].amb[k].pb);
+    probs_with(assembly[_i].text, assembly[_i].conf, assembly[_i].amb, &p);
     char code[12];
     double c = ocr_assemble(&p, code);
     if (assembly[_i].want) {
@@ -115,104 +124,105 @@ START_TEST(test_size_type_assembly_picks_a_valid_code)
 }
 END_TEST
 
-START_TEST(test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read)
-{
-    OcrFusion *f = ocr_fusion_new(NULL);
-    /* Three weak reads of MSKU3866036: the last two digits are only 45% sure each time, the
-     * rest of their probability spread over the other classes. */
-    for (int i = 0; i < 3; i++) {
-        OcrCodeProbs p;
-        probs_for("MSKU3866036", 0.9, &p);
-        ambiguous(&p, 9, '3', 0.45, '8', 0.55 / 35);
-        ambiguous(&p, 10, '6', 0.45, '3', 0.55 / 35);
-        OcrRead r = read_of(&p);
-        ck_assert_str_eq(r.code, "MSKU3866036");
-        ocr_fusion_add(f, &r);
-    }
-    /* One confident read of the valid but wrong MSKU3866083. */
-    OcrCodeProbs q;
-    probs_for("MSKU3866083", 0.97, &q);
-    OcrRead wrong = read_of(&q);
-    ck_assert_str_eq(wrong.code, "MSKU3866083");
-    ck_assert_double_gt(wrong.confidence, 0.9);
-    ocr_fusion_add(f, &wrong);
+enum { DONE, ADD, RESULT, RESET };
 
-    OcrReads out;
-    ocr_fusion_result(f, FALSE, &out);
-    ck_assert_int_ge(out.n_reads, 1);
-    ck_assert_str_eq(out.reads[0].code, "MSKU3866036");
-    ocr_fusion_free(f);
-}
-END_TEST
+/* One step of a fusion case. ADD: @times reads of @text at @conf with @amb (and @size_type), each
+ * assembling to @text (with a confidence above @above); RESULT: the fusion's result, @confirmed
+ * only or not, is @n_reads reads (or more, with @more), the first ones of @codes, the first read
+ * of @size_type (NULL: not checked) and a confidence above @above; RESET: forgets its reads. */
+typedef struct {
+    int kind, times;
+    const char *text;
+    double conf;
+    Amb amb[2];
+    const char *size_type;
+    double above;
+    gboolean confirmed, more;
+    int n_reads;
+    const char *codes[2];
+} FusionStep;
 
-START_TEST(test_fusion_one_blurred_frame_is_not_confirmed)
-{
-    OcrFusion *f = ocr_fusion_new(NULL);
-    OcrCodeProbs p;
-    probs_for("CSQU3054383", 0.35, &p);
-    OcrRead r = read_of(&p);
-    ocr_fusion_add(f, &r);
-    OcrReads out;
-    ocr_fusion_result(f, TRUE, &out);
-    ck_assert_int_eq(out.n_reads, 0);
-    ocr_fusion_result(f, FALSE, &out);
-    ck_assert_int_eq(out.n_reads, 1);
-    /* More agreeing evidence confirms it. */
-    for (int i = 0; i < 3; i++)
-        ocr_fusion_add(f, &r);
-    ocr_fusion_result(f, TRUE, &out);
-    ck_assert_int_eq(out.n_reads, 1);
-    ck_assert_str_eq(out.reads[0].code, "CSQU3054383");
-    ocr_fusion_free(f);
-}
-END_TEST
-
-START_TEST(test_fusion_keeps_two_containers_apart)
-{
-    OcrFusion *f = ocr_fusion_new(NULL);
-    const char *codes[] = {"BEAU2656931", "TRHU1700369", "BEAU2656931", "BEAU2656931",
-                           "TRHU1700369"};
-    for (size_t i = 0; i < G_N_ELEMENTS(codes); i++) {
-        OcrCodeProbs p;
-        probs_for(codes[i], 0.9, &p);
-        OcrRead r = read_of(&p);
-        g_strlcpy(r.size_type, "22G1", sizeof r.size_type);
-        ocr_fusion_add(f, &r);
-    }
-    OcrReads out;
-    ocr_fusion_result(f, TRUE, &out);
-    ck_assert_int_eq(out.n_reads, 2);
-    ck_assert_str_eq(out.reads[0].code, "BEAU2656931");
-    ck_assert_str_eq(out.reads[1].code, "TRHU1700369");
-    ck_assert_str_eq(out.reads[0].size_type, "22G1");
-    ocr_fusion_reset(f);
-    ocr_fusion_result(f, FALSE, &out);
-    ck_assert_int_eq(out.n_reads, 0);
-    ocr_fusion_free(f);
-    ocr_fusion_free(NULL);
-}
-END_TEST
-
-START_TEST(test_fusion_of_many_reads_that_keep_taking_a_letter_for_a_digit)
-{
+static const struct {
+    const char *what;
+    FusionStep steps[9];
+} fusions[] = {
+    /* Three weak reads of MSKU3866036 (the last two digits only 45% sure each time, the rest of
+     * their probability spread over the other classes) and one confident read of the valid but
+     * wrong MSKU3866083. */
+    {"three weak agreeing reads beat one confident wrong read",
+     {
+         {ADD, 3, "MSKU3866036", 0.9,
+          {{9, '3', 0.45, '8', 0.55 / 35}, {10, '6', 0.45, '3', 0.55 / 35}}},
+         {ADD, 1, "MSKU3866083", 0.97, NO_AMB, .above = 0.9},
+         {RESULT, .confirmed = FALSE, .n_reads = 1, .more = TRUE, .codes = {"MSKU3866036"}},
+     }},
+    {"one blurred frame is not confirmed, more agreeing evidence confirms it",
+     {
+         {ADD, 1, "CSQU3054383", 0.35, NO_AMB},
+         {RESULT, .confirmed = TRUE, .n_reads = 0},
+         {RESULT, .confirmed = FALSE, .n_reads = 1},
+         {ADD, 3, "CSQU3054383", 0.35, NO_AMB},
+         {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"CSQU3054383"}},
+     }},
+    {"two containers are kept apart",
+     {
+         {ADD, 1, "BEAU2656931", 0.9, NO_AMB, "22G1"},
+         {ADD, 1, "TRHU1700369", 0.9, NO_AMB, "22G1"},
+         {ADD, 2, "BEAU2656931", 0.9, NO_AMB, "22G1"},
+         {ADD, 1, "TRHU1700369", 0.9, NO_AMB, "22G1"},
+         {RESULT, .confirmed = TRUE, .n_reads = 2, .codes = {"BEAU2656931", "TRHU1700369"},
+          .size_type = "22G1"},
+         {RESET},
+         {RESULT, .confirmed = FALSE, .n_reads = 0},
+     }},
     /* A recognizer that keeps reading the S of PSTU as '3' (0.7; not a look-alike the assembly
      * folds) and S only at 0.2: each read alone assembles to the code, since a digit cannot
      * stand there; pooling 33 of them must not turn that evidence against the code. */
+    {"many reads that keep taking a letter for a digit",
+     {
+         {ADD, 33, "PSTU2001016", 0.95, {{1, '3', 0.7, 'S', 0.2}, {-1}}},
+         {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"PSTU2001016"}, .above = 0.9},
+     }},
+};
+
+START_TEST(test_fusion)
+{
+    const char *what = fusions[_i].what;
     OcrFusion *f = ocr_fusion_new(NULL);
-    for (int n = 0; n < 33; n++) {
-        OcrCodeProbs p;
-        probs_for("PSTU2001016", 0.95, &p);
-        ambiguous(&p, 1, '3', 0.7, 'S', 0.2);
-        OcrRead r = read_of(&p);
-        ck_assert_str_eq(r.code, "PSTU2001016");
-        ocr_fusion_add(f, &r);
+    for (const FusionStep *st = fusions[_i].steps; st->kind != DONE; st++) {
+        if (st->kind == ADD) {
+            for (int n = 0; n < st->times; n++) {
+                OcrCodeProbs p;
+                probs_with(st->text, st->conf, st->amb, &p);
+                OcrRead r = read_of(&p);
+                ck_assert_msg(strcmp(r.code, st->text) == 0, "%s: %s read as %s", what, st->text,
+                              r.code);
+                ck_assert_msg(r.confidence > st->above, "%s: %s at %f", what, r.code,
+                              r.confidence);
+                if (st->size_type)
+                    g_strlcpy(r.size_type, st->size_type, sizeof r.size_type);
+                ocr_fusion_add(f, &r);
+            }
+        } else if (st->kind == RESET) {
+            ocr_fusion_reset(f);
+        } else {
+            OcrReads out;
+            ocr_fusion_result(f, st->confirmed, &out);
+            ck_assert_msg(out.n_reads == st->n_reads || (st->more && out.n_reads > st->n_reads),
+                          "%s: step %d: %d reads", what, (int)(st - fusions[_i].steps),
+                          out.n_reads);
+            for (int k = 0; k < 2 && st->codes[k]; k++)
+                ck_assert_msg(strcmp(out.reads[k].code, st->codes[k]) == 0, "%s: read %d is %s",
+                              what, k, out.reads[k].code);
+            if (st->size_type)
+                ck_assert_str_eq(out.reads[0].size_type, st->size_type);
+            if (st->above > 0)
+                ck_assert_msg(out.reads[0].confidence > st->above, "%s: %f", what,
+                              out.reads[0].confidence);
+        }
     }
-    OcrReads out;
-    ocr_fusion_result(f, TRUE, &out);
-    ck_assert_int_eq(out.n_reads, 1);
-    ck_assert_str_eq(out.reads[0].code, "PSTU2001016");
-    ck_assert_double_gt(out.reads[0].confidence, 0.9);
     ocr_fusion_free(f);
+    ocr_fusion_free(NULL);
 }
 END_TEST
 
@@ -230,10 +240,7 @@ int main(void)
     const TestutilTest tests[] = {
         {test_assembly, G_N_ELEMENTS(assembly)},
         {test_size_type_assembly_picks_a_valid_code},
-        {test_fusion_three_weak_agreeing_reads_beat_one_confident_wrong_read},
-        {test_fusion_one_blurred_frame_is_not_confirmed},
-        {test_fusion_keeps_two_containers_apart},
-        {test_fusion_of_many_reads_that_keep_taking_a_letter_for_a_digit},
+        {test_fusion, G_N_ELEMENTS(fusions)},
         {test_class_index_round_trips},
         {NULL},
     };
