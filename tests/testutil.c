@@ -139,11 +139,11 @@ int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n)
             tcase_add_checked_fixture(tc, c->setup, c->teardown);
         if (c->once_setup || c->once_teardown)
             tcase_add_unchecked_fixture(tc, c->once_setup, c->once_teardown);
-        for (const TestutilTest *t = c->tests; t->test; t++) {
+        for (const TestutilTest *t = c->tests; t < c->tests + c->n_tests; t++) {
             if (t->rows > 0)
-                tcase_add_loop_test(tc, t->test, 0, t->rows);
+                tcase_add_loop_test(tc, *t->test, 0, t->rows);
             else
-                tcase_add_test(tc, t->test);
+                tcase_add_test(tc, *t->test);
         }
         suite_add_tcase(s, tc);
     }

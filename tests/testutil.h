@@ -32,26 +32,47 @@ gboolean testutil_next_permutation(int *a, int n);
 /* Runs @suite and returns the process exit code for main(). */
 int testutil_run(Suite *suite);
 
-/* One test of a table-driven suite: it runs once, or, when @rows > 0, once per row of its table
- * with _i = 0 .. @rows - 1 (tcase_add_loop_test). */
+/* One row of a suite's table of tests: @test (written &test_name, so that the table can be
+ * static) runs once, or, when @rows > 0, once per row of its own table with _i = 0 .. @rows - 1
+ * (tcase_add_loop_test). */
 typedef struct {
-    const TTest *test;
+    const TTest *const *test;
     int rows;
 } TestutilTest;
 
-/* One case of a suite: its @tests (ended by {NULL}), their timeout (0 keeps Check's default), a
- * fixture around each test in the test's own process (@setup, @teardown: checked) and one around
- * the whole case in the runner (@once_setup, @once_teardown: unchecked); a NULL one is skipped. */
+/* One case of a suite: its @n_tests @tests (TESTUTIL_TESTS(table) gives both), their timeout (0
+ * keeps Check's default), a fixture around each test in the test's own process (@setup,
+ * @teardown: checked) and one around the whole case in the runner (@once_setup, @once_teardown:
+ * unchecked); a NULL one is skipped. */
 typedef struct {
     const char *name;
     double timeout_s;
     const TestutilTest *tests;
+    guint n_tests;
     SFun setup, teardown;
     SFun once_setup, once_teardown;
 } TestutilCase;
 
-/* The usual main(): suite @suite with the @n @cases, in order; returns testutil_run()'s code. */
+#define TESTUTIL_TESTS(table) (table), G_N_ELEMENTS(table)
+
+/* Runs suite @suite with the @n @cases, in order; returns testutil_run()'s code for main(). */
 int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n);
+
+/* The main() of a suite of one case, the TestutilCase's fields given after @suite;
+ * TESTUTIL_MAIN_WITH first calls @init(&argc, &argv) (gst_init, say). */
+#define TESTUTIL_MAIN(suite, ...)                                                                  \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        const TestutilCase tcase_ = {__VA_ARGS__};                                                 \
+        return testutil_run_cases((suite), &tcase_, 1);                                            \
+    }
+#define TESTUTIL_MAIN_WITH(init, suite, ...)                                                       \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        init(&argc, &argv);                                                                        \
+        const TestutilCase tcase_ = {__VA_ARGS__};                                                 \
+        return testutil_run_cases((suite), &tcase_, 1);                                            \
+    }
 
 /* The first column of the first row of @sql on the SQLite database @path opened read-only (it
  * waits up to 2 s for a writer's lock), or -1 when it cannot be read. */

@@ -134,17 +134,11 @@ START_TEST(test_over_long_line_is_reported_and_skipped)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_decode_file_json_lines_and_error_lines},
-        {test_decode_stdin_scaled_and_strict},
-        {test_missing_file_is_exit_2},
-        {test_over_long_line_is_reported_and_skipped},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"cli", 0, tests},
-    };
-    return testutil_run_cases("ais-cli", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_decode_file_json_lines_and_error_lines},
+    {&test_decode_stdin_scaled_and_strict},
+    {&test_missing_file_is_exit_2},
+    {&test_over_long_line_is_reported_and_skipped},
+};
+
+TESTUTIL_MAIN("ais-cli", "cli", 0, TESTUTIL_TESTS(tests))

@@ -132,14 +132,8 @@ START_TEST(test_unscaled_output_matches_gpsdecode)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_unscaled_output_matches_gpsdecode, G_N_ELEMENTS(captures)},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"gpsdecode", 120, tests},
-    };
-    return testutil_run_cases("ais-conformance", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_unscaled_output_matches_gpsdecode, G_N_ELEMENTS(captures)},
+};
+
+TESTUTIL_MAIN("ais-conformance", "gpsdecode", 120, TESTUTIL_TESTS(tests))

@@ -718,29 +718,23 @@ START_TEST(test_binary_application_matches_gpsdecode)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_single_sentence_type1_fields},
-        {test_two_fragment_type5_with_static_view},
-        {test_reassembly_script, G_N_ELEMENTS(scripts)},
-        {test_out_of_order_fragments},
-        {test_fragment_expiry_by_sentence_count},
-        {test_fragment_expiry_by_time},
-        {test_tag_block_station_time_group},
-        {test_bad_sentence_rejected_with_reason, G_N_ELEMENTS(bad_cases)},
-        {test_bad_payload_rejected_with_reason, G_N_ELEMENTS(bad_bodies)},
-        {test_over_long_payload_rejected},
-        {test_known_quirks_accepted_and_counted},
-        {test_other_lines_are_ignored},
-        {test_type24_parts_are_separate_messages},
-        {test_json_unscaled_matches_gpsd_line},
-        {test_json_escapes_quotes_in_text},
-        {test_binary_application_matches_gpsdecode, G_N_ELEMENTS(app_cases)},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"decoder", 0, tests},
-    };
-    return testutil_run_cases("ais-decoder", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_single_sentence_type1_fields},
+    {&test_two_fragment_type5_with_static_view},
+    {&test_reassembly_script, G_N_ELEMENTS(scripts)},
+    {&test_out_of_order_fragments},
+    {&test_fragment_expiry_by_sentence_count},
+    {&test_fragment_expiry_by_time},
+    {&test_tag_block_station_time_group},
+    {&test_bad_sentence_rejected_with_reason, G_N_ELEMENTS(bad_cases)},
+    {&test_bad_payload_rejected_with_reason, G_N_ELEMENTS(bad_bodies)},
+    {&test_over_long_payload_rejected},
+    {&test_known_quirks_accepted_and_counted},
+    {&test_other_lines_are_ignored},
+    {&test_type24_parts_are_separate_messages},
+    {&test_json_unscaled_matches_gpsd_line},
+    {&test_json_escapes_quotes_in_text},
+    {&test_binary_application_matches_gpsdecode, G_N_ELEMENTS(app_cases)},
+};
+
+TESTUTIL_MAIN("ais-decoder", "decoder", 0, TESTUTIL_TESTS(tests))

@@ -175,22 +175,16 @@ START_TEST(test_demo_exits_0_and_says_where_its_outputs_are)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_version_and_help},
-        {test_every_subcommand_has_help, G_N_ELEMENTS(subcommands)},
-        {test_unknown_command_is_a_usage_error},
-        {test_run_with_missing_config_is_one_line_exit_2},
-        {test_run_with_unknown_group_names_file_and_line},
-        {test_run_with_a_wall_that_cannot_record_names_the_config_line},
-        {test_run_with_a_taken_console_port_names_the_config_line},
-        {test_run_stops_cleanly_on_sigterm_with_the_journal_flushed},
-        {test_demo_exits_0_and_says_where_its_outputs_are},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"cli", 60, tests},
-    };
-    return testutil_run_cases("cli", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_version_and_help},
+    {&test_every_subcommand_has_help, G_N_ELEMENTS(subcommands)},
+    {&test_unknown_command_is_a_usage_error},
+    {&test_run_with_missing_config_is_one_line_exit_2},
+    {&test_run_with_unknown_group_names_file_and_line},
+    {&test_run_with_a_wall_that_cannot_record_names_the_config_line},
+    {&test_run_with_a_taken_console_port_names_the_config_line},
+    {&test_run_stops_cleanly_on_sigterm_with_the_journal_flushed},
+    {&test_demo_exits_0_and_says_where_its_outputs_are},
+};
+
+TESTUTIL_MAIN("cli", "cli", 60, TESTUTIL_TESTS(tests))

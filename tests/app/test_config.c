@@ -177,19 +177,13 @@ START_TEST(test_a_password_over_plain_tcp_is_warned_about)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_bad_config_gives_one_error_naming_the_place, G_N_ELEMENTS(bad)},
-        {test_missing_file_names_the_file},
-        {test_good_config_gives_values_and_defaults},
-        {test_shipped_example_config_is_valid},
-        {test_a_world_readable_config_with_a_password_is_warned_about},
-        {test_a_password_over_plain_tcp_is_warned_about},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"load", 0, tests},
-    };
-    return testutil_run_cases("config", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_bad_config_gives_one_error_naming_the_place, G_N_ELEMENTS(bad)},
+    {&test_missing_file_names_the_file},
+    {&test_good_config_gives_values_and_defaults},
+    {&test_shipped_example_config_is_valid},
+    {&test_a_world_readable_config_with_a_password_is_warned_about},
+    {&test_a_password_over_plain_tcp_is_warned_about},
+};
+
+TESTUTIL_MAIN("config", "load", 0, TESTUTIL_TESTS(tests))

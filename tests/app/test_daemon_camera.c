@@ -95,14 +95,8 @@ START_TEST(test_a_camera_read_releases_a_container_whose_papers_are_in)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_a_camera_read_releases_a_container_whose_papers_are_in},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"join", 150, tests},
-    };
-    return testutil_run_cases("daemon-camera", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_a_camera_read_releases_a_container_whose_papers_are_in},
+};
+
+TESTUTIL_MAIN("daemon-camera", "join", 150, TESTUTIL_TESTS(tests))

@@ -118,14 +118,8 @@ START_TEST(test_declarations_are_pulled_conditionally_and_failures_retried_and_l
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_declarations_are_pulled_conditionally_and_failures_retried_and_logged_once},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"pull", 90, tests},
-    };
-    return testutil_run_cases("declarations-pull", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_declarations_are_pulled_conditionally_and_failures_retried_and_logged_once},
+};
+
+TESTUTIL_MAIN("declarations-pull", "pull", 90, TESTUTIL_TESTS(tests))

@@ -143,19 +143,13 @@ START_TEST(test_verdicts_from_the_broker_colour_the_scene)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_roles_run_only_their_parts},
-        {test_status_payload_parses_back},
-        {test_bad_status_is_refused_with_the_reason, G_N_ELEMENTS(bad)},
-        {test_too_many_cameras_are_refused},
-        {test_directory_knows_cameras_and_their_node_state},
-        {test_verdicts_from_the_broker_colour_the_scene},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"node", 0, tests},
-    };
-    return testutil_run_cases("node", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_roles_run_only_their_parts},
+    {&test_status_payload_parses_back},
+    {&test_bad_status_is_refused_with_the_reason, G_N_ELEMENTS(bad)},
+    {&test_too_many_cameras_are_refused},
+    {&test_directory_knows_cameras_and_their_node_state},
+    {&test_verdicts_from_the_broker_colour_the_scene},
+};
+
+TESTUTIL_MAIN("node", "node", 0, TESTUTIL_TESTS(tests))

@@ -604,16 +604,10 @@ START_TEST(test_each_camera_has_its_own_stream_and_its_presets_listed)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_users_file},
-        {test_gate_roles_csrf_limit_and_api},
-        {test_each_camera_has_its_own_stream_and_its_presets_listed},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 60, tests},
-    };
-    return testutil_run_cases("console", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_users_file},
+    {&test_gate_roles_csrf_limit_and_api},
+    {&test_each_camera_has_its_own_stream_and_its_presets_listed},
+};
+
+TESTUTIL_MAIN("console", "core", 60, TESTUTIL_TESTS(tests))

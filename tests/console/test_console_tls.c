@@ -99,6 +99,14 @@ START_TEST(test_https)
 }
 END_TEST
 
+static const TestutilTest tests[] = {
+    {&test_https},
+};
+
+static const TestutilCase tcases[] = {
+    {"core", 60, TESTUTIL_TESTS(tests)},
+};
+
 int main(int argc, char **argv)
 {
     /* LeakSanitizer's tracer crashes at exit on the dynamic TLS of the GnuTLS module that GIO
@@ -119,12 +127,5 @@ int main(int argc, char **argv)
         printf("SKIP: openssl(1) is needed to make a test certificate\n");
         return 77;
     }
-    const TestutilTest tests[] = {
-        {test_https},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 60, tests},
-    };
     return testutil_run_cases("console-tls", tcases, G_N_ELEMENTS(tcases));
 }

@@ -650,17 +650,15 @@ START_TEST(test_mosquitto_camera_decision_wall_nodes)
 }
 END_TEST
 
-int main(int argc, char **argv)
+static const TestutilTest tests[] = {
+    {&test_nats_cluster_camera_decision_wall_nodes_survive_a_broker_kill},
+    {&test_mosquitto_camera_decision_wall_nodes},
+};
+
+static void init(int *argc, char ***argv)
 {
-    gst_init(&argc, &argv);
+    gst_init(argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0); /* the figures reach the log also from a failed test */
-    const TestutilTest tests[] = {
-        {test_nats_cluster_camera_decision_wall_nodes_survive_a_broker_kill},
-        {test_mosquitto_camera_decision_wall_nodes},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"nodes", 240, tests, setup, teardown},
-    };
-    return testutil_run_cases("cluster", tcases, G_N_ELEMENTS(tcases));
 }
+
+TESTUTIL_MAIN_WITH(init, "cluster", "nodes", 240, TESTUTIL_TESTS(tests), setup, teardown)

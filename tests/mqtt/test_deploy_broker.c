@@ -221,15 +221,9 @@ START_TEST(test_each_device_publishes_only_on_its_own_topic)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill},
-        {test_each_device_publishes_only_on_its_own_topic},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"deploy", 120, tests, setup, teardown},
-    };
-    return testutil_run_cases("mqtt-deploy", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill},
+    {&test_each_device_publishes_only_on_its_own_topic},
+};
+
+TESTUTIL_MAIN("mqtt-deploy", "deploy", 120, TESTUTIL_TESTS(tests), setup, teardown)

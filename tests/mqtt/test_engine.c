@@ -456,21 +456,15 @@ START_TEST(test_tls_engine_connects_with_its_certificate_and_anonymous_clients_c
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_every_arrival_order_through_the_broker_gives_the_same_single_decision},
-        {test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill},
-        {test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject},
-        {test_paho_older_than_1_3_10_is_refused},
-        {test_tls_failures_name_the_reason},
-        {test_tls_failure_against_an_expired_certificate_names_the_reason},
-        {test_an_id_with_a_newline_cannot_forge_a_log_line},
-        {test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"engine", 120, tests, setup, teardown},
-    };
-    return testutil_run_cases("mqtt-engine", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_every_arrival_order_through_the_broker_gives_the_same_single_decision},
+    {&test_engine_status_is_online_while_running_and_its_will_says_offline_after_sigkill},
+    {&test_tls_engine_connects_with_its_certificate_and_anonymous_clients_cannot_inject},
+    {&test_paho_older_than_1_3_10_is_refused},
+    {&test_tls_failures_name_the_reason},
+    {&test_tls_failure_against_an_expired_certificate_names_the_reason},
+    {&test_an_id_with_a_newline_cannot_forge_a_log_line},
+    {&test_input_unjournaled_behind_a_locked_store_is_redelivered_after_sigkill},
+};
+
+TESTUTIL_MAIN("mqtt-engine", "engine", 120, TESTUTIL_TESTS(tests), setup, teardown)

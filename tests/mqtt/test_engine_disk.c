@@ -295,6 +295,17 @@ START_TEST(test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled)
 }
 END_TEST
 
+static const TestutilTest erofs_tests[] = {
+    {&test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled},
+};
+static const TestutilCase erofs_case = {"erofs", 300, TESTUTIL_TESTS(erofs_tests),
+                                        .once_setup = setup_ro, .once_teardown = teardown_ro};
+
+static const TestutilTest disk_tests[] = {
+    {&test_sigterm_on_a_full_store_acknowledges_nothing_unjournaled},
+};
+static const TestutilCase disk_case = {"disk", 500, TESTUTIL_TESTS(disk_tests), setup, teardown};
+
 int main(int argc, char **argv)
 {
     gboolean erofs = argc > 1 && strcmp(argv[1], "erofs") == 0;
@@ -310,18 +321,7 @@ int main(int argc, char **argv)
     }
     umount2(probe, MNT_DETACH);
     g_rmdir(probe);
-    const TestutilTest erofs_tests[] = {
-        {test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled},
-        {NULL},
-    };
-    const TestutilTest disk_tests[] = {
-        {test_sigterm_on_a_full_store_acknowledges_nothing_unjournaled},
-        {NULL},
-    };
-    const TestutilCase ro = {"erofs", 300, erofs_tests, .once_setup = setup_ro,
-                             .once_teardown = teardown_ro};
-    const TestutilCase full = {"disk", 500, disk_tests, setup, teardown};
     if (erofs)
-        return testutil_run_cases("mqtt-erofs", &ro, 1);
-    return testutil_run_cases("mqtt-disk", &full, 1);
+        return testutil_run_cases("mqtt-erofs", &erofs_case, 1);
+    return testutil_run_cases("mqtt-disk", &disk_case, 1);
 }

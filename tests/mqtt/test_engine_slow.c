@@ -320,20 +320,21 @@ START_TEST(test_10000_malformed_payloads_are_dead_lettered_and_valid_events_stil
 }
 END_TEST
 
+static const TestutilTest slow[] = {
+    {&test_broker_outage_of_10_s_loses_no_release_or_hold},
+    {&test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided},
+};
+
+static const TestutilTest crash[] = {
+    {&test_sigkill_under_load_at_random_points_loses_no_acknowledged_event},
+};
+
+static const TestutilCase tcases[] = {
+    {"slow", 400, TESTUTIL_TESTS(slow), setup, teardown},
+    {"crash", 500, TESTUTIL_TESTS(crash), setup, teardown},
+};
+
 int main(void)
 {
-    const TestutilTest slow[] = {
-        {test_broker_outage_of_10_s_loses_no_release_or_hold},
-        {test_10000_malformed_payloads_are_dead_lettered_and_valid_events_still_decided},
-        {NULL},
-    };
-    const TestutilTest crash[] = {
-        {test_sigkill_under_load_at_random_points_loses_no_acknowledged_event},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"slow", 400, slow, setup, teardown},
-        {"crash", 500, crash, setup, teardown},
-    };
     return testutil_run_cases("mqtt-slow", tcases, G_N_ELEMENTS(tcases));
 }

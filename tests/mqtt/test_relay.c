@@ -497,27 +497,28 @@ START_TEST(test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delive
 }
 END_TEST
 
+static const TestutilTest outbox[] = {
+    {&test_outbox_message_id_is_unique_and_fans_out_to_active_destinations},
+    {&test_outbox_delivery_is_marked_not_deleted_and_failures_are_counted},
+    {&test_outbox_disabled_endpoint_keeps_queueing_and_stays_disabled_until_its_url_changes},
+    {&test_webhook_signature_matches_the_standard_webhooks_test_vector},
+    {&test_webhook_secret_that_is_not_base64_is_refused},
+};
+
+static const TestutilTest delivery[] = {
+    {&test_relay_publishes_pending_rows_and_marks_them_after_the_puback},
+    {&test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after},
+    {&test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_signatures},
+    {&test_webhook_410_disables_the_endpoint_across_restarts},
+    {&test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delivers_in_order},
+};
+
+static const TestutilCase tcases[] = {
+    {"outbox", 60, TESTUTIL_TESTS(outbox), setup, teardown},
+    {"delivery", 90, TESTUTIL_TESTS(delivery), setup, teardown},
+};
+
 int main(void)
 {
-    const TestutilTest outbox[] = {
-        {test_outbox_message_id_is_unique_and_fans_out_to_active_destinations},
-        {test_outbox_delivery_is_marked_not_deleted_and_failures_are_counted},
-        {test_outbox_disabled_endpoint_keeps_queueing_and_stays_disabled_until_its_url_changes},
-        {test_webhook_signature_matches_the_standard_webhooks_test_vector},
-        {test_webhook_secret_that_is_not_base64_is_refused},
-        {NULL},
-    };
-    const TestutilTest delivery[] = {
-        {test_relay_publishes_pending_rows_and_marks_them_after_the_puback},
-        {test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after},
-        {test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_signatures},
-        {test_webhook_410_disables_the_endpoint_across_restarts},
-        {test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delivers_in_order},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"outbox", 60, outbox, setup, teardown},
-        {"delivery", 90, delivery, setup, teardown},
-    };
     return testutil_run_cases("relay", tcases, G_N_ELEMENTS(tcases));
 }

@@ -275,15 +275,9 @@ START_TEST(test_a_decision_made_by_another_process_is_published_within_a_second)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_camera_read_under_a_topic_root_releases_within_a_second_webhook_gets_decisions},
-        {test_a_decision_made_by_another_process_is_published_within_a_second},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"broker", 180, tests, setup, teardown},
-    };
-    return testutil_run_cases("release-path", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_camera_read_under_a_topic_root_releases_within_a_second_webhook_gets_decisions},
+    {&test_a_decision_made_by_another_process_is_published_within_a_second},
+};
+
+TESTUTIL_MAIN("release-path", "broker", 180, TESTUTIL_TESTS(tests), setup, teardown)

@@ -235,17 +235,11 @@ START_TEST(test_class_index_round_trips)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_assembly, G_N_ELEMENTS(assembly)},
-        {test_size_type_assembly_picks_a_valid_code},
-        {test_fusion, G_N_ELEMENTS(fusions)},
-        {test_class_index_round_trips},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 0, tests},
-    };
-    return testutil_run_cases("assemble", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_assembly, G_N_ELEMENTS(assembly)},
+    {&test_size_type_assembly_picks_a_valid_code},
+    {&test_fusion, G_N_ELEMENTS(fusions)},
+    {&test_class_index_round_trips},
+};
+
+TESTUTIL_MAIN("assemble", "core", 0, TESTUTIL_TESTS(tests))

@@ -81,14 +81,8 @@ START_TEST(test_c_inference_matches_the_training_script)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_c_inference_matches_the_training_script},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 0, tests},
-    };
-    return testutil_run_cases("ocr-cnn", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_c_inference_matches_the_training_script},
+};
+
+TESTUTIL_MAIN("ocr-cnn", "core", 0, TESTUTIL_TESTS(tests))

@@ -98,15 +98,9 @@ START_TEST(test_detector_factor)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_c_detector_matches_the_training_script},
-        {test_detector_factor},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 0, tests},
-    };
-    return testutil_run_cases("ocr-det", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_c_detector_matches_the_training_script},
+    {&test_detector_factor},
+};
+
+TESTUTIL_MAIN("ocr-det", "core", 0, TESTUTIL_TESTS(tests))

@@ -193,23 +193,17 @@ START_TEST(test_owner_list_from_file)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_check_digit_matches_known_codes, G_N_ELEMENTS(check_rows)},
-        {test_check_digit_remainder_ten_gives_zero},
-        {test_letter_values_skip_multiples_of_eleven},
-        {test_validate_names_what_is_wrong, G_N_ELEMENTS(invalid_rows)},
-        {test_check_digit_rejects_malformed_prefix},
-        {test_parse_accepts_printed_forms},
-        {test_parse_rejects_and_zeroes_output},
-        {test_size_type_table_gives_dimensions_and_group, G_N_ELEMENTS(size_rows)},
-        {test_size_type_unknown_codes_are_named},
-        {test_owner_list_from_file},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 0, tests},
-    };
-    return testutil_run_cases("iso6346", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_check_digit_matches_known_codes, G_N_ELEMENTS(check_rows)},
+    {&test_check_digit_remainder_ten_gives_zero},
+    {&test_letter_values_skip_multiples_of_eleven},
+    {&test_validate_names_what_is_wrong, G_N_ELEMENTS(invalid_rows)},
+    {&test_check_digit_rejects_malformed_prefix},
+    {&test_parse_accepts_printed_forms},
+    {&test_parse_rejects_and_zeroes_output},
+    {&test_size_type_table_gives_dimensions_and_group, G_N_ELEMENTS(size_rows)},
+    {&test_size_type_unknown_codes_are_named},
+    {&test_owner_list_from_file},
+};
+
+TESTUTIL_MAIN("iso6346", "core", 0, TESTUTIL_TESTS(tests))

@@ -229,16 +229,10 @@ START_TEST(test_touch_keeps_the_passes_of_an_unchanged_picture_open)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_reads_across_frames_give_the_confirmed_passes, G_N_ELEMENTS(scenarios)},
-        {test_settled_when_every_container_in_view_read_the_same_twice},
-        {test_touch_keeps_the_passes_of_an_unchanged_picture_open},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"tracker", 0, tests},
-    };
-    return testutil_run_cases("tracker", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_reads_across_frames_give_the_confirmed_passes, G_N_ELEMENTS(scenarios)},
+    {&test_settled_when_every_container_in_view_read_the_same_twice},
+    {&test_touch_keeps_the_passes_of_an_unchanged_picture_open},
+};
+
+TESTUTIL_MAIN("tracker", "tracker", 0, TESTUTIL_TESTS(tests))

@@ -582,18 +582,12 @@ START_TEST(test_journal_retention_deletes_only_rows_of_retired_containers)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_container_past_retain_days_is_retired_and_explained_the_same},
-        {test_new_container_is_accepted_past_the_live_limit},
-        {test_restart_from_snapshot_decides_as_a_full_replay},
-        {test_sigkill_between_snapshot_writes_decides_as_a_full_replay},
-        {test_journal_retention_deletes_only_rows_of_retired_containers},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"retain", 120, tests},
-    };
-    return testutil_run_cases("retain", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_container_past_retain_days_is_retired_and_explained_the_same},
+    {&test_new_container_is_accepted_past_the_live_limit},
+    {&test_restart_from_snapshot_decides_as_a_full_replay},
+    {&test_sigkill_between_snapshot_writes_decides_as_a_full_replay},
+    {&test_journal_retention_deletes_only_rows_of_retired_containers},
+};
+
+TESTUTIL_MAIN("retain", "retain", 120, TESTUTIL_TESTS(tests))

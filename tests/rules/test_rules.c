@@ -1207,40 +1207,41 @@ START_TEST(test_ingest_evaluates_what_was_journaled_before_it_first)
 }
 END_TEST
 
+static const TestutilTest policy[] = {
+    {&test_every_arrival_order_gives_the_expected_decisions, 4 * G_N_ELEMENTS(scenarios)},
+    {&test_default_policy_waits_for_a_radiation_scan_and_a_later_alarm_holds},
+    {&test_require_seal_waits_for_a_sealed_reading_after_the_last_tamper},
+    {&test_release_payload_names_the_event_behind_each_condition},
+    {&test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice},
+    {&test_failed_outbox_write_rolls_back_the_event_and_its_decision},
+};
+
+static const TestutilTest bad_input[] = {
+    {&test_bad_input_is_dead_lettered_with_its_reason, G_N_ELEMENTS(bad_cases)},
+    {&test_valid_events_still_decide_among_bad_ones},
+    {&test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts},
+};
+
+static const TestutilTest determinism[] = {
+    {&test_replaying_the_journal_gives_the_same_decisions},
+    {&test_state_after_restart_completes_a_waiting_release},
+};
+
+static const TestutilTest journal_first[] = {
+    {&test_events_journaled_on_another_connection_are_decided_once_after_a_crash},
+    {&test_store_error_while_evaluating_loses_no_event},
+    {&test_catch_up_in_batches_decides_as_journal_order_does},
+    {&test_ingest_evaluates_what_was_journaled_before_it_first},
+};
+
+static const TestutilCase tcases[] = {
+    {"policy", 240, TESTUTIL_TESTS(policy)},
+    {"bad input", 0, TESTUTIL_TESTS(bad_input)},
+    {"determinism", 60, TESTUTIL_TESTS(determinism)},
+    {"journal first", 60, TESTUTIL_TESTS(journal_first)},
+};
+
 int main(void)
 {
-    const TestutilTest policy[] = {
-        {test_every_arrival_order_gives_the_expected_decisions, 4 * G_N_ELEMENTS(scenarios)},
-        {test_default_policy_waits_for_a_radiation_scan_and_a_later_alarm_holds},
-        {test_require_seal_waits_for_a_sealed_reading_after_the_last_tamper},
-        {test_release_payload_names_the_event_behind_each_condition},
-        {test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice},
-        {test_failed_outbox_write_rolls_back_the_event_and_its_decision},
-        {NULL},
-    };
-    const TestutilTest bad_input[] = {
-        {test_bad_input_is_dead_lettered_with_its_reason, G_N_ELEMENTS(bad_cases)},
-        {test_valid_events_still_decide_among_bad_ones},
-        {test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts},
-        {NULL},
-    };
-    const TestutilTest determinism[] = {
-        {test_replaying_the_journal_gives_the_same_decisions},
-        {test_state_after_restart_completes_a_waiting_release},
-        {NULL},
-    };
-    const TestutilTest journal_first[] = {
-        {test_events_journaled_on_another_connection_are_decided_once_after_a_crash},
-        {test_store_error_while_evaluating_loses_no_event},
-        {test_catch_up_in_batches_decides_as_journal_order_does},
-        {test_ingest_evaluates_what_was_journaled_before_it_first},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"policy", 240, policy},
-        {"bad input", 0, bad_input},
-        {"determinism", 60, determinism},
-        {"journal first", 60, journal_first},
-    };
     return testutil_run_cases("rules", tcases, G_N_ELEMENTS(tcases));
 }

@@ -315,19 +315,14 @@ START_TEST(test_db_import_json_array_and_lines)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_demo_prints_releases_and_holds_and_writes_them},
-        {test_explain_names_the_event_behind_every_condition},
-        {test_explain_errors_and_a_container_without_decisions},
-        {test_explain_says_what_is_journaled_but_not_yet_evaluated},
-        {test_db_import_csv_reports_bad_rows_and_decides},
-        {test_db_import_json_array_and_lines},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"cli", 60, tests, .once_setup = suite_setup, .once_teardown = suite_teardown},
-    };
-    return testutil_run_cases("rules-cli", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_demo_prints_releases_and_holds_and_writes_them},
+    {&test_explain_names_the_event_behind_every_condition},
+    {&test_explain_errors_and_a_container_without_decisions},
+    {&test_explain_says_what_is_journaled_but_not_yet_evaluated},
+    {&test_db_import_csv_reports_bad_rows_and_decides},
+    {&test_db_import_json_array_and_lines},
+};
+
+TESTUTIL_MAIN("rules-cli", "cli", 60, TESTUTIL_TESTS(tests), .once_setup = suite_setup,
+              .once_teardown = suite_teardown)

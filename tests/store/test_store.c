@@ -500,30 +500,24 @@ START_TEST(test_database_wal_and_shm_are_readable_by_the_owner_only)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_duplicate_source_id_is_ignored_and_counted},
-        {test_data_and_counters_survive_close_and_reopen},
-        {test_journal_reads_back_in_order_after_a_sequence_number},
-        {test_migration_from_an_empty_file},
-        {test_migration_from_the_previous_schema_keeps_data},
-        {test_newer_schema_is_refused_with_a_clear_error},
-        {test_a_file_that_is_not_a_database_is_refused},
-        {test_failed_batch_writes_nothing},
-        {test_journal_rows_cannot_be_changed_or_deleted},
-        {test_shared_connections_write_from_two_threads_without_errors},
-        {test_an_in_memory_store_cannot_be_shared},
-        {test_derived_transaction_commits_and_leaves_the_connection_durable},
-        {test_dead_letters_are_capped_oldest_dropped_and_counted},
-        {test_database_wal_and_shm_are_readable_by_the_owner_only},
-        {test_dead_letter_warning_is_one_line_per_topic_per_minute},
-        {test_transaction_rolls_back_everything_on_failure},
-        {test_batch_of_100000_is_visible_after_reopen},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"journal", 60, tests, setup, teardown},
-    };
-    return testutil_run_cases("store", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_duplicate_source_id_is_ignored_and_counted},
+    {&test_data_and_counters_survive_close_and_reopen},
+    {&test_journal_reads_back_in_order_after_a_sequence_number},
+    {&test_migration_from_an_empty_file},
+    {&test_migration_from_the_previous_schema_keeps_data},
+    {&test_newer_schema_is_refused_with_a_clear_error},
+    {&test_a_file_that_is_not_a_database_is_refused},
+    {&test_failed_batch_writes_nothing},
+    {&test_journal_rows_cannot_be_changed_or_deleted},
+    {&test_shared_connections_write_from_two_threads_without_errors},
+    {&test_an_in_memory_store_cannot_be_shared},
+    {&test_derived_transaction_commits_and_leaves_the_connection_durable},
+    {&test_dead_letters_are_capped_oldest_dropped_and_counted},
+    {&test_database_wal_and_shm_are_readable_by_the_owner_only},
+    {&test_dead_letter_warning_is_one_line_per_topic_per_minute},
+    {&test_transaction_rolls_back_everything_on_failure},
+    {&test_batch_of_100000_is_visible_after_reopen},
+};
+
+TESTUTIL_MAIN("store", "journal", 60, TESTUTIL_TESTS(tests), setup, teardown)

@@ -261,20 +261,14 @@ START_TEST(test_missing_file_is_an_error)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_tag_block_time, G_N_ELEMENTS(tags)},
-        {test_file_replay_splits_lines_and_drops_overlong_ones},
-        {test_file_replay_at_recorded_pace},
-        {test_udp_datagrams_end_lines},
-        {test_tcp_reconnects_after_the_server_closes},
-        {test_bad_urls_are_named, G_N_ELEMENTS(bad_urls)},
-        {test_missing_file_is_an_error},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 30, tests},
-    };
-    return testutil_run_cases("aisfeed", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_tag_block_time, G_N_ELEMENTS(tags)},
+    {&test_file_replay_splits_lines_and_drops_overlong_ones},
+    {&test_file_replay_at_recorded_pace},
+    {&test_udp_datagrams_end_lines},
+    {&test_tcp_reconnects_after_the_server_closes},
+    {&test_bad_urls_are_named, G_N_ELEMENTS(bad_urls)},
+    {&test_missing_file_is_an_error},
+};
+
+TESTUTIL_MAIN("aisfeed", "core", 30, TESTUTIL_TESTS(tests))

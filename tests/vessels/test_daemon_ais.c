@@ -122,15 +122,9 @@ START_TEST(test_bad_ais_settings_stop_the_daemon_with_one_line)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm},
-        {test_bad_ais_settings_stop_the_daemon_with_one_line, G_N_ELEMENTS(bad)},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 60, tests},
-    };
-    return testutil_run_cases("daemon-ais", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm},
+    {&test_bad_ais_settings_stop_the_daemon_with_one_line, G_N_ELEMENTS(bad)},
+};
+
+TESTUTIL_MAIN("daemon-ais", "core", 60, TESTUTIL_TESTS(tests))

@@ -299,22 +299,16 @@ START_TEST(test_distance_is_haversine)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_approach_stop_six_hours_leave_gives_one_call_with_its_times},
-        {test_tracks_that_are_not_calls, G_N_ELEMENTS(no_call)},
-        {test_two_stops_in_one_visit_are_one_call_from_first_stop_to_last_departure},
-        {test_speed_between_stop_and_go_does_not_end_a_stop},
-        {test_leaving_while_stopped_departs_at_the_last_fix_inside},
-        {test_configurable_radius_and_speeds},
-        {test_grid_matches_linear_scan_on_the_shipped_port_list},
-        {test_bad_port_list_lines_are_named, G_N_ELEMENTS(bad_lists)},
-        {test_distance_is_haversine},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 0, tests},
-    };
-    return testutil_run_cases("portcalls", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_approach_stop_six_hours_leave_gives_one_call_with_its_times},
+    {&test_tracks_that_are_not_calls, G_N_ELEMENTS(no_call)},
+    {&test_two_stops_in_one_visit_are_one_call_from_first_stop_to_last_departure},
+    {&test_speed_between_stop_and_go_does_not_end_a_stop},
+    {&test_leaving_while_stopped_departs_at_the_last_fix_inside},
+    {&test_configurable_radius_and_speeds},
+    {&test_grid_matches_linear_scan_on_the_shipped_port_list},
+    {&test_bad_port_list_lines_are_named, G_N_ELEMENTS(bad_lists)},
+    {&test_distance_is_haversine},
+};
+
+TESTUTIL_MAIN("portcalls", "core", 0, TESTUTIL_TESTS(tests))

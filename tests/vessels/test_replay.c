@@ -115,14 +115,8 @@ START_TEST(test_shipped_sample_gives_the_demo_calls_and_one_alert)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_shipped_sample_gives_the_demo_calls_and_one_alert},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 60, tests},
-    };
-    return testutil_run_cases("replay", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_shipped_sample_gives_the_demo_calls_and_one_alert},
+};
+
+TESTUTIL_MAIN("replay", "core", 60, TESTUTIL_TESTS(tests))

@@ -210,19 +210,13 @@ START_TEST(test_missing_store_and_usage_errors_exit_2)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_calls_in_the_window_by_name_or_mmsi, G_N_ELEMENTS(windows)},
-        {test_table_shows_country_arrival_departure_and_in_port},
-        {test_json_output},
-        {test_store_from_the_config_file},
-        {test_errors_are_one_line_with_exit_code, G_N_ELEMENTS(errors)},
-        {test_missing_store_and_usage_errors_exit_2},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 60, tests, setup, teardown},
-    };
-    return testutil_run_cases("vessel-cli", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_calls_in_the_window_by_name_or_mmsi, G_N_ELEMENTS(windows)},
+    {&test_table_shows_country_arrival_departure_and_in_port},
+    {&test_json_output},
+    {&test_store_from_the_config_file},
+    {&test_errors_are_one_line_with_exit_code, G_N_ELEMENTS(errors)},
+    {&test_missing_store_and_usage_errors_exit_2},
+};
+
+TESTUTIL_MAIN("vessel-cli", "core", 60, TESTUTIL_TESTS(tests), setup, teardown)

@@ -345,21 +345,15 @@ START_TEST(test_static_data_merges_parts)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_calls_are_stored_with_arrival_and_departure},
-        {test_track_is_downsampled_by_interval_course_and_speed},
-        {test_older_reports_are_ignored},
-        {test_vessels_not_heard_expire_from_memory_but_not_from_the_store},
-        {test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires},
-        {test_risk_alert_is_journaled_once_per_call},
-        {test_unknown_high_risk_entry_is_an_error},
-        {test_static_data_merges_parts},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"core", 30, tests, setup, teardown},
-    };
-    return testutil_run_cases("vessels", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_calls_are_stored_with_arrival_and_departure},
+    {&test_track_is_downsampled_by_interval_course_and_speed},
+    {&test_older_reports_are_ignored},
+    {&test_vessels_not_heard_expire_from_memory_but_not_from_the_store},
+    {&test_a_vessel_silent_in_port_has_its_call_closed_when_it_expires},
+    {&test_risk_alert_is_journaled_once_per_call},
+    {&test_unknown_high_risk_entry_is_an_error},
+    {&test_static_data_merges_parts},
+};
+
+TESTUTIL_MAIN("vessels", "core", 30, TESTUTIL_TESTS(tests), setup, teardown)

@@ -170,19 +170,13 @@ START_TEST(test_unproject_inverts_project_on_the_ground)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_pinhole_projects_known_points, G_N_ELEMENTS(cases)},
-        {test_pinhole_rejects_bad_poses},
-        {test_homography_matches_the_pinhole_it_was_fitted_to},
-        {test_homography_reproduces_its_control_points},
-        {test_homography_refuses_degenerate_points},
-        {test_unproject_inverts_project_on_the_ground},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"projection", 0, tests},
-    };
-    return testutil_run_cases("camera model", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_pinhole_projects_known_points, G_N_ELEMENTS(cases)},
+    {&test_pinhole_rejects_bad_poses},
+    {&test_homography_matches_the_pinhole_it_was_fitted_to},
+    {&test_homography_reproduces_its_control_points},
+    {&test_homography_refuses_degenerate_points},
+    {&test_unproject_inverts_project_on_the_ground},
+};
+
+TESTUTIL_MAIN("camera model", "projection", 0, TESTUTIL_TESTS(tests))

@@ -131,18 +131,11 @@ START_TEST(test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others)
 }
 END_TEST
 
-int main(int argc, char **argv)
-{
-    gst_init(&argc, &argv);
-    const TestutilTest tests[] = {
-        {test_uri_maps_to_a_source_or_a_clear_error, G_N_ELEMENTS(uris)},
-        {test_test_source_comes_online_and_counts_frames},
-        {test_bad_filter_is_refused_when_added},
-        {test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"ingest", 60, tests},
-    };
-    return testutil_run_cases("camera ingest", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_uri_maps_to_a_source_or_a_clear_error, G_N_ELEMENTS(uris)},
+    {&test_test_source_comes_online_and_counts_frames},
+    {&test_bad_filter_is_refused_when_added},
+    {&test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others},
+};
+
+TESTUTIL_MAIN_WITH(gst_init, "camera ingest", "ingest", 60, TESTUTIL_TESTS(tests))

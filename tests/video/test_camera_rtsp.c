@@ -86,6 +86,14 @@ START_TEST(test_rtsp_camera_survives_kill_and_freeze)
 }
 END_TEST
 
+static const TestutilTest tests[] = {
+    {&test_rtsp_camera_survives_kill_and_freeze},
+};
+
+static const TestutilCase tcases[] = {
+    {"rtsp", 120, TESTUTIL_TESTS(tests)},
+};
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--serve") == 0)
@@ -93,12 +101,5 @@ int main(int argc, char **argv)
     self = argv[0];
     gst_init(&argc, &argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    const TestutilTest tests[] = {
-        {test_rtsp_camera_survives_kill_and_freeze},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"rtsp", 120, tests},
-    };
     return testutil_run_cases("camera rtsp", tcases, G_N_ELEMENTS(tcases));
 }

@@ -110,15 +110,8 @@ START_TEST(test_ais_vessels_are_drawn_on_the_wall_by_the_daemon)
 }
 END_TEST
 
-int main(int argc, char **argv)
-{
-    gst_init(&argc, &argv);
-    const TestutilTest tests[] = {
-        {test_ais_vessels_are_drawn_on_the_wall_by_the_daemon},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"vessels", 150, tests},
-    };
-    return testutil_run_cases("daemon-wall", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_ais_vessels_are_drawn_on_the_wall_by_the_daemon},
+};
+
+TESTUTIL_MAIN_WITH(gst_init, "daemon-wall", "vessels", 150, TESTUTIL_TESTS(tests))

@@ -227,18 +227,11 @@ START_TEST(test_containerocr_skips_instead_of_blocking)
 }
 END_TEST
 
-int main(int argc, char **argv)
-{
-    gst_init(&argc, &argv);
-    const TestutilTest tests[] = {
-        {test_gst_inspect_lists_both_elements},
-        {test_gst_launch_pipeline_reads_and_draws},
-        {test_reads_travel_as_meta_and_are_drawn},
-        {test_containerocr_skips_instead_of_blocking},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"elements", 120, tests},
-    };
-    return testutil_run_cases("gst elements", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_gst_inspect_lists_both_elements},
+    {&test_gst_launch_pipeline_reads_and_draws},
+    {&test_reads_travel_as_meta_and_are_drawn},
+    {&test_containerocr_skips_instead_of_blocking},
+};
+
+TESTUTIL_MAIN_WITH(gst_init, "gst elements", "elements", 120, TESTUTIL_TESTS(tests))

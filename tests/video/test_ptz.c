@@ -189,18 +189,12 @@ START_TEST(test_fault_and_refused_connection_are_errors)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_aim_points_the_camera_at_the_target, G_N_ELEMENTS(aims)},
-        {test_zoom_makes_the_box_a_third_of_the_view, G_N_ELEMENTS(boxes)},
-        {test_presets_parse_with_errors_naming_the_entry},
-        {test_absolute_move_sends_a_valid_signed_soap_request},
-        {test_fault_and_refused_connection_are_errors},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"ptz", 30, tests},
-    };
-    return testutil_run_cases("ptz", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_aim_points_the_camera_at_the_target, G_N_ELEMENTS(aims)},
+    {&test_zoom_makes_the_box_a_third_of_the_view, G_N_ELEMENTS(boxes)},
+    {&test_presets_parse_with_errors_naming_the_entry},
+    {&test_absolute_move_sends_a_valid_signed_soap_request},
+    {&test_fault_and_refused_connection_are_errors},
+};
+
+TESTUTIL_MAIN("ptz", "ptz", 30, TESTUTIL_TESTS(tests))

@@ -251,20 +251,14 @@ START_TEST(test_bad_frame_is_an_error)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_container_box_and_label_in_status_colour_with_cjk, G_N_ELEMENTS(colours)},
-        {test_other_cameras_and_stale_detections_are_not_drawn},
-        {test_box_of_a_moving_container_follows_it_between_reads},
-        {test_vessel_is_projected_with_its_track},
-        {test_selection_draws_the_detail_panel},
-        {test_scene_evicts_the_least_recently_put_container_past_its_cap},
-        {test_bad_frame_is_an_error},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"render", 30, tests, setup, teardown},
-    };
-    return testutil_run_cases("render", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_container_box_and_label_in_status_colour_with_cjk, G_N_ELEMENTS(colours)},
+    {&test_other_cameras_and_stale_detections_are_not_drawn},
+    {&test_box_of_a_moving_container_follows_it_between_reads},
+    {&test_vessel_is_projected_with_its_track},
+    {&test_selection_draws_the_detail_panel},
+    {&test_scene_evicts_the_least_recently_put_container_past_its_cap},
+    {&test_bad_frame_is_an_error},
+};
+
+TESTUTIL_MAIN("render", "render", 30, TESTUTIL_TESTS(tests), setup, teardown)

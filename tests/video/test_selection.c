@@ -216,15 +216,9 @@ START_TEST(test_ptz_zooms_for_the_box_length_of_the_size_type)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_select_without_ptz_says_what_it_did_clears_and_is_not_replayed},
-        {test_ptz_zooms_for_the_box_length_of_the_size_type},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"select", 0, tests},
-    };
-    return testutil_run_cases("selection", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_select_without_ptz_says_what_it_did_clears_and_is_not_replayed},
+    {&test_ptz_zooms_for_the_box_length_of_the_size_type},
+};
+
+TESTUTIL_MAIN("selection", "select", 0, TESTUTIL_TESTS(tests))

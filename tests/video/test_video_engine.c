@@ -405,19 +405,12 @@ START_TEST(test_bad_video_config_names_the_group)
 }
 END_TEST
 
-int main(int argc, char **argv)
-{
-    gst_init(&argc, &argv);
-    const TestutilTest tests[] = {
-        {test_wall_records_cameras_and_select_aims_the_ptz},
-        {test_wall_and_each_camera_are_served_over_rtsp},
-        {test_dead_camera_tile_shows_no_signal_until_it_returns},
-        {test_ground_points_in_config_give_the_camera_a_homography},
-        {test_bad_video_config_names_the_group},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"engine", 90, tests},
-    };
-    return testutil_run_cases("video engine", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_wall_records_cameras_and_select_aims_the_ptz},
+    {&test_wall_and_each_camera_are_served_over_rtsp},
+    {&test_dead_camera_tile_shows_no_signal_until_it_returns},
+    {&test_ground_points_in_config_give_the_camera_a_homography},
+    {&test_bad_video_config_names_the_group},
+};
+
+TESTUTIL_MAIN_WITH(gst_init, "video engine", "engine", 90, TESTUTIL_TESTS(tests))

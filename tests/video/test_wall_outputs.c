@@ -354,18 +354,11 @@ START_TEST(test_srt_client_receives_frames_that_decode)
 }
 END_TEST
 
-int main(int argc, char **argv)
-{
-    gst_init(&argc, &argv);
-    const TestutilTest tests[] = {
-        {test_a_wall_that_cannot_record_names_the_output_and_the_path},
-        {test_hls_writes_a_playlist_and_segments_that_decode},
-        {test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s},
-        {test_srt_client_receives_frames_that_decode},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"outputs", 90, tests},
-    };
-    return testutil_run_cases("video-wall-outputs", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_a_wall_that_cannot_record_names_the_output_and_the_path},
+    {&test_hls_writes_a_playlist_and_segments_that_decode},
+    {&test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s},
+    {&test_srt_client_receives_frames_that_decode},
+};
+
+TESTUTIL_MAIN_WITH(gst_init, "video-wall-outputs", "outputs", 90, TESTUTIL_TESTS(tests))

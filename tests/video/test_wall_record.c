@@ -48,14 +48,8 @@ START_TEST(test_previous_recording_is_kept_timestamped_and_retention_applies)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_previous_recording_is_kept_timestamped_and_retention_applies},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"record", 0, tests},
-    };
-    return testutil_run_cases("wall-record", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_previous_recording_is_kept_timestamped_and_retention_applies},
+};
+
+TESTUTIL_MAIN("wall-record", "record", 0, TESTUTIL_TESTS(tests))

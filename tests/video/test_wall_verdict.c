@@ -119,14 +119,8 @@ START_TEST(test_wall_draws_released_green_held_red_and_pending_amber)
 }
 END_TEST
 
-int main(void)
-{
-    const TestutilTest tests[] = {
-        {test_wall_draws_released_green_held_red_and_pending_amber},
-        {NULL},
-    };
-    const TestutilCase tcases[] = {
-        {"verdict", 0, tests},
-    };
-    return testutil_run_cases("wall-verdict", tcases, G_N_ELEMENTS(tcases));
-}
+static const TestutilTest tests[] = {
+    {&test_wall_draws_released_green_held_red_and_pending_amber},
+};
+
+TESTUTIL_MAIN("wall-verdict", "verdict", 0, TESTUTIL_TESTS(tests))
