@@ -34,6 +34,21 @@ void testutil_rmtree(const char *path)
     g_rmdir(path);
 }
 
+char *testutil_tmp_dir, *testutil_tmp_db;
+
+void testutil_tmp_setup(void)
+{
+    testutil_tmp_dir = testutil_tmpdir();
+    testutil_tmp_db = g_build_filename(testutil_tmp_dir, "t.db", NULL);
+}
+
+void testutil_tmp_teardown(void)
+{
+    testutil_rmtree(testutil_tmp_dir);
+    g_clear_pointer(&testutil_tmp_dir, g_free);
+    g_clear_pointer(&testutil_tmp_db, g_free);
+}
+
 const char *testutil_shared_data(void)
 {
     const char *dir = g_getenv("PS_SHARED_DATA");
@@ -148,6 +163,17 @@ int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n)
         suite_add_tcase(s, tc);
     }
     return testutil_run(s);
+}
+
+gint64 testutil_sql_int(struct sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s: no row", sql);
+    gint64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
 }
 
 gint64 testutil_db_scalar(const char *path, const char *sql)

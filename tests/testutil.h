@@ -8,6 +8,13 @@
 char *testutil_tmpdir(void);
 void testutil_rmtree(const char *path);
 
+/* For a checked fixture: testutil_tmp_setup() makes a fresh temporary folder (testutil_tmp_dir)
+ * and names a database file in it that does not exist yet (testutil_tmp_db, "t.db");
+ * testutil_tmp_teardown() removes the folder with everything in it. */
+extern char *testutil_tmp_dir, *testutil_tmp_db;
+void testutil_tmp_setup(void);
+void testutil_tmp_teardown(void);
+
 /* The reference data that is not in the repository ($PS_SHARED_DATA, which meson test sets to
  * ../shared/data beside the source tree), or NULL when it is absent: the test then calls
  * testutil_skip(). */
@@ -73,6 +80,11 @@ int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n);
         const TestutilCase tcase_ = {__VA_ARGS__};                                                 \
         return testutil_run_cases((suite), &tcase_, 1);                                            \
     }
+
+/* The first column of the first row of @sql on the open connection @db; fails the test when
+ * @sql does not prepare or gives no row. */
+struct sqlite3;
+gint64 testutil_sql_int(struct sqlite3 *db, const char *sql);
 
 /* The first column of the first row of @sql on the SQLite database @path opened read-only (it
  * waits up to 2 s for a writer's lock), or -1 when it cannot be read. */

@@ -377,7 +377,6 @@ static void scan_wall(const char *mp4, guint *frames, guint *no_signal_b, guint 
 static gint64 sql_int(const char *db, const char *attach, const char *sql)
 {
     sqlite3 *h = NULL;
-    gint64 v = -1;
     ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_busy_timeout(h, 5000);
     if (attach) {
@@ -386,12 +385,7 @@ static gint64 sql_int(const char *db, const char *attach, const char *sql)
         sqlite3_exec(h, "PRAGMA main.query_only = 1", NULL, NULL, NULL);
         ck_assert_msg(sqlite3_exec(h, a, NULL, NULL, &err) == SQLITE_OK, "%s: %s", a, err);
     }
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(h));
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    gint64 v = testutil_sql_int(h, sql);
     sqlite3_close(h);
     return v;
 }

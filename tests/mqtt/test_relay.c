@@ -10,40 +10,25 @@
 #include "store-outbox.h"
 #include "store-private.h"
 
-static char *tmp;
-static char *db_path;
 static Broker *broker;
-
-static void setup(void)
-{
-    tmp = testutil_tmpdir();
-    db_path = g_build_filename(tmp, "t.db", NULL);
-}
 
 static void teardown(void)
 {
     g_clear_pointer(&broker, broker_free);
-    testutil_rmtree(tmp);
-    g_clear_pointer(&tmp, g_free);
-    g_clear_pointer(&db_path, g_free);
+    testutil_tmp_teardown();
 }
 
 static PsStore *open_store(void)
 {
     GError *error = NULL;
-    PsStore *s = store_open(db_path, &error);
+    PsStore *s = store_open(testutil_tmp_db, &error);
     ck_assert_no_error(error);
     return s;
 }
 
 static gint64 q(PsStore *s, const char *sql)
 {
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s), sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    gint64 v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return testutil_sql_int(store__db(s), sql);
 }
 
 static void add(PsStore *s, const char *topic, const char *id, const char *payload)
@@ -213,7 +198,7 @@ static gboolean db_reached(gpointer data)
 
 START_TEST(test_relay_publishes_pending_rows_and_marks_them_after_the_puback)
 {
-    broker = broker_start(tmp, NULL);
+    broker = broker_start(testutil_tmp_dir, NULL);
     TestClient *sub = test_client_new(broker_url(broker), "t-sub", FALSE, NULL, NULL, NULL);
     ck_assert_ptr_nonnull(sub);
     test_client_subscribe(sub, "port/#");
@@ -228,7 +213,8 @@ START_TEST(test_relay_publishes_pending_rows_and_marks_them_after_the_puback)
     PsRelay *relay = relay_new(s, &ro, &error);
     ck_assert_no_error(error);
 
-    DbCond c = {db_path, "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 2};
+    DbCond c = {testutil_tmp_db,
+                "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 2};
     ck_assert_msg(spin_until(db_reached, &c, 15), "rows not marked delivered");
     ck_assert(test_client_wait(sub, "port/release/PSTU0000011", 1, 10));
     ck_assert(test_client_wait(sub, "port/hold/PSTU0000022", 1, 10));
@@ -267,7 +253,7 @@ END_TEST
 
 START_TEST(test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after)
 {
-    broker = broker_start(tmp, NULL);
+    broker = broker_start(testutil_tmp_dir, NULL);
     PsStore *s = open_store();
     PsMqttOptions mo = {.url = broker_url(broker), .client_id = "relay-test", .topic_root = "port",
                         .keepalive = 5, .reconnect_max = 1};
@@ -289,13 +275,14 @@ START_TEST(test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_afte
         g_main_context_iteration(NULL, FALSE);
         g_usleep(1000);
     }
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery"
+    ck_assert_int_eq(db_scalar(testutil_tmp_db, "SELECT count(*) FROM outbox_delivery"
                                         " WHERE delivered_at IS NOT NULL"), 0);
     broker_restart(broker);
-    DbCond c = {db_path, "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 50};
+    DbCond c = {testutil_tmp_db,
+                "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 50};
     ck_assert_msg(spin_until(db_reached, &c, 30), "not all delivered after the restart");
     if (!test_client_wait(sub, "port/release/", 50, 15)) {
-        g_autofree char *logp = g_build_filename(tmp, "mosquitto.log", NULL);
+        g_autofree char *logp = g_build_filename(testutil_tmp_dir, "mosquitto.log", NULL);
         g_autofree char *log = NULL;
         g_file_get_contents(logp, &log, NULL, NULL);
         fprintf(stderr, "DEBUG got %u\n%s\n", test_client_count(sub, "port/release/"), log);
@@ -352,11 +339,12 @@ START_TEST(test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_si
     const char *body = "{\"id\":\"release:PSTU1:D1\",\"container\":\"PSTU1\"}";
     add(s, "port/release/PSTU1", "release:PSTU1:D1", body);
     relay_kick(relay);
-    DbCond c = {db_path, "SELECT count(*) FROM outbox_delivery WHERE destination = 'webhook gate'"
-                         " AND delivered_at IS NOT NULL", 1};
+    DbCond c = {testutil_tmp_db,
+                "SELECT count(*) FROM outbox_delivery WHERE destination = 'webhook gate'"
+                " AND delivered_at IS NOT NULL", 1};
     ck_assert_msg(spin_until(db_reached, &c, 20), "not delivered after 500, 503, 200");
     ck_assert_int_eq(http_count(http), 3);
-    ck_assert_int_eq(db_scalar(db_path, "SELECT attempts FROM outbox_delivery"
+    ck_assert_int_eq(db_scalar(testutil_tmp_db, "SELECT attempts FROM outbox_delivery"
                                         " WHERE destination = 'webhook gate'"), 2);
     g_mutex_lock(&http->lock);
     for (guint i = 0; i < http->requests->len; i++) {
@@ -386,8 +374,9 @@ START_TEST(test_webhook_410_disables_the_endpoint_across_restarts)
     add(s, "port/release/A", "m1", "{}");
     add(s, "port/release/B", "m2", "{}");
     relay_kick(relay);
-    DbCond c = {db_path, "SELECT count(*) FROM outbox_destination WHERE name = 'webhook gone'"
-                         " AND disabled_at IS NOT NULL", 1};
+    DbCond c = {testutil_tmp_db,
+                "SELECT count(*) FROM outbox_destination WHERE name = 'webhook gone'"
+                " AND disabled_at IS NOT NULL", 1};
     ck_assert(spin_until(db_reached, &c, 10));
     /* Give it time to (wrongly) send more. */
     gint64 end = g_get_monotonic_time() + 500 * 1000;
@@ -410,7 +399,7 @@ START_TEST(test_webhook_410_disables_the_endpoint_across_restarts)
     ck_assert_int_eq(http_count(http), 1);
     relay_free(relay);
     /* A and B, and C decided while it was disabled: all kept for it. */
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+    ck_assert_int_eq(db_scalar(testutil_tmp_db, "SELECT count(*) FROM outbox_delivery WHERE"
                                         " destination = 'webhook gone' AND delivered_at IS NULL"), 3);
     store_close(s);
     http_free(http);
@@ -461,8 +450,9 @@ START_TEST(test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delive
 
     /* 410: disabled; what is decided meanwhile is queued for it. */
     g_atomic_int_set(&http->status, 410);
-    DbCond c = {db_path, "SELECT count(*) FROM outbox_destination WHERE name = 'webhook gate'"
-                         " AND disabled_at IS NOT NULL", 1};
+    DbCond c = {testutil_tmp_db,
+                "SELECT count(*) FROM outbox_destination WHERE name = 'webhook gate'"
+                " AND disabled_at IS NOT NULL", 1};
     ck_assert(spin_until(db_reached, &c, 10));
     guint at_410 = http_count(http);
     add(s, "port/release/C20", "m20", "{}");
@@ -472,16 +462,17 @@ START_TEST(test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delive
     /* Enabled from another connection: the running relay notices and delivers all 21, in order,
      * and nothing else. */
     g_atomic_int_set(&http->status, 200);
-    PsStore *other = store_open(db_path, &error);
+    PsStore *other = store_open(testutil_tmp_db, &error);
     ck_assert_no_error(error);
     gboolean found = FALSE;
     ck_assert(store_outbox_enable(other, "webhook gate", &found, &error));
     ck_assert(found);
     store_close(other);
-    DbCond all = {db_path, "SELECT count(*) FROM outbox_delivery WHERE destination = 'webhook gate'"
-                           " AND delivered_at IS NOT NULL", 21};
+    DbCond all = {testutil_tmp_db,
+                  "SELECT count(*) FROM outbox_delivery WHERE destination = 'webhook gate'"
+                  " AND delivered_at IS NOT NULL", 21};
     ck_assert_msg(spin_until(db_reached, &all, 20), "not all delivered after enable");
-    ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM outbox_delivery WHERE"
+    ck_assert_int_eq(db_scalar(testutil_tmp_db, "SELECT count(*) FROM outbox_delivery WHERE"
                                         " destination = 'webhook gate'"), 21);
     g_mutex_lock(&http->lock);
     guint n = http->requests->len;
@@ -514,8 +505,8 @@ static const TestutilTest delivery[] = {
 };
 
 static const TestutilCase tcases[] = {
-    {"outbox", 60, TESTUTIL_TESTS(outbox), setup, teardown},
-    {"delivery", 90, TESTUTIL_TESTS(delivery), setup, teardown},
+    {"outbox", 60, TESTUTIL_TESTS(outbox), testutil_tmp_setup, teardown},
+    {"delivery", 90, TESTUTIL_TESTS(delivery), testutil_tmp_setup, teardown},
 };
 
 int main(void)

@@ -8,26 +8,11 @@
 #include "store-private.h"
 #include "testutil.h"
 
-static char *tmp;
-static char *db_path;
-
-static void setup(void)
-{
-    tmp = testutil_tmpdir();
-    db_path = g_build_filename(tmp, "t.db", NULL);
-}
-
-static void teardown(void)
-{
-    testutil_rmtree(tmp);
-    g_clear_pointer(&tmp, g_free);
-    g_clear_pointer(&db_path, g_free);
-}
 
 static PsStore *open_ok(void)
 {
     GError *error = NULL;
-    PsStore *s = store_open(db_path, &error);
+    PsStore *s = store_open(testutil_tmp_db, &error);
     ck_assert_no_error(error);
     ck_assert_ptr_nonnull(s);
     return s;
@@ -41,12 +26,7 @@ static PsEvent event(const char *source, const char *id, const char *payload)
 
 static gint64 count(PsStore *s, const char *sql)
 {
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(store__db(s), sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    gint64 v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return testutil_sql_int(store__db(s), sql);
 }
 
 START_TEST(test_duplicate_source_id_is_ignored_and_counted)
@@ -138,7 +118,7 @@ END_TEST
 
 START_TEST(test_migration_from_an_empty_file)
 {
-    ck_assert(g_file_set_contents(db_path, "", 0, NULL));
+    ck_assert(g_file_set_contents(testutil_tmp_db, "", 0, NULL));
     PsStore *s = open_ok();
     ck_assert_int_eq(count(s, "PRAGMA user_version"), store_schema_version());
     ck_assert_int_eq(count(s, "SELECT count(*) FROM journal"), 0);
@@ -157,7 +137,7 @@ START_TEST(test_migration_from_the_previous_schema_keeps_data)
     /* From version 5 (before the rules cursor of version 6): every later migration runs. */
     int previous = 5;
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(testutil_tmp_db, &db), SQLITE_OK);
     GError *error = NULL;
     ck_assert(store__migrate(db, previous, &error));
     ck_assert_no_error(error);
@@ -185,14 +165,14 @@ END_TEST
 START_TEST(test_newer_schema_is_refused_with_a_clear_error)
 {
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(testutil_tmp_db, &db), SQLITE_OK);
     ck_assert(store__exec(db, "PRAGMA user_version = 9999", NULL));
     sqlite3_close(db);
     GError *error = NULL;
-    ck_assert_ptr_null(store_open(db_path, &error));
+    ck_assert_ptr_null(store_open(testutil_tmp_db, &error));
     ck_assert_ptr_nonnull(error);
     ck_assert_int_eq(error->code, STORE_ERROR_SCHEMA);
-    ck_assert_msg(strstr(error->message, "9999") && strstr(error->message, db_path),
+    ck_assert_msg(strstr(error->message, "9999") && strstr(error->message, testutil_tmp_db),
                   "message: %s", error->message);
     g_error_free(error);
 }
@@ -200,11 +180,12 @@ END_TEST
 
 START_TEST(test_a_file_that_is_not_a_database_is_refused)
 {
-    ck_assert(g_file_set_contents(db_path, "this is not sqlite, just some text\n", -1, NULL));
+    ck_assert(
+        g_file_set_contents(testutil_tmp_db, "this is not sqlite, just some text\n", -1, NULL));
     GError *error = NULL;
-    ck_assert_ptr_null(store_open(db_path, &error));
+    ck_assert_ptr_null(store_open(testutil_tmp_db, &error));
     ck_assert_ptr_nonnull(error);
-    ck_assert_msg(strstr(error->message, db_path), "message: %s", error->message);
+    ck_assert_msg(strstr(error->message, testutil_tmp_db), "message: %s", error->message);
     g_error_free(error);
 }
 END_TEST
@@ -445,7 +426,7 @@ START_TEST(test_dead_letters_are_capped_oldest_dropped_and_counted)
     store_close(s);
     /* The file stays near the cap (SQLite reuses the freed pages). */
     GStatBuf sb;
-    ck_assert_int_eq(g_stat(db_path, &sb), 0);
+    ck_assert_int_eq(g_stat(testutil_tmp_db, &sb), 0);
     fprintf(stderr, "dead letters: database file %" G_GINT64_FORMAT " bytes\n",
             (gint64)sb.st_size);
     ck_assert_int_lt(sb.st_size, 3 * 1024 * 1024);
@@ -488,14 +469,14 @@ START_TEST(test_database_wal_and_shm_are_readable_by_the_owner_only)
     PsEvent e = event("mqtt", "perm-1", "{}");
     GError *error = NULL;
     ck_assert(store_append(s, &e, NULL, &error));
-    ck_assert_int_eq(mode_of(db_path, ""), 0600);
-    ck_assert_int_eq(mode_of(db_path, "-wal"), 0600);
-    ck_assert_int_eq(mode_of(db_path, "-shm"), 0600);
+    ck_assert_int_eq(mode_of(testutil_tmp_db, ""), 0600);
+    ck_assert_int_eq(mode_of(testutil_tmp_db, "-wal"), 0600);
+    ck_assert_int_eq(mode_of(testutil_tmp_db, "-shm"), 0600);
     store_close(s);
     /* An existing database every local user may read loses the others' permissions. */
-    ck_assert_int_eq(g_chmod(db_path, 0644), 0);
+    ck_assert_int_eq(g_chmod(testutil_tmp_db, 0644), 0);
     s = open_ok();
-    ck_assert_int_eq(mode_of(db_path, ""), 0640);
+    ck_assert_int_eq(mode_of(testutil_tmp_db, ""), 0640);
     store_close(s);
 }
 END_TEST
@@ -520,4 +501,5 @@ static const TestutilTest tests[] = {
     {&test_batch_of_100000_is_visible_after_reopen},
 };
 
-TESTUTIL_MAIN("store", "journal", 60, TESTUTIL_TESTS(tests), setup, teardown)
+TESTUTIL_MAIN("store", "journal", 60, TESTUTIL_TESTS(tests), testutil_tmp_setup,
+              testutil_tmp_teardown)
