@@ -306,17 +306,12 @@ static char *loadavg(void)
  * and pixels that are not dark (a picture); *@green (may be NULL) gets the pixels in the
  * overlay's released green (RGB 0.10, 0.80, 0.25: Y 132, U 93, V 60), a colour the rail clips
  * do not have. */
-static void tile_shares(GstSample *sm, int tile, double *grey, double *red, double *bright,
+static void tile_shares(const Mp4Frame *f, int tile, double *grey, double *red, double *bright,
                         guint *green)
 {
-    GstVideoInfo vi;
-    ck_assert(gst_video_info_from_caps(&vi, gst_sample_get_caps(sm)));
-    GstVideoFrame f;
-    ck_assert(gst_video_frame_map(&f, &vi, gst_sample_get_buffer(sm), GST_MAP_READ));
-    const guint8 *Y = GST_VIDEO_FRAME_PLANE_DATA(&f, 0), *U = GST_VIDEO_FRAME_PLANE_DATA(&f, 1),
-                 *V = GST_VIDEO_FRAME_PLANE_DATA(&f, 2);
-    int ys = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0), cs = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
-    int w = vi.width / 2, h = vi.height / 2, x0 = (tile % 2) * w, y0 = (tile / 2) * h;
+    const guint8 *Y = f->y, *U = f->u, *V = f->v;
+    int ys = f->y_stride, cs = f->c_stride;
+    int w = f->width / 2, h = f->height / 2, x0 = (tile % 2) * w, y0 = (tile / 2) * h;
     guint n = 0, g = 0, r = 0, b = 0, gr = 0;
     for (int y = y0; y < y0 + h; y++)
         for (int x = x0; x < x0 + w; x++) {
@@ -327,7 +322,6 @@ static void tile_shares(GstSample *sm, int tile, double *grey, double *red, doub
             b += yy > 70;
             gr += yy > 80 && u < 115 && v < 100;
         }
-    gst_video_frame_unmap(&f);
     *grey = (double)g / n;
     *red = (double)r / n;
     *bright = (double)b / n;
@@ -347,13 +341,13 @@ typedef struct {
     guint no_signal_b, picture_a, green_a;
 } WallScan;
 
-static void scan_frame(GstSample *sm, gpointer data)
+static void scan_frame(const Mp4Frame *frame, gpointer data)
 {
     WallScan *w = data;
     double g1, r1, b1, g0, r0, b0;
     guint green = 0;
-    tile_shares(sm, 1, &g1, &r1, &b1, NULL);
-    tile_shares(sm, 0, &g0, &r0, &b0, &green);
+    tile_shares(frame, 1, &g1, &r1, &b1, NULL);
+    tile_shares(frame, 0, &g0, &r0, &b0, &green);
     w->green_a += green >= 40;
     if (is_no_signal(g1, r1)) {
         w->no_signal_b++;

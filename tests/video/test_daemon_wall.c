@@ -16,25 +16,19 @@
 /* Cyan pixels (the vessel marker, track and label bar: RGB 0.20, 0.85, 1.0) in the top-left
  * 2x2 tile of the frames of @mp4: the most in any frame (the last frames are the wall after the
  * camera has stopped), and the frames decoded. */
-static guint count_cyan(GstSample *sm)
+static guint count_cyan(const Mp4Frame *f)
 {
-    GstVideoInfo vi;
-    ck_assert(gst_video_info_from_caps(&vi, gst_sample_get_caps(sm)));
-    GstVideoFrame f;
-    ck_assert(gst_video_frame_map(&f, &vi, gst_sample_get_buffer(sm), GST_MAP_READ));
-    const guint8 *Y = GST_VIDEO_FRAME_PLANE_DATA(&f, 0), *U = GST_VIDEO_FRAME_PLANE_DATA(&f, 1),
-                 *V = GST_VIDEO_FRAME_PLANE_DATA(&f, 2);
-    int ys = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0), cs = GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+    const guint8 *Y = f->y, *U = f->u, *V = f->v;
+    int ys = f->y_stride, cs = f->c_stride;
     guint cyan = 0;
-    for (int y = 0; y < vi.height / 2; y++)
-        for (int x = 0; x < vi.width / 2; x++)
+    for (int y = 0; y < f->height / 2; y++)
+        for (int x = 0; x < f->width / 2; x++)
             cyan += Y[y * ys + x] > 100 && U[(y / 2) * cs + x / 2] > 150 &&
                     V[(y / 2) * cs + x / 2] < 110;
-    gst_video_frame_unmap(&f);
     return cyan;
 }
 
-static void keep_most_cyan(GstSample *frame, gpointer data)
+static void keep_most_cyan(const Mp4Frame *frame, gpointer data)
 {
     guint *most = data;
     *most = MAX(*most, count_cyan(frame));
