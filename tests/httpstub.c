@@ -16,6 +16,7 @@ static GHashTable *read_request(GSocketConnection *conn)
         g_string_append_c(head, ch);
     }
     GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert(h, g_strdup("head"), g_strdup(head->str));
     g_auto(GStrv) lines = g_strsplit(head->str, "\r\n", -1);
     g_hash_table_insert(h, g_strdup("request-line"), g_strdup(lines[0]));
     for (int i = 1; lines[i] && *lines[i]; i++) {
@@ -131,3 +132,18 @@ guint http_count(Http *s)
     return n;
 }
 
+
+char *http_request_text(Http *s, guint i, double timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    while (http_count(s) <= i && g_get_monotonic_time() < end)
+        g_usleep(10000);
+    g_mutex_lock(&s->lock);
+    GHashTable *req = i < s->requests->len ? s->requests->pdata[i] : NULL;
+    char *text = req ? g_strconcat(g_hash_table_lookup(req, "head"),
+                                   g_hash_table_lookup(req, "body"), NULL)
+                     : NULL;
+    g_mutex_unlock(&s->lock);
+    ck_assert_msg(text != NULL, "no request %u in %.0f s", i + 1, timeout_s);
+    return text;
+}

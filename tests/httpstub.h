@@ -20,8 +20,9 @@ typedef struct {
     guint n_statuses, next;
     HttpRespond respond; /* when set, answers instead of the statuses */
     gpointer respond_data;
-    GPtrArray *requests; /* GHashTable* of lowercase header -> value, plus "body", "request-line"
-                          * and "received-us" (real time) */
+    GPtrArray *requests; /* GHashTable* of lowercase header -> value, plus "body", "request-line",
+                          * "head" (request line and headers as received) and "received-us"
+                          * (real time) */
 } Http;
 
 /* Listens on 127.0.0.1 at a free port. @statuses is borrowed (static). */
@@ -32,3 +33,6 @@ Http *http_start_responder(HttpRespond respond, gpointer data);
 void http_free(Http *s);
 /* Requests received so far. */
 guint http_count(Http *s);
+/* Request @i (from 0) as it was received: request line, headers and body. Waits up to
+ * @timeout_s for it, then fails the test. */
+char *http_request_text(Http *s, guint i, double timeout_s);

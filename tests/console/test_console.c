@@ -206,11 +206,11 @@ static gboolean preset_cb(gpointer data, const char *camera, const char *preset,
 
 START_TEST(test_gate_roles_csrf_limit_and_api)
 {
-    /* The PTZ: a loopback ONVIF endpoint that keeps the one request it gets. */
-    Endpoint onvif = {0};
-    endpoint_start(&onvif, 200, "<ok/>");
+    /* The PTZ: a loopback ONVIF endpoint that keeps the requests it gets. */
+    static const OnvifAnswer ok = {200, "<ok/>"};
+    Http *onvif = camsupport_onvif_start(&ok);
     g_autofree char *onvif_url =
-        g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", onvif.port);
+        g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", onvif->port);
     PtzSet *ptz = ptz_set_new();
     PtzDevice dev = {onvif_url, "prof_1", NULL, NULL, 5};
     PtzMount mount = {0, 0, 30, 0, 180, 90, 0, 0, 0};
@@ -307,13 +307,12 @@ START_TEST(test_gate_roles_csrf_limit_and_api)
     ck_assert_uint_eq(run.preset_ok.status, 200);
     ck_assert_ptr_nonnull(strstr(run.preset_ok.body, "\"zoom\":0.5"));
     ptz_set_free(ptz); /* waits for the move */
-    endpoint_join(&onvif);
-    const char *req = onvif.request->str;
+    g_autofree char *req = http_request_text(onvif, 0, 10);
     ck_assert_msg(strstr(req, "<tptz:AbsoluteMove><tptz:ProfileToken>prof_1</tptz:ProfileToken>"
                               "<tptz:Position><tt:PanTilt x=\"0.2500\" y=\"-0.1000\"/>"
                               "<tt:Zoom x=\"0.5000\"/>"),
                   "%s", req);
-    endpoint_stop(&onvif);
+    http_free(onvif);
     /* The login rate limit: five failures, then even the right password waits. */
     for (guint i = 0; i < G_N_ELEMENTS(run.bad_login); i++)
         ck_assert_uint_eq(run.bad_login[i].status, 401);

@@ -88,75 +88,17 @@ void camsupport_run_for(GMainContext *context, double seconds)
     }
 }
 
-/* ---- a one-request-at-a-time HTTP endpoint ---- */
+/* ---- a loopback ONVIF endpoint ---- */
 
-
-static gpointer serve_one(gpointer data)
+static char *onvif_respond(guint n, GHashTable *request, gpointer data)
 {
-    Endpoint *e = data;
-    GSocketConnection *c = g_socket_listener_accept(e->listener, NULL, NULL, NULL);
-    if (!c)
-        return NULL;
-    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(c));
-    char buf[4096];
-    gssize content_length = -1;
-    gsize header_end = 0;
-    for (;;) {
-        gssize n = g_input_stream_read(in, buf, sizeof buf, NULL, NULL);
-        if (n <= 0)
-            break;
-        g_string_append_len(e->request, buf, n);
-        if (!header_end) {
-            char *end = strstr(e->request->str, "\r\n\r\n");
-            if (end) {
-                header_end = (gsize)(end - e->request->str) + 4;
-                char *cl = strcasestr(e->request->str, "Content-Length:");
-                content_length = cl ? atoi(cl + 15) : 0;
-            }
-        }
-        if (header_end && e->request->len >= header_end + (gsize)content_length)
-            break;
-    }
-    g_autofree char *reply = g_strdup_printf(
-        "HTTP/1.1 %d X\r\nContent-Type: application/soap+xml\r\nContent-Length: %zu\r\n"
-        "Connection: close\r\n\r\n%s", e->status, strlen(e->answer), e->answer);
-    g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(c)), reply,
-                              strlen(reply), NULL, NULL, NULL);
-    g_io_stream_close(G_IO_STREAM(c), NULL, NULL);
-    g_object_unref(c);
-    return NULL;
+    const OnvifAnswer *a = data;
+    return g_strdup_printf("HTTP/1.1 %d X\r\nContent-Type: application/soap+xml\r\n"
+                           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                           a->status, strlen(a->answer), a->answer);
 }
 
-void endpoint_start(Endpoint *e, int status, const char *answer)
+Http *camsupport_onvif_start(const OnvifAnswer *answer)
 {
-    e->listener = g_socket_listener_new();
-    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *addr = g_inet_socket_address_new(lo, 0);
-    GSocketAddress *effective = NULL;
-    g_assert(g_socket_listener_add_address(e->listener, addr, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL, &effective, NULL));
-    e->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective));
-    g_object_unref(effective);
-    g_object_unref(addr);
-    g_object_unref(lo);
-    e->status = status;
-    e->answer = answer;
-    e->request = g_string_new(NULL);
-    e->thread = g_thread_new("http", serve_one, e);
+    return http_start_responder(onvif_respond, (gpointer)answer);
 }
-
-void endpoint_join(Endpoint *e)
-{
-    if (e->thread)
-        g_thread_join(e->thread);
-    e->thread = NULL;
-}
-
-void endpoint_stop(Endpoint *e)
-{
-    endpoint_join(e);
-    g_socket_listener_close(e->listener);
-    g_object_unref(e->listener);
-    g_string_free(e->request, TRUE);
-}
-

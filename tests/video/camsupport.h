@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "camera.h"
+#include "httpstub.h"
 
 /* Runs the RTSP camera server in this process (the child side): never returns. */
 int camsupport_serve(int port);
@@ -26,18 +27,11 @@ double camsupport_wait_state(GMainContext *context, CameraSet *set, const char *
 /* Runs @context for @seconds. */
 void camsupport_run_for(GMainContext *context, double seconds);
 
-/* A loopback HTTP endpoint that accepts one request, keeps it (headers and body) and answers
- * @status with @answer. */
+/* A loopback ONVIF endpoint (httpstub.h) that answers every request @status with the SOAP
+ * body @answer (borrowed); http_free() stops it. */
 typedef struct {
-    GSocketListener *listener;
-    int port;
     int status;
     const char *answer;
-    GString *request;
-    GThread *thread;
-} Endpoint;
+} OnvifAnswer;
 
-void endpoint_start(Endpoint *e, int status, const char *answer);
-/* Waits until the request was answered. */
-void endpoint_join(Endpoint *e);
-void endpoint_stop(Endpoint *e);
+Http *camsupport_onvif_start(const OnvifAnswer *answer);

@@ -123,15 +123,14 @@ static char *between(const char *s, const char *a, const char *b)
 
 START_TEST(test_absolute_move_sends_a_valid_signed_soap_request)
 {
-    Endpoint e = {0};
-    endpoint_start(&e, 200, "<ok/>");
-    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", e.port);
+    static const OnvifAnswer ok = {200, "<ok/>"};
+    Http *e = camsupport_onvif_start(&ok);
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", e->port);
     PtzDevice dev = {url, "prof_1", "operator", "s3cret&<>", 5};
     GError *error = NULL;
     ck_assert(ptz_absolute_move(&dev, 0.5, -0.25, 0.3, &error));
     ck_assert_no_error(error);
-    endpoint_join(&e); /* the request is complete */
-    const char *req = e.request->str;
+    g_autofree char *req = http_request_text(e, 0, 10); /* as received, headers included */
     ck_assert_msg(g_str_has_prefix(req, "POST /onvif/ptz_service HTTP/1.1\r\n"), "%s", req);
     ck_assert(strcasestr(req, "Content-Type: application/soap+xml"));
     ck_assert(strstr(req, "action=\"http://www.onvif.org/ver20/ptz/wsdl/AbsoluteMove\""));
@@ -161,23 +160,25 @@ START_TEST(test_absolute_move_sends_a_valid_signed_soap_request)
     const char *body = strstr(req, "\r\n\r\n") + 4;
     const char *cl = strcasestr(req, "Content-Length:");
     ck_assert(cl && (gsize)atoi(cl + 15) == strlen(body));
-    endpoint_stop(&e);
+    ck_assert_uint_eq(http_count(e), 1);
+    http_free(e);
 }
 END_TEST
 
 START_TEST(test_fault_and_refused_connection_are_errors)
 {
-    Endpoint e = {0};
-    endpoint_start(&e, 500, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\">"
-                            "<s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code>"
-                            "</s:Fault></s:Body></s:Envelope>");
-    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", e.port);
+    static const OnvifAnswer fault = {
+        500, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\">"
+             "<s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code>"
+             "</s:Fault></s:Body></s:Envelope>"};
+    Http *e = camsupport_onvif_start(&fault);
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/onvif/ptz_service", e->port);
     PtzDevice dev = {url, "prof_1", NULL, NULL, 5};
     GError *error = NULL;
     ck_assert(!ptz_absolute_move(&dev, 0, 0, 0, &error));
     ck_assert(error && error->code == PTZ_ERROR_FAULT);
     g_clear_error(&error);
-    endpoint_stop(&e);
+    http_free(e);
     /* nobody listens there any more */
     ck_assert(!ptz_absolute_move(&dev, 0, 0, 0, &error));
     ck_assert(error && error->code == PTZ_ERROR_HTTP);

@@ -135,9 +135,8 @@ static double attr(const char *req, const char *tag, const char *name)
 
 START_TEST(test_ptz_zooms_for_the_box_length_of_the_size_type)
 {
-    Endpoint e20 = {0}, e40 = {0};
-    endpoint_start(&e20, 200, "<ok/>");
-    endpoint_start(&e40, 200, "<ok/>");
+    static const OnvifAnswer ok = {200, "<ok/>"};
+    Http *e20 = camsupport_onvif_start(&ok), *e40 = camsupport_onvif_start(&ok);
     g_autofree char *conf = g_strdup_printf(
         "[store]\npath = :memory:\n[mqtt]\nurl = tcp://127.0.0.1:1\n"
         "[camera yard]\nuri = testsrc://black\nocr = false\npose = %.4f,%.4f,%g,%g,%g,%g\n"
@@ -149,7 +148,7 @@ START_TEST(test_ptz_zooms_for_the_box_length_of_the_size_type)
         "ptz_hfov_wide = 60\nptz_hfov_tele = 3\n",
         fixed_pose.lat, fixed_pose.lon, fixed_pose.height_m, fixed_pose.heading_deg,
         fixed_pose.tilt_deg, fixed_pose.hfov_deg, ptz_at[0], ptz_at[1], ptz_at[2], ptz_at[3],
-        e20.port, ptz_at[0], ptz_at[1], ptz_at[2], ptz_at[3], e40.port);
+        e20->port, ptz_at[0], ptz_at[1], ptz_at[2], ptz_at[3], e40->port);
     GError *error = NULL;
     g_autoptr(AppConfig) cfg = app_config_load_data("test", conf, strlen(conf), &error);
     ck_assert_no_error(error);
@@ -164,11 +163,10 @@ START_TEST(test_ptz_zooms_for_the_box_length_of_the_size_type)
     static const struct {
         const char *code, *read_size, *gate_size;
         double east, north, length_m;
-        Endpoint *ep;
         const char *ptz;
     } boxes[] = {
-        {"PSTU2001016", "22G1", NULL, 70, 8, 6.058, NULL, "ptz-a"},
-        {"PSTU2001021", "", "45G1", 70, -8, 12.192, NULL, "ptz-b"},
+        {"PSTU2001016", "22G1", NULL, 70, 8, 6.058, "ptz-a"},
+        {"PSTU2001021", "", "45G1", 70, -8, 12.192, "ptz-b"},
     };
     double zooms[2];
     for (guint i = 0; i < 2; i++) {
@@ -190,9 +188,7 @@ START_TEST(test_ptz_zooms_for_the_box_length_of_the_size_type)
         }
         ck_assert(app_video_select(v, boxes[i].ptz, boxes[i].code, 0, &error));
         ck_assert_no_error(error);
-        Endpoint *ep = i == 0 ? &e20 : &e40;
-        endpoint_join(ep);
-        const char *req = ep->request->str;
+        g_autofree char *req = http_request_text(i == 0 ? e20 : e40, 0, 10);
         double pan = attr(req, "<tt:PanTilt", "x") * 180, tilt = attr(req, "<tt:PanTilt", "y") * 90;
         double zoom = attr(req, "<tt:Zoom", "x");
         double want_pan, want_tilt, want_zoom;
@@ -211,8 +207,8 @@ START_TEST(test_ptz_zooms_for_the_box_length_of_the_size_type)
     /* The 20 ft box is zoomed in further than the 40 ft one at about the same distance. */
     ck_assert_msg(zooms[0] > zooms[1] + 0.03, "zoom 20 ft %.4f, 40 ft %.4f", zooms[0], zooms[1]);
     app_video_free(v);
-    endpoint_stop(&e20);
-    endpoint_stop(&e40);
+    http_free(e20);
+    http_free(e40);
 }
 END_TEST
 

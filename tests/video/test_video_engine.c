@@ -61,8 +61,8 @@ START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
 {
     g_autofree char *dir = testutil_tmpdir();
     g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
-    Endpoint e = {0};
-    endpoint_start(&e, 200, "<ok/>");
+    static const OnvifAnswer ok = {200, "<ok/>"};
+    Http *e = camsupport_onvif_start(&ok);
     g_autofree char *conf = g_strdup_printf(
         "[store]\npath = :memory:\n"
         "[camera quay]\nuri = testsrc://ball\nwidth = 640\nheight = 360\nocr = false\n"
@@ -72,7 +72,7 @@ START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
         "[camera gate]\nuri = testsrc://snow\nwidth = 320\nheight = 180\n"
         "[wall]\nlayout = 1+5\nwidth = 640\nheight = 360\nrtsp_port = 0\n"
         "cameras = gate,quay\nrecord = %s\nrecord_segment = 0\n",
-        e.port, mp4);
+        e->port, mp4);
     Events ev = {g_string_new(NULL)};
     AppConfig *cfg = NULL;
     AppVideo *v = video_from(conf, &ev, &cfg);
@@ -105,12 +105,13 @@ START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
     const char *select = "{\"id\":\"s1\",\"ts\":\"2026-11-26T08:00:01Z\","
                          "\"container\":\"CSQU3054383\"}";
     ck_assert(app_video_apply(v, "port/cmd/select", select, strlen(select), NULL));
-    endpoint_join(&e); /* the PTZ request went out (from a worker) */
-    ck_assert(strstr(e.request->str, "<tptz:ProfileToken>tok1</tptz:ProfileToken>"));
-    ck_assert(strstr(e.request->str, "<wsse:Username>op</wsse:Username>"));
+    /* the PTZ request went out (from a worker) */
+    g_autofree char *req = http_request_text(e, 0, 30);
+    ck_assert(strstr(req, "<tptz:ProfileToken>tok1</tptz:ProfileToken>"));
+    ck_assert(strstr(req, "<wsse:Username>op</wsse:Username>"));
     /* the PTZ stands where the quay camera does and looks east: the target is ahead (pan ~0)
      * and below the horizon (tilt < 0) */
-    const char *pt = strstr(e.request->str, "<tt:PanTilt x=\"");
+    const char *pt = strstr(req, "<tt:PanTilt x=\"");
     ck_assert(pt);
     double pan = g_ascii_strtod(pt + strlen("<tt:PanTilt x=\""), NULL);
     const char *ty = strstr(pt, "y=\"");
@@ -123,7 +124,7 @@ START_TEST(test_wall_records_cameras_and_select_aims_the_ptz)
     app_video_stop(v);
     app_video_free(v);
     app_config_free(cfg);
-    endpoint_stop(&e);
+    http_free(e);
 
     /* the MP4 is complete: it demuxes to the end */
     g_autofree char *desc = g_strdup_printf("filesrc location=%s ! qtdemux ! h264parse ! "
