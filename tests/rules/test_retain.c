@@ -344,38 +344,58 @@ static void full_replay(GArray *w, char **decisions, char **described)
     store_close(s);
 }
 
+/* The snapshot tests' fixture: the workload of 60 containers, the reference decisions and state
+ * of its full replay, and a database path in a fresh folder for the rules under test. */
+static struct {
+    GArray *w;
+    char *want_d, *want;
+    char *dir, *db;
+} snap;
+
+static void snapshot_setup(void)
+{
+    snap.w = workload(60);
+    full_replay(snap.w, &snap.want_d, &snap.want);
+    snap.dir = testutil_tmpdir();
+    snap.db = g_build_filename(snap.dir, "p.db", NULL);
+}
+
+static void snapshot_teardown(void)
+{
+    testutil_rmtree(snap.dir);
+    g_clear_pointer(&snap.w, g_array_unref);
+    g_clear_pointer(&snap.want_d, g_free);
+    g_clear_pointer(&snap.want, g_free);
+    g_clear_pointer(&snap.dir, g_free);
+    g_clear_pointer(&snap.db, g_free);
+}
+
 START_TEST(test_restart_from_snapshot_decides_as_a_full_replay)
 {
-    g_autoptr(GArray) w = workload(60);
-    g_autofree char *want_d = NULL, *want = NULL;
-    full_replay(w, &want_d, &want);
-
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *db = g_build_filename(dir, "p.db", NULL);
     PsRulesRetention ret;
     rules_retention_init(&ret);
     ret.snapshot_every = 7;
-    PsStore *s = open_store(db);
+    PsStore *s = open_store(snap.db);
     PsRules *r = open_rules(s, &ret);
-    guint half = w->len / 2;
-    feed(r, w, 0, half);
+    guint half = snap.w->len / 2;
+    feed(r, snap.w, 0, half);
     RulesStats before;
     rules_stats(r, &before);
     rules_free(r); /* no clean stop: the snapshot is the last periodic one */
     store_close(s);
 
-    s = open_store(db);
+    s = open_store(snap.db);
     r = open_rules(s, &ret);
     RulesStats st;
     rules_stats(r, &st);
     ck_assert_int_gt(st.snapshot_seq, 0);
     ck_assert_int_lt(st.replayed, 7); /* only the rows after the snapshot */
     ck_assert_uint_eq(st.live_containers, before.live_containers);
-    feed(r, w, half, w->len);
+    feed(r, snap.w, half, snap.w->len);
     g_autofree char *got_d = decisions_of(s);
-    ck_assert_str_eq(got_d, want_d);
+    ck_assert_str_eq(got_d, snap.want_d);
     g_autofree char *got = describe_all(r, 60);
-    ck_assert_str_eq(got, want);
+    ck_assert_str_eq(got, snap.want);
     ck_assert(rules_snapshot(r, NULL)); /* the clean stop */
     rules_free(r);
 
@@ -389,13 +409,12 @@ START_TEST(test_restart_from_snapshot_decides_as_a_full_replay)
     full.no_snapshot = TRUE;
     r = open_rules(s, &full);
     rules_stats(r, &st);
-    ck_assert_int_gt(st.replayed, (gint64)w->len - 1);
+    ck_assert_int_gt(st.replayed, (gint64)snap.w->len - 1);
     g_autofree char *from_replay = describe_all(r, 60);
     ck_assert_str_eq(from_snap, from_replay);
-    ck_assert_str_eq(from_snap, want);
+    ck_assert_str_eq(from_snap, snap.want);
     rules_free(r);
     store_close(s);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -410,12 +429,6 @@ static gint64 journal_rows(const char *db)
 
 START_TEST(test_sigkill_between_snapshot_writes_decides_as_a_full_replay)
 {
-    g_autoptr(GArray) w = workload(60);
-    g_autofree char *want_d = NULL, *want = NULL;
-    full_replay(w, &want_d, &want);
-
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *db = g_build_filename(dir, "p.db", NULL);
     PsRulesRetention ret;
     rules_retention_init(&ret);
     ret.snapshot_every = 5;
@@ -426,19 +439,19 @@ START_TEST(test_sigkill_between_snapshot_writes_decides_as_a_full_replay)
     guint kills = 0, landed = 0;
     gint32 max_delay_us = 60000;
     gint64 rows = 0;
-    for (int round = 0; round < 100 && rows < (gint64)w->len; round++) {
+    for (int round = 0; round < 100 && rows < (gint64)snap.w->len; round++) {
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
             /* On from the first input not journaled (each input is one journal row), and the
              * one before again (a duplicate, or journaled and not evaluated). */
-            PsStore *cs = store_open(db, NULL);
+            PsStore *cs = store_open(snap.db, NULL);
             PsRules *cr = cs ? rules_open(cs, "port", NULL, &ret, NULL) : NULL;
             PsStoreStats cst;
             if (!cr || !store_stats(cs, &cst, NULL))
                 _exit(3);
-            for (guint i = cst.journal > 0 ? cst.journal - 1 : 0; i < w->len; i++) {
-                const Input *in = &g_array_index(w, Input, i);
+            for (guint i = cst.journal > 0 ? cst.journal - 1 : 0; i < snap.w->len; i++) {
+                const Input *in = &g_array_index(snap.w, Input, i);
                 RulesIngestResult res;
                 if (!rules_ingest(cr, in->topic, in->payload, -1, &res, NULL) ||
                     res.outcome == RULES_REJECTED)
@@ -456,8 +469,8 @@ START_TEST(test_sigkill_between_snapshot_writes_decides_as_a_full_replay)
                           WEXITSTATUS(status), seed);
         else
             kills++;
-        gint64 now = journal_rows(db);
-        if (WIFSIGNALED(status) && now > rows && now < (gint64)w->len)
+        gint64 now = journal_rows(snap.db);
+        if (WIFSIGNALED(status) && now > rows && now < (gint64)snap.w->len)
             landed++;
         /* A loaded machine (or a sanitizer) may need longer to get going: wait longer. */
         if (now == rows)
@@ -468,25 +481,24 @@ START_TEST(test_sigkill_between_snapshot_writes_decides_as_a_full_replay)
     ck_assert_msg(landed >= 3, "only %u of %u kills landed mid-way (seed %u)", landed, kills,
                   seed);
     /* The rest, and the comparison. */
-    PsStore *s = open_store(db);
+    PsStore *s = open_store(snap.db);
     PsRules *r = open_rules(s, &ret);
     RulesStats st;
     rules_stats(r, &st);
     ck_assert_int_gt(st.snapshot_seq, 0);
-    feed(r, w, 0, w->len);
+    feed(r, snap.w, 0, snap.w->len);
     g_autofree char *got_d = decisions_of(s);
-    ck_assert_msg(strcmp(got_d, want_d) == 0, "decisions differ (seed %u)", seed);
+    ck_assert_msg(strcmp(got_d, snap.want_d) == 0, "decisions differ (seed %u)", seed);
     g_autofree char *got = describe_all(r, 60);
-    ck_assert_msg(strcmp(got, want) == 0, "state differs (seed %u)", seed);
+    ck_assert_msg(strcmp(got, snap.want) == 0, "state differs (seed %u)", seed);
     rules_free(r);
     PsRulesRetention full = ret;
     full.no_snapshot = TRUE;
     r = open_rules(s, &full);
     g_autofree char *replayed = describe_all(r, 60);
-    ck_assert_str_eq(replayed, want);
+    ck_assert_str_eq(replayed, snap.want);
     rules_free(r);
     store_close(s);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -582,12 +594,23 @@ START_TEST(test_journal_retention_deletes_only_rows_of_retired_containers)
 }
 END_TEST
 
-static const TestutilTest tests[] = {
+static const TestutilTest retain[] = {
     {&test_container_past_retain_days_is_retired_and_explained_the_same},
     {&test_new_container_is_accepted_past_the_live_limit},
-    {&test_restart_from_snapshot_decides_as_a_full_replay},
-    {&test_sigkill_between_snapshot_writes_decides_as_a_full_replay},
     {&test_journal_retention_deletes_only_rows_of_retired_containers},
 };
 
-TESTUTIL_MAIN("retain", "retain", 120, TESTUTIL_TESTS(tests))
+static const TestutilTest snapshot[] = {
+    {&test_restart_from_snapshot_decides_as_a_full_replay},
+    {&test_sigkill_between_snapshot_writes_decides_as_a_full_replay},
+};
+
+static const TestutilCase tcases[] = {
+    {"retain", 120, TESTUTIL_TESTS(retain)},
+    {"snapshot", 120, TESTUTIL_TESTS(snapshot), snapshot_setup, snapshot_teardown},
+};
+
+int main(void)
+{
+    return testutil_run_cases("retain", tcases, G_N_ELEMENTS(tcases));
+}
