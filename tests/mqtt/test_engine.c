@@ -257,6 +257,25 @@ static gboolean log_has(const char *a, const char *b, double timeout_s)
     return FALSE;
 }
 
+/* The rig's broker with a TLS listener that presents @certs/@name.pem (and .key), signed by the
+ * CA in @certs. */
+static void start_tls_broker(const char *certs, const char *name)
+{
+    g_autofree char *extra = g_strdup_printf(
+        "listener @PORT@\ncafile %s/ca.pem\ncertfile %s/%s.pem\nkeyfile %s/%s.key\n"
+        "allow_anonymous true\n", certs, certs, name, certs, name);
+    rig.broker = broker_start(rig.tmp, extra);
+}
+
+/* The rig's engine against the broker's TLS listener at @host, trusting the CA in @ca_dir. */
+static void start_tls_engine(const char *host, const char *ca_dir)
+{
+    g_autofree char *url = g_strdup_printf("ssl://%s:%d", host, broker_port(rig.broker));
+    g_autofree char *tls = g_strdup_printf("cafile = %s/ca.pem\n", ca_dir);
+    g_autofree char *conf = rig_engine_config(&rig, url, tls);
+    rig.engine = engine_start(rig.tmp, conf);
+}
+
 /* A TLS failure names its reason, not only Paho's "TCP/TLS connect failure". */
 START_TEST(test_tls_failures_name_the_reason)
 {
@@ -265,15 +284,8 @@ START_TEST(test_tls_failures_name_the_reason)
     g_autofree char *other = g_build_filename(rig.tmp, "other-ca", NULL);
     gen_certs(certs, "gate.example");
     gen_certs(other, "localhost");
-    g_autofree char *extra = g_strdup_printf(
-        "listener @PORT@\ncafile %s/ca.pem\ncertfile %s/server.pem\nkeyfile %s/server.key\n"
-        "allow_anonymous true\n", certs, certs, certs);
-    rig.broker = broker_start(rig.tmp, extra);
-    /* A CA that did not sign the broker's certificate. */
-    g_autofree char *url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(rig.broker));
-    g_autofree char *tls = g_strdup_printf("cafile = %s/ca.pem\n", other);
-    g_autofree char *conf = rig_engine_config(&rig, url, tls);
-    rig.engine = engine_start(rig.tmp, conf);
+    start_tls_broker(certs, "server");
+    start_tls_engine("127.0.0.1", other); /* a CA that did not sign the broker's certificate */
     /* OpenSSL's words for a chain its CA file cannot complete. */
     gboolean unknown_ca = log_has("TLS with ssl://127.0.0.1", "certificate in certificate chain", 20) ||
                           log_has("TLS with ssl://127.0.0.1", "unable to get local issuer", 0);
@@ -281,10 +293,7 @@ START_TEST(test_tls_failures_name_the_reason)
     g_clear_pointer(&rig.engine, engine_free);
     /* The right CA, but the broker's certificate names gate.example, localhost and 127.0.0.1,
      * not 127.0.0.2 (a loopback address too). */
-    g_autofree char *url2 = g_strdup_printf("ssl://127.0.0.2:%d", broker_port(rig.broker));
-    g_autofree char *tls2 = g_strdup_printf("cafile = %s/ca.pem\n", certs);
-    g_autofree char *conf2 = rig_engine_config(&rig, url2, tls2);
-    rig.engine = engine_start(rig.tmp, conf2);
+    start_tls_engine("127.0.0.2", certs);
     gboolean wrong_host = log_has("TLS with ssl://127.0.0.2", "IP address mismatch", 20);
     if (!unknown_ca || !wrong_host)
         rig_dump_logs(&rig, 3000);
@@ -353,14 +362,8 @@ START_TEST(test_tls_failure_against_an_expired_certificate_names_the_reason)
     gen_certs(certs, "localhost");
     if (!sign_expired(certs))
         testutil_skip("this openssl signs no expired certificate (-days -1, -not_after)");
-    g_autofree char *extra = g_strdup_printf(
-        "listener @PORT@\ncafile %s/ca.pem\ncertfile %s/expired.pem\nkeyfile %s/expired.key\n"
-        "allow_anonymous true\n", certs, certs, certs);
-    rig.broker = broker_start(rig.tmp, extra);
-    g_autofree char *url = g_strdup_printf("ssl://127.0.0.1:%d", broker_port(rig.broker));
-    g_autofree char *tls = g_strdup_printf("cafile = %s/ca.pem\n", certs);
-    g_autofree char *conf = rig_engine_config(&rig, url, tls);
-    rig.engine = engine_start(rig.tmp, conf);
+    start_tls_broker(certs, "expired");
+    start_tls_engine("127.0.0.1", certs);
     gboolean expired = log_has("TLS with ssl://127.0.0.1", "expired", 20);
     if (!expired)
         rig_dump_logs(&rig, 3000);
