@@ -106,6 +106,16 @@ START_TEST(test_demo_prints_releases_and_holds_and_writes_them)
 }
 END_TEST
 
+/* What `portsight explain --db @db --json @container` prints, parsed by @p. */
+static JsonObject *explain_json(JsonParser *p, const char *db, const char *container)
+{
+    g_autofree char *out = NULL;
+    const char *argv[] = {"explain", "--db", db, "--json", container, NULL};
+    ck_assert_int_eq(testutil_portsight(argv, &out, NULL), 0);
+    ck_assert_msg(json_parser_load_from_data(p, out, -1, NULL), "%s", out);
+    return json_node_get_object(json_parser_get_root(p));
+}
+
 START_TEST(test_explain_names_the_event_behind_every_condition)
 {
     ck_assert_msg(demo_rc == 0, "demo step failed: %s", demo_err);
@@ -123,12 +133,8 @@ START_TEST(test_explain_names_the_event_behind_every_condition)
     ck_assert(strstr(release, "ok   seal_intact           seal-209         port/seal/ES-9    "
                               "       2026-11-26T08:13:50Z"));
 
-    g_free(g_steal_pointer(&out));
-    const char *jargv[] = {"explain", "--db", demo_db, "--json", "pstu2001090", NULL};
-    ck_assert_int_eq(testutil_portsight(jargv, &out, NULL), 0);
     g_autoptr(JsonParser) p = json_parser_new();
-    ck_assert(json_parser_load_from_data(p, out, -1, NULL));
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    JsonObject *o = explain_json(p, demo_db, "pstu2001090");
     ck_assert_str_eq(json_object_get_string_member(o, "container"), "PSTU2001090");
     JsonArray *d = json_object_get_array_member(o, "decisions");
     ck_assert_int_eq(json_array_get_length(d), 2);
@@ -174,12 +180,8 @@ START_TEST(test_explain_says_what_is_journaled_but_not_yet_evaluated)
     g_free(g_steal_pointer(&out));
     ck_assert_int_eq(testutil_portsight(argv, &out, NULL), 0);
     ck_assert_msg(strstr(out, "not evaluated yet: 1 journaled event(s)"), "%s", out);
-    g_free(g_steal_pointer(&out));
-    const char *jargv[] = {"explain", "--db", db, "--json", "PSTU2001090", NULL};
-    ck_assert_int_eq(testutil_portsight(jargv, &out, NULL), 0);
     g_autoptr(JsonParser) p = json_parser_new();
-    ck_assert(json_parser_load_from_data(p, out, -1, NULL));
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    JsonObject *o = explain_json(p, db, "PSTU2001090");
     ck_assert_int_eq(json_object_get_int_member(o, "not_evaluated"), 1);
 }
 END_TEST

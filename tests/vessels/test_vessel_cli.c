@@ -66,6 +66,19 @@ static int run(const char *const *args, char **out, char **err)
     return testutil_portsight(argv, out, err);
 }
 
+/* run() with the arguments of a table row (@n at most, or up to a NULL) and --db. */
+static int run_row(const char *const *row, guint n, char **out, char **err)
+{
+    const char *args[16];
+    guint k = 0;
+    for (; k < n && row[k]; k++)
+        args[k] = row[k];
+    args[k++] = "--db";
+    args[k++] = db;
+    args[k] = NULL;
+    return run(args, out, err);
+}
+
 /* (arguments after "vessel calls", number of calls shown, ports in order) */
 static const struct {
     const char *args[6];
@@ -85,14 +98,7 @@ static const struct {
 START_TEST(test_calls_in_the_window_by_name_or_mmsi)
 {
     g_autofree char *out = NULL, *err = NULL;
-    const char *args[G_N_ELEMENTS(windows[0].args) + 3];
-    int n = 0;
-    for (guint i = 0; i < G_N_ELEMENTS(windows[_i].args) && windows[_i].args[i]; i++)
-        args[n++] = windows[_i].args[i];
-    args[n++] = "--db";
-    args[n++] = db;
-    args[n] = NULL;
-    ck_assert_int_eq(run(args, &out, &err), 0);
+    ck_assert_int_eq(run_row(windows[_i].args, G_N_ELEMENTS(windows[_i].args), &out, &err), 0);
     ck_assert_str_eq(err, "");
     /* The header line, the column line, one line per call. */
     ck_assert_int_eq(lines(out), 2 + windows[_i].calls);
@@ -179,14 +185,8 @@ static const struct {
 START_TEST(test_errors_are_one_line_with_exit_code)
 {
     g_autofree char *err = NULL;
-    const char *args[G_N_ELEMENTS(errors[0].args) + 3];
-    int n = 0;
-    for (guint i = 0; i < G_N_ELEMENTS(errors[_i].args) && errors[_i].args[i]; i++)
-        args[n++] = errors[_i].args[i];
-    args[n++] = "--db";
-    args[n++] = db;
-    args[n] = NULL;
-    ck_assert_int_eq(run(args, NULL, &err), errors[_i].code);
+    ck_assert_int_eq(run_row(errors[_i].args, G_N_ELEMENTS(errors[_i].args), NULL, &err),
+                     errors[_i].code);
     ck_assert_int_eq(lines(err), 1);
     ck_assert_msg(g_str_has_prefix(err, errors[_i].message), "got %s", err);
 }
