@@ -196,6 +196,18 @@ static gboolean db_reached(gpointer data)
     return db_scalar(c->db, c->sql) >= c->want;
 }
 
+/* A relay of @s's outbox to the broker, as client "relay-test" under "port". */
+static PsRelay *mqtt_relay(PsStore *s, int keepalive)
+{
+    PsMqttOptions mo = {.url = broker_url(broker), .client_id = "relay-test", .topic_root = "port",
+                        .keepalive = keepalive, .reconnect_max = 1};
+    PsRelayOptions ro = {.mqtt = &mo};
+    GError *error = NULL;
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    return relay;
+}
+
 START_TEST(test_relay_publishes_pending_rows_and_marks_them_after_the_puback)
 {
     broker = broker_start(testutil_tmp_dir, NULL);
@@ -206,12 +218,7 @@ START_TEST(test_relay_publishes_pending_rows_and_marks_them_after_the_puback)
     PsStore *s = open_store();
     add(s, "port/release/PSTU0000011", "release:a", "{\"id\":\"release:a\"}");
     add(s, "port/hold/PSTU0000022", "hold:b", "{\"id\":\"hold:b\"}");
-    PsMqttOptions mo = {.url = broker_url(broker), .client_id = "relay-test", .topic_root = "port",
-                        .keepalive = 10, .reconnect_max = 1};
-    PsRelayOptions ro = {.mqtt = &mo};
-    GError *error = NULL;
-    PsRelay *relay = relay_new(s, &ro, &error);
-    ck_assert_no_error(error);
+    PsRelay *relay = mqtt_relay(s, 10);
 
     DbCond c = {testutil_tmp_db,
                 "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 2};
@@ -255,12 +262,7 @@ START_TEST(test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_afte
 {
     broker = broker_start(testutil_tmp_dir, NULL);
     PsStore *s = open_store();
-    PsMqttOptions mo = {.url = broker_url(broker), .client_id = "relay-test", .topic_root = "port",
-                        .keepalive = 5, .reconnect_max = 1};
-    PsRelayOptions ro = {.mqtt = &mo};
-    GError *error = NULL;
-    PsRelay *relay = relay_new(s, &ro, &error);
-    ck_assert_no_error(error);
+    PsRelay *relay = mqtt_relay(s, 5);
     TestClient *sub = test_client_new(broker_url(broker), "t-sub", TRUE, NULL, NULL, NULL);
     test_client_subscribe(sub, "port/release/#");
     broker_stop(broker);
