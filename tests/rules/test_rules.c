@@ -250,10 +250,10 @@ static const Scenario scenarios[] = {
       {'s', 5, "sealed"}}},
 };
 
-/* Fills @ev with scenario @which's events for container @c; returns how many there are. */
-static int scenario_events(int which, const char *c, Ev *ev)
+/* Fills @ev with the events of the rows @e (up to MAX_EVENTS, or the first empty one) for
+ * container @c; returns how many there are. */
+static int abs_events(const Abs *e, const char *c, Ev *ev)
 {
-    const Abs *e = scenarios[which].ev;
     int n = 0;
     for (; n < MAX_EVENTS && e[n].kind; n++) {
         int nth = 1;
@@ -280,6 +280,12 @@ static int scenario_events(int which, const char *c, Ev *ev)
         }
     }
     return n;
+}
+
+/* Fills @ev with scenario @which's events for container @c; returns how many there are. */
+static int scenario_events(int which, const char *c, Ev *ev)
+{
+    return abs_events(scenarios[which].ev, c, ev);
 }
 
 /* ---- one container through a scenario, with its own store and rules ---- */
@@ -492,49 +498,62 @@ static gboolean waits_for(PsRules *r, const char *c, const char *what)
     return FALSE;
 }
 
-START_TEST(test_default_policy_waits_for_a_radiation_scan_and_a_later_alarm_holds)
-{
-    g_autofree char *c = cn("PSCU100001");
-    PsStore *s = mem_store();
-    PsRules *r = new_rules_default(s);
-    Ev ev[] = {customs("c-1", 1, "D-1", "released", c), arrival("a-1", 2, c),
-               gate_in("g-1", 3, c), radiation("r-1", 4, "clear", c),
-               radiation("r-2", 6, "alarm", c)};
-    for (int i = 0; i < 3; i++)
-        ingest(r, ev[i].topic, ev[i].payload, -1);
-    g_autofree char *none = decisions_of(s);
-    ck_assert_str_eq(none, ""); /* no alarm is not a clear scan */
-    ck_assert(waits_for(r, c, "radiation scan"));
-    ck_assert(!waits_for(r, c, "seal reading"));
-    ingest(r, ev[3].topic, ev[3].payload, -1);
-    ck_assert(!waits_for(r, c, "radiation scan"));
-    ingest(r, ev[4].topic, ev[4].payload, -1);
-    g_autofree char *got = decisions_of(s);
-    ck_assert_str_eq(got, "release;hold[radiation alarm]");
-    for (guint i = 0; i < G_N_ELEMENTS(ev); i++)
-        ev_clear(&ev[i]);
-    rules_free(r);
-    store_close(s);
-}
-END_TEST
+/* One step of a policy walk: the first @fed events are in; the container then waits for
+ * @waits and not for @not_waits, and the decisions so far are @decided (NULL: not checked). */
+typedef struct {
+    int fed;
+    const char *waits, *not_waits, *decided;
+} WalkStep;
 
-START_TEST(test_require_seal_waits_for_a_sealed_reading_after_the_last_tamper)
+/* A container's events fed a few at a time under a policy (@default_policy: rules_new()'s; or
+ * @req_rad and @req_seal), with what it waits for and what was decided after each step. */
+static const struct {
+    const char *name;
+    gboolean default_policy, req_rad, req_seal;
+    Abs ev[MAX_EVENTS];
+    WalkStep steps[4];
+} walks[] = {
+    {"the default policy waits for a radiation scan and a later alarm holds", TRUE, FALSE, FALSE,
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'r', 4, "clear"}, {'r', 6, "alarm"}},
+     {
+         {3, "radiation scan", "seal reading", ""}, /* no alarm is not a clear scan */
+         {4, NULL, "radiation scan", NULL},
+         {5, NULL, NULL, "release;hold[radiation alarm]"},
+     }},
+    {"require_seal waits for a sealed reading after the last tamper", FALSE, TRUE, TRUE,
+     {{'c', 1, "released"}, {'a', 2, NULL}, {'g', 3, NULL}, {'r', 4, "clear"},
+      {'s', 5, "tampered"}, {'s', 7, "sealed"}},
+     {
+         {4, "seal reading", NULL, NULL},
+         {6, NULL, "seal reading", "hold[seal tampered];release"},
+     }},
+};
+
+START_TEST(test_policy_walk_waits_and_decides_step_by_step)
 {
+    const char *name = walks[_i].name;
     g_autofree char *c = cn("PSCU100001");
     PsStore *s = mem_store();
-    PsRules *r = new_rules_with(s, TRUE, TRUE);
-    Ev ev[] = {customs("c-1", 1, "D-1", "released", c), arrival("a-1", 2, c),
-               gate_in("g-1", 3, c), radiation("r-1", 4, "clear", c),
-               seal("s-1", 5, "tampered", c), seal("s-2", 7, "sealed", c)};
-    for (int i = 0; i < 4; i++)
-        ingest(r, ev[i].topic, ev[i].payload, -1);
-    ck_assert(waits_for(r, c, "seal reading"));
-    ingest(r, ev[4].topic, ev[4].payload, -1);
-    ingest(r, ev[5].topic, ev[5].payload, -1);
-    g_autofree char *got = decisions_of(s);
-    ck_assert_str_eq(got, "hold[seal tampered];release");
-    ck_assert(!waits_for(r, c, "seal reading"));
-    for (guint i = 0; i < G_N_ELEMENTS(ev); i++)
+    PsRules *r = walks[_i].default_policy
+                     ? new_rules_default(s)
+                     : new_rules_with(s, walks[_i].req_rad, walks[_i].req_seal);
+    Ev ev[MAX_EVENTS];
+    int n = abs_events(walks[_i].ev, c, ev), fed = 0;
+    for (const WalkStep *st = walks[_i].steps; st->fed; st++) {
+        for (; fed < st->fed; fed++)
+            ingest(r, ev[fed].topic, ev[fed].payload, -1);
+        if (st->waits)
+            ck_assert_msg(waits_for(r, c, st->waits), "%s: %d in: not waiting for %s", name, fed,
+                          st->waits);
+        if (st->not_waits)
+            ck_assert_msg(!waits_for(r, c, st->not_waits), "%s: %d in: waiting for %s", name,
+                          fed, st->not_waits);
+        if (st->decided) {
+            g_autofree char *got = decisions_of(s);
+            ck_assert_msg(strcmp(got, st->decided) == 0, "%s: %d in: '%s'", name, fed, got);
+        }
+    }
+    for (int i = 0; i < n; i++)
         ev_clear(&ev[i]);
     rules_free(r);
     store_close(s);
@@ -1209,8 +1228,7 @@ END_TEST
 
 static const TestutilTest policy[] = {
     {&test_every_arrival_order_gives_the_expected_decisions, 4 * G_N_ELEMENTS(scenarios)},
-    {&test_default_policy_waits_for_a_radiation_scan_and_a_later_alarm_holds},
-    {&test_require_seal_waits_for_a_sealed_reading_after_the_last_tamper},
+    {&test_policy_walk_waits_and_decides_step_by_step, G_N_ELEMENTS(walks)},
     {&test_release_payload_names_the_event_behind_each_condition},
     {&test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice},
     {&test_failed_outbox_write_rolls_back_the_event_and_its_decision},
