@@ -965,10 +965,8 @@ static int play_scenario(PsRules *r)
 
 START_TEST(test_replaying_the_journal_gives_the_same_decisions)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
     GError *error = NULL;
-    PsStore *a = store_open(path, &error);
+    PsStore *a = store_open(testutil_tmp_db, &error);
     ck_assert_no_error(error);
     PsRules *r = new_rules(a);
     ck_assert_int_gt(play_scenario(r), 20);
@@ -981,7 +979,7 @@ START_TEST(test_replaying_the_journal_gives_the_same_decisions)
 
     /* A restart rebuilds the state from the journal: the same events are duplicates and decide
      * nothing new. */
-    a = store_open(path, &error);
+    a = store_open(testutil_tmp_db, &error);
     r = new_rules(a);
     play_scenario(r);
     g_autofree char *again = all_decisions(a);
@@ -998,26 +996,23 @@ START_TEST(test_replaying_the_journal_gives_the_same_decisions)
     store_close(b);
     rules_free(r);
     store_close(a);
-    testutil_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_state_after_restart_completes_a_waiting_release)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
     g_autofree char *c = cn("PSCU100001");
     Ev ev[MAX_EVENTS];
     scenario_events(1, c, ev); /* released, arrived, gate-in, alarm, clear */
     GError *error = NULL;
-    PsStore *s = store_open(path, &error);
+    PsStore *s = store_open(testutil_tmp_db, &error);
     PsRules *r = new_rules(s);
     ingest(r, ev[3].topic, ev[3].payload, -1); /* alarm first */
     for (int i = 0; i < 3; i++)
         ingest(r, ev[i].topic, ev[i].payload, -1);
     rules_free(r);
     store_close(s);
-    s = store_open(path, &error);
+    s = store_open(testutil_tmp_db, &error);
     r = new_rules(s);
     ingest(r, ev[4].topic, ev[4].payload, -1); /* the clear, after the restart */
     g_autofree char *got = decisions_of(s);
@@ -1026,7 +1021,6 @@ START_TEST(test_state_after_restart_completes_a_waiting_release)
     store_close(s);
     for (int i = 0; i < 5; i++)
         ev_clear(&ev[i]);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -1057,13 +1051,11 @@ static gint64 journal_one(PsStore *w, const Ev *e)
 
 START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_crash)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
     g_autofree char *c = cn("PSCU100001");
     Ev ev[MAX_EVENTS];
     scenario_events(0, c, ev); /* released, arrived, gate-in: a release */
     GError *error = NULL;
-    PsStore *s = store_open(path, &error);
+    PsStore *s = store_open(testutil_tmp_db, &error);
     ck_assert_no_error(error);
     PsStore *w = store_open_shared(s, &error);
     ck_assert_no_error(error);
@@ -1089,7 +1081,7 @@ START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_
     store_close(w);
     store_close(s);
 
-    s = store_open(path, &error);
+    s = store_open(testutil_tmp_db, &error);
     ck_assert_no_error(error);
     r = new_rules(s);
     g_autofree char *still_none = decisions_of(s);
@@ -1111,7 +1103,7 @@ START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_
     store_close(s);
 
     /* Another restart: the release is in the replayed part and is not made again. */
-    s = store_open(path, &error);
+    s = store_open(testutil_tmp_db, &error);
     r = new_rules(s);
     ck_assert(rules_catch_up(r, 0, &n, &error));
     ck_assert_uint_eq(n, 0);
@@ -1122,7 +1114,6 @@ START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_
     store_close(s);
     for (int i = 0; i < 5; i++)
         ev_clear(&ev[i]);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -1194,13 +1185,11 @@ END_TEST
 
 START_TEST(test_ingest_evaluates_what_was_journaled_before_it_first)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *path = g_build_filename(dir, "a.db", NULL);
     g_autofree char *c = cn("PSCU100001");
     Ev ev[MAX_EVENTS];
     scenario_events(0, c, ev);
     GError *error = NULL;
-    PsStore *s = store_open(path, &error);
+    PsStore *s = store_open(testutil_tmp_db, &error);
     PsStore *w = store_open_shared(s, &error);
     ck_assert_no_error(error);
     PsRules *r = new_rules(s);
@@ -1222,7 +1211,6 @@ START_TEST(test_ingest_evaluates_what_was_journaled_before_it_first)
     store_close(s);
     for (int i = 0; i < 5; i++)
         ev_clear(&ev[i]);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -1255,8 +1243,9 @@ static const TestutilTest journal_first[] = {
 static const TestutilCase tcases[] = {
     {"policy", 240, TESTUTIL_TESTS(policy)},
     {"bad input", 0, TESTUTIL_TESTS(bad_input)},
-    {"determinism", 60, TESTUTIL_TESTS(determinism)},
-    {"journal first", 60, TESTUTIL_TESTS(journal_first)},
+    {"determinism", 60, TESTUTIL_TESTS(determinism), testutil_tmp_setup, testutil_tmp_teardown},
+    {"journal first", 60, TESTUTIL_TESTS(journal_first), testutil_tmp_setup,
+     testutil_tmp_teardown},
 };
 
 int main(void)
