@@ -14,6 +14,7 @@
 
 #include "iso6346.h"
 #include "rules.h"
+#include "ruletest.h"
 #include "store-outbox.h"
 #include "store-rules.h"
 #include "testutil.h"
@@ -186,11 +187,7 @@ static gboolean append_decision(const PsDecisionRow *row, gpointer user_data)
 /* Every decision (id, kind, container, published payload) in order. */
 static char *decisions_of(PsStore *s)
 {
-    GString *out = g_string_new(NULL);
-    GError *error = NULL;
-    ck_assert(store_rules_decisions_foreach(s, NULL, append_decision, out, &error));
-    ck_assert_no_error(error);
-    return g_string_free(out, FALSE);
+    return ruletest_decisions(s, append_decision);
 }
 
 /* What rules_describe() says of each of @n containers, one line each. */

@@ -5,6 +5,7 @@
 
 #include "iso6346.h"
 #include "rules.h"
+#include "ruletest.h"
 #include "store-outbox.h"
 #include "store-private.h"
 #include "store-rules.h"
@@ -149,11 +150,7 @@ static gboolean append_decision(const PsDecisionRow *row, gpointer user_data)
 
 static char *decisions_of(PsStore *s)
 {
-    GString *out = g_string_new(NULL);
-    GError *error = NULL;
-    ck_assert(store_rules_decisions_foreach(s, NULL, append_decision, out, &error));
-    ck_assert_no_error(error);
-    return g_string_free(out, FALSE);
+    return ruletest_decisions(s, append_decision);
 }
 
 /* ---- every order of a scenario's events ---- */
