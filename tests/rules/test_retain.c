@@ -58,57 +58,61 @@ static void add(GArray *a, gint64 sec, const char *topic, char *payload_fmt_done
 
 /* The events of container @i whose day starts at @t0 (seconds): a rail-sea box released, or
  * held by an alarm or a tampered seal; most go out of the gate; some are named again after
- * retain_days (a late clear, a reseal, a customs hold), which rebuilds them. */
+ * retain_days (a late clear, a reseal, a customs hold), which rebuilds them. A row is an event of
+ * the containers whose number modulo @mod is 0 (@zero) or is not, at @t0 + @at; in its payload
+ * @I@ is the number, @C@ the code, @TS@ the time, @RAD@ and @SEAL@ the radiation result and
+ * seal state of its day (an alarm every 5th, a tamper every 7th container). */
+static const struct {
+    int mod;
+    gboolean zero;
+    gint64 at;
+    const char *topic, *payload;
+} day_events[] = {
+    {1, TRUE, 0, "port/customs/status",
+     "{\"id\":\"cs-@I@\",\"ts\":\"@TS@\",\"declaration\":\"D-@I@\",\"status\":\"released\","
+     "\"flow\":\"rail-sea\",\"containers\":[\"@C@\"]}"},
+    {1, TRUE, H, "port/rail/Y1/arrival",
+     "{\"id\":\"ar-@I@\",\"ts\":\"@TS@\",\"yard\":\"Y1\",\"train\":\"T-@I@\","
+     "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"@C@\"]}]}"},
+    {1, TRUE, 2 * H, "port/gate/RG1",
+     "{\"id\":\"gi-@I@\",\"ts\":\"@TS@\",\"gate\":\"RG1\",\"direction\":\"in\","
+     "\"mode\":\"rail\",\"container\":\"@C@\"}"},
+    {1, TRUE, 3 * H, "port/radiation/RP1",
+     "{\"id\":\"ra-@I@\",\"ts\":\"@TS@\",\"portal\":\"RP1\",\"container\":\"@C@\","
+     "\"result\":\"@RAD@\"}"},
+    {1, TRUE, 4 * H, "port/seal/ES1",
+     "{\"id\":\"se-@I@\",\"ts\":\"@TS@\",\"seal\":\"ES1\",\"container\":\"@C@\","
+     "\"state\":\"@SEAL@\"}"},
+    {3, FALSE, 5 * H, "port/gate/G2",
+     "{\"id\":\"go-@I@\",\"ts\":\"@TS@\",\"gate\":\"G2\",\"direction\":\"out\","
+     "\"mode\":\"truck\",\"container\":\"@C@\"}"},
+    {4, TRUE, 45 * DAY, "port/radiation/RP2",
+     "{\"id\":\"rl-@I@\",\"ts\":\"@TS@\",\"portal\":\"RP2\",\"container\":\"@C@\","
+     "\"result\":\"clear\"}"},
+    {7, TRUE, 45 * DAY, "port/seal/ES1",
+     "{\"id\":\"sl-@I@\",\"ts\":\"@TS@\",\"seal\":\"ES1\",\"container\":\"@C@\","
+     "\"state\":\"sealed\"}"},
+    {6, TRUE, 50 * DAY, "port/customs/status",
+     "{\"id\":\"ch-@I@\",\"ts\":\"@TS@\",\"declaration\":\"D-@I@\",\"status\":\"held\","
+     "\"flow\":\"rail-sea\",\"containers\":[\"@C@\"]}"},
+};
+
 static void container_events(GArray *a, int i, gint64 t0)
 {
     g_autofree char *c = code("PSRU", i);
-    char *t[8];
-    for (int k = 0; k < 6; k++)
-        t[k] = ts_of(t0 + k * H);
-    t[6] = ts_of(t0 + 45 * DAY);
-    t[7] = ts_of(t0 + 50 * DAY);
-    add(a, t0, "port/customs/status",
-        g_strdup_printf("{\"id\":\"cs-%d\",\"ts\":\"%s\",\"declaration\":\"D-%d\",\"status\":"
-                        "\"released\",\"flow\":\"rail-sea\",\"containers\":[\"%s\"]}",
-                        i, t[0], i, c));
-    add(a, t0 + H, "port/rail/Y1/arrival",
-        g_strdup_printf("{\"id\":\"ar-%d\",\"ts\":\"%s\",\"yard\":\"Y1\",\"train\":\"T-%d\","
-                        "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"%s\"]}]}",
-                        i, t[1], i, c));
-    add(a, t0 + 2 * H, "port/gate/RG1",
-        g_strdup_printf("{\"id\":\"gi-%d\",\"ts\":\"%s\",\"gate\":\"RG1\",\"direction\":\"in\","
-                        "\"mode\":\"rail\",\"container\":\"%s\"}",
-                        i, t[2], c));
-    add(a, t0 + 3 * H, "port/radiation/RP1",
-        g_strdup_printf("{\"id\":\"ra-%d\",\"ts\":\"%s\",\"portal\":\"RP1\",\"container\":\"%s\","
-                        "\"result\":\"%s\"}",
-                        i, t[3], c, i % 5 == 0 ? "alarm" : "clear"));
-    add(a, t0 + 4 * H, "port/seal/ES1",
-        g_strdup_printf("{\"id\":\"se-%d\",\"ts\":\"%s\",\"seal\":\"ES1\",\"container\":\"%s\","
-                        "\"state\":\"%s\"}",
-                        i, t[4], c, i % 7 == 0 ? "tampered" : "sealed"));
-    if (i % 3 != 0)
-        add(a, t0 + 5 * H, "port/gate/G2",
-            g_strdup_printf("{\"id\":\"go-%d\",\"ts\":\"%s\",\"gate\":\"G2\",\"direction\":\"out\","
-                            "\"mode\":\"truck\",\"container\":\"%s\"}",
-                            i, t[5], c));
-    if (i % 4 == 0)
-        add(a, t0 + 45 * DAY, "port/radiation/RP2",
-            g_strdup_printf("{\"id\":\"rl-%d\",\"ts\":\"%s\",\"portal\":\"RP2\",\"container\":"
-                            "\"%s\",\"result\":\"clear\"}",
-                            i, t[6], c));
-    if (i % 7 == 0)
-        add(a, t0 + 45 * DAY, "port/seal/ES1",
-            g_strdup_printf("{\"id\":\"sl-%d\",\"ts\":\"%s\",\"seal\":\"ES1\",\"container\":\"%s\","
-                            "\"state\":\"sealed\"}",
-                            i, t[6], c));
-    if (i % 6 == 0)
-        add(a, t0 + 50 * DAY, "port/customs/status",
-            g_strdup_printf("{\"id\":\"ch-%d\",\"ts\":\"%s\",\"declaration\":\"D-%d\",\"status\":"
-                            "\"held\",\"flow\":\"rail-sea\",\"containers\":[\"%s\"]}",
-                            i, t[7], i, c));
-    for (int k = 0; k < 8; k++)
-        g_free(t[k]);
+    g_autofree char *num = g_strdup_printf("%d", i);
+    for (guint k = 0; k < G_N_ELEMENTS(day_events); k++) {
+        if ((i % day_events[k].mod == 0) != day_events[k].zero)
+            continue;
+        g_autofree char *ts = ts_of(t0 + day_events[k].at);
+        GString *p = g_string_new(day_events[k].payload);
+        g_string_replace(p, "@I@", num, 0);
+        g_string_replace(p, "@C@", c, 0);
+        g_string_replace(p, "@TS@", ts, 0);
+        g_string_replace(p, "@RAD@", i % 5 == 0 ? "alarm" : "clear", 0);
+        g_string_replace(p, "@SEAL@", i % 7 == 0 ? "tampered" : "sealed", 0);
+        add(a, t0 + day_events[k].at, day_events[k].topic, g_string_free(p, FALSE));
+    }
 }
 
 static int by_time(gconstpointer pa, gconstpointer pb)
