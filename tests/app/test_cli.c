@@ -58,8 +58,7 @@ END_TEST
 
 START_TEST(test_run_with_unknown_group_names_file_and_line)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
+    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
     ck_assert(g_file_set_contents(conf, "[store]\npath = x.db\n\n[screens]\nlayout = 2x2\n", -1,
                                   NULL));
     g_autofree char *err = NULL;
@@ -67,7 +66,6 @@ START_TEST(test_run_with_unknown_group_names_file_and_line)
     g_autofree char *want = g_strdup_printf("portsight: %s:4: unknown group [screens]", conf);
     ck_assert_msg(g_str_has_prefix(err, want), "got %s", err);
     ck_assert_int_eq(lines(err), 1);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -75,52 +73,47 @@ END_TEST
  * file and line of [wall], the output and the path. */
 START_TEST(test_run_with_a_wall_that_cannot_record_names_the_config_line)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
+    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
     g_autofree char *clip = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
                                              "video", "rail-1.mp4", NULL);
     g_autofree char *text = g_strdup_printf("[store]\npath = %s/p.db\n\n[camera rail]\n"
                                             "uri = file://%s\n\n[wall]\nrtsp_port = 0\n"
                                             "record = %s/missing/wall.mp4\n",
-                                            dir, clip, dir);
+                                            testutil_tmp_dir, clip, testutil_tmp_dir);
     ck_assert(g_file_set_contents(conf, text, -1, NULL));
     g_autofree char *err = NULL;
     int code = testutil_portsight((const char *[]){"run", "-c", conf, NULL}, NULL, &err);
     ck_assert_msg(code != 0, "started: %s", err);
     g_autofree char *want = g_strdup_printf("%s:7: [wall]: wall: record %s/missing/wall.mp4: "
                                             "cannot write into %s/missing",
-                                            conf, dir, dir);
+                                            conf, testutil_tmp_dir, testutil_tmp_dir);
     ck_assert_msg(strstr(err, want), "no '%s' in\n%s", want, err);
-    testutil_rmtree(dir);
 }
 END_TEST
 
 /* A console whose port is taken stops the start with the file and line of [http] listen. */
 START_TEST(test_run_with_a_taken_console_port_names_the_config_line)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
+    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
     g_autoptr(GSocketListener) taken = g_socket_listener_new();
     guint16 port = g_socket_listener_add_any_inet_port(taken, NULL, NULL);
     ck_assert_uint_gt(port, 0);
     g_autofree char *text = g_strdup_printf("[store]\npath = %s/p.db\n\n[http]\n"
                                             "listen = 0.0.0.0:%u\n",
-                                            dir, port);
+                                            testutil_tmp_dir, port);
     ck_assert(g_file_set_contents(conf, text, -1, NULL));
     g_autofree char *err = NULL;
     int code = testutil_portsight((const char *[]){"run", "-c", conf, NULL}, NULL, &err);
     ck_assert_msg(code != 0, "started: %s", err);
     g_autofree char *want = g_strdup_printf("%s:5: [http] listen 0.0.0.0:%u", conf, port);
     ck_assert_msg(strstr(err, want), "no '%s' in\n%s", want, err);
-    testutil_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_run_stops_cleanly_on_sigterm_with_the_journal_flushed)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
-    g_autofree char *db = g_build_filename(dir, "p.db", NULL);
+    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
+    g_autofree char *db = g_build_filename(testutil_tmp_dir, "p.db", NULL);
     g_autofree char *text = g_strdup_printf("[store]\npath = %s\n", db);
     ck_assert(g_file_set_contents(conf, text, -1, NULL));
     const char *argv[] = {g_getenv("PORTSIGHT"), "--log-level", "info", "run", "-c", conf, NULL};
@@ -153,14 +146,12 @@ START_TEST(test_run_stops_cleanly_on_sigterm_with_the_journal_flushed)
     PsStore *s = store_open(db, &error);
     ck_assert_no_error(error);
     store_close(s);
-    testutil_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_demo_exits_0_and_says_where_its_outputs_are)
 {
-    g_autofree char *dir = testutil_tmpdir();
-    g_autofree char *out_dir = g_build_filename(dir, "demo", NULL);
+    g_autofree char *out_dir = g_build_filename(testutil_tmp_dir, "demo", NULL);
     g_autofree char *out = NULL, *err = NULL;
     const char *argv[] = {"demo", "--out", out_dir, NULL};
     int code = testutil_portsight(argv, &out, &err);
@@ -171,7 +162,6 @@ START_TEST(test_demo_exits_0_and_says_where_its_outputs_are)
     /* A second run starts afresh rather than failing or piling up. */
     g_free(g_steal_pointer(&out));
     ck_assert_int_eq(testutil_portsight(argv, &out, NULL), 0);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -187,4 +177,4 @@ static const TestutilTest tests[] = {
     {&test_demo_exits_0_and_says_where_its_outputs_are},
 };
 
-TESTUTIL_MAIN("cli", "cli", 60, TESTUTIL_TESTS(tests))
+TESTUTIL_MAIN("cli", "cli", 60, TESTUTIL_TESTS(tests), testutil_tmp_setup, testutil_tmp_teardown)
