@@ -78,16 +78,22 @@ static PsWall *wall_with(const char *record, const char *hls_dir, const char *sr
     return w;
 }
 
-/* No error on the wall's bus so far (the outputs negotiated and keep running). */
-static void assert_wall_healthy(PsWall *w)
+/* No error on @pipeline's bus so far; @what names it in the failure. */
+static void assert_no_bus_error(GstElement *pipeline, const char *what)
 {
-    GstBus *bus = gst_element_get_bus(wall_pipeline(w));
+    GstBus *bus = gst_element_get_bus(pipeline);
     GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     GError *e = NULL;
     if (m)
         gst_message_parse_error(m, &e, NULL);
-    ck_assert_msg(!m, "wall error: %s", e ? e->message : "");
+    ck_assert_msg(!m, "%s: %s", what, e ? e->message : "");
     gst_object_unref(bus);
+}
+
+/* No error on the wall's bus so far (the outputs negotiated and keep running). */
+static void assert_wall_healthy(PsWall *w)
+{
+    assert_no_bus_error(wall_pipeline(w), "wall error");
 }
 
 typedef struct {
@@ -332,13 +338,7 @@ START_TEST(test_srt_client_receives_frames_that_decode)
     for (int i = 0; i < 150 && g_atomic_int_get(&d.frames) < 50; i++)
         g_usleep(100 * 1000);
     int got = g_atomic_int_get(&d.frames);
-    GstBus *bus = gst_element_get_bus(client);
-    GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-    GError *e = NULL;
-    if (m)
-        gst_message_parse_error(m, &e, NULL);
-    ck_assert_msg(!m, "SRT client: %s", e ? e->message : "");
-    gst_object_unref(bus);
+    assert_no_bus_error(client, "SRT client");
     gst_element_set_state(client, GST_STATE_NULL);
     gst_object_unref(client);
 
