@@ -147,9 +147,10 @@ double ocr_assemble(const OcrCodeProbs *probs, char code[OCR_CODE_LEN + 1])
     double geo = exp(best_score / OCR_CODE_LEN);
     /* Every letter shares its value modulo 11 with one or two others (C, M, W): an owner
      * letter the recognizer hardly saw, chosen because the check digit wants its value, is a
-     * guess among those, however the odds of the rest renormalize. */
+     * guess among those, however the odds of the rest renormalize. So is a category letter
+     * (U, J or Z) it hardly saw: a window that has lost a character takes the next one there. */
     double guess = 1;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         double seen = folded[i][ocr_class_index(code[i])];
         if (seen < SEEN_LETTER)
             guess *= seen / SEEN_LETTER;

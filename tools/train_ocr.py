@@ -154,6 +154,9 @@ def main():
                     help="reference crops and this network's outputs for the C test")
     ap.add_argument("--from", dest="from_c", metavar="WEIGHTS",
                     help="no training: load these C weights, write --out, the header and --fixture")
+    ap.add_argument("--init", metavar="WEIGHTS",
+                    help="start from these weights (ocr/cnn_weights.c) instead of random ones")
+    ap.add_argument("--max-lr", type=float, default=3e-3)
     ap.add_argument("--train", type=int, default=200000)
     ap.add_argument("--val", type=int, default=10000)
     ap.add_argument("--epochs", type=int, default=12)
@@ -172,6 +175,8 @@ def main():
         write_fixture(net, args.synth, args.fixture)
         print(f"wrote {args.out}, cnn_shapes.h and {args.fixture} from {args.from_c}")
         return
+    if args.init:
+        read_weights(args.init, net)
     with tempfile.TemporaryDirectory() as tmp:
         parts = [load(args.synth, 1000 + i, args.train // 4, tmp) for i in range(4)]
         xtr = torch.cat([p[0] for p in parts])
@@ -179,7 +184,7 @@ def main():
         xva, yva = load(args.synth, 2000, args.val, tmp)
     print(f"data {len(ytr)} train {len(yva)} val in {time.time() - t0:.0f} s", flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * (
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.max_lr, total_steps=args.epochs * (
         (len(ytr) + 127) // 128))
     g = torch.Generator().manual_seed(2)
     for epoch in range(args.epochs):

@@ -81,6 +81,11 @@ static const struct {
      * counted). */
     {"an owner letter the check digit had to guess gets low confidence", "CSQU3054383", 0.95,
      {{1, 'N', 0.90, 'S', 0.05}, {-1}}, "CSQU3054383", 0, 0.2},
+    /* A window that lost the category letter takes the serial's first digit there: the
+     * recognizer read a '1' and gave J little (FHNU1637170 read one character shifted). J is
+     * a guess then, as an owner letter would be (0.89 before the category counted). */
+    {"a category letter the recognizer hardly saw gets low confidence", "FHNJ6371701", 0.95,
+     {{3, '1', 0.90, 'J', 0.05}, {-1}}, "FHNJ6371701", 0, 0.3},
     /* Every character read confidently, but the code fails its check digit: any valid code
      * needs a character the recognizer did not see, so the confidence is low. */
     {"a read whose check digit is wrong gets low confidence", "CSQU3054387", 0.99, NO_AMB, NULL, 0,
