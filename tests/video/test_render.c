@@ -63,15 +63,24 @@ static const struct {
     {PS_STATUS_PENDING, 1, 1, 0},
 };
 
+/* Draws camera @camera's view of @s (through @model, may be NULL) at @now into the frame;
+ * returns the renderer's counts for it. */
+static PsRenderStats render(PsRenderer *r, PsScene *s, const char *camera, PsCameraModel *model,
+                            gint64 now)
+{
+    GError *error = NULL;
+    ck_assert(overlay_render(r, s, camera, model, NULL, frame, W, H, W * 4, now, &error));
+    ck_assert_no_error(error);
+    PsRenderStats st;
+    overlay_renderer_stats(r, &st);
+    return st;
+}
+
 START_TEST(test_container_box_and_label_in_status_colour_with_cjk)
 {
     g_autoptr(PsScene) s = scene_with(colours[_i].status);
     g_autoptr(PsRenderer) r = overlay_renderer_new(NULL);
-    GError *error = NULL;
-    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4, NOW, &error));
-    ck_assert_no_error(error);
-    PsRenderStats st;
-    overlay_renderer_stats(r, &st);
+    PsRenderStats st = render(r, s, "quay-1", NULL, NOW);
     ck_assert_uint_eq(st.containers, 1);
     ck_assert_msg(st.unknown_glyphs == 0, "%u characters had no glyph (CJK font missing?)",
                   st.unknown_glyphs);
@@ -91,13 +100,9 @@ START_TEST(test_other_cameras_and_stale_detections_are_not_drawn)
 {
     g_autoptr(PsScene) s = scene_with(PS_STATUS_RELEASED);
     g_autoptr(PsRenderer) r = overlay_renderer_new(NULL);
-    PsRenderStats st;
-    ck_assert(overlay_render(r, s, "gate-2", NULL, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    PsRenderStats st = render(r, s, "gate-2", NULL, NOW);
     ck_assert_uint_eq(st.containers, 0);
-    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4,
-                             NOW + 3 * G_USEC_PER_SEC, NULL));
-    overlay_renderer_stats(r, &st);
+    st = render(r, s, "quay-1", NULL, NOW + 3 * G_USEC_PER_SEC);
     ck_assert_uint_eq(st.containers, 0);
     ck_assert_uint_eq(lit(0, 0, W, H), 0);
     ck_assert_uint_eq(overlay_scene_count_detections(s, NULL, NOW), 1);
@@ -147,9 +152,7 @@ START_TEST(test_vessel_is_projected_with_its_track)
     PsSceneVessel behind = {413000002, "BEHIND", "tanker", 31.3500, 121.5900, 3, 270, NULL, 0};
     overlay_scene_put_vessel(s, &behind);
     g_autoptr(PsRenderer) r = overlay_renderer_new(NULL);
-    ck_assert(overlay_render(r, s, "quay-1", cam, NULL, frame, W, H, W * 4, NOW, NULL));
-    PsRenderStats st;
-    overlay_renderer_stats(r, &st);
+    PsRenderStats st = render(r, s, "quay-1", cam, NOW);
     ck_assert_uint_eq(st.vessels, 1);
     ck_assert_uint_eq(st.unknown_glyphs, 0);
     double x, y;
@@ -166,12 +169,10 @@ START_TEST(test_vessel_is_projected_with_its_track)
     ck_assert(!st.panel);
     /* selecting the vessel gives its panel; selecting the one behind the camera does not */
     overlay_scene_select(s, NULL, v.mmsi);
-    ck_assert(overlay_render(r, s, "quay-1", cam, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    st = render(r, s, "quay-1", cam, NOW);
     ck_assert(st.panel);
     overlay_scene_select(s, NULL, behind.mmsi);
-    ck_assert(overlay_render(r, s, "quay-1", cam, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    st = render(r, s, "quay-1", cam, NOW);
     ck_assert(!st.panel);
 }
 END_TEST
@@ -180,25 +181,20 @@ START_TEST(test_selection_draws_the_detail_panel)
 {
     g_autoptr(PsScene) s = scene_with(PS_STATUS_HELD);
     g_autoptr(PsRenderer) r = overlay_renderer_new(NULL);
-    PsRenderStats st;
-    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    PsRenderStats st = render(r, s, "quay-1", NULL, NOW);
     ck_assert(!st.panel);
     guint before = lit(W - 400, 0, W, 250);
     overlay_scene_select(s, "CSQU3054383", 0);
-    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    st = render(r, s, "quay-1", NULL, NOW);
     ck_assert(st.panel);
     ck_assert_uint_eq(st.unknown_glyphs, 0);
     ck_assert_uint_gt(lit(W - 400, 0, W, 250), before + 1000);
     /* a camera that does not show the container gets no panel */
-    ck_assert(overlay_render(r, s, "gate-2", NULL, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    st = render(r, s, "gate-2", NULL, NOW);
     ck_assert(!st.panel);
     overlay_scene_select(s, NULL, 0);
     memset(frame, 0, W * H * 4);
-    ck_assert(overlay_render(r, s, "quay-1", NULL, NULL, frame, W, H, W * 4, NOW, NULL));
-    overlay_renderer_stats(r, &st);
+    st = render(r, s, "quay-1", NULL, NOW);
     ck_assert(!st.panel);
 }
 END_TEST
