@@ -285,6 +285,17 @@ static char **read_labels(const char *dir)
     return lines;
 }
 
+/* The fields of labels.csv line @line (file, code, size_type, layout, ...), or NULL when it has
+ * fewer than 4 (caller frees). */
+static char **label_fields(const char *line)
+{
+    char **f = g_strsplit(line, ",", -1);
+    if (g_strv_length(f) >= 4)
+        return f;
+    g_strfreev(f);
+    return NULL;
+}
+
 /* The path of the built ocr-synth (argument of the 'ocr-detector' test). */
 static const char *synth_path;
 
@@ -306,11 +317,9 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
     int right[2] = {0}, wrong[2] = {0};
     gboolean roof_read[2] = {FALSE, FALSE};
     for (int i = 1; lines[i]; i++) {
-        char **f = g_strsplit(lines[i], ",", -1);
-        if (g_strv_length(f) < 4) {
-            g_strfreev(f);
+        char **f = label_fields(lines[i]);
+        if (!f)
             continue;
-        }
         char *path = g_build_filename(dir, f[0], NULL);
         for (int m = 0; m < 2; m++) {
             OcrOptions opts;
@@ -387,21 +396,28 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
 }
 END_TEST
 
-START_TEST(test_shipped_frames_read_in_every_pixel_format)
+/* The labels.csv lines of the frames shipped in data/scenario/frames; *@dir gets the folder
+ * (caller frees both). */
+static char **shipped_frames(char **dir)
 {
     const char *root = g_getenv("PS_SOURCE_ROOT");
     ck_assert_ptr_nonnull(root);
-    char *dir = g_build_filename(root, "data", "scenario", "frames", NULL);
-    char **lines = read_labels(dir);
+    *dir = g_build_filename(root, "data", "scenario", "frames", NULL);
+    char **lines = read_labels(*dir);
     ck_assert_ptr_nonnull(lines);
+    return lines;
+}
+
+START_TEST(test_shipped_frames_read_in_every_pixel_format)
+{
+    char *dir;
+    char **lines = shipped_frames(&dir);
     PsOcr *ocr = new_ocr();
     int n = 0;
     for (int i = 1; lines[i]; i++) {
-        char **f = g_strsplit(lines[i], ",", -1);
-        if (g_strv_length(f) < 4) {
-            g_strfreev(f);
+        char **f = label_fields(lines[i]);
+        if (!f)
             continue;
-        }
         char *path = g_build_filename(dir, f[0], NULL);
         PIX *pix = pixRead(path);
         ck_assert_ptr_nonnull(pix);
@@ -442,11 +458,8 @@ END_TEST
 
 START_TEST(test_image_in_memory_reads_like_the_file)
 {
-    const char *root = g_getenv("PS_SOURCE_ROOT");
-    ck_assert_ptr_nonnull(root);
-    char *dir = g_build_filename(root, "data", "scenario", "frames", NULL);
-    char **lines = read_labels(dir);
-    ck_assert_ptr_nonnull(lines);
+    char *dir;
+    char **lines = shipped_frames(&dir);
     char **f = g_strsplit(lines[1], ",", -1);
     char *path = g_build_filename(dir, f[0], NULL);
     gchar *bytes = NULL;
@@ -512,11 +525,9 @@ START_TEST(test_real_photos_never_give_a_wrong_best_code)
     PsOcr *ocr = new_ocr();
     int right = 0, wrong = 0, total = 0;
     for (int i = 1; lines[i]; i++) {
-        char **f = g_strsplit(lines[i], ",", -1);
-        if (g_strv_length(f) < 4) {
-            g_strfreev(f);
+        char **f = label_fields(lines[i]);
+        if (!f)
             continue;
-        }
         char *path = g_build_filename(dir, f[0], NULL);
         OcrReads reads;
         ck_assert(ocr_read_file(ocr, path, &reads, NULL));
@@ -539,45 +550,39 @@ START_TEST(test_real_photos_never_give_a_wrong_best_code)
 }
 END_TEST
 
+static const TestutilTest detector_tests[] = {
+    {&test_detector_regions_read_codes_the_whole_frame_misses},
+};
+static const TestutilTest real_photo_tests[] = {
+    {&test_real_photos_never_give_a_wrong_best_code},
+};
+static const TestutilTest core_tests[] = {
+    {&test_bad_frames_are_rejected_with_a_reason},
+    {&test_unreadable_files_name_the_file},
+    {&test_noise_frame_gives_no_code},
+    {&test_bold_w_is_read},
+    {&test_owner_and_serial_on_different_door_panels_are_read},
+    {&test_small_characters_of_a_960x540_camera_are_read},
+    {&test_serial_is_not_shifted_into_a_size_type_beside_it},
+    {&test_shipped_frames_read_in_every_pixel_format},
+    {&test_image_in_memory_reads_like_the_file},
+    {&test_tiny_and_odd_sized_frames_give_no_code},
+};
+
 /* With no argument the tests on shipped and synthetic images; with "real-photos" the reference
  * photos of $PS_SHARED_DATA alone, a meson test of its own (SKIP without them); with "detector
  * OCR-SYNTH" the detector on frames that generator renders. */
-static Suite *suite(gboolean real_photos)
-{
-    Suite *s = suite_create("ocr");
-    if (synth_path) {
-        TCase *tc = tcase_create("detector");
-        tcase_set_timeout(tc, 170);
-        tcase_add_test(tc, test_detector_regions_read_codes_the_whole_frame_misses);
-        suite_add_tcase(s, tc);
-        return s;
-    }
-    if (real_photos) {
-        TCase *tc = tcase_create("real-photos");
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, test_real_photos_never_give_a_wrong_best_code);
-        suite_add_tcase(s, tc);
-        return s;
-    }
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_bad_frames_are_rejected_with_a_reason);
-    tcase_add_test(tc, test_unreadable_files_name_the_file);
-    tcase_add_test(tc, test_noise_frame_gives_no_code);
-    tcase_add_test(tc, test_bold_w_is_read);
-    tcase_add_test(tc, test_owner_and_serial_on_different_door_panels_are_read);
-    tcase_add_test(tc, test_small_characters_of_a_960x540_camera_are_read);
-    tcase_add_test(tc, test_serial_is_not_shifted_into_a_size_type_beside_it);
-    tcase_add_test(tc, test_shipped_frames_read_in_every_pixel_format);
-    tcase_add_test(tc, test_image_in_memory_reads_like_the_file);
-    tcase_add_test(tc, test_tiny_and_odd_sized_frames_give_no_code);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc > 2 && g_str_equal(argv[1], "detector"))
+    static const TestutilCase detector = {"detector", 170, TESTUTIL_TESTS(detector_tests)};
+    static const TestutilCase real_photos = {"real-photos", 120,
+                                             TESTUTIL_TESTS(real_photo_tests)};
+    static const TestutilCase core = {"core", 120, TESTUTIL_TESTS(core_tests)};
+    if (argc > 2 && g_str_equal(argv[1], "detector")) {
         synth_path = argv[2];
-    return testutil_run(suite(argc > 1 && g_str_equal(argv[1], "real-photos")));
+        return testutil_run_cases("ocr", &detector, 1);
+    }
+    if (argc > 1 && g_str_equal(argv[1], "real-photos"))
+        return testutil_run_cases("ocr", &real_photos, 1);
+    return testutil_run_cases("ocr", &core, 1);
 }
