@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ais.h"
@@ -108,35 +109,60 @@ START_TEST(test_single_sentence_type1_fields)
 }
 END_TEST
 
+/* One expected field of a decoded message: a number (a guint field), or a string when @str is
+ * set. */
+typedef struct {
+    const char *field;
+    size_t offset;
+    const char *str;
+    guint value;
+} FieldRow;
+
+#define UINT_FIELD(f, v) {#f, offsetof(AisMessage, f), NULL, (v)}
+#define STR_FIELD(f, s) {#f, offsetof(AisMessage, f), (s), 0}
+
+static void assert_fields(const AisMessage *m, const FieldRow *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *at = (const char *)m + rows[i].offset;
+        if (rows[i].str) {
+            ck_assert_msg(strcmp(at, rows[i].str) == 0, "%s is \"%s\", expected \"%s\"",
+                          rows[i].field, at, rows[i].str);
+        } else {
+            guint v;
+            memcpy(&v, at, sizeof v);
+            ck_assert_msg(v == rows[i].value, "%s is %u, expected %u", rows[i].field, v,
+                          rows[i].value);
+        }
+    }
+}
+
+static const FieldRow ever_diadem[] = {
+    UINT_FIELD(type, 5),           UINT_FIELD(mmsi, 351759000),
+    UINT_FIELD(t5.imo, 9134270),   STR_FIELD(t5.callsign, "3FOF8"),
+    STR_FIELD(t5.shipname, "EVER DIADEM"),
+    UINT_FIELD(t5.shiptype, 70),   UINT_FIELD(t5.to_bow, 225),
+    UINT_FIELD(t5.to_stern, 70),   UINT_FIELD(t5.to_port, 1),
+    UINT_FIELD(t5.to_starboard, 31), UINT_FIELD(t5.month, 5),
+    UINT_FIELD(t5.day, 15),        UINT_FIELD(t5.hour, 14),
+    UINT_FIELD(t5.draught, 122),   STR_FIELD(t5.destination, "NEW YORK"),
+};
+
+static const FieldRow rosinante[] = {
+    UINT_FIELD(type, 5),           UINT_FIELD(mmsi, 219005012),
+    STR_FIELD(t5.shipname, "ROSINANTE"), STR_FIELD(t5.callsign, "XPD5019"),
+    UINT_FIELD(t5.to_bow, 9),      UINT_FIELD(t5.to_stern, 3),
+    UINT_FIELD(t5.to_port, 3),     UINT_FIELD(t5.dte, 1),
+};
+
 static void assert_ever_diadem(const AisMessage *m)
 {
-    ck_assert_uint_eq(m->type, 5);
-    ck_assert_uint_eq(m->mmsi, 351759000);
-    ck_assert_uint_eq(m->t5.imo, 9134270);
-    ck_assert_str_eq(m->t5.callsign, "3FOF8");
-    ck_assert_str_eq(m->t5.shipname, "EVER DIADEM");
-    ck_assert_uint_eq(m->t5.shiptype, 70);
-    ck_assert_uint_eq(m->t5.to_bow, 225);
-    ck_assert_uint_eq(m->t5.to_stern, 70);
-    ck_assert_uint_eq(m->t5.to_port, 1);
-    ck_assert_uint_eq(m->t5.to_starboard, 31);
-    ck_assert_uint_eq(m->t5.month, 5);
-    ck_assert_uint_eq(m->t5.day, 15);
-    ck_assert_uint_eq(m->t5.hour, 14);
-    ck_assert_uint_eq(m->t5.draught, 122);
-    ck_assert_str_eq(m->t5.destination, "NEW YORK");
+    assert_fields(m, ever_diadem, G_N_ELEMENTS(ever_diadem));
 }
 
 static void assert_rosinante(const AisMessage *m)
 {
-    ck_assert_uint_eq(m->type, 5);
-    ck_assert_uint_eq(m->mmsi, 219005012);
-    ck_assert_str_eq(m->t5.shipname, "ROSINANTE");
-    ck_assert_str_eq(m->t5.callsign, "XPD5019");
-    ck_assert_uint_eq(m->t5.to_bow, 9);
-    ck_assert_uint_eq(m->t5.to_stern, 3);
-    ck_assert_uint_eq(m->t5.to_port, 3);
-    ck_assert_uint_eq(m->t5.dte, 1);
+    assert_fields(m, rosinante, G_N_ELEMENTS(rosinante));
 }
 
 START_TEST(test_two_fragment_type5_with_static_view)
