@@ -105,19 +105,54 @@ START_TEST(test_parse_accepts_printed_forms)
 }
 END_TEST
 
+/* What parsing a code, or looking up a size/type code, refuses: the message, or the error code
+ * when @message is NULL (@code -1: only the refusal); @zeroed: the parsed code is left empty. */
+typedef enum { PARSE, SIZE_TYPE } ErrorFn;
+
+static const struct {
+    ErrorFn fn;
+    const char *input;
+    const char *message;
+    int code;
+    gboolean zeroed;
+} error_rows[] = {
+    {PARSE, "CSQU 305438 7", "check digit is 7, expected 3", -1, TRUE},
+    {PARSE, "CSQU 305438 3 1", NULL, ISO6346_ERROR_LENGTH, FALSE},
+    {PARSE, NULL, NULL, -1, FALSE},
+    {SIZE_TYPE, "Z2G1", "size/type length code 'Z' is unknown", -1, FALSE},
+    {SIZE_TYPE, "2XG1", "size/type height/width code 'X' is unknown", -1, FALSE},
+    {SIZE_TYPE, "22G9", "size/type type code 'G9' is unknown", -1, FALSE},
+    {SIZE_TYPE, "22G", NULL, ISO6346_ERROR_LENGTH, FALSE},
+};
+
+static void check_error_rows(ErrorFn fn)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(error_rows); i++) {
+        if (error_rows[i].fn != fn)
+            continue;
+        GError *error = NULL;
+        gboolean ok;
+        if (fn == PARSE) {
+            Iso6346Code c;
+            ok = iso6346_parse(error_rows[i].input, &c, &error);
+            if (error_rows[i].zeroed)
+                ck_assert_str_eq(c.code, "");
+        } else {
+            Iso6346SizeType st;
+            ok = iso6346_size_type_lookup(error_rows[i].input, &st, &error);
+        }
+        ck_assert_msg(!ok, "%s accepted", error_rows[i].input ? error_rows[i].input : "NULL");
+        if (error_rows[i].message)
+            ck_assert_str_eq(error->message, error_rows[i].message);
+        if (error_rows[i].code >= 0)
+            ck_assert(g_error_matches(error, ISO6346_ERROR, error_rows[i].code));
+        g_clear_error(&error);
+    }
+}
+
 START_TEST(test_parse_rejects_and_zeroes_output)
 {
-    Iso6346Code c;
-    GError *error = NULL;
-    ck_assert(!iso6346_parse("CSQU 305438 7", &c, &error));
-    ck_assert_str_eq(error->message, "check digit is 7, expected 3");
-    ck_assert_str_eq(c.code, "");
-    g_clear_error(&error);
-    ck_assert(!iso6346_parse("CSQU 305438 3 1", &c, &error));
-    ck_assert(g_error_matches(error, ISO6346_ERROR, ISO6346_ERROR_LENGTH));
-    g_clear_error(&error);
-    ck_assert(!iso6346_parse(NULL, &c, &error));
-    g_clear_error(&error);
+    check_error_rows(PARSE);
 }
 END_TEST
 
@@ -149,20 +184,7 @@ END_TEST
 
 START_TEST(test_size_type_unknown_codes_are_named)
 {
-    Iso6346SizeType st;
-    GError *error = NULL;
-    ck_assert(!iso6346_size_type_lookup("Z2G1", &st, &error));
-    ck_assert_str_eq(error->message, "size/type length code 'Z' is unknown");
-    g_clear_error(&error);
-    ck_assert(!iso6346_size_type_lookup("2XG1", &st, &error));
-    ck_assert_str_eq(error->message, "size/type height/width code 'X' is unknown");
-    g_clear_error(&error);
-    ck_assert(!iso6346_size_type_lookup("22G9", &st, &error));
-    ck_assert_str_eq(error->message, "size/type type code 'G9' is unknown");
-    g_clear_error(&error);
-    ck_assert(!iso6346_size_type_lookup("22G", &st, &error));
-    ck_assert(g_error_matches(error, ISO6346_ERROR, ISO6346_ERROR_LENGTH));
-    g_clear_error(&error);
+    check_error_rows(SIZE_TYPE);
     ck_assert(!iso6346_size_type_valid(NULL));
 }
 END_TEST
