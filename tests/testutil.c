@@ -1,10 +1,12 @@
 #include "testutil.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 char *testutil_tmpdir(void)
@@ -163,6 +165,18 @@ int testutil_run_cases(const char *suite, const TestutilCase *cases, guint n)
         suite_add_tcase(s, tc);
     }
     return testutil_run(s);
+}
+
+void testutil_assert_members_at(const char *file, int line, JsonObject *o,
+                                const TestutilMember *rows, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        JsonNode *node = json_object_get_member(o, rows[i].member);
+        const char *got = node && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_string(node) : NULL;
+        ck_assert_msg(got && strcmp(got, rows[i].expected) == 0,
+                      "%s:%d: member %s is \"%s\", expected \"%s\"", file, line,
+                      rows[i].member, got ? got : "(none)", rows[i].expected);
+    }
 }
 
 gint64 testutil_sql_int(struct sqlite3 *db, const char *sql)

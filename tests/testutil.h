@@ -90,5 +90,19 @@ gint64 testutil_sql_int(struct sqlite3 *db, const char *sql);
  * waits up to 2 s for a writer's lock), or -1 when it cannot be read. */
 gint64 testutil_db_scalar(const char *path, const char *sql);
 
+/* One expected string member of a JSON object: @member holds the string @expected. */
+typedef struct {
+    const char *member;
+    const char *expected;
+} TestutilMember;
+
+/* Fails the test at the first of the @n @rows whose member of @o is missing, not a string or
+ * another string, naming the member and the caller's line. */
+typedef struct _JsonObject JsonObject;
+#define testutil_assert_members(o, rows, n)                                                        \
+    testutil_assert_members_at(__FILE__, __LINE__, (o), (rows), (n))
+void testutil_assert_members_at(const char *file, int line, JsonObject *o,
+                                const TestutilMember *rows, guint n);
+
 #define ck_assert_no_error(err)                                                            \
     ck_assert_msg((err) == NULL, "unexpected error: %s", (err) ? (err)->message : "")

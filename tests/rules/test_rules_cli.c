@@ -139,20 +139,30 @@ START_TEST(test_explain_names_the_event_behind_every_condition)
     JsonArray *d = json_object_get_array_member(o, "decisions");
     ck_assert_int_eq(json_array_get_length(d), 2);
     JsonObject *rel = json_array_get_object_element(d, 1);
-    ck_assert_str_eq(json_object_get_string_member(rel, "kind"), "release");
-    ck_assert_str_eq(json_object_get_string_member(rel, "decided_on"), "seal-209");
+    static const TestutilMember rel_rows[] = {
+        {"kind", "release"},
+        {"decided_on", "seal-209"},
+    };
+    testutil_assert_members(rel, rel_rows, G_N_ELEMENTS(rel_rows));
     JsonObject *seal = json_array_get_object_element(
         json_object_get_array_member(rel, "conditions"), 5);
-    ck_assert_str_eq(json_object_get_string_member(seal, "name"), "seal_intact");
-    ck_assert_str_eq(json_object_get_string_member(seal, "event"), "seal-209");
-    ck_assert_str_eq(json_object_get_string_member(seal, "event_topic"), "port/seal/ES-9");
-    ck_assert_str_eq(json_object_get_string_member(seal, "event_ts"), "2026-11-26T08:13:50Z");
+    static const TestutilMember seal_rows[] = {
+        {"name", "seal_intact"},
+        {"event", "seal-209"},
+        {"event_topic", "port/seal/ES-9"},
+        {"event_ts", "2026-11-26T08:13:50Z"},
+    };
+    testutil_assert_members(seal, seal_rows, G_N_ELEMENTS(seal_rows));
     /* The published payload is there as it was sent. */
     JsonObject *payload = json_object_get_object_member(rel, "payload");
-    ck_assert_str_eq(json_object_get_string_member(payload, "train"), "T-2611-A");
+    static const TestutilMember payload_rows[] = {{"train", "T-2611-A"}};
+    testutil_assert_members(payload, payload_rows, G_N_ELEMENTS(payload_rows));
     JsonObject *now = json_object_get_object_member(o, "now");
-    ck_assert_str_eq(json_object_get_string_member(now, "verdict"), "release");
-    ck_assert_str_eq(json_object_get_string_member(now, "seal"), "seal-209");
+    static const TestutilMember now_rows[] = {
+        {"verdict", "release"},
+        {"seal", "seal-209"},
+    };
+    testutil_assert_members(now, now_rows, G_N_ELEMENTS(now_rows));
     ck_assert_int_eq(json_array_get_length(json_object_get_array_member(now, "open")), 0);
 }
 END_TEST
