@@ -121,19 +121,32 @@ static gint64 ts_us(const char *payload, const char *member)
     return g_date_time_to_unix(t) * G_USEC_PER_SEC + g_date_time_get_microsecond(t);
 }
 
-static const char *customs =
+static const char customs[] =
     "{\"id\":\"t9-cus\",\"ts\":\"2026-11-26T08:00:00Z\",\"declaration\":\"DEC-T9\","
     "\"status\":\"released\",\"flow\":\"rail-sea\",\"containers\":[\"" CODE "\"],"
     "\"vessel\":{\"name\":\"PS TEST\",\"imo\":9700005}}";
-static const char *arrival =
+static const char arrival[] =
     "{\"id\":\"t9-arr\",\"ts\":\"2026-11-26T08:05:00Z\",\"yard\":\"Y1\",\"train\":\"T-9\","
     "\"wagons\":[{\"wagon\":\"W1\",\"containers\":[\"" CODE "\"]}]}";
-static const char *radiation =
+static const char radiation[] =
     "{\"id\":\"t9-rad\",\"ts\":\"2026-11-26T08:06:00Z\",\"portal\":\"RP1\",\"container\":\"" CODE
     "\",\"result\":\"clear\"}";
-static const char *seal =
+static const char seal[] =
     "{\"id\":\"t9-seal\",\"ts\":\"2026-11-26T08:06:30Z\",\"seal\":\"ES1\",\"container\":\"" CODE
     "\",\"state\":\"sealed\"}";
+
+/* One event to publish: its topic and payload. */
+typedef struct {
+    const char *topic;
+    const char *payload;
+} Event;
+
+/* Publishes the @n @events in order. */
+static void publish_all(const Event *events, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        test_client_publish(pub, events[i].topic, events[i].payload);
+}
 
 START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_gets_decisions)
 {
@@ -148,10 +161,13 @@ START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_
     g_autofree char *conf1 = config(NULL);
     engine = engine_start(tmp, conf1);
     wait_ready();
-    test_client_publish(pub, ROOT "/customs/status", customs);
-    test_client_publish(pub, ROOT "/rail/Y1/arrival", arrival);
-    test_client_publish(pub, ROOT "/radiation/RP1", radiation);
-    test_client_publish(pub, ROOT "/seal/ES1", seal);
+    static const Event papers[] = {
+        {ROOT "/customs/status", customs},
+        {ROOT "/rail/Y1/arrival", arrival},
+        {ROOT "/radiation/RP1", radiation},
+        {ROOT "/seal/ES1", seal},
+    };
+    publish_all(papers, G_N_ELEMENTS(papers));
     ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 't9-%'"
                                       " AND event_id NOT LIKE 't9-probe%'", 4, 20), 4);
     ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter"), 0);
@@ -230,10 +246,13 @@ START_TEST(test_a_decision_made_by_another_process_is_published_within_a_second)
     wait_ready();
     const char *ocr = "{\"id\":\"t9-ocr\",\"ts\":\"2026-11-26T08:07:00Z\",\"camera\":\"gate9\","
                       "\"container\":\"" CODE "\",\"confidence\":0.9}";
-    test_client_publish(pub, ROOT "/rail/Y1/arrival", arrival);
-    test_client_publish(pub, ROOT "/radiation/RP1", radiation);
-    test_client_publish(pub, ROOT "/seal/ES1", seal);
-    test_client_publish(pub, ROOT "/ocr/gate9", ocr);
+    const Event train_and_ocr[] = {
+        {ROOT "/rail/Y1/arrival", arrival},
+        {ROOT "/radiation/RP1", radiation},
+        {ROOT "/seal/ES1", seal},
+        {ROOT "/ocr/gate9", ocr},
+    };
+    publish_all(train_and_ocr, G_N_ELEMENTS(train_and_ocr));
     ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id IN"
                                       " ('t9-arr','t9-rad','t9-seal','t9-ocr')", 4, 20), 4);
     /* Let the engine settle: nothing of ours is pending after this. */
