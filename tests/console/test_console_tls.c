@@ -60,7 +60,7 @@ static gpointer client(gpointer data)
 
 START_TEST(test_https)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *cert = g_build_filename(dir, "cert.pem", NULL);
     g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
     g_autofree char *users = g_build_filename(dir, "users.ini", NULL);
@@ -95,7 +95,6 @@ START_TEST(test_https)
     console_free(console);
     rules_free(rules);
     store_close(store);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -104,7 +103,7 @@ static const TestutilTest tests[] = {
 };
 
 static const TestutilCase tcases[] = {
-    {"core", 60, TESTUTIL_TESTS(tests)},
+    {"core", 60, TESTUTIL_TESTS(tests), testutil_tmp_setup, testutil_tmp_teardown},
 };
 
 int main(int argc, char **argv)

@@ -29,7 +29,7 @@ static guint calls_of(const char *db, guint mmsi)
 
 START_TEST(test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
     g_autofree char *db = g_build_filename(dir, "p.db", NULL);
     g_autofree char *log = g_build_filename(dir, "stderr.log", NULL);
@@ -83,7 +83,6 @@ START_TEST(test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm)
     ck_assert(g_file_get_contents(log, &stderr_text, NULL, NULL));
     ck_assert_msg(strstr(stderr_text, "checksum"), "the damaged sentence is reported: %s",
                   stderr_text);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -102,7 +101,7 @@ static const struct {
 
 START_TEST(test_bad_ais_settings_stop_the_daemon_with_one_line)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
     g_autofree char *db = g_build_filename(dir, "p.db", NULL);
     g_autofree char *text = g_strdup_printf("[store]\npath = %s\n[ais]\n%s", db, bad[_i].ais);
@@ -118,7 +117,6 @@ START_TEST(test_bad_ais_settings_stop_the_daemon_with_one_line)
     for (int i = 0; lines[i]; i++)
         errors += *lines[i] && !strstr(lines[i], " note: ");
     ck_assert_msg(errors == 1, "not one line: %s", err);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -127,4 +125,5 @@ static const TestutilTest tests[] = {
     {&test_bad_ais_settings_stop_the_daemon_with_one_line, G_N_ELEMENTS(bad)},
 };
 
-TESTUTIL_MAIN("daemon-ais", "core", 60, TESTUTIL_TESTS(tests))
+TESTUTIL_MAIN("daemon-ais", "core", 60, TESTUTIL_TESTS(tests), testutil_tmp_setup,
+              testutil_tmp_teardown)
