@@ -90,7 +90,7 @@ END_TEST
  * and neither disturbs a third camera. */
 START_TEST(test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *path = g_build_filename(dir, "clip.mp4", NULL);
     g_autofree char *desc = g_strdup_printf(
         "videotestsrc num-buffers=12 ! video/x-raw,width=160,height=90,framerate=25/1 ! "
@@ -127,7 +127,6 @@ START_TEST(test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others)
     ck_assert_int_eq(camera_set_restarts(set, "good"), 0);
     camera_set_free(set);
     g_main_context_unref(ctx);
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -138,4 +137,5 @@ static const TestutilTest tests[] = {
     {&test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others},
 };
 
-TESTUTIL_MAIN_WITH(gst_init, "camera ingest", "ingest", 60, TESTUTIL_TESTS(tests))
+TESTUTIL_MAIN_WITH(gst_init, "camera ingest", "ingest", 60, TESTUTIL_TESTS(tests),
+                   testutil_tmp_setup, testutil_tmp_teardown)

@@ -196,7 +196,7 @@ END_TEST
 
 START_TEST(test_hls_writes_a_playlist_and_segments_that_decode)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
     g_autofree char *hls = g_build_filename(dir, "hls", NULL);
     g_autofree char *playlist = g_build_filename(hls, "wall.m3u8", NULL);
@@ -248,7 +248,6 @@ START_TEST(test_hls_writes_a_playlist_and_segments_that_decode)
     g_ptr_array_unref(segs);
 
     assert_mp4_complete(mp4); /* HLS and MP4 from the same encoder */
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -261,7 +260,7 @@ static gint by_name(gconstpointer a, gconstpointer b)
  * never at the record path itself, and only the newest record_keep stay. */
 START_TEST(test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *rec = g_build_filename(dir, "wall.mp4", NULL);
     WallConfig c;
     small_wall_config(&c);
@@ -313,13 +312,12 @@ START_TEST(test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s)
             ck_assert_msg(decode_to_end(launch, &dd) && dd.frames >= 1, "%s does not play", path);
         }
     }
-    testutil_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_srt_client_receives_frames_that_decode)
 {
-    g_autofree char *dir = testutil_tmpdir();
+    const char *dir = testutil_tmp_dir;
     g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
     int port = camsupport_free_port();
     g_autofree char *listen = g_strdup_printf("srt://:%d", port);
@@ -350,7 +348,6 @@ START_TEST(test_srt_client_receives_frames_that_decode)
     ck_assert_int_eq(d.width, W);
     ck_assert_int_eq(d.height, H);
     assert_mp4_complete(mp4); /* SRT (MPEG-TS) and MP4 from the same encoder */
-    testutil_rmtree(dir);
 }
 END_TEST
 
@@ -361,4 +358,5 @@ static const TestutilTest tests[] = {
     {&test_srt_client_receives_frames_that_decode},
 };
 
-TESTUTIL_MAIN_WITH(gst_init, "video-wall-outputs", "outputs", 90, TESTUTIL_TESTS(tests))
+TESTUTIL_MAIN_WITH(gst_init, "video-wall-outputs", "outputs", 90, TESTUTIL_TESTS(tests),
+                   testutil_tmp_setup, testutil_tmp_teardown)
