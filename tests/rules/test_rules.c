@@ -27,6 +27,15 @@ static PsStore *mem_store(void)
     return s;
 }
 
+/* The store in the fixture's database file (testutil_tmp_db), kept across restarts. */
+static PsStore *file_store(void)
+{
+    GError *error = NULL;
+    PsStore *s = store_open(testutil_tmp_db, &error);
+    ck_assert_no_error(error);
+    return s;
+}
+
 static PsRules *new_rules_with(PsStore *s, gboolean require_radiation_clear,
                                gboolean require_seal)
 {
@@ -43,6 +52,15 @@ static PsRules *new_rules_with(PsStore *s, gboolean require_radiation_clear,
 static PsRules *new_rules(PsStore *s)
 {
     return new_rules_with(s, FALSE, FALSE);
+}
+
+/* A restart: the rules and the store closed, then opened again on the same database file. */
+static void restart(PsStore **s, PsRules **r)
+{
+    rules_free(*r);
+    store_close(*s);
+    *s = file_store();
+    *r = new_rules(*s);
 }
 
 static PsRules *new_rules_default(PsStore *s)
@@ -295,12 +313,18 @@ typedef struct {
     PsRules *r; /* the policy without a required scan, as new_rules() */
 } Rig;
 
-static void rig_open(Rig *g, int scenario)
+/* A rig on the store @s (taken over); rig_open(): on a fresh store in memory. */
+static void rig_open_on(Rig *g, int scenario, PsStore *s)
 {
     g->c = cn("PSCU100001");
     g->n = scenario_events(scenario, g->c, g->ev);
-    g->s = mem_store();
+    g->s = s;
     g->r = new_rules(g->s);
+}
+
+static void rig_open(Rig *g, int scenario)
+{
+    rig_open_on(g, scenario, mem_store());
 }
 
 static void rig_close(Rig *g)
@@ -963,21 +987,17 @@ static int play_scenario(PsRules *r)
 START_TEST(test_replaying_the_journal_gives_the_same_decisions)
 {
     GError *error = NULL;
-    PsStore *a = store_open(testutil_tmp_db, &error);
-    ck_assert_no_error(error);
+    PsStore *a = file_store();
     PsRules *r = new_rules(a);
     ck_assert_int_gt(play_scenario(r), 20);
     g_autofree char *first = all_decisions(a);
     gint64 n = 0;
     ck_assert(store_rules_decision_count(a, &n, &error));
     ck_assert_int_ge(n, 10);
-    rules_free(r);
-    store_close(a);
 
     /* A restart rebuilds the state from the journal: the same events are duplicates and decide
      * nothing new. */
-    a = store_open(testutil_tmp_db, &error);
-    r = new_rules(a);
+    restart(&a, &r);
     play_scenario(r);
     g_autofree char *again = all_decisions(a);
     ck_assert_str_eq(again, first);
@@ -998,26 +1018,16 @@ END_TEST
 
 START_TEST(test_state_after_restart_completes_a_waiting_release)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(1, c, ev); /* released, arrived, gate-in, alarm, clear */
-    GError *error = NULL;
-    PsStore *s = store_open(testutil_tmp_db, &error);
-    PsRules *r = new_rules(s);
-    ingest(r, ev[3].topic, ev[3].payload, -1); /* alarm first */
+    Rig g;
+    rig_open_on(&g, 1, file_store()); /* released, arrived, gate-in, alarm, clear */
+    ingest(g.r, g.ev[3].topic, g.ev[3].payload, -1); /* alarm first */
     for (int i = 0; i < 3; i++)
-        ingest(r, ev[i].topic, ev[i].payload, -1);
-    rules_free(r);
-    store_close(s);
-    s = store_open(testutil_tmp_db, &error);
-    r = new_rules(s);
-    ingest(r, ev[4].topic, ev[4].payload, -1); /* the clear, after the restart */
-    g_autofree char *got = decisions_of(s);
+        ingest(g.r, g.ev[i].topic, g.ev[i].payload, -1);
+    restart(&g.s, &g.r);
+    ingest(g.r, g.ev[4].topic, g.ev[4].payload, -1); /* the clear, after the restart */
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "hold[radiation alarm];release");
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
@@ -1048,18 +1058,14 @@ static gint64 journal_one(PsStore *w, const Ev *e)
 
 START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_crash)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(0, c, ev); /* released, arrived, gate-in: a release */
+    Rig g;
+    rig_open_on(&g, 0, file_store()); /* released, arrived, gate-in: a release */
     GError *error = NULL;
-    PsStore *s = store_open(testutil_tmp_db, &error);
+    PsStore *w = store_open_shared(g.s, &error);
     ck_assert_no_error(error);
-    PsStore *w = store_open_shared(s, &error);
-    ck_assert_no_error(error);
-    PsRules *r = new_rules(s);
     gint64 last = 0;
     for (int i = 0; i < 3; i++) {
-        gint64 seq = journal_one(w, &ev[i]);
+        gint64 seq = journal_one(w, &g.ev[i]);
         ck_assert_int_gt(seq, last);
         last = seq;
     }
@@ -1071,46 +1077,35 @@ START_TEST(test_events_journaled_on_another_connection_are_decided_once_after_a_
     ck_assert_ptr_nonnull(res.reason);
     rules_ingest_result_clear(&res);
     /* Journaled (acknowledged) but not evaluated when the engine dies. */
-    g_autofree char *none = decisions_of(s);
+    g_autofree char *none = decisions_of(g.s);
     ck_assert_str_eq(none, "");
-    ck_assert_int_eq(stored_cursor(s), 0);
-    rules_free(r);
+    ck_assert_int_eq(stored_cursor(g.s), 0);
     store_close(w);
-    store_close(s);
-
-    s = store_open(testutil_tmp_db, &error);
-    ck_assert_no_error(error);
-    r = new_rules(s);
-    g_autofree char *still_none = decisions_of(s);
+    restart(&g.s, &g.r);
+    g_autofree char *still_none = decisions_of(g.s);
     ck_assert_str_eq(still_none, ""); /* loading replays only what was evaluated */
     guint n = 0;
-    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert(rules_catch_up(g.r, 0, &n, &error));
     ck_assert_no_error(error);
     ck_assert_uint_eq(n, 3);
-    g_autofree char *got = decisions_of(s);
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "release");
-    ck_assert_int_eq(stored_cursor(s), last);
-    ck_assert_int_eq(rules_cursor(r), last);
+    ck_assert_int_eq(stored_cursor(g.s), last);
+    ck_assert_int_eq(rules_cursor(g.r), last);
     PsOutboxStats ob;
-    ck_assert(store_outbox_stats(s, STORE_OUTBOX_MQTT, &ob, &error));
+    ck_assert(store_outbox_stats(g.s, STORE_OUTBOX_MQTT, &ob, &error));
     ck_assert_int_eq(ob.messages, 1);
-    ck_assert(rules_catch_up(r, 0, &n, &error));
+    ck_assert(rules_catch_up(g.r, 0, &n, &error));
     ck_assert_uint_eq(n, 0);
-    rules_free(r);
-    store_close(s);
 
     /* Another restart: the release is in the replayed part and is not made again. */
-    s = store_open(testutil_tmp_db, &error);
-    r = new_rules(s);
-    ck_assert(rules_catch_up(r, 0, &n, &error));
+    restart(&g.s, &g.r);
+    ck_assert(rules_catch_up(g.r, 0, &n, &error));
     ck_assert_uint_eq(n, 0);
-    ingest(r, ev[2].topic, ev[2].payload, -1); /* a redelivery: a duplicate */
-    g_autofree char *once = decisions_of(s);
+    ingest(g.r, g.ev[2].topic, g.ev[2].payload, -1); /* a redelivery: a duplicate */
+    g_autofree char *once = decisions_of(g.s);
     ck_assert_str_eq(once, "release");
-    rules_free(r);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
@@ -1182,32 +1177,26 @@ END_TEST
 
 START_TEST(test_ingest_evaluates_what_was_journaled_before_it_first)
 {
-    g_autofree char *c = cn("PSCU100001");
-    Ev ev[MAX_EVENTS];
-    scenario_events(0, c, ev);
+    Rig g;
+    rig_open_on(&g, 0, file_store());
     GError *error = NULL;
-    PsStore *s = store_open(testutil_tmp_db, &error);
-    PsStore *w = store_open_shared(s, &error);
+    PsStore *w = store_open_shared(g.s, &error);
     ck_assert_no_error(error);
-    PsRules *r = new_rules(s);
-    journal_one(w, &ev[0]);
-    journal_one(w, &ev[1]);
+    journal_one(w, &g.ev[0]);
+    journal_one(w, &g.ev[1]);
     /* The camera's own sighting comes through the rules on the main connection: the two
      * inputs journaled by the subscriber are evaluated before it, and it completes the release. */
     RulesIngestResult res;
-    ck_assert(rules_ingest_from(r, "ocr", ev[2].topic, ev[2].payload, -1, &res, &error));
+    ck_assert(rules_ingest_from(g.r, "ocr", g.ev[2].topic, g.ev[2].payload, -1, &res, &error));
     ck_assert_no_error(error);
     ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
     ck_assert_uint_eq(res.decisions, 1);
-    ck_assert_int_eq(stored_cursor(s), res.seq);
+    ck_assert_int_eq(stored_cursor(g.s), res.seq);
     rules_ingest_result_clear(&res);
-    g_autofree char *got = decisions_of(s);
+    g_autofree char *got = decisions_of(g.s);
     ck_assert_str_eq(got, "release");
-    rules_free(r);
     store_close(w);
-    store_close(s);
-    for (int i = 0; i < 5; i++)
-        ev_clear(&ev[i]);
+    rig_close(&g);
 }
 END_TEST
 
