@@ -69,7 +69,7 @@ static int run(const char *const *args, char **out, char **err)
 /* run() with the arguments of a table row (@n at most, or up to a NULL) and --db. */
 static int run_row(const char *const *row, guint n, char **out, char **err)
 {
-    const char *args[16];
+    const char *args[16] = {0};
     guint k = 0;
     for (; k < n && row[k]; k++)
         args[k] = row[k];
