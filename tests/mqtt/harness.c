@@ -654,6 +654,14 @@ char *ev_container(guint i)
     return g_strdup_printf("%s%d", first10, check);
 }
 
+char *ev_seal(const char *id, const char *seal_id, guint i, const char *state)
+{
+    g_autofree char *c = ev_container(i);
+    return g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"%s\","
+                           "\"container\":\"%s\",\"state\":\"%s\"}",
+                           id, seal_id, c, state);
+}
+
 void ev_release_set(const char *tag, guint i, char ***topics, char ***payloads)
 {
     g_autofree char *c = ev_container(i);
@@ -692,8 +700,15 @@ void harness_dump_logs(const char *dir, gsize max_bytes)
 
 void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *log_dir)
 {
+    harness_wait_engine_ready_on(c, "port", db_path, log_dir);
+}
+
+void harness_wait_engine_ready_on(TestClient *c, const char *root, const char *db_path,
+                                  const char *log_dir)
+{
     static guint probes;
     g_autofree char *id = g_strdup_printf("probe-%u", ++probes);
+    g_autofree char *topic = g_strdup_printf("%s/cmd/select", root);
     g_autofree char *payload = g_strdup_printf(
         "{\"id\":\"%s\",\"ts\":\"2026-11-26T09:00:00Z\",\"container\":\"CSQU3054383\"}", id);
     g_autofree char *sql =
@@ -702,9 +717,9 @@ void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *l
     while (db_scalar(db_path, sql) < 1) {
         if (g_get_monotonic_time() > end) {
             harness_dump_logs(log_dir, 4000);
-            ck_abort_msg("the engine did not journal a probe within 30 s");
+            ck_abort_msg("the engine did not journal a probe on %s within 30 s", topic);
         }
-        test_client_publish(c, "port/cmd/select", payload);
+        test_client_publish(c, topic, payload);
         db_wait(db_path, sql, 1, 0.5);
     }
 }

@@ -103,6 +103,9 @@ void harness_dump_logs(const char *dir, gsize max_bytes);
  * @db_path: then the engine is connected and subscribed. Aborts the test after 30 s, with the
  * logs in @log_dir. */
 void harness_wait_engine_ready(TestClient *c, const char *db_path, const char *log_dir);
+/* The same for an engine whose topic root is @root (its probe goes to @root/cmd/select). */
+void harness_wait_engine_ready_on(TestClient *c, const char *root, const char *db_path,
+                                  const char *log_dir);
 
 /* ---- the daemon tests' set-up ---- */
 
@@ -137,6 +140,9 @@ void rig_dump_logs(EngineRig *r, gsize max_bytes);
 
 /* The ISO 6346 container number number @i (a fixed owner code, valid check digit). */
 char *ev_container(guint i);
+/* An e-seal event (port/seal/{seal}) with id @id from seal @seal_id on container number @i, in
+ * @state ("sealed", "tampered", ...). */
+char *ev_seal(const char *id, const char *seal_id, guint i, const char *state);
 /* The three events that release a rail-sea container (customs released, train arrival, OCR
  * sighting), topics and payloads. @tag makes the ids unique per test run. Free with g_strfreev. */
 void ev_release_set(const char *tag, guint i, char ***topics, char ***payloads);

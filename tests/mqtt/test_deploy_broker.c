@@ -138,10 +138,8 @@ static TestClient *start_engine_and_wall(void)
 
 static char *seal(const char *seal_id, const char *tag, guint i)
 {
-    g_autofree char *c = ev_container(i);
-    return g_strdup_printf("{\"id\":\"%s-%u\",\"ts\":\"2026-11-26T10:00:00Z\",\"seal\":\"%s\","
-                           "\"container\":\"%s\",\"state\":\"tampered\"}",
-                           tag, i, seal_id, c);
+    g_autofree char *id = g_strdup_printf("%s-%u", tag, i);
+    return ev_seal(id, seal_id, i, "tampered");
 }
 
 START_TEST(test_inputs_queued_for_a_stopped_engine_survive_a_broker_sigkill)

@@ -84,10 +84,9 @@ static void free_disk(const char *dir)
 
 static char *seal_event(guint run, guint i)
 {
-    g_autofree char *c = ev_container(i);
-    return g_strdup_printf("{\"id\":\"full%u-seal-%u\",\"ts\":\"2026-11-26T10:00:00Z\","
-                           "\"seal\":\"S%u\",\"container\":\"%s\",\"state\":\"sealed\"}",
-                           run, i, i, c);
+    g_autofree char *id = g_strdup_printf("full%u-seal-%u", run, i);
+    g_autofree char *seal_id = g_strdup_printf("S%u", i);
+    return ev_seal(id, seal_id, i, "sealed");
 }
 
 START_TEST(test_sigterm_on_a_full_store_acknowledges_nothing_unjournaled)

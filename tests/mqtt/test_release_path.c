@@ -68,26 +68,6 @@ static char *config(const char *camera_clip)
     return g_string_free(c, FALSE);
 }
 
-/* The engine journaled a probe published under ROOT: it is connected and subscribed. */
-static void wait_ready(void)
-{
-    static guint probes;
-    g_autofree char *id = g_strdup_printf("t9-probe-%u", ++probes);
-    g_autofree char *payload = g_strdup_printf(
-        "{\"id\":\"%s\",\"ts\":\"2026-11-26T07:00:00Z\",\"container\":\"CSQU3054383\"}", id);
-    g_autofree char *sql =
-        g_strdup_printf("SELECT count(*) FROM journal WHERE event_id = '%s'", id);
-    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    while (db_scalar(db_path, sql) < 1) {
-        if (g_get_monotonic_time() > end) {
-            harness_dump_logs(tmp, 4000);
-            ck_abort_msg("the engine did not journal a probe on " ROOT "/cmd/select in 30 s");
-        }
-        test_client_publish(pub, ROOT "/cmd/select", payload);
-        db_wait(db_path, sql, 1, 0.5);
-    }
-}
-
 /* Polls until a message whose topic starts with @prefix has arrived; its arrival time (real
  * clock, within ~2 ms) in *@at_us and its payload (newly allocated). NULL on timeout. */
 static char *wait_message(const char *prefix, double timeout_s, gint64 *at_us)
@@ -160,7 +140,7 @@ START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_
     /* The papers first: declaration (rail-sea, released), train, radiation clear, seal. */
     g_autofree char *conf1 = config(NULL);
     engine = engine_start(tmp, conf1);
-    wait_ready();
+    harness_wait_engine_ready_on(pub, ROOT, db_path, tmp);
     static const Event papers[] = {
         {ROOT "/customs/status", customs},
         {ROOT "/rail/Y1/arrival", arrival},
@@ -243,7 +223,7 @@ START_TEST(test_a_decision_made_by_another_process_is_published_within_a_second)
     start_services();
     g_autofree char *conf = config(NULL);
     engine = engine_start(tmp, conf);
-    wait_ready();
+    harness_wait_engine_ready_on(pub, ROOT, db_path, tmp);
     const char *ocr = "{\"id\":\"t9-ocr\",\"ts\":\"2026-11-26T08:07:00Z\",\"camera\":\"gate9\","
                       "\"container\":\"" CODE "\",\"confidence\":0.9}";
     const Event train_and_ocr[] = {
