@@ -148,8 +148,9 @@ START_TEST(test_camera_read_under_a_topic_root_releases_within_a_second_webhook_
         {ROOT "/seal/ES1", seal},
     };
     publish_all(papers, G_N_ELEMENTS(papers));
-    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 't9-%'"
-                                      " AND event_id NOT LIKE 't9-probe%'", 4, 20), 4);
+    ck_assert_int_eq(db_wait(db_path, "SELECT count(*) FROM journal WHERE event_id LIKE 't9-%'",
+                             4, 20),
+                     4);
     ck_assert_int_eq(db_scalar(db_path, "SELECT count(*) FROM dead_letter"), 0);
     ck_assert_int_eq(engine_stop(engine), 0);
     g_clear_pointer(&engine, engine_free);
