@@ -67,6 +67,11 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
     int x0 = G_MAXINT, y0 = G_MAXINT, x1 = 0, y1 = 0;
     double min_conf = ocr->opts.min_confidence;
     for (int i = 0; i < OCR_CODE_LEN; i++) {
+        if (idx[i] < 0) { /* a serial digit the line lost: any digit */
+            for (int j = 0; j < OCR_N_CLASSES; j++)
+                r->probs.p[i][j] = j < 10 ? 0.1f : 0.0f;
+            continue;
+        }
         Comp *k = &c[idx[i]];
         ocr__classify(f, k);
         const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
@@ -95,6 +100,10 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
     if (ocr->opts.debug && r->confidence > 0.01) {
         GString *d = g_string_new(NULL);
         for (int i = 0; i < OCR_CODE_LEN; i++) {
+            if (idx[i] < 0) {
+                g_string_append_printf(d, " %c:lost", r->code[i]);
+                continue;
+            }
             Comp *k = &c[idx[i]];
             const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
             int ci = ocr_class_index(r->code[i]);
@@ -271,6 +280,84 @@ static gboolean digit_before(Frame *f, int prev, const int *ser)
     return k < 10 && c[prev].prob[k] > 0.5f;
 }
 
+/* The position along the line (@down: the column) of component @k's centre. */
+static double centre_along(const Comp *k, gboolean down)
+{
+    return down ? k->y + k->h / 2.0 : k->x + k->w / 2.0;
+}
+
+/* A window @w of 10 (owner code, 5 serial digits, check digit) whose serial holds, between two
+ * of its digits, one step of two pitches and otherwise an even pitch: the code position
+ * (5-8) of the digit the line lost there, else -1. */
+static int lost_digit_slot(const Comp *c, const int *w, gboolean down)
+{
+    double step[4], rest[3];
+    int wide = 0;
+    for (int k = 0; k < 4; k++) {
+        step[k] = centre_along(&c[w[5 + k]], down) - centre_along(&c[w[4 + k]], down);
+        if (step[k] > step[wide])
+            wide = k;
+    }
+    for (int k = 0, n = 0; k < 4; k++)
+        if (k != wide)
+            rest[n++] = step[k];
+    double lo = MIN(rest[0], MIN(rest[1], rest[2])), hi = MAX(rest[0], MAX(rest[1], rest[2]));
+    double pitch = (rest[0] + rest[1] + rest[2]) / 3;
+    double size = down ? c[w[4]].h : c[w[4]].h * 0.5;
+    if (pitch < size || hi > 1.15 * lo || step[wide] < 1.8 * pitch || step[wide] > 2.2 * pitch)
+        return -1;
+    /* The check digit stands apart (a space or its box): were it at the serial's pitch, the
+     * window could be a serial painted in two groups whose check digit was lost, its last
+     * digit then taken for the check digit. */
+    if (centre_along(&c[w[9]], down) - centre_along(&c[w[8]], down) < 1.3 * pitch)
+        return -1;
+    return 5 + wide;
+}
+
+/* The smallest probability the recognizer gave a character of the code read in @r, over the
+ * positions @idx holds a component for: a code whose lost digit only the check digit gives is
+ * taken only when every other character is clear. */
+static double least_clear(const OcrRead *r, const int *idx)
+{
+    double least = 1;
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        if (idx[i] < 0)
+            continue;
+        int k = ocr_class_index(r->code[i]);
+        least = MIN(least, k >= 0 ? r->probs.p[i][k] : 0);
+    }
+    return least;
+}
+
+/* Windows of 10 on a line or column that has lost one serial digit (lost_digit_slot()): the
+ * check digit then gives it. Kept only at LOST_MIN_CONFIDENCE and with every character read
+ * clearly, as the check digit no longer checks the others. */
+#define LOST_MIN_CONFIDENCE 0.6
+#define LOST_CLEAR 0.9
+static void read_lost_digit(PsOcr *ocr, Frame *f, const int *chain, int len, gboolean down,
+                            OcrReads *out)
+{
+    const Comp *c = (const Comp *)f->comps->data;
+    for (int s = 0; s + OCR_CODE_LEN - 1 <= len; s++) {
+        const int *w = chain + s;
+        int slot = lost_digit_slot(c, w, down);
+        if (slot < 0)
+            continue;
+        int idx[OCR_CODE_LEN];
+        for (int i = 0, j = 0; i < OCR_CODE_LEN; i++)
+            idx[i] = i == slot ? -1 : w[j++];
+        OcrRead r;
+        read_sequence(ocr, f, idx, down ? OCR_VERTICAL : OCR_HORIZONTAL, &r, NULL);
+        if (ocr->opts.debug && r.code[0])
+            g_printerr("  lost digit at %d: %s %.3f, least clear %.3f\n", slot, r.code, r.confidence,
+                       least_clear(&r, idx));
+        if (r.confidence < LOST_MIN_CONFIDENCE || least_clear(&r, idx) < LOST_CLEAR)
+            continue;
+        find_size_type(f, idx, down ? OCR_VERTICAL : OCR_HORIZONTAL, &r);
+        ocr__add_read(ocr, out, &r);
+    }
+}
+
 /* Whether a piece read as @k may be half of a W: a V, an M or N (one side and the middle),
  * or a stroke the network calls junk. */
 static gboolean may_be_half_of_w(int k)
@@ -432,6 +519,8 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                     find_size_type(f, chain + s, orient, &r);
                 ocr__add_read(ocr, out, &r);
             }
+            if (len >= OCR_CODE_LEN - 1)
+                read_lost_digit(ocr, f, chain, len, down, out);
             if (down || len < 4)
                 continue;
             /* Owner (4) on one row, serial and check digit (7) on the next, left-aligned; or

@@ -236,6 +236,59 @@ START_TEST(test_serial_is_not_shifted_into_a_size_type_beside_it)
 }
 END_TEST
 
+/* The best code of @text, one line at 960x540 with 40 px capitals. */
+static void best_of_line(const char *text, char best[12])
+{
+    const char *texts[] = {text};
+    const double xs[] = {60};
+    guint8 *gray = render_texts(960, 540, 40, 0, "DejaVu Sans Bold", texts, xs, 1);
+    best_code(gray, 960, 540, best);
+    g_free(gray);
+}
+
+#define FIGURE_SPACE "\u2007" /* a blank as wide as a digit */
+
+START_TEST(test_a_serial_digit_lost_inside_the_line_is_given_by_the_check_digit)
+{
+    /* The paint of one inner serial digit is gone (a scrape, a label over it): the line's
+     * pitch says where, the check digit says which. */
+    const char *owners[] = {"MSKU", "TGHU", "CAIU", "OOLU"};
+    for (guint k = 0; k < G_N_ELEMENTS(owners); k++) {
+        char code[12];
+        for (guint n = 204817 + k * 161803;; n += 7) {
+            g_snprintf(code, sizeof code, "%s%06u", owners[k], n);
+            if (iso6346_check_digit(code) < 10)
+                break;
+        }
+        code[10] = (char)('0' + iso6346_check_digit(code));
+        code[11] = '\0';
+        int gap = 1 + (int)k; /* inner digits 2 to 5 */
+        g_autofree char *text = g_strdup_printf("%.4s %.*s" FIGURE_SPACE "%.*s %c", code, gap,
+                                                code + 4, 5 - gap, code + 5 + gap, code[10]);
+        char best[12];
+        best_of_line(text, best);
+        ck_assert_msg(strcmp(best, code) == 0, "'%s' (%s) read as '%s'", text, code, best);
+    }
+}
+END_TEST
+
+START_TEST(test_a_serial_in_two_groups_without_its_check_digit_gives_no_code)
+{
+    /* A serial painted in two groups of three whose check digit was lost reads like a serial
+     * that lost a digit, with its last digit standing in for the check digit: no code, as the
+     * check digit does not stand apart from the serial. */
+    const char *codes[] = {"MSKU2048170", "CSQU3054383", "TGHU5210843"};
+    for (guint k = 0; k < G_N_ELEMENTS(codes); k++) {
+        const char *code = codes[k];
+        g_autofree char *text =
+            g_strdup_printf("%.4s %.3s" FIGURE_SPACE "%.3s", code, code + 4, code + 7);
+        char best[12];
+        best_of_line(text, best);
+        ck_assert_msg(best[0] == '\0', "'%s' read as '%s'", text, best);
+    }
+}
+END_TEST
+
 START_TEST(test_small_characters_of_a_960x540_camera_are_read)
 {
     /* 14 px capitals in a 960x540 frame (not halved): legible, under the old 20 px floor. */
@@ -564,6 +617,8 @@ static const TestutilTest core_tests[] = {
     {&test_owner_and_serial_on_different_door_panels_are_read},
     {&test_small_characters_of_a_960x540_camera_are_read},
     {&test_serial_is_not_shifted_into_a_size_type_beside_it},
+    {&test_a_serial_digit_lost_inside_the_line_is_given_by_the_check_digit},
+    {&test_a_serial_in_two_groups_without_its_check_digit_gives_no_code},
     {&test_shipped_frames_read_in_every_pixel_format},
     {&test_image_in_memory_reads_like_the_file},
     {&test_tiny_and_odd_sized_frames_give_no_code},
