@@ -309,7 +309,13 @@ static int lost_digit_slot(const Comp *c, const int *w, gboolean down)
     /* The check digit stands apart (a space or its box): were it at the serial's pitch, the
      * window could be a serial painted in two groups whose check digit was lost, its last
      * digit then taken for the check digit. */
-    if (centre_along(&c[w[9]], down) - centre_along(&c[w[8]], down) < 1.3 * pitch)
+    double check_step = centre_along(&c[w[9]], down) - centre_along(&c[w[8]], down);
+    if (check_step < 1.3 * pitch)
+        return -1;
+    /* Nor is the serial's first or last digit lost too (the owner code or the check digit a
+     * pitch farther than a space): the wide step could then be a door bar across the serial. */
+    if (check_step > 2.3 * pitch ||
+        centre_along(&c[w[4]], down) - centre_along(&c[w[3]], down) > 2.2 * pitch)
         return -1;
     return 5 + wide;
 }

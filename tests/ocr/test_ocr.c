@@ -289,6 +289,22 @@ START_TEST(test_a_serial_in_two_groups_without_its_check_digit_gives_no_code)
 }
 END_TEST
 
+START_TEST(test_a_serial_crossed_by_a_bar_without_its_first_digit_gives_no_code)
+{
+    /* The serial's first digit is lost and a door bar leaves a digit's width blank inside it:
+     * the blank is not where the digit was lost, and the owner code stands a pitch too far. */
+    const char *codes[] = {"CSQU3054383", "HALU2089976", "TGHU5210843"};
+    for (guint k = 0; k < G_N_ELEMENTS(codes); k++) {
+        const char *code = codes[k];
+        g_autofree char *text = g_strdup_printf("%.4s " FIGURE_SPACE "%.2s" FIGURE_SPACE "%.3s %c",
+                                                code, code + 5, code + 7, code[10]);
+        char best[12];
+        best_of_line(text, best);
+        ck_assert_msg(best[0] == '\0', "'%s' read as '%s'", text, best);
+    }
+}
+END_TEST
+
 START_TEST(test_small_characters_of_a_960x540_camera_are_read)
 {
     /* 14 px capitals in a 960x540 frame (not halved): legible, under the old 20 px floor. */
@@ -619,6 +635,7 @@ static const TestutilTest core_tests[] = {
     {&test_serial_is_not_shifted_into_a_size_type_beside_it},
     {&test_a_serial_digit_lost_inside_the_line_is_given_by_the_check_digit},
     {&test_a_serial_in_two_groups_without_its_check_digit_gives_no_code},
+    {&test_a_serial_crossed_by_a_bar_without_its_first_digit_gives_no_code},
     {&test_shipped_frames_read_in_every_pixel_format},
     {&test_image_in_memory_reads_like_the_file},
     {&test_tiny_and_odd_sized_frames_give_no_code},
