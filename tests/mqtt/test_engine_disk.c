@@ -255,10 +255,15 @@ START_TEST(test_sigterm_on_a_read_only_store_acknowledges_nothing_unjournaled)
     harness_wait_engine_ready(pub, db_path, tmp);
     for (guint i = 0; i < n; i++) {
         if (i == before) {
-            /* Some journaled; the others arriving. */
+            /* The first ones journaled, then the disk fails, then the others arrive. The error
+             * comes between two writes of the engine, not during one: while ext4 aborts its
+             * journal and before it remounts read-only (a few ms), an fdatasync that grows a
+             * file can return success for data the abort then drops (the kernel's window, see
+             * docs/deployment.md), and no program can keep an event acknowledged there. */
+            test_client_flush(pub);
             g_autofree char *sql = g_strdup_printf(
                 "SELECT count(*) FROM journal WHERE event_id LIKE 'full%u-seal-%%'", 0u);
-            ck_assert_int_ge(db_wait(db_path, sql, 5, 30), 5);
+            ck_assert_int_eq(db_wait(db_path, sql, before, 30), before);
             turn_read_only();
         }
         g_autofree char *topic = g_strdup_printf("port/seal/S%u", i);
