@@ -1,6 +1,7 @@
 /* test_rules.c: the release policy (every arrival order of a scenario's events), determinism
  * under replay, and bad inputs dead-lettered with a reason while valid ones still decide. */
 #include <json-glib/json-glib.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "iso6346.h"
@@ -97,51 +98,60 @@ static void ev_clear(Ev *e)
     g_free(e->payload);
 }
 
+/* An event on @topic: its id @id, its ts @sec seconds after 2026-11-26T10:00:00Z, then the
+ * members @fmt makes. */
+static G_GNUC_PRINTF(4, 5) Ev event_on(const char *topic, const char *id, int sec,
+                                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *members = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return (Ev){g_strdup(topic),
+                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",%s}", id, sec,
+                                members)};
+}
+
 static Ev customs(const char *id, int sec, const char *decl, const char *status, const char *c)
 {
-    return (Ev){g_strdup("port/customs/status"),
-                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\","
-                                "\"declaration\":\"%s\",\"status\":\"%s\",\"flow\":\"rail-sea\","
-                                "\"containers\":[\"%s\"],\"origin\":\"Chongqing\","
-                                "\"destination\":\"Hamburg\",\"goods\":\"auto parts\","
-                                "\"consignee\":\"ACME GmbH\",\"vessel\":{\"name\":\"EVER GIVEN\","
-                                "\"imo\":9811000,\"mmsi\":353136000,\"voyage\":\"0123W\"}}",
-                                id, sec, decl, status, c)};
+    return event_on("port/customs/status", id, sec,
+                    "\"declaration\":\"%s\",\"status\":\"%s\",\"flow\":\"rail-sea\","
+                    "\"containers\":[\"%s\"],\"origin\":\"Chongqing\","
+                    "\"destination\":\"Hamburg\",\"goods\":\"auto parts\","
+                    "\"consignee\":\"ACME GmbH\",\"vessel\":{\"name\":\"EVER GIVEN\","
+                    "\"imo\":9811000,\"mmsi\":353136000,\"voyage\":\"0123W\"}",
+                    decl, status, c);
 }
 
 static Ev arrival(const char *id, int sec, const char *c)
 {
-    return (Ev){g_strdup("port/rail/Y1/arrival"),
-                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"yard\":\"Y1\","
-                                "\"train\":\"T-77\",\"wagons\":[{\"wagon\":\"W1\","
-                                "\"containers\":[\"%s\"]}]}",
-                                id, sec, c)};
+    return event_on("port/rail/Y1/arrival", id, sec,
+                    "\"yard\":\"Y1\",\"train\":\"T-77\",\"wagons\":[{\"wagon\":\"W1\","
+                    "\"containers\":[\"%s\"]}]",
+                    c);
 }
 
 static Ev gate_in(const char *id, int sec, const char *c)
 {
-    return (Ev){g_strdup("port/gate/RG1"),
-                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"gate\":\"RG1\","
-                                "\"direction\":\"in\",\"mode\":\"rail\",\"container\":\"%s\","
-                                "\"size_type\":\"45G1\"}",
-                                id, sec, c)};
+    return event_on("port/gate/RG1", id, sec,
+                    "\"gate\":\"RG1\",\"direction\":\"in\",\"mode\":\"rail\",\"container\":\"%s\","
+                    "\"size_type\":\"45G1\"",
+                    c);
 }
 
 static Ev seal(const char *id, int sec, const char *state, const char *c)
 {
-    return (Ev){g_strdup("port/seal/ES-1"),
-                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"seal\":\"ES-1\","
-                                "\"container\":\"%s\",\"state\":\"%s\",\"battery\":87}",
-                                id, sec, c, state)};
+    return event_on("port/seal/ES-1", id, sec,
+                    "\"seal\":\"ES-1\",\"container\":\"%s\",\"state\":\"%s\",\"battery\":87", c,
+                    state);
 }
 
 static Ev radiation(const char *id, int sec, const char *result, const char *c)
 {
-    return (Ev){g_strdup("port/radiation/RP1"),
-                g_strdup_printf("{\"id\":\"%s\",\"ts\":\"2026-11-26T10:00:%02dZ\",\"portal\":\"RP1\","
-                                "\"container\":\"%s\",\"result\":\"%s\",\"category\":\"gamma\","
-                                "\"ratio\":1.1}",
-                                id, sec, c, result)};
+    return event_on("port/radiation/RP1", id, sec,
+                    "\"portal\":\"RP1\",\"container\":\"%s\",\"result\":\"%s\","
+                    "\"category\":\"gamma\",\"ratio\":1.1",
+                    c, result);
 }
 
 /* ---- decisions as a string: "release;hold[seal tampered]" ---- */
@@ -627,6 +637,24 @@ START_TEST(test_release_payload_names_the_event_behind_each_condition)
 }
 END_TEST
 
+/* Makes the outbox of @s refuse every new row as a full disk would (@refuse TRUE), or take
+ * rows again (FALSE). */
+static void outbox_refuse(PsStore *s, gboolean refuse)
+{
+    const char *sql = refuse ? "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
+                               " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;"
+                             : "DROP TRIGGER no_outbox";
+    ck_assert_int_eq(sqlite3_exec(store__db(s), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* *@error is the refused outbox row's error; clears it. */
+static void assert_outbox_refused(GError **error)
+{
+    ck_assert_msg(*error && strstr((*error)->message, "outbox disk full"), "%s",
+                  *error ? (*error)->message : "");
+    g_clear_error(error);
+}
+
 START_TEST(test_failed_outbox_write_rolls_back_the_event_and_its_decision)
 {
     Rig g;
@@ -635,17 +663,11 @@ START_TEST(test_failed_outbox_write_rolls_back_the_event_and_its_decision)
         ingest(g.r, g.ev[i].topic, g.ev[i].payload, -1);
     /* The outbox refuses the next row: the gate-in that completes the release must leave no
      * trace, neither in the journal nor as a decision, nor in the rules' memory. */
-    ck_assert_int_eq(sqlite3_exec(store__db(g.s),
-                                  "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
-                                  " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    outbox_refuse(g.s, TRUE);
     RulesIngestResult res;
     GError *error = NULL;
     ck_assert(!rules_ingest(g.r, g.ev[2].topic, g.ev[2].payload, -1, &res, &error));
-    ck_assert_msg(error && strstr(error->message, "outbox disk full"), "%s",
-                  error ? error->message : "");
-    g_clear_error(&error);
+    assert_outbox_refused(&error);
     PsStoreStats st;
     ck_assert(store_stats(g.s, &st, &error));
     ck_assert_int_eq(st.journal, 2);
@@ -653,8 +675,7 @@ START_TEST(test_failed_outbox_write_rolls_back_the_event_and_its_decision)
     ck_assert(store_rules_decision_count(g.s, &n, &error));
     ck_assert_int_eq(n, 0);
     /* Once the outbox works again, the same input is new and decides. */
-    ck_assert_int_eq(sqlite3_exec(store__db(g.s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
-                     SQLITE_OK);
+    outbox_refuse(g.s, FALSE);
     ck_assert(rules_ingest(g.r, g.ev[2].topic, g.ev[2].payload, -1, &res, &error));
     ck_assert_int_eq(res.outcome, RULES_ACCEPTED);
     ck_assert_int_eq(res.decisions, 1);
@@ -1115,17 +1136,11 @@ START_TEST(test_store_error_while_evaluating_loses_no_event)
     rig_open(&g, 0);
     for (int i = 0; i < 3; i++)
         journal_one(g.s, &g.ev[i]);
-    ck_assert_int_eq(sqlite3_exec(store__db(g.s),
-                                  "CREATE TEMP TRIGGER no_outbox BEFORE INSERT ON main.outbox"
-                                  " BEGIN SELECT RAISE(ABORT, 'outbox disk full'); END;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    outbox_refuse(g.s, TRUE);
     GError *error = NULL;
     guint n = 99;
     ck_assert(!rules_catch_up(g.r, 0, &n, &error));
-    ck_assert_msg(error && strstr(error->message, "outbox disk full"), "%s",
-                  error ? error->message : "");
-    g_clear_error(&error);
+    assert_outbox_refused(&error);
     ck_assert_uint_eq(n, 0);
     /* The events stay journaled, nothing is decided, the cursor did not move. */
     PsStoreStats st;
@@ -1136,8 +1151,7 @@ START_TEST(test_store_error_while_evaluating_loses_no_event)
     ck_assert_int_eq(stored_cursor(g.s), 0);
     ck_assert_int_eq(rules_cursor(g.r), 0);
     /* Once the store works again, the next catch-up decides, once. */
-    ck_assert_int_eq(sqlite3_exec(store__db(g.s), "DROP TRIGGER no_outbox", NULL, NULL, NULL),
-                     SQLITE_OK);
+    outbox_refuse(g.s, FALSE);
     ck_assert(rules_catch_up(g.r, 0, &n, &error));
     ck_assert_no_error(error);
     ck_assert_uint_eq(n, 3);
