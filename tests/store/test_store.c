@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "journaltest.h"
 #include "store-private.h"
 #include "testutil.h"
 
@@ -83,20 +84,6 @@ START_TEST(test_data_and_counters_survive_close_and_reopen)
 }
 END_TEST
 
-typedef struct {
-    GPtrArray *ids;
-    gint64 last_seq;
-} Collect;
-
-static gboolean collect(const PsJournalRow *row, gpointer user_data)
-{
-    Collect *c = user_data;
-    ck_assert_int_gt(row->seq, c->last_seq);
-    c->last_seq = row->seq;
-    g_ptr_array_add(c->ids, g_strdup(row->id));
-    return TRUE;
-}
-
 START_TEST(test_journal_reads_back_in_order_after_a_sequence_number)
 {
     PsStore *s = open_ok();
@@ -105,13 +92,10 @@ START_TEST(test_journal_reads_back_in_order_after_a_sequence_number)
                     event("x", "4", "d")};
     PsAppendResult r;
     ck_assert(store_append_batch(s, e, 4, &r, &error));
-    Collect c = {g_ptr_array_new_with_free_func(g_free), 0};
-    ck_assert(store_journal_foreach(s, r.first_seq + 1, collect, &c, &error));
-    ck_assert_no_error(error);
-    ck_assert_int_eq(c.ids->len, 2);
-    ck_assert_str_eq(g_ptr_array_index(c.ids, 0), "3");
-    ck_assert_str_eq(g_ptr_array_index(c.ids, 1), "4");
-    g_ptr_array_unref(c.ids);
+    g_autoptr(GPtrArray) rows = journaltest_rows(s, r.first_seq + 1);
+    ck_assert_int_eq(rows->len, 2);
+    ck_assert_str_eq(((JournalTestRow *)g_ptr_array_index(rows, 0))->id, "3");
+    ck_assert_str_eq(((JournalTestRow *)g_ptr_array_index(rows, 1))->id, "4");
     store_close(s);
 }
 END_TEST
