@@ -77,6 +77,12 @@ int testutil_portsight(const char *const *argv, char **out, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void testutil_msg_clear(TestutilMsg *m)
+{
+    g_clear_pointer(&m->topic, g_free);
+    g_clear_pointer(&m->payload, g_free);
+}
+
 gboolean testutil_next_permutation(int *a, int n)
 {
     int i = n - 2;

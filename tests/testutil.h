@@ -36,6 +36,15 @@ int testutil_portsight(const char *const *argv, char **out, char **err);
  * (and leaves @a as it was) after the last one. From the sorted order it visits all n! orders. */
 gboolean testutil_next_permutation(int *a, int n);
 
+/* A message of the tests (a publish, an event fed to the rules): its @topic and @payload, both
+ * owned; testutil_msg_clear() frees them. */
+typedef struct {
+    char *topic;
+    char *payload;
+} TestutilMsg;
+
+void testutil_msg_clear(TestutilMsg *m);
+
 /* Runs @suite and returns the process exit code for main(). */
 int testutil_run(Suite *suite);
 

@@ -417,14 +417,12 @@ void test_client_publish(TestClient *c, const char *topic, const char *payload)
 /* One publish_async in flight: on failure it is kept and published again by the flush. */
 typedef struct {
     TestClient *c;
-    char *topic;
-    char *payload;
+    TestutilMsg msg;
 } Pending;
 
 static void pending_free(Pending *p)
 {
-    g_free(p->topic);
-    g_free(p->payload);
+    testutil_msg_clear(&p->msg);
     g_free(p);
 }
 
@@ -453,7 +451,7 @@ static void async_fail(void *ctx, MQTTAsync_failureData *r)
 void test_client_publish_async(TestClient *c, const char *topic, const char *payload)
 {
     Pending *p = g_new0(Pending, 1);
-    *p = (Pending){c, g_strdup(topic), g_strdup(payload)};
+    *p = (Pending){c, {g_strdup(topic), g_strdup(payload)}};
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onSuccess = async_ok;
     ro.onFailure = async_fail;
@@ -482,7 +480,7 @@ void test_client_flush(TestClient *c)
         guint n = failed->len;
         for (guint i = 0; i < n; i++) {
             Pending *p = failed->pdata[i];
-            test_client_publish(c, p->topic, p->payload); /* waits, retries */
+            test_client_publish(c, p->msg.topic, p->msg.payload); /* waits, retries */
             pending_free(p);
         }
         g_ptr_array_free(failed, TRUE);

@@ -36,15 +36,12 @@ static char *ts_of(gint64 sec)
 typedef struct {
     gint64 sec;
     int order; /* ties broken by generation order */
-    char *topic;
-    char *payload;
+    TestutilMsg msg;
 } Input;
 
 static void input_clear(gpointer p)
 {
-    Input *in = p;
-    g_free(in->topic);
-    g_free(in->payload);
+    testutil_msg_clear(&((Input *)p)->msg);
 }
 
 #define H 3600
@@ -52,7 +49,7 @@ static void input_clear(gpointer p)
 
 static void add(GArray *a, gint64 sec, const char *topic, char *payload_fmt_done)
 {
-    Input in = {sec, (int)a->len, g_strdup(topic), payload_fmt_done};
+    Input in = {sec, (int)a->len, {g_strdup(topic), payload_fmt_done}};
     g_array_append_val(a, in);
 }
 
@@ -146,8 +143,8 @@ static void feed(PsRules *r, GArray *w, guint from, guint to)
         const Input *in = &g_array_index(w, Input, i);
         RulesIngestResult res;
         GError *error = NULL;
-        ck_assert_msg(rules_ingest(r, in->topic, in->payload, -1, &res, &error), "store: %s",
-                      error ? error->message : "");
+        ck_assert_msg(rules_ingest(r, in->msg.topic, in->msg.payload, -1, &res, &error),
+                      "store: %s", error ? error->message : "");
         ck_assert_msg(res.outcome != RULES_REJECTED, "input %u refused: %s", i, res.reason);
         rules_ingest_result_clear(&res);
     }
@@ -456,7 +453,7 @@ START_TEST(test_sigkill_between_snapshot_writes_decides_as_a_full_replay)
             for (guint i = cst.journal > 0 ? cst.journal - 1 : 0; i < snap.w->len; i++) {
                 const Input *in = &g_array_index(snap.w, Input, i);
                 RulesIngestResult res;
-                if (!rules_ingest(cr, in->topic, in->payload, -1, &res, NULL) ||
+                if (!rules_ingest(cr, in->msg.topic, in->msg.payload, -1, &res, NULL) ||
                     res.outcome == RULES_REJECTED)
                     _exit(4);
                 rules_ingest_result_clear(&res);

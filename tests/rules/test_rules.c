@@ -88,16 +88,8 @@ static RulesOutcome ingest(PsRules *r, const char *topic, const char *payload, g
 
 /* ---- events ---- */
 
-typedef struct {
-    char *topic;
-    char *payload;
-} Ev;
-
-static void ev_clear(Ev *e)
-{
-    g_free(e->topic);
-    g_free(e->payload);
-}
+/* An event fed to the rules: its topic and payload (testutil_msg_clear() frees them). */
+typedef TestutilMsg Ev;
 
 /* An event on @topic: its id @id, its ts @sec seconds after 2026-11-26T10:00:00Z, then the
  * members @fmt makes. */
@@ -343,7 +335,7 @@ static void rig_close(Rig *g)
     rules_free(g->r);
     store_close(g->s);
     for (int i = 0; i < g->n; i++)
-        ev_clear(&g->ev[i]);
+        testutil_msg_clear(&g->ev[i]);
     g_free(g->c);
 }
 
@@ -513,7 +505,7 @@ START_TEST(test_every_arrival_order_gives_the_expected_decisions)
     g_print("%s (require radiation clear %d, seal %d): %d orders, %d with a single decision\n",
             sc->name, req_rad, req_seal, runs, single);
     for (int i = 0; i < n_ev; i++)
-        ev_clear(&ev[i]);
+        testutil_msg_clear(&ev[i]);
 }
 END_TEST
 
@@ -586,7 +578,7 @@ START_TEST(test_policy_walk_waits_and_decides_step_by_step)
         }
     }
     for (int i = 0; i < n; i++)
-        ev_clear(&ev[i]);
+        testutil_msg_clear(&ev[i]);
     rules_free(r);
     store_close(s);
 }
@@ -701,7 +693,7 @@ START_TEST(test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice
     Ev e = seal("s-1", 0, "sealed", c);
     ck_assert_int_eq(ingest(r, e.topic, e.payload, -1), RULES_ACCEPTED);
     ck_assert_int_eq(ingest(r, e.topic, e.payload, -1), RULES_DUPLICATE);
-    ev_clear(&e);
+    testutil_msg_clear(&e);
 
     /* The engine's own read, then its echo from the broker (another source, same id). */
     g_autofree char *read = g_strdup_printf(
@@ -726,8 +718,8 @@ START_TEST(test_repeated_id_is_a_duplicate_and_own_ocr_read_is_not_counted_twice
     ck_assert_int_eq(notified, 1);
     g_autofree char *got = decisions_of(s);
     ck_assert_str_eq(got, "release");
-    ev_clear(&d);
-    ev_clear(&a);
+    testutil_msg_clear(&d);
+    testutil_msg_clear(&a);
     rules_free(r);
     store_close(s);
 }
@@ -893,8 +885,8 @@ START_TEST(test_empty_optional_fields_are_absent_and_a_rail_gate_in_counts)
                               -1, &error));
     ck_assert_msg(strstr(error->message, "container: empty"), "%s", error->message);
     g_clear_error(&error);
-    ev_clear(&cus);
-    ev_clear(&arr);
+    testutil_msg_clear(&cus);
+    testutil_msg_clear(&arr);
     rules_free(r);
     store_close(s);
 }
