@@ -6,6 +6,7 @@
 #include <gst/video/video.h>
 #include <string.h>
 
+#include "padprobe.h"
 #include "psgst.h"
 #include "testutil.h"
 
@@ -154,11 +155,7 @@ START_TEST(test_reads_travel_as_meta_and_are_drawn)
     GstElement *p = gst_parse_launch(desc, NULL);
     ck_assert_ptr_nonnull(p);
     MetaSeen seen = {0};
-    GstElement *probe = gst_bin_get_by_name(GST_BIN(p), "probe");
-    GstPad *pad = gst_element_get_static_pad(probe, "src");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_meta, &seen, NULL);
-    gst_object_unref(pad);
-    gst_object_unref(probe);
+    padprobe_buffers(p, "probe", "src", count_meta, &seen);
     GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "sink");
     gst_element_set_state(p, GST_STATE_PLAYING);
     GstBus *bus = gst_element_get_bus(p);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "camsupport.h"
+#include "padprobe.h"
 #include "testutil.h"
 #include "video.h"
 
@@ -160,11 +161,7 @@ static guint rtsp_buffers(const char *url, guint want, double timeout_s)
                                             url);
     GstElement *p = gst_parse_launch(desc, NULL);
     Got got = {0};
-    GstElement *s = gst_bin_get_by_name(GST_BIN(p), "s");
-    GstPad *pad = gst_element_get_static_pad(s, "sink");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count, &got, NULL);
-    gst_object_unref(pad);
-    gst_object_unref(s);
+    padprobe_buffers(p, "s", "sink", count, &got);
     gst_element_set_state(p, GST_STATE_PLAYING);
     gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
     while ((guint)g_atomic_int_get(&got.buffers) < want && g_get_monotonic_time() < end)
@@ -282,11 +279,7 @@ START_TEST(test_dead_camera_tile_shows_no_signal_until_it_returns)
     AppVideo *v = video_from(conf, &ev, &cfg);
     TileLook look = {.rect = {320, 0, 320, 180}};
     g_mutex_init(&look.lock);
-    GstElement *mix = gst_bin_get_by_name(GST_BIN(app_video_wall_pipeline(v)), "mix");
-    GstPad *src = gst_element_get_static_pad(mix, "src");
-    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, look_at_tile, &look, NULL);
-    gst_object_unref(src);
-    gst_object_unref(mix);
+    padprobe_buffers(app_video_wall_pipeline(v), "mix", "src", look_at_tile, &look);
     ck_assert(app_video_start(v, NULL));
 
     /* the file is not there: the camera fails, backs off, and its tile says so */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "camsupport.h"
+#include "padprobe.h"
 #include "testutil.h"
 #include "wall.h"
 
@@ -123,11 +124,7 @@ static GstElement *decoder(const char *launch, Decoded *d)
     GError *error = NULL;
     GstElement *p = gst_parse_launch(launch, &error);
     ck_assert_no_error(error);
-    GstElement *out = gst_bin_get_by_name(GST_BIN(p), "out");
-    GstPad *pad = gst_element_get_static_pad(out, "sink");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_decoded, d, NULL);
-    gst_object_unref(pad);
-    gst_object_unref(out);
+    padprobe_buffers(p, "out", "sink", on_decoded, d);
     return p;
 }
 
