@@ -41,7 +41,12 @@ char *testutil_tmp_dir, *testutil_tmp_db;
 void testutil_tmp_setup(void)
 {
     testutil_tmp_dir = testutil_tmpdir();
-    testutil_tmp_db = g_build_filename(testutil_tmp_dir, "t.db", NULL);
+    testutil_tmp_db = testutil_tmp_path("t.db");
+}
+
+char *testutil_tmp_path(const char *name)
+{
+    return g_build_filename(testutil_tmp_dir, name, NULL);
 }
 
 void testutil_tmp_teardown(void)

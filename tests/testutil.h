@@ -14,6 +14,8 @@ void testutil_rmtree(const char *path);
 extern char *testutil_tmp_dir, *testutil_tmp_db;
 void testutil_tmp_setup(void);
 void testutil_tmp_teardown(void);
+/* The path of @name in testutil_tmp_dir (nothing is made there). */
+char *testutil_tmp_path(const char *name);
 
 /* The reference data that is not in the repository ($PS_SHARED_DATA, which meson test sets to
  * ../shared/data beside the source tree), or NULL when it is absent: the test then calls

@@ -58,7 +58,7 @@ END_TEST
 
 START_TEST(test_run_with_unknown_group_names_file_and_line)
 {
-    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
+    g_autofree char *conf = testutil_tmp_path("p.conf");
     ck_assert(g_file_set_contents(conf, "[store]\npath = x.db\n\n[screens]\nlayout = 2x2\n", -1,
                                   NULL));
     g_autofree char *err = NULL;
@@ -73,7 +73,7 @@ END_TEST
  * file and line of [wall], the output and the path. */
 START_TEST(test_run_with_a_wall_that_cannot_record_names_the_config_line)
 {
-    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
+    g_autofree char *conf = testutil_tmp_path("p.conf");
     g_autofree char *clip = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
                                              "video", "rail-1.mp4", NULL);
     g_autofree char *text = g_strdup_printf("[store]\npath = %s/p.db\n\n[camera rail]\n"
@@ -94,7 +94,7 @@ END_TEST
 /* A console whose port is taken stops the start with the file and line of [http] listen. */
 START_TEST(test_run_with_a_taken_console_port_names_the_config_line)
 {
-    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
+    g_autofree char *conf = testutil_tmp_path("p.conf");
     g_autoptr(GSocketListener) taken = g_socket_listener_new();
     guint16 port = g_socket_listener_add_any_inet_port(taken, NULL, NULL);
     ck_assert_uint_gt(port, 0);
@@ -112,8 +112,8 @@ END_TEST
 
 START_TEST(test_run_stops_cleanly_on_sigterm_with_the_journal_flushed)
 {
-    g_autofree char *conf = g_build_filename(testutil_tmp_dir, "p.conf", NULL);
-    g_autofree char *db = g_build_filename(testutil_tmp_dir, "p.db", NULL);
+    g_autofree char *conf = testutil_tmp_path("p.conf");
+    g_autofree char *db = testutil_tmp_path("p.db");
     g_autofree char *text = g_strdup_printf("[store]\npath = %s\n", db);
     ck_assert(g_file_set_contents(conf, text, -1, NULL));
     const char *argv[] = {g_getenv("PORTSIGHT"), "--log-level", "info", "run", "-c", conf, NULL};
@@ -151,7 +151,7 @@ END_TEST
 
 START_TEST(test_demo_exits_0_and_says_where_its_outputs_are)
 {
-    g_autofree char *out_dir = g_build_filename(testutil_tmp_dir, "demo", NULL);
+    g_autofree char *out_dir = testutil_tmp_path("demo");
     g_autofree char *out = NULL, *err = NULL;
     const char *argv[] = {"demo", "--out", out_dir, NULL};
     int code = testutil_portsight(argv, &out, &err);

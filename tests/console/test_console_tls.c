@@ -60,10 +60,9 @@ static gpointer client(gpointer data)
 
 START_TEST(test_https)
 {
-    const char *dir = testutil_tmp_dir;
-    g_autofree char *cert = g_build_filename(dir, "cert.pem", NULL);
-    g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
-    g_autofree char *users = g_build_filename(dir, "users.ini", NULL);
+    g_autofree char *cert = testutil_tmp_path("cert.pem");
+    g_autofree char *key = testutil_tmp_path("key.pem");
+    g_autofree char *users = testutil_tmp_path("users.ini");
     g_autofree char *cmd = g_strdup_printf(
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
         "-keyout '%s' -out '%s' 2>/dev/null", key, cert);

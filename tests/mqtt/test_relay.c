@@ -284,7 +284,7 @@ START_TEST(test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_afte
                 "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 50};
     ck_assert_msg(spin_until(db_reached, &c, 30), "not all delivered after the restart");
     if (!test_client_wait(sub, "port/release/", 50, 15)) {
-        g_autofree char *logp = g_build_filename(testutil_tmp_dir, "mosquitto.log", NULL);
+        g_autofree char *logp = testutil_tmp_path("mosquitto.log");
         g_autofree char *log = NULL;
         g_file_get_contents(logp, &log, NULL, NULL);
         fprintf(stderr, "DEBUG got %u\n%s\n", test_client_count(sub, "port/release/"), log);

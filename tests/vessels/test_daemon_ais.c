@@ -29,10 +29,9 @@ static guint calls_of(const char *db, guint mmsi)
 
 START_TEST(test_run_with_a_file_feed_stores_calls_and_stops_on_sigterm)
 {
-    const char *dir = testutil_tmp_dir;
-    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
-    g_autofree char *db = g_build_filename(dir, "p.db", NULL);
-    g_autofree char *log = g_build_filename(dir, "stderr.log", NULL);
+    g_autofree char *conf = testutil_tmp_path("p.conf");
+    g_autofree char *db = testutil_tmp_path("p.db");
+    g_autofree char *log = testutil_tmp_path("stderr.log");
     g_autofree char *sample = g_build_filename(g_getenv("PS_SOURCE_ROOT"), "data", "scenario",
                                                "ais", "ningbo.nmea", NULL);
     g_autofree char *text = g_strdup_printf("[store]\npath = %s\n\n[ais]\nfeed = file://%s\n"
@@ -101,9 +100,8 @@ static const struct {
 
 START_TEST(test_bad_ais_settings_stop_the_daemon_with_one_line)
 {
-    const char *dir = testutil_tmp_dir;
-    g_autofree char *conf = g_build_filename(dir, "p.conf", NULL);
-    g_autofree char *db = g_build_filename(dir, "p.db", NULL);
+    g_autofree char *conf = testutil_tmp_path("p.conf");
+    g_autofree char *db = testutil_tmp_path("p.db");
     g_autofree char *text = g_strdup_printf("[store]\npath = %s\n[ais]\n%s", db, bad[_i].ais);
     ck_assert(g_file_set_contents(conf, text, -1, NULL));
     g_autofree char *err = NULL;

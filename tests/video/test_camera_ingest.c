@@ -90,8 +90,7 @@ END_TEST
  * and neither disturbs a third camera. */
 START_TEST(test_ended_and_broken_cameras_are_rebuilt_without_disturbing_others)
 {
-    const char *dir = testutil_tmp_dir;
-    g_autofree char *path = g_build_filename(dir, "clip.mp4", NULL);
+    g_autofree char *path = testutil_tmp_path("clip.mp4");
     g_autofree char *desc = g_strdup_printf(
         "videotestsrc num-buffers=12 ! video/x-raw,width=160,height=90,framerate=25/1 ! "
         "x264enc speed-preset=ultrafast ! mp4mux ! filesink location=%s", path);

@@ -193,9 +193,8 @@ END_TEST
 
 START_TEST(test_hls_writes_a_playlist_and_segments_that_decode)
 {
-    const char *dir = testutil_tmp_dir;
-    g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
-    g_autofree char *hls = g_build_filename(dir, "hls", NULL);
+    g_autofree char *mp4 = testutil_tmp_path("wall.mp4");
+    g_autofree char *hls = testutil_tmp_path("hls");
     g_autofree char *playlist = g_build_filename(hls, "wall.m3u8", NULL);
     ck_assert_int_eq(g_mkdir(hls, 0755), 0);
     PsWall *w = wall_with(mp4, hls, NULL);
@@ -258,7 +257,7 @@ static gint by_name(gconstpointer a, gconstpointer b)
 START_TEST(test_segmented_recording_keeps_the_newest_whole_timestamped_mp4s)
 {
     const char *dir = testutil_tmp_dir;
-    g_autofree char *rec = g_build_filename(dir, "wall.mp4", NULL);
+    g_autofree char *rec = testutil_tmp_path("wall.mp4");
     WallConfig c;
     small_wall_config(&c);
     c.record = rec;
@@ -314,8 +313,7 @@ END_TEST
 
 START_TEST(test_srt_client_receives_frames_that_decode)
 {
-    const char *dir = testutil_tmp_dir;
-    g_autofree char *mp4 = g_build_filename(dir, "wall.mp4", NULL);
+    g_autofree char *mp4 = testutil_tmp_path("wall.mp4");
     int port = camsupport_free_port();
     g_autofree char *listen = g_strdup_printf("srt://:%d", port);
     PsWall *w = wall_with(mp4, NULL, listen);
