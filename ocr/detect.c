@@ -5,6 +5,7 @@
  * character height around it, is cut out of the frame, scaled so its characters are about 36 px
  * high (a blob's thickness is the height of a line of characters, or the width of a column),
  * its contrast stretched when it is faint, and read as a frame of its own. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,13 @@ static int find(Blob *b, int i)
     return i;
 }
 
-/* The blobs of @heat (@hw x @hh) at or above @thr, at most MAX_BLOBS. */
-static int blobs_of(const float *heat, int hw, int hh, float thr, Blob *blobs)
+/* The blobs of @heat (@hw x @hh) at or above @thr, at most MAX_BLOBS; @label (may be NULL)
+ * gets each cell's blob, -1 for none. */
+static int blobs_of(const float *heat, int hw, int hh, float thr, Blob *blobs, int *label)
 {
+    if (label)
+        for (int i = 0; i < hw * hh; i++)
+            label[i] = -1;
     guint8 *seen = g_malloc0((size_t)hw * hh);
     int *stack = g_new(int, (size_t)hw * hh);
     int n = 0;
@@ -55,6 +60,8 @@ static int blobs_of(const float *heat, int hw, int hh, float thr, Blob *blobs)
         seen[start] = 1;
         while (top > 0) {
             int i = stack[--top], x = i % hw, y = i / hw;
+            if (label)
+                label[i] = n;
             b.n++;
             b.peak = MAX(b.peak, heat[i]);
             b.x0 = MIN(b.x0, x);
@@ -75,6 +82,8 @@ static int blobs_of(const float *heat, int hw, int hh, float thr, Blob *blobs)
         }
         if (b.n >= 2)
             blobs[n++] = b;
+        else if (label)
+            label[start] = -1;
     }
     g_free(stack);
     g_free(seen);
@@ -104,7 +113,7 @@ static int regions_of(const float *heat, int hw, int hh, int cell, int width, in
                       float thr, Region *out)
 {
     Blob *b = g_new(Blob, MAX_BLOBS);
-    int n = blobs_of(heat, hw, hh, thr, b);
+    int n = blobs_of(heat, hw, hh, thr, b, NULL);
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++) {
             double a[4], c[4];
@@ -153,6 +162,107 @@ static int regions_of(const float *heat, int hw, int hh, int cell, int width, in
     g_free(all);
     g_free(b);
     return n_all;
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+    const OcrLine *x = a, *y = b;
+    return (x->peak < y->peak) - (x->peak > y->peak);
+}
+
+int ocr__det_lines(const float *heat, int hw, int hh, int cell, float thr, OcrLine *out, int max)
+{
+    if (!heat || hw < 1 || hh < 1 || max < 1)
+        return 0;
+    Blob *b = g_new(Blob, MAX_BLOBS);
+    int *label = g_new(int, (size_t)hw * hh);
+    int n = blobs_of(heat, hw, hh, thr, b, label);
+    /* Wide blobs only (a column of characters is read by the components); those on one line,
+     * of a like thickness, up to 8 thicknesses apart, joined. */
+    for (int i = 0; i < n; i++)
+        b[i].group = i;
+    for (int i = 0; i < n; i++) {
+        int wi = b[i].x1 - b[i].x0 + 1, ti = b[i].y1 - b[i].y0 + 1;
+        if (2 * wi < 3 * ti)
+            continue;
+        for (int j = i + 1; j < n; j++) {
+            int wj = b[j].x1 - b[j].x0 + 1, tj = b[j].y1 - b[j].y0 + 1;
+            if (2 * wj < 3 * tj || 5 * tj < 3 * ti || 3 * tj > 5 * ti)
+                continue;
+            double ci = (b[i].y0 + b[i].y1) / 2.0, cj = (b[j].y0 + b[j].y1) / 2.0;
+            int gap = MAX(b[i].x0, b[j].x0) - MIN(b[i].x1, b[j].x1) - 1;
+            if (fabs(ci - cj) <= 0.6 * MAX(ti, tj) && gap <= 8 * MAX(ti, tj))
+                b[find(b, j)].group = find(b, i);
+        }
+    }
+    int n_out = 0;
+    OcrLine *all = g_new(OcrLine, MAX_BLOBS);
+    int *count = g_new0(int, hw);
+    for (int g = 0; g < n; g++) {
+        int wg = b[g].x1 - b[g].x0 + 1, tg = b[g].y1 - b[g].y0 + 1;
+        if (find(b, g) != g || 2 * wg < 3 * tg)
+            continue;
+        /* Weighted least squares through the centres of the group's cells. */
+        double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+        int xmin = hw, xmax = -1;
+        float peak = 0;
+        memset(count, 0, sizeof(int) * hw);
+        for (int y = 0; y < hh; y++)
+            for (int x = 0; x < hw; x++) {
+                int l = label[(size_t)y * hw + x];
+                if (l < 0 || find(b, l) != g)
+                    continue;
+                double wt = heat[(size_t)y * hw + x];
+                double cx = (x + 0.5) * cell, cy = (y + 0.5) * cell;
+                sw += wt;
+                sx += wt * cx;
+                sy += wt * cy;
+                sxx += wt * cx * cx;
+                sxy += wt * cx * cy;
+                xmin = MIN(xmin, x);
+                xmax = MAX(xmax, x);
+                count[x]++;
+                peak = MAX(peak, heat[(size_t)y * hw + x]);
+            }
+        if (sw <= 0 || xmax < xmin)
+            continue;
+        double mx = sx / sw, my = sy / sw, var = sxx / sw - mx * mx;
+        double slope = var > 1e-9 ? (sxy / sw - mx * my) / var : 0;
+        slope = CLAMP(slope, -0.5, 0.5);
+        /* The thickness: the median of the columns' cell counts, across the line. */
+        int hist[64] = {0}, cols = 0;
+        for (int x = xmin; x <= xmax; x++)
+            if (count[x] > 0) {
+                hist[MIN(count[x], 63)]++;
+                cols++;
+            }
+        int med = 1;
+        for (int acc = 0, k = 1; k < 64; k++) {
+            acc += hist[k];
+            if (2 * acc >= cols) {
+                med = k;
+                break;
+            }
+        }
+        /* The ends 1.5 character heights further out: the map often stops short of a boxed
+         * check digit or of a first character it is less sure of. */
+        OcrLine *l = &all[n_out++];
+        l->char_h = med * cell / sqrt(1 + slope * slope);
+        double ext = 1.5 * l->char_h / sqrt(1 + slope * slope);
+        l->x0 = xmin * cell - ext;
+        l->x1 = (xmax + 1.0) * cell + ext;
+        l->y0 = my + slope * (l->x0 - mx);
+        l->y1 = my + slope * (l->x1 - mx);
+        l->peak = peak;
+    }
+    qsort(all, n_out, sizeof(OcrLine), compare_lines);
+    n_out = MIN(n_out, max);
+    memcpy(out, all, sizeof(OcrLine) * n_out);
+    g_free(count);
+    g_free(all);
+    g_free(label);
+    g_free(b);
+    return n_out;
 }
 
 /* Whether a read of @out already covers @r (more than a third of the read's box inside). */
@@ -216,6 +326,116 @@ static int compare_reads(const void *a, const void *b)
     return (x->confidence < y->confidence) - (x->confidence > y->confidence);
 }
 
+/* The most lines of one frame the line reader reads (as the generator of its training strips does). */
+#define MAX_LINES 6
+/* The most characters read on one line. */
+#define MAX_LINE_CHARS 48
+/* The widest strip read (columns, about 32 character heights): a code with its owner and
+ * serial on two door panels takes about 420; longer lines are other markings, and a strip's
+ * reading costs in proportion to its width. */
+#define MAX_STRIP_W 640
+
+/* Whether class @k is of the kind code position @i wants: a letter in the owner code and
+ * category, a digit in the serial and check digit. */
+static gboolean kind_fits(int k, int i)
+{
+    return i < 4 ? k >= 10 && k < OCR_N_CLASSES : k < 10;
+}
+
+/* Reads the lines of the heat map with the line network: every 11 consecutive characters read
+ * on a line, of the kinds a code has (at most one of another kind: a look-alike the assembly
+ * folds), assembled under the check digit; kept at detector_min_confidence or above. */
+static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height, const float *heat,
+                       int hw, int hh, int cell, OcrReads *out)
+{
+    OcrLine lines[MAX_LINES];
+    int n = ocr__det_lines(heat, hw, hh, cell, (float)ocr->opts.detector_threshold, lines,
+                           MAX_LINES);
+    OcrLineChar *chars = g_new(OcrLineChar, MAX_LINE_CHARS);
+    for (int i = 0; i < n; i++) {
+        const OcrLine *l = &lines[i];
+        if (hypot(l->x1 - l->x0, l->y1 - l->y0) + 0.7 * l->char_h >
+            MAX_STRIP_W * 1.6 * l->char_h / OCR__LINE_H)
+            continue;
+        int sw = 0, t = 0;
+        guint8 *strip = ocr__line_crop(gray, width, height, width, l, &sw);
+        float *probs = strip ? ocr__ctc_probs(strip, sw, &t) : NULL;
+        g_free(strip);
+        if (!probs)
+            continue;
+        int nc = ocr__ctc_decode(probs, t, chars, MAX_LINE_CHARS);
+        g_free(probs);
+        if (ocr->opts.debug) {
+            char s[MAX_LINE_CHARS + 1];
+            for (int k = 0; k < nc; k++)
+                s[k] = ocr_class_char(ocr__argmax_of(chars[k].p));
+            s[nc] = '\0';
+            g_printerr("line %.0f,%.0f - %.0f,%.0f (char %.0f px): '%s'\n", l->x0, l->y0, l->x1,
+                       l->y1, l->char_h, s);
+        }
+        double len = hypot(l->x1 - l->x0, l->y1 - l->y0);
+        double ux = len > 0 ? (l->x1 - l->x0) / len : 1, uy = len > 0 ? (l->y1 - l->y0) / len : 0;
+        double step = 1.6 * l->char_h / OCR__LINE_H;
+        for (int s0 = 0; s0 + OCR_CODE_LEN <= nc; s0++) {
+            int off = 0;
+            for (int j = 0; j < OCR_CODE_LEN; j++)
+                off += !kind_fits(ocr__argmax_of(chars[s0 + j].p), j);
+            if (off > 1)
+                continue;
+            OcrRead rd;
+            memset(&rd, 0, sizeof rd);
+            double not_blank = 0;
+            for (int j = 0; j < OCR_CODE_LEN; j++) {
+                const float *p = chars[s0 + j].p;
+                double sum = 0;
+                for (int k = 0; k < OCR_N_CLASSES; k++)
+                    sum += p[k];
+                for (int k = 0; k < OCR_N_CLASSES; k++)
+                    rd.probs.p[j][k] = (float)(p[k] / MAX(sum, 1e-9));
+                not_blank += log(MAX(sum, 1e-9));
+            }
+            double conf = ocr_assemble(&rd.probs, rd.code);
+            conf *= exp(not_blank / OCR_CODE_LEN);
+            if (conf < ocr->opts.detector_min_confidence || !rd.code[0])
+                continue;
+            rd.confidence = conf;
+            rd.orientation = OCR_HORIZONTAL;
+            /* The box: from the first character's column to the last's, a character height
+             * each side of the line. */
+            double a0 = -0.35 * l->char_h + (4 * chars[s0].t) * step - 0.3 * l->char_h;
+            double a1 = -0.35 * l->char_h + (4 * chars[s0 + OCR_CODE_LEN - 1].t + 4) * step +
+                        0.3 * l->char_h;
+            double xs[4] = {l->x0 + a0 * ux + 0.6 * l->char_h * uy,
+                            l->x0 + a0 * ux - 0.6 * l->char_h * uy,
+                            l->x0 + a1 * ux + 0.6 * l->char_h * uy,
+                            l->x0 + a1 * ux - 0.6 * l->char_h * uy};
+            double ys[4] = {l->y0 + a0 * uy - 0.6 * l->char_h * ux,
+                            l->y0 + a0 * uy + 0.6 * l->char_h * ux,
+                            l->y0 + a1 * uy - 0.6 * l->char_h * ux,
+                            l->y0 + a1 * uy + 0.6 * l->char_h * ux};
+            double bx0 = 1e9, by0 = 1e9, bx1 = -1e9, by1 = -1e9;
+            for (int k = 0; k < 4; k++) {
+                bx0 = MIN(bx0, xs[k]);
+                by0 = MIN(by0, ys[k]);
+                bx1 = MAX(bx1, xs[k]);
+                by1 = MAX(by1, ys[k]);
+            }
+            bx0 = CLAMP(bx0, 0, width - 1);
+            by0 = CLAMP(by0, 0, height - 1);
+            bx1 = CLAMP(bx1, bx0 + 1, width);
+            by1 = CLAMP(by1, by0 + 1, height);
+            rd.bbox[0] = (int)bx0;
+            rd.bbox[1] = (int)by0;
+            rd.bbox[2] = (int)(bx1 - bx0 + 0.5);
+            rd.bbox[3] = (int)(by1 - by0 + 0.5);
+            if (ocr->opts.debug)
+                g_printerr("line read %s %.3f\n", rd.code, conf);
+            ocr__add_read(ocr, out, &rd);
+        }
+    }
+    g_free(chars);
+}
+
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
 {
     memset(out, 0, sizeof *out);
@@ -234,7 +454,6 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     Region regions[MAX_REGIONS];
     int n = regions_of(heat, hw, hh, 4 * k, width, height, (float)ocr->opts.detector_threshold,
                        regions);
-    g_free(heat);
     OcrReads *sub = g_new(OcrReads, 1);
     for (int i = 0; i < n; i++) {
         const Region *r = &regions[i];
@@ -264,5 +483,9 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
         }
     }
     g_free(sub);
+    /* The line reader: what the thresholding stages could not cut into characters. */
+    if (ocr->opts.line_reader && out->n_reads == 0)
+        read_lines(ocr, gray, width, height, heat, hw, hh, 4 * k, out);
+    g_free(heat);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
 }

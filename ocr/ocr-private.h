@@ -35,3 +35,48 @@ int ocr__det_factor(int width, int height);
  * (g_free() it), or NULL when the shrunk frame is under 4 x 4 pixels. */
 float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, int k,
                         int *out_w, int *out_h);
+
+/* A line of characters the line reader (ctc.c) reads: the ends of its ink on its centre line
+ * (frame pixels, left to right) and its character height. */
+typedef struct {
+    double x0, y0, x1, y1;
+    double char_h;
+    float peak; /* the detector's strongest cell on it (0 for lines not from the detector) */
+} OcrLine;
+
+/* Rows of the strip the line reader reads: the character height maps to 20 of them. */
+#define OCR__LINE_H 32
+/* The longest strip (columns): a line over about 50 character heights is not one code. */
+#define OCR__LINE_MAX_W 1024
+
+/* Cuts the strip of @l out of the gray image: along the line from 0.35 character heights
+ * before its ink to 0.35 after it, across from 0.8 above its centre line to 0.8 below, scaled
+ * so the characters are 20 of OCR__LINE_H rows high (averaging over each output pixel when
+ * shrinking), its width rounded up to a multiple of 4. Pixels outside the image repeat its
+ * edge. Returns OCR__LINE_H rows of *@out_w bytes (g_free() it), or NULL when the strip would
+ * be under 16 or over OCR__LINE_MAX_W columns. The generator cuts its training strips with it. */
+guint8 *ocr__line_crop(const guint8 *gray, int width, int height, int stride, const OcrLine *l,
+                       int *out_w);
+
+/* The lines of text in a detector heat map (ocr__det_heatmap(), cells of @cell frame pixels):
+ * blobs of cells at or above @thr at least 1.5 times as wide as high, those on one line (up to
+ * 8 thicknesses apart, as an owner code and serial on two door panels) joined, each fitted
+ * with a straight line whose ends are 1.5 character heights past the blobs'. Strongest first;
+ * returns how many (at most @max). */
+int ocr__det_lines(const float *heat, int hw, int hh, int cell, float thr, OcrLine *out,
+                   int max);
+
+/* The line reader (ctc.c): the network's probabilities for a strip of *@w columns
+ * (ocr__line_crop()), OCR__N_OUT per column of 4 strip columns, *@out_t of them, blank last
+ * (g_free() it); NULL when @w is not a positive multiple of 4 up to OCR__LINE_MAX_W. */
+float *ocr__ctc_probs(const guint8 *strip, int w, int *out_t);
+
+/* A character the line reader read: its probabilities at the column where it is surest. */
+typedef struct {
+    float p[OCR__N_OUT];
+    int t; /* that column (of 4 strip columns) */
+} OcrLineChar;
+
+/* Best path through @probs (@t columns): the most probable output of each column, repeats
+ * merged, blanks dropped. Returns how many characters (at most @max) went to @out. */
+int ocr__ctc_decode(const float *probs, int t, OcrLineChar *out, int max);

@@ -67,6 +67,10 @@ typedef struct {
     double detector_threshold;      /* heat-map cells at or above are text; default 0.5 */
     double detector_min_confidence; /* reads found only in a detector region are kept at or
                                        above this confidence; default 0.6 */
+    gboolean line_reader; /* when the frame and the detector's regions gave no code, read the
+                             lines the detector finds with the line network (CTC); codes it
+                             reads are kept at detector_min_confidence. Default TRUE;
+                             $PS_OCR_LINES=off sets FALSE. Needs the detector (not _OFF). */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

@@ -12,7 +12,10 @@
  *                 the best read of each place
  *   rescue.c      broken lines mended at the places their pitch says a character is missing
  *   det.c         the learned text-region detector: a heat map of code characters
- *   detect.c      the regions of that map, each cut out, scaled and read by the stages above
+ *   detect.c      the regions of that map, each cut out, scaled and read by the stages above;
+ *                 its lines, read whole by the line reader when nothing else gave a code
+ *   linecrop.c    the strip of a line the line reader reads (shared with the generator)
+ *   ctc.c         the line reader: a convolutional network read out with CTC (best path)
  *   ocr.c         the public API: options, frames of every pixel format, files, memory
  */
 #pragma once

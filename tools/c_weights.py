@@ -1,6 +1,6 @@
-"""Network weights as C arrays, shared by the training scripts (train_ocr.py, train_detector.py):
-written with 9 significant digits, which give every float32 back exactly, and read back rounded
-to float32 as the C compiler rounds them."""
+"""Network weights as C arrays, shared by the training scripts (train_ocr.py, train_detector.py,
+train_ctc.py): written with 9 significant digits, which give every float32 back exactly, and
+read back rounded to float32 as the C compiler rounds them."""
 
 import os
 import re

@@ -10,6 +10,12 @@
  *       labels): file,kind,char,x0,y0,x1,y1 in frame pixels, kind `code` (the 11 characters of
  *       the code), `size_type`, `box` (the frame around a check digit or a part of the code,
  *       char `-`) or `other` (distractor markings, which must not be read as a code).
+ *   ocr-synth lines --seed S --count N --out FILE [--width W --height H]
+ *       training strips for the line reader (ocr/ctc.c), from N frames rendered as `frames`
+ *       renders them: of each, the rows of the code and of the size/type with jittered ends, and
+ *       the lines the detector finds in it (ocr__det_lines()), cut with ocr__line_crop(), the
+ *       reader's own function. Records: the label's length (1 byte), the label (the characters
+ *       the strip shows, in order), the width (2 bytes, little-endian), 32 rows of bytes.
  *
  * Scenes: painted steel in a random colour with corrugation, the code in one of seven layouts
  * (one line with a boxed check digit, three rows, a vertical column, owner and serial on
@@ -984,6 +990,191 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
     return rc;
 }
 
+
+/* The characters of @g (and @o) a strip of @l shows, in order along it, into @label (at most
+ * @max - 1 of them, NUL-terminated): those whose centre is within half a character height of
+ * the line and with at least 60% of their width inside the strip. Returns FALSE when a glyph
+ * stands half in and half out (its label is ambiguous: the strip is not written). */
+static gboolean strip_label(const OcrLine *l, GArray *g, GArray *o, char *label, int max)
+{
+    double dx = l->x1 - l->x0, dy = l->y1 - l->y0, len = sqrt(dx * dx + dy * dy);
+    double ux = len > 0 ? dx / len : 1, uy = len > 0 ? dy / len : 0, h = l->char_h;
+    double lo = -0.35 * h, hi = len + 0.35 * h;
+    double pos[64];
+    int n = 0;
+    for (int k = 0; k < 2; k++) {
+        GArray *a = k == 0 ? g : o;
+        for (guint i = 0; a && i < a->len; i++) {
+            const Glyph *gl = &g_array_index(a, Glyph, i);
+            if (gl->label < 0)
+                continue;
+            double cx = (gl->x0 + gl->x1) / 2 - l->x0, cy = (gl->y0 + gl->y1) / 2 - l->y0;
+            double al = cx * ux + cy * uy, d = fabs(-cx * uy + cy * ux);
+            double half = fabs((gl->x1 - gl->x0) * ux + 0 * uy) / 2 + 1e-3;
+            double in = (MIN(al + half, hi) - MAX(al - half, lo)) / (2 * half);
+            if (d > 0.8 * h || in <= 0)
+                continue;
+            if (d > 0.35 * h && d < 0.65 * h)
+                return FALSE;
+            if (d >= 0.65 * h)
+                continue;
+            if (in > 0.25 && in < 0.6)
+                return FALSE;
+            if (in < 0.6)
+                continue;
+            if (n >= max - 1 || n >= 64)
+                return FALSE;
+            int j = n++;
+            while (j > 0 && pos[j - 1] > al) {
+                pos[j] = pos[j - 1];
+                label[j] = label[j - 1];
+                j--;
+            }
+            pos[j] = al;
+            label[j] = ocr_class_char(gl->label);
+        }
+    }
+    label[n] = '\0';
+    return TRUE;
+}
+
+/* A record of `ocr-synth lines`: the label's length (1 byte), the label, the strip's width
+ * (2 bytes, little-endian) and its OCR__LINE_H rows of bytes. */
+static gboolean write_strip(FILE *f, const guint8 *gray, int w, int h, const OcrLine *l,
+                            GArray *g, GArray *o)
+{
+    char label[48];
+    if (!strip_label(l, g, o, label, sizeof label))
+        return FALSE;
+    int sw = 0;
+    guint8 *strip = ocr__line_crop(gray, w, h, w, l, &sw);
+    if (!strip)
+        return FALSE;
+    guint8 head[3] = {(guint8)strlen(label), (guint8)(sw & 255), (guint8)(sw >> 8)};
+    fwrite(head, 1, 1, f);
+    fwrite(label, 1, head[0], f);
+    fwrite(head + 1, 1, 2, f);
+    fwrite(strip, 1, (size_t)sw * OCR__LINE_H, f);
+    g_free(strip);
+    return TRUE;
+}
+
+/* The rows of labelled glyphs in @g[from, to): a new row where the next glyph does not stand
+ * to the right of the last one on its line. Calls write_strip() on each row of 3 or more with
+ * its ends and height jittered as a detector's line would be, and once more stretched along
+ * the line (the strip then shows what is painted beside). Returns the strips written. */
+static int write_rows(FILE *f, GRand *rng, const guint8 *gray, int w, int h, GArray *g,
+                      GArray *o, guint from, guint to)
+{
+    int written = 0;
+    guint start = from;
+    for (guint i = from; i <= to; i++) {
+        const Glyph *a = i > from && i < to ? &g_array_index(g, Glyph, i - 1) : NULL;
+        const Glyph *b = i < to ? &g_array_index(g, Glyph, i) : NULL;
+        gboolean cont = a && b && (b->x0 + b->x1) / 2 > (a->x0 + a->x1) / 2 +
+                                                            0.3 * (a->y1 - a->y0) &&
+                        fabs((b->y0 + b->y1) - (a->y0 + a->y1)) / 2 < 0.7 * (a->y1 - a->y0);
+        if (i > from && i < to && cont)
+            continue;
+        if (i - start >= 3) {
+            const Glyph *f0 = &g_array_index(g, Glyph, start), *f1 = &g_array_index(g, Glyph, i - 1);
+            double hs[64];
+            int n = 0;
+            for (guint k = start; k < i && n < 64; k++) {
+                const Glyph *gk = &g_array_index(g, Glyph, k);
+                hs[n++] = gk->y1 - gk->y0;
+            }
+            double ch = 0;
+            for (int k = 0; k < n; k++)
+                ch += hs[k] / n;
+            double cx0 = (f0->x0 + f0->x1) / 2, cy0 = (f0->y0 + f0->y1) / 2;
+            double cx1 = (f1->x0 + f1->x1) / 2, cy1 = (f1->y0 + f1->y1) / 2;
+            double len = hypot(cx1 - cx0, cy1 - cy0), ux = (cx1 - cx0) / len, uy = (cy1 - cy0) / len;
+            for (int v = 0; v < 2; v++) {
+                OcrLine l;
+                double hh = ch * urand(rng, 0.8, 1.3);
+                double e0 = (f0->x1 - f0->x0) / 2 + urand(rng, -0.3, 1.8) * ch;
+                double e1 = (f1->x1 - f1->x0) / 2 + urand(rng, -0.3, 1.8) * ch +
+                            (v == 1 ? urand(rng, 1.0, 5.0) * ch : 0);
+                l.x0 = cx0 - e0 * ux - uy * urand(rng, -0.12, 0.12) * ch;
+                l.y0 = cy0 - e0 * uy + ux * urand(rng, -0.12, 0.12) * ch;
+                l.x1 = cx1 + e1 * ux - uy * urand(rng, -0.12, 0.12) * ch;
+                l.y1 = cy1 + e1 * uy + ux * urand(rng, -0.12, 0.12) * ch;
+                l.char_h = hh;
+                l.peak = 0;
+                if ((v == 0 || g_rand_double(rng) < 0.3) && write_strip(f, gray, w, h, &l, g, o))
+                    written++;
+            }
+        }
+        start = i;
+    }
+    return written;
+}
+
+/* Training strips for the line reader: frames rendered as `frames` does, and of each the rows
+ * of the code and the size/type with jittered ends (write_rows()) and the lines the detector
+ * finds in it (ocr__det_lines(), as the reader will see them), each labelled with the
+ * characters it shows. */
+static int run_lines(guint32 seed, int count, const char *path, int w, int h)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        g_printerr("ocr-synth: %s: cannot write\n", path);
+        return 2;
+    }
+    GRand *rng = g_rand_new_with_seed(seed);
+    int written = 0, skipped = 0;
+    for (int i = 0; i < count; i++) {
+        int layout = i % N_LAYOUTS;
+        double char_h = g_rand_double(rng) < 1.0 / 3 ? urand(rng, 10, 25) * h / 540.0
+                                                     : urand(rng, 35, 110) * h / 1080.0;
+        char_h = MIN(char_h, MIN(0.95 * w / (layout_size[layout][0] + 1),
+                                 0.95 * h / (layout_size[layout][1] + 2)));
+        Rendered r;
+        render(rng, w, h, char_h, FALSE, layout, &r);
+        int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;
+        guint8 *gray = jpeg_gray(r.surf, w, h, quality);
+        guint n_code = 0, n_lab = 0;
+        for (guint k = 0; k < r.glyphs->len; k++)
+            if (g_array_index(r.glyphs, Glyph, k).label >= 0 && ++n_lab == OCR_CODE_LEN)
+                n_code = k + 1;
+        /* The code's glyphs (box frames included: a row skips them), then the size/type's. */
+        GArray *lab = g_array_new(FALSE, FALSE, sizeof(Glyph));
+        guint split = 0;
+        for (guint k = 0; k < r.glyphs->len; k++) {
+            const Glyph *gk = &g_array_index(r.glyphs, Glyph, k);
+            if (gk->label < 0)
+                continue;
+            if (k < n_code)
+                split++;
+            g_array_append_val(lab, *gk);
+        }
+        written += write_rows(f, rng, gray, w, h, lab, r.others, 0, split);
+        written += write_rows(f, rng, gray, w, h, lab, r.others, split, lab->len);
+        int k = ocr__det_factor(w, h), hw = 0, hh = 0;
+        float *heat = ocr__det_heatmap(gray, w, h, w, k, &hw, &hh);
+        OcrLine lines[6];
+        int nl = ocr__det_lines(heat, hw, hh, 4 * k, 0.5f, lines, 6);
+        for (int j = 0; j < nl; j++) {
+            if (write_strip(f, gray, w, h, &lines[j], lab, r.others))
+                written++;
+            else
+                skipped++;
+        }
+        g_free(heat);
+        g_array_free(lab, TRUE);
+        g_free(gray);
+        rendered_clear(&r);
+    }
+    g_rand_free(rng);
+    g_print("%d strips, %d detector lines not written (a character half in)\n", written, skipped);
+    if (fclose(f) != 0) {
+        g_printerr("ocr-synth: %s: cannot write\n", path);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     gint seed = 1, count = 100, width = 1920, height = 1080;
@@ -996,12 +1187,12 @@ int main(int argc, char **argv)
         {"height", 0, 0, G_OPTION_ARG_INT, &height, "frame height (frames)", "H"},
         {NULL},
     };
-    GOptionContext *ctx = g_option_context_new("chars|frames");
+    GOptionContext *ctx = g_option_context_new("chars|frames|lines");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2 || !out || count < 0 ||
         width < 64 || height < 64 || width > 8192 || height > 8192) {
-        g_printerr("ocr-synth: %s\nusage: ocr-synth chars|frames --seed S --count N --out PATH\n",
+        g_printerr("ocr-synth: %s\nusage: ocr-synth chars|frames|lines --seed S --count N --out PATH\n",
                    error ? error->message : "bad arguments");
         g_clear_error(&error);
         g_option_context_free(ctx);
@@ -1014,6 +1205,8 @@ int main(int argc, char **argv)
         rc = run_chars((guint32)seed, count, out);
     } else if (strcmp(argv[1], "frames") == 0) {
         rc = run_frames((guint32)seed, count, out, width, height);
+    } else if (strcmp(argv[1], "lines") == 0) {
+        rc = run_lines((guint32)seed, count, out, width, height);
     } else {
         g_printerr("ocr-synth: unknown mode '%s'\n", argv[1]);
         rc = 2;

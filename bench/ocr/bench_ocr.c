@@ -11,9 +11,10 @@
  *   bench-ocr --time N IMAGE...   CPU time of ocr_read() alone per frame (N runs, median).
  *
  * The reader's options are ocr_options_init()'s ($PS_OCR_DETECTOR chooses the detector mode).
- * BENCH_COMPARE=off|union|only adds a second configuration with that detector mode: each image
- * is read by both, in alternating order, and both tables are printed with the CPU ratio of
- * the second to the first (figures of one run under the same load).
+ * BENCH_COMPARE=off|union|only adds a second configuration with that detector mode, and
+ * BENCH_COMPARE=lines-off one without the line reader: each image is read by both, in
+ * alternating order, and both tables are printed with the CPU ratio of the second to the first
+ * (figures of one run under the same load).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -276,7 +277,9 @@ int main(int argc, char **argv)
         ocr_options_init(&run->opts);
         if (g_getenv("BENCH_MIN_CONFIDENCE"))
             run->opts.min_confidence = g_ascii_strtod(g_getenv("BENCH_MIN_CONFIDENCE"), NULL);
-        if (r == 1)
+        if (r == 1 && g_strcmp0(cmp, "lines-off") == 0)
+            run->opts.line_reader = FALSE;
+        else if (r == 1)
             run->opts.detector = detector_of(cmp);
         run->ocr = ocr_new(&run->opts, NULL);
         OcrOptions weak = run->opts;
@@ -349,8 +352,9 @@ int main(int argc, char **argv)
     }
     for (int r = n_runs - 1; r >= 0; r--) {
         if (n_runs == 2)
-            printf("== %s: detector %s\n", r == 1 ? "compared" : "reference (first)",
-                   detector_name(runs[r].opts.detector));
+            printf("== %s: detector %s, line reader %s\n",
+                   r == 1 ? "compared" : "reference (first)",
+                   detector_name(runs[r].opts.detector), runs[r].opts.line_reader ? "on" : "off");
         report(&runs[r], layouts, n_layouts, tx_codes, verbose);
     }
     if (n_runs == 2 && runs[0].n > 0 && runs[1].n > 0) {

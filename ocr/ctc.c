@@ -1,0 +1,206 @@
+/* ctc.c: inference of the line reader trained by tools/train_ctc.py (weights in the generated
+ * ctc_weights.c, layer sizes in the generated ctc_shapes.h), and its best-path reading.
+ *
+ * The network reads a strip of OCR__LINE_H rows (ocr__line_crop()), standardized: conv 3x3 +
+ * max pool 2, twice; conv 3x3 + max pool 2 across only, twice; conv 2x3 (the height closed);
+ * conv 1x3 of dilation 2 along the line; conv 1x1 to OCR__CTC_OUT outputs, softmax, for every
+ * 4 columns of the strip. Output OCR__CTC_BLANK is CTC's blank.
+ *
+ * Activations are channel-last, the weights re-ordered once to [tap][input][output] so the
+ * innermost loop runs over the output channels of one pixel (vectors of 4 floats); a zero input
+ * (ReLU leaves many) is skipped. Thread-safe: the re-ordered weights are written once under
+ * g_once, the work buffers belong to the call. */
+#include <math.h>
+#include <string.h>
+
+#include "ctc_shapes.h"
+#include "pipeline.h"
+
+#define C1 OCR__CTC_C1
+#define C2 OCR__CTC_C2
+#define C3 OCR__CTC_C3
+#define C4 OCR__CTC_C4
+#define C5 OCR__CTC_C5
+#define MAX_C 96
+
+/* What this code assumes of the network the training script describes. */
+_Static_assert(OCR__CTC_IN_H == OCR__LINE_H, "the network reads strips of another height");
+_Static_assert(OCR__LINE_H == 32, "two pools of 2 and two across leave 2 rows for the 2x3 conv");
+_Static_assert(OCR__CTC_OUT == OCR__N_OUT && OCR__CTC_BLANK == OCR__JUNK,
+               "the outputs are the 36 characters and the blank in the place of 'not a character'");
+_Static_assert(C1 % 4 == 0 && C2 % 4 == 0 && C3 % 4 == 0 && C4 % 4 == 0 && C5 % 4 == 0,
+               "channel counts must be multiples of 4 (vectors of 4 floats)");
+_Static_assert(C1 <= MAX_C && C2 <= MAX_C && C3 <= MAX_C && C4 <= MAX_C && C5 <= MAX_C,
+               "conv() keeps at most MAX_C accumulators");
+
+static float c1_t[9 * 1 * C1], c2_t[9 * C1 * C2], c3_t[9 * C2 * C3], c4_t[9 * C3 * C4],
+    c5_t[6 * C4 * C5], c6_t[3 * C5 * C5];
+
+/* PyTorch's [out][in][taps] to [tap][in][out]. */
+static void reorder(const float *w, int cin, int cout, int taps, float *t)
+{
+    for (int o = 0; o < cout; o++)
+        for (int c = 0; c < cin; c++)
+            for (int k = 0; k < taps; k++)
+                t[((size_t)k * cin + c) * cout + o] = w[((size_t)o * cin + c) * taps + k];
+}
+
+static void init_weights(void)
+{
+    static gsize done = 0;
+    if (!g_once_init_enter(&done))
+        return;
+    reorder(ocr__ctc_c1_w, 1, C1, 9, c1_t);
+    reorder(ocr__ctc_c2_w, C1, C2, 9, c2_t);
+    reorder(ocr__ctc_c3_w, C2, C3, 9, c3_t);
+    reorder(ocr__ctc_c4_w, C3, C4, 9, c4_t);
+    reorder(ocr__ctc_c5_w, C4, C5, 6, c5_t);
+    reorder(ocr__ctc_c6_w, C5, C5, 3, c6_t);
+    g_once_init_leave(&done, 1);
+}
+
+typedef float v4sf __attribute__((vector_size(16)));
+
+/* conv @kh x @kw, stride 1, padding @ph / @pw (zeros outside), dilation @dw along the width,
+ * then ReLU. @in is @h x @w x @cin; @out (@h + 2 @ph - @kh + 1) x @w x @cout. */
+static void conv(const float *in, int h, int w, int cin, const float *wt, const float *b,
+                 int cout, int kh, int kw, int ph, int pw, int dw, float *out)
+{
+    const int ho = h + 2 * ph - kh + 1, nv = cout / 4;
+    for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < w; ox++) {
+            v4sf acc[MAX_C / 4];
+            for (int j = 0; j < nv; j++)
+                memcpy(&acc[j], b + 4 * j, sizeof(v4sf));
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = oy + ky - ph;
+                if (iy < 0 || iy >= h)
+                    continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = ox + kx * dw - pw;
+                    if (ix < 0 || ix >= w)
+                        continue;
+                    const float *p = in + ((size_t)iy * w + ix) * cin;
+                    const float *wk = wt + (size_t)(ky * kw + kx) * cin * cout;
+                    for (int c = 0; c < cin; c++) {
+                        float v = p[c];
+                        if (v == 0.0f)
+                            continue;
+                        const float *wc = wk + (size_t)c * cout;
+                        for (int j = 0; j < nv; j++) {
+                            v4sf wv;
+                            memcpy(&wv, wc + 4 * j, sizeof wv);
+                            acc[j] += wv * v;
+                        }
+                    }
+                }
+            }
+            float *d = out + ((size_t)oy * w + ox) * cout;
+            for (int j = 0; j < nv; j++)
+                for (int e = 0; e < 4; e++)
+                    d[4 * j + e] = acc[j][e] > 0 ? acc[j][e] : 0;
+        }
+}
+
+/* Max pool of @py x @px (floor), channel-last. */
+static void pool(const float *in, int h, int w, int c, int py, int px, float *out)
+{
+    const int ho = h / py, wo = w / px;
+    for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++) {
+            float *d = out + ((size_t)oy * wo + ox) * c;
+            memcpy(d, in + ((size_t)(oy * py) * w + ox * px) * c, sizeof(float) * c);
+            for (int y = 0; y < py; y++)
+                for (int x = 0; x < px; x++) {
+                    const float *s = in + ((size_t)(oy * py + y) * w + ox * px + x) * c;
+                    for (int k = 0; k < c; k++)
+                        d[k] = MAX(d[k], s[k]);
+                }
+        }
+}
+
+float *ocr__ctc_probs(const guint8 *strip, int w, int *out_t)
+{
+    *out_t = 0;
+    if (!strip || w < 4 || w % 4 != 0 || w > OCR__LINE_MAX_W)
+        return NULL;
+    init_weights();
+    const int h = OCR__LINE_H, n = h * w;
+    float *x = g_new(float, n);
+    double sum = 0, sq = 0;
+    for (int i = 0; i < n; i++)
+        sum += strip[i];
+    double mean = sum / n;
+    for (int i = 0; i < n; i++)
+        sq += (strip[i] - mean) * (strip[i] - mean);
+    double sd = MAX(sqrt(sq / n), 4.0);
+    for (int i = 0; i < n; i++)
+        x[i] = (float)((strip[i] - mean) / sd);
+    const int w2 = w / 2, w4 = w / 4, t = w4;
+    float *a = g_new(float, (size_t)n * C1), *b = g_new(float, (size_t)n * C1 / 4);
+    conv(x, h, w, 1, c1_t, ocr__ctc_c1_b, C1, 3, 3, 1, 1, 1, a);
+    pool(a, h, w, C1, 2, 2, b); /* 16 x w2 */
+    float *a2 = g_new(float, (size_t)16 * w2 * C2);
+    conv(b, 16, w2, C1, c2_t, ocr__ctc_c2_b, C2, 3, 3, 1, 1, 1, a2);
+    float *b2 = g_new(float, (size_t)8 * w4 * MAX(C2, MAX(C3, C4)));
+    pool(a2, 16, w2, C2, 2, 2, b2); /* 8 x w4 */
+    float *a3 = g_new(float, (size_t)8 * w4 * MAX(C3, C4));
+    conv(b2, 8, w4, C2, c3_t, ocr__ctc_c3_b, C3, 3, 3, 1, 1, 1, a3);
+    pool(a3, 8, w4, C3, 2, 1, b2); /* 4 x w4 */
+    conv(b2, 4, w4, C3, c4_t, ocr__ctc_c4_b, C4, 3, 3, 1, 1, 1, a3);
+    pool(a3, 4, w4, C4, 2, 1, b2); /* 2 x w4 */
+    float *f5 = g_new(float, (size_t)t * C5), *f6 = g_new(float, (size_t)t * C5);
+    conv(b2, 2, w4, C4, c5_t, ocr__ctc_c5_b, C5, 2, 3, 0, 1, 1, f5); /* 1 x w4 */
+    conv(f5, 1, w4, C5, c6_t, ocr__ctc_c6_b, C5, 1, 3, 0, 2, 2, f6);
+    float *probs = g_new(float, (size_t)t * OCR__N_OUT);
+    for (int i = 0; i < t; i++) {
+        float *p = probs + (size_t)i * OCR__N_OUT, mx = -1e30f;
+        for (int k = 0; k < OCR__N_OUT; k++) {
+            float z = ocr__ctc_head_b[k];
+            const float *wk = ocr__ctc_head_w + (size_t)k * C5;
+            for (int c = 0; c < C5; c++)
+                z += wk[c] * f6[(size_t)i * C5 + c];
+            p[k] = z;
+            mx = MAX(mx, z);
+        }
+        float s = 0;
+        for (int k = 0; k < OCR__N_OUT; k++)
+            s += p[k] = expf(p[k] - mx);
+        for (int k = 0; k < OCR__N_OUT; k++)
+            p[k] /= s;
+    }
+    g_free(x);
+    g_free(a);
+    g_free(b);
+    g_free(a2);
+    g_free(b2);
+    g_free(a3);
+    g_free(f5);
+    g_free(f6);
+    *out_t = t;
+    return probs;
+}
+
+int ocr__ctc_decode(const float *probs, int t, OcrLineChar *out, int max)
+{
+    int n = 0, prev = OCR__JUNK;
+    for (int i = 0; i < t; i++) {
+        const float *p = probs + (size_t)i * OCR__N_OUT;
+        int k = ocr__argmax_of(p);
+        if (k != OCR__JUNK && k == prev && n > 0) {
+            /* the same character over more columns: keep its surest one */
+            if (p[k] > out[n - 1].p[k]) {
+                memcpy(out[n - 1].p, p, sizeof out[n - 1].p);
+                out[n - 1].t = i;
+            }
+        } else if (k != OCR__JUNK) {
+            if (n == max)
+                return n;
+            memcpy(out[n].p, p, sizeof out[n].p);
+            out[n].t = i;
+            n++;
+        }
+        prev = k;
+    }
+    return n;
+}
