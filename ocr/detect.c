@@ -342,16 +342,109 @@ static gboolean kind_fits(int k, int i)
     return i < 4 ? k >= 10 && k < OCR_N_CLASSES : k < 10;
 }
 
+/* What the line reader read on one line. */
+typedef struct {
+    OcrLine l;
+    int n;
+    OcrLineChar chars[MAX_LINE_CHARS];
+} LineRead;
+
+/* The box (frame pixels x0, y0, x1, y1) of characters @a to @b of @r: from the first one's
+ * columns to the last one's, 0.6 character heights each side of the line. */
+static void window_box(const LineRead *r, int a, int b, double box[4])
+{
+    const OcrLine *l = &r->l;
+    double len = hypot(l->x1 - l->x0, l->y1 - l->y0);
+    double ux = len > 0 ? (l->x1 - l->x0) / len : 1, uy = len > 0 ? (l->y1 - l->y0) / len : 0;
+    double step = 1.6 * l->char_h / OCR__LINE_H, h = l->char_h;
+    double a0 = -0.35 * h + 4 * r->chars[a].t * step - 0.3 * h;
+    double a1 = -0.35 * h + (4 * r->chars[b].t + 4) * step + 0.3 * h;
+    box[0] = box[1] = 1e9;
+    box[2] = box[3] = -1e9;
+    for (int e = 0; e < 2; e++)
+        for (int side = -1; side <= 1; side += 2) {
+            double al = e ? a1 : a0;
+            double x = l->x0 + al * ux - side * 0.6 * h * uy;
+            double y = l->y0 + al * uy + side * 0.6 * h * ux;
+            box[0] = MIN(box[0], x);
+            box[1] = MIN(box[1], y);
+            box[2] = MAX(box[2], x);
+            box[3] = MAX(box[3], y);
+        }
+}
+
+/* Assembles the 11 characters @c (of the kinds a code has, at most one of another kind: a
+ * look-alike the assembly folds) under the check digit; the confidence is the assembly's times
+ * the geometric mean of the characters' not-blank probability. Adds the code with @box to
+ * @out when it is at @min or above. */
+static void try_code(PsOcr *ocr, const OcrLineChar *const c[OCR_CODE_LEN], const double box[4],
+                     double min, int width, int height, OcrReads *out)
+{
+    int off = 0;
+    for (int j = 0; j < OCR_CODE_LEN; j++)
+        off += !kind_fits(ocr__argmax_of(c[j]->p), j);
+    if (off > 1)
+        return;
+    OcrRead rd;
+    memset(&rd, 0, sizeof rd);
+    double not_blank = 0;
+    for (int j = 0; j < OCR_CODE_LEN; j++) {
+        double sum = 0;
+        for (int k = 0; k < OCR_N_CLASSES; k++)
+            sum += c[j]->p[k];
+        for (int k = 0; k < OCR_N_CLASSES; k++)
+            rd.probs.p[j][k] = (float)(c[j]->p[k] / MAX(sum, 1e-9));
+        not_blank += log(MAX(sum, 1e-9));
+    }
+    double conf = ocr_assemble(&rd.probs, rd.code) * exp(not_blank / OCR_CODE_LEN);
+    if (conf < min || !rd.code[0])
+        return;
+    rd.confidence = conf;
+    rd.orientation = OCR_HORIZONTAL;
+    double x0 = CLAMP(box[0], 0, width - 1), y0 = CLAMP(box[1], 0, height - 1);
+    double x1 = CLAMP(box[2], x0 + 1, width), y1 = CLAMP(box[3], y0 + 1, height);
+    rd.bbox[0] = (int)x0;
+    rd.bbox[1] = (int)y0;
+    rd.bbox[2] = (int)(x1 - x0 + 0.5);
+    rd.bbox[3] = (int)(y1 - y0 + 0.5);
+    if (ocr->opts.debug)
+        g_printerr("line read %s %.3f\n", rd.code, conf);
+    ocr__add_read(ocr, out, &rd);
+}
+
+/* Whether a serial at @sb (7 characters) continues an owner code at @ob (4) of a line of
+ * character height @ho (@hs): a like height, and the serial on the row below, starting near
+ * where the owner code starts (three rows; a tank's two rows), or on the same line after it,
+ * further than the detector joins blobs (two door panels far apart). */
+static gboolean owner_then_serial(const double ob[4], double ho, const double sb[4], double hs)
+{
+    if (ho > 1.6 * hs || hs > 1.6 * ho)
+        return FALSE;
+    double h = MAX(ho, hs);
+    double dy = (sb[1] + sb[3]) / 2 - (ob[1] + ob[3]) / 2;
+    gboolean below = dy >= 0.8 * h && dy <= 3.0 * h && fabs(sb[0] - ob[0]) <= 2.0 * h;
+    gboolean after = fabs(dy) <= 0.6 * h && sb[0] >= ob[2] - 0.5 * h && sb[0] - ob[2] <= 14 * h;
+    return below || after;
+}
+
+/* An owner code and a serial read on two lines are joined only at this confidence or above:
+ * nothing measures the step between them, and on the tuning seeds (61000 and 61010, 600
+ * frames) the joins gave one right code at 0.999 and one wrong at 0.654 (a serial's check
+ * digit changed to fit an owner code read from another line). */
+#define MIN_JOINED_CONFIDENCE 0.8
+
 /* Reads the lines of the heat map with the line network: every 11 consecutive characters read
- * on a line, of the kinds a code has (at most one of another kind: a look-alike the assembly
- * folds), assembled under the check digit; kept at detector_min_confidence or above. */
+ * on one line (kept at detector_min_confidence), and every 4 read on one line with 7 read on
+ * another that continues them (owner_then_serial(); kept at MIN_JOINED_CONFIDENCE), go to
+ * try_code(). */
 static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height, const float *heat,
                        int hw, int hh, int cell, OcrReads *out)
 {
     OcrLine lines[MAX_LINES];
     int n = ocr__det_lines(heat, hw, hh, cell, (float)ocr->opts.detector_threshold, lines,
                            MAX_LINES);
-    OcrLineChar *chars = g_new(OcrLineChar, MAX_LINE_CHARS);
+    LineRead *reads = g_new0(LineRead, MAX_LINES);
+    int nr = 0;
     for (int i = 0; i < n; i++) {
         const OcrLine *l = &lines[i];
         if (hypot(l->x1 - l->x0, l->y1 - l->y0) + 0.7 * l->char_h >
@@ -363,77 +456,52 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height, co
         g_free(strip);
         if (!probs)
             continue;
-        int nc = ocr__ctc_decode(probs, t, chars, MAX_LINE_CHARS);
+        LineRead *r = &reads[nr++];
+        r->l = *l;
+        r->n = ocr__ctc_decode(probs, t, r->chars, MAX_LINE_CHARS);
         g_free(probs);
         if (ocr->opts.debug) {
             char s[MAX_LINE_CHARS + 1];
-            for (int k = 0; k < nc; k++)
-                s[k] = ocr_class_char(ocr__argmax_of(chars[k].p));
-            s[nc] = '\0';
+            for (int k = 0; k < r->n; k++)
+                s[k] = ocr_class_char(ocr__argmax_of(r->chars[k].p));
+            s[r->n] = '\0';
             g_printerr("line %.0f,%.0f - %.0f,%.0f (char %.0f px): '%s'\n", l->x0, l->y0, l->x1,
                        l->y1, l->char_h, s);
         }
-        double len = hypot(l->x1 - l->x0, l->y1 - l->y0);
-        double ux = len > 0 ? (l->x1 - l->x0) / len : 1, uy = len > 0 ? (l->y1 - l->y0) / len : 0;
-        double step = 1.6 * l->char_h / OCR__LINE_H;
-        for (int s0 = 0; s0 + OCR_CODE_LEN <= nc; s0++) {
-            int off = 0;
+    }
+    const OcrLineChar *c[OCR_CODE_LEN];
+    double box[4], ob[4], sb[4];
+    for (int i = 0; i < nr; i++) {
+        const LineRead *r = &reads[i];
+        for (int s0 = 0; s0 + OCR_CODE_LEN <= r->n; s0++) {
             for (int j = 0; j < OCR_CODE_LEN; j++)
-                off += !kind_fits(ocr__argmax_of(chars[s0 + j].p), j);
-            if (off > 1)
-                continue;
-            OcrRead rd;
-            memset(&rd, 0, sizeof rd);
-            double not_blank = 0;
-            for (int j = 0; j < OCR_CODE_LEN; j++) {
-                const float *p = chars[s0 + j].p;
-                double sum = 0;
-                for (int k = 0; k < OCR_N_CLASSES; k++)
-                    sum += p[k];
-                for (int k = 0; k < OCR_N_CLASSES; k++)
-                    rd.probs.p[j][k] = (float)(p[k] / MAX(sum, 1e-9));
-                not_blank += log(MAX(sum, 1e-9));
-            }
-            double conf = ocr_assemble(&rd.probs, rd.code);
-            conf *= exp(not_blank / OCR_CODE_LEN);
-            if (conf < ocr->opts.detector_min_confidence || !rd.code[0])
-                continue;
-            rd.confidence = conf;
-            rd.orientation = OCR_HORIZONTAL;
-            /* The box: from the first character's column to the last's, a character height
-             * each side of the line. */
-            double a0 = -0.35 * l->char_h + (4 * chars[s0].t) * step - 0.3 * l->char_h;
-            double a1 = -0.35 * l->char_h + (4 * chars[s0 + OCR_CODE_LEN - 1].t + 4) * step +
-                        0.3 * l->char_h;
-            double xs[4] = {l->x0 + a0 * ux + 0.6 * l->char_h * uy,
-                            l->x0 + a0 * ux - 0.6 * l->char_h * uy,
-                            l->x0 + a1 * ux + 0.6 * l->char_h * uy,
-                            l->x0 + a1 * ux - 0.6 * l->char_h * uy};
-            double ys[4] = {l->y0 + a0 * uy - 0.6 * l->char_h * ux,
-                            l->y0 + a0 * uy + 0.6 * l->char_h * ux,
-                            l->y0 + a1 * uy - 0.6 * l->char_h * ux,
-                            l->y0 + a1 * uy + 0.6 * l->char_h * ux};
-            double bx0 = 1e9, by0 = 1e9, bx1 = -1e9, by1 = -1e9;
-            for (int k = 0; k < 4; k++) {
-                bx0 = MIN(bx0, xs[k]);
-                by0 = MIN(by0, ys[k]);
-                bx1 = MAX(bx1, xs[k]);
-                by1 = MAX(by1, ys[k]);
-            }
-            bx0 = CLAMP(bx0, 0, width - 1);
-            by0 = CLAMP(by0, 0, height - 1);
-            bx1 = CLAMP(bx1, bx0 + 1, width);
-            by1 = CLAMP(by1, by0 + 1, height);
-            rd.bbox[0] = (int)bx0;
-            rd.bbox[1] = (int)by0;
-            rd.bbox[2] = (int)(bx1 - bx0 + 0.5);
-            rd.bbox[3] = (int)(by1 - by0 + 0.5);
-            if (ocr->opts.debug)
-                g_printerr("line read %s %.3f\n", rd.code, conf);
-            ocr__add_read(ocr, out, &rd);
+                c[j] = &r->chars[s0 + j];
+            window_box(r, s0, s0 + OCR_CODE_LEN - 1, box);
+            try_code(ocr, c, box, ocr->opts.detector_min_confidence, width, height, out);
         }
     }
-    g_free(chars);
+    for (int i = 0; i < nr; i++)
+        for (int o = 0; o + 4 <= reads[i].n; o++) {
+            window_box(&reads[i], o, o + 3, ob);
+            for (int j = 0; j < nr; j++)
+                for (int s0 = 0; j != i && s0 + 7 <= reads[j].n; s0++) {
+                    window_box(&reads[j], s0, s0 + 6, sb);
+                    if (!owner_then_serial(ob, reads[i].l.char_h, sb, reads[j].l.char_h))
+                        continue;
+                    for (int k = 0; k < 4; k++)
+                        c[k] = &reads[i].chars[o + k];
+                    for (int k = 0; k < 7; k++)
+                        c[4 + k] = &reads[j].chars[s0 + k];
+                    box[0] = MIN(ob[0], sb[0]);
+                    box[1] = MIN(ob[1], sb[1]);
+                    box[2] = MAX(ob[2], sb[2]);
+                    box[3] = MAX(ob[3], sb[3]);
+                    try_code(ocr, c, box, MAX(ocr->opts.detector_min_confidence,
+                                                  MIN_JOINED_CONFIDENCE),
+                             width, height, out);
+                }
+        }
+    g_free(reads);
 }
 
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
