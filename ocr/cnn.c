@@ -28,22 +28,14 @@ _Static_assert(C1 <= C3 && C2 <= C3, "conv_block keeps at most C3 accumulators")
 
 static float c1_t[9 * 1 * C1], c2_t[9 * C1 * C2], c3_t[9 * C2 * C3], f1_t[FC * C3 * 16];
 
-void ocr__conv_reorder(const float *w, int cin, int cout, float *t)
-{
-    for (int o = 0; o < cout; o++)
-        for (int c = 0; c < cin; c++)
-            for (int k = 0; k < 9; k++)
-                t[((size_t)k * cin + c) * cout + o] = w[((size_t)o * cin + c) * 9 + k];
-}
-
 static void init_weights(void)
 {
     static gsize done = 0;
     if (!g_once_init_enter(&done))
         return;
-    ocr__conv_reorder(ocr__cnn_c1_w, 1, C1, c1_t);
-    ocr__conv_reorder(ocr__cnn_c2_w, C1, C2, c2_t);
-    ocr__conv_reorder(ocr__cnn_c3_w, C2, C3, c3_t);
+    ocr__conv_reorder(ocr__cnn_c1_w, 1, C1, 9, c1_t);
+    ocr__conv_reorder(ocr__cnn_c2_w, C1, C2, 9, c2_t);
+    ocr__conv_reorder(ocr__cnn_c3_w, C2, C3, 9, c3_t);
     /* The first FC layer: [out][channel * 16 + pixel] to [pixel * C3 + channel][out]. */
     for (int o = 0; o < FC; o++)
         for (int c = 0; c < C3; c++)

@@ -6,9 +6,8 @@
  * conv 1x3 of dilation 2 along the line; conv 1x1 to OCR__CTC_OUT outputs, softmax, for every
  * 4 columns of the strip. Output OCR__CTC_BLANK is CTC's blank.
  *
- * Activations are channel-last, the weights re-ordered once to [tap][input][output] so the
- * innermost loop runs over the output channels of one pixel (vectors of 4 floats); a zero input
- * (ReLU leaves many) is skipped. Thread-safe: the re-ordered weights are written once under
+ * The convolutions are ocr__conv() (conv.c): channel-last, the weights re-ordered once to
+ * [tap][input][output]. Thread-safe: the re-ordered weights are written once under
  * g_once, the work buffers belong to the call. */
 #include <math.h>
 #include <string.h>
@@ -21,7 +20,6 @@
 #define C3 OCR__CTC_C3
 #define C4 OCR__CTC_C4
 #define C5 OCR__CTC_C5
-#define MAX_C 96
 
 /* What this code assumes of the network the training script describes. */
 _Static_assert(OCR__CTC_IN_H == OCR__LINE_H, "the network reads strips of another height");
@@ -30,76 +28,33 @@ _Static_assert(OCR__CTC_OUT == OCR__N_OUT && OCR__CTC_BLANK == OCR__JUNK,
                "the outputs are the 36 characters and the blank in the place of 'not a character'");
 _Static_assert(C1 % 4 == 0 && C2 % 4 == 0 && C3 % 4 == 0 && C4 % 4 == 0 && C5 % 4 == 0,
                "channel counts must be multiples of 4 (vectors of 4 floats)");
-_Static_assert(C1 <= MAX_C && C2 <= MAX_C && C3 <= MAX_C && C4 <= MAX_C && C5 <= MAX_C,
-               "conv() keeps at most MAX_C accumulators");
+_Static_assert(C1 <= OCR__CONV_MAX_C && C2 <= OCR__CONV_MAX_C && C3 <= OCR__CONV_MAX_C &&
+                   C4 <= OCR__CONV_MAX_C && C5 <= OCR__CONV_MAX_C,
+               "ocr__conv() keeps at most OCR__CONV_MAX_C accumulators");
 
 static float c1_t[9 * 1 * C1], c2_t[9 * C1 * C2], c3_t[9 * C2 * C3], c4_t[9 * C3 * C4],
     c5_t[6 * C4 * C5], c6_t[3 * C5 * C5];
-
-/* PyTorch's [out][in][taps] to [tap][in][out]. */
-static void reorder(const float *w, int cin, int cout, int taps, float *t)
-{
-    for (int o = 0; o < cout; o++)
-        for (int c = 0; c < cin; c++)
-            for (int k = 0; k < taps; k++)
-                t[((size_t)k * cin + c) * cout + o] = w[((size_t)o * cin + c) * taps + k];
-}
 
 static void init_weights(void)
 {
     static gsize done = 0;
     if (!g_once_init_enter(&done))
         return;
-    reorder(ocr__ctc_c1_w, 1, C1, 9, c1_t);
-    reorder(ocr__ctc_c2_w, C1, C2, 9, c2_t);
-    reorder(ocr__ctc_c3_w, C2, C3, 9, c3_t);
-    reorder(ocr__ctc_c4_w, C3, C4, 9, c4_t);
-    reorder(ocr__ctc_c5_w, C4, C5, 6, c5_t);
-    reorder(ocr__ctc_c6_w, C5, C5, 3, c6_t);
+    ocr__conv_reorder(ocr__ctc_c1_w, 1, C1, 9, c1_t);
+    ocr__conv_reorder(ocr__ctc_c2_w, C1, C2, 9, c2_t);
+    ocr__conv_reorder(ocr__ctc_c3_w, C2, C3, 9, c3_t);
+    ocr__conv_reorder(ocr__ctc_c4_w, C3, C4, 9, c4_t);
+    ocr__conv_reorder(ocr__ctc_c5_w, C4, C5, 6, c5_t);
+    ocr__conv_reorder(ocr__ctc_c6_w, C5, C5, 3, c6_t);
     g_once_init_leave(&done, 1);
 }
 
-typedef float v4sf __attribute__((vector_size(16)));
-
-/* conv @kh x @kw, stride 1, padding @ph / @pw (zeros outside), dilation @dw along the width,
- * then ReLU. @in is @h x @w x @cin; @out (@h + 2 @ph - @kh + 1) x @w x @cout. */
+/* conv @kh x @kw, stride 1, padding @ph / @pw, dilation @dw along the width, ReLU. */
 static void conv(const float *in, int h, int w, int cin, const float *wt, const float *b,
                  int cout, int kh, int kw, int ph, int pw, int dw, float *out)
 {
-    const int ho = h + 2 * ph - kh + 1, nv = cout / 4;
-    for (int oy = 0; oy < ho; oy++)
-        for (int ox = 0; ox < w; ox++) {
-            v4sf acc[MAX_C / 4];
-            for (int j = 0; j < nv; j++)
-                memcpy(&acc[j], b + 4 * j, sizeof(v4sf));
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = oy + ky - ph;
-                if (iy < 0 || iy >= h)
-                    continue;
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ox + kx * dw - pw;
-                    if (ix < 0 || ix >= w)
-                        continue;
-                    const float *p = in + ((size_t)iy * w + ix) * cin;
-                    const float *wk = wt + (size_t)(ky * kw + kx) * cin * cout;
-                    for (int c = 0; c < cin; c++) {
-                        float v = p[c];
-                        if (v == 0.0f)
-                            continue;
-                        const float *wc = wk + (size_t)c * cout;
-                        for (int j = 0; j < nv; j++) {
-                            v4sf wv;
-                            memcpy(&wv, wc + 4 * j, sizeof wv);
-                            acc[j] += wv * v;
-                        }
-                    }
-                }
-            }
-            float *d = out + ((size_t)oy * w + ox) * cout;
-            for (int j = 0; j < nv; j++)
-                for (int e = 0; e < 4; e++)
-                    d[4 * j + e] = acc[j][e] > 0 ? acc[j][e] : 0;
-        }
+    const OcrConvShape s = {kh, kw, 1, ph, pw, 1, dw};
+    ocr__conv(in, h, w, cin, wt, b, cout, &s, out, NULL, NULL);
 }
 
 /* Max pool of @py x @px (floor), channel-last. */

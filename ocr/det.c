@@ -4,12 +4,10 @@
  * dilation 2, conv 3x3 dilation 4 (ReLU after each), conv 1x1, sigmoid: the probability that
  * each 4 x 4 cell of the shrunk frame is inside a code character.
  *
- * Activations are channel-last, the weights re-ordered once to [tap][input][output] so the
- * innermost loop runs over the output channels of one pixel (vectors of 4 floats); a zero input
- * (ReLU leaves many) is skipped. Thread-safe: the re-ordered weights are written once under
+ * The convolutions are ocr__conv() (conv.c): channel-last, the weights re-ordered once to
+ * [tap][input][output]. Thread-safe: the re-ordered weights are written once under
  * g_once, the work buffers belong to the call. */
 #include <math.h>
-#include <string.h>
 
 #include "det_shapes.h"
 #include "ocr-private.h"
@@ -19,7 +17,8 @@
 
 /* What this code assumes of the network the training script describes. */
 _Static_assert(C1 % 4 == 0 && C2 % 4 == 0, "channel counts must be multiples of 4");
-_Static_assert(C1 <= 16 && C2 <= 16, "conv() keeps at most 16 accumulators");
+_Static_assert(C1 <= OCR__CONV_MAX_C && C2 <= OCR__CONV_MAX_C,
+               "ocr__conv() keeps at most OCR__CONV_MAX_C accumulators");
 _Static_assert(OCR__DET_D1_STRIDE == 2 && OCR__DET_D2_STRIDE == 2 && OCR__DET_D3_STRIDE == 1 &&
                    OCR__DET_D4_STRIDE == 1 && OCR__DET_D5_STRIDE == 1,
                "two stride-2 layers then stride 1: the output is a quarter of the input");
@@ -34,55 +33,20 @@ static void init_weights(void)
     static gsize done = 0;
     if (!g_once_init_enter(&done))
         return;
-    ocr__conv_reorder(ocr__det_d1_w, 1, C1, d1_t);
-    ocr__conv_reorder(ocr__det_d2_w, C1, C2, d2_t);
-    ocr__conv_reorder(ocr__det_d3_w, C2, C2, d3_t);
-    ocr__conv_reorder(ocr__det_d4_w, C2, C2, d4_t);
-    ocr__conv_reorder(ocr__det_d5_w, C2, C2, d5_t);
+    ocr__conv_reorder(ocr__det_d1_w, 1, C1, 9, d1_t);
+    ocr__conv_reorder(ocr__det_d2_w, C1, C2, 9, d2_t);
+    ocr__conv_reorder(ocr__det_d3_w, C2, C2, 9, d3_t);
+    ocr__conv_reorder(ocr__det_d4_w, C2, C2, 9, d4_t);
+    ocr__conv_reorder(ocr__det_d5_w, C2, C2, 9, d5_t);
     g_once_init_leave(&done, 1);
 }
 
-typedef float v4sf __attribute__((vector_size(16)));
-
-/* conv 3x3 (padding = dilation, zeros outside) + ReLU. @in is @h x @w x @cin, @out
- * ceil(@h / @stride) x ceil(@w / @stride) x @cout, both channel-last. */
+/* conv 3x3, padding = dilation (the size kept but for the stride), ReLU. */
 static void conv(const float *in, int h, int w, int cin, const float *wt, const float *b,
                  int cout, int stride, int dil, float *out)
 {
-    const int ho = (h + stride - 1) / stride, wo = (w + stride - 1) / stride, nv = cout / 4;
-    for (int oy = 0; oy < ho; oy++)
-        for (int ox = 0; ox < wo; ox++) {
-            v4sf acc[4];
-            for (int j = 0; j < nv; j++)
-                memcpy(&acc[j], b + 4 * j, sizeof(v4sf));
-            for (int ky = 0; ky < 3; ky++) {
-                int iy = oy * stride + (ky - 1) * dil;
-                if (iy < 0 || iy >= h)
-                    continue;
-                for (int kx = 0; kx < 3; kx++) {
-                    int ix = ox * stride + (kx - 1) * dil;
-                    if (ix < 0 || ix >= w)
-                        continue;
-                    const float *p = in + ((size_t)iy * w + ix) * cin;
-                    const float *wk = wt + (size_t)(ky * 3 + kx) * cin * cout;
-                    for (int c = 0; c < cin; c++) {
-                        float v = p[c];
-                        if (v == 0.0f)
-                            continue;
-                        const float *wc = wk + (size_t)c * cout;
-                        for (int j = 0; j < nv; j++) {
-                            v4sf wv;
-                            memcpy(&wv, wc + 4 * j, sizeof wv);
-                            acc[j] += wv * v;
-                        }
-                    }
-                }
-            }
-            float *d = out + ((size_t)oy * wo + ox) * cout;
-            for (int j = 0; j < nv; j++)
-                for (int e = 0; e < 4; e++)
-                    d[4 * j + e] = acc[j][e] > 0 ? acc[j][e] : 0;
-        }
+    const OcrConvShape s = {3, 3, stride, dil, dil, dil, dil};
+    ocr__conv(in, h, w, cin, wt, b, cout, &s, out, NULL, NULL);
 }
 
 int ocr__det_factor(int width, int height)

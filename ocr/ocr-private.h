@@ -22,9 +22,24 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
 /* Runs the character network on one crop: fills @prob (OCR__N_OUT probabilities). */
 void ocr__cnn_classify(const float *crop, float *prob);
 
-/* 3x3 convolution weights from PyTorch's [out][in][3][3] to the [tap][in][out] order the
- * networks here read them in (@t holds 9 * @cin * @cout floats). */
-void ocr__conv_reorder(const float *w, int cin, int cout, float *t);
+/* Convolution weights from PyTorch's [out][in][taps] to the [tap][in][out] order the networks
+ * here read them in (@t holds @taps * @cin * @cout floats; conv.c). */
+void ocr__conv_reorder(const float *w, int cin, int cout, int taps, float *t);
+
+/* The most output channels ocr__conv() keeps (a multiple of 4). */
+#define OCR__CONV_MAX_C 96
+
+/* A convolution's kernel (@kh x @kw taps), stride (both ways), zero padding and dilation. */
+typedef struct {
+    int kh, kw, stride, pad_y, pad_x, dil_y, dil_x;
+} OcrConvShape;
+
+/* Convolution + ReLU (conv.c), channel-last: @in is @h x @w x @cin, @wt re-ordered by
+ * ocr__conv_reorder(), @out gets the output rows and columns PyTorch's Conv2d gives
+ * (*@out_h x *@out_w x @cout; either may be NULL). @cout is a multiple of 4 up to
+ * OCR__CONV_MAX_C. */
+void ocr__conv(const float *in, int h, int w, int cin, const float *wt, const float *b, int cout,
+               const OcrConvShape *s, float *out, int *out_h, int *out_w);
 
 /* The integer factor the text-region detector shrinks a @width x @height frame by (to about
  * OCR__DET_LONG_SIDE pixels on the longer side). */

@@ -916,6 +916,17 @@ static int run_chars(guint32 seed, int count, const char *path)
     return 0;
 }
 
+/* The character height of a @w x @h frame of @layout: markings are 35-146 px high in a 1080p
+ * frame at the gates of ../shared/data/ocr-dev and 10-25 px at 960x540 at other terminals'
+ * gates; a third of the frames have the small ones. The block fits in the frame. */
+static double frame_char_h(GRand *rng, int layout, int w, int h)
+{
+    double char_h = g_rand_double(rng) < 1.0 / 3 ? urand(rng, 10, 25) * h / 540.0
+                                                 : urand(rng, 35, 110) * h / 1080.0;
+    return MIN(char_h, MIN(0.95 * w / (layout_size[layout][0] + 1),
+                           0.95 * h / (layout_size[layout][1] + 2)));
+}
+
 static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
 {
     if (g_mkdir_with_parents(dir, 0755) != 0) {
@@ -943,14 +954,8 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
     GRand *rng = g_rand_new_with_seed(seed);
     int rc = 0;
     for (int i = 0; i < count; i++) {
-        /* Markings are 35-146 px high in a 1080p frame at the gates of ../shared/data/ocr-dev
-         * and 10-25 px at 960x540 at other terminals' gates: a third of the frames have the
-         * small ones. The block fits in the frame. */
         int layout = i % N_LAYOUTS;
-        double char_h = g_rand_double(rng) < 1.0 / 3 ? urand(rng, 10, 25) * h / 540.0
-                                                     : urand(rng, 35, 110) * h / 1080.0;
-        char_h = MIN(char_h, MIN(0.95 * w / (layout_size[layout][0] + 1),
-                                 0.95 * h / (layout_size[layout][1] + 2)));
+        double char_h = frame_char_h(rng, layout, w, h);
         Rendered r;
         /* A code cut off by the frame's edge is unreadable to a person too: render the scene
          * again (same layout and size) until the code and its box are inside the frame. */
@@ -1126,10 +1131,7 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
     int written = 0, skipped = 0;
     for (int i = 0; i < count; i++) {
         int layout = i % N_LAYOUTS;
-        double char_h = g_rand_double(rng) < 1.0 / 3 ? urand(rng, 10, 25) * h / 540.0
-                                                     : urand(rng, 35, 110) * h / 1080.0;
-        char_h = MIN(char_h, MIN(0.95 * w / (layout_size[layout][0] + 1),
-                                 0.95 * h / (layout_size[layout][1] + 2)));
+        double char_h = frame_char_h(rng, layout, w, h);
         Rendered r;
         render(rng, w, h, char_h, FALSE, layout, &r);
         int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;

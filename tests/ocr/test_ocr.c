@@ -369,21 +369,31 @@ static char **label_fields(const char *line)
 /* The path of the built ocr-synth (argument of the 'ocr-detector' test). */
 static const char *synth_path;
 
+/* Renders @count 960x540 frames of @seed with the built ocr-synth into a new temporary folder
+ * (*@dir: remove it with testutil_rmtree(), free the name); returns labels.csv's lines. */
+static char **synth_frames(int seed, int count, char **dir)
+{
+    *dir = g_dir_make_tmp("ps-ocr-synth-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(*dir);
+    char *cmd = g_strdup_printf("'%s' frames --seed %d --count %d --width 960 --height 540 "
+                                "--out '%s'", synth_path, seed, count, *dir);
+    int status = -1;
+    ck_assert(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
+    ck_assert_int_eq(status, 0);
+    g_free(cmd);
+    char **lines = read_labels(*dir);
+    ck_assert_ptr_nonnull(lines);
+    return lines;
+}
+
 START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
 {
     /* 13 generated 960x540 frames (seed 52202, frames 0-12, every layout): frame 12 is a roof
      * code across dense ribs that the thresholding reader does not find in the whole frame;
      * the detector's region, cut out and scaled to 36 px characters, reads it. No frame gets
      * a wrong code either way. The generator's boxes.csv holds the code's characters. */
-    char *dir = g_dir_make_tmp("ps-ocr-det-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(dir);
-    char *cmd = g_strdup_printf("'%s' frames --seed 52202 --count 13 --width 960 --height 540 "
-                                "--out '%s'", synth_path, dir);
-    int status = -1;
-    ck_assert(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
-    ck_assert_int_eq(status, 0);
-    char **lines = read_labels(dir);
-    ck_assert_ptr_nonnull(lines);
+    char *dir = NULL;
+    char **lines = synth_frames(52202, 13, &dir);
     int right[2] = {0}, wrong[2] = {0};
     gboolean roof_read[2] = {FALSE, FALSE};
     for (int i = 1; lines[i]; i++) {
@@ -418,7 +428,6 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
     ck_assert_int_eq(wrong[1], 0);
     /* The detector's training labels: per frame the 11 characters of the labelled code, in its
      * order, each inside the code's box of labels.csv (which bounds their ink, frame pixels). */
-    char *csv = g_build_filename(dir, "labels.csv", NULL);
     char *boxes = g_build_filename(dir, "boxes.csv", NULL);
     char *text = NULL;
     ck_assert(g_file_get_contents(boxes, &text, NULL, NULL));
@@ -456,12 +465,8 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
     g_strfreev(rows);
     g_free(text);
     g_strfreev(lines);
-    g_unlink(csv);
-    g_unlink(boxes);
-    g_rmdir(dir);
-    g_free(csv);
+    testutil_rmtree(dir);
     g_free(boxes);
-    g_free(cmd);
     g_free(dir);
 }
 END_TEST
@@ -473,15 +478,8 @@ START_TEST(test_line_reader_reads_characters_joined_to_their_boxes)
      * frame nor the detector's regions give a code (the components join characters to the
      * frames), the line reader reads VQJU3007310 from the detector's line. Frames 26-39 (every
      * layout twice) with the line reader give no wrong code. */
-    char *dir = g_dir_make_tmp("ps-ocr-lines-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(dir);
-    char *cmd = g_strdup_printf("'%s' frames --seed 52204 --count 40 --width 960 --height 540 "
-                                "--out '%s'", synth_path, dir);
-    int status = -1;
-    ck_assert(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
-    ck_assert_int_eq(status, 0);
-    char **lines = read_labels(dir);
-    ck_assert_ptr_nonnull(lines);
+    char *dir = NULL;
+    char **lines = synth_frames(52204, 40, &dir);
     int checked = 0, right = 0;
     for (int i = 1; lines[i]; i++) {
         char **f = label_fields(lines[i]);
@@ -517,14 +515,7 @@ START_TEST(test_line_reader_reads_characters_joined_to_their_boxes)
     printf("frames 26-39 with the line reader: %d of %d right, none wrong\n", right, checked);
     ck_assert_int_eq(checked, 14);
     g_strfreev(lines);
-    char *csv = g_build_filename(dir, "labels.csv", NULL);
-    char *boxes = g_build_filename(dir, "boxes.csv", NULL);
-    g_unlink(csv);
-    g_unlink(boxes);
-    g_rmdir(dir);
-    g_free(csv);
-    g_free(boxes);
-    g_free(cmd);
+    testutil_rmtree(dir);
     g_free(dir);
 }
 END_TEST
