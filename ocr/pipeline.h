@@ -16,6 +16,7 @@
  *                 its lines, read whole by the line reader when nothing else gave a code
  *   linecrop.c    the strip of a line the line reader reads (shared with the generator)
  *   ctc.c         the line reader: a convolutional network read out with CTC (best path)
+ *   conv.c        the convolution det.c and ctc.c share
  *   ocr.c         the public API: options, frames of every pixel format, files, memory
  */
 #pragma once
