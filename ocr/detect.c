@@ -202,13 +202,22 @@ int ocr__det_lines(const float *heat, int hw, int hh, int cell, float thr, OcrLi
         int wg = b[g].x1 - b[g].x0 + 1, tg = b[g].y1 - b[g].y0 + 1;
         if (find(b, g) != g || 2 * wg < 3 * tg)
             continue;
-        /* Weighted least squares through the centres of the group's cells. */
+        /* Weighted least squares through the centres of the group's cells (within the box of
+         * its blobs). */
+        int bx0 = hw, by0 = hh, bx1 = -1, by1 = -1;
+        for (int j = 0; j < n; j++)
+            if (find(b, j) == g) {
+                bx0 = MIN(bx0, b[j].x0);
+                by0 = MIN(by0, b[j].y0);
+                bx1 = MAX(bx1, b[j].x1);
+                by1 = MAX(by1, b[j].y1);
+            }
         double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
         int xmin = hw, xmax = -1;
         float peak = 0;
         memset(count, 0, sizeof(int) * hw);
-        for (int y = 0; y < hh; y++)
-            for (int x = 0; x < hw; x++) {
+        for (int y = by0; y <= by1; y++)
+            for (int x = bx0; x <= bx1; x++) {
                 int l = label[(size_t)y * hw + x];
                 if (l < 0 || find(b, l) != g)
                     continue;
@@ -326,8 +335,6 @@ static int compare_reads(const void *a, const void *b)
     return (x->confidence < y->confidence) - (x->confidence > y->confidence);
 }
 
-/* The most lines of one frame the line reader reads (as the generator of its training strips does). */
-#define MAX_LINES 6
 /* The most characters read on one line. */
 #define MAX_LINE_CHARS 48
 /* The widest strip read (columns, about 32 character heights): a code with its owner and
@@ -440,10 +447,10 @@ static gboolean owner_then_serial(const double ob[4], double ho, const double sb
 static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height, const float *heat,
                        int hw, int hh, int cell, OcrReads *out)
 {
-    OcrLine lines[MAX_LINES];
+    OcrLine lines[OCR__MAX_LINES];
     int n = ocr__det_lines(heat, hw, hh, cell, (float)ocr->opts.detector_threshold, lines,
-                           MAX_LINES);
-    LineRead *reads = g_new0(LineRead, MAX_LINES);
+                           OCR__MAX_LINES);
+    LineRead *reads = g_new0(LineRead, OCR__MAX_LINES);
     int nr = 0;
     for (int i = 0; i < n; i++) {
         const OcrLine *l = &lines[i];

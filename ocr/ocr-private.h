@@ -81,6 +81,9 @@ guint8 *ocr__line_crop(const guint8 *gray, int width, int height, int stride, co
 int ocr__det_lines(const float *heat, int hw, int hh, int cell, float thr, OcrLine *out,
                    int max);
 
+/* The most lines of one frame the line reader reads, and the generator cuts strips of. */
+#define OCR__MAX_LINES 6
+
 /* The line reader (ctc.c): the network's probabilities for a strip of *@w columns
  * (ocr__line_crop()), OCR__N_OUT per column of 4 strip columns, *@out_t of them, blank last
  * (g_free() it); NULL when @w is not a positive multiple of 4 up to OCR__LINE_MAX_W. */

@@ -1015,7 +1015,7 @@ static gboolean strip_label(const OcrLine *l, GArray *g, GArray *o, char *label,
                 continue;
             double cx = (gl->x0 + gl->x1) / 2 - l->x0, cy = (gl->y0 + gl->y1) / 2 - l->y0;
             double al = cx * ux + cy * uy, d = fabs(-cx * uy + cy * ux);
-            double half = fabs((gl->x1 - gl->x0) * ux + 0 * uy) / 2 + 1e-3;
+            double half = fabs((gl->x1 - gl->x0) * ux) / 2 + 1e-3;
             double in = (MIN(al + half, hi) - MAX(al - half, lo)) / (2 * half);
             if (d > 0.8 * h || in <= 0)
                 continue;
@@ -1155,8 +1155,8 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
         written += write_rows(f, rng, gray, w, h, lab, r.others, split, lab->len);
         int k = ocr__det_factor(w, h), hw = 0, hh = 0;
         float *heat = ocr__det_heatmap(gray, w, h, w, k, &hw, &hh);
-        OcrLine lines[6];
-        int nl = ocr__det_lines(heat, hw, hh, 4 * k, 0.5f, lines, 6);
+        OcrLine lines[OCR__MAX_LINES];
+        int nl = ocr__det_lines(heat, hw, hh, 4 * k, 0.5f, lines, OCR__MAX_LINES);
         for (int j = 0; j < nl; j++) {
             if (write_strip(f, gray, w, h, &lines[j], lab, r.others))
                 written++;
