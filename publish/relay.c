@@ -60,6 +60,9 @@ struct PsRelay {
     gboolean mqtt_up;     /* main thread's view */
     gint64 down_since;    /* monotonic time the connection was last seen down (0: up) */
     gint64 nudge_us;      /* after this long down, a new Paho client connects */
+    gint64 ack_wait_since; /* monotonic time of the last acknowledgement or, when none came
+                              since, of the first publish still waiting (0: none waits) */
+    gint64 ack_timeout_us; /* connected, but nothing acknowledged for this long: connect anew */
     PsMqttOptions mq;     /* the MQTT options, strings owned by mq_strings */
     GPtrArray *mq_strings;
     gint64 cursor;        /* highest seq handed to Paho since the last (re)connect */
@@ -477,7 +480,7 @@ static void on_status_failed(void *context, MQTTAsync_failureData *response)
 
 /* ---- MQTT (the relay's own thread) ---- */
 
-typedef enum { CMD_PUBLISH, CMD_ONLINE, CMD_RECONNECT, CMD_STOP } MqttCmdKind;
+typedef enum { CMD_PUBLISH, CMD_ONLINE, CMD_RECONNECT, CMD_RENEW, CMD_STOP } MqttCmdKind;
 
 static gboolean connect_client(PsRelay *relay, GError **error);
 
@@ -540,19 +543,22 @@ static gpointer mqtt_thread(gpointer data)
             cmd_free(c);
             break;
         }
-        if (c->kind == CMD_RECONNECT) {
+        if (c->kind == CMD_RECONNECT || c->kind == CMD_RENEW) {
             /* Paho 1.3.12 with several server URIs was seen to stop retrying for good after a
              * failed automatic reconnect (a NATS cluster re-electing its leaders after a node
-             * died; MQTTAsync_reconnect() did not wake it): a new client starts again. Tokens
-             * in flight on the old one get no callback; the relay starts again from the oldest
-             * undelivered row once connected, as after any reconnect. */
-            if (!relay->client || !MQTTAsync_isConnected(relay->client)) {
+             * died; MQTTAsync_reconnect() did not wake it): a new client starts again. So it
+             * does when the broker keeps the connection but acknowledges nothing (CMD_RENEW).
+             * Tokens in flight on the old one get no callback; the relay starts again from the
+             * oldest undelivered row once connected, as after any reconnect. */
+            if (c->kind == CMD_RENEW || !relay->client || !MQTTAsync_isConnected(relay->client)) {
                 GError *error = NULL;
                 if (relay->client)
                     MQTTAsync_destroy(&relay->client);
                 gboolean ok = connect_client(relay, &error);
-                g_warning("relay: still not connected to the broker: connecting with a new "
-                          "client%s%s", ok ? "" : ": ", ok ? "" : error->message);
+                g_warning("relay: %s: connecting with a new client%s%s",
+                          c->kind == CMD_RENEW ? "nothing acknowledged"
+                                               : "still not connected to the broker",
+                          ok ? "" : ": ", ok ? "" : error->message);
                 g_clear_error(&error);
             }
         } else if (c->kind == CMD_ONLINE) {
@@ -613,6 +619,8 @@ static void mqtt_pump(PsRelay *relay)
             g_hash_table_add(relay->tokens, t);
             relay->inflight++;
             relay->cursor = item->seq;
+            if (!relay->ack_wait_since)
+                relay->ack_wait_since = g_get_monotonic_time();
             mqtt_command(relay, CMD_PUBLISH, t, item->topic, item->payload);
         }
     }
@@ -656,6 +664,16 @@ static gboolean on_mark_timer(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Start again from the oldest undelivered row. What is still in flight may go out twice, with
+ * the same id. */
+static void start_over(PsRelay *relay)
+{
+    relay->generation++;
+    relay->inflight = 0;
+    relay->cursor = 0;
+    relay->ack_wait_since = 0;
+}
+
 static gboolean on_results(gpointer data)
 {
     PsRelay *relay = data;
@@ -667,8 +685,10 @@ static gboolean on_results(gpointer data)
         case RESULT_MQTT_FAILED: {
             Token *t = r->token;
             gboolean current = t->generation == relay->generation;
-            if (current)
+            if (current) {
                 relay->inflight--;
+                relay->ack_wait_since = relay->inflight ? g_get_monotonic_time() : 0;
+            }
             g_hash_table_remove(relay->tokens, t); /* frees it */
             if (r->kind == RESULT_MQTT_OK)
                 g_array_append_val(relay->acked, r->seq);
@@ -700,13 +720,8 @@ static gboolean on_results(gpointer data)
         mark_acked(relay);
     else if (relay->acked->len > 0 && !relay->mark_id)
         relay->mark_id = g_timeout_add(MARK_DELAY_MS, on_mark_timer, relay);
-    if (restart) {
-        /* Start again from the oldest undelivered row. What is still in flight may go out
-         * twice, with the same id. */
-        relay->generation++;
-        relay->inflight = 0;
-        relay->cursor = 0;
-    }
+    if (restart)
+        start_over(relay);
     mqtt_pump(relay);
     return G_SOURCE_CONTINUE;
 }
@@ -752,6 +767,17 @@ static gboolean on_watch(gpointer data)
     if (relay->mqtt_thread && relay->down_since && now - relay->down_since > relay->nudge_us) {
         relay->down_since = now;
         mqtt_command(relay, CMD_RECONNECT, NULL, NULL, NULL);
+    }
+    /* Connected, publishes waiting, and no acknowledgement for that long: the broker holds the
+     * connection but not the messages (MQTT 3.1.1 sends them again only on a new connection). */
+    if (relay->mqtt_thread && relay->mqtt_up && relay->ack_wait_since &&
+        now - relay->ack_wait_since > relay->ack_timeout_us) {
+        g_warning("relay: the broker acknowledged none of %u messages in %.0f s; connecting "
+                  "again", relay->inflight, (now - relay->ack_wait_since) / 1e6);
+        relay->mqtt_up = FALSE;
+        relay->down_since = now;
+        start_over(relay);
+        mqtt_command(relay, CMD_RENEW, NULL, NULL, NULL);
     }
     gint64 v = 0;
     GError *error = NULL;
@@ -850,6 +876,10 @@ static gboolean start_mqtt(PsRelay *relay, const PsRelayOptions *ro, GError **er
      * that (10 s at least) is started again (see CMD_RECONNECT). */
     int every = o->reconnect_max > 0 ? o->reconnect_max : 10;
     relay->nudge_us = (gint64)MAX(10, 3 * every) * G_USEC_PER_SEC;
+    /* A live connection answers its keepalive pings; its acknowledgements may wait for a broker
+     * cluster's store a few seconds, not three keepalives (10 s at least). */
+    int keepalive = o->keepalive > 0 ? o->keepalive : 30;
+    relay->ack_timeout_us = (gint64)MAX(10, 3 * keepalive) * G_USEC_PER_SEC;
     relay->down_since = g_get_monotonic_time(); /* until the first connection */
     relay->status_topic =
         topics_status(o->topic_root, ro->status_component ? ro->status_component : "engine");

@@ -683,16 +683,51 @@ void ev_release_set(const char *tag, guint i, char ***topics, char ***payloads)
     *payloads = p;
 }
 
+/* The last @max lines of @text (cut before @end) that say more than info or debug: in a
+ * long log the warnings of the start are what explains the end. */
+static void dump_warnings(const char *name, const char *text, const char *end, guint max)
+{
+    g_autoptr(GPtrArray) hits = g_ptr_array_new_with_free_func(g_free);
+    for (const char *l = text; l < end;) {
+        const char *nl = memchr(l, '\n', (size_t)(end - l));
+        const char *e = nl ? nl : end;
+        g_autofree char *line = g_strndup(l, (gsize)(e - l));
+        if (strstr(line, " warning") || strstr(line, " critical") || strstr(line, " note") ||
+            strstr(line, " error") || strstr(line, "[WRN]") || strstr(line, "[ERR]")) {
+            g_ptr_array_add(hits, g_steal_pointer(&line));
+            if (hits->len > max)
+                g_ptr_array_remove_index(hits, 0);
+        }
+        l = e + 1;
+    }
+    if (hits->len == 0)
+        return;
+    fprintf(stderr, "---- %s: the last %u lines above info before the tail ----\n", name,
+            hits->len);
+    for (guint i = 0; i < hits->len; i++)
+        fprintf(stderr, "%s\n", (char *)hits->pdata[i]);
+}
+
+void harness_dump_file(const char *path, gsize max_bytes)
+{
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &text, &len, NULL))
+        return;
+    g_autofree char *name = g_path_get_basename(path);
+    const char *tail = len > max_bytes ? text + len - max_bytes : text;
+    if (tail > text)
+        dump_warnings(name, text, tail, 40);
+    fprintf(stderr, "---- %s (last %" G_GSIZE_FORMAT " bytes) ----\n%s\n", name, max_bytes,
+            tail);
+}
+
 void harness_dump_logs(const char *dir, gsize max_bytes)
 {
     const char *names[] = {"engine.log", "mosquitto.log"};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *p = g_build_filename(dir, names[i], NULL);
-        g_autofree char *text = NULL;
-        gsize len = 0;
-        if (g_file_get_contents(p, &text, &len, NULL))
-            fprintf(stderr, "---- %s (last %" G_GSIZE_FORMAT " bytes) ----\n%s\n", names[i],
-                    max_bytes, len > max_bytes ? text + len - max_bytes : text);
+        harness_dump_file(p, max_bytes);
     }
 }
 

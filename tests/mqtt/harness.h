@@ -95,8 +95,11 @@ gint64 db_scalar(const char *path, const char *sql);
 /* Waits until db_scalar(@path, @sql) >= @want; returns the last value. */
 gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s);
 
-/* Prints the tail (@max_bytes) of engine.log and mosquitto.log in @dir to stderr, for a failing
- * test's log. */
+/* Prints the tail (@max_bytes) of the log at @path to stderr, for a failing test's log; when
+ * the log is longer, first its last 40 lines above info (warnings, notes, errors; NATS's [WRN]
+ * and [ERR]) from before the tail. */
+void harness_dump_file(const char *path, gsize max_bytes);
+/* harness_dump_file() on engine.log and mosquitto.log in @dir. */
 void harness_dump_logs(const char *dir, gsize max_bytes);
 
 /* Publishes a probe (port/cmd/select) through @c until the engine has journaled it in

@@ -296,6 +296,137 @@ START_TEST(test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_afte
 }
 END_TEST
 
+/* A broker that keeps the relay's first connection (answers CONNECT and PINGREQ) but
+ * acknowledges none of its publishes, and acknowledges everything on later connections. */
+typedef struct {
+    GSocketListener *listener;
+    GCancellable *stop;
+    int port;
+    gint connections, muted, acked; /* atomic */
+} MuteBroker;
+
+typedef struct {
+    MuteBroker *b;
+    GSocketConnection *conn;
+    int index;
+} MuteConn;
+
+static gboolean read_all(GInputStream *in, guint8 *buf, gsize n)
+{
+    gsize got = 0;
+    return n == 0 || (g_input_stream_read_all(in, buf, n, &got, NULL, NULL) && got == n);
+}
+
+static gpointer mute_conn_thread(gpointer data)
+{
+    MuteConn *mc = data;
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(mc->conn));
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(mc->conn));
+    guint8 head, body[65536];
+    while (read_all(in, &head, 1)) {
+        gsize len = 0;
+        guint8 b = 0x80;
+        for (int shift = 0; shift < 28 && (b & 0x80); shift += 7) {
+            if (!read_all(in, &b, 1))
+                goto done;
+            len |= (gsize)(b & 0x7f) << shift;
+        }
+        if (len > sizeof body || !read_all(in, body, len))
+            break;
+        guint8 reply[4];
+        gsize reply_len = 0;
+        switch (head & 0xf0) {
+        case 0x10: /* CONNECT: CONNACK, accepted */
+            reply_len = 4, reply[0] = 0x20, reply[1] = 2, reply[2] = 0, reply[3] = 0;
+            break;
+        case 0x30: /* PUBLISH */
+            if (((head >> 1) & 3) == 1 && len >= 2) {
+                gsize topic_len = (gsize)body[0] << 8 | body[1];
+                if (len < 2 + topic_len + 2)
+                    break;
+                if (mc->index == 0) {
+                    g_atomic_int_inc(&mc->b->muted);
+                    break;
+                }
+                g_atomic_int_inc(&mc->b->acked);
+                reply_len = 4, reply[0] = 0x40, reply[1] = 2;
+                reply[2] = body[2 + topic_len], reply[3] = body[3 + topic_len];
+            }
+            break;
+        case 0xc0: /* PINGREQ */
+            reply_len = 2, reply[0] = 0xd0, reply[1] = 0;
+            break;
+        case 0xe0: /* DISCONNECT */
+            goto done;
+        }
+        if (reply_len && !g_output_stream_write_all(out, reply, reply_len, NULL, NULL, NULL))
+            break;
+    }
+done:
+    g_io_stream_close(G_IO_STREAM(mc->conn), NULL, NULL);
+    g_object_unref(mc->conn);
+    g_free(mc);
+    return NULL;
+}
+
+static gpointer mute_accept_thread(gpointer data)
+{
+    MuteBroker *b = data;
+    GSocketConnection *conn;
+    while ((conn = g_socket_listener_accept(b->listener, NULL, b->stop, NULL))) {
+        MuteConn *mc = g_new0(MuteConn, 1);
+        *mc = (MuteConn){b, conn, g_atomic_int_add(&b->connections, 1)};
+        g_thread_unref(g_thread_new("mute-conn", mute_conn_thread, mc));
+    }
+    return NULL;
+}
+
+START_TEST(test_relay_connects_again_when_the_broker_acknowledges_nothing)
+{
+    MuteBroker b = {.listener = g_socket_listener_new(), .stop = g_cancellable_new()};
+    GError *error = NULL;
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+    g_autoptr(GSocketAddress) bound = NULL;
+    ck_assert(g_socket_listener_add_address(b.listener, any, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error));
+    ck_assert_no_error(error);
+    b.port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    GThread *acceptor = g_thread_new("mute-accept", mute_accept_thread, &b);
+
+    PsStore *s = open_store();
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *topic = g_strdup_printf("port/release/C%d", i);
+        g_autofree char *id = g_strdup_printf("release:%d", i);
+        add(s, topic, id, "{}");
+    }
+    g_autofree char *url = g_strdup_printf("tcp://127.0.0.1:%d", b.port);
+    /* keepalive 2 s: a connection that acknowledges nothing for 10 s is given up. */
+    PsMqttOptions mo = {.url = url, .client_id = "relay-mute", .topic_root = "port",
+                        .keepalive = 2, .reconnect_max = 1};
+    PsRelayOptions ro = {.mqtt = &mo};
+    PsRelay *relay = relay_new(s, &ro, &error);
+    ck_assert_no_error(error);
+    DbCond c = {testutil_tmp_db,
+                "SELECT count(*) FROM outbox_delivery WHERE delivered_at IS NOT NULL", 3};
+    gboolean delivered = spin_until(db_reached, &c, 40);
+    relay_free(relay);
+    store_close(s);
+    g_cancellable_cancel(b.stop);
+    g_thread_join(acceptor);
+    g_socket_listener_close(b.listener);
+    g_object_unref(b.listener);
+    g_object_unref(b.stop);
+    printf("mute broker: %d connections, %d publishes unacknowledged, %d acknowledged\n",
+           g_atomic_int_get(&b.connections), g_atomic_int_get(&b.muted),
+           g_atomic_int_get(&b.acked));
+    ck_assert_msg(delivered, "the rows the broker never acknowledged were not sent again");
+    ck_assert_int_ge(g_atomic_int_get(&b.muted), 3);
+    ck_assert_int_ge(g_atomic_int_get(&b.connections), 2);
+    ck_assert_int_ge(g_atomic_int_get(&b.acked), 3);
+}
+END_TEST
+
 /* ---- webhooks ---- */
 
 /* An independent check of the headers: HMAC-SHA256 over "id.timestamp.body" with the decoded
@@ -501,6 +632,7 @@ static const TestutilTest outbox[] = {
 static const TestutilTest delivery[] = {
     {&test_relay_publishes_pending_rows_and_marks_them_after_the_puback},
     {&test_relay_marks_nothing_while_the_broker_is_down_and_catches_up_after},
+    {&test_relay_connects_again_when_the_broker_acknowledges_nothing},
     {&test_webhook_500_is_retried_with_backoff_then_delivered_with_valid_signatures},
     {&test_webhook_410_disables_the_endpoint_across_restarts},
     {&test_webhook_503_pauses_the_endpoint_410_keeps_queueing_enable_delivers_in_order},
