@@ -71,6 +71,11 @@ typedef struct {
                              lines the detector finds with the line network (CTC); codes it
                              reads are kept at detector_min_confidence. Default TRUE;
                              $PS_OCR_LINES=off sets FALSE. Needs the detector (not _OFF). */
+    gboolean line_check;  /* the best code the whole frame gave, when under 0.95, is read again
+                             by the line reader: where it reads another code at the same place,
+                             the code more confident by 0.1 is kept, neither when they are
+                             closer. Default TRUE; $PS_OCR_LINE_CHECK=off sets FALSE. Needs
+                             line_reader and the detector. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */
