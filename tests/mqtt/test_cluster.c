@@ -598,6 +598,8 @@ static void run_scenario(const char *label, const char *const url[N_NODES],
     printf("%s: wall.mp4: %u frames, %u with NO SIGNAL on rail-2's tile, %u of them with a "
            "picture on rail-1's; %u with a released (green) box on rail-1's\n", label, frames,
            no_signal_b, picture_a, green_a);
+    if (frames <= 50 || no_signal_b < 20 || picture_a < 10 || green_a < 5)
+        dump_logs();
     ck_assert_msg(frames > 50, "%s: wall.mp4 has %u frames", label, frames);
     ck_assert_msg(no_signal_b >= 20, "%s: rail-2's tile shows NO SIGNAL on %u frames", label,
                   no_signal_b);
