@@ -22,7 +22,7 @@ G_DEFINE_QUARK(relay-error-quark, relay_error)
 #define MAX_RESPONSE_KEPT 256 /* bytes of a webhook's response body kept for last_error */
 
 typedef enum { RESULT_MQTT_OK, RESULT_MQTT_FAILED, RESULT_MQTT_UP, RESULT_MQTT_DOWN,
-               RESULT_HTTP } ResultKind;
+               RESULT_MQTT_GONE, RESULT_HTTP } ResultKind;
 
 /* A report from Paho's or a worker's thread to the main loop. */
 typedef struct {
@@ -489,6 +489,7 @@ typedef struct {
     Token *token; /* CMD_PUBLISH */
     char *topic;
     char *payload;
+    guint generation; /* CMD_RECONNECT, CMD_RENEW: the relay's when it was asked */
 } MqttCmd;
 
 static void cmd_free(MqttCmd *c)
@@ -552,8 +553,11 @@ static gpointer mqtt_thread(gpointer data)
              * oldest undelivered row once connected, as after any reconnect. */
             if (c->kind == CMD_RENEW || !relay->client || !MQTTAsync_isConnected(relay->client)) {
                 GError *error = NULL;
-                if (relay->client)
+                if (relay->client) {
                     MQTTAsync_destroy(&relay->client);
+                    /* Its tokens will get no callback: the main loop lets them go. */
+                    post_result(relay, RESULT_MQTT_GONE, c->generation, 0, 0, NULL, NULL);
+                }
                 gboolean ok = connect_client(relay, &error);
                 g_warning("relay: %s: connecting with a new client%s%s",
                           c->kind == CMD_RENEW ? "nothing acknowledged"
@@ -591,7 +595,7 @@ static void mqtt_command(PsRelay *relay, MqttCmdKind kind, Token *token, const c
                          const char *payload)
 {
     MqttCmd *c = g_new0(MqttCmd, 1);
-    *c = (MqttCmd){kind, token, g_strdup(topic), g_strdup(payload)};
+    *c = (MqttCmd){kind, token, g_strdup(topic), g_strdup(payload), relay->generation};
     g_async_queue_push(relay->mqtt_cmds, c);
 }
 
@@ -674,6 +678,13 @@ static void start_over(PsRelay *relay)
     relay->ack_wait_since = 0;
 }
 
+/* g_hash_table_foreach_remove(): whether token @key is of a generation before *@data. */
+static gboolean token_older(gpointer key, gpointer value, gpointer data)
+{
+    const Token *t = key;
+    return t->generation < *(const gint64 *)data;
+}
+
 static gboolean on_results(gpointer data)
 {
     PsRelay *relay = data;
@@ -702,6 +713,11 @@ static gboolean on_results(gpointer data)
             relay->down_since = 0;
             mqtt_command(relay, CMD_ONLINE, NULL, NULL, NULL);
             restart = TRUE;
+            break;
+        case RESULT_MQTT_GONE:
+            /* Every report of the destroyed client came before this one: the tokens it held,
+             * of the generations before the one that asked for a new client, are gone. */
+            g_hash_table_foreach_remove(relay->tokens, token_older, &r->seq);
             break;
         case RESULT_MQTT_DOWN:
             g_warning("relay lost the broker: %s; reconnecting", r->detail);
