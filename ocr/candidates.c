@@ -135,6 +135,14 @@ static double read_size_type(Frame *f, const int *idx, char out[5])
     }
     return ocr_assemble_size_type(p, out);
 }
+double ocr__box_overlap(const int a[4], const int b[4])
+{
+    int ix = MIN(a[0] + a[2], b[0] + b[2]) - MAX(a[0], b[0]);
+    int iy = MIN(a[1] + a[3], b[1] + b[3]) - MAX(a[1], b[1]);
+    double smaller = MIN((double)a[2] * a[3], (double)b[2] * b[3]);
+    return ix > 0 && iy > 0 && smaller > 0 ? (double)ix * iy / smaller : 0;
+}
+
 void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
 {
     if (ocr->opts.debug && r->code[0])
@@ -144,13 +152,7 @@ void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
     for (int i = 0; i < out->n_reads; i++) {
         OcrRead *o = &out->reads[i];
         /* Same code, or another code from the same place: keep the more confident. */
-        int ix = MIN(o->bbox[0] + o->bbox[2], r->bbox[0] + r->bbox[2]) -
-                 MAX(o->bbox[0], r->bbox[0]);
-        int iy = MIN(o->bbox[1] + o->bbox[3], r->bbox[1] + r->bbox[3]) -
-                 MAX(o->bbox[1], r->bbox[1]);
-        double smaller = MIN(o->bbox[2] * o->bbox[3], r->bbox[2] * r->bbox[3]);
-        gboolean overlap = ix > 0 && iy > 0 && (double)ix * iy > 0.3 * smaller;
-        if (strcmp(o->code, r->code) == 0 || overlap) {
+        if (strcmp(o->code, r->code) == 0 || ocr__box_overlap(o->bbox, r->bbox) > 0.3) {
             if (r->confidence > o->confidence)
                 *o = *r;
             return;

@@ -520,15 +520,6 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height, co
     g_free(reads);
 }
 
-/* The share of the smaller of boxes @a and @b (x, y, w, h) that the other covers. */
-static double box_overlap(const int a[4], const int b[4])
-{
-    int ix = MIN(a[0] + a[2], b[0] + b[2]) - MAX(a[0], b[0]);
-    int iy = MIN(a[1] + a[3], b[1] + b[3]) - MAX(a[1], b[1]);
-    double smaller = MIN((double)a[2] * a[3], (double)b[2] * b[3]);
-    return ix > 0 && iy > 0 && smaller > 0 ? (double)ix * iy / smaller : 0;
-}
-
 /* Whether codes @a and @b differ only in owner letters of one value modulo 11 (C, M and W; A,
  * K and U; ...), which the check digit cannot tell apart. */
 static gboolean twins_only(const char *a, const char *b)
@@ -575,7 +566,7 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     const OcrRead *other = NULL;
     for (int i = 0; i < alt->n_reads; i++) {
         const OcrRead *a = &alt->reads[i];
-        if (box_overlap(a->bbox, b->bbox) >= 0.3 && strcmp(a->code, b->code) != 0 &&
+        if (ocr__box_overlap(a->bbox, b->bbox) >= 0.3 && strcmp(a->code, b->code) != 0 &&
             !twins_only(a->code, b->code) && (!other || a->confidence > other->confidence))
             other = a;
     }

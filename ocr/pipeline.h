@@ -111,6 +111,8 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
 /* Adds @r to @out unless it is under the minimum confidence; of two reads of the same code or
  * of the same place the more confident is kept; when @out is full, the weakest goes. */
 void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r);
+/* The share of the smaller of boxes @a and @b (x, y, w, h) that the other covers (0: apart). */
+double ocr__box_overlap(const int a[4], const int b[4]);
 
 /* rescue.c */
 /* Mends the chains that look like part of a code but gave no read (see rescue.c), linking the

@@ -27,7 +27,7 @@ typedef enum { RESULT_MQTT_OK, RESULT_MQTT_FAILED, RESULT_MQTT_UP, RESULT_MQTT_D
 /* A report from Paho's or a worker's thread to the main loop. */
 typedef struct {
     ResultKind kind;
-    gint64 seq;
+    gint64 seq;      /* RESULT_MQTT_GONE: the generation that asked for the new client */
     guint webhook;   /* RESULT_HTTP: index into relay->webhooks */
     long status;     /* RESULT_HTTP: HTTP status, 0 when there was none */
     char *detail;    /* error text */

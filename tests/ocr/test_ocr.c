@@ -369,8 +369,8 @@ static char **label_fields(const char *line)
 /* The path of the built ocr-synth (argument of the 'ocr-detector' test). */
 static const char *synth_path;
 
-/* Renders @count 960x540 frames of @seed with the built ocr-synth into a new temporary folder
- * (*@dir: remove it with testutil_rmtree(), free the name); returns labels.csv's lines. */
+/* Renders @count @width x @height frames of @seed with the built ocr-synth into a new temporary
+ * folder (*@dir: remove it with testutil_rmtree(), free the name); returns labels.csv's lines. */
 static char **synth_frames(int seed, int count, int width, int height, char **dir)
 {
     *dir = g_dir_make_tmp("ps-ocr-synth-XXXXXX", NULL);
@@ -479,6 +479,66 @@ START_TEST(test_detector_regions_read_codes_the_whole_frame_misses)
 }
 END_TEST
 
+/* Renders frames 0 to @count - 1 of @seed at @width x @height and calls @fn with the index,
+ * the labelled code and the path of each from @first on; removes them after. Returns how many
+ * frames @fn saw. */
+typedef void (*SynthFrameFn)(int index, const char *file, const char *code, const char *path,
+                             gpointer data);
+
+static int foreach_synth_frame(int seed, int count, int width, int height, int first,
+                               SynthFrameFn fn, gpointer data)
+{
+    char *dir = NULL;
+    char **lines = synth_frames(seed, count, width, height, &dir);
+    int seen = 0;
+    for (int i = 1; lines[i]; i++) {
+        char **f = label_fields(lines[i]);
+        if (!f)
+            continue;
+        int index = atoi(f[0] + strlen("synth-"));
+        if (index >= first) {
+            char *path = g_build_filename(dir, f[0], NULL);
+            fn(index, f[0], f[1], path, data);
+            seen++;
+            g_free(path);
+        }
+        g_strfreev(f);
+    }
+    g_strfreev(lines);
+    testutil_rmtree(dir);
+    g_free(dir);
+    return seen;
+}
+
+/* The best code of the frame at @path with the detector (union), the line reader and the line
+ * check as given. */
+static void best_code_with(const char *path, gboolean line_reader, gboolean line_check,
+                           char best[OCR_CODE_LEN + 1])
+{
+    OcrOptions opts;
+    ocr_options_init(&opts);
+    opts.detector = OCR_DETECTOR_UNION;
+    opts.line_reader = line_reader;
+    opts.line_check = line_check;
+    best_code_of_file(&opts, path, best);
+}
+
+static void line_reader_frame(int index, const char *file, const char *code, const char *path,
+                              gpointer data)
+{
+    int *right = data;
+    char best[OCR_CODE_LEN + 1];
+    if (index == 39) {
+        best_code_with(path, FALSE, TRUE, best);
+        ck_assert_msg(!best[0], "frame 39 without the line reader: %s", best);
+    }
+    best_code_with(path, TRUE, TRUE, best);
+    ck_assert_msg(!best[0] || g_str_equal(best, code), "%s: %s, labelled %s", file, best, code);
+    if (index == 39)
+        ck_assert_str_eq(best, "VQJU3007310");
+    *right += g_str_equal(best, code);
+}
+
 START_TEST(test_line_reader_reads_characters_joined_to_their_boxes)
 {
     /* Generated 960x540 frames of seed 52204: in frame 39 the owner code and serial stand in
@@ -486,43 +546,26 @@ START_TEST(test_line_reader_reads_characters_joined_to_their_boxes)
      * frame nor the detector's regions give a code (the components join characters to the
      * frames), the line reader reads VQJU3007310 from the detector's line. Frames 26-39 (every
      * layout twice) with the line reader give no wrong code. */
-    char *dir = NULL;
-    char **lines = synth_frames(52204, 40, 960, 540, &dir);
-    int checked = 0, right = 0;
-    for (int i = 1; lines[i]; i++) {
-        char **f = label_fields(lines[i]);
-        if (!f)
-            continue;
-        char *path = g_build_filename(dir, f[0], NULL);
-        int index = atoi(f[0] + strlen("synth-"));
-        for (int m = index == 39 ? 0 : 1; m < 2 && index >= 26; m++) {
-            OcrOptions opts;
-            ocr_options_init(&opts);
-            opts.detector = OCR_DETECTOR_UNION;
-            opts.line_reader = m == 1;
-            char best[OCR_CODE_LEN + 1];
-            best_code_of_file(&opts, path, best);
-            if (index == 39 && m == 0)
-                ck_assert_msg(!best[0], "frame 39 without the line reader: %s", best);
-            else
-                ck_assert_msg(!best[0] || g_str_equal(best, f[1]), "%s: %s, labelled %s", f[0],
-                              best, f[1]);
-            if (index == 39 && m == 1)
-                ck_assert_str_eq(best, "VQJU3007310");
-            checked += m == 1;
-            right += m == 1 && g_str_equal(best, f[1]);
-        }
-        g_unlink(path);
-        g_free(path);
-        g_strfreev(f);
-    }
+    int right = 0;
+    int checked = foreach_synth_frame(52204, 40, 960, 540, 26, line_reader_frame, &right);
     printf("frames 26-39 with the line reader: %d of %d right, none wrong\n", right, checked);
     ck_assert_int_eq(checked, 14);
-    g_strfreev(lines);
-    testutil_rmtree(dir);
-    g_free(dir);
 }
 END_TEST
+
+static void line_check_frame(int index, const char *file, const char *code, const char *path,
+                             gpointer data)
+{
+    char without[OCR_CODE_LEN + 1], with[OCR_CODE_LEN + 1];
+    best_code_with(path, TRUE, FALSE, without);
+    best_code_with(path, TRUE, TRUE, with);
+    if (index == 54) {
+        ck_assert_str_eq(without, "TQIU3026951");
+        ck_assert_str_eq(with, "TQKU3026959");
+    }
+    ck_assert_msg(!g_str_equal(without, code) || g_str_equal(with, code),
+                  "%s: %s without the line check, %s with it", file, without, with);
+}
 
 START_TEST(test_line_check_corrects_a_shifted_window)
 {
@@ -531,41 +574,7 @@ START_TEST(test_line_check_corrects_a_shifted_window)
      * line reader reads the line as TQKU3026959 with a clearly higher confidence, and the line
      * check keeps that. Over frames 40-54 (every layout twice) the line check turns no right
      * code wrong and takes no code away. */
-    char *dir = NULL;
-    char **lines = synth_frames(81301, 55, 1920, 1080, &dir);
-    int checked = 0;
-    for (int i = 1; lines[i]; i++) {
-        char **f = label_fields(lines[i]);
-        if (!f)
-            continue;
-        char *path = g_build_filename(dir, f[0], NULL);
-        int index = atoi(f[0] + strlen("synth-"));
-        char best[2][OCR_CODE_LEN + 1] = {"", ""};
-        for (int m = 0; m < 2 && index >= 40; m++) {
-            OcrOptions opts;
-            ocr_options_init(&opts);
-            opts.detector = OCR_DETECTOR_UNION;
-            opts.line_reader = TRUE;
-            opts.line_check = m == 1;
-            best_code_of_file(&opts, path, best[m]);
-        }
-        if (index == 54) {
-            ck_assert_str_eq(best[0], "TQIU3026951");
-            ck_assert_str_eq(best[1], "TQKU3026959");
-        }
-        if (index >= 40) {
-            checked++;
-            ck_assert_msg(!g_str_equal(best[0], f[1]) || g_str_equal(best[1], f[1]),
-                          "%s: %s without the line check, %s with it", f[0], best[0], best[1]);
-        }
-        g_unlink(path);
-        g_free(path);
-        g_strfreev(f);
-    }
-    ck_assert_int_eq(checked, 15);
-    g_strfreev(lines);
-    testutil_rmtree(dir);
-    g_free(dir);
+    ck_assert_int_eq(foreach_synth_frame(81301, 55, 1920, 1080, 40, line_check_frame, NULL), 15);
 }
 END_TEST
 
