@@ -445,13 +445,25 @@ static void draw_dirt(GRand *rng, cairo_t *cr, int w, int h, double char_h, int 
     }
 }
 
+/* What conditions() put on a scene, for the labels' notes. */
+enum {
+    COND_GLARE = 1 << 0,
+    COND_RAIN = 1 << 1,
+    COND_NIGHT = 1 << 2,
+    COND_INFRARED = 1 << 3,
+    COND_MOTION = 1 << 4,
+    COND_BUSY = 1 << 5,
+};
+
 /* Light and weather of other sites, each with its own odds: night (dim, noisy, one lamp), an
  * infrared camera (monochrome, bright centre, dark edges), glare, rain streaks and motion blur
- * along the direction of travel. */
-static void conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h)
+ * along the direction of travel. Returns the COND_ flags of what it did. */
+static unsigned conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h)
 {
+    unsigned done = 0;
     cairo_t *cr = cairo_create(surf);
     if (g_rand_double(rng) < 0.2) { /* glare: a bright patch, sometimes over the code */
+        done |= COND_GLARE;
         double gx = urand(rng, 0, w), gy = urand(rng, 0, h), r = char_h * urand(rng, 1, 5);
         cairo_pattern_t *pat = cairo_pattern_create_radial(gx, gy, 0, gx, gy, r);
         cairo_pattern_add_color_stop_rgba(pat, 0, 1, 1, 0.95, urand(rng, 0.4, 0.75));
@@ -461,6 +473,7 @@ static void conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double c
         cairo_pattern_destroy(pat);
     }
     if (g_rand_double(rng) < 0.12) { /* rain */
+        done |= COND_RAIN;
         int n = g_rand_int_range(rng, 200, 900);
         double ang = urand(rng, -0.4, 0.4);
         cairo_set_line_width(cr, MAX(1.0, char_h * 0.03));
@@ -479,6 +492,7 @@ static void conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double c
     double u = g_rand_double(rng);
     if (u < 0.25) { /* night (0.15) or infrared (0.10) */
         gboolean ir = u < 0.10;
+        done |= ir ? COND_INFRARED : COND_NIGHT;
         double lx = urand(rng, 0, w), ly = urand(rng, 0, h), lr = MAX(w, h) * urand(rng, 0.3, 1);
         double dim = urand(rng, 0.15, 0.4), noise = urand(rng, 4, 14);
         for (int y = 0; y < h; y++)
@@ -497,6 +511,7 @@ static void conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double c
             }
     }
     if (g_rand_double(rng) < 0.15) { /* motion blur, horizontal, 2 r + 1 pixels long */
+        done |= COND_MOTION;
         int r = MAX(1, (int)(char_h * urand(rng, 0.03, 0.12)));
         guint8 *line = g_malloc((size_t)w * 4);
         for (int y = 0; y < h; y++) {
@@ -517,6 +532,7 @@ static void conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double c
         g_free(line);
     }
     cairo_surface_mark_dirty(surf);
+    return done;
 }
 
 /* Whether the box [x0, x1) x [y0, y1) keeps @margin away from the code block @blk. */
@@ -647,6 +663,7 @@ typedef struct {
     char st[5];
     Layout layout;
     double bbox[4]; /* code box x0 y0 x1 y1 */
+    unsigned conditions; /* COND_ flags */
 } Rendered;
 
 /* Renders one scene of @w x @h with characters @char_h high. */
@@ -723,13 +740,15 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
             break;
         }
     }
-    if (g_rand_double(rng) < 0.5)
+    if (g_rand_double(rng) < 0.5) {
         draw_clutter(&s, distractors, w, h, blk);
+        out->conditions |= COND_BUSY;
+    }
     draw_dirt(rng, cr, w, h, char_h, g_rand_int_range(rng, 0, 12));
     cairo_destroy(cr);
     post_effects(rng, out->surf, w, h, char_h, out->layout == LAYOUT_ROOF);
     blur_surface(out->surf, w, h, (int)(char_h * urand(rng, 0, 0.05)));
-    conditions(rng, out->surf, w, h, char_h);
+    out->conditions |= conditions(rng, out->surf, w, h, char_h);
     /* Code box = the glyphs up to the 11th code character and the check digit's box after it
      * (the owner's and serial's boxes of the separate-boxes layout come between). */
     out->bbox[0] = out->bbox[1] = 1e9;
@@ -978,9 +997,24 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
         }
         g_free(path);
         pixDestroy(&pix);
-        fprintf(csv, "%s,%s,%s,%s,synthetic,seed %u,%d %d %d %d\n", name, r.code, r.st,
-                layout_names[r.layout], seed, (int)r.bbox[0], (int)r.bbox[1], (int)r.bbox[2],
-                (int)r.bbox[3]);
+        /* The notes name the seed and what makes the frame hard, ';'-separated: `small`
+         * (characters under 26 px at 960x540 scale), `jpeg` (quality 15-35), `busy`, `glare`,
+         * `rain`, `night`, `infrared`, `motion`. */
+        GString *notes = g_string_new(NULL);
+        g_string_printf(notes, "seed %u", seed);
+        if (char_h * 540.0 / h < 26)
+            g_string_append(notes, "; small");
+        if (quality < 75)
+            g_string_append(notes, "; jpeg");
+        static const char *const cond_names[] = {"glare", "rain", "night", "infrared", "motion",
+                                                 "busy"};
+        for (guint k = 0; k < G_N_ELEMENTS(cond_names); k++)
+            if (r.conditions & (1u << k))
+                g_string_append_printf(notes, "; %s", cond_names[k]);
+        fprintf(csv, "%s,%s,%s,%s,synthetic,%s,%d %d %d %d\n", name, r.code, r.st,
+                layout_names[r.layout], notes->str, (int)r.bbox[0], (int)r.bbox[1],
+                (int)r.bbox[2], (int)r.bbox[3]);
+        g_string_free(notes, TRUE);
         write_boxes(boxes, name, &r);
         rendered_clear(&r);
     }

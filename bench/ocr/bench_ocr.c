@@ -3,10 +3,12 @@
  *   bench-ocr [DIR]   (default: ../shared/data/ocr-dev, or $PS_SHARED_DATA/ocr-dev)
  *
  * DIR holds the images and labels.csv (file,code,size_type,layout,view,notes,bbox), the format of
- * the shared real photos and of `ocr-synth frames`. Prints per layout: images whose best code is
+ * the shared real photos and of `ocr-synth frames`. Prints per layout (and per condition that
+ * generated frames' notes name: `seed S; small; jpeg; night; ...`): images whose best code is
  * the labelled one, images whose best code is a wrong code, images with no code; per gate
  * transaction (file names 1-<transaction>-OCR-<camera>-<n>.jpg): the fused codes against the
- * labelled set; time per image (median, p95) and peak memory. Exit 0; the figures are the output.
+ * labelled set, and apart the containers seen in two views or more (the fusion's goal); time
+ * per image (median, p95) and peak memory. Exit 0; the figures are the output.
  *
  *   bench-ocr --time N IMAGE...   CPU time of ocr_read() alone per frame (N runs, median).
  *
@@ -30,6 +32,7 @@
 
 typedef struct {
     char *file, *code, *size_type, *layout, *transaction;
+    guint conds; /* bit k: the notes name conditions[k] */
 } Label;
 
 static int cmp_double(const void *a, const void *b)
@@ -118,13 +121,15 @@ static int time_frames(int argc, char **argv)
     return 0;
 }
 
-enum { MAX_LAYOUTS = 16 };
+enum { MAX_LAYOUTS = 16, MAX_CONDS = 16 };
 
 /* One configuration's figures over the folder. */
 typedef struct {
     OcrOptions opts;
     PsOcr *ocr, *ocr_weak;
     int right[MAX_LAYOUTS], wrong[MAX_LAYOUTS], none[MAX_LAYOUTS], total[MAX_LAYOUTS];
+    /* The same per condition the notes name (`ocr-synth frames`: small, jpeg, night, ...). */
+    int c_right[MAX_CONDS], c_wrong[MAX_CONDS], c_none[MAX_CONDS], c_total[MAX_CONDS];
     int st_right, st_total;
     double *ms, *cpu;
     guint n;
@@ -144,8 +149,8 @@ static const char *detector_name(OcrDetector d)
 }
 
 /* Prints @run's table, fused transactions and times; sorts its time arrays. */
-static void report(Run *run, const char **layouts, int n_layouts, GHashTable *tx_codes,
-                   gboolean verbose)
+static void report(Run *run, const char **layouts, int n_layouts, char **conds, int n_conds,
+                   GHashTable *tx_codes, gboolean verbose)
 {
     int all_right = 0, all_total = 0, all_wrong = 0;
     printf("%-18s %6s %6s %6s %6s\n", "layout", "images", "right", "wrong", "none");
@@ -160,10 +165,14 @@ static void report(Run *run, const char **layouts, int n_layouts, GHashTable *tx
            all_wrong, all_total - all_right - all_wrong,
            all_total ? 100.0 * all_right / all_total : 0,
            all_total ? 100.0 * all_wrong / all_total : 0);
+    for (int k = 0; k < n_conds; k++)
+        printf("%s%-18s %6d %6d %6d %6d\n", k == 0 ? "condition (frames may have several)\n" : "",
+               conds[k], run->c_total[k], run->c_right[k], run->c_wrong[k], run->c_none[k]);
     printf("size/type right where the code is right and labelled: %d of %d\n", run->st_right,
            run->st_total);
     if (g_hash_table_size(run->tx_reads) > 0) {
-        int tx_right = 0, tx_wrong_code = 0;
+        int tx_right = 0, tx_wrong_code = 0, tx_multi = 0, tx_multi_right = 0;
+        int c_multi = 0, c_multi_right = 0, c_single = 0, c_single_right = 0;
         GHashTableIter it;
         gpointer key, value;
         g_hash_table_iter_init(&it, run->tx_reads);
@@ -181,6 +190,27 @@ static void report(Run *run, const char **layouts, int n_layouts, GHashTable *tx
             gboolean ok = found == (int)g_hash_table_size(want) && extra == 0;
             tx_right += ok;
             tx_wrong_code += extra > 0;
+            /* The containers this transaction's cameras saw at least twice: the fusion's
+             * goal is for codes read over two views or more. */
+            gboolean multi = TRUE;
+            GHashTableIter ct;
+            gpointer code, views;
+            g_hash_table_iter_init(&ct, want);
+            while (g_hash_table_iter_next(&ct, &code, &views)) {
+                gboolean confirmed = FALSE;
+                for (int r = 0; r < fused.n_reads; r++)
+                    confirmed |= strcmp(fused.reads[r].code, code) == 0;
+                if (GPOINTER_TO_INT(views) >= 2) {
+                    c_multi++;
+                    c_multi_right += confirmed;
+                } else {
+                    multi = FALSE;
+                    c_single++;
+                    c_single_right += confirmed;
+                }
+            }
+            tx_multi += multi;
+            tx_multi_right += multi && ok;
             if (verbose) {
                 printf("transaction %s: %d of %u codes, %d wrong:", (char *)key, found,
                        g_hash_table_size(want), extra);
@@ -198,6 +228,9 @@ static void report(Run *run, const char **layouts, int n_layouts, GHashTable *tx
         printf("fused transactions: %d of %u right (all labelled codes confirmed, no other); "
                "%d with a wrong confirmed code\n", tx_right, g_hash_table_size(run->tx_reads),
                tx_wrong_code);
+        printf("  containers in 2 views or more: %d of %d confirmed; in one view: %d of %d; "
+               "transactions whose containers all have 2 views or more: %d of %d right\n",
+               c_multi_right, c_multi, c_single_right, c_single, tx_multi_right, tx_multi);
     }
     if (all_total > 0) {
         qsort(run->ms, run->n, sizeof(double), cmp_double);
@@ -234,6 +267,10 @@ int main(int argc, char **argv)
         return 0;
     }
     GPtrArray *labels = g_ptr_array_new();
+    /* Conditions: in the notes of generated frames (`seed S; small; jpeg; ...`), the
+     * ';'-separated words after the seed, in order of appearance. */
+    char *conds[MAX_CONDS];
+    int n_conds = 0;
     char **lines = g_strsplit(text, "\n", -1);
     for (int i = 1; lines[i]; i++) {
         char **f = g_strsplit(lines[i], ",", -1);
@@ -248,6 +285,20 @@ int main(int argc, char **argv)
                                  ? g_strdup(parts[1])
                                  : NULL;
             g_strfreev(parts);
+            char **tags = g_strv_length(f) >= 6 && g_str_has_prefix(f[5], "seed ")
+                              ? g_strsplit(f[5], ";", -1)
+                              : NULL;
+            for (int t = 1; tags && tags[t]; t++) {
+                char *tag = g_strstrip(tags[t]);
+                int k = 0;
+                while (k < n_conds && strcmp(conds[k], tag) != 0)
+                    k++;
+                if (k == n_conds && n_conds < MAX_CONDS)
+                    conds[n_conds++] = g_strdup(tag);
+                if (k < n_conds)
+                    l->conds |= 1u << k;
+            }
+            g_strfreev(tags);
             g_ptr_array_add(labels, l);
         }
         g_strfreev(f);
@@ -307,8 +358,11 @@ int main(int argc, char **argv)
         if (l->transaction && !g_hash_table_contains(tx_codes, l->transaction))
             g_hash_table_insert(tx_codes, l->transaction,
                                 g_hash_table_new(g_str_hash, g_str_equal));
-        if (l->transaction)
-            g_hash_table_add(g_hash_table_lookup(tx_codes, l->transaction), l->code);
+        if (l->transaction) {
+            GHashTable *codes = g_hash_table_lookup(tx_codes, l->transaction);
+            int views = GPOINTER_TO_INT(g_hash_table_lookup(codes, l->code));
+            g_hash_table_insert(codes, l->code, GINT_TO_POINTER(views + 1));
+        }
         for (int q = 0; q < n_runs; q++) {
             int r = (i % 2 && n_runs == 2) ? 1 - q : q; /* alternate which goes first */
             Run *run = &runs[r];
@@ -324,12 +378,18 @@ int main(int argc, char **argv)
             run->cpu[run->n++] = thread_cpu_ms() - c0;
             run->total[li]++;
             const char *best = reads->n_reads ? reads->reads[0].code : "";
-            if (!reads->n_reads)
-                run->none[li]++;
-            else if (strcmp(best, l->code) == 0)
-                run->right[li]++;
-            else
-                run->wrong[li]++;
+            int *count = !reads->n_reads ? run->none
+                         : strcmp(best, l->code) == 0 ? run->right
+                                                       : run->wrong;
+            count[li]++;
+            int *c_count = !reads->n_reads ? run->c_none
+                           : strcmp(best, l->code) == 0 ? run->c_right
+                                                         : run->c_wrong;
+            for (int k = 0; k < n_conds; k++)
+                if (l->conds & (1u << k)) {
+                    run->c_total[k]++;
+                    c_count[k]++;
+                }
             if (reads->n_reads && strcmp(best, l->code) == 0 && l->size_type[0]) {
                 run->st_total++;
                 run->st_right += strcmp(reads->reads[0].size_type, l->size_type) == 0;
@@ -359,7 +419,7 @@ int main(int argc, char **argv)
                    r == 1 ? "compared" : "reference (first)",
                    detector_name(runs[r].opts.detector), runs[r].opts.line_reader ? "on" : "off",
                    runs[r].opts.line_check ? "on" : "off");
-        report(&runs[r], layouts, n_layouts, tx_codes, verbose);
+        report(&runs[r], layouts, n_layouts, conds, n_conds, tx_codes, verbose);
     }
     if (n_runs == 2 && runs[0].n > 0 && runs[1].n > 0) {
         int n = runs[0].n;
@@ -387,6 +447,8 @@ int main(int argc, char **argv)
         g_free(l);
     }
     g_ptr_array_free(labels, TRUE);
+    for (int k = 0; k < n_conds; k++)
+        g_free(conds[k]);
     g_free(csv_path);
     g_free(dir);
     return 0;

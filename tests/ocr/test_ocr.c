@@ -732,10 +732,69 @@ START_TEST(test_real_photos_never_give_a_wrong_best_code)
 }
 END_TEST
 
+/* The generator's notes name the seed and what makes each frame hard, from a fixed set; a
+ * frame called `small` has characters under 26 px at 960x540 (ink boxes of boxes.csv). */
+START_TEST(test_generated_frames_name_their_conditions)
+{
+    static const char *const known[] = {"small", "jpeg", "glare", "rain", "night", "infrared",
+                                        "motion", "busy"};
+    char *dir = NULL;
+    char **lines = synth_frames(92001, 21, 960, 540, &dir);
+    char *boxes_path = g_build_filename(dir, "boxes.csv", NULL);
+    char *boxes = NULL;
+    ck_assert(g_file_get_contents(boxes_path, &boxes, NULL, NULL));
+    char **box_lines = g_strsplit(boxes, "\n", -1);
+    int n_small = 0, n_large = 0;
+    for (int i = 1; lines[i] && lines[i][0]; i++) {
+        char **f = label_fields(lines[i]);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_ge(g_strv_length(f), 6);
+        char **tags = g_strsplit(f[5], ";", -1);
+        ck_assert_str_eq(tags[0], "seed 92001");
+        gboolean small = FALSE;
+        for (int t = 1; tags[t]; t++) {
+            char *tag = g_strstrip(tags[t]);
+            gboolean ok = FALSE;
+            for (guint k = 0; k < G_N_ELEMENTS(known); k++)
+                ok |= strcmp(tag, known[k]) == 0;
+            ck_assert_msg(ok, "%s: unknown condition '%s'", f[0], tag);
+            small |= strcmp(tag, "small") == 0;
+        }
+        /* The tallest ink box of the code's characters (at most the character height). */
+        double tallest = 0;
+        for (int b = 1; box_lines[b]; b++) {
+            char **bf = g_strsplit(box_lines[b], ",", -1);
+            if (g_strv_length(bf) == 7 && strcmp(bf[0], f[0]) == 0 &&
+                strcmp(bf[1], "code") == 0)
+                tallest = MAX(tallest, g_ascii_strtod(bf[6], NULL) - g_ascii_strtod(bf[4], NULL));
+            g_strfreev(bf);
+        }
+        ck_assert_msg(tallest > 0, "%s: no code characters in boxes.csv", f[0]);
+        if (small)
+            ck_assert_msg(tallest < 26 * 1.25, "%s: small, but %.1f px", f[0], tallest);
+        else
+            ck_assert_msg(tallest > 26 * 0.6, "%s: not small, but %.1f px", f[0], tallest);
+        n_small += small;
+        n_large += !small;
+        g_strfreev(tags);
+        g_strfreev(f);
+    }
+    ck_assert_int_gt(n_small, 0);
+    ck_assert_int_gt(n_large, 0);
+    g_strfreev(box_lines);
+    g_free(boxes);
+    g_free(boxes_path);
+    testutil_rmtree(dir);
+    g_strfreev(lines);
+    g_free(dir);
+}
+END_TEST
+
 static const TestutilTest detector_tests[] = {
     {&test_detector_regions_read_codes_the_whole_frame_misses},
     {&test_line_reader_reads_characters_joined_to_their_boxes},
     {&test_line_check_corrects_a_shifted_window},
+    {&test_generated_frames_name_their_conditions},
 };
 static const TestutilTest real_photo_tests[] = {
     {&test_real_photos_never_give_a_wrong_best_code},
