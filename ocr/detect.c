@@ -20,6 +20,13 @@
 /* The character height a region is scaled to, and the largest side of a scaled region (the
  * thresholding reader halves frames wider than 1200 px). */
 #define TARGET_CHAR_H 36.0
+/* The rows a blob is taken to hold when its regions are read again (ocr__read_frame): chosen
+ * on the tuning seeds 61000 and 61010 (2 and 2.5 gave fewer right codes there, no fewer
+ * wrong ones). */
+#define ROWS_MERGED 3.0
+/* The pixels of those enlarged regions, in whole frames: chosen on the same seeds (one frame's
+ * worth lost one of 4 codes it gained on seed 61010; two kept them all). */
+#define ENLARGED_FRAMES 2.0
 #define MAX_REGION_SIDE 1200
 
 typedef struct {
@@ -587,6 +594,44 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     return settled;
 }
 
+/* The scale that brings @r's characters to TARGET_CHAR_H when its blob holds @rows rows
+ * (within 0.4-3, the scaled region at most MAX_REGION_SIDE). */
+static double region_scale(const Region *r, double rows)
+{
+    double u = CLAMP(TARGET_CHAR_H * rows / MAX(r->char_h, 1), 0.4, 3.0);
+    return MIN(u, (double)MAX_REGION_SIDE / MAX(r->x1 - r->x0, r->y1 - r->y0));
+}
+
+/* Reads region @r of the frame scaled by @u (unless a read of @out covers it) with the
+ * thresholding stages, into @out the codes at or above the detector's minimum; @sub is
+ * scratch. */
+static void read_region(PsOcr *ocr, const guint8 *gray, int width, int height, const Region *r,
+                        double u, OcrReads *sub, OcrReads *out)
+{
+    if (already_read(out, r))
+        return;
+    int rw = r->x1 - r->x0, rh = r->y1 - r->y0;
+    int cw = (int)(rw * u), ch = (int)(rh * u);
+    if (cw < 16 || ch < 16)
+        return;
+    guint8 *c = cut(gray, width, height, r, u, cw, ch);
+    ocr__read_gray(ocr, c, cw, ch, sub);
+    g_free(c);
+    if (ocr->opts.debug)
+        g_printerr("detector region %d,%d %dx%d (char %.0f px, peak %.2f, x%.2f): %d reads\n",
+                   r->x0, r->y0, rw, rh, r->char_h, r->peak, u, sub->n_reads);
+    for (int j = 0; j < sub->n_reads; j++) {
+        OcrRead rd = sub->reads[j];
+        if (rd.confidence < ocr->opts.detector_min_confidence)
+            continue;
+        rd.bbox[0] = r->x0 + (int)(rd.bbox[0] / u);
+        rd.bbox[1] = r->y0 + (int)(rd.bbox[1] / u);
+        rd.bbox[2] = (int)(rd.bbox[2] / u + 0.5);
+        rd.bbox[3] = (int)(rd.bbox[3] / u + 0.5);
+        ocr__add_read(ocr, out, &rd);
+    }
+}
+
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
 {
     memset(out, 0, sizeof *out);
@@ -610,39 +655,34 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     Region regions[MAX_REGIONS];
     int n = regions_of(heat, hw, hh, 4 * k, width, height, (float)ocr->opts.detector_threshold,
                        regions);
+    /* Each region at the scale its blob's thickness gives; then the line reader, for what the
+     * thresholding stages could not cut into characters; then, when still nothing, each region
+     * again as if its blob held ROWS_MERGED rows. A blob's thickness is a line's character
+     * height only when the line stands alone: rows closer than a cell or two of the map (an
+     * owner code above its serial, a size/type right below the code) make one blob as thick
+     * as all of them, and characters of 10-15 px were then read at that size. The line reader
+     * comes first because enlarging a region whose thickness was right can shift a window. */
     OcrReads *sub = g_new(OcrReads, 1);
-    for (int i = 0; i < n; i++) {
-        const Region *r = &regions[i];
-        if (already_read(out, r))
-            continue;
-        int rw = r->x1 - r->x0, rh = r->y1 - r->y0;
-        double u = CLAMP(TARGET_CHAR_H / MAX(r->char_h, 1), 0.4, 3.0);
-        u = MIN(u, (double)MAX_REGION_SIDE / MAX(rw, rh));
-        int cw = (int)(rw * u), ch = (int)(rh * u);
-        if (cw < 16 || ch < 16)
-            continue;
-        guint8 *c = cut(gray, width, height, r, u, cw, ch);
-        ocr__read_gray(ocr, c, cw, ch, sub);
-        g_free(c);
-        if (ocr->opts.debug)
-            g_printerr("detector region %d,%d %dx%d (char %.0f px, peak %.2f, x%.2f): %d reads\n",
-                       r->x0, r->y0, rw, rh, r->char_h, r->peak, u, sub->n_reads);
-        for (int j = 0; j < sub->n_reads; j++) {
-            OcrRead rd = sub->reads[j];
-            if (rd.confidence < ocr->opts.detector_min_confidence)
-                continue;
-            rd.bbox[0] = r->x0 + (int)(rd.bbox[0] / u);
-            rd.bbox[1] = r->y0 + (int)(rd.bbox[1] / u);
-            rd.bbox[2] = (int)(rd.bbox[2] / u + 0.5);
-            rd.bbox[3] = (int)(rd.bbox[3] / u + 0.5);
-            ocr__add_read(ocr, out, &rd);
-        }
-    }
-    g_free(sub);
-    /* The line reader: what the thresholding stages could not cut into characters. */
+    for (int i = 0; i < n; i++)
+        read_region(ocr, gray, width, height, &regions[i], region_scale(&regions[i], 1), sub,
+                    out);
     if (ocr->opts.line_reader && out->n_reads == 0)
         read_lines(ocr, gray, width, height, heat, hw, hh, 4 * k, NULL,
                    ocr->opts.detector_min_confidence, out);
+    /* At most ENLARGED_FRAMES times the pixels the whole frame was read at (halved when wider
+     * than 1200 px): a frame without a code (most frames of a live camera) costs at most that
+     * much more; the strongest regions come first. */
+    double budget = ENLARGED_FRAMES * width * height / (width > 1200 ? 4.0 : 1.0);
+    for (int i = 0; i < n && out->n_reads == 0 && ocr->opts.enlarge_regions; i++) {
+        const Region *r = &regions[i];
+        double u = region_scale(r, ROWS_MERGED);
+        double area = (r->x1 - r->x0) * u * (r->y1 - r->y0) * u;
+        if (u < 1.3 * region_scale(r, 1) || area > budget)
+            continue;
+        budget -= area;
+        read_region(ocr, gray, width, height, r, u, sub, out);
+    }
+    g_free(sub);
     g_free(heat);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
 }

@@ -76,6 +76,11 @@ typedef struct {
                              the code more confident by 0.1 is kept, neither when they are
                              closer. Default TRUE; $PS_OCR_LINE_CHECK=off sets FALSE. Needs
                              line_reader and the detector. */
+    gboolean enlarge_regions; /* when nothing else gave a code, the detector's regions are read
+                                 again enlarged 3 times (a blob of several rows was taken for
+                                 one line of larger characters), up to twice the frame's
+                                 pixels. Default TRUE; $PS_OCR_ENLARGE=off sets FALSE. Needs
+                                 the detector. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */
