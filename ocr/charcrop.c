@@ -34,18 +34,20 @@ static float kth_smallest(float *v, int n, int k)
     return v[k];
 }
 
-/* Bilinear sample with clamping to the image; -1 outside. */
-static float sample(const guint8 *gray, int width, int height, int stride, float fx, float fy)
+/* A bilinear sample's position along one axis: the two pixels and the weight of the second;
+ * not @inside past the image's first or last pixel (such samples are left out). */
+typedef struct {
+    int i0, i1;
+    float a;
+    gboolean inside;
+} Axis;
+
+static void axis_at(Axis *p, float f, int size)
 {
-    if (fx < 0 || fy < 0 || fx > width - 1 || fy > height - 1)
-        return -1.0f;
-    int x0 = (int)fx, y0 = (int)fy;
-    int x1 = MIN(x0 + 1, width - 1), y1 = MIN(y0 + 1, height - 1);
-    float ax = fx - x0, ay = fy - y0;
-    const guint8 *r0 = gray + (size_t)y0 * stride, *r1 = gray + (size_t)y1 * stride;
-    float top = r0[x0] * (1 - ax) + r0[x1] * ax;
-    float bot = r1[x0] * (1 - ax) + r1[x1] * ax;
-    return top * (1 - ay) + bot * ay;
+    p->inside = f >= 0 && f <= size - 1;
+    p->i0 = p->inside ? (int)f : 0;
+    p->i1 = MIN(p->i0 + 1, size - 1);
+    p->a = p->inside ? f - p->i0 : 0;
 }
 
 void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x, int y, int w,
@@ -63,6 +65,16 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
     float step = 1.0f / scale; /* input pixels per output pixel */
     /* Average a few sub-samples per output pixel so large characters do not alias. */
     int sub = step > 1.5f ? MIN((int)ceilf(step), 4) : 1;
+    /* The sample positions along each axis, computed once (a sample depends on its column and
+     * row positions only). */
+    Axis ax[OCR__CROP * 4], ay[OCR__CROP * 4];
+    for (int o = 0; o < n; o++)
+        for (int k = 0; k < sub; k++) {
+            axis_at(&ax[o * sub + k], cx + (o - n / 2.0f + (k + 0.5f) / sub) * step - 0.5f,
+                    width);
+            axis_at(&ay[o * sub + k], cy + (o - n / 2.0f + (k + 0.5f) / sub) * step - 0.5f,
+                    height);
+        }
     float vals[OCR__CROP * OCR__CROP];
     int n_in = 0;
     for (int oy = 0; oy < n; oy++) {
@@ -70,14 +82,19 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
             float acc = 0;
             int cnt = 0;
             for (int sy = 0; sy < sub; sy++) {
+                const Axis *py = &ay[oy * sub + sy];
+                if (!py->inside)
+                    continue;
+                const guint8 *r0 = gray + (size_t)py->i0 * stride;
+                const guint8 *r1 = gray + (size_t)py->i1 * stride;
                 for (int sx = 0; sx < sub; sx++) {
-                    float fx = cx + (ox - n / 2.0f + (sx + 0.5f) / sub) * step - 0.5f;
-                    float fy = cy + (oy - n / 2.0f + (sy + 0.5f) / sub) * step - 0.5f;
-                    float v = sample(gray, width, height, stride, fx, fy);
-                    if (v >= 0) {
-                        acc += v;
-                        cnt++;
-                    }
+                    const Axis *px = &ax[ox * sub + sx];
+                    if (!px->inside)
+                        continue;
+                    float top = r0[px->i0] * (1 - px->a) + r0[px->i1] * px->a;
+                    float bot = r1[px->i0] * (1 - px->a) + r1[px->i1] * px->a;
+                    acc += top * (1 - py->a) + bot * py->a;
+                    cnt++;
                 }
             }
             out[oy * n + ox] = cnt ? acc / cnt : -1.0f;
@@ -89,9 +106,12 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
         memset(out, 0, sizeof(float) * n * n);
         return;
     }
-    float lo = kth_smallest(vals, n_in, n_in * 5 / 100);
-    float hi = kth_smallest(vals, n_in, (n_in - 1) * 95 / 100);
-    float med = kth_smallest(vals, n_in, n_in / 2);
+    /* Each selection leaves the values below its place before it and those above after it,
+     * so the next one searches only the part its place is in. */
+    int k_lo = n_in * 5 / 100, k_hi = (n_in - 1) * 95 / 100, k_med = n_in / 2;
+    float lo = kth_smallest(vals, n_in, k_lo);
+    float hi = kth_smallest(vals + k_lo, n_in - k_lo, k_hi - k_lo);
+    float med = kth_smallest(vals + k_lo, k_hi - k_lo + 1, k_med - k_lo);
     float range = hi - lo;
     if (range < 8.0f)
         range = 8.0f;
