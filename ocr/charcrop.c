@@ -34,6 +34,29 @@ static float kth_smallest(float *v, int n, int k)
     return v[k];
 }
 
+/* The values of ranks @k[0..3) (0-based) of @v[0..n), each in 0..255, into @at: the values
+ * are spread into 256 bins by their integer part (a counting sort), and each rank is then
+ * selected among the values of its bin only. */
+static void three_ranks(const float *v, int n, const int k[3], float at[3])
+{
+    int start[257] = {0};
+    for (int i = 0; i < n; i++)
+        start[CLAMP((int)v[i], 0, 255) + 1]++;
+    for (int b = 0; b < 256; b++)
+        start[b + 1] += start[b];
+    int fill[256];
+    memcpy(fill, start, sizeof fill);
+    float bybin[OCR__CROP * OCR__CROP];
+    for (int i = 0; i < n; i++)
+        bybin[fill[CLAMP((int)v[i], 0, 255)]++] = v[i];
+    for (int r = 0; r < 3; r++) {
+        int b = 0;
+        while (start[b + 1] <= k[r])
+            b++;
+        at[r] = kth_smallest(bybin + start[b], start[b + 1] - start[b], k[r] - start[b]);
+    }
+}
+
 /* A bilinear sample's position along one axis: the two pixels and the weight of the second;
  * not @inside past the image's first or last pixel (such samples are left out). */
 typedef struct {
@@ -106,12 +129,10 @@ void ocr__char_crop(const guint8 *gray, int width, int height, int stride, int x
         memset(out, 0, sizeof(float) * n * n);
         return;
     }
-    /* Each selection leaves the values below its place before it and those above after it,
-     * so the next one searches only the part its place is in. */
-    int k_lo = n_in * 5 / 100, k_hi = (n_in - 1) * 95 / 100, k_med = n_in / 2;
-    float lo = kth_smallest(vals, n_in, k_lo);
-    float hi = kth_smallest(vals + k_lo, n_in - k_lo, k_hi - k_lo);
-    float med = kth_smallest(vals + k_lo, k_hi - k_lo + 1, k_med - k_lo);
+    const int k[3] = {n_in * 5 / 100, (n_in - 1) * 95 / 100, n_in / 2};
+    float at[3];
+    three_ranks(vals, n_in, k, at);
+    float lo = at[0], hi = at[1], med = at[2];
     float range = hi - lo;
     if (range < 8.0f)
         range = 8.0f;
