@@ -152,7 +152,7 @@ START_TEST(test_char_crop_is_the_plain_crop)
     for (int i = 0; i < width * height; i++)
         gray[i] = i % width < 280 ? (guint8)g_rand_int_range(rng, 0, 256) : 90;
     int checked = 0;
-    for (int t = 0; t < 3000; t++) {
+    for (int t = 0; t < 500; t++) {
         int w = g_rand_int_range(rng, 1, 160), h = g_rand_int_range(rng, 1, 160);
         int x = g_rand_int_range(rng, -80, width), y = g_rand_int_range(rng, -80, height);
         gboolean bright = g_rand_boolean(rng);
@@ -164,7 +164,7 @@ START_TEST(test_char_crop_is_the_plain_crop)
                           y, w, h, k, got[k], want[k]);
         checked++;
     }
-    ck_assert_int_eq(checked, 3000);
+    ck_assert_int_eq(checked, 500);
     g_rand_free(rng);
     g_free(gray);
 }
