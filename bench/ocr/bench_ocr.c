@@ -33,7 +33,7 @@
 
 typedef struct {
     char *file, *code, *size_type, *layout, *transaction;
-    guint conds; /* bit k: the notes name conditions[k] */
+    char **conds; /* what makes a generated frame hard (its notes after the seed), or NULL */
 } Label;
 
 static int cmp_double(const void *a, const void *b)
@@ -124,13 +124,39 @@ static int time_frames(int argc, char **argv)
 
 enum { MAX_LAYOUTS = 16, MAX_CONDS = 16 };
 
+/* What an image's best code was. */
+typedef enum { RIGHT, WRONG, NONE, N_OUTCOMES } Outcome;
+
+/* Images per outcome, of one layout or condition. */
+typedef struct {
+    int n[N_OUTCOMES];
+} Tally;
+
+/* The index of @name in @names[0..*n), appended when absent (the pointer is kept, not copied);
+ * -1 when absent and @names holds @max already. */
+static int name_index(const char **names, int *n, int max, const char *name)
+{
+    for (int k = 0; k < *n; k++)
+        if (strcmp(names[k], name) == 0)
+            return k;
+    if (*n == max)
+        return -1;
+    names[*n] = name;
+    return (*n)++;
+}
+
+static void print_tally(const char *name, const Tally *t)
+{
+    printf("%-18s %6d %6d %6d %6d\n", name, t->n[RIGHT] + t->n[WRONG] + t->n[NONE], t->n[RIGHT],
+           t->n[WRONG], t->n[NONE]);
+}
+
 /* One configuration's figures over the folder. */
 typedef struct {
     OcrOptions opts;
     PsOcr *ocr, *ocr_weak;
-    int right[MAX_LAYOUTS], wrong[MAX_LAYOUTS], none[MAX_LAYOUTS], total[MAX_LAYOUTS];
-    /* The same per condition the notes name (`ocr-synth frames`: small, jpeg, night, ...). */
-    int c_right[MAX_CONDS], c_wrong[MAX_CONDS], c_none[MAX_CONDS], c_total[MAX_CONDS];
+    Tally layout[MAX_LAYOUTS];
+    Tally cond[MAX_CONDS]; /* per condition the notes of generated frames name */
     int st_right, st_total;
     double *ms, *cpu;
     guint n;
@@ -150,25 +176,25 @@ static const char *detector_name(OcrDetector d)
 }
 
 /* Prints @run's table, fused transactions and times; sorts its time arrays. */
-static void report(Run *run, const char **layouts, int n_layouts, char **conds, int n_conds,
-                   GHashTable *tx_codes, gboolean verbose)
+static void report(Run *run, const char **layouts, int n_layouts, const char **conds,
+                   int n_conds, GHashTable *tx_codes, gboolean verbose)
 {
-    int all_right = 0, all_total = 0, all_wrong = 0;
+    Tally sum = {{0}};
     printf("%-18s %6s %6s %6s %6s\n", "layout", "images", "right", "wrong", "none");
     for (int k = 0; k < n_layouts; k++) {
-        printf("%-18s %6d %6d %6d %6d\n", layouts[k], run->total[k], run->right[k],
-               run->wrong[k], run->none[k]);
-        all_right += run->right[k];
-        all_total += run->total[k];
-        all_wrong += run->wrong[k];
+        print_tally(layouts[k], &run->layout[k]);
+        for (int o = 0; o < N_OUTCOMES; o++)
+            sum.n[o] += run->layout[k].n[o];
     }
-    printf("%-18s %6d %6d %6d %6d  (%.1f%% right, %.1f%% wrong)\n", "all", all_total, all_right,
-           all_wrong, all_total - all_right - all_wrong,
-           all_total ? 100.0 * all_right / all_total : 0,
-           all_total ? 100.0 * all_wrong / all_total : 0);
+    int all_total = sum.n[RIGHT] + sum.n[WRONG] + sum.n[NONE];
+    printf("%-18s %6d %6d %6d %6d  (%.1f%% right, %.1f%% wrong)\n", "all", all_total,
+           sum.n[RIGHT], sum.n[WRONG], sum.n[NONE],
+           all_total ? 100.0 * sum.n[RIGHT] / all_total : 0,
+           all_total ? 100.0 * sum.n[WRONG] / all_total : 0);
+    if (n_conds > 0)
+        printf("condition (frames may have several)\n");
     for (int k = 0; k < n_conds; k++)
-        printf("%s%-18s %6d %6d %6d %6d\n", k == 0 ? "condition (frames may have several)\n" : "",
-               conds[k], run->c_total[k], run->c_right[k], run->c_wrong[k], run->c_none[k]);
+        print_tally(conds[k], &run->cond[k]);
     printf("size/type right where the code is right and labelled: %d of %d\n", run->st_right,
            run->st_total);
     if (g_hash_table_size(run->tx_reads) > 0) {
@@ -268,10 +294,6 @@ int main(int argc, char **argv)
         return 0;
     }
     GPtrArray *labels = g_ptr_array_new();
-    /* Conditions: in the notes of generated frames (`seed S; small; jpeg; ...`), the
-     * ';'-separated words after the seed, in order of appearance. */
-    char *conds[MAX_CONDS];
-    int n_conds = 0;
     char **lines = g_strsplit(text, "\n", -1);
     for (int i = 1; lines[i]; i++) {
         char **f = g_strsplit(lines[i], ",", -1);
@@ -286,20 +308,15 @@ int main(int argc, char **argv)
                                  ? g_strdup(parts[1])
                                  : NULL;
             g_strfreev(parts);
-            char **tags = g_strv_length(f) >= 6 && g_str_has_prefix(f[5], "seed ")
-                              ? g_strsplit(f[5], ";", -1)
-                              : NULL;
-            for (int t = 1; tags && tags[t]; t++) {
-                char *tag = g_strstrip(tags[t]);
-                int k = 0;
-                while (k < n_conds && strcmp(conds[k], tag) != 0)
-                    k++;
-                if (k == n_conds && n_conds < MAX_CONDS)
-                    conds[n_conds++] = g_strdup(tag);
-                if (k < n_conds)
-                    l->conds |= 1u << k;
+            /* Generated frames' notes: `seed S; small; jpeg; ...`, the conditions after the
+             * seed. */
+            if (g_strv_length(f) >= 6 && g_str_has_prefix(f[5], "seed ")) {
+                char **tags = g_strsplit(f[5], ";", -1);
+                l->conds = g_new0(char *, g_strv_length(tags));
+                for (int t = 1; tags[t]; t++)
+                    l->conds[t - 1] = g_strdup(g_strstrip(tags[t]));
+                g_strfreev(tags);
             }
-            g_strfreev(tags);
             g_ptr_array_add(labels, l);
         }
         g_strfreev(f);
@@ -308,16 +325,17 @@ int main(int argc, char **argv)
     g_free(text);
 
     /* The three layouts of the gate photos first (also when a set has none of them), then
-     * every other layout the labels name, in order of appearance. */
+     * every other layout the labels name, in order of appearance; the conditions in order of
+     * appearance. */
     const char *layouts[MAX_LAYOUTS] = {"horizontal_1line", "multi_line", "vertical"};
     int n_layouts = 3;
+    const char *conds[MAX_CONDS];
+    int n_conds = 0;
     for (guint i = 0; i < labels->len; i++) {
-        const char *name = ((Label *)labels->pdata[i])->layout;
-        int k = 0;
-        while (k < n_layouts && strcmp(layouts[k], name) != 0)
-            k++;
-        if (k == n_layouts && n_layouts < MAX_LAYOUTS)
-            layouts[n_layouts++] = name;
+        const Label *l = labels->pdata[i];
+        name_index(layouts, &n_layouts, MAX_LAYOUTS, l->layout);
+        for (int t = 0; l->conds && l->conds[t]; t++)
+            name_index(conds, &n_conds, MAX_CONDS, l->conds[t]);
     }
     /* BENCH_COMPARE=off|union|only: a second configuration, the reference, read image by image
      * in alternation with the first (same load), and the CPU ratios of the two. */
@@ -354,10 +372,7 @@ int main(int argc, char **argv)
     for (guint i = 0; i < labels->len; i++) {
         Label *l = labels->pdata[i];
         char *path = g_build_filename(dir, l->file, NULL);
-        int li = 0;
-        for (int k = 0; k < n_layouts; k++)
-            if (strcmp(l->layout, layouts[k]) == 0)
-                li = k;
+        int li = MAX(name_index(layouts, &n_layouts, MAX_LAYOUTS, l->layout), 0);
         if (l->transaction && !g_hash_table_contains(tx_codes, l->transaction))
             g_hash_table_insert(tx_codes, l->transaction,
                                 g_hash_table_new(g_str_hash, g_str_equal));
@@ -379,20 +394,14 @@ int main(int argc, char **argv)
             }
             run->ms[run->n] = (g_get_monotonic_time() - t0) / 1000.0;
             run->cpu[run->n++] = thread_cpu_ms() - c0;
-            run->total[li]++;
             const char *best = reads->n_reads ? reads->reads[0].code : "";
-            int *count = !reads->n_reads ? run->none
-                         : strcmp(best, l->code) == 0 ? run->right
-                                                       : run->wrong;
-            count[li]++;
-            int *c_count = !reads->n_reads ? run->c_none
-                           : strcmp(best, l->code) == 0 ? run->c_right
-                                                         : run->c_wrong;
-            for (int k = 0; k < n_conds; k++)
-                if (l->conds & (1u << k)) {
-                    run->c_total[k]++;
-                    c_count[k]++;
-                }
+            Outcome o = !reads->n_reads ? NONE : strcmp(best, l->code) == 0 ? RIGHT : WRONG;
+            run->layout[li].n[o]++;
+            for (int t = 0; l->conds && l->conds[t]; t++) {
+                int k = name_index(conds, &n_conds, MAX_CONDS, l->conds[t]);
+                if (k >= 0)
+                    run->cond[k].n[o]++;
+            }
             if (reads->n_reads && strcmp(best, l->code) == 0 && l->size_type[0]) {
                 run->st_total++;
                 run->st_right += strcmp(reads->reads[0].size_type, l->size_type) == 0;
@@ -448,11 +457,10 @@ int main(int argc, char **argv)
         g_free(l->size_type);
         g_free(l->layout);
         g_free(l->transaction);
+        g_strfreev(l->conds);
         g_free(l);
     }
     g_ptr_array_free(labels, TRUE);
-    for (int k = 0; k < n_conds; k++)
-        g_free(conds[k]);
     g_free(csv_path);
     g_free(dir);
     return 0;
