@@ -445,7 +445,7 @@ static void draw_dirt(GRand *rng, cairo_t *cr, int w, int h, double char_h, int 
     }
 }
 
-/* What conditions() put on a scene, for the labels' notes. */
+/* What conditions() put on a scene, for the labels' notes: bit k is named cond_names[k]. */
 enum {
     COND_GLARE = 1 << 0,
     COND_RAIN = 1 << 1,
@@ -454,6 +454,8 @@ enum {
     COND_MOTION = 1 << 4,
     COND_BUSY = 1 << 5,
 };
+static const char *const cond_names[] = {"glare", "rain", "night", "infrared", "motion", "busy"};
+_Static_assert(1 << (G_N_ELEMENTS(cond_names) - 1) == COND_BUSY, "a name for each condition");
 
 /* Light and weather of other sites, each with its own odds: night (dim, noisy, one lamp), an
  * infrared camera (monochrome, bright centre, dark edges), glare, rain streaks and motion blur
@@ -1006,8 +1008,6 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
             g_string_append(notes, "; small");
         if (quality < 75)
             g_string_append(notes, "; jpeg");
-        static const char *const cond_names[] = {"glare", "rain", "night", "infrared", "motion",
-                                                 "busy"};
         for (guint k = 0; k < G_N_ELEMENTS(cond_names); k++)
             if (r.conditions & (1u << k))
                 g_string_append_printf(notes, "; %s", cond_names[k]);
