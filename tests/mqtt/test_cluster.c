@@ -175,8 +175,8 @@ static char *db_of(int node)
 }
 
 /* What a failed run needs, least telling first (CI shows the tail): each NATS node's log
- * without its retries of a killed route, the engines' logs, then what the decision node
- * journaled. */
+ * without its retries of a killed route (its last 40 warnings and errors, then its last 1500
+ * bytes), the engines' logs, then what the decision node journaled. */
 static void dump_logs(void)
 {
     for (int i = 0; i < N_NATS; i++) {
@@ -187,13 +187,22 @@ static void dump_logs(void)
         if (!g_file_get_contents(path, &text, NULL, NULL))
             continue;
         GString *kept = g_string_new(NULL);
+        GPtrArray *warnings = g_ptr_array_new();
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-        for (int k = 0; lines[k]; k++)
-            if (*lines[k] && !strstr(lines[k], "Error trying to connect to route"))
-                g_string_append_printf(kept, "%s\n", lines[k]);
+        for (int k = 0; lines[k]; k++) {
+            if (!*lines[k] || strstr(lines[k], "Error trying to connect to route"))
+                continue;
+            g_string_append_printf(kept, "%s\n", lines[k]);
+            if (strstr(lines[k], "[WRN]") || strstr(lines[k], "[ERR]"))
+                g_ptr_array_add(warnings, lines[k]);
+        }
+        fprintf(stderr, "==== nats n%d (route retries left out): last warnings and errors\n",
+                i + 1);
+        for (guint k = warnings->len > 40 ? warnings->len - 40 : 0; k < warnings->len; k++)
+            fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(warnings, k));
         gsize from = kept->len > 1500 ? kept->len - 1500 : 0;
-        fprintf(stderr, "==== nats n%d (last 1500 bytes, route retries left out)\n%s\n", i + 1,
-                kept->str + from);
+        fprintf(stderr, "---- its last 1500 bytes\n%s\n", kept->str + from);
+        g_ptr_array_free(warnings, TRUE);
         g_string_free(kept, TRUE);
     }
     for (int i = 0; i < N_NODES; i++) {
