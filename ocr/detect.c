@@ -456,23 +456,29 @@ static gboolean line_touches(const OcrLine *l, const int bb[4])
            MIN(l->y0, l->y1) - h < bb[1] + bb[3] && MAX(l->y0, l->y1) + h > bb[1];
 }
 
-/* Reads the lines of the heat map with the line network (only those through @near, when not
- * NULL; their character heights times @hscale): every 11 consecutive characters read on one
- * line (kept at @min), and every 4 read on one line with 7 read on another that continues
- * them (owner_then_serial(); kept at MIN_JOINED_CONFIDENCE and @min), go to try_code(). */
-static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height, const float *heat,
-                       int hw, int hh, int cell, const int *near, double min, double hscale,
+/* The lines of the heat map (at most OCR__MAX_LINES, into @lines); returns how many. */
+static int heat_lines(const PsOcr *ocr, const float *heat, int hw, int hh, int cell,
+                      OcrLine *lines)
+{
+    return ocr__det_lines(heat, hw, hh, cell, (float)ocr->opts.detector_threshold, lines,
+                          OCR__MAX_LINES);
+}
+
+/* Reads the @n lines @found (heat_lines()) with the line network (only those through @near,
+ * when not NULL; their character heights times @hscale): every 11 consecutive characters read
+ * on one line (kept at @min), and every 4 read on one line with 7 read on another that
+ * continues them (owner_then_serial(); kept at MIN_JOINED_CONFIDENCE and @min), go to
+ * try_code(). */
+static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
+                       const OcrLine *found, int n, const int *near, double min, double hscale,
                        OcrReads *out)
 {
-    OcrLine lines[OCR__MAX_LINES];
-    int n = ocr__det_lines(heat, hw, hh, cell, (float)ocr->opts.detector_threshold, lines,
-                           OCR__MAX_LINES);
     LineRead *reads = g_new0(LineRead, OCR__MAX_LINES);
     int nr = 0;
-    for (int i = 0; i < n; i++)
-        lines[i].char_h *= hscale;
     for (int i = 0; i < n; i++) {
-        const OcrLine *l = &lines[i];
+        OcrLine scaled = found[i];
+        scaled.char_h *= hscale;
+        const OcrLine *l = &scaled;
         if (hypot(l->x1 - l->x0, l->y1 - l->y0) + 0.7 * l->char_h >
             MAX_STRIP_W * 1.6 * l->char_h / OCR__LINE_H)
             continue;
@@ -570,10 +576,11 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     float *heat = ocr__det_heatmap(gray, width, height, width, k, &hw, &hh);
     if (!heat)
         return FALSE;
-    OcrReads *alt = g_new0(OcrReads, 1);
-    read_lines(ocr, gray, width, height, heat, hw, hh, 4 * k, b->bbox, SECOND_OPINION_MIN, 1.0,
-               alt);
+    OcrLine lines[OCR__MAX_LINES];
+    int n_lines = heat_lines(ocr, heat, hw, hh, 4 * k, lines);
     g_free(heat);
+    OcrReads *alt = g_new0(OcrReads, 1);
+    read_lines(ocr, gray, width, height, lines, n_lines, b->bbox, SECOND_OPINION_MIN, 1.0, alt);
     const OcrRead *other = NULL;
     for (int i = 0; i < alt->n_reads; i++) {
         const OcrRead *a = &alt->reads[i];
@@ -671,8 +678,12 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     for (int i = 0; i < n; i++)
         read_region(ocr, gray, width, height, &regions[i], region_scale(&regions[i], 1), sub,
                     out);
-    if (ocr->opts.line_reader && out->n_reads == 0)
-        read_lines(ocr, gray, width, height, heat, hw, hh, 4 * k, NULL,
+    OcrLine lines[OCR__MAX_LINES];
+    int n_lines = ocr->opts.line_reader && out->n_reads == 0
+                      ? heat_lines(ocr, heat, hw, hh, 4 * k, lines)
+                      : 0;
+    if (n_lines > 0)
+        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
                    ocr->opts.detector_min_confidence, 1.0, out);
     /* At most ENLARGED_FRAMES times the pixels the whole frame was read at (halved when wider
      * than 1200 px): a frame without a code (most frames of a live camera) costs at most that
@@ -697,10 +708,8 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
      * (4000 frames): before them, one wrong code at 0.64 where there was none, and one at
      * 0.99 where the enlarged regions read the right code. */
     static const double retry_heights[] = {1.3, 0.8};
-    for (guint i = 0; i < G_N_ELEMENTS(retry_heights) && ocr->opts.line_reader &&
-                      out->n_reads == 0;
-         i++)
-        read_lines(ocr, gray, width, height, heat, hw, hh, 4 * k, NULL,
+    for (guint i = 0; i < G_N_ELEMENTS(retry_heights) && n_lines > 0 && out->n_reads == 0; i++)
+        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
                    MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE),
                    retry_heights[i], out);
     g_free(sub);
