@@ -708,18 +708,50 @@ static void dump_warnings(const char *name, const char *text, const char *end, g
         fprintf(stderr, "%s\n", (char *)hits->pdata[i]);
 }
 
-void harness_dump_file(const char *path, gsize max_bytes)
+void harness_dump_file_skipping(const char *path, gsize max_bytes, const char *skip)
 {
     g_autofree char *text = NULL;
     gsize len = 0;
     if (!g_file_get_contents(path, &text, &len, NULL))
         return;
+    if (skip) {
+        GString *kept = g_string_sized_new(len);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        for (guint i = 0; lines[i]; i++)
+            if (*lines[i] && !strstr(lines[i], skip))
+                g_string_append_printf(kept, "%s\n", lines[i]);
+        g_free(text);
+        len = kept->len;
+        text = g_string_free(kept, FALSE);
+    }
     g_autofree char *name = g_path_get_basename(path);
     const char *tail = len > max_bytes ? text + len - max_bytes : text;
     if (tail > text)
         dump_warnings(name, text, tail, 40);
-    fprintf(stderr, "---- %s (last %" G_GSIZE_FORMAT " bytes) ----\n%s\n", name, max_bytes,
-            tail);
+    fprintf(stderr, "---- %s (last %" G_GSIZE_FORMAT " bytes%s%s) ----\n%s\n", name, max_bytes,
+            skip ? ", without lines with " : "", skip ? skip : "", tail);
+}
+
+void harness_dump_file(const char *path, gsize max_bytes)
+{
+    harness_dump_file_skipping(path, max_bytes, NULL);
+}
+
+gboolean harness_wait_log(const char *dir, const char *a, const char *b, double timeout_s)
+{
+    g_autofree char *path = g_build_filename(dir, "engine.log", NULL);
+    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    do {
+        g_autofree char *log = NULL;
+        if (g_file_get_contents(path, &log, NULL, NULL)) {
+            g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+            for (guint i = 0; lines[i]; i++)
+                if (strstr(lines[i], a) && (!b || strstr(lines[i], b)))
+                    return TRUE;
+        }
+        g_usleep(100 * 1000);
+    } while (g_get_monotonic_time() < end);
+    return FALSE;
 }
 
 void harness_dump_logs(const char *dir, gsize max_bytes)

@@ -99,8 +99,15 @@ gint64 db_wait(const char *path, const char *sql, gint64 want, double timeout_s)
  * the log is longer, first its last 40 lines above info (warnings, notes, errors; NATS's [WRN]
  * and [ERR]) from before the tail. */
 void harness_dump_file(const char *path, gsize max_bytes);
+/* The same with the lines that contain @skip (may be NULL) left out (a server's retries of a
+ * killed peer, which would fill the tail). */
+void harness_dump_file_skipping(const char *path, gsize max_bytes, const char *skip);
 /* harness_dump_file() on engine.log and mosquitto.log in @dir. */
 void harness_dump_logs(const char *dir, gsize max_bytes);
+
+/* Waits up to @timeout_s (at least one look) for a line of @dir/engine.log that contains @a
+ * and @b (@b may be NULL). */
+gboolean harness_wait_log(const char *dir, const char *a, const char *b, double timeout_s);
 
 /* Publishes a probe (port/cmd/select) through @c until the engine has journaled it in
  * @db_path: then the engine is connected and subscribed. Aborts the test after 30 s, with the

@@ -175,35 +175,16 @@ static char *db_of(int node)
 }
 
 /* What a failed run needs, least telling first (CI shows the tail): each NATS node's log
- * without its retries of a killed route (its last 40 warnings and errors, then its last 1500
- * bytes), the engines' logs, then what the decision node journaled. */
+ * without its retries of a killed route, the engines' logs, then what the decision node
+ * journaled. */
 static void dump_logs(void)
 {
     for (int i = 0; i < N_NATS; i++) {
         if (!R.nats[i].dir)
             continue;
-        g_autofree char *path = g_build_filename(R.nats[i].dir, "nats.log", NULL);
-        g_autofree char *text = NULL;
-        if (!g_file_get_contents(path, &text, NULL, NULL))
-            continue;
-        GString *kept = g_string_new(NULL);
-        GPtrArray *warnings = g_ptr_array_new();
-        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-        for (int k = 0; lines[k]; k++) {
-            if (!*lines[k] || strstr(lines[k], "Error trying to connect to route"))
-                continue;
-            g_string_append_printf(kept, "%s\n", lines[k]);
-            if (strstr(lines[k], "[WRN]") || strstr(lines[k], "[ERR]"))
-                g_ptr_array_add(warnings, lines[k]);
-        }
-        fprintf(stderr, "==== nats n%d (route retries left out): last warnings and errors\n",
-                i + 1);
-        for (guint k = warnings->len > 40 ? warnings->len - 40 : 0; k < warnings->len; k++)
-            fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(warnings, k));
-        gsize from = kept->len > 1500 ? kept->len - 1500 : 0;
-        fprintf(stderr, "---- its last 1500 bytes\n%s\n", kept->str + from);
-        g_ptr_array_free(warnings, TRUE);
-        g_string_free(kept, TRUE);
+        fprintf(stderr, "==== nats n%d\n", i + 1);
+        g_autofree char *log = g_build_filename(R.nats[i].dir, "nats.log", NULL);
+        harness_dump_file_skipping(log, 1500, "Error trying to connect to route");
     }
     for (int i = 0; i < N_NODES; i++) {
         fprintf(stderr, "==== %s\n", node_names[i]);
@@ -223,21 +204,6 @@ static void dump_logs(void)
         sqlite3_finalize(st);
     }
     sqlite3_close(h);
-}
-
-/* Whether @dir's engine.log holds @needle, waiting up to @timeout_s. */
-static gboolean wait_log(const char *dir, const char *needle, double timeout_s)
-{
-    g_autofree char *path = g_build_filename(dir, "engine.log", NULL);
-    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
-    for (;;) {
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, needle))
-            return TRUE;
-        if (g_get_monotonic_time() > deadline)
-            return FALSE;
-        g_usleep(100 * 1000);
-    }
 }
 
 static char *node_config(int node, const char *url, const char *failover, const char *extra)
@@ -520,7 +486,7 @@ static void run_scenario(const char *label, const char *const url[N_NODES],
      * published before that may never reach the subscriber (MQTT promises nothing before
      * the SUBACK). Seen once: the probe journaled, the customs status published right after
      * it lost, its two containers never released. */
-    if (!wait_log(R.dir[DEC], "subscribed to the input topics", 30)) {
+    if (!harness_wait_log(R.dir[DEC], "subscribed to the input topics", NULL, 30)) {
         dump_logs();
         ck_abort_msg("%s: the decision node's subscription was not acknowledged within 30 s",
                      label);

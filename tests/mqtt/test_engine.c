@@ -242,19 +242,7 @@ static void gen_certs(const char *dir, const char *host)
 /* Waits until the engine's log has a line with both @a and @b. */
 static gboolean log_has(const char *a, const char *b, double timeout_s)
 {
-    g_autofree char *path = g_build_filename(rig.tmp, "engine.log", NULL);
-    gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
-    do {
-        g_autofree char *log = NULL;
-        if (g_file_get_contents(path, &log, NULL, NULL)) {
-            g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
-            for (guint i = 0; lines[i]; i++)
-                if (strstr(lines[i], a) && strstr(lines[i], b))
-                    return TRUE;
-        }
-        g_usleep(100 * 1000);
-    } while (g_get_monotonic_time() < end);
-    return FALSE;
+    return harness_wait_log(rig.tmp, a, b, timeout_s);
 }
 
 /* The rig's broker with a TLS listener that presents @certs/@name.pem (and .key), signed by the
