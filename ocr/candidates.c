@@ -147,8 +147,13 @@ void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
 {
     if (ocr->opts.debug && r->code[0])
         g_printerr("  read %s %.3f\n", r->code, r->confidence);
-    if (r->confidence < ocr->opts.min_confidence || !r->code[0])
+    if (!r->code[0])
         return;
+    if (r->confidence < ocr->opts.min_confidence) {
+        if (ocr->keep_weak && r->confidence > ocr->weak.confidence)
+            ocr->weak = *r;
+        return;
+    }
     for (int i = 0; i < out->n_reads; i++) {
         OcrRead *o = &out->reads[i];
         /* Same code, or another code from the same place: keep the more confident. */

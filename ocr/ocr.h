@@ -60,7 +60,8 @@ typedef struct {
                                     is not listed get their confidence halved */
     gboolean debug;          /* print the lines and columns found and every candidate read on
                                 stderr; default TRUE when PS_OCR_DEBUG is set */
-    const char *dump_prefix; /* write each pass's binarization as PREFIX-N.png (not owned);
+    const char *dump_prefix; /* write each pass's binarization as PREFIX-N.png and each strip
+                                the line reader reads as PREFIX-line-X-Y-xH.pgm (not owned);
                                 default $PS_OCR_DUMP, else NULL */
     OcrDetector detector;    /* default OCR_DETECTOR_UNION; $PS_OCR_DETECTOR = off or only sets
                                 the others (read by ocr_options_init()) */
@@ -81,6 +82,12 @@ typedef struct {
                                  one line of larger characters), up to twice the frame's
                                  pixels. Default TRUE; $PS_OCR_ENLARGE=off sets FALSE. Needs
                                  the detector. */
+    gboolean confirm_weak; /* when nothing else gave a code, the surest code the whole frame
+                              gave under min_confidence, when on one line, is read by the line
+                              reader along its own box; where it reads the same code at
+                              detector_min_confidence or more, that code is kept at the line
+                              reader's confidence. Default TRUE; $PS_OCR_CONFIRM=off sets
+                              FALSE. Needs line_reader and the detector. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

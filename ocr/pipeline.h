@@ -30,6 +30,10 @@
 
 struct _PsOcr {
     OcrOptions opts;
+    /* While the whole frame is read (ocr__read_frame()): the most confident code under
+     * opts.min_confidence, which the line reader may confirm. */
+    gboolean keep_weak;
+    OcrRead weak;
 };
 
 typedef struct {
@@ -108,8 +112,9 @@ void ocr__classify(Frame *f, Comp *c);
 /* join_pair_as_w() along every line of 4 or more. */
 void ocr__join_halves_of_w(Frame *f);
 void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
-/* Adds @r to @out unless it is under the minimum confidence; of two reads of the same code or
- * of the same place the more confident is kept; when @out is full, the weakest goes. */
+/* Adds @r to @out unless it is under the minimum confidence (then, while ocr->keep_weak, it
+ * becomes ocr->weak when surer than that); of two reads of the same code or of the same place
+ * the more confident is kept; when @out is full, the weakest goes. */
 void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r);
 /* The share of the smaller of boxes @a and @b (x, y, w, h) that the other covers (0: apart). */
 double ocr__box_overlap(const int a[4], const int b[4]);

@@ -16,7 +16,9 @@
  * BENCH_COMPARE=off|union|only adds a second configuration with that detector mode, and
  * BENCH_COMPARE=lines-off one without the line reader, line-check-off one without its second
  * reading of the frame's uncertain codes (OcrOptions.line_check), enlarge-off one without the
- * second, enlarged reading of the detector's regions (OcrOptions.enlarge_regions): each image
+ * second, enlarged reading of the detector's regions (OcrOptions.enlarge_regions),
+ * confirm-off one without the line reader's reading of a code under the minimum
+ * (OcrOptions.confirm_weak): each image
  * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
  * second to the first (figures of one run under the same load).
  */
@@ -354,6 +356,8 @@ int main(int argc, char **argv)
             run->opts.line_check = FALSE;
         else if (r == 1 && g_strcmp0(cmp, "enlarge-off") == 0)
             run->opts.enlarge_regions = FALSE;
+        else if (r == 1 && g_strcmp0(cmp, "confirm-off") == 0)
+            run->opts.confirm_weak = FALSE;
         else if (r == 1)
             run->opts.detector = detector_of(cmp);
         run->ocr = ocr_new(&run->opts, NULL);
@@ -427,11 +431,13 @@ int main(int argc, char **argv)
     }
     for (int r = n_runs - 1; r >= 0; r--) {
         if (n_runs == 2)
-            printf("== %s: detector %s, line reader %s, line check %s, enlarged regions %s\n",
+            printf("== %s: detector %s, line reader %s, line check %s, enlarged regions %s, "
+                   "weak codes confirmed %s\n",
                    r == 1 ? "compared" : "reference (first)",
                    detector_name(runs[r].opts.detector), runs[r].opts.line_reader ? "on" : "off",
                    runs[r].opts.line_check ? "on" : "off",
-                   runs[r].opts.enlarge_regions ? "on" : "off");
+                   runs[r].opts.enlarge_regions ? "on" : "off",
+                   runs[r].opts.confirm_weak ? "on" : "off");
         report(&runs[r], layouts, n_layouts, conds, n_conds, tx_codes, verbose);
     }
     if (n_runs == 2 && runs[0].n > 0 && runs[1].n > 0) {

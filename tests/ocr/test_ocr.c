@@ -641,6 +641,35 @@ START_TEST(test_line_reader_retries_other_character_heights)
 }
 END_TEST
 
+static void confirm_frame(int index, const char *file, const char *code, const char *path,
+                          gpointer data)
+{
+    if (index == 187) {
+        OcrOptions opts;
+        ocr_options_init(&opts);
+        opts.confirm_weak = FALSE;
+        char without[OCR_CODE_LEN + 1];
+        best_code_of_file(&opts, path, without);
+        ck_assert_msg(!without[0], "frame 187 without the weak code confirmed: %s", without);
+        opts.min_confidence = 0.05;
+        best_code_of_file(&opts, path, without);
+        ck_assert_str_eq(without, "KEGU5406230"); /* there, under the minimum */
+    }
+    frame_as_expected(index, file, code, path, data);
+}
+
+START_TEST(test_line_reader_confirms_a_weak_code)
+{
+    /* Generated 960x540 frames of seed 93302: in frame 187 (a roof code) the whole frame's
+     * best code is KEGU5406230 under the minimum confidence, and nothing else gives a code;
+     * the line reader, reading the strip of that code's box, reads the same code at 0.68, and
+     * it is kept. Frames 182-187 give no wrong code. */
+    Expected e = {187, "KEGU5406230", 0};
+    ck_assert_int_eq(foreach_synth_frame(93302, 188, 960, 540, 182, confirm_frame, &e), 6);
+    printf("frames 182-187: %d of 6 right, none wrong\n", e.right);
+}
+END_TEST
+
 /* The labels.csv lines of the frames shipped in data/scenario/frames; *@dir gets the folder
  * (caller frees both). */
 static char **shipped_frames(char **dir)
@@ -859,6 +888,7 @@ static const TestutilTest detector_tests[] = {
     {&test_line_check_corrects_a_shifted_window},
     {&test_enlarged_regions_read_small_characters_in_a_thick_blob},
     {&test_line_reader_retries_other_character_heights},
+    {&test_line_reader_confirms_a_weak_code},
     {&test_generated_frames_name_their_conditions},
 };
 static const TestutilTest real_photo_tests[] = {
