@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ocr.h"
+#include "ocr-private.h"
 
 G_DEFINE_QUARK(ocr-error-quark, ocr_error)
 
@@ -77,6 +77,17 @@ static void restricted(const float *p, int pos, double *out, double *folded)
     double norm = sum > 0.1 ? sum : 0.1;
     for (int k = 0; k < OCR_N_CLASSES; k++)
         out[k] = allowed(pos, k) && q[k] > 0 ? q[k] / norm : 0;
+}
+
+void ocr__fold(const float *p, int pos, double *q)
+{
+    double out[OCR_N_CLASSES];
+    restricted(p, pos, out, q);
+}
+
+gboolean ocr__allowed(int pos, int k)
+{
+    return allowed(pos, k);
 }
 
 double ocr_assemble(const OcrCodeProbs *probs, char code[OCR_CODE_LEN + 1])

@@ -10,6 +10,8 @@
 /* How far the serial may start after the owner code on one line, in character heights: on
  * doors whose panels carry the owner code and the serial apart, the seam lies between them. */
 #define SERIAL_BESIDE 8.5
+/* The fewest characters a line of the components must hold to be kept for the line reader. */
+#define CHAIN_LINE_MIN 8
 
 void ocr__classify(Frame *f, Comp *c)
 {
@@ -488,6 +490,58 @@ static void serial_below_window(PsOcr *ocr, Frame *f, const int *chain, int len,
     }
 }
 
+/* Keeps the horizontal chain @chain of @len components as one of the frame's longest lines
+ * (ocr->chain_lines; one line of each place, the longer kept). */
+static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int len)
+{
+    const Comp *c = (const Comp *)f->comps->data;
+    const Comp *a = &c[chain[0]], *b = &c[chain[len - 1]];
+    int hs[OCR__MAX_CHAIN];
+    for (int k = 0; k < len; k++)
+        hs[k] = c[chain[k]].h;
+    for (int i = 1; i < len; i++) /* insertion sort: a chain is short */
+        for (int j = i; j > 0 && hs[j - 1] > hs[j]; j--) {
+            int t = hs[j];
+            hs[j] = hs[j - 1];
+            hs[j - 1] = t;
+        }
+    OcrLine l = {0};
+    l.char_h = hs[len / 2] * f->scale;
+    l.x0 = a->x * f->scale;
+    l.y0 = (a->y + a->h / 2.0) * f->scale;
+    l.x1 = (b->x + b->w) * f->scale;
+    l.y1 = (b->y + b->h / 2.0) * f->scale;
+    int slot = -1, shortest = 0;
+    for (int i = 0; i < ocr->n_chain_lines && slot < 0; i++) {
+        const OcrLine *o = &ocr->chain_lines[i].l;
+        double ov = MIN(o->x1, l.x1) - MAX(o->x0, l.x0);
+        if (fabs((o->y0 + o->y1) / 2 - (l.y0 + l.y1) / 2) < 0.5 * MAX(o->char_h, l.char_h) &&
+            ov > 0.5 * MIN(o->x1 - o->x0, l.x1 - l.x0))
+            slot = i; /* the same place */
+        else if (ocr->chain_lines[i].len < ocr->chain_lines[shortest].len)
+            shortest = i;
+    }
+    if (slot < 0 && ocr->n_chain_lines < OCR__MAX_LINES) {
+        slot = ocr->n_chain_lines++;
+        ocr->chain_lines[slot].len = 0;
+    } else if (slot < 0) {
+        slot = shortest;
+    }
+    if (ocr->chain_lines[slot].len >= len)
+        return; /* the line kept there, or every line kept, is as long */
+    OcrChainLine *k = &ocr->chain_lines[slot];
+    k->l = l;
+    k->len = len;
+    k->bright = a->bright;
+    for (int i = 0; i < len; i++) {
+        const Comp *ci = &c[chain[i]];
+        k->box[i][0] = ci->x * f->scale;
+        k->box[i][1] = ci->y * f->scale;
+        k->box[i][2] = ci->w * f->scale;
+        k->box[i][3] = ci->h * f->scale;
+    }
+}
+
 void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
 {
     Comp *c = (Comp *)f->comps->data;
@@ -516,6 +570,8 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 g_string_free(d, TRUE);
             }
             OcrOrientation orient = down ? OCR_VERTICAL : OCR_HORIZONTAL;
+            if (ocr->keep_weak && !down && len >= CHAIN_LINE_MIN)
+                keep_chain_line(ocr, f, chain, len);
             /* One line or column of 11 or more. */
             for (int s = 0; s + OCR_CODE_LEN <= len; s++) {
                 OcrRead r;

@@ -360,6 +360,7 @@ static gboolean kind_fits(int k, int i)
 /* What the line reader read on one line. */
 typedef struct {
     OcrLine l;
+    int src; /* its index in the lines read */
     int n;
     OcrLineChar chars[MAX_LINE_CHARS];
 } LineRead;
@@ -388,18 +389,59 @@ static void window_box(const LineRead *r, int a, int b, double box[4])
         }
 }
 
+/* Whether the character network, on the components of @chain, reads another character than
+ * @code holds at positions @pos0 to @pos0 + @n - 1 (read as characters @a to @a + @n - 1 of
+ * @r): a component at the character's place (centres within half a character height) whose
+ * most probable character allowed there, look-alikes folded (O at a digit counts for 0), is
+ * another. */
+static gboolean vetoed(const guint8 *gray, int width, int height, const OcrChainLine *chain,
+                       const LineRead *r, int a, int n, int pos0, const char *code)
+{
+    for (int j = 0; j < n; j++) {
+        double b[4];
+        window_box(r, a + j, a + j, b);
+        double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2, h = r->l.char_h;
+        int best = -1;
+        double best_d = 0.5 * h;
+        for (int i = 0; i < chain->len; i++) {
+            const int *cb = chain->box[i];
+            double d = hypot(cb[0] + cb[2] / 2.0 - cx, cb[1] + cb[3] / 2.0 - cy);
+            if (d < best_d) {
+                best_d = d;
+                best = i;
+            }
+        }
+        if (best < 0)
+            continue;
+        const int *cb = chain->box[best];
+        float crop[OCR__CROP * OCR__CROP], prob[OCR__N_OUT];
+        ocr__char_crop(gray, width, height, width, cb[0], cb[1], cb[2], cb[3], chain->bright,
+                       crop);
+        ocr__cnn_classify(crop, prob);
+        double q[OCR_N_CLASSES];
+        int pos = pos0 + j, want = ocr_class_index(code[pos]), top = want;
+        ocr__fold(prob, pos, q);
+        for (int k = 0; k < OCR_N_CLASSES; k++)
+            if (ocr__allowed(pos, k) && q[k] > q[top])
+                top = k;
+        if (top != want)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Assembles the 11 characters @c (of the kinds a code has, at most one of another kind: a
  * look-alike the assembly folds) under the check digit; the confidence is the assembly's times
- * the geometric mean of the characters' not-blank probability. Adds the code with @box to
- * @out when it is at @min or above. */
-static void try_code(PsOcr *ocr, const OcrLineChar *const c[OCR_CODE_LEN], const double box[4],
-                     double min, int width, int height, OcrReads *out)
+ * the geometric mean of the characters' not-blank probability. Fills @rd with the code and
+ * @box when it is at @min or above; FALSE when not. */
+static gboolean try_code(PsOcr *ocr, const OcrLineChar *const c[OCR_CODE_LEN],
+                         const double box[4], double min, int width, int height, OcrRead *out)
 {
     int off = 0;
     for (int j = 0; j < OCR_CODE_LEN; j++)
         off += !kind_fits(ocr__argmax_of(c[j]->p), j);
     if (off > 1)
-        return;
+        return FALSE;
     OcrRead rd;
     memset(&rd, 0, sizeof rd);
     double not_blank = 0;
@@ -413,7 +455,7 @@ static void try_code(PsOcr *ocr, const OcrLineChar *const c[OCR_CODE_LEN], const
     }
     double conf = ocr_assemble(&rd.probs, rd.code) * exp(not_blank / OCR_CODE_LEN);
     if (conf < min || !rd.code[0])
-        return;
+        return FALSE;
     rd.confidence = conf;
     rd.orientation = OCR_HORIZONTAL;
     double x0 = CLAMP(box[0], 0, width - 1), y0 = CLAMP(box[1], 0, height - 1);
@@ -424,7 +466,8 @@ static void try_code(PsOcr *ocr, const OcrLineChar *const c[OCR_CODE_LEN], const
     rd.bbox[3] = (int)(y1 - y0 + 0.5);
     if (ocr->opts.debug)
         g_printerr("line read %s %.3f\n", rd.code, conf);
-    ocr__add_read(ocr, out, &rd);
+    *out = rd;
+    return TRUE;
 }
 
 /* Whether a serial at @sb (7 characters) continues an owner code at @ob (4) of a line of
@@ -468,10 +511,11 @@ static int heat_lines(const PsOcr *ocr, const float *heat, int hw, int hh, int c
  * when not NULL; their character heights times @hscale): every 11 consecutive characters read
  * on one line (kept at @min), and every 4 read on one line with 7 read on another that
  * continues them (owner_then_serial(); kept at MIN_JOINED_CONFIDENCE and @min), go to
- * try_code(). */
+ * try_code(). With @chains (the lines the components made, @found being their lines), a code
+ * the character network reads otherwise on them is left out (vetoed()). */
 static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
-                       const OcrLine *found, int n, const int *near, double min, double hscale,
-                       OcrReads *out)
+                       const OcrLine *found, const OcrChainLine *chains, int n, const int *near,
+                       double min, double hscale, OcrReads *out)
 {
     LineRead *reads = g_new0(LineRead, OCR__MAX_LINES);
     int nr = 0;
@@ -503,6 +547,7 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
             continue;
         LineRead *r = &reads[nr++];
         r->l = *l;
+        r->src = i;
         r->n = ocr__ctc_decode(probs, t, r->chars, MAX_LINE_CHARS);
         g_free(probs);
         if (ocr->opts.debug) {
@@ -516,13 +561,17 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
     }
     const OcrLineChar *c[OCR_CODE_LEN];
     double box[4], ob[4], sb[4];
+    OcrRead rd;
     for (int i = 0; i < nr; i++) {
         const LineRead *r = &reads[i];
         for (int s0 = 0; s0 + OCR_CODE_LEN <= r->n; s0++) {
             for (int j = 0; j < OCR_CODE_LEN; j++)
                 c[j] = &r->chars[s0 + j];
             window_box(r, s0, s0 + OCR_CODE_LEN - 1, box);
-            try_code(ocr, c, box, min, width, height, out);
+            if (try_code(ocr, c, box, min, width, height, &rd) &&
+                !(chains && vetoed(gray, width, height, &chains[r->src], r, s0, OCR_CODE_LEN, 0,
+                                   rd.code)))
+                ocr__add_read(ocr, out, &rd);
         }
     }
     for (int i = 0; i < nr; i++)
@@ -541,7 +590,13 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
                     box[1] = MIN(ob[1], sb[1]);
                     box[2] = MAX(ob[2], sb[2]);
                     box[3] = MAX(ob[3], sb[3]);
-                    try_code(ocr, c, box, MAX(min, MIN_JOINED_CONFIDENCE), width, height, out);
+                    if (try_code(ocr, c, box, MAX(min, MIN_JOINED_CONFIDENCE), width, height,
+                                 &rd) &&
+                        !(chains && (vetoed(gray, width, height, &chains[reads[i].src],
+                                            &reads[i], o, 4, 0, rd.code) ||
+                                     vetoed(gray, width, height, &chains[reads[j].src],
+                                            &reads[j], s0, 7, 4, rd.code))))
+                        ocr__add_read(ocr, out, &rd);
                 }
         }
     g_free(reads);
@@ -591,7 +646,7 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     int n_lines = heat_lines(ocr, heat, hw, hh, 4 * k, lines);
     g_free(heat);
     OcrReads *alt = g_new0(OcrReads, 1);
-    read_lines(ocr, gray, width, height, lines, n_lines, b->bbox, SECOND_OPINION_MIN, 1.0, alt);
+    read_lines(ocr, gray, width, height, lines, NULL, n_lines, b->bbox, SECOND_OPINION_MIN, 1.0, alt);
     const OcrRead *other = NULL;
     for (int i = 0; i < alt->n_reads; i++) {
         const OcrRead *a = &alt->reads[i];
@@ -636,8 +691,8 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height, 
     l.y0 = l.y1 = w->bbox[1] + w->bbox[3] / 2.0;
     l.char_h = w->bbox[3];
     OcrReads *alt = g_new0(OcrReads, 1);
-    read_lines(ocr, gray, width, height, &l, 1, NULL, ocr->opts.detector_min_confidence, 1.0,
-               alt);
+    read_lines(ocr, gray, width, height, &l, NULL, 1, NULL, ocr->opts.detector_min_confidence,
+               1.0, alt);
     for (int k = 0; k < alt->n_reads; k++)
         if (strcmp(alt->reads[k].code, w->code) == 0) {
             if (ocr->opts.debug)
@@ -693,6 +748,7 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
 {
     memset(out, 0, sizeof *out);
     memset(&ocr->weak, 0, sizeof ocr->weak);
+    ocr->n_chain_lines = 0;
     ocr->keep_weak = TRUE;
     if (ocr->opts.detector != OCR_DETECTOR_ONLY)
         ocr__read_gray(ocr, gray, width, height, out);
@@ -732,7 +788,7 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
                       ? heat_lines(ocr, heat, hw, hh, 4 * k, lines)
                       : 0;
     if (n_lines > 0)
-        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
+        read_lines(ocr, gray, width, height, lines, NULL, n_lines, NULL,
                    ocr->opts.detector_min_confidence, 1.0, out);
     /* At most ENLARGED_FRAMES times the pixels the whole frame was read at (halved when wider
      * than 1200 px): a frame without a code (most frames of a live camera) costs at most that
@@ -758,12 +814,24 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
      * 0.99 where the enlarged regions read the right code. */
     static const double retry_heights[] = {1.3, 0.8};
     for (guint i = 0; i < G_N_ELEMENTS(retry_heights) && n_lines > 0 && out->n_reads == 0; i++)
-        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
+        read_lines(ocr, gray, width, height, lines, NULL, n_lines, NULL,
                    MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE),
                    retry_heights[i], out);
     /* Still nothing: the line reader on the box of the surest code under the minimum. */
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.confirm_weak)
         confirm_weak(ocr, gray, width, height, out);
+    /* Still nothing: the line reader on the longest lines the components made, which place
+     * and size a strip better than the detector's map where it merged rows or stopped short;
+     * the codes kept from MIN_JOINED_CONFIDENCE, as the retries above, and only where the
+     * character network, reading each component alone, prefers no other character. */
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines &&
+        ocr->n_chain_lines > 0) {
+        OcrLine cl[OCR__MAX_LINES];
+        for (int i = 0; i < ocr->n_chain_lines; i++)
+            cl[i] = ocr->chain_lines[i].l;
+        read_lines(ocr, gray, width, height, cl, ocr->chain_lines, ocr->n_chain_lines, NULL,
+                   MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), 1.0, out);
+    }
     g_free(sub);
     g_free(heat);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);

@@ -64,6 +64,12 @@ typedef struct {
 /* The longest strip (columns): a line over about 50 character heights is not one code. */
 #define OCR__LINE_MAX_W 1024
 
+/* assemble.c: the character network's probabilities @p at code position @pos with the
+ * look-alikes of the other kind folded in (O read at a digit position counts for 0), into @q
+ * (OCR_N_CLASSES); whether class @k may stand at @pos. */
+void ocr__fold(const float *p, int pos, double *q);
+gboolean ocr__allowed(int pos, int k);
+
 /* Cuts the strip of @l out of the gray image: along the line from 0.35 character heights
  * before its ink to 0.35 after it, across from 0.8 above its centre line to 0.8 below, scaled
  * so the characters are 20 of OCR__LINE_H rows high (averaging over each output pixel when

@@ -88,6 +88,12 @@ typedef struct {
                               detector_min_confidence or more, that code is kept at the line
                               reader's confidence. Default TRUE; $PS_OCR_CONFIRM=off sets
                               FALSE. Needs line_reader and the detector. */
+    gboolean chain_lines; /* when nothing else gave a code, the longest lines of characters
+                             the whole frame's components made are read by the line reader,
+                             codes kept at 0.8 and only where the character network reads each
+                             component as the code's character. Default TRUE;
+                             $PS_OCR_CHAINS=off sets FALSE. Needs line_reader and the
+                             detector. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

@@ -28,12 +28,23 @@
 #define OCR__MAX_CANDIDATES 4000
 #define OCR__MAX_CHAIN 64
 
+/* A line of characters the components made (ocr__find_codes()): frame pixels. */
+typedef struct {
+    OcrLine l;
+    int len;
+    int box[OCR__MAX_CHAIN][4]; /* each component's x, y, w, h */
+    gboolean bright;
+} OcrChainLine;
+
 struct _PsOcr {
     OcrOptions opts;
     /* While the whole frame is read (ocr__read_frame()): the most confident code under
      * opts.min_confidence, which the line reader may confirm. */
     gboolean keep_weak;
     OcrRead weak;
+    /* ... and the longest lines of characters its components made. */
+    int n_chain_lines;
+    OcrChainLine chain_lines[OCR__MAX_LINES];
 };
 
 typedef struct {
