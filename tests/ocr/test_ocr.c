@@ -527,11 +527,13 @@ static void best_code_with(const char *path, gboolean line_reader, gboolean line
 }
 
 /* What the reader with every stage on must give over a run of frames: no wrong code, and
- * @code at frame @index; @right counts the right ones. */
+ * @code at frame @index, where the reader with the options @without changes gives none (when
+ * set: the stage under test turned off); @right counts the right ones. */
 typedef struct {
     int index;
     const char *code;
     int right;
+    void (*without)(OcrOptions *opts);
 } Expected;
 
 static void frame_as_expected(int index, const char *file, const char *code, const char *path,
@@ -544,6 +546,23 @@ static void frame_as_expected(int index, const char *file, const char *code, con
     if (index == e->index)
         ck_assert_str_eq(best, e->code);
     e->right += g_str_equal(best, code);
+    if (index == e->index && e->without) {
+        OcrOptions opts;
+        ocr_options_init(&opts);
+        e->without(&opts);
+        best_code_of_file(&opts, path, best);
+        ck_assert_msg(!best[0], "%s without the stage under test: %s", file, best);
+    }
+}
+
+/* The frames @first to @e->index of @seed (@width x @height) as @e expects them. */
+static void expect_frames(int seed, int width, int height, int first, Expected *e)
+{
+    int n = e->index + 1 - first;
+    ck_assert_int_eq(
+        foreach_synth_frame(seed, e->index + 1, width, height, first, frame_as_expected, e), n);
+    printf("seed %d frames %d-%d: %d of %d right, none wrong\n", seed, first, e->index,
+           e->right, n);
 }
 
 static void line_reader_frame(int index, const char *file, const char *code, const char *path,
@@ -637,27 +656,14 @@ START_TEST(test_line_reader_retries_other_character_heights)
      * detector's lines are cut at a character height of whole cells that is too small, and
      * nothing reads the code; the lines cut a third taller give BHLJ1497893. Frames 14-22 give
      * no wrong code. */
-    Expected e = {22, "BHLJ1497893", 0};
-    ck_assert_int_eq(foreach_synth_frame(61010, 23, 960, 540, 14, frame_as_expected, &e), 9);
-    printf("frames 14-22: %d of 9 right, none wrong\n", e.right);
+    Expected e = {22, "BHLJ1497893", 0, NULL};
+    expect_frames(61010, 960, 540, 14, &e);
 }
 END_TEST
 
-static void confirm_frame(int index, const char *file, const char *code, const char *path,
-                          gpointer data)
+static void no_confirm(OcrOptions *opts)
 {
-    if (index == 187) {
-        OcrOptions opts;
-        ocr_options_init(&opts);
-        opts.confirm_weak = FALSE;
-        char without[OCR_CODE_LEN + 1];
-        best_code_of_file(&opts, path, without);
-        ck_assert_msg(!without[0], "frame 187 without the weak code confirmed: %s", without);
-        opts.min_confidence = 0.05;
-        best_code_of_file(&opts, path, without);
-        ck_assert_str_eq(without, "KEGU5406230"); /* there, under the minimum */
-    }
-    frame_as_expected(index, file, code, path, data);
+    opts->confirm_weak = FALSE;
 }
 
 START_TEST(test_line_reader_confirms_a_weak_code)
@@ -666,24 +672,14 @@ START_TEST(test_line_reader_confirms_a_weak_code)
      * best code is KEGU5406230 under the minimum confidence, and nothing else gives a code;
      * the line reader, reading the strip of that code's box, reads the same code at 0.68, and
      * it is kept. Frames 182-187 give no wrong code. */
-    Expected e = {187, "KEGU5406230", 0};
-    ck_assert_int_eq(foreach_synth_frame(93302, 188, 960, 540, 182, confirm_frame, &e), 6);
-    printf("frames 182-187: %d of 6 right, none wrong\n", e.right);
+    Expected e = {187, "KEGU5406230", 0, no_confirm};
+    expect_frames(93302, 960, 540, 182, &e);
 }
 END_TEST
 
-static void chain_lines_frame(int index, const char *file, const char *code, const char *path,
-                              gpointer data)
+static void no_chain_lines(OcrOptions *opts)
 {
-    if (index == 151) {
-        OcrOptions opts;
-        ocr_options_init(&opts);
-        opts.chain_lines = FALSE;
-        char without[OCR_CODE_LEN + 1];
-        best_code_of_file(&opts, path, without);
-        ck_assert_msg(!without[0], "frame 151 without the components' lines: %s", without);
-    }
-    frame_as_expected(index, file, code, path, data);
+    opts->chain_lines = FALSE;
 }
 
 START_TEST(test_line_reader_reads_the_components_lines)
@@ -692,10 +688,8 @@ START_TEST(test_line_reader_reads_the_components_lines)
      * separate boxes) nothing gives a code until the line reader reads the line the
      * components made, GLJU5790805 at 0.999, which the character network reads alike. Frames
      * 146-151 give no wrong code. */
-    Expected e = {151, "GLJU5790805", 0};
-    ck_assert_int_eq(foreach_synth_frame(61000, 152, 1920, 1080, 146, chain_lines_frame, &e),
-                     6);
-    printf("frames 146-151: %d of 6 right, none wrong\n", e.right);
+    Expected e = {151, "GLJU5790805", 0, no_chain_lines};
+    expect_frames(61000, 1920, 1080, 146, &e);
 }
 END_TEST
 
