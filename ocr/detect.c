@@ -674,7 +674,9 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
 /* Nothing gave a code: the most confident code the whole frame's read gave under
  * opts.min_confidence (ocr->weak), when it is a line (at least 5 times as wide as high), is read
  * by the line reader along its own box, its height the box's (then 0.85 of it: a check digit's
- * box makes the box taller than the characters). Where that independent network
+ * box makes the box taller than the characters), and last along the lines the components made
+ * (ocr->chain_lines: they place a strip by the characters themselves). Where that independent
+ * network
  * reads the same 11 characters at detector_min_confidence or more, the floor at which its reads
  * stand alone, the code is kept at the line reader's confidence. On real photos the character
  * network is often unsure of whole codes it reads right (`ocr-dev2`: 10 of the 27 photos
@@ -694,11 +696,18 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height, 
     l.x1 = w->bbox[0] + w->bbox[2];
     l.y0 = l.y1 = w->bbox[1] + w->bbox[3] / 2.0;
     l.char_h = w->bbox[3];
+    OcrLine cl[OCR__MAX_LINES];
+    for (int i = 0; i < ocr->n_chain_lines; i++)
+        cl[i] = ocr->chain_lines[i].l;
     OcrReads *alt = g_new0(OcrReads, 1);
-    for (guint i = 0; i < G_N_ELEMENTS(box_heights) && out->n_reads == 0; i++) {
+    for (guint i = 0; i <= G_N_ELEMENTS(box_heights) && out->n_reads == 0; i++) {
         alt->n_reads = 0;
-        read_lines(ocr, gray, width, height, &l, NULL, 1, NULL,
-                   ocr->opts.detector_min_confidence, box_heights[i], alt);
+        if (i < G_N_ELEMENTS(box_heights))
+            read_lines(ocr, gray, width, height, &l, NULL, 1, NULL,
+                       ocr->opts.detector_min_confidence, box_heights[i], alt);
+        else
+            read_lines(ocr, gray, width, height, cl, NULL, ocr->n_chain_lines, NULL,
+                       ocr->opts.detector_min_confidence, 1.0, alt);
         for (int k = 0; k < alt->n_reads; k++)
             if (strcmp(alt->reads[k].code, w->code) == 0) {
                 if (ocr->opts.debug)

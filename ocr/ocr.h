@@ -84,7 +84,8 @@ typedef struct {
                                  the detector. */
     gboolean confirm_weak; /* when nothing else gave a code, the surest code the whole frame
                               gave under min_confidence, when on one line, is read by the line
-                              reader along its own box; where it reads the same code at
+                              reader along its own box and along the lines the components
+                              made; where it reads the same code at
                               detector_min_confidence or more, that code is kept at the line
                               reader's confidence. Default TRUE; $PS_OCR_CONFIRM=off sets
                               FALSE. Needs line_reader and the detector. */
