@@ -507,17 +507,13 @@ static int heat_lines(const PsOcr *ocr, const float *heat, int hw, int hh, int c
                           OCR__MAX_LINES);
 }
 
-/* Reads the @n lines @found (heat_lines()) with the line network (only those through @near,
- * when not NULL; their character heights times @hscale): every 11 consecutive characters read
- * on one line (kept at @min), and every 4 read on one line with 7 read on another that
- * continues them (owner_then_serial(); kept at MIN_JOINED_CONFIDENCE and @min), go to
- * try_code(). With @chains (the lines the components made, @found being their lines), a code
- * the character network reads otherwise on them is left out (vetoed()). */
-static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
-                       const OcrLine *found, const OcrChainLine *chains, int n, const int *near,
-                       double min, double hscale, OcrReads *out)
+/* Reads the @n lines @found with the line network (only those through @near, when not NULL;
+ * their character heights times @hscale) into @reads (OCR__MAX_LINES); returns how many were
+ * read. */
+static int read_strips(PsOcr *ocr, const guint8 *gray, int width, int height,
+                       const OcrLine *found, int n, const int *near, double hscale,
+                       LineRead *reads)
 {
-    LineRead *reads = g_new0(LineRead, OCR__MAX_LINES);
     int nr = 0;
     for (int i = 0; i < n; i++) {
         OcrLine scaled = found[i];
@@ -559,6 +555,18 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
                        l->y1, l->char_h, s);
         }
     }
+    return nr;
+}
+
+/* The codes of the @nr lines @reads: every 11 consecutive characters read on one line (kept at
+ * @min), and every 4 read on one line with 7 read on another that continues them
+ * (owner_then_serial(); kept at MIN_JOINED_CONFIDENCE and @min), go to try_code(). With
+ * @chains (the lines the components made, which @reads read), a code the character network
+ * reads otherwise on them is left out (vetoed()). */
+static void codes_of(PsOcr *ocr, const guint8 *gray, int width, int height,
+                     const LineRead *reads, int nr, const OcrChainLine *chains, double min,
+                     OcrReads *out)
+{
     const OcrLineChar *c[OCR_CODE_LEN];
     double box[4], ob[4], sb[4];
     OcrRead rd;
@@ -599,7 +607,32 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
                         ocr__add_read(ocr, out, &rd);
                 }
         }
+}
+
+/* Reads the @n lines @found (heat_lines()) with the line network (only those through @near,
+ * when not NULL; their character heights times @hscale), their codes into @out (codes_of(),
+ * kept at @min). */
+static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
+                       const OcrLine *found, int n, const int *near, double min, double hscale,
+                       OcrReads *out)
+{
+    LineRead *reads = g_new0(LineRead, OCR__MAX_LINES);
+    int nr = read_strips(ocr, gray, width, height, found, n, near, hscale, reads);
+    codes_of(ocr, gray, width, height, reads, nr, NULL, min, out);
     g_free(reads);
+}
+
+/* The components' lines (ocr->chain_lines) read once with the line network: into @reads, the
+ * first time (*@nr < 0), for the weak code's confirmation and then for their own codes. */
+static void read_chain_strips(PsOcr *ocr, const guint8 *gray, int width, int height,
+                              LineRead *reads, int *nr)
+{
+    if (*nr >= 0)
+        return;
+    OcrLine cl[OCR__MAX_LINES];
+    for (int i = 0; i < ocr->n_chain_lines; i++)
+        cl[i] = ocr->chain_lines[i].l;
+    *nr = read_strips(ocr, gray, width, height, cl, ocr->n_chain_lines, NULL, 1.0, reads);
 }
 
 /* Whether codes @a and @b differ only in owner letters of one value modulo 11 (C, M and W; A,
@@ -646,7 +679,8 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     int n_lines = heat_lines(ocr, heat, hw, hh, 4 * k, lines);
     g_free(heat);
     OcrReads *alt = g_new0(OcrReads, 1);
-    read_lines(ocr, gray, width, height, lines, NULL, n_lines, b->bbox, SECOND_OPINION_MIN, 1.0, alt);
+    read_lines(ocr, gray, width, height, lines, n_lines, b->bbox, SECOND_OPINION_MIN, 1.0,
+               alt);
     const OcrRead *other = NULL;
     for (int i = 0; i < alt->n_reads; i++) {
         const OcrRead *a = &alt->reads[i];
@@ -675,15 +709,15 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
  * opts.min_confidence (ocr->weak), when it is a line (at least 5 times as wide as high), is read
  * by the line reader along its own box, its height the box's (then 0.85 of it: a check digit's
  * box makes the box taller than the characters), and last along the lines the components made
- * (ocr->chain_lines: they place a strip by the characters themselves). Where that independent
- * network
- * reads the same 11 characters at detector_min_confidence or more, the floor at which its reads
- * stand alone, the code is kept at the line reader's confidence. On real photos the character
- * network is often unsure of whole codes it reads right (`ocr-dev2`: 10 of the 27 photos
- * without a code had the right one at 0.1-0.33, and no wrong one over 0.26); the strip cut
- * from the code's own box is better placed than the detector's lines, which start or end a
- * character or two off. */
-static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
+ * (@chain_reads, read_chain_strips(): they place a strip by the characters themselves). Where
+ * that independent network reads the same 11 characters at detector_min_confidence or more,
+ * the floor at which its reads stand alone, the code is kept at the line reader's confidence.
+ * On real photos the character network is often unsure of whole codes it reads right
+ * (`ocr-dev2`: 10 of the 27 photos without a code had the right one at 0.1-0.33, and no wrong
+ * one over 0.26); the strip cut from the code's own box is better placed than the detector's
+ * lines, which start or end a character or two off. */
+static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height,
+                         LineRead *chain_reads, int *n_chain_reads, OcrReads *out)
 {
     /* The box is as high as the characters, or as a check digit's box around one, which
      * stands out of the line by a few pixels each way. */
@@ -696,18 +730,17 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height, 
     l.x1 = w->bbox[0] + w->bbox[2];
     l.y0 = l.y1 = w->bbox[1] + w->bbox[3] / 2.0;
     l.char_h = w->bbox[3];
-    OcrLine cl[OCR__MAX_LINES];
-    for (int i = 0; i < ocr->n_chain_lines; i++)
-        cl[i] = ocr->chain_lines[i].l;
     OcrReads *alt = g_new0(OcrReads, 1);
     for (guint i = 0; i <= G_N_ELEMENTS(box_heights) && out->n_reads == 0; i++) {
         alt->n_reads = 0;
-        if (i < G_N_ELEMENTS(box_heights))
-            read_lines(ocr, gray, width, height, &l, NULL, 1, NULL,
-                       ocr->opts.detector_min_confidence, box_heights[i], alt);
-        else
-            read_lines(ocr, gray, width, height, cl, NULL, ocr->n_chain_lines, NULL,
-                       ocr->opts.detector_min_confidence, 1.0, alt);
+        if (i < G_N_ELEMENTS(box_heights)) {
+            read_lines(ocr, gray, width, height, &l, 1, NULL, ocr->opts.detector_min_confidence,
+                       box_heights[i], alt);
+        } else {
+            read_chain_strips(ocr, gray, width, height, chain_reads, n_chain_reads);
+            codes_of(ocr, gray, width, height, chain_reads, *n_chain_reads, NULL,
+                     ocr->opts.detector_min_confidence, alt);
+        }
         for (int k = 0; k < alt->n_reads; k++)
             if (strcmp(alt->reads[k].code, w->code) == 0) {
                 if (ocr->opts.debug)
@@ -804,7 +837,7 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
                       ? heat_lines(ocr, heat, hw, hh, 4 * k, lines)
                       : 0;
     if (n_lines > 0)
-        read_lines(ocr, gray, width, height, lines, NULL, n_lines, NULL,
+        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
                    ocr->opts.detector_min_confidence, 1.0, out);
     /* At most ENLARGED_FRAMES times the pixels the whole frame was read at (halved when wider
      * than 1200 px): a frame without a code (most frames of a live camera) costs at most that
@@ -830,24 +863,27 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
      * 0.99 where the enlarged regions read the right code. */
     static const double retry_heights[] = {1.3, 0.8};
     for (guint i = 0; i < G_N_ELEMENTS(retry_heights) && n_lines > 0 && out->n_reads == 0; i++)
-        read_lines(ocr, gray, width, height, lines, NULL, n_lines, NULL,
+        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
                    MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE),
                    retry_heights[i], out);
     /* Still nothing: the line reader on the box of the surest code under the minimum. */
+    LineRead *chain_reads = NULL;
+    int n_chain_reads = -1; /* the components' lines, read once for both stages below */
+    if (out->n_reads == 0 && ocr->opts.line_reader &&
+        (ocr->opts.confirm_weak || ocr->opts.chain_lines))
+        chain_reads = g_new0(LineRead, OCR__MAX_LINES);
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.confirm_weak)
-        confirm_weak(ocr, gray, width, height, out);
+        confirm_weak(ocr, gray, width, height, chain_reads, &n_chain_reads, out);
     /* Still nothing: the line reader on the longest lines the components made, which place
      * and size a strip better than the detector's map where it merged rows or stopped short;
      * the codes kept from MIN_JOINED_CONFIDENCE, as the retries above, and only where the
      * character network, reading each component alone, prefers no other character. */
-    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines &&
-        ocr->n_chain_lines > 0) {
-        OcrLine cl[OCR__MAX_LINES];
-        for (int i = 0; i < ocr->n_chain_lines; i++)
-            cl[i] = ocr->chain_lines[i].l;
-        read_lines(ocr, gray, width, height, cl, ocr->chain_lines, ocr->n_chain_lines, NULL,
-                   MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), 1.0, out);
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines) {
+        read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+        codes_of(ocr, gray, width, height, chain_reads, n_chain_reads, ocr->chain_lines,
+                 MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), out);
     }
+    g_free(chain_reads);
     g_free(sub);
     g_free(heat);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
