@@ -63,7 +63,8 @@ struct _PsContainerOcr {
     gboolean have_ref;
     GstClockTime ref_pts; /* of the last frame given to a worker */
     /* workers */
-    GThreadPool *pool;
+    GPtrArray *workers; /* GThread, this element's own: see WORKER_NICE */
+    GAsyncQueue *jobs;
     GAsyncQueue *idle; /* PsOcr instances not in use */
     GMutex lock;
     GCond done;
@@ -127,26 +128,26 @@ static void post_confirmed_array(PsContainerOcr *self, GArray *confirmed)
 
 /* The workers run below the streaming threads (nice 5 on Linux, where a thread has its own
  * nice value): recognition is best effort and can wait for a free core, a frame on its way to
- * the wall should not. On a machine with idle cores this changes nothing. */
+ * the wall should not. On a machine with idle cores this changes nothing.
+ *
+ * The workers are this element's own threads, started in start() and joined in stop(), never
+ * a GThreadPool's: GLib 2.74 hands a freed pool's threads, exclusive or not, to the shared
+ * pools (GStreamer's streaming tasks among them), and a niced thread there would run streaming
+ * at nice 5 and, where the process may not lower a nice value again (an unprivileged service
+ * user, a user namespace), make GLib fail on "Failed to set scheduler settings" when it starts
+ * the next shared thread from it. */
 #define WORKER_NICE 5
 
-static void lower_priority_once(void)
+static void lower_priority(void)
 {
 #ifdef __linux__
-    static GPrivate done;
-    if (g_private_get(&done))
-        return;
-    g_private_set(&done, GINT_TO_POINTER(1));
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
         GST_DEBUG("cannot lower the OCR worker's priority");
 #endif
 }
 
-static void work(gpointer data, gpointer user_data)
+static void work(Job *job, PsContainerOcr *self)
 {
-    Job *job = data;
-    PsContainerOcr *self = user_data;
-    lower_priority_once();
     PsOcr *ocr = g_async_queue_pop(self->idle);
     OcrReads reads;
     GError *error = NULL;
@@ -214,6 +215,32 @@ static void work(gpointer data, gpointer user_data)
     g_free(job);
 }
 
+/* Pushed once per worker by stop(), after the jobs in hand: the worker returns. */
+static Job quit_job;
+
+static gpointer worker_main(gpointer data)
+{
+    PsContainerOcr *self = data;
+    lower_priority();
+    for (;;) {
+        Job *job = g_async_queue_pop(self->jobs);
+        if (job == &quit_job)
+            return NULL;
+        work(job, self);
+    }
+}
+
+static void stop_workers(PsContainerOcr *self)
+{
+    if (!self->workers)
+        return;
+    for (guint i = 0; i < self->workers->len; i++)
+        g_async_queue_push(self->jobs, &quit_job);
+    for (guint i = 0; i < self->workers->len; i++)
+        g_thread_join(g_ptr_array_index(self->workers, i)); /* finishes the jobs in hand */
+    g_clear_pointer(&self->workers, g_ptr_array_unref);
+}
+
 static void wait_idle(PsContainerOcr *self)
 {
     g_mutex_lock(&self->lock);
@@ -234,12 +261,29 @@ static gboolean start(GstBaseTransform *bt)
             GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("cannot create the recognizer"),
                               ("%s", error ? error->message : "?"));
             g_clear_error(&error);
+            g_clear_pointer(&self->idle, g_async_queue_unref);
             return FALSE;
         }
         g_async_queue_push(self->idle, ocr);
     }
-    /* Exclusive: its threads (niced, see WORKER_NICE) are not lent to other pools. */
-    self->pool = g_thread_pool_new(work, self, (gint)n, TRUE, NULL);
+    self->jobs = g_async_queue_new();
+    self->workers = g_ptr_array_new();
+    for (guint i = 0; i < n; i++) {
+        GError *error = NULL;
+        char name[16];
+        g_snprintf(name, sizeof name, "ocr-%u", i);
+        GThread *t = g_thread_try_new(name, worker_main, self, &error);
+        if (!t) {
+            GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("cannot start the OCR workers"),
+                              ("worker %u of %u: %s", i + 1, n, error->message));
+            g_error_free(error);
+            stop_workers(self);
+            g_clear_pointer(&self->jobs, g_async_queue_unref);
+            g_clear_pointer(&self->idle, g_async_queue_unref);
+            return FALSE;
+        }
+        g_ptr_array_add(self->workers, t);
+    }
     ocr_fusion_options_init(&self->fusion);
     self->tracker = ocr_tracker_new((gint64)self->gap_ms * 1000, self->min_frames, &self->fusion);
     self->busy = 0;
@@ -259,10 +303,8 @@ static gboolean start(GstBaseTransform *bt)
 static gboolean stop(GstBaseTransform *bt)
 {
     PsContainerOcr *self = PS_CONTAINER_OCR(bt);
-    if (self->pool) {
-        g_thread_pool_free(self->pool, FALSE, TRUE); /* finishes the jobs in hand */
-        self->pool = NULL;
-    }
+    stop_workers(self);
+    g_clear_pointer(&self->jobs, g_async_queue_unref);
     g_clear_pointer(&self->idle, g_async_queue_unref);
     g_clear_pointer(&self->tracker, ocr_tracker_free);
     GST_INFO_OBJECT(self, "frames %" G_GUINT64_FORMAT ", sampled %" G_GUINT64_FORMAT
@@ -415,7 +457,7 @@ static GstFlowReturn transform_frame_ip(GstVideoFilter *vf, GstVideoFrame *frame
                 memcpy(job->pixels + (gsize)y * job->stride,
                        plane + (gsize)(r[1] + y) * stride + (gsize)r[0] * bpp,
                        (gsize)job->stride);
-            g_thread_pool_push(self->pool, job, NULL);
+            g_async_queue_push(self->jobs, job);
         }
     }
     guint n = self->n_latest;

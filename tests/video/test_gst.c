@@ -4,7 +4,10 @@
 #include <gst/gst.h>
 #include <stdio.h>
 #include <gst/video/video.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "padprobe.h"
 #include "psgst.h"
@@ -224,11 +227,82 @@ START_TEST(test_containerocr_skips_instead_of_blocking)
 }
 END_TEST
 
+/* The nice value of the first thread of this process other than the main thread that differs
+ * from the main thread's, or G_MININT when none does; *name gets that thread's name. */
+static int other_nice_thread(char *name, size_t size)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc/self/task", 0, NULL);
+    if (!dir)
+        return G_MININT;
+    errno = 0;
+    int own = getpriority(PRIO_PROCESS, 0);
+    const char *tid;
+    while ((tid = g_dir_read_name(dir))) {
+        g_autofree char *path = g_strdup_printf("/proc/self/task/%s/stat", tid);
+        g_autofree char *stat = NULL;
+        if (!g_file_get_contents(path, &stat, NULL, NULL))
+            continue; /* the thread has just ended */
+        /* pid (comm) state ppid ...: nice is the 19th field, the 17th after the comm. */
+        char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+        if (!open || !close)
+            continue;
+        g_auto(GStrv) f = g_strsplit(close + 2, " ", 0);
+        if (g_strv_length(f) < 17)
+            continue;
+        int nice = atoi(f[16]);
+        if (nice != own) {
+            g_snprintf(name, size, "%.*s", (int)(close - open - 1), open + 1);
+            return nice;
+        }
+    }
+    return G_MININT;
+}
+
+/* The workers are niced, and once the element has stopped none of them is left running
+ * anything else: GLib hands a freed GThreadPool's threads to the shared pools, where a niced
+ * one would run streaming tasks below the others and, in a process that may not raise a nice
+ * value again, make GLib fail as it starts the next shared thread from it. */
+START_TEST(test_containerocr_leaves_no_niced_thread)
+{
+    psgst_register_static();
+    /* GLib keeps at most 2 unused threads by default and ends the others: keep more, as a
+     * busy process would have, so that a worker handed back would still be there. */
+    g_thread_pool_set_max_unused_threads(16);
+    for (int round = 0; round < 2; round++) {
+        GstElement *p = gst_parse_launch(
+            "videotestsrc num-buffers=40 pattern=smpte ! video/x-raw,format=GRAY8,width=640,"
+            "height=360,framerate=25/1 ! containerocr name=ocr interval=0 motion-threshold=0 "
+            "threads=2 ! fakesink sync=true",
+            NULL);
+        ck_assert_ptr_nonnull(p);
+        gst_element_set_state(p, GST_STATE_PLAYING);
+        GstBus *bus = gst_element_get_bus(p);
+        GstMessage *m = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
+                                                   GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+        ck_assert(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
+        gst_message_unref(m);
+        guint64 sampled = 0;
+        GstElement *ocr = gst_bin_get_by_name(GST_BIN(p), "ocr");
+        g_object_get(ocr, "sampled", &sampled, NULL);
+        gst_element_set_state(p, GST_STATE_NULL);
+        ck_assert_uint_ge(sampled, 2); /* the workers ran, and niced themselves */
+        gst_object_unref(ocr);
+        gst_object_unref(bus);
+        gst_object_unref(p);
+        char name[64] = "";
+        int nice = other_nice_thread(name, sizeof name);
+        ck_assert_msg(nice == G_MININT, "round %d: thread \"%s\" left at nice %d after the element "
+                      "stopped", round + 1, name, nice);
+    }
+}
+END_TEST
+
 static const TestutilTest tests[] = {
     {&test_gst_inspect_lists_both_elements},
     {&test_gst_launch_pipeline_reads_and_draws},
     {&test_reads_travel_as_meta_and_are_drawn},
     {&test_containerocr_skips_instead_of_blocking},
+    {&test_containerocr_leaves_no_niced_thread},
 };
 
 TESTUTIL_MAIN_WITH(gst_init, "gst elements", "elements", 120, TESTUTIL_TESTS(tests))
