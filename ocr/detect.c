@@ -649,16 +649,24 @@ static gboolean twins_only(const char *a, const char *b)
 /* A read of the thresholding stages under SURE_READ is read again by the line reader, an
  * independent network that sees whole lines (the characters in their context, a check digit
  * with its box): where it reads another code at the same place, the code more confident by
- * MARGIN or more is kept, and neither when they are closer. Not where the two differ only in
+ * MARGIN or more is kept (the line reader's only from LINE_SURE, below), and neither when they
+ * are closer. Not where the two differ only in
  * letters of one check value (M and W): that is the glyph alone, which the character network
  * judges. On the tuning seeds (61000 and 61010, 600 frames) the line reader read another code
  * at 6 of the 525 codes the frame gave under 0.95: 4 of the frame's 5 wrong codes, two of them
  * M read as W, which it read right at 0.95-1.0 against 0.44-0.71, and 2 right codes read at
  * 0.955 and 0.97, which it read wrong at 0.98 and 1.0 (hence SURE_READ). The M/W rule came
- * from the real photos of `ocr-dev2`, where the line reader read two right codes' M as W. */
+ * from the real photos of `ocr-dev2`, where the line reader read two right codes' M as W.
+ *
+ * The line reader's code replaces the frame's only where it reads it at LINE_SURE or more; a
+ * surer reading under that leaves neither. Chosen on the tuning seeds 61000-61020 and
+ * 93101-93202 (4,900 frames): of the 9 codes the line reader's reading replaced, the 7 it read
+ * at 1.0 were right (the frame's codes wrong), the 2 it read at 0.80 and 0.94 wrong (the frame's
+ * codes right, at 0.43-0.46). */
 #define SURE_READ 0.95
 #define MARGIN 0.1
 #define SECOND_OPINION_MIN 0.4
+#define LINE_SURE 0.97
 
 /* Returns TRUE when the line reader read another code there: the frame is settled. */
 static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int height,
@@ -691,12 +699,12 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     if (other && ocr->opts.debug)
         g_printerr("second opinion: %s %.3f against %s %.3f\n", other->code, other->confidence,
                    b->code, b->confidence);
-    if (other && other->confidence >= b->confidence + MARGIN) {
+    if (other && other->confidence >= b->confidence + MARGIN && other->confidence >= LINE_SURE) {
         char size_type[5];
         memcpy(size_type, b->size_type, sizeof size_type);
         *b = *other;
         memcpy(b->size_type, size_type, sizeof size_type);
-    } else if (other && other->confidence > b->confidence - MARGIN) {
+    } else if (other && other->confidence > b->confidence - MARGIN) { /* or not sure enough */
         out->reads[best] = out->reads[--out->n_reads];
     }
     gboolean settled = other != NULL;

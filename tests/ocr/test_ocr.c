@@ -705,6 +705,34 @@ START_TEST(test_line_reader_confirms_a_weak_code_on_the_components_line)
 }
 END_TEST
 
+static void unsure_line_frame(int index, const char *file, const char *code, const char *path,
+                              gpointer data)
+{
+    int *checked = data;
+    char with[OCR_CODE_LEN + 1], without[OCR_CODE_LEN + 1];
+    best_code_with(path, TRUE, TRUE, TRUE, with);
+    best_code_with(path, TRUE, FALSE, TRUE, without);
+    if (index == 404) {
+        ck_assert_str_eq(without, "CKTU1846426");
+        ck_assert_str_eq(with, "");
+    }
+    ck_assert_msg(!with[0] || g_str_equal(with, code), "%s: %s, labelled %s", file, with, code);
+    (*checked)++;
+}
+
+START_TEST(test_line_check_replaces_a_code_only_when_sure)
+{
+    /* Generated 960x540 frames of seed 93102: in frame 404 (a roof code) the frame's code is
+     * CKTU1846426, right but at 0.43; the line reader reads KIIU1846426 at 0.94, whose check
+     * digit passes too. Under LINE_SURE its reading replaces nothing: the place gives no code.
+     * Frames 402-404 give no wrong code. */
+    int checked = 0;
+    ck_assert_int_eq(foreach_synth_frame(93102, 405, 960, 540, 402, unsure_line_frame, &checked),
+                     3);
+    ck_assert_int_eq(checked, 3);
+}
+END_TEST
+
 /* The labels.csv lines of the frames shipped in data/scenario/frames; *@dir gets the folder
  * (caller frees both). */
 static char **shipped_frames(char **dir)
@@ -944,6 +972,7 @@ static const TestutilTest detector_tests[] = {
 static const TestutilTest detector_line_tests[] = {
     {&test_line_reader_reads_the_components_lines},
     {&test_line_reader_confirms_a_weak_code_on_the_components_line},
+    {&test_line_check_replaces_a_code_only_when_sure},
 };
 static const TestutilTest real_photo_tests[] = {
     {&test_real_photos_never_give_a_wrong_best_code},
