@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 #ifdef __linux__
+#include <errno.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -126,9 +127,10 @@ static void post_confirmed_array(PsContainerOcr *self, GArray *confirmed)
 
 /* ---- workers ---- */
 
-/* The workers run below the streaming threads (nice 5 on Linux, where a thread has its own
- * nice value): recognition is best effort and can wait for a free core, a frame on its way to
- * the wall should not. On a machine with idle cores this changes nothing.
+/* The workers run below the streaming threads (5 nice steps more than the thread that starts
+ * them, up to 19, on Linux, where a thread has its own nice value; a step down, never up, so
+ * no privilege is needed): recognition is best effort and can wait for a free core, a frame on
+ * its way to the wall should not. On a machine with idle cores this changes nothing.
  *
  * The workers are this element's own threads, started in start() and joined in stop(), never
  * a GThreadPool's: GLib 2.74 hands a freed pool's threads, exclusive or not, to the shared
@@ -141,8 +143,12 @@ static void post_confirmed_array(PsContainerOcr *self, GArray *confirmed)
 static void lower_priority(void)
 {
 #ifdef __linux__
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
-        GST_DEBUG("cannot lower the OCR worker's priority");
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, tid); /* inherited from the thread that started it */
+    if ((nice == -1 && errno != 0) ||
+        setpriority(PRIO_PROCESS, tid, MIN(nice + WORKER_NICE, 19)) != 0)
+        GST_DEBUG("cannot lower the OCR worker's priority: %s", g_strerror(errno));
 #endif
 }
 
