@@ -196,23 +196,32 @@ START_TEST(test_reads_travel_as_meta_and_are_drawn)
 }
 END_TEST
 
+/* Runs the pipeline @desc to its end (EOS within @timeout seconds, no error) and returns it,
+ * still PLAYING. */
+static GstElement *play_to_eos(const char *desc, int timeout)
+{
+    GstElement *p = gst_parse_launch(desc, NULL);
+    ck_assert_ptr_nonnull(p);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(p);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, (GstClockTime)timeout * GST_SECOND,
+                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    ck_assert_msg(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS, "%s: no end of stream", desc);
+    gst_message_unref(m);
+    gst_object_unref(bus);
+    return p;
+}
+
 /* Every frame is due (interval 0) and 1080p frames arrive as fast as videotestsrc makes them:
  * the one worker cannot keep up, and the element skips instead of waiting. */
 START_TEST(test_containerocr_skips_instead_of_blocking)
 {
     psgst_register_static();
-    GstElement *p = gst_parse_launch(
+    GstElement *p = play_to_eos(
         "videotestsrc num-buffers=120 pattern=smpte ! video/x-raw,format=BGRx,width=1920,"
         "height=1080 ! containerocr name=ocr interval=0 motion-threshold=0 threads=1 ! "
         "fakesink sync=false",
-        NULL);
-    ck_assert_ptr_nonnull(p);
-    gst_element_set_state(p, GST_STATE_PLAYING);
-    GstBus *bus = gst_element_get_bus(p);
-    GstMessage *m = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND,
-                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    ck_assert(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
-    gst_message_unref(m);
+        120);
     guint64 frames = 0, sampled = 0, skipped = 0;
     GstElement *ocr = gst_bin_get_by_name(GST_BIN(p), "ocr");
     g_object_get(ocr, "frames", &frames, "sampled", &sampled, "skipped", &skipped, NULL);
@@ -221,7 +230,6 @@ START_TEST(test_containerocr_skips_instead_of_blocking)
     ck_assert_uint_eq(sampled + skipped, 120);
     ck_assert_msg(skipped > 0, "sampled %" G_GUINT64_FORMAT ", skipped 0", sampled);
     gst_object_unref(ocr);
-    gst_object_unref(bus);
     gst_object_unref(p);
 }
 END_TEST
@@ -268,18 +276,11 @@ START_TEST(test_containerocr_leaves_no_niced_thread)
     g_thread_pool_set_max_unused_threads(16);
     int own = getpriority(PRIO_PROCESS, 0); /* this thread's (Linux) */
     for (int round = 0; round < 2; round++) {
-        GstElement *p = gst_parse_launch(
+        GstElement *p = play_to_eos(
             "videotestsrc num-buffers=40 pattern=smpte ! video/x-raw,format=GRAY8,width=640,"
             "height=360,framerate=25/1 ! containerocr name=ocr interval=0 motion-threshold=0 "
             "threads=2 ! fakesink sync=true",
-            NULL);
-        ck_assert_ptr_nonnull(p);
-        gst_element_set_state(p, GST_STATE_PLAYING);
-        GstBus *bus = gst_element_get_bus(p);
-        GstMessage *m = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
-                                                   GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-        ck_assert(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
-        gst_message_unref(m);
+            60);
         guint64 sampled = 0;
         GstElement *ocr = gst_bin_get_by_name(GST_BIN(p), "ocr");
         g_object_get(ocr, "sampled", &sampled, NULL);
@@ -291,7 +292,6 @@ START_TEST(test_containerocr_leaves_no_niced_thread)
                       MIN(own + 5, 19));
         gst_element_set_state(p, GST_STATE_NULL);
         gst_object_unref(ocr);
-        gst_object_unref(bus);
         gst_object_unref(p);
         /* A joined thread may linger in /proc for an instant; a pool keeps its threads for
          * seconds. */
