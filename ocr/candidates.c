@@ -163,6 +163,35 @@ double ocr__box_overlap(const int a[4], const int b[4])
     return ix > 0 && iy > 0 && smaller > 0 ? (double)ix * iy / smaller : 0;
 }
 
+/* Keeps @r among ocr->weaks (in frame pixels) when it is one of the surest. */
+static void keep_weak(PsOcr *ocr, const OcrRead *r)
+{
+    OcrRead w = *r;
+    double u = ocr->weak_scale > 0 ? ocr->weak_scale : 1.0;
+    w.bbox[0] = (int)(ocr->weak_x0 + r->bbox[0] / u);
+    w.bbox[1] = (int)(ocr->weak_y0 + r->bbox[1] / u);
+    w.bbox[2] = (int)(r->bbox[2] / u + 0.5);
+    w.bbox[3] = (int)(r->bbox[3] / u + 0.5);
+    int n = ocr->n_weaks;
+    for (int i = 0; i < n; i++)
+        if (strcmp(ocr->weaks[i].code, w.code) == 0) {
+            if (w.confidence <= ocr->weaks[i].confidence)
+                return;
+            memmove(&ocr->weaks[i], &ocr->weaks[i + 1], (n - i - 1) * sizeof w);
+            n--;
+            break;
+        }
+    int at = n;
+    while (at > 0 && ocr->weaks[at - 1].confidence < w.confidence)
+        at--;
+    if (at >= OCR__MAX_WEAKS)
+        return;
+    n = MIN(n, OCR__MAX_WEAKS - 1);
+    memmove(&ocr->weaks[at + 1], &ocr->weaks[at], (n - at) * sizeof w);
+    ocr->weaks[at] = w;
+    ocr->n_weaks = n + 1;
+}
+
 void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
 {
     if (ocr->opts.debug && r->code[0])
@@ -172,6 +201,8 @@ void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
     if (r->confidence < ocr->opts.min_confidence) {
         if (ocr->keep_weak && r->confidence > ocr->weak.confidence)
             ocr->weak = *r;
+        if (ocr->keep_weaks)
+            keep_weak(ocr, r);
         return;
     }
     for (int i = 0; i < out->n_reads; i++) {

@@ -75,7 +75,8 @@ typedef struct {
     gboolean line_check;  /* the best code the whole frame gave, when under 0.95, is read again
                              by the line reader: where it reads another code at the same place,
                              the code more confident by 0.1 is kept, neither when they are
-                             closer. Default TRUE; $PS_OCR_LINE_CHECK=off sets FALSE. Needs
+                             closer (nor when it reads the frame's code there too, as surely
+                             less 0.1). Default TRUE; $PS_OCR_LINE_CHECK=off sets FALSE. Needs
                              line_reader and the detector. */
     gboolean enlarge_regions; /* when nothing else gave a code, the detector's regions are read
                                  again enlarged 3 times (a blob of several rows was taken for
@@ -91,10 +92,16 @@ typedef struct {
                               FALSE. Needs line_reader and the detector. */
     gboolean chain_lines; /* when nothing else gave a code, the longest lines of characters
                              the whole frame's components made are read by the line reader,
-                             codes kept at 0.8 and only where the character network reads each
-                             component as the code's character. Default TRUE;
+                             codes kept at 0.8 and only where the character network reads no
+                             component as another character (at 0.2 or more). Default TRUE;
                              $PS_OCR_CHAINS=off sets FALSE. Needs line_reader and the
                              detector. */
+    gboolean fuse_weak; /* when nothing else gave a code, the 4 surest codes the whole frame
+                           and the detector's regions gave under min_confidence are each
+                           pooled, character by character, with what the line reader read at
+                           their place (as two views of one container, OcrFusion); a pooled
+                           code at 0.95 or more is kept. Default TRUE; $PS_OCR_FUSE=off sets
+                           FALSE. Needs line_reader and the detector. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

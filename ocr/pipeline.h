@@ -36,12 +36,21 @@ typedef struct {
     gboolean bright;
 } OcrChainLine;
 
+#define OCR__MAX_WEAKS 4
+
 struct _PsOcr {
     OcrOptions opts;
     /* While the whole frame is read (ocr__read_frame()): the most confident code under
      * opts.min_confidence, which the line reader may confirm. */
     gboolean keep_weak;
     OcrRead weak;
+    /* While the whole frame or a detector's region is read (keep_weaks; a region's pixels
+     * at weak_x0 + x / weak_scale of the frame's), the OCR__MAX_WEAKS surest codes under
+     * opts.min_confidence, one per code, surest first, in frame pixels. */
+    gboolean keep_weaks;
+    double weak_x0, weak_y0, weak_scale;
+    int n_weaks;
+    OcrRead weaks[OCR__MAX_WEAKS];
     /* ... and the longest lines of characters its components made. */
     int n_chain_lines;
     OcrChainLine chain_lines[OCR__MAX_LINES];
