@@ -858,6 +858,139 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height,
     g_free(alt);
 }
 
+/* A serial the line reader read alone (a run of exactly 7 digits, the first of a line)
+ * anchors its owner code where the detector's map did not find it: the line reader reads,
+ * along the serial's line, the OWNER_BEFORE character heights before it (an owner code on
+ * another door panel, as far as owner_then_serial() joins them, or in its own box) and, at
+ * OWNER_ROWS character heights above it, parallel strips from a character height and a half
+ * before the serial to its end (three rows; two rows on a roof or a tank). Each 4 characters
+ * read there with the serial go to try_code(), kept from OWNER_MIN unless the character
+ * network read another owner code for that serial there (owner_disputed()). On the 219
+ * frames of the tuning seeds 93101-93202 that gave no code, with the codes of any run of 7
+ * digits kept from MIN_JOINED_CONFIDENCE: 39 right codes (36 of them at 0.95 or more) and 3
+ * wrong, at 0.97 (a serial read with a digit too many, in a run of 10 with the size/type's),
+ * 0.92 and 0.91 (a serial digit misread, the check digit passing). Every owner strip and
+ * window is one more chance for a check digit to pass by chance, hence a run of exactly 7 (1
+ * right code fewer) and the floor of a sure read; with both and the dispute, 34 right, none
+ * wrong. */
+static const double OWNER_ROWS[] = {1.2, 1.5, 1.8};
+#define OWNER_BEFORE 14.0
+#define OWNER_MIN SURE_READ
+
+/* Moves the start of @o (whose end is inside) to where it enters the @width x @height frame. */
+static void clip_start(OcrLine *o, int width, int height)
+{
+    double f = 0; /* of the way from the start to the end */
+    double dx = o->x1 - o->x0, dy = o->y1 - o->y0;
+    if (o->x0 < 0 && dx > 0)
+        f = MAX(f, -o->x0 / dx);
+    if (o->x0 > width - 1 && dx < 0)
+        f = MAX(f, (width - 1 - o->x0) / dx);
+    if (o->y0 < 0 && dy > 0)
+        f = MAX(f, -o->y0 / dy);
+    if (o->y0 > height - 1 && dy < 0)
+        f = MAX(f, (height - 1 - o->y0) / dy);
+    o->x0 += MIN(f, 1.0) * dx;
+    o->y0 += MIN(f, 1.0) * dy;
+}
+
+/* The first run of 7 digits @r read, or -1. */
+static int serial_of(const LineRead *r)
+{
+    for (int a = 0; a + 7 <= r->n; a++) {
+        int digits = 0;
+        for (int j = 0; j < 7; j++)
+            digits += kind_fits(ocr__argmax_of(r->chars[a + j].p), 4);
+        gboolean before = a > 0 && kind_fits(ocr__argmax_of(r->chars[a - 1].p), 4);
+        gboolean after = a + 7 < r->n && kind_fits(ocr__argmax_of(r->chars[a + 7].p), 4);
+        if (digits == 7 && !before && !after)
+            return a;
+    }
+    return -1;
+}
+
+/* Whether the character network read another owner code for @rd's serial at its place: a
+ * code under the minimum (ocr->weaks) with the same serial and check digit and another owner
+ * code, its box overlapping @rd's by 30% of the smaller. The line reader misreads owner
+ * letters of real paint that the check digit cannot catch (the components' lines veto came
+ * from two such codes of `ocr-dev2`, MHKU6911651 for MRKU6911651 and ICLU2128940 for
+ * TCLU2128940, and without this the owner search gave both again, at 1.0 and 0.99, where the
+ * character network had read MRKU and TCLU under the minimum). */
+static gboolean owner_disputed(const PsOcr *ocr, const OcrRead *rd)
+{
+    for (int i = 0; i < ocr->n_weaks; i++) {
+        const OcrRead *w = &ocr->weaks[i];
+        if (strcmp(w->code + 4, rd->code + 4) == 0 && strncmp(w->code, rd->code, 4) != 0 &&
+            ocr__box_overlap(w->bbox, rd->bbox) >= 0.3) {
+            if (ocr->opts.debug)
+                g_printerr("owner disputed: %s against %s %.3f\n", rd->code, w->code, w->confidence);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static void owner_for_serial(PsOcr *ocr, const guint8 *gray, int width, int height,
+                             const LineRead *r, int s0, double min, OcrReads *out)
+{
+    const OcrLine *l = &r->l;
+    double len = hypot(l->x1 - l->x0, l->y1 - l->y0), h = l->char_h;
+    double ux = len > 0 ? (l->x1 - l->x0) / len : 1, uy = len > 0 ? (l->y1 - l->y0) / len : 0;
+    double step = 1.6 * h / OCR__LINE_H;
+    /* Where the serial starts and ends along the line (as window_box()). */
+    double start = -0.35 * h + 4 * r->chars[s0].t * step - 0.3 * h;
+    double end = -0.35 * h + (4 * r->chars[s0 + 6].t + 4) * step + 0.3 * h;
+    OcrLine ol[1 + G_N_ELEMENTS(OWNER_ROWS)];
+    OcrLine o = *l;
+    o.peak = 0;
+    o.x0 = l->x0 + (start - OWNER_BEFORE * h) * ux;
+    o.y0 = l->y0 + (start - OWNER_BEFORE * h) * uy;
+    o.x1 = l->x0 + start * ux;
+    o.y1 = l->y0 + start * uy;
+    clip_start(&o, width, height);
+    ol[0] = o;
+    for (guint k = 0; k < G_N_ELEMENTS(OWNER_ROWS); k++) {
+        double dx = OWNER_ROWS[k] * h * uy, dy = -OWNER_ROWS[k] * h * ux; /* up */
+        o.x0 = l->x0 + (start - 1.5 * h) * ux + dx;
+        o.y0 = l->y0 + (start - 1.5 * h) * uy + dy;
+        o.x1 = l->x0 + end * ux + dx;
+        o.y1 = l->y0 + end * uy + dy;
+        ol[1 + k] = o;
+    }
+    LineRead *owners = g_new0(LineRead, G_N_ELEMENTS(ol));
+    int n = read_strips(ocr, gray, width, height, ol, G_N_ELEMENTS(ol), NULL, 1.0, owners);
+    const OcrLineChar *c[OCR_CODE_LEN];
+    double ob[4], sb[4], box[4];
+    OcrRead rd;
+    window_box(r, s0, s0 + 6, sb);
+    for (int k = 0; k < 7; k++)
+        c[4 + k] = &r->chars[s0 + k];
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a + 4 <= owners[i].n; a++) {
+            for (int k = 0; k < 4; k++)
+                c[k] = &owners[i].chars[a + k];
+            window_box(&owners[i], a, a + 3, ob);
+            box[0] = MIN(ob[0], sb[0]);
+            box[1] = MIN(ob[1], sb[1]);
+            box[2] = MAX(ob[2], sb[2]);
+            box[3] = MAX(ob[3], sb[3]);
+            if (try_code(ocr, c, box, min, width, height, &rd) && !owner_disputed(ocr, &rd))
+                ocr__add_read(ocr, out, &rd);
+        }
+    g_free(owners);
+}
+
+/* The serials of the @nr lines @reads (serial_of()) with the owner codes found for them. */
+static void owners_for_serials(PsOcr *ocr, const guint8 *gray, int width, int height,
+                               const LineRead *reads, int nr, OcrReads *out)
+{
+    for (int i = 0; i < nr; i++) {
+        int s0 = serial_of(&reads[i]);
+        if (s0 >= 0)
+            owner_for_serial(ocr, gray, width, height, &reads[i], s0, OWNER_MIN, out);
+    }
+}
+
 /* The last stage: the OCR__MAX_WEAKS surest codes the whole frame and the detector's regions
  * gave under the minimum (ocr->weaks), any layout, each pooled character by character with
  * each window of 11 characters the line reader read at its place (its box and the window's
@@ -1096,7 +1229,8 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
                    retry_heights[i], out);
     /* Still nothing: the line reader on the box of the surest code under the minimum. */
     LineRead *chain_reads = NULL;
-    int n_chain_reads = -1; /* the components' lines, read once for both stages below */
+    int n_chain_reads = -1;
+    gboolean chain_reads_in = FALSE; /* appended to line_reads */ /* the components' lines, read once for both stages below */
     if (out->n_reads == 0 && ocr->opts.line_reader &&
         (ocr->opts.confirm_weak || ocr->opts.chain_lines))
         chain_reads = g_new0(LineRead, OCR__MAX_LINES);
@@ -1111,8 +1245,18 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
         codes_of(ocr, gray, width, height, chain_reads, n_chain_reads, ocr->chain_lines,
                  MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), out);
     }
-    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.fuse_weak) {
+    /* Still nothing: the owner codes of the serials the line reader read alone. */
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.owner_search) {
         if (chain_reads) {
+            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
+            n_line_reads += n_chain_reads;
+            chain_reads_in = TRUE;
+        }
+        owners_for_serials(ocr, gray, width, height, line_reads, n_line_reads, out);
+    }
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.fuse_weak) {
+        if (chain_reads && !chain_reads_in) {
             read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
             memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
             n_line_reads += n_chain_reads;

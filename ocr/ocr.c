@@ -25,6 +25,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->enlarge_regions = g_strcmp0(g_getenv("PS_OCR_ENLARGE"), "off") != 0;
     opts->confirm_weak = g_strcmp0(g_getenv("PS_OCR_CONFIRM"), "off") != 0;
     opts->chain_lines = g_strcmp0(g_getenv("PS_OCR_CHAINS"), "off") != 0;
+    opts->owner_search = g_strcmp0(g_getenv("PS_OCR_OWNERS"), "off") != 0;
     opts->fuse_weak = g_strcmp0(g_getenv("PS_OCR_FUSE"), "off") != 0;
 }
 

@@ -96,6 +96,11 @@ typedef struct {
                              component as another character (at 0.2 or more). Default TRUE;
                              $PS_OCR_CHAINS=off sets FALSE. Needs line_reader and the
                              detector. */
+    gboolean owner_search; /* when nothing else gave a code, each serial the line reader read
+                              alone (7 digits) is joined with an owner code it reads before it
+                              on its line (up to 14 character heights) or on a row above; codes
+                              kept at 0.95. Default TRUE; $PS_OCR_OWNERS=off sets FALSE. Needs
+                              line_reader and the detector. */
     gboolean fuse_weak; /* when nothing else gave a code, the 4 surest codes the whole frame
                            and the detector's regions gave under min_confidence are each
                            pooled, character by character, with what the line reader read at

@@ -19,8 +19,9 @@
  * second, enlarged reading of the detector's regions (OcrOptions.enlarge_regions),
  * confirm-off one without the line reader's reading of a code under the minimum
  * (OcrOptions.confirm_weak), chains-off one without its reading of the components' lines
- * (OcrOptions.chain_lines), fuse-off one without the weak codes pooled with its reading
- * (OcrOptions.fuse_weak): each image
+ * (OcrOptions.chain_lines), owners-off one without its search for the owner codes of the
+ * serials it read alone (OcrOptions.owner_search), fuse-off one without the weak codes pooled
+ * with its reading (OcrOptions.fuse_weak): each image
  * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
  * second to the first (figures of one run under the same load).
  */
@@ -362,6 +363,8 @@ int main(int argc, char **argv)
             run->opts.confirm_weak = FALSE;
         else if (r == 1 && g_strcmp0(cmp, "chains-off") == 0)
             run->opts.chain_lines = FALSE;
+        else if (r == 1 && g_strcmp0(cmp, "owners-off") == 0)
+            run->opts.owner_search = FALSE;
         else if (r == 1 && g_strcmp0(cmp, "fuse-off") == 0)
             run->opts.fuse_weak = FALSE;
         else if (r == 1)
@@ -438,13 +441,15 @@ int main(int argc, char **argv)
     for (int r = n_runs - 1; r >= 0; r--) {
         if (n_runs == 2)
             printf("== %s: detector %s, line reader %s, line check %s, enlarged regions %s, "
-                   "weak codes confirmed %s, components' lines %s, weak codes pooled %s\n",
+                   "weak codes confirmed %s, components' lines %s, owner codes searched %s, "
+                   "weak codes pooled %s\n",
                    r == 1 ? "compared" : "reference (first)",
                    detector_name(runs[r].opts.detector), runs[r].opts.line_reader ? "on" : "off",
                    runs[r].opts.line_check ? "on" : "off",
                    runs[r].opts.enlarge_regions ? "on" : "off",
                    runs[r].opts.confirm_weak ? "on" : "off",
                    runs[r].opts.chain_lines ? "on" : "off",
+                   runs[r].opts.owner_search ? "on" : "off",
                    runs[r].opts.fuse_weak ? "on" : "off");
         report(&runs[r], layouts, n_layouts, conds, n_conds, tx_codes, verbose);
     }

@@ -669,6 +669,7 @@ static void no_confirm(OcrOptions *opts)
 {
     opts->confirm_weak = FALSE;
     opts->chain_lines = FALSE;
+    opts->owner_search = FALSE;
     opts->fuse_weak = FALSE;
 }
 
@@ -683,9 +684,12 @@ START_TEST(test_line_reader_confirms_a_weak_code)
 }
 END_TEST
 
+/* The components' lines off, and the stages after them, which read these frames too. */
 static void no_chain_lines(OcrOptions *opts)
 {
     opts->chain_lines = FALSE;
+    opts->owner_search = FALSE;
+    opts->fuse_weak = FALSE;
 }
 
 START_TEST(test_line_reader_reads_the_components_lines)
@@ -983,6 +987,22 @@ START_TEST(test_line_reader_pooled_with_a_weak_code)
 }
 END_TEST
 
+static void no_owners(OcrOptions *opts)
+{
+    opts->owner_search = FALSE;
+}
+
+START_TEST(test_a_serial_read_alone_finds_its_owner_code_above)
+{
+    /* Generated 960x540 frames of seed 93202: in frame 36 (three rows) no stage reads the
+     * owner code's row; the line reader reads the serial 4385452 alone (13 px characters), and
+     * the strip 1.5 character heights above it reads D0ZU: DOZU4385452 at 0.985. Frames 30-36
+     * give no wrong code. */
+    Expected e = {36, "DOZU4385452", 0, no_owners};
+    expect_frames(93202, 960, 540, 30, &e);
+}
+END_TEST
+
 START_TEST(test_line_check_keeps_a_code_the_line_reader_reads_too)
 {
     /* Generated 960x540 frames of seed 93102: in frame 700 (one line, the size/type after the
@@ -1008,14 +1028,21 @@ START_TEST(test_a_weight_marking_is_not_pooled_into_a_code)
 }
 END_TEST
 
+static void no_owners_no_fuse(OcrOptions *opts)
+{
+    opts->owner_search = FALSE;
+    opts->fuse_weak = FALSE;
+}
+
 START_TEST(test_a_character_unseen_vetoes_no_components_line)
 {
     /* Generated 960x540 frames of seed 93202: in frame 12 (a roof code, glare, night) only the
      * line reader's reading of a components' line gives a code, FEAU5463797 at 0.99; where the
      * check digit stands, the character network reads no character (7 at 0.17, 0 at 0.19):
-     * under 0.2 that is no veto. The stage pooling weak codes reads the frame right too, so
-     * it is off for the stage under test. Frames 6-12 give no wrong code. */
-    Expected e = {12, "FEAU5463797", 0, no_fuse, "FEAU5463797"};
+     * under 0.2 that is no veto. The stages after it (owner codes searched, weak codes pooled)
+     * read the frame right too, so they are off for the stage under test. Frames 6-12 give no
+     * wrong code. */
+    Expected e = {12, "FEAU5463797", 0, no_owners_no_fuse, "FEAU5463797"};
     expect_frames(93202, 960, 540, 6, &e);
 }
 END_TEST
@@ -1034,6 +1061,7 @@ static const TestutilTest detector_weak_tests[] = {
     {&test_a_weight_marking_is_not_pooled_into_a_code},
     {&test_a_character_unseen_vetoes_no_components_line},
     {&test_line_check_keeps_a_code_the_line_reader_reads_too},
+    {&test_a_serial_read_alone_finds_its_owner_code_above},
 };
 static const TestutilTest detector_line_tests[] = {
     {&test_line_reader_reads_the_components_lines},
