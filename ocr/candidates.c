@@ -163,8 +163,7 @@ double ocr__box_overlap(const int a[4], const int b[4])
     return ix > 0 && iy > 0 && smaller > 0 ? (double)ix * iy / smaller : 0;
 }
 
-/* Keeps @r among ocr->weaks (in frame pixels) when it is one of the surest. */
-static void keep_weak(PsOcr *ocr, const OcrRead *r)
+void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
 {
     OcrRead w = *r;
     double u = ocr->weak_scale > 0 ? ocr->weak_scale : 1.0;
@@ -202,7 +201,7 @@ void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
         if (ocr->keep_weak && r->confidence > ocr->weak.confidence)
             ocr->weak = *r;
         if (ocr->keep_weaks)
-            keep_weak(ocr, r);
+            ocr__keep_weak(ocr, r);
         return;
     }
     for (int i = 0; i < out->n_reads; i++) {

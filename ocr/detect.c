@@ -752,7 +752,9 @@ static void opinion_window(const Window *w, gpointer user)
 {
     Opinion *op = user;
     OcrRead rd;
-    double min = w->joined ? MAX(SECOND_OPINION_MIN, MIN_JOINED_CONFIDENCE) : SECOND_OPINION_MIN;
+    double min = MAX(SECOND_OPINION_MIN, op->ocr->opts.min_confidence);
+    if (w->joined)
+        min = MAX(min, MIN_JOINED_CONFIDENCE);
     if (!try_code(op->ocr, w->c, w->box, min, op->width, op->height, &rd) ||
         ocr__box_overlap(rd.bbox, op->b->bbox) < 0.3)
         return;
@@ -861,7 +863,7 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height,
 /* A serial the line reader read alone (a run of exactly 7 digits, the first of a line)
  * anchors its owner code where the detector's map did not find it: the line reader reads,
  * along the serial's line, the OWNER_BEFORE character heights before it (an owner code on
- * another door panel, as far as owner_then_serial() joins them, or in its own box) and, at
+ * another door panel, or in its own box) and, at
  * OWNER_ROWS character heights above it, parallel strips from a character height and a half
  * before the serial to its end (three rows; two rows on a roof or a tank). Each 4 characters
  * read there with the serial go to try_code(), kept from OWNER_MIN unless the character
@@ -1025,15 +1027,15 @@ static void fuse_window(const Window *w, gpointer user)
     const OcrRead *weak = fw->weak;
     OcrRead lr;
     memset(&lr, 0, sizeof lr);
-    lr.confidence = window_probs(w->c, &lr.probs);
-    if (lr.confidence < 0)
-        return;
     double x0 = CLAMP(w->box[0], 0, fw->width - 1), y0 = CLAMP(w->box[1], 0, fw->height - 1);
     lr.bbox[0] = (int)x0;
     lr.bbox[1] = (int)y0;
     lr.bbox[2] = (int)(CLAMP(w->box[2], x0 + 1, fw->width) - x0 + 0.5);
     lr.bbox[3] = (int)(CLAMP(w->box[3], y0 + 1, fw->height) - y0 + 0.5);
     if (ocr__box_overlap(lr.bbox, weak->bbox) < FUSED_OVERLAP)
+        return;
+    lr.confidence = window_probs(w->c, &lr.probs);
+    if (lr.confidence < 0)
         return;
     OcrFusionOptions fo;
     ocr_fusion_options_init(&fo);
@@ -1135,8 +1137,10 @@ static void read_region(PsOcr *ocr, const guint8 *gray, int width, int height, c
                    r->x0, r->y0, rw, rh, r->char_h, r->peak, u, sub->n_reads);
     for (int j = 0; j < sub->n_reads; j++) {
         OcrRead rd = sub->reads[j];
-        if (rd.confidence < ocr->opts.detector_min_confidence)
+        if (rd.confidence < ocr->opts.detector_min_confidence) {
+            ocr__keep_weak(ocr, &rd); /* under the region's floor: weak */
             continue;
+        }
         rd.bbox[0] = r->x0 + (int)(rd.bbox[0] / u);
         rd.bbox[1] = r->y0 + (int)(rd.bbox[1] / u);
         rd.bbox[2] = (int)(rd.bbox[2] / u + 0.5);
@@ -1191,7 +1195,9 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     int n_lines = ocr->opts.line_reader && out->n_reads == 0
                       ? heat_lines(ocr, heat, hw, hh, 4 * k, lines)
                       : 0;
-    /* What the line reader read there, kept for fuse_weak() with the components' lines. */
+    /* What the line reader read there, kept for the owner search and the pooling, which add
+     * the components' lines (LineRead.src then indexes either lines or ocr->chain_lines:
+     * not for vetoed()). */
     LineRead *line_reads = g_new0(LineRead, 3 * OCR__MAX_LINES);
     int n_line_reads = 0;
     if (n_lines > 0) {
@@ -1229,10 +1235,11 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
                    retry_heights[i], out);
     /* Still nothing: the line reader on the box of the surest code under the minimum. */
     LineRead *chain_reads = NULL;
-    int n_chain_reads = -1;
-    gboolean chain_reads_in = FALSE; /* appended to line_reads */ /* the components' lines, read once for both stages below */
+    int n_chain_reads = -1; /* the components' lines, read once for the stages below */
+    gboolean chain_reads_in = FALSE; /* and appended to line_reads */
     if (out->n_reads == 0 && ocr->opts.line_reader &&
-        (ocr->opts.confirm_weak || ocr->opts.chain_lines))
+        (ocr->opts.confirm_weak || ocr->opts.chain_lines || ocr->opts.owner_search ||
+         ocr->opts.fuse_weak))
         chain_reads = g_new0(LineRead, OCR__MAX_LINES);
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.confirm_weak)
         confirm_weak(ocr, gray, width, height, chain_reads, &n_chain_reads, out);

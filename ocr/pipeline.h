@@ -133,9 +133,13 @@ void ocr__classify(Frame *f, Comp *c);
 void ocr__join_halves_of_w(Frame *f);
 void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
 /* Adds @r to @out unless it is under the minimum confidence (then, while ocr->keep_weak, it
- * becomes ocr->weak when surer than that); of two reads of the same code or of the same place
- * the more confident is kept; when @out is full, the weakest goes. */
+ * becomes ocr->weak when surer than that, and while ocr->keep_weaks it goes to
+ * ocr__keep_weak()); of two reads of the same code or of the same place the more confident is
+ * kept; when @out is full, the weakest goes. */
 void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r);
+/* Keeps @r (its box mapped to frame pixels by ocr->weak_x0, weak_y0 and weak_scale) among
+ * ocr->weaks when it is one of the OCR__MAX_WEAKS surest codes (one read per code). */
+void ocr__keep_weak(PsOcr *ocr, const OcrRead *r);
 /* The share of the smaller of boxes @a and @b (x, y, w, h) that the other covers (0: apart). */
 double ocr__box_overlap(const int a[4], const int b[4]);
 
