@@ -198,8 +198,6 @@ void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r)
     if (!r->code[0])
         return;
     if (r->confidence < ocr->opts.min_confidence) {
-        if (ocr->keep_weak && r->confidence > ocr->weak.confidence)
-            ocr->weak = *r;
         if (ocr->keep_weaks)
             ocr__keep_weak(ocr, r);
         return;
@@ -618,7 +616,7 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 g_string_free(d, TRUE);
             }
             OcrOrientation orient = down ? OCR_VERTICAL : OCR_HORIZONTAL;
-            if (ocr->keep_weak && !down && len >= CHAIN_LINE_MIN)
+            if (ocr->keep_chain_lines && !down && len >= CHAIN_LINE_MIN)
                 keep_chain_line(ocr, f, chain, len);
             /* One line or column of 11 or more. */
             for (int s = 0; s + OCR_CODE_LEN <= len; s++) {

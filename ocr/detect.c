@@ -811,7 +811,7 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
 }
 
 /* Nothing gave a code: the most confident code the whole frame's read gave under
- * opts.min_confidence (ocr->weak), when it is a line (at least 5 times as wide as high), is read
+ * opts.min_confidence (@w), when it is a line (at least 5 times as wide as high), is read
  * by the line reader along its own box, its height the box's (then 0.85 of it: a check digit's
  * box makes the box taller than the characters), and last along the lines the components made
  * (@chain_reads, read_chain_strips(): they place a strip by the characters themselves). Where
@@ -822,12 +822,12 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
  * one over 0.26); the strip cut from the code's own box is better placed than the detector's
  * lines, which start or end a character or two off. */
 static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height,
-                         LineRead *chain_reads, int *n_chain_reads, OcrReads *out)
+                         const OcrRead *w, LineRead *chain_reads, int *n_chain_reads,
+                         OcrReads *out)
 {
     /* The box is as high as the characters, or as a check digit's box around one, which
      * stands out of the line by a few pixels each way. */
     static const double box_heights[] = {1.0, 0.85};
-    const OcrRead *w = &ocr->weak;
     if (!w->code[0] || w->orientation != OCR_HORIZONTAL || w->bbox[2] < 5 * w->bbox[3])
         return;
     OcrLine l = {0};
@@ -1152,15 +1152,19 @@ static void read_region(PsOcr *ocr, const guint8 *gray, int width, int height, c
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
 {
     memset(out, 0, sizeof *out);
-    memset(&ocr->weak, 0, sizeof ocr->weak);
     ocr->n_chain_lines = 0;
     ocr->n_weaks = 0;
     ocr->weak_x0 = ocr->weak_y0 = 0;
     ocr->weak_scale = 1;
-    ocr->keep_weak = ocr->keep_weaks = TRUE;
+    ocr->keep_chain_lines = ocr->keep_weaks = TRUE;
     if (ocr->opts.detector != OCR_DETECTOR_ONLY)
         ocr__read_gray(ocr, gray, width, height, out);
-    ocr->keep_weak = ocr->keep_weaks = FALSE;
+    ocr->keep_chain_lines = ocr->keep_weaks = FALSE;
+    /* The whole frame's surest code under the minimum (the detector's regions add theirs to
+     * ocr->weaks later), for confirm_weak(). */
+    OcrRead frame_weak = {0};
+    if (ocr->n_weaks > 0 && ocr->weaks[0].confidence > 0)
+        frame_weak = ocr->weaks[0];
     /* A read the line reader contradicts is settled there: the detector's regions would only
      * read the same place again. */
     if (ocr->opts.line_check && ocr->opts.line_reader && ocr->opts.detector != OCR_DETECTOR_OFF &&
@@ -1242,7 +1246,7 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
          ocr->opts.fuse_weak))
         chain_reads = g_new0(LineRead, OCR__MAX_LINES);
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.confirm_weak)
-        confirm_weak(ocr, gray, width, height, chain_reads, &n_chain_reads, out);
+        confirm_weak(ocr, gray, width, height, &frame_weak, chain_reads, &n_chain_reads, out);
     /* Still nothing: the line reader on the longest lines the components made, which place
      * and size a strip better than the detector's map where it merged rows or stopped short;
      * the codes kept from MIN_JOINED_CONFIDENCE, as the retries above, and only where the

@@ -40,10 +40,6 @@ typedef struct {
 
 struct _PsOcr {
     OcrOptions opts;
-    /* While the whole frame is read (ocr__read_frame()): the most confident code under
-     * opts.min_confidence, which the line reader may confirm. */
-    gboolean keep_weak;
-    OcrRead weak;
     /* While the whole frame or a detector's region is read (keep_weaks; a region's pixels
      * at weak_x0 + x / weak_scale of the frame's), the OCR__MAX_WEAKS surest codes under
      * opts.min_confidence, one per code, surest first, in frame pixels. */
@@ -51,7 +47,9 @@ struct _PsOcr {
     double weak_x0, weak_y0, weak_scale;
     int n_weaks;
     OcrRead weaks[OCR__MAX_WEAKS];
-    /* ... and the longest lines of characters its components made. */
+    /* While the whole frame is read (keep_chain_lines, ocr__read_frame()): the longest lines
+     * of characters its components made. */
+    gboolean keep_chain_lines;
     int n_chain_lines;
     OcrChainLine chain_lines[OCR__MAX_LINES];
 };
@@ -132,10 +130,9 @@ void ocr__classify(Frame *f, Comp *c);
 /* join_pair_as_w() along every line of 4 or more. */
 void ocr__join_halves_of_w(Frame *f);
 void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
-/* Adds @r to @out unless it is under the minimum confidence (then, while ocr->keep_weak, it
- * becomes ocr->weak when surer than that, and while ocr->keep_weaks it goes to
- * ocr__keep_weak()); of two reads of the same code or of the same place the more confident is
- * kept; when @out is full, the weakest goes. */
+/* Adds @r to @out unless it is under the minimum confidence (then, while ocr->keep_weaks, it
+ * goes to ocr__keep_weak()); of two reads of the same code or of the same place the more
+ * confident is kept; when @out is full, the weakest goes. */
 void ocr__add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r);
 /* Keeps @r (its box mapped to frame pixels by ocr->weak_x0, weak_y0 and weak_scale) among
  * ocr->weaks when it is one of the OCR__MAX_WEAKS surest codes (one read per code). */
