@@ -47,7 +47,7 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
         ocr__grid_add(&f.grid, (int)i, c->x, c->y, c->w, c->h);
     }
     ocr__link_neighbours(&f, ocr->opts.vertical);
-    ocr__join_halves_of_w(&f);
+    ocr__join_halves_of_w(&f, ocr->opts.wide_pieces);
     ocr__find_codes(ocr, &f, out);
     if (ocr__rescue_lines(ocr, &f, out))
         ocr__find_codes(ocr, &f, out);

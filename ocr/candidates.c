@@ -1,6 +1,6 @@
 /* candidates.c: the candidate codes of one pass: windows of 11 characters on a line or in a
- * column, an owner row over a serial row (or beside it), the W joined from two pieces, the
- * size/type code; the best read of each place kept. */
+ * column, an owner row over a serial row (or beside it), an M or W joined from two pieces or
+ * read wider in a column, the size/type code; the best read of each place kept. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +12,10 @@
 #define SERIAL_BESIDE 8.5
 /* The fewest characters a line of the components must hold to be kept for the line reader. */
 #define CHAIN_LINE_MIN 8
+/* A piece of a wide letter (widen_column_pieces()): under this of its height wide. */
+#define WIDE_PIECE 0.75
+/* How sure the network must be of an M or W read from pieces. */
+#define WIDE_LETTER_SURE 0.8f
 
 void ocr__classify(Frame *f, Comp *c)
 {
@@ -432,8 +436,10 @@ static gboolean may_be_half_of_w(int k)
  * (read V V, M junk, ...), and the line then holds one character too many. Two linked pieces,
  * each at most 0.9 of their joint height wide and touching or nearly, that the network reads
  * together as a W become that W (the first takes the union's box and the second's link
- * onward; the second leaves the line). */
-static void join_pair_as_w(Frame *f, int i, int s, int w_class)
+ * onward; the second leaves the line). An M breaks so too (an M and a stem beside it): with
+ * @m_class (>= 0), two pieces together 0.7 of their height wide or more that the network
+ * reads as an M or W at WIDE_LETTER_SURE are joined as well. */
+static void join_pair_as_w(Frame *f, int i, int s, int w_class, int m_class)
 {
     Comp *c = (Comp *)f->comps->data;
     int j = c[i].right;
@@ -442,7 +448,7 @@ static void join_pair_as_w(Frame *f, int i, int s, int w_class)
     int x1 = MAX(a->x + a->w, b->x + b->w), y1 = MAX(a->y + a->h, b->y + b->h);
     int uw = x1 - x0, uh = y1 - y0;
     double gap = b->x - (a->x + a->w);
-    if (gap > 0.15 * uh || uw < 0.9 * uh || uw > 1.9 * uh || a->w > 0.9 * uh ||
+    if (gap > 0.15 * uh || uw < 0.7 * uh || uw > 1.9 * uh || a->w > 0.9 * uh ||
         b->w > 0.9 * uh || fabs((double)a->h - b->h) > 0.3 * uh)
         return;
     ocr__classify(f, a);
@@ -451,7 +457,11 @@ static void join_pair_as_w(Frame *f, int i, int s, int w_class)
         return;
     float prob[OCR__N_OUT];
     ocr__classify_box(f, x0 * s, y0 * s, uw * s, uh * s, a->bright, prob);
-    if (ocr__argmax_of(prob) != w_class || prob[w_class] < 0.5f)
+    int best = ocr__argmax_of(prob);
+    /* As wide as a W, a W at 0.5; narrower (an M's pieces), an M or W only when sure. */
+    if (!(best == w_class && uw >= 0.9 * uh && prob[best] >= 0.5f) &&
+        !(m_class >= 0 && (best == w_class || best == m_class) &&
+          prob[best] >= WIDE_LETTER_SURE))
         return;
     a->x = x0;
     a->y = y0;
@@ -469,11 +479,52 @@ static void join_pair_as_w(Frame *f, int i, int s, int w_class)
     ocr__grid_add(&f->grid, i, a->x, a->y, a->w, a->h);
 }
 
+/* A piece of a wide letter in a column: the binarization lost the thin strokes of an M or
+ * W and the column holds only a part of it (its right half read as a 4, a stem, a V), so the
+ * code is read with the letter's twin (M and W are one check value) or not at all. A piece
+ * under WIDE_PIECE of its height wide, whose neighbour above or below in @chain (@len) is
+ * wider by a fifth, is read again in a box as wide as a letter of its height (1.1) centred
+ * on its neighbours; where the network reads that as an M or W at WIDE_LETTER_SURE or more,
+ * the piece reads so. */
+static void widen_column_pieces(Frame *f, const int *chain, int len)
+{
+    Comp *c = (Comp *)f->comps->data;
+    int s = f->scale, m_class = ocr_class_index('M'), w_class = ocr_class_index('W');
+    for (int k = 0; k < len; k++) {
+        Comp *p = &c[chain[k]];
+        if (p->w >= WIDE_PIECE * p->h)
+            continue;
+        double cx = 0, widest = 0;
+        int n = 0;
+        for (int m = MAX(k - 1, 0); m <= MIN(k + 1, len - 1); m++) {
+            if (m == k)
+                continue;
+            const Comp *o = &c[chain[m]];
+            cx += o->x + o->w / 2.0;
+            widest = MAX(widest, o->w);
+            n++;
+        }
+        if (n == 0 || widest < 1.2 * p->w)
+            continue;
+        cx /= n;
+        double bw = 1.1 * p->h;
+        int x0 = MIN(p->x, (int)lround(cx - bw / 2));
+        int x1 = MAX(p->x + p->w, (int)lround(cx + bw / 2));
+        float prob[OCR__N_OUT];
+        ocr__classify(f, p);
+        ocr__classify_box(f, x0 * s, p->y * s, (x1 - x0) * s, p->h * s, p->bright, prob);
+        int best = ocr__argmax_of(prob);
+        if ((best == m_class || best == w_class) && prob[best] >= WIDE_LETTER_SURE)
+            memcpy(p->prob, prob, sizeof prob);
+    }
+}
+
 /* join_pair_as_w() along every line of 4 or more. */
-void ocr__join_halves_of_w(Frame *f)
+void ocr__join_halves_of_w(Frame *f, gboolean wide_pieces)
 {
     Comp *c = (Comp *)f->comps->data;
     int s = f->scale, w_class = ocr_class_index('W');
+    int m_class = wide_pieces ? ocr_class_index('M') : -1;
     guint n = f->comps->len;
     for (guint start = 0; start < n; start++) {
         int chain[4];
@@ -481,7 +532,7 @@ void ocr__join_halves_of_w(Frame *f)
         if (c[start].left >= 0 || ocr__chain_of(c, (int)start, FALSE, chain, 4) < 4)
             continue;
         for (int i = (int)start; i >= 0 && c[i].right >= 0; i = c[i].right)
-            join_pair_as_w(f, i, s, w_class);
+            join_pair_as_w(f, i, s, w_class, m_class);
     }
 }
 
@@ -616,6 +667,8 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 g_string_free(d, TRUE);
             }
             OcrOrientation orient = down ? OCR_VERTICAL : OCR_HORIZONTAL;
+            if (down && len >= OCR_CODE_LEN && ocr->opts.wide_pieces)
+                widen_column_pieces(f, chain, len);
             if (ocr->keep_chain_lines && !down && len >= CHAIN_LINE_MIN)
                 keep_chain_line(ocr, f, chain, len);
             /* One line or column of 11 or more. */

@@ -107,6 +107,11 @@ typedef struct {
                            their place (as two views of one container, OcrFusion); a pooled
                            code at 0.95 or more is kept. Default TRUE; $PS_OCR_FUSE=off sets
                            FALSE. Needs line_reader and the detector. */
+    gboolean wide_pieces; /* an M or W the binarization broke into pieces is read whole: a
+                             piece of a column read again as wide as a letter, two pieces of a
+                             line joined; kept where the network reads an M or W at 0.8 or more.
+                             Default TRUE; $PS_OCR_PIECES=off sets FALSE (only a W as wide as
+                             one joined, as before). */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

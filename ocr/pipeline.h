@@ -128,7 +128,7 @@ int ocr__chain_of(Comp *c, int start, gboolean down, int *chain, int max);
 /* candidates.c */
 void ocr__classify(Frame *f, Comp *c);
 /* join_pair_as_w() along every line of 4 or more. */
-void ocr__join_halves_of_w(Frame *f);
+void ocr__join_halves_of_w(Frame *f, gboolean wide_pieces);
 void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out);
 /* Adds @r to @out unless it is under the minimum confidence (then, while ocr->keep_weaks, it
  * goes to ocr__keep_weak()); of two reads of the same code or of the same place the more

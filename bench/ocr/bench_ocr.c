@@ -21,7 +21,8 @@
  * (OcrOptions.confirm_weak), chains-off one without its reading of the components' lines
  * (OcrOptions.chain_lines), owners-off one without its search for the owner codes of the
  * serials it read alone (OcrOptions.owner_search), fuse-off one without the weak codes pooled
- * with its reading (OcrOptions.fuse_weak): each image
+ * with its reading (OcrOptions.fuse_weak), pieces-off one that reads no broken M or W whole
+ * (OcrOptions.wide_pieces): each image
  * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
  * second to the first (figures of one run under the same load).
  */
@@ -367,6 +368,8 @@ int main(int argc, char **argv)
             run->opts.owner_search = FALSE;
         else if (r == 1 && g_strcmp0(cmp, "fuse-off") == 0)
             run->opts.fuse_weak = FALSE;
+        else if (r == 1 && g_strcmp0(cmp, "pieces-off") == 0)
+            run->opts.wide_pieces = FALSE;
         else if (r == 1)
             run->opts.detector = detector_of(cmp);
         run->ocr = ocr_new(&run->opts, NULL);
@@ -442,7 +445,7 @@ int main(int argc, char **argv)
         if (n_runs == 2)
             printf("== %s: detector %s, line reader %s, line check %s, enlarged regions %s, "
                    "weak codes confirmed %s, components' lines %s, owner codes searched %s, "
-                   "weak codes pooled %s\n",
+                   "weak codes pooled %s, broken M and W read whole %s\n",
                    r == 1 ? "compared" : "reference (first)",
                    detector_name(runs[r].opts.detector), runs[r].opts.line_reader ? "on" : "off",
                    runs[r].opts.line_check ? "on" : "off",
@@ -450,7 +453,8 @@ int main(int argc, char **argv)
                    runs[r].opts.confirm_weak ? "on" : "off",
                    runs[r].opts.chain_lines ? "on" : "off",
                    runs[r].opts.owner_search ? "on" : "off",
-                   runs[r].opts.fuse_weak ? "on" : "off");
+                   runs[r].opts.fuse_weak ? "on" : "off",
+                   runs[r].opts.wide_pieces ? "on" : "off");
         report(&runs[r], layouts, n_layouts, conds, n_conds, tx_codes, verbose);
     }
     if (n_runs == 2 && runs[0].n > 0 && runs[1].n > 0) {
