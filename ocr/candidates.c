@@ -508,7 +508,7 @@ static void widen_column_pieces(Frame *f, const int *chain, int len)
             continue;
         cx /= n;
         double bw = 1.1 * p->h;
-        int x0 = MIN(p->x, (int)lround(cx - bw / 2));
+        int x0 = MAX(0, MIN(p->x, (int)lround(cx - bw / 2)));
         int x1 = MAX(p->x + p->w, (int)lround(cx + bw / 2));
         float prob[OCR__N_OUT];
         ocr__classify(f, p);
