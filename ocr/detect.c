@@ -810,6 +810,20 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     return settled;
 }
 
+/* The line through the box of code @w when it stands on one line (horizontal, at least 5
+ * character heights long): into @l, TRUE. */
+static gboolean line_of_code(const OcrRead *w, OcrLine *l)
+{
+    if (w->orientation != OCR_HORIZONTAL || w->bbox[2] < 5 * w->bbox[3])
+        return FALSE;
+    *l = (OcrLine){0};
+    l->x0 = w->bbox[0];
+    l->x1 = w->bbox[0] + w->bbox[2];
+    l->y0 = l->y1 = w->bbox[1] + w->bbox[3] / 2.0;
+    l->char_h = w->bbox[3];
+    return TRUE;
+}
+
 /* Nothing gave a code: the most confident code the whole frame's read gave under
  * opts.min_confidence (@w), when it is a line (at least 5 times as wide as high), is read
  * by the line reader along its own box, its height the box's (then 0.85 of it: a check digit's
@@ -828,13 +842,9 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height,
     /* The box is as high as the characters, or as a check digit's box around one, which
      * stands out of the line by a few pixels each way. */
     static const double box_heights[] = {1.0, 0.85};
-    if (!w->code[0] || w->orientation != OCR_HORIZONTAL || w->bbox[2] < 5 * w->bbox[3])
+    OcrLine l;
+    if (!w->code[0] || !line_of_code(w, &l))
         return;
-    OcrLine l = {0};
-    l.x0 = w->bbox[0];
-    l.x1 = w->bbox[0] + w->bbox[2];
-    l.y0 = l.y1 = w->bbox[1] + w->bbox[3] / 2.0;
-    l.char_h = w->bbox[3];
     OcrReads *alt = g_new0(OcrReads, 1);
     for (guint i = 0; i <= G_N_ELEMENTS(box_heights) && out->n_reads == 0; i++) {
         alt->n_reads = 0;
@@ -1085,14 +1095,9 @@ static void fuse_weak(PsOcr *ocr, const guint8 *gray, int width, int height, Lin
             g_printerr("fusing %s %.3f at %d,%d %dx%d\n", w->code, w->confidence, w->bbox[0],
                        w->bbox[1], w->bbox[2], w->bbox[3]);
         int n = nr;
-        if (w->orientation == OCR_HORIZONTAL && w->bbox[2] >= 5 * w->bbox[3]) {
-            OcrLine l = {0};
-            l.x0 = w->bbox[0];
-            l.x1 = w->bbox[0] + w->bbox[2];
-            l.y0 = l.y1 = w->bbox[1] + w->bbox[3] / 2.0;
-            l.char_h = w->bbox[3];
+        OcrLine l;
+        if (line_of_code(w, &l))
             n += read_strips(ocr, gray, width, height, &l, 1, NULL, 1.0, reads + nr);
-        }
         fw.weak = w;
         each_window(reads, n, fuse_window, &fw);
     }

@@ -181,6 +181,36 @@ static const char *detector_name(OcrDetector d)
     return d == OCR_DETECTOR_UNION ? "union" : d == OCR_DETECTOR_ONLY ? "only" : "off";
 }
 
+/* The stages of the reader that BENCH_COMPARE=OFF turns off in the second configuration
+ * (each a gboolean of OcrOptions), under the names the tables' headings give them. */
+static const struct {
+    const char *off, *name;
+    gsize field;
+} stages[] = {
+    {"lines-off", "line reader", G_STRUCT_OFFSET(OcrOptions, line_reader)},
+    {"line-check-off", "line check", G_STRUCT_OFFSET(OcrOptions, line_check)},
+    {"enlarge-off", "enlarged regions", G_STRUCT_OFFSET(OcrOptions, enlarge_regions)},
+    {"confirm-off", "weak codes confirmed", G_STRUCT_OFFSET(OcrOptions, confirm_weak)},
+    {"chains-off", "components' lines", G_STRUCT_OFFSET(OcrOptions, chain_lines)},
+    {"owners-off", "owner codes searched", G_STRUCT_OFFSET(OcrOptions, owner_search)},
+    {"fuse-off", "weak codes pooled", G_STRUCT_OFFSET(OcrOptions, fuse_weak)},
+    {"pieces-off", "broken M and W read whole", G_STRUCT_OFFSET(OcrOptions, wide_pieces)},
+};
+
+/* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */
+static guint stage_of(const char *cmp)
+{
+    guint i = 0;
+    while (i < G_N_ELEMENTS(stages) && g_strcmp0(cmp, stages[i].off) != 0)
+        i++;
+    return i;
+}
+
+static gboolean *stage_flag(OcrOptions *opts, guint i)
+{
+    return G_STRUCT_MEMBER_P(opts, stages[i].field);
+}
+
 /* Prints @run's table, fused transactions and times; sorts its time arrays. */
 static void report(Run *run, const char **layouts, int n_layouts, const char **conds,
                    int n_conds, GHashTable *tx_codes, gboolean verbose)
@@ -354,24 +384,13 @@ int main(int argc, char **argv)
         ocr_options_init(&run->opts);
         if (g_getenv("BENCH_MIN_CONFIDENCE"))
             run->opts.min_confidence = g_ascii_strtod(g_getenv("BENCH_MIN_CONFIDENCE"), NULL);
-        if (r == 1 && g_strcmp0(cmp, "lines-off") == 0)
-            run->opts.line_reader = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "line-check-off") == 0)
-            run->opts.line_check = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "enlarge-off") == 0)
-            run->opts.enlarge_regions = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "confirm-off") == 0)
-            run->opts.confirm_weak = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "chains-off") == 0)
-            run->opts.chain_lines = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "owners-off") == 0)
-            run->opts.owner_search = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "fuse-off") == 0)
-            run->opts.fuse_weak = FALSE;
-        else if (r == 1 && g_strcmp0(cmp, "pieces-off") == 0)
-            run->opts.wide_pieces = FALSE;
-        else if (r == 1)
-            run->opts.detector = detector_of(cmp);
+        if (r == 1) {
+            guint i = stage_of(cmp);
+            if (i < G_N_ELEMENTS(stages))
+                *stage_flag(&run->opts, i) = FALSE;
+            else
+                run->opts.detector = detector_of(cmp);
+        }
         run->ocr = ocr_new(&run->opts, NULL);
         OcrOptions weak = run->opts;
         weak.min_confidence = 0.2;
@@ -442,19 +461,13 @@ int main(int argc, char **argv)
         g_free(path);
     }
     for (int r = n_runs - 1; r >= 0; r--) {
-        if (n_runs == 2)
-            printf("== %s: detector %s, line reader %s, line check %s, enlarged regions %s, "
-                   "weak codes confirmed %s, components' lines %s, owner codes searched %s, "
-                   "weak codes pooled %s, broken M and W read whole %s\n",
-                   r == 1 ? "compared" : "reference (first)",
-                   detector_name(runs[r].opts.detector), runs[r].opts.line_reader ? "on" : "off",
-                   runs[r].opts.line_check ? "on" : "off",
-                   runs[r].opts.enlarge_regions ? "on" : "off",
-                   runs[r].opts.confirm_weak ? "on" : "off",
-                   runs[r].opts.chain_lines ? "on" : "off",
-                   runs[r].opts.owner_search ? "on" : "off",
-                   runs[r].opts.fuse_weak ? "on" : "off",
-                   runs[r].opts.wide_pieces ? "on" : "off");
+        if (n_runs == 2) {
+            printf("== %s: detector %s", r == 1 ? "compared" : "reference (first)",
+                   detector_name(runs[r].opts.detector));
+            for (guint i = 0; i < G_N_ELEMENTS(stages); i++)
+                printf(", %s %s", stages[i].name, *stage_flag(&runs[r].opts, i) ? "on" : "off");
+            printf("\n");
+        }
         report(&runs[r], layouts, n_layouts, conds, n_conds, tx_codes, verbose);
     }
     if (n_runs == 2 && runs[0].n > 0 && runs[1].n > 0) {
