@@ -536,6 +536,26 @@ void ocr__join_halves_of_w(Frame *f, gboolean wide_pieces)
     }
 }
 
+/* A window whose spacing or pitch says it is shifted (its characters a place off the code's)
+ * has its confidence multiplied by SHIFTED. */
+#define SHIFTED 0.3
+
+/* ocr__add_read(), except that a @shifted read is not kept as a weak code: the later stages
+ * that raise a weak code (confirm_weak(), fuse_weak() in detect.c) read the same place again
+ * with the line reader, whose window is as shifted as the components' were, so they confirm
+ * its characters and not where the code starts. Seen on never-used seed 97202 frame 466:
+ * DROU0830042, judged shifted at 0.078 (a serial digit before it at the serial's pitch: the
+ * window had left out the serial's first two digits and taken a size/type's 42), pooled with
+ * the same window of the line reader to 0.998. */
+static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r, gboolean shifted)
+{
+    gboolean keep = ocr->keep_weaks;
+    if (shifted)
+        ocr->keep_weaks = FALSE;
+    ocr__add_read(ocr, out, r);
+    ocr->keep_weaks = keep;
+}
+
 /* Reads owner @own (4 components) over serial and check digit @ser (7), or beside them on one
  * line (@apart); @prev is the component linked before the serial's first (-1 none). A window
  * of the serial's row that leaves out a digit before it, or whose pitch breaks while more
@@ -549,14 +569,16 @@ static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, 
     OcrRead r;
     read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r, NULL);
     const Comp *c = (const Comp *)f->comps->data;
-    if (apart && !serial_spacing_fits(c, ser))
-        r.confidence *= 0.3;
-    if (r.confidence > 0 &&
-        (!serial_pitch_fits(c, ser, c[ser[6]].right >= 0) || digit_before(f, prev, ser)))
-        r.confidence *= 0.3;
+    gboolean spaced = apart && !serial_spacing_fits(c, ser);
+    gboolean broken = r.confidence > 0 && (!serial_pitch_fits(c, ser, c[ser[6]].right >= 0) ||
+                                           digit_before(f, prev, ser));
+    if (spaced)
+        r.confidence *= SHIFTED;
+    if (broken)
+        r.confidence *= SHIFTED;
     if (r.confidence >= ocr->opts.min_confidence)
         find_size_type(f, seq, OCR_HORIZONTAL, &r);
-    ocr__add_read(ocr, out, &r);
+    add_read(ocr, out, &r, spaced || broken);
 }
 
 /* Three rows where the owner's row holds marks before the owner code, or the serial's row
@@ -680,12 +702,14 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                     s += killer; /* every window holding that character fails too */
                     continue;
                 }
-                if (!down && (!spacing_fits(c, chain + s) ||
-                              !serial_pitch_fits(c, chain + s + 4, s + OCR_CODE_LEN < len)))
-                    r.confidence *= 0.3;
+                gboolean shifted =
+                    !down && (!spacing_fits(c, chain + s) ||
+                              !serial_pitch_fits(c, chain + s + 4, s + OCR_CODE_LEN < len));
+                if (shifted)
+                    r.confidence *= SHIFTED;
                 if (r.confidence >= ocr->opts.min_confidence)
                     find_size_type(f, chain + s, orient, &r);
-                ocr__add_read(ocr, out, &r);
+                add_read(ocr, out, &r, shifted);
             }
             if (len >= OCR_CODE_LEN - 1)
                 read_lost_digit(ocr, f, chain, len, down, out);

@@ -1059,6 +1059,21 @@ START_TEST(test_a_character_unseen_vetoes_no_components_line)
 }
 END_TEST
 
+START_TEST(test_a_window_judged_shifted_is_not_pooled)
+{
+    /* Generated 960x540 frames of seed 97202: in frame 466 (owner, serial and check digit in
+     * separate boxes, the size/type 42P1 after them, night) a window reads DROU with 0830042,
+     * which leaves out the serial's first two digits 94 and takes the check digit from the
+     * serial and 42 from the size/type: a serial digit at the serial's pitch before it says
+     * the window is shifted, and it is kept at 0.08. The line reader reads the same place as
+     * ...U840830042P1 and its window agrees with the shifted one: pooled, DROU0830042 rose to
+     * 0.998. A shifted window is no weak code: the frame gives none. Frames 460-466 give no
+     * wrong code. */
+    Expected e = {466, "", 0};
+    expect_frames(97202, 960, 540, 460, &e);
+}
+END_TEST
+
 static void no_pieces(OcrOptions *opts)
 {
     opts->wide_pieces = FALSE;
@@ -1103,6 +1118,7 @@ static const TestutilTest detector_weak_tests[] = {
     {&test_a_character_unseen_vetoes_no_components_line},
     {&test_line_check_keeps_a_code_the_line_reader_reads_too},
     {&test_a_serial_read_alone_finds_its_owner_code_above},
+    {&test_a_window_judged_shifted_is_not_pooled},
 };
 static const TestutilTest detector_piece_tests[] = {
     {&test_an_m_broken_in_two_on_a_line_is_read_whole},
