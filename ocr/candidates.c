@@ -49,6 +49,26 @@ static const float *check_digit_prob(Frame *f, Comp *c)
     return c->inner_prob[OCR__JUNK] < c->prob[OCR__JUNK] ? c->inner_prob : c->prob;
 }
 
+/* A code whose serial digit only the check digit gives (lost, or unseen) is kept from
+ * LOST_MIN_CONFIDENCE and with every other character read at LOST_CLEAR or more. */
+#define LOST_MIN_CONFIDENCE 0.6
+#define LOST_CLEAR 0.9
+
+/* The smallest probability the recognizer gave a character of the code read in @r, over the
+ * positions @idx holds a component for: a code whose lost digit only the check digit gives is
+ * taken only when every other character is clear. */
+static double least_clear(const OcrRead *r, const int *idx)
+{
+    double least = 1;
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        if (idx[i] < 0)
+            continue;
+        int k = ocr_class_index(r->code[i]);
+        least = MIN(least, k >= 0 ? r->probs.p[i][k] : 0);
+    }
+    return least;
+}
+
 /* The best code over the 11 components @idx; returns its read in @r (confidence 0 if none). */
 /* The confidence factor one character's junk probability @pj contributes at a position that
  * is not the check digit's (see read_sequence()). */
@@ -113,13 +133,27 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
                     exp(clear_junk);
     /* A serial digit the network sees as no digit at all (under UNSEEN_DIGIT for the one
      * chosen) and in part as junk (JUNKISH or more) is a box's edge or a mark beside the serial
-     * that the check digit made a digit of: its junk odds count in full, as a clear junk's. */
+     * that the check digit made a digit of: its junk odds count in full, as a clear junk's.
+     * The check digit gave that digit and checks nothing else: as with a lost digit, the code
+     * is kept only when sure and every other character clear. */
+    int unseen[OCR_CODE_LEN];
+    memcpy(unseen, idx, sizeof unseen);
+    gboolean any_unseen = FALSE;
     for (int i = 4; r->code[0] && i < OCR_CODE_LEN - 1; i++) {
         if (idx[i] < 0)
             continue;
         const float *prob = c[idx[i]].prob;
-        if (prob[ocr_class_index(r->code[i])] < UNSEEN_DIGIT && prob[OCR__JUNK] >= JUNKISH)
+        if (prob[ocr_class_index(r->code[i])] < UNSEEN_DIGIT && prob[OCR__JUNK] >= JUNKISH) {
             r->confidence *= 1.0 - prob[OCR__JUNK];
+            unseen[i] = -1;
+            any_unseen = TRUE;
+        }
+    }
+    if (any_unseen && ocr->opts.unseen_digits &&
+        (r->confidence < LOST_MIN_CONFIDENCE || least_clear(r, unseen) < LOST_CLEAR)) {
+        r->confidence = 0;
+        r->code[0] = '\0';
+        return;
     }
     if (ocr->opts.debug && r->confidence > 0.01) {
         GString *d = g_string_new(NULL);
@@ -379,26 +413,9 @@ static int lost_digit_slot(const Comp *c, const int *w, gboolean down)
     return 5 + wide;
 }
 
-/* The smallest probability the recognizer gave a character of the code read in @r, over the
- * positions @idx holds a component for: a code whose lost digit only the check digit gives is
- * taken only when every other character is clear. */
-static double least_clear(const OcrRead *r, const int *idx)
-{
-    double least = 1;
-    for (int i = 0; i < OCR_CODE_LEN; i++) {
-        if (idx[i] < 0)
-            continue;
-        int k = ocr_class_index(r->code[i]);
-        least = MIN(least, k >= 0 ? r->probs.p[i][k] : 0);
-    }
-    return least;
-}
-
 /* Windows of 10 on a line or column that has lost one serial digit (lost_digit_slot()): the
  * check digit then gives it. Kept only at LOST_MIN_CONFIDENCE and with every character read
  * clearly, as the check digit no longer checks the others. */
-#define LOST_MIN_CONFIDENCE 0.6
-#define LOST_CLEAR 0.9
 static void read_lost_digit(PsOcr *ocr, Frame *f, const int *chain, int len, gboolean down,
                             OcrReads *out)
 {

@@ -28,6 +28,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->owner_search = g_strcmp0(g_getenv("PS_OCR_OWNERS"), "off") != 0;
     opts->fuse_weak = g_strcmp0(g_getenv("PS_OCR_FUSE"), "off") != 0;
     opts->wide_pieces = g_strcmp0(g_getenv("PS_OCR_PIECES"), "off") != 0;
+    opts->unseen_digits = g_strcmp0(g_getenv("PS_OCR_UNSEEN"), "off") != 0;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)

@@ -112,6 +112,11 @@ typedef struct {
                              line joined; kept where the network reads an M or W at 0.8 or more.
                              Default TRUE; $PS_OCR_PIECES=off sets FALSE (only a W as wide as
                              one joined, as before). */
+    gboolean unseen_digits; /* a code whose serial digit the network reads as no digit (a
+                               box's edge, a mark), which only the check digit makes a digit,
+                               is kept only at 0.6 or more with every other character read at
+                               0.9 or more, as one whose digit is lost. Default TRUE;
+                               $PS_OCR_UNSEEN=off sets FALSE (kept as any other code). */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */
