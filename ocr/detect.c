@@ -684,15 +684,33 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
 }
 
 /* The components' lines (ocr->chain_lines) read once with the line network: into @reads, the
- * first time (*@nr < 0), for the weak code's confirmation and then for their own codes. */
+ * first time (*@nr < 0), for the weak code's confirmation and then for their own codes. Each
+ * line is read CHAIN_LINE_MARGIN character heights longer at both ends: it ends where the
+ * components do, and a boxed check digit joined to its box, or a first letter joined to a
+ * mark, is no component of it (seed 93102 frame 245: DKDZ731225 and the boxed 1 after it).
+ * Chosen on the tuning seeds 61000-61020 and 93101-93202 (4,900 frames): 4 frames without a
+ * code gave the right one and one right code became none, no wrong code more or fewer (1.0
+ * at the end only: 3 and 1; 2.0 at the end: 4 and 2; 2.0 at both ends: 6 and 3). */
+#define CHAIN_LINE_MARGIN 1.0
 static void read_chain_strips(PsOcr *ocr, const guint8 *gray, int width, int height,
                               LineRead *reads, int *nr)
 {
     if (*nr >= 0)
         return;
     OcrLine cl[OCR__MAX_LINES];
-    for (int i = 0; i < ocr->n_chain_lines; i++)
-        cl[i] = ocr->chain_lines[i].l;
+    for (int i = 0; i < ocr->n_chain_lines; i++) {
+        OcrLine *l = &cl[i];
+        *l = ocr->chain_lines[i].l;
+        double dx = l->x1 - l->x0, dy = l->y1 - l->y0, len = hypot(dx, dy);
+        if (len > 0) {
+            double ex = dx / len * CHAIN_LINE_MARGIN * l->char_h;
+            double ey = dy / len * CHAIN_LINE_MARGIN * l->char_h;
+            l->x0 -= ex;
+            l->y0 -= ey;
+            l->x1 += ex;
+            l->y1 += ey;
+        }
+    }
     *nr = read_strips(ocr, gray, width, height, cl, ocr->n_chain_lines, NULL, 1.0, reads);
 }
 

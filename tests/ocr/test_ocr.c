@@ -776,6 +776,17 @@ START_TEST(test_a_digit_only_the_check_digit_gives_needs_a_sure_code)
 }
 END_TEST
 
+START_TEST(test_a_components_line_is_read_past_its_ends)
+{
+    /* Generated 960x540 frames of seed 93102: in frame 245 (one line, small characters) the
+     * components' line holds DKDZ731225 and ends there: the check digit 1 touches its box and
+     * is no component. Read a character height past each end, the line reader reads the boxed
+     * 1 too: DKDZ7312251, where the frame gave no code. Frames 240-245 give no wrong code. */
+    Expected e = {245, "DKDZ7312251", 0};
+    expect_frames(93102, 960, 540, 240, &e);
+}
+END_TEST
+
 /* The labels.csv lines of the frames shipped in data/scenario/frames; *@dir gets the folder
  * (caller frees both). */
 static char **shipped_frames(char **dir)
@@ -1149,6 +1160,7 @@ static const TestutilTest detector_line_tests[] = {
     {&test_line_check_replaces_a_code_only_when_sure},
     {&test_a_box_edge_is_not_a_serial_digit},
     {&test_a_digit_only_the_check_digit_gives_needs_a_sure_code},
+    {&test_a_components_line_is_read_past_its_ends},
 };
 static const TestutilTest real_photo_tests[] = {
     {&test_real_photos_never_give_a_wrong_best_code},
