@@ -69,7 +69,6 @@ static double least_clear(const OcrRead *r, const int *idx)
     return least;
 }
 
-/* The best code over the 11 components @idx; returns its read in @r (confidence 0 if none). */
 /* The confidence factor one character's junk probability @pj contributes at a position that
  * is not the check digit's (see read_sequence()). */
 static double junk_factor(double pj)
