@@ -389,6 +389,26 @@ static void window_box(const LineRead *r, int a, int b, double box[4])
         }
 }
 
+/* The component of @chain at the place of character @ch of @r (the nearest whose centre is
+ * within half a character height of the character's), or -1. */
+static int component_at(const OcrChainLine *chain, const LineRead *r, int ch)
+{
+    double b[4];
+    window_box(r, ch, ch, b);
+    double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2;
+    int best = -1;
+    double best_d = 0.5 * r->l.char_h;
+    for (int i = 0; i < chain->len; i++) {
+        const int *cb = chain->box[i];
+        double d = hypot(cb[0] + cb[2] / 2.0 - cx, cb[1] + cb[3] / 2.0 - cy);
+        if (d < best_d) {
+            best_d = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
 /* Whether the character network, on the components of @chain, reads another character than
  * @code holds at positions @pos0 to @pos0 + @n - 1 (read as characters @a to @a + @n - 1 of
  * @r): a component at the character's place (centres within half a character height) whose
@@ -410,18 +430,9 @@ static void window_box(const LineRead *r, int a, int b, double box[4])
  * the check digit let pass). */
 static gboolean beyond_components(const OcrChainLine *chain, const LineRead *r, int a, int n)
 {
-    for (int j = 0; j < n; j++) {
-        double b[4];
-        window_box(r, a + j, a + j, b);
-        double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2, h = r->l.char_h;
-        gboolean found = FALSE;
-        for (int i = 0; i < chain->len && !found; i++) {
-            const int *cb = chain->box[i];
-            found = hypot(cb[0] + cb[2] / 2.0 - cx, cb[1] + cb[3] / 2.0 - cy) < 0.5 * h;
-        }
-        if (!found)
+    for (int j = 0; j < n; j++)
+        if (component_at(chain, r, a + j) < 0)
             return TRUE;
-    }
     return FALSE;
 }
 
@@ -429,19 +440,7 @@ static gboolean vetoed(const guint8 *gray, int width, int height, const OcrChain
                        const LineRead *r, int a, int n, int pos0, const char *code)
 {
     for (int j = 0; j < n; j++) {
-        double b[4];
-        window_box(r, a + j, a + j, b);
-        double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2, h = r->l.char_h;
-        int best = -1;
-        double best_d = 0.5 * h;
-        for (int i = 0; i < chain->len; i++) {
-            const int *cb = chain->box[i];
-            double d = hypot(cb[0] + cb[2] / 2.0 - cx, cb[1] + cb[3] / 2.0 - cy);
-            if (d < best_d) {
-                best_d = d;
-                best = i;
-            }
-        }
+        int best = component_at(chain, r, a + j);
         if (best < 0)
             continue;
         const int *cb = chain->box[best];
