@@ -327,6 +327,29 @@ static gboolean serial_spacing_fits(const Comp *c, const int *ser)
     return !(other > 0.5 * h && other > 1.3 * g5);
 }
 
+/* The median of the 5 values @v. */
+static double median_of_5(const double v[5])
+{
+    double s[5];
+    memcpy(s, v, sizeof s);
+    for (int i = 1; i < 5; i++) /* insertion sort of five */
+        for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
+            double t = s[j];
+            s[j] = s[j - 1];
+            s[j - 1] = t;
+        }
+    return s[2];
+}
+
+gboolean ocr__crowded_steps(const double step[5])
+{
+    double median = median_of_5(step);
+    for (int i = 0; i < 5; i++)
+        if (step[i] < OCR__CROWDED * median)
+            return TRUE;
+    return FALSE;
+}
+
 /* The centre-to-centre distance of components @a and @b along the line. */
 static double pitch_of(const Comp *a, const Comp *b)
 {
@@ -341,17 +364,12 @@ static gboolean serial_pitch_fits(const Comp *c, const int *ser, gboolean more_a
 {
     if (!more_after)
         return TRUE;
-    double p[5], s[5];
+    double p[5];
     for (int i = 0; i < 5; i++)
-        s[i] = p[i] = pitch_of(&c[ser[i]], &c[ser[i + 1]]);
-    for (int i = 1; i < 5; i++) /* insertion sort of five */
-        for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
-            double t = s[j];
-            s[j] = s[j - 1];
-            s[j - 1] = t;
-        }
+        p[i] = pitch_of(&c[ser[i]], &c[ser[i + 1]]);
+    double median = median_of_5(p);
     for (int i = 0; i < 5; i++)
-        if (p[i] > 1.55 * s[2])
+        if (p[i] > 1.55 * median)
             return FALSE;
     return TRUE;
 }
@@ -376,6 +394,16 @@ static gboolean digit_before(Frame *f, int prev, const int *ser)
 static double centre_along(const Comp *k, gboolean down)
 {
     return down ? k->y + k->h / 2.0 : k->x + k->w / 2.0;
+}
+
+/* Whether two neighbours of a serial's 6 digits @ser (components along the line, or down the
+ * column) stand closer than its pitch allows (ocr__crowded_steps()). */
+static gboolean crowded_serial(const Comp *c, const int *ser, gboolean down)
+{
+    double step[5];
+    for (int i = 0; i < 5; i++)
+        step[i] = centre_along(&c[ser[i + 1]], down) - centre_along(&c[ser[i]], down);
+    return ocr__crowded_steps(step);
 }
 
 /* A window @w of 10 (owner code, 5 serial digits, check digit) whose serial holds, between two
@@ -587,7 +615,8 @@ static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, 
     const Comp *c = (const Comp *)f->comps->data;
     gboolean spaced = apart && !serial_spacing_fits(c, ser);
     gboolean broken = r.confidence > 0 && (!serial_pitch_fits(c, ser, c[ser[6]].right >= 0) ||
-                                           digit_before(f, prev, ser));
+                                           digit_before(f, prev, ser) ||
+                                           (ocr->opts.even_serials && crowded_serial(c, ser, FALSE)));
     if (spaced)
         r.confidence *= SHIFTED;
     if (broken)
@@ -719,8 +748,9 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                     continue;
                 }
                 gboolean shifted =
-                    !down && (!spacing_fits(c, chain + s) ||
-                              !serial_pitch_fits(c, chain + s + 4, s + OCR_CODE_LEN < len));
+                    (!down && (!spacing_fits(c, chain + s) ||
+                               !serial_pitch_fits(c, chain + s + 4, s + OCR_CODE_LEN < len))) ||
+                    (ocr->opts.even_serials && crowded_serial(c, chain + s + 4, down));
                 if (shifted)
                     r.confidence *= SHIFTED;
                 if (r.confidence >= ocr->opts.min_confidence)

@@ -482,6 +482,17 @@ static double window_probs(const OcrLineChar *const c[OCR_CODE_LEN], OcrCodeProb
     return exp(not_blank / OCR_CODE_LEN);
 }
 
+/* Whether two neighbours of the serial of window @c, read on one line, stand closer than its
+ * pitch allows (ocr__crowded_steps(); the steps are the columns where the line reader is
+ * surest of each, 4 strip columns apart: about 3 for a serial's pitch). */
+static gboolean crowded_window(const OcrLineChar *const c[OCR_CODE_LEN])
+{
+    double step[5];
+    for (int i = 0; i < 5; i++)
+        step[i] = c[5 + i]->t - c[4 + i]->t;
+    return ocr__crowded_steps(step);
+}
+
 /* Assembles the 11 characters @c (of the kinds a code has, at most one of another kind: a
  * look-alike the assembly folds) under the check digit; the confidence is the assembly's times
  * the geometric mean of the characters' not-blank probability. Fills @rd with the code and
@@ -492,7 +503,7 @@ static gboolean try_code(PsOcr *ocr, const OcrLineChar *const c[OCR_CODE_LEN],
     OcrRead rd;
     memset(&rd, 0, sizeof rd);
     double not_blank = window_probs(c, &rd.probs);
-    if (not_blank < 0)
+    if (not_blank < 0 || (ocr->opts.even_serials && crowded_window(c)))
         return FALSE;
     double conf = ocr_assemble(&rd.probs, rd.code) * not_blank;
     if (conf < min || !rd.code[0])
@@ -1091,7 +1102,7 @@ static void fuse_window(const Window *w, gpointer user)
     if (ocr__box_overlap(lr.bbox, weak->bbox) < FUSED_OVERLAP)
         return;
     lr.confidence = window_probs(w->c, &lr.probs);
-    if (lr.confidence < 0)
+    if (lr.confidence < 0 || (fw->ocr->opts.even_serials && crowded_window(w->c)))
         return;
     OcrFusionOptions fo;
     ocr_fusion_options_init(&fo);

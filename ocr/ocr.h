@@ -117,6 +117,11 @@ typedef struct {
                                is kept only at 0.6 or more with every other character read at
                                0.9 or more, as one whose digit is lost. Default TRUE;
                                $PS_OCR_UNSEEN=off sets FALSE (kept as any other code). */
+    gboolean even_serials; /* a window whose serial has two neighbours closer than half the
+                              serial's median pitch (a box's edge or a mark taken for a digit,
+                              a character read twice) is shifted (the character reader's) or
+                              no code (the line reader's). Default TRUE; $PS_OCR_EVEN=off sets
+                              FALSE. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

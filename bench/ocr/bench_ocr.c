@@ -23,7 +23,8 @@
  * serials it read alone (OcrOptions.owner_search), fuse-off one without the weak codes pooled
  * with its reading (OcrOptions.fuse_weak), pieces-off one that reads no broken M or W whole
  * (OcrOptions.wide_pieces), unseen-off one that keeps a code whose serial digit only the check
- * digit gives as any other (OcrOptions.unseen_digits): each image
+ * digit gives as any other (OcrOptions.unseen_digits), even-off one that reads a serial whose
+ * digits stand closer than half their pitch as any other (OcrOptions.even_serials): each image
  * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
  * second to the first (figures of one run under the same load).
  */
@@ -197,6 +198,7 @@ static const struct {
     {"fuse-off", "weak codes pooled", G_STRUCT_OFFSET(OcrOptions, fuse_weak)},
     {"pieces-off", "broken M and W read whole", G_STRUCT_OFFSET(OcrOptions, wide_pieces)},
     {"unseen-off", "unseen serial digits as lost", G_STRUCT_OFFSET(OcrOptions, unseen_digits)},
+    {"even-off", "serials at one pitch", G_STRUCT_OFFSET(OcrOptions, even_serials)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */
