@@ -810,6 +810,20 @@ START_TEST(test_a_marking_of_digits_is_no_owner_code)
 }
 END_TEST
 
+START_TEST(test_a_serial_digit_read_as_a_letter_is_unseen)
+{
+    /* Generated 1080p frames of seed 93201: in frame 144 (owner code, serial and check digit
+     * in separate boxes, small characters) the serial box's edge, beside the owner box's, is
+     * read as a letter that is no look-alike of a digit (0 at 0.00, junk 0.29): the window
+     * starting there made a 0 of it and took the serial's last digit for the check digit,
+     * CMCJ0400366 at 0.47. A digit the network sees as a letter is unseen, as one it sees as
+     * junk: the window falls under the minimum and the frame reads CMCJ4003665. Frames
+     * 140-144 give no wrong code. */
+    Expected e = {144, "CMCJ4003665", 0};
+    expect_frames(93201, 1920, 1080, 140, &e);
+}
+END_TEST
+
 START_TEST(test_a_components_line_is_read_past_its_ends)
 {
     /* Generated 960x540 frames of seed 93102: in frame 245 (one line, small characters) the
@@ -1213,6 +1227,7 @@ static const TestutilTest detector_line_tests[] = {
 static const TestutilTest detector_pitch_tests[] = {
     {&test_a_serials_digits_stand_at_one_pitch},
     {&test_a_marking_of_digits_is_no_owner_code},
+    {&test_a_serial_digit_read_as_a_letter_is_unseen},
 };
 static const TestutilTest real_photo_tests[] = {
     {&test_real_photos_never_give_a_wrong_best_code},
