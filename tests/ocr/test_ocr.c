@@ -790,6 +790,11 @@ START_TEST(test_a_serials_digits_stand_at_one_pitch)
      * both the serial's: the window is no code, and the frame reads its own. */
     Expected e = {753, "BFDU0996266", 0, uneven_serials, "BFDU0989626"};
     expect_frames(93202, 960, 540, 750, &e);
+}
+END_TEST
+
+START_TEST(test_a_components_serial_at_two_pitches_is_shifted)
+{
     /* Generated 1080p frames of seed 93201: in frame 686 (one line) the components' window
      * YLRU1842218 (YLRU1842183 painted) holds a 2 a third of the pitch after the 1 before it,
      * and its check digit passed at 0.92. Judged shifted, it is under the minimum: no code. */
@@ -1226,8 +1231,13 @@ static const TestutilTest detector_line_tests[] = {
 };
 static const TestutilTest detector_pitch_tests[] = {
     {&test_a_serials_digits_stand_at_one_pitch},
+};
+static const TestutilTest detector_kind_tests[] = {
     {&test_a_marking_of_digits_is_no_owner_code},
     {&test_a_serial_digit_read_as_a_letter_is_unseen},
+};
+static const TestutilTest detector_pitch_late_tests[] = {
+    {&test_a_components_serial_at_two_pitches_is_shifted},
 };
 static const TestutilTest real_photo_tests[] = {
     {&test_real_photos_never_give_a_wrong_best_code},
@@ -1258,9 +1268,11 @@ static const TestutilTest core_tests[] = {
  * components' lines (1080p frames: a test of its own, beside the others), and with
  * "detector-weak OCR-SYNTH" the weak codes pooled and the rules it came with, with
  * "detector-pieces OCR-SYNTH" the M and W broken into pieces read whole, with
- * "detector-pitch OCR-SYNTH" the windows that are no code by their pitch or their kinds of
- * characters (frames late in their seeds: most of its time is rendering the frames before
- * them). */
+ * "detector-pitch OCR-SYNTH" and "detector-pitch-late OCR-SYNTH" the serials whose digits stand
+ * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
+ * their kinds of characters (frames late in their seeds, 753 at 960x540 and 686 at 1080p:
+ * rendering the frames before them takes most of the time, several minutes in a sanitizer
+ * build, hence tests of their own with longer timeouts). */
 int main(int argc, char **argv)
 {
     static const TestutilCase detector = {"detector", 170, TESTUTIL_TESTS(detector_tests)};
@@ -1270,8 +1282,12 @@ int main(int argc, char **argv)
                                                TESTUTIL_TESTS(detector_weak_tests)};
     static const TestutilCase detector_pieces = {"detector-pieces", 170,
                                                  TESTUTIL_TESTS(detector_piece_tests)};
-    static const TestutilCase detector_pitch = {"detector-pitch", 170,
+    static const TestutilCase detector_pitch = {"detector-pitch", 300,
                                                 TESTUTIL_TESTS(detector_pitch_tests)};
+    static const TestutilCase detector_kinds = {"detector-kinds", 300,
+                                                TESTUTIL_TESTS(detector_kind_tests)};
+    static const TestutilCase detector_pitch_late = {"detector-pitch-late", 300,
+                                                     TESTUTIL_TESTS(detector_pitch_late_tests)};
     static const TestutilCase real_photos = {"real-photos", 120,
                                              TESTUTIL_TESTS(real_photo_tests)};
     static const TestutilCase other_site = {"other-site-photos", 170,
@@ -1296,6 +1312,14 @@ int main(int argc, char **argv)
     if (argc > 2 && g_str_equal(argv[1], "detector-pitch")) {
         synth_path = argv[2];
         return testutil_run_cases("ocr", &detector_pitch, 1);
+    }
+    if (argc > 2 && g_str_equal(argv[1], "detector-kinds")) {
+        synth_path = argv[2];
+        return testutil_run_cases("ocr", &detector_kinds, 1);
+    }
+    if (argc > 2 && g_str_equal(argv[1], "detector-pitch-late")) {
+        synth_path = argv[2];
+        return testutil_run_cases("ocr", &detector_pitch_late, 1);
     }
     if (argc > 1 && g_str_equal(argv[1], "real-photos"))
         return testutil_run_cases("ocr", &real_photos, 1);
