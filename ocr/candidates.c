@@ -665,9 +665,10 @@ static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, 
     read_sequence(ocr, f, seq, OCR_HORIZONTAL, &r, NULL);
     const Comp *c = (const Comp *)f->comps->data;
     gboolean spaced = apart && !serial_spacing_fits(c, ser);
-    gboolean crowded = ocr->opts.even_serials && crowded_serial(c, ser, FALSE);
-    gboolean broken = r.confidence > 0 && (!serial_pitch_fits(c, ser, c[ser[6]].right >= 0) ||
-                                           digit_before(f, prev, ser) || crowded);
+    gboolean broken = r.confidence > 0 &&
+                      (!serial_pitch_fits(c, ser, c[ser[6]].right >= 0) ||
+                       digit_before(f, prev, ser) ||
+                       (ocr->opts.even_serials && crowded_serial(c, ser, FALSE)));
     if (spaced)
         r.confidence *= SHIFTED;
     if (broken)
