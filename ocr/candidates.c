@@ -10,6 +10,13 @@
 /* How far the serial may start after the owner code on one line, in character heights: on
  * doors whose panels carry the owner code and the serial apart, the seam lies between them. */
 #define SERIAL_BESIDE 8.5
+/* How far, in character heights, the serial's first digit may stand off the owner code's line
+ * (extended along its slope from its first and last letters). Two door panels are painted
+ * apart, and the slope of 4 letters is a rough one: on the 700 split-panel frames of the
+ * tuning seeds the serial's first digit stands up to 0.6 heights off it (1% over 0.3, by the
+ * painted glyphs' boxes), and at 0.3 four of their codes were lost. A size/type row below
+ * stands 1.5 heights or more away. */
+#define SERIAL_OFF_LINE 0.6
 /* The fewest characters a line of the components must hold to be kept for the line reader. */
 #define CHAIN_LINE_MIN 8
 /* A piece of a wide letter (widen_column_pieces()): under this of its height wide. */
@@ -824,9 +831,9 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
             double slope = ex > sx + 1 ? CLAMP((ey - sy) / (ex - sx), -0.25, 0.25) : 0;
             double drift = fabs(slope) * (SERIAL_BESIDE * hh + last->w);
             ocr__grid_query(&f->grid, MIN(c[i].x - 1.2 * hh, last->x + last->w) - 1,
-                            MIN(c[i].y + 0.8 * hh, ey - 0.3 * hh - drift) - 1,
+                            MIN(c[i].y + 0.8 * hh, ey - SERIAL_OFF_LINE * hh - drift) - 1,
                             MAX(c[i].x + 1.2 * hh, last->x + last->w + SERIAL_BESIDE * hh) + 1,
-                            MAX(c[i].y + 2.6 * hh, ey + 0.3 * hh + drift) + 1, near);
+                            MAX(c[i].y + 2.6 * hh, ey + SERIAL_OFF_LINE * hh + drift) + 1, near);
             for (guint q = 0; q < near->len; q++) {
                 guint j = (guint)g_array_index(near, int, q);
                 if (c[j].left >= 0 || j == i || c[j].bright != c[i].bright)
@@ -837,7 +844,7 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                 double jx = c[j].x + c[j].w / 2.0, jy = c[j].y + c[j].h / 2.0;
                 gboolean beside = c[j].x > last->x + last->w &&
                                   c[j].x < last->x + last->w + SERIAL_BESIDE * h &&
-                                  fabs(jy - (ey + slope * (jx - ex))) < 0.3 * h;
+                                  fabs(jy - (ey + slope * (jx - ex))) < SERIAL_OFF_LINE * h;
                 if (!(below || beside) || !ocr__similar_height(&c[i], &c[j]))
                     continue;
                 int chain2[OCR__MAX_CHAIN];

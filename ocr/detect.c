@@ -978,6 +978,26 @@ static int serial_of(const LineRead *r)
     return -1;
 }
 
+/* Whether owner code @a, two or more of its letters differing from @b's, holds two
+ * neighbouring letters of owner code @b one place before or after where @b has them: @a's
+ * window then started a character off (a mark before the owner code taken in, a letter left
+ * out), and its letters stand for @b's, not against them. */
+static gboolean owner_shifted(const char *a, const char *b)
+{
+    int differ = 0;
+    for (int i = 0; i < 4; i++)
+        differ += a[i] != b[i];
+    if (differ < 2) /* one letter misread, whatever else repeats */
+        return FALSE;
+    for (int i = 0; i + 2 <= 4; i++)
+        for (int d = -1; d <= 1; d += 2) {
+            int j = i + d;
+            if (j >= 0 && j + 2 <= 4 && a[i] == b[j] && a[i + 1] == b[j + 1])
+                return TRUE;
+        }
+    return FALSE;
+}
+
 /* Whether the character network read another owner code for @rd's serial at its place: a
  * code under the minimum (ocr->weaks) with the same serial and check digit and another owner
  * code, its box overlapping @rd's by 30% of the smaller. The line reader misreads owner
@@ -990,7 +1010,7 @@ static gboolean owner_disputed(const PsOcr *ocr, const OcrRead *rd)
     for (int i = 0; i < ocr->n_weaks; i++) {
         const OcrRead *w = &ocr->weaks[i];
         if (strcmp(w->code + 4, rd->code + 4) == 0 && strncmp(w->code, rd->code, 4) != 0 &&
-            ocr__box_overlap(w->bbox, rd->bbox) >= 0.3) {
+            !owner_shifted(w->code, rd->code) && ocr__box_overlap(w->bbox, rd->bbox) >= 0.3) {
             if (ocr->opts.debug)
                 g_printerr("owner disputed: %s against %s %.3f\n", rd->code, w->code, w->confidence);
             return TRUE;
