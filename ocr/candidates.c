@@ -17,6 +17,9 @@
  * painted glyphs' boxes), and at 0.3 four of their codes were lost. A size/type row below
  * stands 1.5 heights or more away. */
 #define SERIAL_OFF_LINE 0.6
+/* How much longer than its characters, at each end, the line reader reads a row of a code
+ * read as two rows, in character heights (as the components' lines, CHAIN_LINE_MARGIN). */
+#define ROW_MARGIN 1.0
 /* The fewest characters a line of the components must hold to be kept for the line reader. */
 #define CHAIN_LINE_MIN 8
 /* A piece of a wide letter (widen_column_pieces()): under this of its height wide. */
@@ -272,6 +275,8 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
             if (w.confidence <= ocr->weaks[i].confidence)
                 return;
             memmove(&ocr->weaks[i], &ocr->weaks[i + 1], (n - i - 1) * sizeof w);
+            memmove(&ocr->weak_n_rows[i], &ocr->weak_n_rows[i + 1], (n - i - 1) * sizeof(int));
+            memmove(&ocr->weak_rows[i], &ocr->weak_rows[i + 1], (n - i - 1) * sizeof ocr->weak_rows[0]);
             n--;
             break;
         }
@@ -282,7 +287,19 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
         return;
     n = MIN(n, OCR__MAX_WEAKS - 1);
     memmove(&ocr->weaks[at + 1], &ocr->weaks[at], (n - at) * sizeof w);
+    memmove(&ocr->weak_n_rows[at + 1], &ocr->weak_n_rows[at], (n - at) * sizeof(int));
+    memmove(&ocr->weak_rows[at + 1], &ocr->weak_rows[at], (n - at) * sizeof ocr->weak_rows[0]);
     ocr->weaks[at] = w;
+    ocr->weak_n_rows[at] = ocr->adding_rows ? 2 : 0;
+    for (int k = 0; ocr->adding_rows && k < 2; k++) {
+        OcrLine l = ocr->adding_rows[k];
+        l.x0 = ocr->weak_x0 + l.x0 / u;
+        l.y0 = ocr->weak_y0 + l.y0 / u;
+        l.x1 = ocr->weak_x0 + l.x1 / u;
+        l.y1 = ocr->weak_y0 + l.y1 / u;
+        l.char_h /= u;
+        ocr->weak_rows[at][k] = l;
+    }
     ocr->n_weaks = n + 1;
 }
 
@@ -662,6 +679,36 @@ static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r, gboolean shift
  * line (@apart); @prev is the component linked before the serial's first (-1 none). A window
  * of the serial's row that leaves out a digit before it, or whose pitch breaks while more
  * characters follow, is shifted. */
+/* The line through @n components @k of a row (frame pixels at the pass's scale): from the
+ * first one's left edge to the last one's right edge, through the centres of the first and of
+ * the @m-th (the serial's last digit: a boxed check digit after it stands out of the row), its
+ * character height their median, ROW_MARGIN character heights longer at both ends. */
+static void rows_of(const Frame *f, const int *k, int m, int n, OcrLine *l)
+{
+    const Comp *c = (const Comp *)f->comps->data;
+    const Comp *a = &c[k[0]], *b = &c[k[m - 1]], *e = &c[k[n - 1]];
+    int hs[OCR_CODE_LEN];
+    for (int i = 0; i < m; i++)
+        hs[i] = c[k[i]].h;
+    for (int i = 1; i < m; i++) /* insertion sort: a row is short */
+        for (int j = i; j > 0 && hs[j - 1] > hs[j]; j--) {
+            int t = hs[j];
+            hs[j] = hs[j - 1];
+            hs[j - 1] = t;
+        }
+    double s = f->scale, h = (hs[(m - 1) / 2] + hs[m / 2]) / 2.0;
+    double ax = a->x + a->w / 2.0, ay = a->y + a->h / 2.0;
+    double bx = b->x + b->w / 2.0, by = b->y + b->h / 2.0;
+    double slope = bx > ax + 1 ? (by - ay) / (bx - ax) : 0;
+    double x0 = a->x - ROW_MARGIN * h, x1 = e->x + e->w + ROW_MARGIN * h;
+    *l = (OcrLine){0};
+    l->x0 = x0 * s;
+    l->y0 = (ay + slope * (x0 - ax)) * s;
+    l->x1 = x1 * s;
+    l->y1 = (ay + slope * (x1 - ax)) * s;
+    l->char_h = h * s;
+}
+
 static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, int prev,
                           gboolean apart, OcrReads *out)
 {
@@ -682,7 +729,14 @@ static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, 
         r.confidence *= SHIFTED;
     if (r.confidence >= ocr->opts.min_confidence)
         find_size_type(f, seq, OCR_HORIZONTAL, &r);
+    OcrLine rows[2];
+    if (!apart) {
+        rows_of(f, own, 4, 4, &rows[0]);
+        rows_of(f, ser, 6, 7, &rows[1]);
+        ocr->adding_rows = rows;
+    }
     add_read(ocr, out, &r, spaced || broken);
+    ocr->adding_rows = NULL;
 }
 
 /* Three rows where the owner's row holds marks before the owner code, or the serial's row

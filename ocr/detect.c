@@ -1175,6 +1175,9 @@ static void fuse_weak(PsOcr *ocr, const guint8 *gray, int width, int height, Lin
         OcrLine l;
         if (line_of_code(w, &l))
             n += read_strips(ocr, gray, width, height, &l, 1, NULL, 1.0, reads + nr);
+        else if (ocr->opts.weak_rows && ocr->weak_n_rows[i] == 2)
+            n += read_strips(ocr, gray, width, height, ocr->weak_rows[i], 2, NULL, 1.0,
+                             reads + nr);
         fw.weak = w;
         each_window(reads, n, fuse_window, &fw);
     }

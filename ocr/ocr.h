@@ -122,6 +122,10 @@ typedef struct {
                               a character read twice) is shifted (the character reader's) or
                               no code (the line reader's). Default TRUE; $PS_OCR_EVEN=off sets
                               FALSE. */
+    gboolean weak_rows; /* a code under the minimum read as an owner row over a serial row is
+                           pooled (fuse_weak) with the line reader's reading of its two rows,
+                           as one on a line is with its reading of its own box. Default TRUE;
+                           $PS_OCR_ROWS=off sets FALSE. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

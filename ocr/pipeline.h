@@ -47,6 +47,13 @@ struct _PsOcr {
     double weak_x0, weak_y0, weak_scale;
     int n_weaks;
     OcrRead weaks[OCR__MAX_WEAKS];
+    /* For each of weaks[], 2 when it was read as an owner row over a serial row, with the
+     * lines through their characters (frame pixels) in weak_rows[i], else 0. */
+    int weak_n_rows[OCR__MAX_WEAKS];
+    OcrLine weak_rows[OCR__MAX_WEAKS][2];
+    /* While a code of two rows is added (read_two_rows()): its rows, in the pixels of the
+     * image read (the frame, or a detector's region: scaled as the weak codes' boxes). */
+    const OcrLine *adding_rows;
     /* While the whole frame is read (keep_chain_lines, ocr__read_frame()): the longest lines
      * of characters its components made. */
     gboolean keep_chain_lines;

@@ -24,7 +24,9 @@
  * with its reading (OcrOptions.fuse_weak), pieces-off one that reads no broken M or W whole
  * (OcrOptions.wide_pieces), unseen-off one that keeps a code whose serial digit only the check
  * digit gives as any other (OcrOptions.unseen_digits), even-off one that reads a serial whose
- * digits stand closer than half their pitch as any other (OcrOptions.even_serials): each image
+ * digits stand closer than half their pitch as any other (OcrOptions.even_serials), rows-off
+ * one that pools no code of two rows with the line reader's reading of its rows
+ * (OcrOptions.weak_rows): each image
  * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
  * second to the first (figures of one run under the same load).
  */
@@ -199,6 +201,7 @@ static const struct {
     {"pieces-off", "broken M and W read whole", G_STRUCT_OFFSET(OcrOptions, wide_pieces)},
     {"unseen-off", "unseen serial digits as lost", G_STRUCT_OFFSET(OcrOptions, unseen_digits)},
     {"even-off", "serials at one pitch", G_STRUCT_OFFSET(OcrOptions, even_serials)},
+    {"rows-off", "weak codes' rows pooled", G_STRUCT_OFFSET(OcrOptions, weak_rows)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */

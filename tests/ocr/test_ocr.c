@@ -1153,6 +1153,24 @@ START_TEST(test_a_window_started_a_letter_off_disputes_no_owner_code)
 }
 END_TEST
 
+static void no_rows(OcrOptions *opts)
+{
+    opts->weak_rows = FALSE;
+}
+
+START_TEST(test_a_weak_code_of_two_rows_is_pooled_with_its_rows)
+{
+    /* Generated 960x540 frames of seed 93202: in frame 55 (a tank container, the owner code
+     * over the serial, 11 px characters) the character network reads PHXU3701181 at 0.12,
+     * under the minimum; the detector's map holds the two rows as one line twice their height,
+     * which reads no code, and rows of 4 and 7 are shorter than a components' line. The line
+     * reader reads the code's own two rows, and the two networks pooled give it at 0.999;
+     * without that, no code. Frames 49-55 give no wrong code. */
+    Expected e = {55, "PHXU3701181", 0, no_rows, NULL};
+    expect_frames(93202, 960, 540, 49, &e);
+}
+END_TEST
+
 static void no_owners(OcrOptions *opts)
 {
     opts->owner_search = FALSE;
@@ -1272,6 +1290,7 @@ static const TestutilTest detector_weak_tests[] = {
     {&test_line_check_keeps_a_code_the_line_reader_reads_too},
     {&test_a_serial_read_alone_finds_its_owner_code_above},
     {&test_a_window_judged_shifted_is_not_pooled},
+    {&test_a_weak_code_of_two_rows_is_pooled_with_its_rows},
 };
 static const TestutilTest detector_piece_tests[] = {
     {&test_an_m_broken_in_two_on_a_line_is_read_whole},
