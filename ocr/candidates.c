@@ -277,6 +277,10 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
             memmove(&ocr->weaks[i], &ocr->weaks[i + 1], (n - i - 1) * sizeof w);
             memmove(&ocr->weak_n_rows[i], &ocr->weak_n_rows[i + 1], (n - i - 1) * sizeof(int));
             memmove(&ocr->weak_rows[i], &ocr->weak_rows[i + 1], (n - i - 1) * sizeof ocr->weak_rows[0]);
+            memmove(&ocr->weak_in_column[i], &ocr->weak_in_column[i + 1],
+                    (n - i - 1) * sizeof ocr->weak_in_column[0]);
+            memmove(&ocr->weak_column[i], &ocr->weak_column[i + 1],
+                    (n - i - 1) * sizeof ocr->weak_column[0]);
             n--;
             break;
         }
@@ -289,6 +293,9 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
     memmove(&ocr->weaks[at + 1], &ocr->weaks[at], (n - at) * sizeof w);
     memmove(&ocr->weak_n_rows[at + 1], &ocr->weak_n_rows[at], (n - at) * sizeof(int));
     memmove(&ocr->weak_rows[at + 1], &ocr->weak_rows[at], (n - at) * sizeof ocr->weak_rows[0]);
+    memmove(&ocr->weak_in_column[at + 1], &ocr->weak_in_column[at],
+            (n - at) * sizeof ocr->weak_in_column[0]);
+    memmove(&ocr->weak_column[at + 1], &ocr->weak_column[at], (n - at) * sizeof ocr->weak_column[0]);
     ocr->weaks[at] = w;
     ocr->weak_n_rows[at] = ocr->adding_rows ? 2 : 0;
     for (int k = 0; ocr->adding_rows && k < 2; k++) {
@@ -299,6 +306,15 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
         l.y1 = ocr->weak_y0 + l.y1 / u;
         l.char_h /= u;
         ocr->weak_rows[at][k] = l;
+    }
+    ocr->weak_in_column[at] = ocr->adding_column != NULL;
+    for (int k = 0; ocr->adding_column && k < OCR_CODE_LEN; k++) {
+        const double *b = ocr->adding_column[k];
+        double *o = ocr->weak_column[at][k];
+        o[0] = ocr->weak_x0 + b[0] / u;
+        o[1] = ocr->weak_y0 + b[1] / u;
+        o[2] = ocr->weak_x0 + b[2] / u;
+        o[3] = ocr->weak_y0 + b[3] / u;
     }
     ocr->n_weaks = n + 1;
 }
@@ -868,7 +884,19 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
                     r.confidence *= SHIFTED;
                 if (r.confidence >= ocr->opts.min_confidence)
                     find_size_type(f, chain + s, orient, &r);
+                double boxes[OCR_CODE_LEN][4];
+                if (down) {
+                    for (int k = 0; k < OCR_CODE_LEN; k++) {
+                        const Comp *b = &c[chain[s + k]];
+                        boxes[k][0] = b->x * f->scale;
+                        boxes[k][1] = b->y * f->scale;
+                        boxes[k][2] = (b->x + b->w) * f->scale;
+                        boxes[k][3] = (b->y + b->h) * f->scale;
+                    }
+                    ocr->adding_column = boxes;
+                }
                 add_read(ocr, out, &r, shifted);
+                ocr->adding_column = NULL;
             }
             if (len >= OCR_CODE_LEN - 1)
                 read_lost_digit(ocr, f, chain, len, down, out);

@@ -1105,8 +1105,101 @@ typedef struct {
     PsOcr *ocr;
     int width, height;
     const OcrRead *weak;
+    gboolean anywhere; /* the windows are of an image made of the weak code's own characters */
     OcrRead best;
 } FuseWeak;
+
+/* A code read down a column laid on one line for the line reader, which reads lines: in the
+ * image made, each character's box copied side by side, COLUMN_GAPS character heights apart
+ * (one image each: the line reader's reading of such a line changes with the gap), COLUMN_PAD
+ * wider each way, on the gray around it in the frame. */
+static const double COLUMN_GAPS[] = {0.15, 0.35};
+#define COLUMN_PAD 0.1
+
+/* The median of the pixels on the border of [x0, x1] x [y0, y1] (clipped to the frame). */
+static guint8 ring_median(const guint8 *gray, int width, int height, int x0, int y0, int x1,
+                          int y1)
+{
+    guint hist[256] = {0}, n = 0;
+    x0 = CLAMP(x0, 0, width - 1);
+    x1 = CLAMP(x1, 0, width - 1);
+    y0 = CLAMP(y0, 0, height - 1);
+    y1 = CLAMP(y1, 0, height - 1);
+    for (int x = x0; x <= x1; x++) {
+        hist[gray[(size_t)y0 * width + x]]++;
+        hist[gray[(size_t)y1 * width + x]]++;
+        n += 2;
+    }
+    for (int y = y0 + 1; y < y1; y++) {
+        hist[gray[(size_t)y * width + x0]]++;
+        hist[gray[(size_t)y * width + x1]]++;
+        n += 2;
+    }
+    guint acc = 0;
+    for (int v = 0; v < 256; v++)
+        if ((acc += hist[v]) * 2 >= n)
+            return (guint8)v;
+    return 128;
+}
+
+/* The image (g_free() it; @w x @h) of the 11 characters of a column whose boxes (x0, y0, x1,
+ * y1, frame pixels) are @boxes, laid side by side on their own line @gap_h character heights
+ * apart (COLUMN_PAD),
+ * each on its surroundings' median gray, centred on the middle row; the line through them in
+ * @l. NULL when the characters are under 4 pixels high. */
+static guint8 *column_as_line(const guint8 *gray, int width, int height,
+                              const double boxes[OCR_CODE_LEN][4], double gap_h, int *w, int *h,
+                              OcrLine *l)
+{
+    double hs[OCR_CODE_LEN];
+    for (int k = 0; k < OCR_CODE_LEN; k++)
+        hs[k] = boxes[k][3] - boxes[k][1];
+    for (int i = 1; i < OCR_CODE_LEN; i++)
+        for (int j = i; j > 0 && hs[j - 1] > hs[j]; j--) {
+            double t = hs[j];
+            hs[j] = hs[j - 1];
+            hs[j - 1] = t;
+        }
+    double ch = hs[OCR_CODE_LEN / 2];
+    if (ch < 4)
+        return NULL;
+    int pad = (int)ceil(COLUMN_PAD * ch), gap = (int)ceil(gap_h * ch);
+    int end = (int)ceil(2 * ch), ih = (int)ceil(3 * ch) + 2 * pad;
+    int sx0[OCR_CODE_LEN], sy0[OCR_CODE_LEN], sx1[OCR_CODE_LEN], sy1[OCR_CODE_LEN];
+    int iw = 2 * end;
+    for (int k = 0; k < OCR_CODE_LEN; k++) {
+        sx0[k] = CLAMP((int)floor(boxes[k][0]) - pad, 0, width - 1);
+        sx1[k] = CLAMP((int)ceil(boxes[k][2]) + pad, sx0[k], width - 1);
+        sy0[k] = CLAMP((int)floor(boxes[k][1]) - pad, 0, height - 1);
+        sy1[k] = CLAMP((int)ceil(boxes[k][3]) + pad, sy0[k], height - 1);
+        sy1[k] = MIN(sy1[k], sy0[k] + ih - 1);
+        iw += sx1[k] - sx0[k] + 1 + (k ? gap : 0);
+    }
+    guint8 *img = g_malloc((size_t)iw * ih);
+    int x = end;
+    for (int k = 0; k < OCR_CODE_LEN; k++) {
+        int cw = sx1[k] - sx0[k] + 1, rows = sy1[k] - sy0[k] + 1;
+        guint8 bg = ring_median(gray, width, height, sx0[k] - 1, sy0[k] - 1, sx1[k] + 1,
+                                sy1[k] + 1);
+        int f0 = k == 0 ? 0 : x - gap / 2;
+        int f1 = k == OCR_CODE_LEN - 1 ? iw : x + cw + (gap + 1) / 2;
+        for (int y = 0; y < ih; y++)
+            memset(img + (size_t)y * iw + f0, bg, (size_t)(f1 - f0));
+        int dy = ih / 2 - rows / 2;
+        for (int y = 0; y < rows; y++)
+            memcpy(img + (size_t)(dy + y) * iw + x, gray + (size_t)(sy0[k] + y) * width + sx0[k],
+                   (size_t)cw);
+        x += cw + gap;
+    }
+    *l = (OcrLine){0};
+    l->x0 = end + pad - CHAIN_LINE_MARGIN * ch; /* read past the ends, as a components' line */
+    l->x1 = x - gap - pad + CHAIN_LINE_MARGIN * ch;
+    l->y0 = l->y1 = ih / 2.0;
+    l->char_h = ch;
+    *w = iw;
+    *h = ih;
+    return img;
+}
 
 static void fuse_window(const Window *w, gpointer user)
 {
@@ -1119,7 +1212,7 @@ static void fuse_window(const Window *w, gpointer user)
     lr.bbox[1] = (int)y0;
     lr.bbox[2] = (int)(CLAMP(w->box[2], x0 + 1, fw->width) - x0 + 0.5);
     lr.bbox[3] = (int)(CLAMP(w->box[3], y0 + 1, fw->height) - y0 + 0.5);
-    if (ocr__box_overlap(lr.bbox, weak->bbox) < FUSED_OVERLAP)
+    if (!fw->anywhere && ocr__box_overlap(lr.bbox, weak->bbox) < FUSED_OVERLAP)
         return;
     lr.confidence = window_probs(w->c, &lr.probs);
     if (lr.confidence < 0 || (fw->ocr->opts.even_serials && crowded_window(w->c)))
@@ -1174,11 +1267,26 @@ static void fuse_weak(PsOcr *ocr, const guint8 *gray, int width, int height, Lin
         int n = nr;
         OcrLine l;
         if (line_of_code(w, &l))
-            n += read_strips(ocr, gray, width, height, &l, 1, NULL, 1.0, reads + nr);
-        else if (ocr->opts.weak_rows && ocr->weak_n_rows[i] == 2)
+            n += read_strips(ocr, gray, width, height, &l, 1, NULL, 1.0, reads + n);
+        if (ocr->opts.weak_rows && ocr->weak_n_rows[i] == 2)
             n += read_strips(ocr, gray, width, height, ocr->weak_rows[i], 2, NULL, 1.0,
-                             reads + nr);
+                             reads + n);
         fw.weak = w;
+        for (guint g = 0; ocr->opts.weak_columns && ocr->weak_in_column[i] &&
+                          g < G_N_ELEMENTS(COLUMN_GAPS);
+             g++) {
+            OcrLine cl;
+            int cw, chh;
+            guint8 *col = column_as_line(gray, width, height, ocr->weak_column[i],
+                                         COLUMN_GAPS[g], &cw, &chh, &cl);
+            if (!col)
+                break;
+            int m = read_strips(ocr, col, cw, chh, &cl, 1, NULL, 1.0, reads + n);
+            g_free(col);
+            fw.anywhere = TRUE;
+            each_window(reads + n, m, fuse_window, &fw);
+            fw.anywhere = FALSE;
+        }
         each_window(reads, n, fuse_window, &fw);
     }
     if (fw.best.code[0] && fw.best.confidence >= FUSED_MIN) {

@@ -31,6 +31,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->unseen_digits = g_strcmp0(g_getenv("PS_OCR_UNSEEN"), "off") != 0;
     opts->even_serials = g_strcmp0(g_getenv("PS_OCR_EVEN"), "off") != 0;
     opts->weak_rows = g_strcmp0(g_getenv("PS_OCR_ROWS"), "off") != 0;
+    opts->weak_columns = g_strcmp0(g_getenv("PS_OCR_COLUMNS"), "off") != 0;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)

@@ -126,6 +126,9 @@ typedef struct {
                            pooled (fuse_weak) with the line reader's reading of its two rows,
                            as one on a line is with its reading of its own box. Default TRUE;
                            $PS_OCR_ROWS=off sets FALSE. */
+    gboolean weak_columns; /* a code under the minimum read down a column is pooled with the
+                              line reader's reading of its 11 characters laid side by side on
+                              one line. Default TRUE; $PS_OCR_COLUMNS=off sets FALSE. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

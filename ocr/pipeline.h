@@ -54,6 +54,12 @@ struct _PsOcr {
     /* While a code of two rows is added (read_two_rows()): its rows, in the pixels of the
      * image read (the frame, or a detector's region: scaled as the weak codes' boxes). */
     const OcrLine *adding_rows;
+    /* For each of weaks[], TRUE when it was read down a column, with its 11 characters' boxes
+     * (x0, y0, x1, y1, frame pixels) in weak_column[i]; adding_column the boxes of a code of a
+     * column while it is added, in the pixels of the image read. */
+    gboolean weak_in_column[OCR__MAX_WEAKS];
+    double weak_column[OCR__MAX_WEAKS][OCR_CODE_LEN][4];
+    const double (*adding_column)[4];
     /* While the whole frame is read (keep_chain_lines, ocr__read_frame()): the longest lines
      * of characters its components made. */
     gboolean keep_chain_lines;

@@ -1171,6 +1171,24 @@ START_TEST(test_a_weak_code_of_two_rows_is_pooled_with_its_rows)
 }
 END_TEST
 
+static void no_columns(OcrOptions *opts)
+{
+    opts->weak_columns = FALSE;
+}
+
+START_TEST(test_a_weak_code_of_a_column_is_pooled_with_its_characters_on_a_line)
+{
+    /* Generated 960x540 frames of seed 81302: in frame 198 (a vertical code) the character
+     * network reads WBIU9589710 (0.05) and WGIU9583710 (0.02) down the column, under the
+     * minimum, and the line reader, which reads lines, has no line of it. The second one's 11
+     * characters laid side by side on a line of their own read W8IU9589710, and the two
+     * networks pooled give WBIU9589710 at 0.99; without that, no code. Frames 192-198 give no
+     * wrong code. */
+    Expected e = {198, "WBIU9589710", 0, no_columns, NULL};
+    expect_frames(81302, 960, 540, 192, &e);
+}
+END_TEST
+
 static void no_owners(OcrOptions *opts)
 {
     opts->owner_search = FALSE;
@@ -1291,6 +1309,7 @@ static const TestutilTest detector_weak_tests[] = {
     {&test_a_serial_read_alone_finds_its_owner_code_above},
     {&test_a_window_judged_shifted_is_not_pooled},
     {&test_a_weak_code_of_two_rows_is_pooled_with_its_rows},
+    {&test_a_weak_code_of_a_column_is_pooled_with_its_characters_on_a_line},
 };
 static const TestutilTest detector_piece_tests[] = {
     {&test_an_m_broken_in_two_on_a_line_is_read_whole},
