@@ -695,6 +695,19 @@ static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r, gboolean shift
  * line (@apart); @prev is the component linked before the serial's first (-1 none). A window
  * of the serial's row that leaves out a digit before it, or whose pitch breaks while more
  * characters follow, is shifted. */
+/* The heights of the @n components @k of a line, in ascending order, into @hs. */
+static void sorted_heights(const Comp *c, const int *k, int n, int *hs)
+{
+    for (int i = 0; i < n; i++)
+        hs[i] = c[k[i]].h;
+    for (int i = 1; i < n; i++) /* insertion sort: a line is short */
+        for (int j = i; j > 0 && hs[j - 1] > hs[j]; j--) {
+            int t = hs[j];
+            hs[j] = hs[j - 1];
+            hs[j - 1] = t;
+        }
+}
+
 /* The line through @n components @k of a row (frame pixels at the pass's scale): from the
  * first one's left edge to the last one's right edge, through the centres of the first and of
  * the @m-th (the serial's last digit: a boxed check digit after it stands out of the row), its
@@ -704,14 +717,7 @@ static void rows_of(const Frame *f, const int *k, int m, int n, OcrLine *l)
     const Comp *c = (const Comp *)f->comps->data;
     const Comp *a = &c[k[0]], *b = &c[k[m - 1]], *e = &c[k[n - 1]];
     int hs[OCR_CODE_LEN];
-    for (int i = 0; i < m; i++)
-        hs[i] = c[k[i]].h;
-    for (int i = 1; i < m; i++) /* insertion sort: a row is short */
-        for (int j = i; j > 0 && hs[j - 1] > hs[j]; j--) {
-            int t = hs[j];
-            hs[j] = hs[j - 1];
-            hs[j - 1] = t;
-        }
+    sorted_heights(c, k, m, hs);
     double s = f->scale, h = (hs[(m - 1) / 2] + hs[m / 2]) / 2.0;
     double ax = a->x + a->w / 2.0, ay = a->y + a->h / 2.0;
     double bx = b->x + b->w / 2.0, by = b->y + b->h / 2.0;
@@ -790,14 +796,7 @@ static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int le
     const Comp *c = (const Comp *)f->comps->data;
     const Comp *a = &c[chain[0]], *b = &c[chain[len - 1]];
     int hs[OCR__MAX_CHAIN];
-    for (int k = 0; k < len; k++)
-        hs[k] = c[chain[k]].h;
-    for (int i = 1; i < len; i++) /* insertion sort: a chain is short */
-        for (int j = i; j > 0 && hs[j - 1] > hs[j]; j--) {
-            int t = hs[j];
-            hs[j] = hs[j - 1];
-            hs[j - 1] = t;
-        }
+    sorted_heights(c, chain, len, hs);
     OcrLine l = {0};
     l.char_h = hs[len / 2] * f->scale;
     l.x0 = a->x * f->scale;
