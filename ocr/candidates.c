@@ -276,7 +276,8 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
                 return;
             memmove(&ocr->weaks[i], &ocr->weaks[i + 1], (n - i - 1) * sizeof w);
             memmove(&ocr->weak_n_rows[i], &ocr->weak_n_rows[i + 1], (n - i - 1) * sizeof(int));
-            memmove(&ocr->weak_rows[i], &ocr->weak_rows[i + 1], (n - i - 1) * sizeof ocr->weak_rows[0]);
+            memmove(&ocr->weak_rows[i], &ocr->weak_rows[i + 1],
+                    (n - i - 1) * sizeof ocr->weak_rows[0]);
             memmove(&ocr->weak_in_column[i], &ocr->weak_in_column[i + 1],
                     (n - i - 1) * sizeof ocr->weak_in_column[0]);
             memmove(&ocr->weak_column[i], &ocr->weak_column[i + 1],
@@ -295,7 +296,8 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
     memmove(&ocr->weak_rows[at + 1], &ocr->weak_rows[at], (n - at) * sizeof ocr->weak_rows[0]);
     memmove(&ocr->weak_in_column[at + 1], &ocr->weak_in_column[at],
             (n - at) * sizeof ocr->weak_in_column[0]);
-    memmove(&ocr->weak_column[at + 1], &ocr->weak_column[at], (n - at) * sizeof ocr->weak_column[0]);
+    memmove(&ocr->weak_column[at + 1], &ocr->weak_column[at],
+            (n - at) * sizeof ocr->weak_column[0]);
     ocr->weaks[at] = w;
     ocr->weak_n_rows[at] = ocr->adding_rows ? 2 : 0;
     for (int k = 0; ocr->adding_rows && k < 2; k++) {
@@ -691,10 +693,6 @@ static void add_read(PsOcr *ocr, OcrReads *out, const OcrRead *r, gboolean shift
     ocr->keep_weaks = keep;
 }
 
-/* Reads owner @own (4 components) over serial and check digit @ser (7), or beside them on one
- * line (@apart); @prev is the component linked before the serial's first (-1 none). A window
- * of the serial's row that leaves out a digit before it, or whose pitch breaks while more
- * characters follow, is shifted. */
 /* The heights of the @n components @k of a line, in ascending order, into @hs. */
 static void sorted_heights(const Comp *c, const int *k, int n, int *hs)
 {
@@ -731,6 +729,10 @@ static void rows_of(const Frame *f, const int *k, int m, int n, OcrLine *l)
     l->char_h = h * s;
 }
 
+/* Reads owner @own (4 components) over serial and check digit @ser (7), or beside them on one
+ * line (@apart); @prev is the component linked before the serial's first (-1 none). A window
+ * of the serial's row that leaves out a digit before it, or whose pitch breaks while more
+ * characters follow, is shifted. */
 static void read_two_rows(PsOcr *ocr, Frame *f, const int *own, const int *ser, int prev,
                           gboolean apart, OcrReads *out)
 {
