@@ -1144,9 +1144,9 @@ static guint8 ring_median(const guint8 *gray, int width, int height, int x0, int
 
 /* The image (g_free() it; @w x @h) of the 11 characters of a column whose boxes (x0, y0, x1,
  * y1, frame pixels) are @boxes, laid side by side on their own line @gap_h character heights
- * apart (COLUMN_PAD),
- * each on its surroundings' median gray, centred on the middle row; the line through them in
- * @l. NULL when the characters are under 4 pixels high. */
+ * apart (each box COLUMN_PAD wider each way), each on its surroundings' median gray, centred on
+ * the middle row; the line through them in @l. NULL when the characters are under 4 pixels
+ * high. */
 static guint8 *column_as_line(const guint8 *gray, int width, int height,
                               const double boxes[OCR_CODE_LEN][4], double gap_h, int *w, int *h,
                               OcrLine *l)
