@@ -275,13 +275,8 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
             if (w.confidence <= ocr->weaks[i].confidence)
                 return;
             memmove(&ocr->weaks[i], &ocr->weaks[i + 1], (n - i - 1) * sizeof w);
-            memmove(&ocr->weak_n_rows[i], &ocr->weak_n_rows[i + 1], (n - i - 1) * sizeof(int));
-            memmove(&ocr->weak_rows[i], &ocr->weak_rows[i + 1],
-                    (n - i - 1) * sizeof ocr->weak_rows[0]);
-            memmove(&ocr->weak_in_column[i], &ocr->weak_in_column[i + 1],
-                    (n - i - 1) * sizeof ocr->weak_in_column[0]);
-            memmove(&ocr->weak_column[i], &ocr->weak_column[i + 1],
-                    (n - i - 1) * sizeof ocr->weak_column[0]);
+            memmove(&ocr->weak_places[i], &ocr->weak_places[i + 1],
+                    (n - i - 1) * sizeof ocr->weak_places[0]);
             n--;
             break;
         }
@@ -292,14 +287,11 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
         return;
     n = MIN(n, OCR__MAX_WEAKS - 1);
     memmove(&ocr->weaks[at + 1], &ocr->weaks[at], (n - at) * sizeof w);
-    memmove(&ocr->weak_n_rows[at + 1], &ocr->weak_n_rows[at], (n - at) * sizeof(int));
-    memmove(&ocr->weak_rows[at + 1], &ocr->weak_rows[at], (n - at) * sizeof ocr->weak_rows[0]);
-    memmove(&ocr->weak_in_column[at + 1], &ocr->weak_in_column[at],
-            (n - at) * sizeof ocr->weak_in_column[0]);
-    memmove(&ocr->weak_column[at + 1], &ocr->weak_column[at],
-            (n - at) * sizeof ocr->weak_column[0]);
+    memmove(&ocr->weak_places[at + 1], &ocr->weak_places[at],
+            (n - at) * sizeof ocr->weak_places[0]);
     ocr->weaks[at] = w;
-    ocr->weak_n_rows[at] = ocr->adding_rows ? 2 : 0;
+    OcrWeakPlace *p = &ocr->weak_places[at];
+    p->two_rows = ocr->adding_rows != NULL;
     for (int k = 0; ocr->adding_rows && k < 2; k++) {
         OcrLine l = ocr->adding_rows[k];
         l.x0 = ocr->weak_x0 + l.x0 / u;
@@ -307,12 +299,12 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
         l.x1 = ocr->weak_x0 + l.x1 / u;
         l.y1 = ocr->weak_y0 + l.y1 / u;
         l.char_h /= u;
-        ocr->weak_rows[at][k] = l;
+        p->rows[k] = l;
     }
-    ocr->weak_in_column[at] = ocr->adding_column != NULL;
+    p->in_column = ocr->adding_column != NULL;
     for (int k = 0; ocr->adding_column && k < OCR_CODE_LEN; k++) {
         const double *b = ocr->adding_column[k];
-        double *o = ocr->weak_column[at][k];
+        double *o = p->column[k];
         o[0] = ocr->weak_x0 + b[0] / u;
         o[1] = ocr->weak_y0 + b[1] / u;
         o[2] = ocr->weak_x0 + b[2] / u;

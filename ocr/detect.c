@@ -1268,17 +1268,16 @@ static void fuse_weak(PsOcr *ocr, const guint8 *gray, int width, int height, Lin
         OcrLine l;
         if (line_of_code(w, &l))
             n += read_strips(ocr, gray, width, height, &l, 1, NULL, 1.0, reads + n);
-        if (ocr->opts.weak_rows && ocr->weak_n_rows[i] == 2)
-            n += read_strips(ocr, gray, width, height, ocr->weak_rows[i], 2, NULL, 1.0,
-                             reads + n);
+        const OcrWeakPlace *p = &ocr->weak_places[i];
+        if (ocr->opts.weak_rows && p->two_rows)
+            n += read_strips(ocr, gray, width, height, p->rows, 2, NULL, 1.0, reads + n);
         fw.weak = w;
-        for (guint g = 0; ocr->opts.weak_columns && ocr->weak_in_column[i] &&
-                          g < G_N_ELEMENTS(COLUMN_GAPS);
+        for (guint g = 0; ocr->opts.weak_columns && p->in_column && g < G_N_ELEMENTS(COLUMN_GAPS);
              g++) {
             OcrLine cl;
             int cw, chh;
-            guint8 *col = column_as_line(gray, width, height, ocr->weak_column[i],
-                                         COLUMN_GAPS[g], &cw, &chh, &cl);
+            guint8 *col = column_as_line(gray, width, height, p->column, COLUMN_GAPS[g], &cw,
+                                         &chh, &cl);
             if (!col)
                 break;
             int m = read_strips(ocr, col, cw, chh, &cl, 1, NULL, 1.0, reads + n);

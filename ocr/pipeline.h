@@ -38,6 +38,14 @@ typedef struct {
 
 #define OCR__MAX_WEAKS 4
 
+/* Where a weak code was read, for the line reader to read it again (frame pixels). */
+typedef struct {
+    gboolean two_rows; /* an owner row over a serial row: the lines through their characters */
+    OcrLine rows[2];
+    gboolean in_column; /* down a column: its 11 characters' boxes (x0, y0, x1, y1) */
+    double column[OCR_CODE_LEN][4];
+} OcrWeakPlace;
+
 struct _PsOcr {
     OcrOptions opts;
     /* While the whole frame or a detector's region is read (keep_weaks; a region's pixels
@@ -47,18 +55,12 @@ struct _PsOcr {
     double weak_x0, weak_y0, weak_scale;
     int n_weaks;
     OcrRead weaks[OCR__MAX_WEAKS];
-    /* For each of weaks[], 2 when it was read as an owner row over a serial row, with the
-     * lines through their characters (frame pixels) in weak_rows[i], else 0. */
-    int weak_n_rows[OCR__MAX_WEAKS];
-    OcrLine weak_rows[OCR__MAX_WEAKS][2];
-    /* While a code of two rows is added (read_two_rows()): its rows, in the pixels of the
-     * image read (the frame, or a detector's region: scaled as the weak codes' boxes). */
+    /* Where each of weaks[] was read (weak_places[i] for weaks[i], moved with it). */
+    OcrWeakPlace weak_places[OCR__MAX_WEAKS];
+    /* While a code of two rows is added (read_two_rows()): its rows; while a code of a column
+     * is added: its characters' boxes; in the pixels of the image read (the frame, or a
+     * detector's region: scaled as the weak codes' boxes). */
     const OcrLine *adding_rows;
-    /* For each of weaks[], TRUE when it was read down a column, with its 11 characters' boxes
-     * (x0, y0, x1, y1, frame pixels) in weak_column[i]; adding_column the boxes of a code of a
-     * column while it is added, in the pixels of the image read. */
-    gboolean weak_in_column[OCR__MAX_WEAKS];
-    double weak_column[OCR__MAX_WEAKS][OCR_CODE_LEN][4];
     const double (*adding_column)[4];
     /* While the whole frame is read (keep_chain_lines, ocr__read_frame()): the longest lines
      * of characters its components made. */
