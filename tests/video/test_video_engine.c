@@ -153,21 +153,59 @@ static GstPadProbeReturn count(GstPad *pad, GstPadProbeInfo *info, gpointer data
     return GST_PAD_PROBE_OK;
 }
 
-/* Plays @url until it has given @want buffers or @timeout_s passed; returns how many it gave. */
-static guint rtsp_buffers(const char *url, guint want, double timeout_s)
+/* Plays @url until it has given @want buffers or @timeout_s passed; returns how many it gave.
+ * Like a player, it connects again when the server answers with an error or sends nothing for
+ * 10 s (a camera the watchdog is rebuilding has no picture to describe yet); @why gets how
+ * often it did and why, the last time. */
+static guint rtsp_buffers(const char *url, guint want, double timeout_s, GString *why)
 {
     g_autofree char *desc = g_strdup_printf("rtspsrc location=%s latency=100 protocols=tcp ! "
                                             "rtph264depay ! h264parse ! fakesink name=s",
                                             url);
-    GstElement *p = gst_parse_launch(desc, NULL);
     Got got = {0};
-    padprobe_buffers(p, "s", "sink", count, &got);
-    gst_element_set_state(p, GST_STATE_PLAYING);
+    guint again = 0;
+    g_autofree char *last = NULL;
     gint64 end = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
-    while ((guint)g_atomic_int_get(&got.buffers) < want && g_get_monotonic_time() < end)
-        camsupport_run_for(NULL, 0.05);
-    gst_element_set_state(p, GST_STATE_NULL);
-    gst_object_unref(p);
+    while ((guint)g_atomic_int_get(&got.buffers) < want && g_get_monotonic_time() < end) {
+        if (last) {
+            again++;
+            camsupport_run_for(NULL, 0.5);
+        }
+        GstElement *p = gst_parse_launch(desc, NULL);
+        padprobe_buffers(p, "s", "sink", count, &got);
+        GstBus *bus = gst_element_get_bus(p);
+        gst_element_set_state(p, GST_STATE_PLAYING);
+        guint before = g_atomic_int_get(&got.buffers);
+        gint64 quiet = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        GstMessage *m = NULL;
+        while ((guint)g_atomic_int_get(&got.buffers) < want && g_get_monotonic_time() < end) {
+            camsupport_run_for(NULL, 0.05);
+            if ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS)))
+                break;
+            if ((guint)g_atomic_int_get(&got.buffers) != before) {
+                before = g_atomic_int_get(&got.buffers);
+                quiet = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+            } else if (g_get_monotonic_time() > quiet) {
+                g_free(last);
+                last = g_strdup("nothing for 10 s");
+                break;
+            }
+        }
+        if (m) {
+            GError *e = NULL;
+            if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR)
+                gst_message_parse_error(m, &e, NULL);
+            g_free(last);
+            last = g_strdup(e ? e->message : "end of stream");
+            g_clear_error(&e);
+            gst_message_unref(m);
+        }
+        gst_element_set_state(p, GST_STATE_NULL);
+        gst_object_unref(bus);
+        gst_object_unref(p);
+    }
+    if (last)
+        g_string_printf(why, "connected %u more time(s), the last after: %s", again, last);
     return g_atomic_int_get(&got.buffers);
 }
 
@@ -186,10 +224,18 @@ START_TEST(test_wall_and_each_camera_are_served_over_rtsp)
                   "the camera did not come online: %s", ev.topics->str);
     g_autofree char *wall = g_strdup_printf("rtsp://127.0.0.1:%d/wall", port);
     g_autofree char *cam = g_strdup_printf("rtsp://127.0.0.1:%d/cam/yard", port);
-    guint n = rtsp_buffers(wall, 10, 30.0);
-    ck_assert_msg(n >= 10, "wall over RTSP: %u frames in 30 s", n);
-    n = rtsp_buffers(cam, 10, 30.0);
-    ck_assert_msg(n >= 10, "camera over RTSP: %u frames in 30 s", n);
+    g_autoptr(GString) why = g_string_new(NULL);
+    guint n = rtsp_buffers(wall, 10, 30.0, why);
+    ck_assert_msg(n >= 10, "wall over RTSP: %u frames in 30 s (%s; events: %s)", n, why->str,
+                  ev.topics->str);
+    if (why->len)
+        g_printerr("wall over RTSP: %s\n", why->str);
+    g_string_truncate(why, 0);
+    n = rtsp_buffers(cam, 10, 30.0, why);
+    ck_assert_msg(n >= 10, "camera over RTSP: %u frames in 30 s (%s; events: %s)", n, why->str,
+                  ev.topics->str);
+    if (why->len)
+        g_printerr("camera over RTSP: %s\n", why->str);
     app_video_stop(v);
     app_video_free(v);
     app_config_free(cfg);
