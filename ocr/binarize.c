@@ -1,11 +1,19 @@
 /* binarize.c: the gray frame halved when wide, its local mean and the means of tall and
- * wide strips, five thresholding passes in both polarities; each pass finds components, links
- * them, reads the candidates and mends broken lines. */
+ * wide strips, five thresholding passes in both polarities and, when they read no code, one
+ * more in dark surroundings; each pass finds components, links them, reads the candidates and
+ * mends broken lines. */
 #include <leptonica/allheaders.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline.h"
+
+/* The pass of dark surroundings (OcrOptions.dark_pass): DARK_T grey levels off the local mean
+ * where that mean is under DARK_BG. At night a code's paint stands 10-20 levels off steel that
+ * is itself 10-30 (seed 93102 frame 904: the code's box spans 9-30, its paint about 28 on 12),
+ * under the lowest contrast of the other passes. Chosen on the tuning seeds: see docs/ocr.md. */
+#define DARK_T 7
+#define DARK_BG 48
 
 static int compare_reads(const void *a, const void *b)
 {
@@ -13,16 +21,17 @@ static int compare_reads(const void *a, const void *b)
     return (x->confidence < y->confidence) - (x->confidence > y->confidence);
 }
 
-/* Binarizes @small against @bg at contrast @t in both polarities and reads the codes found. */
+/* Binarizes @small against @bg at contrast @t in both polarities, where @bg is under @max_bg,
+ * and reads the codes found. */
 static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, int scale,
                         const guint8 *small, const guint8 *bg, int w, int h, int t,
-                        gboolean split, guint8 *bright, guint8 *dark,
+                        int max_bg, gboolean split, guint8 *bright, guint8 *dark,
                         ClassCache *cache, OcrReads *out,
                         const char *dump)
 {
     for (size_t i = 0; i < (size_t)w * h; i++) {
-        bright[i] = small[i] > bg[i] + t;
-        dark[i] = small[i] + t < bg[i];
+        bright[i] = small[i] > bg[i] + t && bg[i] < max_bg;
+        dark[i] = small[i] + t < bg[i] && bg[i] < max_bg;
     }
     if (dump) {
         PIX *m = pixCreate(w, h, 8);
@@ -121,24 +130,32 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
     g_free(integral);
     /* Three contrast thresholds against the local mean: faint paint needs the low one,
      * markings touching their neighbours (the check digit's box, rust) separate at the high
-     * one; one against each strip mean. Each pass finds its own candidates; add_read() keeps
+     * one; one against each strip mean; last, a lower one where the surroundings are dark
+     * (max_bg: the local mean under it). Each pass finds its own candidates; add_read() keeps
      * the best read of each place, and a character box seen by an earlier pass is not
      * classified again. */
     static const struct {
-        int bg, t;
+        int bg, t, max_bg;
         gboolean split;
-    } passes[] = {{0, 14, FALSE}, {0, 22, FALSE}, {0, 30, FALSE},
-                  {1, 22, TRUE},  {2, 22, TRUE}};
+    } passes[] = {{0, 14, 256, FALSE}, {0, 22, 256, FALSE}, {0, 30, 256, FALSE},
+                  {1, 22, 256, TRUE},  {2, 22, 256, TRUE}, {0, DARK_T, DARK_BG, FALSE}};
+    guint n_passes = G_N_ELEMENTS(passes) - 1;
     const guint8 *bgs[] = {mean, vstrip, hstrip};
     guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
     ClassCache *cache = ocr__class_cache_new();
     const char *dump = ocr->opts.dump_prefix;
-    for (guint p = 0; p < G_N_ELEMENTS(passes); p++) {
+    for (guint p = 0; p < n_passes; p++) {
         char *name = dump ? g_strdup_printf("%s-%u.png", dump, p) : NULL;
+        ocr->in_dark_pass = passes[p].max_bg < 256;
         detect_pass(ocr, gray, width, height, scale, small, bgs[passes[p].bg], w, h,
-                    passes[p].t, passes[p].split, bright, dark, cache, out,
+                    passes[p].t, passes[p].max_bg, passes[p].split, bright, dark, cache, out,
                     name);
         g_free(name);
+        ocr->in_dark_pass = FALSE;
+        /* The pass of dark surroundings only where the others read no code: its low contrast
+         * takes in noise, and a window shifted onto it must not displace a code read. */
+        if (p + 1 == G_N_ELEMENTS(passes) - 1 && ocr->opts.dark_pass && out->n_reads == 0)
+            n_passes++;
     }
     ocr__class_cache_free(cache);
     g_free(bright);

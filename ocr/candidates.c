@@ -87,6 +87,16 @@ static double junk_factor(double pj)
     return exp(l / OCR_CODE_LEN + (pj > 0.8 ? l : 0));
 }
 
+/* In the pass of dark surroundings (binarize.c), a code is read only when the network calls no
+ * character junk at DARK_JUNK or more and reads each at DARK_CLEAR or more: that pass's low
+ * contrast takes in noise beside the paint. Seed 93202 frame 87: WEYU0891910 at 0.81, a speck
+ * before the check digit read as 1 (junk 0.47), over the right WEYU4089190; frame 138:
+ * IWGU7498652 at 0.79, a rib beside the S read as I (0.05: a 1 to the network); seed 61000
+ * frame 250: TTIU7379696 at 0.89, glare between T and U read as I at 0.42, over FTTU7379696
+ * (hence 0.5, which lost one of the 12 tuning frames the pass gained at 0.3). */
+#define DARK_JUNK 0.3
+#define DARK_CLEAR 0.5
+
 /* A serial digit read under UNSEEN_DIGIT with junk odds of JUNKISH or more counts as junk
  * (read_sequence()). Chosen on the tuning seeds 61000-61020 and 93101-93202 (4,900 frames): a
  * box's edge taken as a serial's first digit read 0.00-0.01 with junk 0.40-0.79, where a
@@ -157,6 +167,8 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
     double min_conf = ocr->opts.min_confidence;
     for (int i = 0; i < OCR_CODE_LEN; i++) {
         if (idx[i] < 0) { /* a serial digit the line lost: any digit */
+            if (ocr->in_dark_pass)
+                return; /* no code: the noise of that pass's low contrast is a digit's match */
             for (int j = 0; j < OCR_N_CLASSES; j++)
                 r->probs.p[i][j] = j < 10 ? 0.1f : 0.0f;
             continue;
@@ -165,6 +177,8 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         ocr__classify(f, k);
         const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
         float pj = prob[OCR__JUNK];
+        if (ocr->in_dark_pass && pj > DARK_JUNK)
+            return;
         not_junk += log(MAX(1.0 - pj, 1e-6));
         if (pj > 0.8f && i != OCR_CODE_LEN - 1) /* the boxed check digit is often unclear */
             clear_junk += log(MAX(1.0 - pj, 1e-6));
@@ -190,6 +204,15 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         r->confidence = 0;
         r->code[0] = '\0';
         return;
+    }
+    for (int i = 0; ocr->in_dark_pass && r->code[0] && i < OCR_CODE_LEN; i++) {
+        const float *prob =
+            i == OCR_CODE_LEN - 1 ? check_digit_prob(f, &c[idx[i]]) : c[idx[i]].prob;
+        if (prob[ocr_class_index(r->code[i])] < DARK_CLEAR) {
+            r->confidence = 0;
+            r->code[0] = '\0';
+            return;
+        }
     }
     /* A serial digit the network sees as no digit at all (digit_unseen(): in part junk, or a
      * letter) is a box's edge or a mark beside the serial that the check digit made a digit

@@ -129,6 +129,10 @@ typedef struct {
     gboolean weak_columns; /* a code under the minimum read down a column is pooled with the
                               line reader's reading of its 11 characters laid side by side on
                               one line. Default TRUE; $PS_OCR_COLUMNS=off sets FALSE. */
+    gboolean dark_pass; /* when the five thresholding passes read no code, a sixth, 7 grey
+                           levels off the local mean where that mean is under 48 (night,
+                           shadow: paint only a few levels off dark steel), its codes read
+                           clear of junk. Default TRUE; $PS_OCR_DARK=off sets FALSE. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

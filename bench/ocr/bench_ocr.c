@@ -27,7 +27,8 @@
  * digits stand closer than half their pitch as any other (OcrOptions.even_serials), rows-off
  * one that pools no code of two rows with the line reader's reading of its rows
  * (OcrOptions.weak_rows), columns-off none of a column with its reading of the column's
- * characters laid on a line (OcrOptions.weak_columns): each image
+ * characters laid on a line (OcrOptions.weak_columns), dark-off one without the thresholding
+ * pass of dark surroundings (OcrOptions.dark_pass): each image
  * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
  * second to the first (figures of one run under the same load).
  */
@@ -204,6 +205,7 @@ static const struct {
     {"even-off", "serials at one pitch", G_STRUCT_OFFSET(OcrOptions, even_serials)},
     {"rows-off", "weak codes' rows pooled", G_STRUCT_OFFSET(OcrOptions, weak_rows)},
     {"columns-off", "weak codes' columns pooled", G_STRUCT_OFFSET(OcrOptions, weak_columns)},
+    {"dark-off", "dark pass", G_STRUCT_OFFSET(OcrOptions, dark_pass)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */
