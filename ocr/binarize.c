@@ -14,6 +14,8 @@
  * under the lowest contrast of the other passes. Chosen on the tuning seeds: see docs/ocr.md. */
 #define DARK_T 7
 #define DARK_BG 48
+/* A pass's limit on the local mean that is none (the mean is 0-255). */
+#define ANY_BG 256
 
 static int compare_reads(const void *a, const void *b)
 {
@@ -30,9 +32,12 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
                         const char *dump)
 {
     for (size_t i = 0; i < (size_t)w * h; i++) {
-        bright[i] = small[i] > bg[i] + t && bg[i] < max_bg;
-        dark[i] = small[i] + t < bg[i] && bg[i] < max_bg;
+        bright[i] = small[i] > bg[i] + t;
+        dark[i] = small[i] + t < bg[i];
     }
+    for (size_t i = 0; max_bg < ANY_BG && i < (size_t)w * h; i++)
+        if (bg[i] >= max_bg)
+            bright[i] = dark[i] = 0;
     if (dump) {
         PIX *m = pixCreate(w, h, 8);
         for (int y = 0; y < h; y++)
@@ -44,7 +49,8 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
     }
     int min_h = MAX(10, ocr->opts.min_char_height / scale);
     int max_h = ocr->opts.max_char_height / scale;
-    Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0}};
+    Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0},
+               max_bg < ANY_BG};
     ocr__components(bright, w, h, TRUE, min_h, max_h, split ? &f : NULL, f.comps);
     ocr__components(dark, w, h, FALSE, min_h, max_h, split ? &f : NULL, f.comps);
     if (split)
@@ -137,25 +143,23 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
     static const struct {
         int bg, t, max_bg;
         gboolean split;
-    } passes[] = {{0, 14, 256, FALSE}, {0, 22, 256, FALSE}, {0, 30, 256, FALSE},
-                  {1, 22, 256, TRUE},  {2, 22, 256, TRUE}, {0, DARK_T, DARK_BG, FALSE}};
-    guint n_passes = G_N_ELEMENTS(passes) - 1;
+    } passes[] = {{0, 14, ANY_BG, FALSE}, {0, 22, ANY_BG, FALSE}, {0, 30, ANY_BG, FALSE},
+                  {1, 22, ANY_BG, TRUE},  {2, 22, ANY_BG, TRUE},  {0, DARK_T, DARK_BG, FALSE}};
     const guint8 *bgs[] = {mean, vstrip, hstrip};
     guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
     ClassCache *cache = ocr__class_cache_new();
     const char *dump = ocr->opts.dump_prefix;
-    for (guint p = 0; p < n_passes; p++) {
+    for (guint p = 0; p < G_N_ELEMENTS(passes); p++) {
+        /* The pass of dark surroundings (the last) only where the others read no code: its low
+         * contrast takes in noise, and a window shifted onto it must not displace a code
+         * read. */
+        if (passes[p].max_bg < ANY_BG && (!ocr->opts.dark_pass || out->n_reads > 0))
+            break;
         char *name = dump ? g_strdup_printf("%s-%u.png", dump, p) : NULL;
-        ocr->in_dark_pass = passes[p].max_bg < 256;
         detect_pass(ocr, gray, width, height, scale, small, bgs[passes[p].bg], w, h,
                     passes[p].t, passes[p].max_bg, passes[p].split, bright, dark, cache, out,
                     name);
         g_free(name);
-        ocr->in_dark_pass = FALSE;
-        /* The pass of dark surroundings only where the others read no code: its low contrast
-         * takes in noise, and a window shifted onto it must not displace a code read. */
-        if (p + 1 == G_N_ELEMENTS(passes) - 1 && ocr->opts.dark_pass && out->n_reads == 0)
-            n_passes++;
     }
     ocr__class_cache_free(cache);
     g_free(bright);

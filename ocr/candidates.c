@@ -97,6 +97,20 @@ static double junk_factor(double pj)
 #define DARK_JUNK 0.3
 #define DARK_CLEAR 0.5
 
+/* Whether the network reads each of the 11 characters @idx of @f at DARK_CLEAR or more as the
+ * character @r's code has there. */
+static gboolean dark_clear(Frame *f, const int *idx, const OcrRead *r)
+{
+    Comp *c = (Comp *)f->comps->data;
+    for (int i = 0; i < OCR_CODE_LEN; i++) {
+        const float *prob =
+            i == OCR_CODE_LEN - 1 ? check_digit_prob(f, &c[idx[i]]) : c[idx[i]].prob;
+        if (prob[ocr_class_index(r->code[i])] < DARK_CLEAR)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* A serial digit read under UNSEEN_DIGIT with junk odds of JUNKISH or more counts as junk
  * (read_sequence()). Chosen on the tuning seeds 61000-61020 and 93101-93202 (4,900 frames): a
  * box's edge taken as a serial's first digit read 0.00-0.01 with junk 0.40-0.79, where a
@@ -167,7 +181,7 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
     double min_conf = ocr->opts.min_confidence;
     for (int i = 0; i < OCR_CODE_LEN; i++) {
         if (idx[i] < 0) { /* a serial digit the line lost: any digit */
-            if (ocr->in_dark_pass)
+            if (f->dark)
                 return; /* no code: the noise of that pass's low contrast is a digit's match */
             for (int j = 0; j < OCR_N_CLASSES; j++)
                 r->probs.p[i][j] = j < 10 ? 0.1f : 0.0f;
@@ -177,7 +191,7 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         ocr__classify(f, k);
         const float *prob = i == OCR_CODE_LEN - 1 ? check_digit_prob(f, k) : k->prob;
         float pj = prob[OCR__JUNK];
-        if (ocr->in_dark_pass && pj > DARK_JUNK)
+        if (f->dark && pj > DARK_JUNK)
             return;
         not_junk += log(MAX(1.0 - pj, 1e-6));
         if (pj > 0.8f && i != OCR_CODE_LEN - 1) /* the boxed check digit is often unclear */
@@ -205,14 +219,10 @@ static void read_sequence(PsOcr *ocr, Frame *f, const int *idx, OcrOrientation o
         r->code[0] = '\0';
         return;
     }
-    for (int i = 0; ocr->in_dark_pass && r->code[0] && i < OCR_CODE_LEN; i++) {
-        const float *prob =
-            i == OCR_CODE_LEN - 1 ? check_digit_prob(f, &c[idx[i]]) : c[idx[i]].prob;
-        if (prob[ocr_class_index(r->code[i])] < DARK_CLEAR) {
-            r->confidence = 0;
-            r->code[0] = '\0';
-            return;
-        }
+    if (f->dark && r->code[0] && !dark_clear(f, idx, r)) {
+        r->confidence = 0;
+        r->code[0] = '\0';
+        return;
     }
     /* A serial digit the network sees as no digit at all (digit_unseen(): in part junk, or a
      * letter) is a box's edge or a mark beside the serial that the check digit made a digit

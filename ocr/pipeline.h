@@ -62,9 +62,6 @@ struct _PsOcr {
      * detector's region: scaled as the weak codes' boxes). */
     const OcrLine *adding_rows;
     const double (*adding_column)[4];
-    /* While the pass of dark surroundings reads (binarize.c): its codes must have every
-     * character clear of junk (read_sequence()). */
-    gboolean in_dark_pass;
     /* While the whole frame is read (keep_chain_lines, ocr__read_frame()): the longest lines
      * of characters its components made. */
     gboolean keep_chain_lines;
@@ -107,6 +104,9 @@ typedef struct {
     GArray *comps; /* Comp */
     ClassCache *cache;
     Grid grid;
+    /* The pass of dark surroundings (binarize.c): its codes must have every character clear
+     * of junk (read_sequence()). */
+    gboolean dark;
 } Frame;
 
 /* grid.c */
