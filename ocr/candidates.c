@@ -816,20 +816,54 @@ static void serial_below_window(PsOcr *ocr, Frame *f, const int *chain, int len,
     }
 }
 
+/* The fewest characters a line of the components needs to be kept for the line reader
+ * (ocr->keep_chain_lines; none: G_MAXINT). A region's line is kept for the owner search
+ * (detect.c) as much as for its own codes: the region the detector cut around a serial may
+ * leave out its owner code on another door panel (seed 61000 frame 164: EDQU left of the
+ * region, 4829082 in it), and the line reader reads a serial only on a line; its 6 digits
+ * and check digit make a line of 7, or of 6 where a digit is lost. REGION_CHAIN_MIN was
+ * chosen on the tuning seeds 61000-61020 and 93101-93202 (4,900 frames; right / wrong / none
+ * 4,703 / 15 / 182 without the regions' lines): from 8, 2 more right; from 7, 7 more; from
+ * 6, 9 more; none wrong more or fewer, no right code lost. The whole frame's lines from 7
+ * besides gave 3 more and a wrong code at 0.95 (seed 93102 frame 760: the owner search read
+ * the P of CPVU, 10 px high, as Z), so the whole frame keeps CHAIN_LINE_MIN. */
+#define REGION_CHAIN_MIN 6
+
+static int chain_line_min(const PsOcr *ocr)
+{
+    switch (ocr->keep_chain_lines) {
+    case OCR__CHAINS_OF_FRAME:
+        return CHAIN_LINE_MIN;
+    case OCR__CHAINS_OF_REGION:
+        return REGION_CHAIN_MIN;
+    default:
+        return G_MAXINT;
+    }
+}
+
 /* Keeps the horizontal chain @chain of @len components as one of the frame's longest lines
- * (ocr->chain_lines; one line of each place, the longer kept). */
+ * (ocr->chain_lines; one line of each place, the longer kept). A region's line (its pixels
+ * at weak_x0 + x / weak_scale of the frame's) never takes the place of the whole frame's:
+ * a region's components are those of another scale, cut at the region's edge. Without this,
+ * 7 right codes of the tuning seeds were lost: seed 93101 frame 641, a region's JQG311 (more
+ * components, 19 px high) in place of the line that read JUOJ8783110 (40 px); seed 61010
+ * frame 238, a region's line 36 px high in place of the frame's of 34, along which the owner
+ * search read MNUU for MVUU1440440. */
 static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int len)
 {
     const Comp *c = (const Comp *)f->comps->data;
     const Comp *a = &c[chain[0]], *b = &c[chain[len - 1]];
     int hs[OCR__MAX_CHAIN];
     sorted_heights(c, chain, len, hs);
+    /* Frame pixels: a detector's region is read at weak_x0 + x / weak_scale of the frame. */
+    double u = ocr->weak_scale > 0 ? ocr->weak_scale : 1.0, s = f->scale / u;
+    double ox = ocr->weak_x0, oy = ocr->weak_y0;
     OcrLine l = {0};
-    l.char_h = hs[len / 2] * f->scale;
-    l.x0 = a->x * f->scale;
-    l.y0 = (a->y + a->h / 2.0) * f->scale;
-    l.x1 = (b->x + b->w) * f->scale;
-    l.y1 = (b->y + b->h / 2.0) * f->scale;
+    l.char_h = hs[len / 2] * s;
+    l.x0 = ox + a->x * s;
+    l.y0 = oy + (a->y + a->h / 2.0) * s;
+    l.x1 = ox + (b->x + b->w) * s;
+    l.y1 = oy + (b->y + b->h / 2.0) * s;
     int slot = -1, shortest = 0;
     for (int i = 0; i < ocr->n_chain_lines && slot < 0; i++) {
         const OcrLine *o = &ocr->chain_lines[i].l;
@@ -840,24 +874,28 @@ static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int le
         else if (ocr->chain_lines[i].len < ocr->chain_lines[shortest].len)
             shortest = i;
     }
+    gboolean of_region = ocr->keep_chain_lines == OCR__CHAINS_OF_REGION;
     if (slot < 0 && ocr->n_chain_lines < OCR__MAX_LINES) {
         slot = ocr->n_chain_lines++;
         ocr->chain_lines[slot].len = 0;
+        ocr->chain_lines[slot].of_region = of_region;
     } else if (slot < 0) {
         slot = shortest;
     }
     if (ocr->chain_lines[slot].len >= len)
         return; /* the line kept there, or every line kept, is as long */
+    if (of_region && !ocr->chain_lines[slot].of_region)
+        return; /* the whole frame's line stays */
     OcrChainLine *k = &ocr->chain_lines[slot];
     k->l = l;
     k->len = len;
     k->bright = a->bright;
     for (int i = 0; i < len; i++) {
         const Comp *ci = &c[chain[i]];
-        k->box[i][0] = ci->x * f->scale;
-        k->box[i][1] = ci->y * f->scale;
-        k->box[i][2] = ci->w * f->scale;
-        k->box[i][3] = ci->h * f->scale;
+        k->box[i][0] = (int)(ox + ci->x * s);
+        k->box[i][1] = (int)(oy + ci->y * s);
+        k->box[i][2] = (int)(ci->w * s + 0.5);
+        k->box[i][3] = (int)(ci->h * s + 0.5);
     }
 }
 
@@ -891,7 +929,7 @@ void ocr__find_codes(PsOcr *ocr, Frame *f, OcrReads *out)
             OcrOrientation orient = down ? OCR_VERTICAL : OCR_HORIZONTAL;
             if (down && len >= OCR_CODE_LEN && ocr->opts.wide_pieces)
                 widen_column_pieces(f, chain, len);
-            if (ocr->keep_chain_lines && !down && len >= CHAIN_LINE_MIN)
+            if (!down && len >= chain_line_min(ocr))
                 keep_chain_line(ocr, f, chain, len);
             /* One line or column of 11 or more. */
             for (int s = 0; s + OCR_CODE_LEN <= len; s++) {

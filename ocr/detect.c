@@ -1321,8 +1321,10 @@ static void read_region(PsOcr *ocr, const guint8 *gray, int width, int height, c
     ocr->weak_y0 = r->y0;
     ocr->weak_scale = u;
     ocr->keep_weaks = TRUE;
+    ocr->keep_chain_lines = ocr->opts.region_chains ? OCR__CHAINS_OF_REGION : OCR__CHAINS_NONE;
     ocr__read_gray(ocr, c, cw, ch, sub);
     ocr->keep_weaks = FALSE;
+    ocr->keep_chain_lines = OCR__CHAINS_NONE;
     g_free(c);
     if (ocr->opts.debug)
         g_printerr("detector region %d,%d %dx%d (char %.0f px, peak %.2f, x%.2f): %d reads\n",
@@ -1348,10 +1350,12 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     ocr->n_weaks = 0;
     ocr->weak_x0 = ocr->weak_y0 = 0;
     ocr->weak_scale = 1;
-    ocr->keep_chain_lines = ocr->keep_weaks = TRUE;
+    ocr->keep_chain_lines = OCR__CHAINS_OF_FRAME;
+    ocr->keep_weaks = TRUE;
     if (ocr->opts.detector != OCR_DETECTOR_ONLY)
         ocr__read_gray(ocr, gray, width, height, out);
-    ocr->keep_chain_lines = ocr->keep_weaks = FALSE;
+    ocr->keep_chain_lines = OCR__CHAINS_NONE;
+    ocr->keep_weaks = FALSE;
     /* The whole frame's surest code under the minimum (the detector's regions add theirs to
      * ocr->weaks later), for confirm_weak(). */
     OcrRead frame_weak = {0};

@@ -133,6 +133,12 @@ typedef struct {
                            levels off the local mean where that mean is under 48 (night,
                            shadow: paint only a few levels off dark steel), its codes read
                            clear of junk. Default TRUE; $PS_OCR_DARK=off sets FALSE. */
+    gboolean region_chains; /* the lines of 6 or more characters the components made in the
+                               detector's regions join the whole frame's (chain_lines) where
+                               it has none: the owner search finds the owner code of a serial
+                               only a region read (an owner code on another door panel, outside
+                               the region). Default TRUE; $PS_OCR_REGION_CHAINS=off sets FALSE.
+                               Needs chain_lines or owner_search. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

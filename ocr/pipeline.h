@@ -28,12 +28,20 @@
 #define OCR__MAX_CANDIDATES 4000
 #define OCR__MAX_CHAIN 64
 
+/* Where the lines of characters the components make are being kept from (PsOcr). */
+typedef enum {
+    OCR__CHAINS_NONE,
+    OCR__CHAINS_OF_FRAME,  /* the whole frame */
+    OCR__CHAINS_OF_REGION, /* a detector's region */
+} OcrChainSource;
+
 /* A line of characters the components made (ocr__find_codes()): frame pixels. */
 typedef struct {
     OcrLine l;
     int len;
     int box[OCR__MAX_CHAIN][4]; /* each component's x, y, w, h */
     gboolean bright;
+    gboolean of_region; /* made in a detector's region (else in the whole frame) */
 } OcrChainLine;
 
 #define OCR__MAX_WEAKS 4
@@ -62,9 +70,11 @@ struct _PsOcr {
      * detector's region: scaled as the weak codes' boxes). */
     const OcrLine *adding_rows;
     const double (*adding_column)[4];
-    /* While the whole frame is read (keep_chain_lines, ocr__read_frame()): the longest lines
-     * of characters its components made. */
-    gboolean keep_chain_lines;
+    /* While the whole frame is read (keep_chain_lines OCR__CHAINS_OF_FRAME, ocr__read_frame())
+     * and, with opts.region_chains, the detector's regions (OCR__CHAINS_OF_REGION,
+     * read_region()): the longest lines of characters their components made, in frame
+     * pixels. */
+    OcrChainSource keep_chain_lines;
     int n_chain_lines;
     OcrChainLine chain_lines[OCR__MAX_LINES];
 };

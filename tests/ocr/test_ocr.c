@@ -1388,6 +1388,35 @@ START_TEST(test_the_noise_of_the_pass_of_dark_surroundings_is_no_character)
 }
 END_TEST
 
+static void no_region_chains(OcrOptions *opts)
+{
+    opts->region_chains = FALSE;
+}
+
+START_TEST(test_a_serial_only_a_region_read_finds_its_owner_code_on_another_panel)
+{
+    /* Generated 1080p frames of seed 61000: in frame 164 (split door panels, small
+     * characters) the whole frame finds no line of the code, and the detector's region
+     * around the serial, 4829082, leaves out the owner code EDQU on the other panel. With the
+     * region's line of components kept, the owner search reads EDQU before the serial:
+     * EDQU4829082; without, no code. Frames 158-164 give no wrong code. */
+    Expected e = {164, "EDQU4829082", 0, no_region_chains, NULL};
+    expect_frames(61000, 1920, 1080, 158, &e);
+}
+END_TEST
+
+START_TEST(test_a_regions_line_leaves_the_whole_frames_line_in_its_place)
+{
+    /* Generated 960x540 frames of seed 61010: frame 238 (one line, infrared) is read only
+     * along the line the whole frame's components made (the owner search, MVUU before the
+     * serial): MVUU1440440. A detector's region there makes a line of more components, 36 px
+     * high for 34, which must not take that line's place: along it the owner search read MNUU
+     * and the frame gave no code. Frames 232-238 give no wrong code. */
+    Expected e = {238, "MVUU1440440", 0, no_region_chains, "MVUU1440440"};
+    expect_frames(61010, 960, 540, 232, &e);
+}
+END_TEST
+
 static const TestutilTest detector_tests[] = {
     {&test_detector_regions_read_codes_the_whole_frame_misses},
     {&test_line_reader_reads_characters_joined_to_their_boxes},
@@ -1411,6 +1440,10 @@ static const TestutilTest detector_weak_tests[] = {
 static const TestutilTest detector_dark_tests[] = {
     {&test_a_code_in_the_dark_is_read_by_the_pass_of_dark_surroundings},
     {&test_the_noise_of_the_pass_of_dark_surroundings_is_no_character},
+};
+static const TestutilTest detector_region_line_tests[] = {
+    {&test_a_serial_only_a_region_read_finds_its_owner_code_on_another_panel},
+    {&test_a_regions_line_leaves_the_whole_frames_line_in_its_place},
 };
 static const TestutilTest detector_piece_tests[] = {
     {&test_an_m_broken_in_two_on_a_line_is_read_whole},
@@ -1466,7 +1499,8 @@ static const TestutilTest core_tests[] = {
  * components' lines (1080p frames: a test of its own, beside the others), and with
  * "detector-weak OCR-SYNTH" the weak codes pooled and the rules it came with, with
  * "detector-pieces OCR-SYNTH" the M and W broken into pieces read whole, with
- * "detector-dark OCR-SYNTH" the pass of dark surroundings, with
+ * "detector-dark OCR-SYNTH" the pass of dark surroundings, with "detector-region-lines
+ * OCR-SYNTH" the lines of the components of the detector's regions, with
  * "detector-pitch OCR-SYNTH" and "detector-pitch-late OCR-SYNTH" the serials whose digits stand
  * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
  * their kinds of characters (frames late in their seeds, 753 at 960x540 and 686 at 1080p:
@@ -1481,6 +1515,8 @@ int main(int argc, char **argv)
                                                TESTUTIL_TESTS(detector_weak_tests)};
     static const TestutilCase detector_dark = {"detector-dark", 300,
                                                TESTUTIL_TESTS(detector_dark_tests)};
+    static const TestutilCase detector_region_lines = {"detector-region-lines", 300,
+                                                       TESTUTIL_TESTS(detector_region_line_tests)};
     static const TestutilCase detector_pieces = {"detector-pieces", 170,
                                                  TESTUTIL_TESTS(detector_piece_tests)};
     static const TestutilCase detector_pitch = {"detector-pitch", 300,
@@ -1509,6 +1545,10 @@ int main(int argc, char **argv)
     if (argc > 2 && g_str_equal(argv[1], "detector-dark")) {
         synth_path = argv[2];
         return testutil_run_cases("ocr", &detector_dark, 1);
+    }
+    if (argc > 2 && g_str_equal(argv[1], "detector-region-lines")) {
+        synth_path = argv[2];
+        return testutil_run_cases("ocr", &detector_region_lines, 1);
     }
     if (argc > 2 && g_str_equal(argv[1], "detector-pieces")) {
         synth_path = argv[2];
