@@ -294,12 +294,30 @@ double ocr__box_overlap(const int a[4], const int b[4])
     return ix > 0 && iy > 0 && smaller > 0 ? (double)ix * iy / smaller : 0;
 }
 
+/* The scale of the image being read to the frame's (ocr->weak_scale: a detector's region is
+ * read enlarged or shrunk; the whole frame at 1), and a place @x, @y of that image in frame
+ * pixels (weak_x0 + x / weak_scale). */
+static double image_scale(const PsOcr *ocr)
+{
+    return ocr->weak_scale > 0 ? ocr->weak_scale : 1.0;
+}
+
+static double frame_x(const PsOcr *ocr, double x)
+{
+    return ocr->weak_x0 + x / image_scale(ocr);
+}
+
+static double frame_y(const PsOcr *ocr, double y)
+{
+    return ocr->weak_y0 + y / image_scale(ocr);
+}
+
 void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
 {
     OcrRead w = *r;
-    double u = ocr->weak_scale > 0 ? ocr->weak_scale : 1.0;
-    w.bbox[0] = (int)(ocr->weak_x0 + r->bbox[0] / u);
-    w.bbox[1] = (int)(ocr->weak_y0 + r->bbox[1] / u);
+    double u = image_scale(ocr);
+    w.bbox[0] = (int)frame_x(ocr, r->bbox[0]);
+    w.bbox[1] = (int)frame_y(ocr, r->bbox[1]);
     w.bbox[2] = (int)(r->bbox[2] / u + 0.5);
     w.bbox[3] = (int)(r->bbox[3] / u + 0.5);
     int n = ocr->n_weaks;
@@ -327,10 +345,10 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
     p->two_rows = ocr->adding_rows != NULL;
     for (int k = 0; ocr->adding_rows && k < 2; k++) {
         OcrLine l = ocr->adding_rows[k];
-        l.x0 = ocr->weak_x0 + l.x0 / u;
-        l.y0 = ocr->weak_y0 + l.y0 / u;
-        l.x1 = ocr->weak_x0 + l.x1 / u;
-        l.y1 = ocr->weak_y0 + l.y1 / u;
+        l.x0 = frame_x(ocr, l.x0);
+        l.y0 = frame_y(ocr, l.y0);
+        l.x1 = frame_x(ocr, l.x1);
+        l.y1 = frame_y(ocr, l.y1);
         l.char_h /= u;
         p->rows[k] = l;
     }
@@ -338,10 +356,10 @@ void ocr__keep_weak(PsOcr *ocr, const OcrRead *r)
     for (int k = 0; ocr->adding_column && k < OCR_CODE_LEN; k++) {
         const double *b = ocr->adding_column[k];
         double *o = p->column[k];
-        o[0] = ocr->weak_x0 + b[0] / u;
-        o[1] = ocr->weak_y0 + b[1] / u;
-        o[2] = ocr->weak_x0 + b[2] / u;
-        o[3] = ocr->weak_y0 + b[3] / u;
+        o[0] = frame_x(ocr, b[0]);
+        o[1] = frame_y(ocr, b[1]);
+        o[2] = frame_x(ocr, b[2]);
+        o[3] = frame_y(ocr, b[3]);
     }
     ocr->n_weaks = n + 1;
 }
@@ -842,28 +860,26 @@ static int chain_line_min(const PsOcr *ocr)
 }
 
 /* Keeps the horizontal chain @chain of @len components as one of the frame's longest lines
- * (ocr->chain_lines; one line of each place, the longer kept). A region's line (its pixels
- * at weak_x0 + x / weak_scale of the frame's) never takes the place of the whole frame's:
- * a region's components are those of another scale, cut at the region's edge. Without this,
- * 7 right codes of the tuning seeds were lost: seed 93101 frame 641, a region's JQG311 (more
- * components, 19 px high) in place of the line that read JUOJ8783110 (40 px); seed 61010
- * frame 238, a region's line 36 px high in place of the frame's of 34, along which the owner
- * search read MNUU for MVUU1440440. */
+ * (ocr->chain_lines, in frame pixels: frame_x(); one line of each place, the longer kept). A
+ * region's line never takes the place of the whole frame's: a region's components are those
+ * of another scale, cut at the region's edge. Without this, 7 right codes of the tuning seeds
+ * were lost: seed 93101 frame 641, a region's JQG311 (more components, 19 px high) in place of
+ * the line that read JUOJ8783110 (40 px); seed 61010 frame 238, a region's line 36 px high in
+ * place of the frame's of 34, along which the owner search read MNUU for MVUU1440440. */
 static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int len)
 {
     const Comp *c = (const Comp *)f->comps->data;
     const Comp *a = &c[chain[0]], *b = &c[chain[len - 1]];
     int hs[OCR__MAX_CHAIN];
     sorted_heights(c, chain, len, hs);
-    /* Frame pixels: a detector's region is read at weak_x0 + x / weak_scale of the frame. */
-    double u = ocr->weak_scale > 0 ? ocr->weak_scale : 1.0, s = f->scale / u;
-    double ox = ocr->weak_x0, oy = ocr->weak_y0;
+    int s = f->scale; /* the components' pixels to the image's; frame_x() on to the frame's */
+    double u = image_scale(ocr);
     OcrLine l = {0};
-    l.char_h = hs[len / 2] * s;
-    l.x0 = ox + a->x * s;
-    l.y0 = oy + (a->y + a->h / 2.0) * s;
-    l.x1 = ox + (b->x + b->w) * s;
-    l.y1 = oy + (b->y + b->h / 2.0) * s;
+    l.char_h = hs[len / 2] * s / u;
+    l.x0 = frame_x(ocr, a->x * s);
+    l.y0 = frame_y(ocr, (a->y + a->h / 2.0) * s);
+    l.x1 = frame_x(ocr, (b->x + b->w) * s);
+    l.y1 = frame_y(ocr, (b->y + b->h / 2.0) * s);
     int slot = -1, shortest = 0;
     for (int i = 0; i < ocr->n_chain_lines && slot < 0; i++) {
         const OcrLine *o = &ocr->chain_lines[i].l;
@@ -892,10 +908,10 @@ static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int le
     k->bright = a->bright;
     for (int i = 0; i < len; i++) {
         const Comp *ci = &c[chain[i]];
-        k->box[i][0] = (int)(ox + ci->x * s);
-        k->box[i][1] = (int)(oy + ci->y * s);
-        k->box[i][2] = (int)(ci->w * s + 0.5);
-        k->box[i][3] = (int)(ci->h * s + 0.5);
+        k->box[i][0] = (int)frame_x(ocr, ci->x * s);
+        k->box[i][1] = (int)frame_y(ocr, ci->y * s);
+        k->box[i][2] = (int)(ci->w * s / u + 0.5);
+        k->box[i][3] = (int)(ci->h * s / u + 0.5);
     }
 }
 
