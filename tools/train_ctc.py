@@ -8,7 +8,9 @@ which tests/ocr/test_ctc.c compares with the C inference).
     nice -n 10 /usr/bin/python3 tools/train_ctc.py --synth build/tools/ocr-synth
 
 `--from ocr/ctc_weights.c` skips training: it loads those weights and writes the three files
-again.
+again. `--more` adds the seeds of MORE (25,000 strips more), `--init WEIGHTS` starts from
+trained weights instead of at random, `--max-lr` sets the schedule's peak and `--channels` the
+5 convolutions' widths (the shipped weights: the defaults, without `--more`).
 
 The line reader reads what the character reader cannot cut apart: characters that touch, or
 that paint, rust or light break into pieces. Its input is a strip cut along a line the
@@ -46,6 +48,11 @@ TRAIN = [(8000, 600, 960, 540), (8001, 600, 960, 540), (8002, 600, 960, 540),
          (8003, 600, 960, 540), (8100, 400, 1920, 1080), (8101, 400, 1920, 1080),
          (8102, 400, 1920, 1080), (8103, 400, 1920, 1080), (8200, 200, 540, 720),
          (8201, 200, 540, 720)]
+# --more: the seeds added on 6 December 2026, most of them 960x540 where small characters are
+MORE = [(8004, 600, 960, 540), (8005, 600, 960, 540), (8006, 600, 960, 540),
+        (8007, 600, 960, 540), (8008, 600, 960, 540), (8009, 600, 960, 540),
+        (8104, 400, 1920, 1080), (8105, 400, 1920, 1080), (8106, 400, 1920, 1080),
+        (8202, 200, 540, 720), (8203, 200, 540, 720)]
 VAL = [(8900, 100, 960, 540), (8901, 60, 1920, 1080)]
 
 
@@ -229,12 +236,19 @@ def main():
     ap.add_argument("--data", help="folder for (and of already made) strip files")
     ap.add_argument("--epochs", type=int, default=24)
     ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--more", action="store_true",
+                    help="train on the seeds of MORE too (8004-8203)")
+    ap.add_argument("--init", metavar="WEIGHTS",
+                    help="start from these weights (ocr/ctc_weights.c) instead of at random")
+    ap.add_argument("--max-lr", type=float, default=3e-3)
+    ap.add_argument("--channels", default="16,32,48,64,96",
+                    help="the channels of the 5 convolutions (multiples of 4, at most 96)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1)
     rng = np.random.default_rng(5)
     t0 = time.time()
-    net = LineNet()
+    net = LineNet(*(int(c) for c in args.channels.split(",")))
     out_dir = os.path.dirname(args.out) or "."
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or tmp
@@ -248,13 +262,16 @@ def main():
             write_fixture(net, val, args.fixture)
             print(f"wrote {args.out}, ctc_shapes.h and {args.fixture} from {args.from_c}")
             return
-        train = [it for spec in TRAIN for it in strips(args.synth, spec, data)]
+        specs = TRAIN + (MORE if args.more else [])
+        train = [it for spec in specs for it in strips(args.synth, spec, data)]
+    if args.init:
+        read_c_weights(args.init, net, PARAMS, "ocr__ctc_")
     train = [it for it in train if it[1].shape[1] // 4 >= 2 * len(it[0]) + 1]
     print(f"data: {len(train)} training strips, {len(val)} validation, "
           f"{time.time() - t0:.0f} s", flush=True)
     n_batches = (len(train) + args.batch - 1) // args.batch
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3,
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.max_lr,
                                                 total_steps=args.epochs * n_batches)
     ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
     for epoch in range(args.epochs):
@@ -271,13 +288,18 @@ def main():
             sched.step()
             total += loss.item()
         acc, code_acc, codes = evaluate(net, val)
-        note = (f"trained on ocr-synth lines (seeds 8000-8201), {epoch + 1} epochs;\n"
+        train_acc = evaluate(net, train[::25])[0]
+        seeds = "8000-8203" if args.more else "8000-8201"
+        how = f", from {os.path.basename(args.init)}" if args.init else ""
+        if args.channels != "16,32,48,64,96":
+            how += f", channels {args.channels}"
+        note = (f"trained on ocr-synth lines (seeds {seeds}{how}), {epoch + 1} epochs;\n"
                 f" * validation (seeds 8900-8901): {acc:.3f} of strips read exactly, "
                 f"{code_acc:.3f} of the {codes} showing a whole code")
         write_shapes(net, os.path.join(out_dir, "ctc_shapes.h"))
         write_weights(net, args.out, note)
         print(f"epoch {epoch + 1}: loss {total / n_batches:.4f} val {acc:.3f} codes {code_acc:.3f}"
-              f" ({codes}) {time.time() - t0:.0f} s", flush=True)
+              f" ({codes}) train {train_acc:.3f} {time.time() - t0:.0f} s", flush=True)
     write_fixture(net, val, args.fixture)
     print(f"wrote {args.out}, ctc_shapes.h and {args.fixture} in {time.time() - t0:.0f} s")
 
