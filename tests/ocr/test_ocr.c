@@ -1417,6 +1417,21 @@ START_TEST(test_a_regions_line_leaves_the_whole_frames_line_in_its_place)
 }
 END_TEST
 
+START_TEST(test_a_line_of_tall_components_leaves_a_serials_line_in_its_place)
+{
+    /* Generated 960x540 frames of seed 93202: in frame 808 (split door panels, small
+     * characters, busy surroundings) ELMJ stands on one panel and 0632567 on the other, 14 px
+     * high. The whole frame's components make the serial's line and a line of 9 components
+     * 146 px high across it (of the busy surroundings). Taken for one place, the longer line took the
+     * serial's, and the owner search anchored on the detector's line instead (24 px high and
+     * sloped), where it read 48 for ELMJ: no code. A line over twice as tall as another is
+     * another line; the serial's line kept, the owner search reads ELMJ0632567 along it.
+     * Frames 803-808 give no wrong code. */
+    Expected e = {808, "ELMJ0632567", 0, NULL, NULL};
+    expect_frames(93202, 960, 540, 803, &e);
+}
+END_TEST
+
 static const TestutilTest detector_tests[] = {
     {&test_detector_regions_read_codes_the_whole_frame_misses},
     {&test_line_reader_reads_characters_joined_to_their_boxes},
@@ -1444,6 +1459,9 @@ static const TestutilTest detector_dark_tests[] = {
 static const TestutilTest detector_region_line_tests[] = {
     {&test_a_serial_only_a_region_read_finds_its_owner_code_on_another_panel},
     {&test_a_regions_line_leaves_the_whole_frames_line_in_its_place},
+};
+static const TestutilTest detector_line_place_tests[] = {
+    {&test_a_line_of_tall_components_leaves_a_serials_line_in_its_place},
 };
 static const TestutilTest detector_piece_tests[] = {
     {&test_an_m_broken_in_two_on_a_line_is_read_whole},
@@ -1501,9 +1519,10 @@ static const TestutilTest core_tests[] = {
  * "detector-pieces OCR-SYNTH" the M and W broken into pieces read whole, with
  * "detector-dark OCR-SYNTH" the pass of dark surroundings, with "detector-region-lines
  * OCR-SYNTH" the lines of the components of the detector's regions, with
+ * "detector-line-places OCR-SYNTH" the components' lines of one place, with
  * "detector-pitch OCR-SYNTH" and "detector-pitch-late OCR-SYNTH" the serials whose digits stand
  * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
- * their kinds of characters (frames late in their seeds, 753 at 960x540 and 686 at 1080p:
+ * their kinds of characters (frames late in their seeds, 753 and 808 at 960x540 and 686 at 1080p:
  * rendering the frames before them takes most of the time, several minutes in a sanitizer
  * build, hence tests of their own with longer timeouts). */
 int main(int argc, char **argv)
@@ -1517,6 +1536,8 @@ int main(int argc, char **argv)
                                                TESTUTIL_TESTS(detector_dark_tests)};
     static const TestutilCase detector_region_lines = {"detector-region-lines", 300,
                                                        TESTUTIL_TESTS(detector_region_line_tests)};
+    static const TestutilCase detector_line_places = {"detector-line-places", 300,
+                                                      TESTUTIL_TESTS(detector_line_place_tests)};
     static const TestutilCase detector_pieces = {"detector-pieces", 170,
                                                  TESTUTIL_TESTS(detector_piece_tests)};
     static const TestutilCase detector_pitch = {"detector-pitch", 300,
@@ -1549,6 +1570,10 @@ int main(int argc, char **argv)
     if (argc > 2 && g_str_equal(argv[1], "detector-region-lines")) {
         synth_path = argv[2];
         return testutil_run_cases("ocr", &detector_region_lines, 1);
+    }
+    if (argc > 2 && g_str_equal(argv[1], "detector-line-places")) {
+        synth_path = argv[2];
+        return testutil_run_cases("ocr", &detector_line_places, 1);
     }
     if (argc > 2 && g_str_equal(argv[1], "detector-pieces")) {
         synth_path = argv[2];
