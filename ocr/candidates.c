@@ -866,11 +866,12 @@ static int chain_line_min(const PsOcr *ocr)
  * a serial's 14 px high, and the owner search never anchored on the serial. On the tuning
  * seeds 61000-93202: 2 codes more, 1 less, no wrong code more or fewer; at 1.4 times, the
  * linking's ratio, 2 more and 2 less: more places, and the 6 longest lines keep fewer of
- * them). A region's line never takes the place of the whole frame's: a region's components are those
- * of another scale, cut at the region's edge. Without this, 7 right codes of the tuning seeds
- * were lost: seed 93101 frame 641, a region's JQG311 (more components, 19 px high) in place of
- * the line that read JUOJ8783110 (40 px); seed 61010 frame 238, a region's line 36 px high in
- * place of the frame's of 34, along which the owner search read MNUU for MVUU1440440. */
+ * them). A region's line never takes the place of the whole frame's: a region's components
+ * are those of another scale, cut at the region's edge. Without this, 7 right codes of the
+ * tuning seeds were lost: seed 93101 frame 641, a region's JQG311 (more components, 19 px
+ * high) in place of the line that read JUOJ8783110 (40 px); seed 61010 frame 238, a region's
+ * line 36 px high in place of the frame's of 34, along which the owner search read MNUU for
+ * MVUU1440440. */
 static void keep_chain_line(PsOcr *ocr, const Frame *f, const int *chain, int len)
 {
     const Comp *c = (const Comp *)f->comps->data;

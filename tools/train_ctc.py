@@ -248,7 +248,13 @@ def main():
     torch.manual_seed(1)
     rng = np.random.default_rng(5)
     t0 = time.time()
-    net = LineNet(*(int(c) for c in args.channels.split(",")))
+    try:
+        channels = [int(c) for c in args.channels.split(",")]
+    except ValueError:
+        channels = []
+    if len(channels) != 5 or any(c <= 0 or c % 4 or c > 96 for c in channels):
+        raise SystemExit(f"--channels {args.channels}: 5 widths, multiples of 4 up to 96")
+    net = LineNet(*channels)
     out_dir = os.path.dirname(args.out) or "."
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or tmp

@@ -1422,9 +1422,9 @@ START_TEST(test_a_line_of_tall_components_leaves_a_serials_line_in_its_place)
     /* Generated 960x540 frames of seed 93202: in frame 808 (split door panels, small
      * characters, busy surroundings) ELMJ stands on one panel and 0632567 on the other, 14 px
      * high. The whole frame's components make the serial's line and a line of 9 components
-     * 146 px high across it (of the busy surroundings). Taken for one place, the longer line took the
-     * serial's, and the owner search anchored on the detector's line instead (24 px high and
-     * sloped), where it read 48 for ELMJ: no code. A line over twice as tall as another is
+     * 146 px high across it (of the busy surroundings). Taken for one place, the longer line
+     * took the serial's, and the owner search anchored on the detector's line instead (24 px
+     * high and sloped), where it read 48 for ELMJ: no code. A line over twice as tall as another is
      * another line; the serial's line kept, the owner search reads ELMJ0632567 along it.
      * Frames 803-808 give no wrong code. */
     Expected e = {808, "ELMJ0632567", 0, NULL, NULL};
@@ -1522,9 +1522,9 @@ static const TestutilTest core_tests[] = {
  * "detector-line-places OCR-SYNTH" the components' lines of one place, with
  * "detector-pitch OCR-SYNTH" and "detector-pitch-late OCR-SYNTH" the serials whose digits stand
  * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
- * their kinds of characters (frames late in their seeds, 753 and 808 at 960x540 and 686 at 1080p:
- * rendering the frames before them takes most of the time, several minutes in a sanitizer
- * build, hence tests of their own with longer timeouts). */
+ * their kinds of characters (frames late in their seeds, 753 and 808 at 960x540 and 686 at
+ * 1080p: rendering the frames before them takes most of the time, several minutes in a
+ * sanitizer build, hence tests of their own with longer timeouts). */
 int main(int argc, char **argv)
 {
     static const TestutilCase detector = {"detector", 170, TESTUTIL_TESTS(detector_tests)};
