@@ -241,19 +241,22 @@ def main():
     ap.add_argument("--init", metavar="WEIGHTS",
                     help="start from these weights (ocr/ctc_weights.c) instead of at random")
     ap.add_argument("--max-lr", type=float, default=3e-3)
-    ap.add_argument("--channels", default="16,32,48,64,96",
-                    help="the channels of the 5 convolutions (multiples of 4, at most 96)")
+    ap.add_argument("--channels",
+                    help="the channels of the 5 convolutions, comma-separated (multiples of 4, "
+                         "at most 96; LineNet's when not given)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(1)
     rng = np.random.default_rng(5)
     t0 = time.time()
-    try:
-        channels = [int(c) for c in args.channels.split(",")]
-    except ValueError:
-        channels = []
-    if len(channels) != 5 or any(c <= 0 or c % 4 or c > 96 for c in channels):
-        raise SystemExit(f"--channels {args.channels}: 5 widths, multiples of 4 up to 96")
+    channels = []
+    if args.channels:
+        try:
+            channels = [int(c) for c in args.channels.split(",")]
+        except ValueError:
+            pass
+        if len(channels) != 5 or any(c <= 0 or c % 4 or c > 96 for c in channels):
+            raise SystemExit(f"--channels {args.channels}: 5 widths, multiples of 4 up to 96")
     net = LineNet(*channels)
     out_dir = os.path.dirname(args.out) or "."
     with tempfile.TemporaryDirectory() as tmp:
@@ -297,7 +300,7 @@ def main():
         train_acc = evaluate(net, train[::25])[0]
         seeds = "8000-8203" if args.more else "8000-8201"
         how = f", from {os.path.basename(args.init)}" if args.init else ""
-        if args.channels != "16,32,48,64,96":
+        if args.channels:
             how += f", channels {args.channels}"
         note = (f"trained on ocr-synth lines (seeds {seeds}{how}), {epoch + 1} epochs;\n"
                 f" * validation (seeds 8900-8901): {acc:.3f} of strips read exactly, "

@@ -1424,9 +1424,9 @@ START_TEST(test_a_line_of_tall_components_leaves_a_serials_line_in_its_place)
      * high. The whole frame's components make the serial's line and a line of 9 components
      * 146 px high across it (of the busy surroundings). Taken for one place, the longer line
      * took the serial's, and the owner search anchored on the detector's line instead (24 px
-     * high and sloped), where it read 48 for ELMJ: no code. A line over twice as tall as another is
-     * another line; the serial's line kept, the owner search reads ELMJ0632567 along it.
-     * Frames 803-808 give no wrong code. */
+     * high and sloped), where it read 48 for ELMJ: no code. A line over twice as tall as
+     * another is another line; the serial's line kept, the owner search reads ELMJ0632567
+     * along it. Frames 803-808 give no wrong code. */
     Expected e = {808, "ELMJ0632567", 0, NULL, NULL};
     expect_frames(93202, 960, 540, 803, &e);
 }
