@@ -1,10 +1,12 @@
-/* ctc.c: inference of the line reader trained by tools/train_ctc.py (weights in the generated
- * ctc_weights.c, layer sizes in the generated ctc_shapes.h), and its best-path reading.
+/* ctc.c: inference of the line readers trained by tools/train_ctc.py (weights in the generated
+ * ctc_weights.c and ctc_wide_weights.c, layer sizes in the generated ctc_shapes.h and
+ * ctc_wide_shapes.h), and their best-path reading.
  *
- * The network reads a strip of OCR__LINE_H rows (ocr__line_crop()), standardized: conv 3x3 +
- * max pool 2, twice; conv 3x3 + max pool 2 across only, twice; conv 2x3 (the height closed);
- * conv 1x3 of dilation 2 along the line; conv 1x1 to OCR__CTC_OUT outputs, softmax, for every
- * 4 columns of the strip. Output OCR__CTC_BLANK is CTC's blank.
+ * Both networks have the same layers, of other widths. They read a strip of OCR__LINE_H rows
+ * (ocr__line_crop()), standardized: conv 3x3 + max pool 2, twice; conv 3x3 + max pool 2 across
+ * only, twice; conv 2x3 (the height closed); conv 1x3 of dilation 2 along the line; conv 1x1
+ * to OCR__N_OUT outputs, softmax, for every 4 columns of the strip. Output OCR__JUNK is CTC's
+ * blank.
  *
  * The convolutions are ocr__conv() (conv.c): channel-last, the weights re-ordered once to
  * [tap][input][output]. Thread-safe: the re-ordered weights are written once under
@@ -13,40 +15,61 @@
 #include <string.h>
 
 #include "ctc_shapes.h"
+#include "ctc_wide_shapes.h"
 #include "pipeline.h"
 
-#define C1 OCR__CTC_C1
-#define C2 OCR__CTC_C2
-#define C3 OCR__CTC_C3
-#define C4 OCR__CTC_C4
-#define C5 OCR__CTC_C5
-
-/* What this code assumes of the network the training script describes. */
-_Static_assert(OCR__CTC_IN_H == OCR__LINE_H, "the network reads strips of another height");
+/* What this code assumes of each network the training script describes (P: OCR__CTC_ or
+ * OCR__CTC_WIDE_). */
+#define CHECK_SHAPES(P)                                                                           \
+    _Static_assert(P##IN_H == OCR__LINE_H, "the network reads strips of another height");        \
+    _Static_assert(P##OUT == OCR__N_OUT && P##BLANK == OCR__JUNK,                                 \
+                   "the outputs are the 36 characters and the blank in the place of 'not a "      \
+                   "character'");                                                                \
+    _Static_assert(P##C1 % 4 == 0 && P##C2 % 4 == 0 && P##C3 % 4 == 0 && P##C4 % 4 == 0 &&         \
+                       P##C5 % 4 == 0,                                                            \
+                   "channel counts must be multiples of 4 (vectors of 4 floats)");                \
+    _Static_assert(P##C1 <= OCR__CONV_MAX_C && P##C2 <= OCR__CONV_MAX_C &&                        \
+                       P##C3 <= OCR__CONV_MAX_C && P##C4 <= OCR__CONV_MAX_C &&                    \
+                       P##C5 <= OCR__CONV_MAX_C,                                                  \
+                   "ocr__conv() keeps at most OCR__CONV_MAX_C accumulators")
+CHECK_SHAPES(OCR__CTC_);
+CHECK_SHAPES(OCR__CTC_WIDE_);
 _Static_assert(OCR__LINE_H == 32, "two pools of 2 and two across leave 2 rows for the 2x3 conv");
-_Static_assert(OCR__CTC_OUT == OCR__N_OUT && OCR__CTC_BLANK == OCR__JUNK,
-               "the outputs are the 36 characters and the blank in the place of 'not a character'");
-_Static_assert(C1 % 4 == 0 && C2 % 4 == 0 && C3 % 4 == 0 && C4 % 4 == 0 && C5 % 4 == 0,
-               "channel counts must be multiples of 4 (vectors of 4 floats)");
-_Static_assert(C1 <= OCR__CONV_MAX_C && C2 <= OCR__CONV_MAX_C && C3 <= OCR__CONV_MAX_C &&
-                   C4 <= OCR__CONV_MAX_C && C5 <= OCR__CONV_MAX_C,
-               "ocr__conv() keeps at most OCR__CONV_MAX_C accumulators");
 
-static float c1_t[9 * 1 * C1], c2_t[9 * C1 * C2], c3_t[9 * C2 * C3], c4_t[9 * C3 * C4],
-    c5_t[6 * C4 * C5], c6_t[3 * C5 * C5];
+/* A network: its 5 widths, its weights and biases (conv 1-6, then the head), and its
+ * convolutions' weights re-ordered for ocr__conv() (conv 1-6), written once. */
+typedef struct {
+    int c1, c2, c3, c4, c5;
+    const float *w[7], *b[7];
+    float *t[6];
+    gsize ready;
+} Net;
 
-static void init_weights(void)
+#define NET(P, p)                                                                                 \
+    {                                                                                             \
+        P##C1, P##C2, P##C3, P##C4, P##C5,                                                        \
+            {p##c1_w, p##c2_w, p##c3_w, p##c4_w, p##c5_w, p##c6_w, p##head_w},                    \
+            {p##c1_b, p##c2_b, p##c3_b, p##c4_b, p##c5_b, p##c6_b, p##head_b}, {NULL}, 0          \
+    }
+static Net nets[] = {
+    [OCR__CTC_FIRST] = NET(OCR__CTC_, ocr__ctc_),
+    [OCR__CTC_WIDE] = NET(OCR__CTC_WIDE_, ocr__ctc_wide_),
+};
+
+static const Net *net_of(OcrCtcNet which)
 {
-    static gsize done = 0;
-    if (!g_once_init_enter(&done))
-        return;
-    ocr__conv_reorder(ocr__ctc_c1_w, 1, C1, 9, c1_t);
-    ocr__conv_reorder(ocr__ctc_c2_w, C1, C2, 9, c2_t);
-    ocr__conv_reorder(ocr__ctc_c3_w, C2, C3, 9, c3_t);
-    ocr__conv_reorder(ocr__ctc_c4_w, C3, C4, 9, c4_t);
-    ocr__conv_reorder(ocr__ctc_c5_w, C4, C5, 6, c5_t);
-    ocr__conv_reorder(ocr__ctc_c6_w, C5, C5, 3, c6_t);
-    g_once_init_leave(&done, 1);
+    Net *n = &nets[which];
+    if (g_once_init_enter(&n->ready)) {
+        const int cin[6] = {1, n->c1, n->c2, n->c3, n->c4, n->c5};
+        const int cout[6] = {n->c1, n->c2, n->c3, n->c4, n->c5, n->c5};
+        const int taps[6] = {9, 9, 9, 9, 6, 3};
+        for (int i = 0; i < 6; i++) {
+            n->t[i] = g_new(float, (size_t)taps[i] * cin[i] * cout[i]);
+            ocr__conv_reorder(n->w[i], cin[i], cout[i], taps[i], n->t[i]);
+        }
+        g_once_init_leave(&n->ready, 1);
+    }
+    return n;
 }
 
 /* conv @kh x @kw, stride 1, padding @ph / @pw, dilation @dw along the width, ReLU. */
@@ -74,12 +97,14 @@ static void pool(const float *in, int h, int w, int c, int py, int px, float *ou
         }
 }
 
-float *ocr__ctc_probs(const guint8 *strip, int w, int *out_t)
+float *ocr__ctc_probs(OcrCtcNet which, const guint8 *strip, int w, int *out_t)
 {
     *out_t = 0;
-    if (!strip || w < 4 || w % 4 != 0 || w > OCR__LINE_MAX_W)
+    if (!strip || w < 4 || w % 4 != 0 || w > OCR__LINE_MAX_W ||
+        (which != OCR__CTC_FIRST && which != OCR__CTC_WIDE))
         return NULL;
-    init_weights();
+    const Net *net = net_of(which);
+    const int C1 = net->c1, C2 = net->c2, C3 = net->c3, C4 = net->c4, C5 = net->c5;
     const int h = OCR__LINE_H, n = h * w;
     float *x = g_new(float, n);
     double sum = 0, sq = 0;
@@ -93,26 +118,26 @@ float *ocr__ctc_probs(const guint8 *strip, int w, int *out_t)
         x[i] = (float)((strip[i] - mean) / sd);
     const int w2 = w / 2, w4 = w / 4, t = w4;
     float *a = g_new(float, (size_t)n * C1), *b = g_new(float, (size_t)n * C1 / 4);
-    conv(x, h, w, 1, c1_t, ocr__ctc_c1_b, C1, 3, 3, 1, 1, 1, a);
+    conv(x, h, w, 1, net->t[0], net->b[0], C1, 3, 3, 1, 1, 1, a);
     pool(a, h, w, C1, 2, 2, b); /* 16 x w2 */
     float *a2 = g_new(float, (size_t)16 * w2 * C2);
-    conv(b, 16, w2, C1, c2_t, ocr__ctc_c2_b, C2, 3, 3, 1, 1, 1, a2);
+    conv(b, 16, w2, C1, net->t[1], net->b[1], C2, 3, 3, 1, 1, 1, a2);
     float *b2 = g_new(float, (size_t)8 * w4 * MAX(C2, MAX(C3, C4)));
     pool(a2, 16, w2, C2, 2, 2, b2); /* 8 x w4 */
     float *a3 = g_new(float, (size_t)8 * w4 * MAX(C3, C4));
-    conv(b2, 8, w4, C2, c3_t, ocr__ctc_c3_b, C3, 3, 3, 1, 1, 1, a3);
+    conv(b2, 8, w4, C2, net->t[2], net->b[2], C3, 3, 3, 1, 1, 1, a3);
     pool(a3, 8, w4, C3, 2, 1, b2); /* 4 x w4 */
-    conv(b2, 4, w4, C3, c4_t, ocr__ctc_c4_b, C4, 3, 3, 1, 1, 1, a3);
+    conv(b2, 4, w4, C3, net->t[3], net->b[3], C4, 3, 3, 1, 1, 1, a3);
     pool(a3, 4, w4, C4, 2, 1, b2); /* 2 x w4 */
     float *f5 = g_new(float, (size_t)t * C5), *f6 = g_new(float, (size_t)t * C5);
-    conv(b2, 2, w4, C4, c5_t, ocr__ctc_c5_b, C5, 2, 3, 0, 1, 1, f5); /* 1 x w4 */
-    conv(f5, 1, w4, C5, c6_t, ocr__ctc_c6_b, C5, 1, 3, 0, 2, 2, f6);
+    conv(b2, 2, w4, C4, net->t[4], net->b[4], C5, 2, 3, 0, 1, 1, f5); /* 1 x w4 */
+    conv(f5, 1, w4, C5, net->t[5], net->b[5], C5, 1, 3, 0, 2, 2, f6);
     float *probs = g_new(float, (size_t)t * OCR__N_OUT);
     for (int i = 0; i < t; i++) {
         float *p = probs + (size_t)i * OCR__N_OUT, mx = -1e30f;
         for (int k = 0; k < OCR__N_OUT; k++) {
-            float z = ocr__ctc_head_b[k];
-            const float *wk = ocr__ctc_head_w + (size_t)k * C5;
+            float z = net->b[6][k];
+            const float *wk = net->w[6] + (size_t)k * C5;
             for (int c = 0; c < C5; c++)
                 z += wk[c] * f6[(size_t)i * C5 + c];
             p[k] = z;

@@ -589,7 +589,7 @@ static int read_strips(PsOcr *ocr, const guint8 *gray, int width, int height,
             g_free(head);
             g_free(name);
         }
-        float *probs = strip ? ocr__ctc_probs(strip, sw, &t) : NULL;
+        float *probs = strip ? ocr__ctc_probs(ocr->ctc_net, strip, sw, &t) : NULL;
         g_free(strip);
         if (!probs)
             continue;
@@ -1343,6 +1343,94 @@ static void read_region(PsOcr *ocr, const guint8 *gray, int width, int height, c
     }
 }
 
+/* The line reader's stages, with network ocr->ctc_net, each only while @out has no code: the
+ * detector's @n_lines @lines; the @n @regions again, enlarged (not when @regions is NULL);
+ * the lines at other character heights; the line reader on the box of @frame_weak, the whole
+ * frame's surest code under the minimum; the components' lines; the owner search; the weak
+ * codes pooled. @sub is read_region()'s. */
+static void line_stages(PsOcr *ocr, const guint8 *gray, int width, int height,
+                        const OcrLine *lines, int n_lines, const Region *regions, int n,
+                        OcrReads *sub, const OcrRead *frame_weak, OcrReads *out)
+{
+    /* What the line reader read there, kept for the owner search and the pooling, which add
+     * the components' lines (LineRead.src then indexes either lines or ocr->chain_lines:
+     * not for vetoed()). */
+    LineRead *line_reads = g_new0(LineRead, 3 * OCR__MAX_LINES);
+    int n_line_reads = 0;
+    if (n_lines > 0) {
+        n_line_reads = read_strips(ocr, gray, width, height, lines, n_lines, NULL, 1.0,
+                                   line_reads);
+        codes_of(ocr, gray, width, height, line_reads, n_line_reads, NULL,
+                 ocr->opts.detector_min_confidence, out);
+    }
+    /* At most ENLARGED_FRAMES times the pixels the whole frame was read at (halved when wider
+     * than 1200 px): a frame without a code (most frames of a live camera) costs at most that
+     * much more; the strongest regions come first. */
+    double budget = ENLARGED_FRAMES * width * height / (width > 1200 ? 4.0 : 1.0);
+    for (int i = 0; regions && i < n && out->n_reads == 0 && ocr->opts.enlarge_regions; i++) {
+        const Region *r = &regions[i];
+        double u = region_scale(r, ROWS_MERGED);
+        double area = (r->x1 - r->x0) * u * (r->y1 - r->y0) * u;
+        if (u < 1.3 * region_scale(r, 1) || area > budget)
+            continue;
+        budget -= area;
+        read_region(ocr, gray, width, height, r, u, sub, out);
+    }
+    /* A line's character height is a whole number of cells (the median of its columns'
+     * counts): characters of 2.7 cells were cut as 2 (XSWU3377572 read XSWU5375724 at 16 px
+     * for 22). Still nothing: the lines again, cut a third taller, then a fifth shorter, their
+     * codes kept only from MIN_JOINED_CONFIDENCE (more readings, more windows whose check
+     * digit passes by chance). The heights were chosen on the tuning seeds 61000, 61010 and
+     * 61020 (900 frames: 5 more right at 0.93-1.0, none wrong; 1.6 and 0.65 besides gave one
+     * more). The floor and the place after the enlarged regions came from seeds 93101-93202
+     * (4000 frames): before them, one wrong code at 0.64 where there was none, and one at
+     * 0.99 where the enlarged regions read the right code. */
+    static const double retry_heights[] = {1.3, 0.8};
+    for (guint i = 0; i < G_N_ELEMENTS(retry_heights) && n_lines > 0 && out->n_reads == 0; i++)
+        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
+                   MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE),
+                   retry_heights[i], out);
+    /* Still nothing: the line reader on the box of the surest code under the minimum. */
+    LineRead *chain_reads = NULL;
+    int n_chain_reads = -1; /* the components' lines, read once for the stages below */
+    gboolean chain_reads_in = FALSE; /* and appended to line_reads */
+    if (out->n_reads == 0 && ocr->opts.line_reader &&
+        (ocr->opts.confirm_weak || ocr->opts.chain_lines || ocr->opts.owner_search ||
+         ocr->opts.fuse_weak))
+        chain_reads = g_new0(LineRead, OCR__MAX_LINES);
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.confirm_weak)
+        confirm_weak(ocr, gray, width, height, frame_weak, chain_reads, &n_chain_reads, out);
+    /* Still nothing: the line reader on the longest lines the components made, which place
+     * and size a strip better than the detector's map where it merged rows or stopped short;
+     * the codes kept from MIN_JOINED_CONFIDENCE, as the retries above, and only where the
+     * character network, reading each component alone, prefers no other character. */
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines) {
+        read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+        codes_of(ocr, gray, width, height, chain_reads, n_chain_reads, ocr->chain_lines,
+                 MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), out);
+    }
+    /* Still nothing: the owner codes of the serials the line reader read alone. */
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.owner_search) {
+        if (chain_reads) {
+            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
+            n_line_reads += n_chain_reads;
+            chain_reads_in = TRUE;
+        }
+        owners_for_serials(ocr, gray, width, height, line_reads, n_line_reads, out);
+    }
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.fuse_weak) {
+        if (chain_reads && !chain_reads_in) {
+            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
+            n_line_reads += n_chain_reads;
+        }
+        fuse_weak(ocr, gray, width, height, line_reads, n_line_reads, out);
+    }
+    g_free(line_reads);
+    g_free(chain_reads);
+}
+
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
 {
     memset(out, 0, sizeof *out);
@@ -1395,83 +1483,18 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     int n_lines = ocr->opts.line_reader && out->n_reads == 0
                       ? heat_lines(ocr, heat, hw, hh, 4 * k, lines)
                       : 0;
-    /* What the line reader read there, kept for the owner search and the pooling, which add
-     * the components' lines (LineRead.src then indexes either lines or ocr->chain_lines:
-     * not for vetoed()). */
-    LineRead *line_reads = g_new0(LineRead, 3 * OCR__MAX_LINES);
-    int n_line_reads = 0;
-    if (n_lines > 0) {
-        n_line_reads = read_strips(ocr, gray, width, height, lines, n_lines, NULL, 1.0,
-                                   line_reads);
-        codes_of(ocr, gray, width, height, line_reads, n_line_reads, NULL,
-                 ocr->opts.detector_min_confidence, out);
+    line_stages(ocr, gray, width, height, lines, n_lines, regions, n, sub, &frame_weak, out);
+    /* Still nothing: the line reader's stages again with the wide network (not the enlarged
+     * regions: the character network reads them), its codes kept from MIN_JOINED_CONFIDENCE
+     * (a second reading of every line, more windows whose check digit passes by chance). */
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.wide_lines) {
+        const double min = ocr->opts.min_confidence;
+        ocr->opts.min_confidence = MAX(min, MIN_JOINED_CONFIDENCE);
+        ocr->ctc_net = OCR__CTC_WIDE;
+        line_stages(ocr, gray, width, height, lines, n_lines, NULL, 0, sub, &frame_weak, out);
+        ocr->ctc_net = OCR__CTC_FIRST;
+        ocr->opts.min_confidence = min;
     }
-    /* At most ENLARGED_FRAMES times the pixels the whole frame was read at (halved when wider
-     * than 1200 px): a frame without a code (most frames of a live camera) costs at most that
-     * much more; the strongest regions come first. */
-    double budget = ENLARGED_FRAMES * width * height / (width > 1200 ? 4.0 : 1.0);
-    for (int i = 0; i < n && out->n_reads == 0 && ocr->opts.enlarge_regions; i++) {
-        const Region *r = &regions[i];
-        double u = region_scale(r, ROWS_MERGED);
-        double area = (r->x1 - r->x0) * u * (r->y1 - r->y0) * u;
-        if (u < 1.3 * region_scale(r, 1) || area > budget)
-            continue;
-        budget -= area;
-        read_region(ocr, gray, width, height, r, u, sub, out);
-    }
-    /* A line's character height is a whole number of cells (the median of its columns'
-     * counts): characters of 2.7 cells were cut as 2 (XSWU3377572 read XSWU5375724 at 16 px
-     * for 22). Still nothing: the lines again, cut a third taller, then a fifth shorter, their
-     * codes kept only from MIN_JOINED_CONFIDENCE (more readings, more windows whose check
-     * digit passes by chance). The heights were chosen on the tuning seeds 61000, 61010 and
-     * 61020 (900 frames: 5 more right at 0.93-1.0, none wrong; 1.6 and 0.65 besides gave one
-     * more). The floor and the place after the enlarged regions came from seeds 93101-93202
-     * (4000 frames): before them, one wrong code at 0.64 where there was none, and one at
-     * 0.99 where the enlarged regions read the right code. */
-    static const double retry_heights[] = {1.3, 0.8};
-    for (guint i = 0; i < G_N_ELEMENTS(retry_heights) && n_lines > 0 && out->n_reads == 0; i++)
-        read_lines(ocr, gray, width, height, lines, n_lines, NULL,
-                   MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE),
-                   retry_heights[i], out);
-    /* Still nothing: the line reader on the box of the surest code under the minimum. */
-    LineRead *chain_reads = NULL;
-    int n_chain_reads = -1; /* the components' lines, read once for the stages below */
-    gboolean chain_reads_in = FALSE; /* and appended to line_reads */
-    if (out->n_reads == 0 && ocr->opts.line_reader &&
-        (ocr->opts.confirm_weak || ocr->opts.chain_lines || ocr->opts.owner_search ||
-         ocr->opts.fuse_weak))
-        chain_reads = g_new0(LineRead, OCR__MAX_LINES);
-    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.confirm_weak)
-        confirm_weak(ocr, gray, width, height, &frame_weak, chain_reads, &n_chain_reads, out);
-    /* Still nothing: the line reader on the longest lines the components made, which place
-     * and size a strip better than the detector's map where it merged rows or stopped short;
-     * the codes kept from MIN_JOINED_CONFIDENCE, as the retries above, and only where the
-     * character network, reading each component alone, prefers no other character. */
-    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines) {
-        read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
-        codes_of(ocr, gray, width, height, chain_reads, n_chain_reads, ocr->chain_lines,
-                 MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), out);
-    }
-    /* Still nothing: the owner codes of the serials the line reader read alone. */
-    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.owner_search) {
-        if (chain_reads) {
-            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
-            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
-            n_line_reads += n_chain_reads;
-            chain_reads_in = TRUE;
-        }
-        owners_for_serials(ocr, gray, width, height, line_reads, n_line_reads, out);
-    }
-    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.fuse_weak) {
-        if (chain_reads && !chain_reads_in) {
-            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
-            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
-            n_line_reads += n_chain_reads;
-        }
-        fuse_weak(ocr, gray, width, height, line_reads, n_line_reads, out);
-    }
-    g_free(line_reads);
-    g_free(chain_reads);
     g_free(sub);
     g_free(heat);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);

@@ -90,10 +90,14 @@ int ocr__det_lines(const float *heat, int hw, int hh, int cell, float thr, OcrLi
 /* The most lines of one frame the line reader reads, and the generator cuts strips of. */
 #define OCR__MAX_LINES 6
 
-/* The line reader (ctc.c): the network's probabilities for a strip of *@w columns
+/* The line reader's networks (ctc.c): the first reads every line; the wide one (wider, trained
+ * on 2.2 times the strips) reads them again where the first gave the frame no code. */
+typedef enum { OCR__CTC_FIRST, OCR__CTC_WIDE } OcrCtcNet;
+
+/* The line reader (ctc.c): network @net's probabilities for a strip of *@w columns
  * (ocr__line_crop()), OCR__N_OUT per column of 4 strip columns, *@out_t of them, blank last
  * (g_free() it); NULL when @w is not a positive multiple of 4 up to OCR__LINE_MAX_W. */
-float *ocr__ctc_probs(const guint8 *strip, int w, int *out_t);
+float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t);
 
 /* A serial's 6 digits are painted at one pitch (digits are as wide as each other in the fonts
  * of container codes; a 1's ink stands off its cell's centre by a fraction of it): two of them

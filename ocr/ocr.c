@@ -34,6 +34,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->weak_columns = g_strcmp0(g_getenv("PS_OCR_COLUMNS"), "off") != 0;
     opts->dark_pass = g_strcmp0(g_getenv("PS_OCR_DARK"), "off") != 0;
     opts->region_chains = g_strcmp0(g_getenv("PS_OCR_REGION_CHAINS"), "off") != 0;
+    opts->wide_lines = g_strcmp0(g_getenv("PS_OCR_WIDE"), "off") != 0;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)

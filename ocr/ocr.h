@@ -139,6 +139,11 @@ typedef struct {
                                only a region read (an owner code on another door panel, outside
                                the region). Default TRUE; $PS_OCR_REGION_CHAINS=off sets FALSE.
                                Needs chain_lines or owner_search. */
+    gboolean wide_lines; /* when the line reader's stages give the frame no code, they run
+                            again with a second network, wider and trained on 2.2 times the
+                            strips, which reads other rows right (it alone reads worse at
+                            1080p). Default TRUE; $PS_OCR_WIDE=off sets FALSE. Needs
+                            line_reader and the detector. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

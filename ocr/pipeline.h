@@ -13,9 +13,10 @@
  *   rescue.c      broken lines mended at the places their pitch says a character is missing
  *   det.c         the learned text-region detector: a heat map of code characters
  *   detect.c      the regions of that map, each cut out, scaled and read by the stages above;
- *                 its lines, read whole by the line reader when nothing else gave a code
+ *                 its lines, read whole by the line reader when nothing else gave a code,
+ *                 and again with its wide network when that gave none either
  *   linecrop.c    the strip of a line the line reader reads (shared with the generator)
- *   ctc.c         the line reader: a convolutional network read out with CTC (best path)
+ *   ctc.c         the line reader: convolutional networks read out with CTC (best path)
  *   conv.c        the convolution det.c and ctc.c share
  *   ocr.c         the public API: options, frames of every pixel format, files, memory
  */
@@ -77,6 +78,8 @@ struct _PsOcr {
     OcrChainSource keep_chain_lines;
     int n_chain_lines;
     OcrChainLine chain_lines[OCR__MAX_LINES];
+    /* The network the line reader reads with (ocr__read_frame()). */
+    OcrCtcNet ctc_net;
 };
 
 typedef struct {

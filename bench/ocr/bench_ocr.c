@@ -29,9 +29,10 @@
  * (OcrOptions.weak_rows), columns-off none of a column with its reading of the column's
  * characters laid on a line (OcrOptions.weak_columns), dark-off one without the thresholding
  * pass of dark surroundings (OcrOptions.dark_pass), region-chains-off one that keeps no line
- * of the components of the detector's regions (OcrOptions.region_chains): each image
- * is read by both, in alternating order, and both tables are printed with the CPU ratio of the
- * second to the first (figures of one run under the same load).
+ * of the components of the detector's regions (OcrOptions.region_chains), wide-off one
+ * whose line reader reads no frame again with its wide network (OcrOptions.wide_lines): each
+ * image is read by both, in alternating order, and both tables are printed with the CPU ratio
+ * of the second to the first (figures of one run under the same load).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -208,6 +209,7 @@ static const struct {
     {"columns-off", "weak codes' columns pooled", G_STRUCT_OFFSET(OcrOptions, weak_columns)},
     {"dark-off", "dark pass", G_STRUCT_OFFSET(OcrOptions, dark_pass)},
     {"region-chains-off", "regions' lines", G_STRUCT_OFFSET(OcrOptions, region_chains)},
+    {"wide-off", "wide line reader", G_STRUCT_OFFSET(OcrOptions, wide_lines)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */

@@ -1,9 +1,10 @@
-/* test_ctc.c: the C inference of the line reader (ocr/ctc.c, weights ocr/ctc_weights.c) gives
- * what the training script's PyTorch network gives on the same strips, standardization
- * included; its best path reads them; and the strip of a line is cut where the line says. The
- * fixture tests/ocr/ctc_reference.txt is written by tools/train_ctc.py with the weights it
- * exports, so a change to the export, to the layers or to the inference that alters the output
- * fails here; PyTorch is not needed to run the test. */
+/* test_ctc.c: the C inference of each line reader (ocr/ctc.c, weights ocr/ctc_weights.c and
+ * ocr/ctc_wide_weights.c) gives what the training script's PyTorch network gives on the same
+ * strips, standardization included; its best path reads them; and the strip of a line is cut
+ * where the line says. The fixtures tests/ocr/ctc_reference.txt and ctc_wide_reference.txt are
+ * written by tools/train_ctc.py with the weights it exports, so a change to the export, to the
+ * layers or to the inference that alters the output fails here; PyTorch is not needed to run
+ * the test. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,10 +32,19 @@ typedef struct {
     float *probs;
 } Reference;
 
-static GArray *load_references(void)
+/* The networks and their fixtures (the rows of test_c_line_reader_matches_the_training_script). */
+static const struct {
+    OcrCtcNet net;
+    const char *fixture;
+} networks[] = {
+    {OCR__CTC_FIRST, "ctc_reference.txt"},
+    {OCR__CTC_WIDE, "ctc_wide_reference.txt"},
+};
+
+static GArray *load_references(const char *fixture)
 {
     ReferenceFile f;
-    reference_open(&f, "ctc_reference.txt");
+    reference_open(&f, fixture);
     GArray *refs = g_array_new(FALSE, TRUE, sizeof(Reference));
     for (const char *line; (line = reference_record(&f));) {
         Reference r = {0};
@@ -63,14 +73,14 @@ static GArray *load_references(void)
 
 START_TEST(test_c_line_reader_matches_the_training_script)
 {
-    GArray *refs = load_references();
+    GArray *refs = load_references(networks[_i].fixture);
     ck_assert_uint_ge(refs->len, 3);
     double worst = 0;
     int read_right = 0;
     for (guint i = 0; i < refs->len; i++) {
         Reference *r = &g_array_index(refs, Reference, i);
         int t = 0;
-        float *p = ocr__ctc_probs(r->strip, r->w, &t);
+        float *p = ocr__ctc_probs(networks[_i].net, r->strip, r->w, &t);
         ck_assert_ptr_nonnull(p);
         ck_assert_int_eq(t, r->t);
         for (int j = 0; j < t * OCR__N_OUT; j++) {
@@ -90,8 +100,8 @@ START_TEST(test_c_line_reader_matches_the_training_script)
         g_free(r->strip);
         g_free(r->probs);
     }
-    printf("%u strips: largest probability difference %.2g, %d read as labelled\n", refs->len,
-           worst, read_right);
+    printf("%s: %u strips: largest probability difference %.2g, %d read as labelled\n",
+           networks[_i].fixture, refs->len, worst, read_right);
     /* The fixture is not degenerate: the trained network reads most of its strips. */
     ck_assert_int_ge(read_right, (int)refs->len - 1);
     g_array_free(refs, TRUE);
@@ -120,8 +130,9 @@ START_TEST(test_best_path)
     ck_assert_int_eq(ocr__ctc_decode(&probs[0][0], t, out, 2), 2); /* @max is kept */
     int tt = -1;
     guint8 odd[32 * 18] = {0};
-    ck_assert_ptr_null(ocr__ctc_probs(odd, 18, &tt)); /* not a multiple of 4 */
+    ck_assert_ptr_null(ocr__ctc_probs(OCR__CTC_FIRST, odd, 18, &tt)); /* not a multiple of 4 */
     ck_assert_int_eq(tt, 0);
+    ck_assert_ptr_null(ocr__ctc_probs((OcrCtcNet)7, odd, 16, &tt)); /* no such network */
 }
 END_TEST
 
@@ -157,7 +168,7 @@ START_TEST(test_line_crop_geometry)
 END_TEST
 
 static const TestutilTest tests[] = {
-    {&test_c_line_reader_matches_the_training_script},
+    {&test_c_line_reader_matches_the_training_script, G_N_ELEMENTS(networks)},
     {&test_best_path},
     {&test_line_crop_geometry},
 };

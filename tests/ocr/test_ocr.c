@@ -1432,6 +1432,21 @@ START_TEST(test_a_line_of_tall_components_leaves_a_serials_line_in_its_place)
 }
 END_TEST
 
+static void no_wide_lines(OcrOptions *opts)
+{
+    opts->wide_lines = FALSE;
+}
+
+START_TEST(test_the_wide_line_reader_reads_a_frame_the_first_could_not)
+{
+    /* Generated 960x540 frames of seed 93102: in frame 59 (split door panels, small
+     * characters) no stage of the first line reader gives a code; its stages again with the
+     * wide network read NBUU1296204 at 0.999. Frames 53-59 give no wrong code. */
+    Expected e = {59, "NBUU1296204", 0, no_wide_lines, NULL};
+    expect_frames(93102, 960, 540, 53, &e);
+}
+END_TEST
+
 static const TestutilTest detector_tests[] = {
     {&test_detector_regions_read_codes_the_whole_frame_misses},
     {&test_line_reader_reads_characters_joined_to_their_boxes},
@@ -1462,6 +1477,9 @@ static const TestutilTest detector_region_line_tests[] = {
 };
 static const TestutilTest detector_line_place_tests[] = {
     {&test_a_line_of_tall_components_leaves_a_serials_line_in_its_place},
+};
+static const TestutilTest detector_wide_tests[] = {
+    {&test_the_wide_line_reader_reads_a_frame_the_first_could_not},
 };
 static const TestutilTest detector_piece_tests[] = {
     {&test_an_m_broken_in_two_on_a_line_is_read_whole},
@@ -1519,7 +1537,8 @@ static const TestutilTest core_tests[] = {
  * "detector-pieces OCR-SYNTH" the M and W broken into pieces read whole, with
  * "detector-dark OCR-SYNTH" the pass of dark surroundings, with "detector-region-lines
  * OCR-SYNTH" the lines of the components of the detector's regions, with
- * "detector-line-places OCR-SYNTH" the components' lines of one place, with
+ * "detector-line-places OCR-SYNTH" the components' lines of one place, with "detector-wide
+ * OCR-SYNTH" the line reader's stages again with the wide network, with
  * "detector-pitch OCR-SYNTH" and "detector-pitch-late OCR-SYNTH" the serials whose digits stand
  * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
  * their kinds of characters (frames late in their seeds, 753 and 808 at 960x540 and 686 at
@@ -1538,6 +1557,8 @@ int main(int argc, char **argv)
                                                        TESTUTIL_TESTS(detector_region_line_tests)};
     static const TestutilCase detector_line_places = {"detector-line-places", 300,
                                                       TESTUTIL_TESTS(detector_line_place_tests)};
+    static const TestutilCase detector_wide = {"detector-wide", 170,
+                                               TESTUTIL_TESTS(detector_wide_tests)};
     static const TestutilCase detector_pieces = {"detector-pieces", 170,
                                                  TESTUTIL_TESTS(detector_piece_tests)};
     static const TestutilCase detector_pitch = {"detector-pitch", 300,
@@ -1574,6 +1595,10 @@ int main(int argc, char **argv)
     if (argc > 2 && g_str_equal(argv[1], "detector-line-places")) {
         synth_path = argv[2];
         return testutil_run_cases("ocr", &detector_line_places, 1);
+    }
+    if (argc > 2 && g_str_equal(argv[1], "detector-wide")) {
+        synth_path = argv[2];
+        return testutil_run_cases("ocr", &detector_wide, 1);
     }
     if (argc > 2 && g_str_equal(argv[1], "detector-pieces")) {
         synth_path = argv[2];
