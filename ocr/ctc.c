@@ -97,49 +97,48 @@ static void pool(const float *in, int h, int w, int c, int py, int px, float *ou
         }
 }
 
-float *ocr__ctc_probs(OcrCtcNet which, const guint8 *strip, int w, int *out_t)
+float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t)
 {
     *out_t = 0;
-    if (!strip || w < 4 || w % 4 != 0 || w > OCR__LINE_MAX_W ||
-        (which != OCR__CTC_FIRST && which != OCR__CTC_WIDE))
+    if (!strip || w < 4 || w % 4 != 0 || w > OCR__LINE_MAX_W || (guint)net >= G_N_ELEMENTS(nets))
         return NULL;
-    const Net *net = net_of(which);
-    const int C1 = net->c1, C2 = net->c2, C3 = net->c3, C4 = net->c4, C5 = net->c5;
-    const int h = OCR__LINE_H, n = h * w;
-    float *x = g_new(float, n);
+    const Net *n = net_of(net);
+    const int c1 = n->c1, c2 = n->c2, c3 = n->c3, c4 = n->c4, c5 = n->c5;
+    const int h = OCR__LINE_H, hw = h * w;
+    float *x = g_new(float, hw);
     double sum = 0, sq = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < hw; i++)
         sum += strip[i];
-    double mean = sum / n;
-    for (int i = 0; i < n; i++)
+    double mean = sum / hw;
+    for (int i = 0; i < hw; i++)
         sq += (strip[i] - mean) * (strip[i] - mean);
-    double sd = MAX(sqrt(sq / n), 4.0);
-    for (int i = 0; i < n; i++)
+    double sd = MAX(sqrt(sq / hw), 4.0);
+    for (int i = 0; i < hw; i++)
         x[i] = (float)((strip[i] - mean) / sd);
     const int w2 = w / 2, w4 = w / 4, t = w4;
-    float *a = g_new(float, (size_t)n * C1), *b = g_new(float, (size_t)n * C1 / 4);
-    conv(x, h, w, 1, net->t[0], net->b[0], C1, 3, 3, 1, 1, 1, a);
-    pool(a, h, w, C1, 2, 2, b); /* 16 x w2 */
-    float *a2 = g_new(float, (size_t)16 * w2 * C2);
-    conv(b, 16, w2, C1, net->t[1], net->b[1], C2, 3, 3, 1, 1, 1, a2);
-    float *b2 = g_new(float, (size_t)8 * w4 * MAX(C2, MAX(C3, C4)));
-    pool(a2, 16, w2, C2, 2, 2, b2); /* 8 x w4 */
-    float *a3 = g_new(float, (size_t)8 * w4 * MAX(C3, C4));
-    conv(b2, 8, w4, C2, net->t[2], net->b[2], C3, 3, 3, 1, 1, 1, a3);
-    pool(a3, 8, w4, C3, 2, 1, b2); /* 4 x w4 */
-    conv(b2, 4, w4, C3, net->t[3], net->b[3], C4, 3, 3, 1, 1, 1, a3);
-    pool(a3, 4, w4, C4, 2, 1, b2); /* 2 x w4 */
-    float *f5 = g_new(float, (size_t)t * C5), *f6 = g_new(float, (size_t)t * C5);
-    conv(b2, 2, w4, C4, net->t[4], net->b[4], C5, 2, 3, 0, 1, 1, f5); /* 1 x w4 */
-    conv(f5, 1, w4, C5, net->t[5], net->b[5], C5, 1, 3, 0, 2, 2, f6);
+    float *a = g_new(float, (size_t)hw * c1), *b = g_new(float, (size_t)hw * c1 / 4);
+    conv(x, h, w, 1, n->t[0], n->b[0], c1, 3, 3, 1, 1, 1, a);
+    pool(a, h, w, c1, 2, 2, b); /* 16 x w2 */
+    float *a2 = g_new(float, (size_t)16 * w2 * c2);
+    conv(b, 16, w2, c1, n->t[1], n->b[1], c2, 3, 3, 1, 1, 1, a2);
+    float *b2 = g_new(float, (size_t)8 * w4 * MAX(c2, MAX(c3, c4)));
+    pool(a2, 16, w2, c2, 2, 2, b2); /* 8 x w4 */
+    float *a3 = g_new(float, (size_t)8 * w4 * MAX(c3, c4));
+    conv(b2, 8, w4, c2, n->t[2], n->b[2], c3, 3, 3, 1, 1, 1, a3);
+    pool(a3, 8, w4, c3, 2, 1, b2); /* 4 x w4 */
+    conv(b2, 4, w4, c3, n->t[3], n->b[3], c4, 3, 3, 1, 1, 1, a3);
+    pool(a3, 4, w4, c4, 2, 1, b2); /* 2 x w4 */
+    float *f5 = g_new(float, (size_t)t * c5), *f6 = g_new(float, (size_t)t * c5);
+    conv(b2, 2, w4, c4, n->t[4], n->b[4], c5, 2, 3, 0, 1, 1, f5); /* 1 x w4 */
+    conv(f5, 1, w4, c5, n->t[5], n->b[5], c5, 1, 3, 0, 2, 2, f6);
     float *probs = g_new(float, (size_t)t * OCR__N_OUT);
     for (int i = 0; i < t; i++) {
         float *p = probs + (size_t)i * OCR__N_OUT, mx = -1e30f;
         for (int k = 0; k < OCR__N_OUT; k++) {
-            float z = net->b[6][k];
-            const float *wk = net->w[6] + (size_t)k * C5;
-            for (int c = 0; c < C5; c++)
-                z += wk[c] * f6[(size_t)i * C5 + c];
+            float z = n->b[6][k];
+            const float *wk = n->w[6] + (size_t)k * c5;
+            for (int c = 0; c < c5; c++)
+                z += wk[c] * f6[(size_t)i * c5 + c];
             p[k] = z;
             mx = MAX(mx, z);
         }

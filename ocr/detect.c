@@ -1440,6 +1440,7 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     ocr->weak_scale = 1;
     ocr->keep_chain_lines = OCR__CHAINS_OF_FRAME;
     ocr->keep_weaks = TRUE;
+    ocr->ctc_net = OCR__CTC_FIRST;
     if (ocr->opts.detector != OCR_DETECTOR_ONLY)
         ocr__read_gray(ocr, gray, width, height, out);
     ocr->keep_chain_lines = OCR__CHAINS_NONE;

@@ -96,7 +96,8 @@ typedef enum { OCR__CTC_FIRST, OCR__CTC_WIDE } OcrCtcNet;
 
 /* The line reader (ctc.c): network @net's probabilities for a strip of *@w columns
  * (ocr__line_crop()), OCR__N_OUT per column of 4 strip columns, *@out_t of them, blank last
- * (g_free() it); NULL when @w is not a positive multiple of 4 up to OCR__LINE_MAX_W. */
+ * (g_free() it); NULL when @w is not a positive multiple of 4 up to OCR__LINE_MAX_W, or @net
+ * no network of OcrCtcNet. */
 float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t);
 
 /* A serial's 6 digits are painted at one pitch (digits are as wide as each other in the fonts

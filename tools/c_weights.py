@@ -33,7 +33,8 @@ def read_c_weights(path, net, params, prefix_re):
     with torch.no_grad():
         for name, attr in params:
             if name not in arrays:
-                raise SystemExit(f"{path}: no array {prefix_re}{name} (weights of another network?)")
+                raise SystemExit(f"{path}: no array {prefix_re}{name} "
+                                 "(weights of another network?)")
             vals = [float(v.rstrip("f")) for v in arrays[name].replace("\n", " ").split(",")
                     if v.strip()]
             p = net.get_parameter(attr)

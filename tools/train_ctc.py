@@ -56,8 +56,9 @@ MORE = [(8004, 600, 960, 540), (8005, 600, 960, 540), (8006, 600, 960, 540),
         (8007, 600, 960, 540), (8008, 600, 960, 540), (8009, 600, 960, 540),
         (8104, 400, 1920, 1080), (8105, 400, 1920, 1080), (8106, 400, 1920, 1080),
         (8202, 200, 540, 720), (8203, 200, 540, 720)]
-# The line readers ocr/ctc.c runs: their files and C names are ocr/NAME_weights.c, ocr__NAME_*
-NAMES = ["ctc", "ctc_wide"]
+# The line readers ocr/ctc.c runs (files ocr/NAME_weights.c, C names ocr__NAME_*) and the
+# widths of their 5 convolutions (None: LineNet's own)
+WIDTHS = {"ctc": None, "ctc_wide": [16, 32, 64, 96, 96]}
 VAL = [(8900, 100, 960, 540), (8901, 60, 1920, 1080)]
 
 
@@ -232,14 +233,32 @@ def write_fixture(net, items, path, count=4):
     os.replace(path + ".tmp", path)
 
 
+def weights_of(path):
+    """The C prefix of the arrays of weights file @path (ocr__NAME_) and the widths of its 5
+    convolutions, from the shapes header it includes, beside it."""
+    text = open(path).read()
+    prefix = re.search(r"float\s+(ocr__\w+?_)c1_w\s*\[", text)
+    header = re.search(r'#include "(\w+_shapes\.h)"', text)
+    if not prefix or not header:
+        raise SystemExit(f"{path}: not a line reader's weights (no ocr__*_c1_w, no *_shapes.h)")
+    shapes_of = os.path.join(os.path.dirname(path), header.group(1))
+    try:
+        found = dict(re.findall(r"#define OCR__\w+?_C(\d) (\d+)", open(shapes_of).read()))
+    except OSError as e:
+        raise SystemExit(f"{shapes_of}: {e.strerror}: the widths of {path} are written there")
+    if sorted(found) != ["1", "2", "3", "4", "5"]:
+        raise SystemExit(f"{shapes_of}: not the 5 widths OCR__*_C1 .. C5")
+    return prefix.group(1), [int(found[str(i)]) for i in range(1, 6)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--synth", required=True, help="path of the built ocr-synth")
-    ap.add_argument("--name", default="ctc", choices=NAMES,
+    ap.add_argument("--name", default="ctc", choices=list(WIDTHS),
                     help="which of ocr/'s line readers: ctc (the first) or ctc_wide (the second, "
-                         "trained with --more --channels 16,32,64,96,96 --epochs 10)")
+                         "16,32,64,96,96 wide, trained with --more --epochs 10)")
     ap.add_argument("--out", help="the weights' file (default ocr/NAME_weights.c)")
-    ap.add_argument("--fixture", help="default tests/ocr/NAME_reference.txt")
+    ap.add_argument("--fixture", help="default tests/ocr/NAME_reference.txt, or beside --out")
     ap.add_argument("--from", dest="from_c", metavar="WEIGHTS")
     ap.add_argument("--data", help="folder for (and of already made) strip files")
     ap.add_argument("--epochs", type=int, default=24)
@@ -247,15 +266,18 @@ def main():
     ap.add_argument("--more", action="store_true",
                     help="train on the seeds of MORE too (8004-8203)")
     ap.add_argument("--init", metavar="WEIGHTS",
-                    help="start from these weights (ocr/ctc_weights.c) instead of at random")
+                    help="start from these weights (ocr/NAME_weights.c) instead of at random")
     ap.add_argument("--max-lr", type=float, default=3e-3)
     ap.add_argument("--channels",
                     help="the channels of the 5 convolutions, comma-separated (multiples of 4, "
-                         "at most 96; LineNet's when not given)")
+                         "at most 96; default: those of the weights of --from or --init, else "
+                         "the network's of --name)")
     args = ap.parse_args()
     name = args.name
+    if not args.fixture:
+        args.fixture = (os.path.join(os.path.dirname(args.out), f"{name}_reference.txt")
+                        if args.out else f"tests/ocr/{name}_reference.txt")
     args.out = args.out or f"ocr/{name}_weights.c"
-    args.fixture = args.fixture or f"tests/ocr/{name}_reference.txt"
     shapes = f"{name}_shapes.h"
     torch.set_num_threads(1)
     torch.manual_seed(1)
@@ -269,20 +291,23 @@ def main():
             pass
         if len(channels) != 5 or any(c <= 0 or c % 4 or c > 96 for c in channels):
             raise SystemExit(f"--channels {args.channels}: 5 widths, multiples of 4 up to 96")
-    elif args.from_c or args.init:
-        # the widths of the weights read: their shapes header, beside them
-        shapes_of = os.path.join(os.path.dirname(args.from_c or args.init), shapes)
-        if os.path.exists(shapes_of):
-            found = dict(re.findall(rf"#define OCR__{name.upper()}_C(\d) (\d+)",
-                                    open(shapes_of).read()))
-            channels = [int(found[str(i)]) for i in range(1, 6)] if len(found) == 5 else []
+    read_prefix = f"ocr__{name}_"
+    if args.from_c or args.init:
+        read_prefix, widths = weights_of(args.from_c or args.init)
+        channels = channels or widths
+    channels = channels or WIDTHS[name] or []
     net = LineNet(*channels)
+    widths = [getattr(net, f"c{i}").out_channels for i in range(1, 6)]
+    if widths != [getattr(LineNet(), f"c{i}").out_channels for i in range(1, 6)]:
+        how_wide = ", channels " + ",".join(str(c) for c in widths)
+    else:
+        how_wide = ""
     out_dir = os.path.dirname(args.out) or "."
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or tmp
         val = [it for spec in VAL for it in strips(args.synth, spec, data)]
         if args.from_c:
-            read_c_weights(args.from_c, net, PARAMS, f"ocr__{name}_")
+            read_c_weights(args.from_c, net, PARAMS, read_prefix)
             m = re.search(r"\* (trained .*?);\n \* exact", open(args.from_c).read(1500), re.S)
             note = m.group(1) if m else "training not recorded"
             write_shapes(net, os.path.join(out_dir, shapes), name)
@@ -293,7 +318,7 @@ def main():
         specs = TRAIN + (MORE if args.more else [])
         train = [it for spec in specs for it in strips(args.synth, spec, data)]
     if args.init:
-        read_c_weights(args.init, net, PARAMS, f"ocr__{name}_")
+        read_c_weights(args.init, net, PARAMS, read_prefix)
     train = [it for it in train if it[1].shape[1] // 4 >= 2 * len(it[0]) + 1]
     print(f"data: {len(train)} training strips, {len(val)} validation, "
           f"{time.time() - t0:.0f} s", flush=True)
@@ -318,9 +343,7 @@ def main():
         acc, code_acc, codes = evaluate(net, val)
         train_acc = evaluate(net, train[::25])[0]
         seeds = "8000-8203" if args.more else "8000-8201"
-        how = f", from {os.path.basename(args.init)}" if args.init else ""
-        if args.channels:
-            how += f", channels {args.channels}"
+        how = (f", from {os.path.basename(args.init)}" if args.init else "") + how_wide
         note = (f"trained on ocr-synth lines (seeds {seeds}{how}), {epoch + 1} epochs;\n"
                 f" * validation (seeds 8900-8901): {acc:.3f} of strips read exactly, "
                 f"{code_acc:.3f} of the {codes} showing a whole code")
