@@ -228,6 +228,8 @@ struct TestClient {
     GPtrArray *failed; /* Pending* whose publish failed, to publish again */
     MQTTAsync_connectOptions co;
     MQTTAsync_SSLOptions ssl;
+    char *id;      /* its client id, for the log */
+    gint was_lost; /* lost the broker and not yet back */
 };
 
 
@@ -255,15 +257,25 @@ static int tc_arrived(void *ctx, char *topic, int len, MQTTAsync_message *msg)
     return 1;
 }
 
+/* A failed run's log says when a test client lost the broker and came back: a clean session
+ * comes back without its subscriptions. */
 static void tc_connected(void *ctx, char *cause)
 {
     TestClient *c = ctx;
+    if (g_atomic_int_compare_and_exchange(&c->was_lost, 1, 0))
+        g_printerr("harness: %s %s: %s\n", c->id,
+                   c->co.cleansession ? "reconnected with a clean session (its subscriptions "
+                                        "are gone)"
+                                      : "reconnected to its session",
+                   cause ? cause : "");
     g_atomic_int_set(&c->connected, 1);
 }
 
 static void tc_lost(void *ctx, char *cause)
 {
     TestClient *c = ctx;
+    g_printerr("harness: %s lost the broker: %s\n", c->id, cause ? cause : "(no cause)");
+    g_atomic_int_set(&c->was_lost, 1);
     g_atomic_int_set(&c->connected, 0);
 }
 
@@ -310,6 +322,7 @@ static TestClient *client_new_once(const char *url, const char *client_id, gbool
     g_cond_init(&c->cond);
     c->messages = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
     c->failed = g_ptr_array_new();
+    c->id = g_strdup(client_id);
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.MQTTVersion = MQTTVERSION_3_1_1;
     cro.sendWhileDisconnected = 1;
@@ -554,6 +567,7 @@ void test_client_free(TestClient *c)
     g_ptr_array_free(c->failed, TRUE);
     g_cond_clear(&c->cond);
     g_mutex_clear(&c->lock);
+    g_free(c->id);
     g_free(c);
 }
 
