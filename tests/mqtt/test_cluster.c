@@ -512,8 +512,8 @@ static void run_scenario(const char *label, const char *const url[N_NODES],
                          const char *const failover[N_NODES], const char *obs_url, int kill_nats)
 {
     /* A persistent session: the broker keeps the observer's subscription and what it missed
-     * if its connection drops (seen on the NATS cluster some seconds after the node kill:
-     * every client of a surviving node lost it at once and came back). */
+     * if its connection drops (seen on the NATS cluster 9 s after the node kill: the engines'
+     * connections to the surviving servers dropped at once and came back). */
     R.obs = test_client_new(obs_url, "observer", TRUE, NULL, NULL, NULL);
     ck_assert_msg(R.obs != NULL, "observer cannot connect to %s", obs_url);
     test_client_subscribe(R.obs, "port/#");
