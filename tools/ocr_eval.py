@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 # name: (seed, frames, width, height)
@@ -43,7 +44,7 @@ def parse_set(spec):
     m = re.fullmatch(r"([A-Za-z0-9_-]+)=(\d+):(\d+):(\d+)x(\d+)", spec)
     if not m:
         raise argparse.ArgumentTypeError(
-            f"--extra {spec!r}: expected NAME=SEED:COUNT:WIDTHxHEIGHT")
+            f"{spec!r}: expected NAME=SEED:COUNT:WIDTHxHEIGHT")
     return m.group(1), tuple(int(g) for g in m.groups()[1:])
 
 
@@ -53,10 +54,9 @@ def generate(build, sets_dir, name, spec):
     labels = os.path.join(out, "labels.csv")
     if os.path.exists(labels):
         with open(labels) as f:
-            rows = sum(1 for _ in f) - 1
-        with open(labels) as f:
-            head = f.read(4096)
-        m = re.search(r"seed (\d+);", head)
+            text = f.read()
+        rows = text.count("\n") - 1
+        m = re.search(r"seed (\d+);", text)
         if rows == count and m and int(m.group(1)) == seed:
             return out
         sys.exit(f"ocr_eval: {out} holds {rows} frames of seed {m.group(1) if m else '?'}, not "
@@ -99,10 +99,7 @@ def frames_of(text):
 
 
 def counts(frames):
-    c = {"ok": 0, "WRONG": 0, "none": 0}
-    for v in frames.values():
-        c[v[4]] += 1
-    return c
+    return Counter(v[4] for v in frames.values())
 
 
 def fmt(c):
@@ -125,19 +122,15 @@ def main():
     ap.add_argument("--save", metavar="DIR", help="keep each set's bench output in DIR")
     ap.add_argument("--against", metavar="DIR", help="compare with outputs --save kept")
     ap.add_argument("--only", help="comma-separated set names")
-    ap.add_argument("--extra", action="append", default=[], metavar="NAME=SEED:COUNT:WxH",
+    ap.add_argument("--extra", action="append", default=[], type=parse_set,
+                    metavar="NAME=SEED:COUNT:WxH",
                     help="another set (a never-used seed, say); may be repeated")
     args = ap.parse_args()
     if args.compare and args.against:
         ap.error("--compare and --against compare two different things: give one")
 
     sets = dict(TUNING)
-    for spec in args.extra:
-        try:
-            name, s = parse_set(spec)
-        except argparse.ArgumentTypeError as e:
-            ap.error(str(e))
-        sets[name] = s
+    sets.update(args.extra)
     if args.only:
         wanted = args.only.split(",")
         unknown = [n for n in wanted if n not in sets]
@@ -154,7 +147,7 @@ def main():
             lambda n: read_set(args.build, folders[n], args.compare), folders)))
 
     failed = False
-    tot_main, tot_ref = {"ok": 0, "WRONG": 0, "none": 0}, {"ok": 0, "WRONG": 0, "none": 0}
+    tot_main, tot_ref = Counter(), Counter()
     changes = []
     label = "with " + args.compare if args.compare else "kept" if args.against else None
     for name, (text, err) in results.items():
@@ -178,28 +171,26 @@ def main():
             print(f"{name}: bench-ocr printed {len(main_f)} frames of {count}", file=sys.stderr)
             failed = True
         cm = counts(main_f)
-        for k in tot_main:
-            tot_main[k] += cm[k]
-        line = f"{name} (seed {seed}, {w}x{h}): {fmt(cm)}"
+        tot_main += cm
+        compared = ""
         if ref_f:
             cr = counts(ref_f)
-            for k in tot_ref:
-                tot_ref[k] += cr[k]
-            line = f"{name} (seed {seed}, {w}x{h}): {label}: {fmt(cr)}; this: {fmt(cm)}"
+            tot_ref += cr
+            compared = f"{label}: {fmt(cr)}; this: "
             for f in sorted(main_f):
                 a, b = ref_f.get(f), main_f[f]
                 if a and (a[2] != b[2] or a[4] != b[4]):
                     changes.append(f"  {name} {f} {b[0]} {b[1]}: {a[2] or '-'} {a[3]:.3f} "
                                    f"{a[4]} -> {b[2] or '-'} {b[3]:.3f} {b[4]}")
-        print(line)
-    if tot_ref["ok"] + tot_ref["WRONG"] + tot_ref["none"]:
+        print(f"{name} (seed {seed}, {w}x{h}): {compared}{fmt(cm)}")
+    if tot_ref:
         print(f"all: {label}: {fmt(tot_ref)}; this: {fmt(tot_main)}")
     else:
         print(f"all: {fmt(tot_main)}")
     if changes:
         print(f"{len(changes)} frame(s) changed ({label} -> this):")
         print("\n".join(changes))
-    elif tot_ref["ok"] + tot_ref["WRONG"] + tot_ref["none"]:
+    elif tot_ref:
         print("no frame changed")
     return 1 if failed else 0
 

@@ -23,8 +23,8 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
