@@ -725,15 +725,24 @@ static void read_lines(PsOcr *ocr, const guint8 *gray, int width, int height,
 
 /* The components' lines (ocr->chain_lines) read once with the line network: into @reads, the
  * first time (*@nr < 0), for the weak code's confirmation and then for their own codes. Each
- * line is read CHAIN_LINE_MARGIN character heights longer at both ends: it ends where the
+ * line is read CHAIN_LINE_MARGIN character heights longer at its start and @end_margin at its
+ * end (CHAIN_LINE_MARGIN but for FAR_END_MARGIN's reading): it ends where the
  * components do, and a boxed check digit joined to its box, or a first letter joined to a
  * mark, is no component of it (seed 93102 frame 245: DKDZ731225 and the boxed 1 after it).
  * Chosen on the tuning seeds 61000-61020 and 93101-93202 (4,900 frames): 4 frames without a
  * code gave the right one and one right code became none, no wrong code more or fewer (1.0
  * at the end only: 3 and 1; 2.0 at the end: 4 and 2; 2.0 at both ends: 6 and 3). */
 #define CHAIN_LINE_MARGIN 1.0
+
+/* The components' lines again where nothing else gave a code (line_stages()), read this many
+ * character heights past their end: characters standing further off than CHAIN_LINE_MARGIN
+ * reaches. Chosen on the 151 frames of the tuning seeds 61000-61020 and
+ * 93101-93202 that gave no code: 2.0, 2.5 and 3.0 each gave the same 2 right codes and none
+ * wrong (TQBU8682812 on a roof, BZPU6763504 on a tank, both seed 93201 at 1080p). */
+#define FAR_END_MARGIN 2.0
+
 static void read_chain_strips(PsOcr *ocr, const guint8 *gray, int width, int height,
-                              LineRead *reads, int *nr)
+                              double end_margin, LineRead *reads, int *nr)
 {
     if (*nr >= 0)
         return;
@@ -743,12 +752,11 @@ static void read_chain_strips(PsOcr *ocr, const guint8 *gray, int width, int hei
         *l = ocr->chain_lines[i].l;
         double dx = l->x1 - l->x0, dy = l->y1 - l->y0, len = hypot(dx, dy);
         if (len > 0) {
-            double ex = dx / len * CHAIN_LINE_MARGIN * l->char_h;
-            double ey = dy / len * CHAIN_LINE_MARGIN * l->char_h;
-            l->x0 -= ex;
-            l->y0 -= ey;
-            l->x1 += ex;
-            l->y1 += ey;
+            double ux = dx / len * l->char_h, uy = dy / len * l->char_h;
+            l->x0 -= ux * CHAIN_LINE_MARGIN;
+            l->y0 -= uy * CHAIN_LINE_MARGIN;
+            l->x1 += ux * end_margin;
+            l->y1 += uy * end_margin;
         }
     }
     *nr = read_strips(ocr, gray, width, height, cl, ocr->n_chain_lines, NULL, 1.0, reads);
@@ -909,7 +917,8 @@ static void confirm_weak(PsOcr *ocr, const guint8 *gray, int width, int height,
             read_lines(ocr, gray, width, height, &l, 1, NULL, ocr->opts.detector_min_confidence,
                        box_heights[i], alt);
         } else {
-            read_chain_strips(ocr, gray, width, height, chain_reads, n_chain_reads);
+            read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
+                              n_chain_reads);
             codes_of(ocr, gray, width, height, chain_reads, *n_chain_reads, NULL,
                      ocr->opts.detector_min_confidence, alt);
         }
@@ -1405,14 +1414,16 @@ static void line_stages(PsOcr *ocr, const guint8 *gray, int width, int height,
      * the codes kept from MIN_JOINED_CONFIDENCE, as the retries above, and only where the
      * character network, reading each component alone, prefers no other character. */
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines) {
-        read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+        read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
+                          &n_chain_reads);
         codes_of(ocr, gray, width, height, chain_reads, n_chain_reads, ocr->chain_lines,
                  MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), out);
     }
     /* Still nothing: the owner codes of the serials the line reader read alone. */
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.owner_search) {
         if (chain_reads) {
-            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+            read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
+                              &n_chain_reads);
             memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
             n_line_reads += n_chain_reads;
             chain_reads_in = TRUE;
@@ -1421,11 +1432,23 @@ static void line_stages(PsOcr *ocr, const guint8 *gray, int width, int height,
     }
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.fuse_weak) {
         if (chain_reads && !chain_reads_in) {
-            read_chain_strips(ocr, gray, width, height, chain_reads, &n_chain_reads);
+            read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
+                              &n_chain_reads);
             memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
             n_line_reads += n_chain_reads;
         }
         fuse_weak(ocr, gray, width, height, line_reads, n_line_reads, out);
+    }
+    /* Still nothing: the components' lines again, read FAR_END_MARGIN character heights past
+     * their end, for a boxed check digit standing further off than CHAIN_LINE_MARGIN reaches
+     * (a tank's box beyond the shell's edge, a serial's end under glare). A character read
+     * there is at no component's place: such a code is kept only from SURE_READ. */
+    if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines &&
+        ocr->opts.far_ends && ocr->n_chain_lines > 0) {
+        int n_far = -1;
+        read_chain_strips(ocr, gray, width, height, FAR_END_MARGIN, line_reads, &n_far);
+        codes_of(ocr, gray, width, height, line_reads, n_far, ocr->chain_lines,
+                 MAX(ocr->opts.detector_min_confidence, MIN_JOINED_CONFIDENCE), out);
     }
     g_free(line_reads);
     g_free(chain_reads);

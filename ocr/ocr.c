@@ -35,6 +35,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->dark_pass = g_strcmp0(g_getenv("PS_OCR_DARK"), "off") != 0;
     opts->region_chains = g_strcmp0(g_getenv("PS_OCR_REGION_CHAINS"), "off") != 0;
     opts->wide_lines = g_strcmp0(g_getenv("PS_OCR_WIDE"), "off") != 0;
+    opts->far_ends = g_strcmp0(g_getenv("PS_OCR_FAR_ENDS"), "off") != 0;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)

@@ -144,6 +144,11 @@ typedef struct {
                             strips, which reads other rows right (it alone reads worse at
                             1080p). Default TRUE; $PS_OCR_WIDE=off sets FALSE. Needs
                             line_reader and the detector. */
+    gboolean far_ends; /* when the line reader's stages give the frame no code, the components'
+                          lines are read again to 2 character heights past their end (1 in
+                          the stages before): a boxed check digit standing further off, its
+                          codes kept only from 0.95. Default TRUE; $PS_OCR_FAR_ENDS=off sets
+                          FALSE. Needs line_reader and chain_lines. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

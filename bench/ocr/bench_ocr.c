@@ -30,9 +30,11 @@
  * characters laid on a line (OcrOptions.weak_columns), dark-off one without the thresholding
  * pass of dark surroundings (OcrOptions.dark_pass), region-chains-off one that keeps no line
  * of the components of the detector's regions (OcrOptions.region_chains), wide-off one
- * whose line reader reads no frame again with its wide network (OcrOptions.wide_lines): each
- * image is read by both, in alternating order, and both tables are printed with the CPU ratio
- * of the second to the first (figures of one run under the same load).
+ * whose line reader reads no frame again with its wide network (OcrOptions.wide_lines),
+ * far-ends-off one that reads no components' line again further past its end
+ * (OcrOptions.far_ends): each image is read by both, in alternating order, and both tables
+ * are printed with the CPU ratio of the second to the first (figures of one run under the
+ * same load).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -210,6 +212,7 @@ static const struct {
     {"dark-off", "dark pass", G_STRUCT_OFFSET(OcrOptions, dark_pass)},
     {"region-chains-off", "regions' lines", G_STRUCT_OFFSET(OcrOptions, region_chains)},
     {"wide-off", "wide line reader", G_STRUCT_OFFSET(OcrOptions, wide_lines)},
+    {"far-ends-off", "components' lines read further", G_STRUCT_OFFSET(OcrOptions, far_ends)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */

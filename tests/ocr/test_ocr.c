@@ -908,6 +908,23 @@ START_TEST(test_a_components_serial_at_two_pitches_is_shifted)
 }
 END_TEST
 
+static void no_far_ends(OcrOptions *opts)
+{
+    opts->far_ends = FALSE;
+}
+
+START_TEST(test_a_components_line_is_read_further_where_nothing_else_read)
+{
+    /* Generated 1080p frames of seed 93201: in frame 404 (a roof code, small characters, a
+     * glare across the serial's end) nothing reads a code: the components' line ends before
+     * the serial's last digit and the boxed check digit, and read a character height past its
+     * end it gives TQBU86828. Read again to 2 character heights past its end, it gives
+     * TQBU8682812 at 0.98. Frames 400-404 give no wrong code. */
+    Expected e = {404, "TQBU8682812", 0, no_far_ends, NULL};
+    expect_frames(93201, 1920, 1080, 400, &e);
+}
+END_TEST
+
 START_TEST(test_a_marking_of_digits_is_no_owner_code)
 {
     /* Generated 1080p frames of seed 93201: in frame 220 (owner code and serial on two door
@@ -1505,6 +1522,9 @@ static const TestutilTest detector_kind_tests[] = {
     {&test_a_marking_of_digits_is_no_owner_code},
     {&test_a_serial_digit_read_as_a_letter_is_unseen},
 };
+static const TestutilTest detector_far_end_tests[] = {
+    {&test_a_components_line_is_read_further_where_nothing_else_read},
+};
 static const TestutilTest detector_pitch_late_tests[] = {
     {&test_a_components_serial_at_two_pitches_is_shifted},
 };
@@ -1545,7 +1565,8 @@ static const TestutilTest core_tests[] = {
  * OCR-SYNTH" the line reader's stages again with the wide network, with
  * "detector-pitch OCR-SYNTH" and "detector-pitch-late OCR-SYNTH" the serials whose digits stand
  * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
- * their kinds of characters (frames late in their seeds, 753 and 808 at 960x540 and 686 at
+ * their kinds of characters, with "detector-far-ends OCR-SYNTH" the components' lines read
+ * further past their end (frames late in their seeds, 753 and 808 at 960x540, 404 and 686 at
  * 1080p: rendering the frames before them takes most of the time, several minutes in a
  * sanitizer build, hence tests of their own with longer timeouts). */
 int main(int argc, char **argv)
@@ -1571,6 +1592,8 @@ int main(int argc, char **argv)
                                                 TESTUTIL_TESTS(detector_kind_tests)};
     static const TestutilCase detector_pitch_late = {"detector-pitch-late", 300,
                                                      TESTUTIL_TESTS(detector_pitch_late_tests)};
+    static const TestutilCase detector_far_ends = {"detector-far-ends", 300,
+                                                   TESTUTIL_TESTS(detector_far_end_tests)};
     static const TestutilCase real_photos = {"real-photos", 120,
                                              TESTUTIL_TESTS(real_photo_tests)};
     static const TestutilCase other_site = {"other-site-photos", 170,
@@ -1619,6 +1642,10 @@ int main(int argc, char **argv)
     if (argc > 2 && g_str_equal(argv[1], "detector-pitch-late")) {
         synth_path = argv[2];
         return testutil_run_cases("ocr", &detector_pitch_late, 1);
+    }
+    if (argc > 2 && g_str_equal(argv[1], "detector-far-ends")) {
+        synth_path = argv[2];
+        return testutil_run_cases("ocr", &detector_far_ends, 1);
     }
     if (argc > 1 && g_str_equal(argv[1], "real-photos"))
         return testutil_run_cases("ocr", &real_photos, 1);
