@@ -149,6 +149,11 @@ typedef struct {
                           the stages before): a boxed check digit standing further off, its
                           codes kept only from 0.95. Default TRUE; $PS_OCR_FAR_ENDS=off sets
                           FALSE. Needs line_reader and chain_lines. */
+    gboolean cross_joins; /* when the line reader's stages give the frame no code, an owner
+                             code read on one of the detector's lines is joined with a serial
+                             read on one of the components' lines, or the reverse (two door
+                             panels), kept from 0.95. Default TRUE; $PS_OCR_CROSS=off sets
+                             FALSE. Needs line_reader and chain_lines. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

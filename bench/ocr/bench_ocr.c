@@ -32,9 +32,10 @@
  * of the components of the detector's regions (OcrOptions.region_chains), wide-off one
  * whose line reader reads no frame again with its wide network (OcrOptions.wide_lines),
  * far-ends-off one that reads no components' line again further past its end
- * (OcrOptions.far_ends): each image is read by both, in alternating order, and both tables
- * are printed with the CPU ratio of the second to the first (figures of one run under the
- * same load).
+ * (OcrOptions.far_ends), cross-off one that joins no owner code of the detector's lines
+ * with a serial of the components' lines (OcrOptions.cross_joins): each image is read by
+ * both, in alternating order, and both tables are printed with the CPU ratio of the second to
+ * the first (figures of one run under the same load).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -213,6 +214,7 @@ static const struct {
     {"region-chains-off", "regions' lines", G_STRUCT_OFFSET(OcrOptions, region_chains)},
     {"wide-off", "wide line reader", G_STRUCT_OFFSET(OcrOptions, wide_lines)},
     {"far-ends-off", "components' lines read further", G_STRUCT_OFFSET(OcrOptions, far_ends)},
+    {"cross-off", "joins across line sets", G_STRUCT_OFFSET(OcrOptions, cross_joins)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */
