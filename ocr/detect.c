@@ -1368,6 +1368,21 @@ static void read_region(PsOcr *ocr, const guint8 *gray, int width, int height, c
     }
 }
 
+/* The components' lines' reads (read_chain_strips(), into @chain_reads, *@n_chain_reads of
+ * them) appended once to @line_reads (*@n_line_reads), for the stages that read both sets;
+ * *@in says whether they are in. Nothing when @chain_reads is NULL. */
+static void append_chain_reads(PsOcr *ocr, const guint8 *gray, int width, int height,
+                               LineRead *chain_reads, int *n_chain_reads, gboolean *in,
+                               LineRead *line_reads, int *n_line_reads)
+{
+    if (!chain_reads || *in)
+        return;
+    read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads, n_chain_reads);
+    memcpy(line_reads + *n_line_reads, chain_reads, *n_chain_reads * sizeof *chain_reads);
+    *n_line_reads += *n_chain_reads;
+    *in = TRUE;
+}
+
 /* The line reader's stages, with network ocr->ctc_net, each only while @out has no code: the
  * detector's @n_lines @lines; the @n @regions again, enlarged (not when @regions is NULL);
  * the lines at other character heights; the line reader on the box of @frame_weak, the whole
@@ -1438,23 +1453,13 @@ static void line_stages(PsOcr *ocr, const guint8 *gray, int width, int height,
     }
     /* Still nothing: the owner codes of the serials the line reader read alone. */
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.owner_search) {
-        if (chain_reads) {
-            read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
-                              &n_chain_reads);
-            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
-            n_line_reads += n_chain_reads;
-            chain_reads_in = TRUE;
-        }
+        append_chain_reads(ocr, gray, width, height, chain_reads, &n_chain_reads,
+                           &chain_reads_in, line_reads, &n_line_reads);
         owners_for_serials(ocr, gray, width, height, line_reads, n_line_reads, out);
     }
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.fuse_weak) {
-        if (chain_reads && !chain_reads_in) {
-            read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
-                              &n_chain_reads);
-            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
-            n_line_reads += n_chain_reads;
-            chain_reads_in = TRUE;
-        }
+        append_chain_reads(ocr, gray, width, height, chain_reads, &n_chain_reads,
+                           &chain_reads_in, line_reads, &n_line_reads);
         fuse_weak(ocr, gray, width, height, line_reads, n_line_reads, out);
     }
     /* Still nothing: an owner code read on one of the detector's lines joined with a serial
@@ -1470,13 +1475,8 @@ static void line_stages(PsOcr *ocr, const guint8 *gray, int width, int height,
      * veto is not applied, as to the detector's lines. */
     if (out->n_reads == 0 && ocr->opts.line_reader && ocr->opts.chain_lines &&
         ocr->opts.cross_joins && chain_reads && n_det_reads > 0) {
-        if (!chain_reads_in) {
-            read_chain_strips(ocr, gray, width, height, CHAIN_LINE_MARGIN, chain_reads,
-                              &n_chain_reads);
-            memcpy(line_reads + n_line_reads, chain_reads, n_chain_reads * sizeof *chain_reads);
-            n_line_reads += n_chain_reads;
-            chain_reads_in = TRUE;
-        }
+        append_chain_reads(ocr, gray, width, height, chain_reads, &n_chain_reads,
+                           &chain_reads_in, line_reads, &n_line_reads);
         CodesOf co = {ocr, gray, width, height, line_reads, NULL, SURE_READ, out};
         each_joined_window(line_reads, n_line_reads, n_det_reads, code_of_window, &co);
     }
