@@ -47,7 +47,7 @@ int app_cmd_ocr(int argc, char **argv)
          "the images are views of one gate transaction: print one object with the codes fused "
          "across them (only confirmed codes)", NULL},
         {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &min_conf,
-         "drop codes below this confidence (0-1, default 0.5)", "C"},
+         "drop codes below this confidence (0-1, default 0.4)", "C"},
         {"fuse-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &fuse_conf,
          "confirm a fused code at or above this confidence (default 0.8)", "C"},
         {"owners", 0, 0, G_OPTION_ARG_FILENAME, &owners_path,
@@ -82,8 +82,8 @@ int app_cmd_ocr(int argc, char **argv)
     opts.owners = owners;
     if (min_conf >= 0)
         opts.min_confidence = min_conf;
-    else if (fuse)
-        opts.min_confidence = 0.2; /* weak reads still add evidence to the fusion */
+    if (fuse)
+        opts.weak_reads = 0.2; /* weak reads still add evidence to the fusion */
     PsOcr *ocr = ocr_new(&opts, &error);
     if (!ocr) {
         app_error(NULL, "ocr: %s", error->message);

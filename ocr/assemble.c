@@ -366,6 +366,30 @@ void ocr_fusion_add_reads(OcrFusion *fusion, const OcrReads *reads)
         ocr_fusion_add(fusion, &reads->reads[i]);
 }
 
+/* Whether the serial and check digit of @b are those of @a moved @s places along, the owner
+ * code the same. */
+static gboolean serial_moved(const char *a, const char *b, int s)
+{
+    if (strncmp(a, b, 4) != 0)
+        return FALSE;
+    for (int j = 4; j + s < OCR_CODE_LEN; j++)
+        if (a[j + s] != b[j])
+            return FALSE;
+    return TRUE;
+}
+
+/* Whether two codes fused apart are one container (the same code, or read two ways:
+ * ocr_fusion_result()). */
+static gboolean one_container(const char *a, const char *b)
+{
+    if (strcmp(a + 4, b + 4) == 0)
+        return TRUE;
+    for (int s = 1; s <= 2; s++)
+        if (serial_moved(a, b, s) || serial_moved(b, a, s))
+            return TRUE;
+    return FALSE;
+}
+
 static int compare_reads(const void *a, const void *b)
 {
     const OcrRead *x = a, *y = b;
@@ -387,11 +411,17 @@ void ocr_fusion_result(const OcrFusion *fusion, gboolean confirmed_only, OcrRead
         all[n++] = g->fused;
     }
     qsort(all, n, sizeof *all, compare_reads);
-    /* Two groups can converge on one code: keep the first (most confident). */
+    /* Two groups can converge on one code: keep the first (most confident). So do two codes
+     * that are one container read two ways, further apart than reads are grouped by: one
+     * serial and check digit under two owner codes (DUTU0670185 read in one view as
+     * JTUJ0670185, a window a letter off), or one owner code with the serial moved a place or
+     * two (YQCU6103762 read as YQCU7610376, a mark before the serial taken, the check digit
+     * left out). Two containers so alike in one transaction or track are a chance of about
+     * one in a million. */
     for (guint i = 0; i < n && out->n_reads < OCR_MAX_READS; i++) {
         gboolean dup = FALSE;
         for (int j = 0; j < out->n_reads; j++)
-            dup |= strcmp(out->reads[j].code, all[i].code) == 0;
+            dup |= one_container(out->reads[j].code, all[i].code);
         if (!dup)
             out->reads[out->n_reads++] = all[i];
     }

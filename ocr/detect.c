@@ -1496,9 +1496,8 @@ static void line_stages(PsOcr *ocr, const guint8 *gray, int width, int height,
     g_free(chain_reads);
 }
 
-void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
+static void read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
 {
-    memset(out, 0, sizeof *out);
     ocr->n_chain_lines = 0;
     ocr->n_weaks = 0;
     ocr->weak_x0 = ocr->weak_y0 = 0;
@@ -1564,4 +1563,29 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
     g_free(sub);
     g_free(heat);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
+}
+
+/* The weak codes kept while reading (ocr->weaks) from opts.weak_reads, after the codes: one per
+ * code and place. */
+static void add_weak_reads(PsOcr *ocr, OcrReads *out)
+{
+    for (int i = 0; i < ocr->n_weaks && out->n_reads < OCR_MAX_READS; i++) {
+        const OcrRead *w = &ocr->weaks[i];
+        if (!w->code[0] || w->confidence < ocr->opts.weak_reads)
+            continue;
+        gboolean known = FALSE;
+        for (int k = 0; k < out->n_reads; k++)
+            known |= strcmp(out->reads[k].code, w->code) == 0 ||
+                     ocr__box_overlap(out->reads[k].bbox, w->bbox) > 0.3;
+        if (!known)
+            out->reads[out->n_reads++] = *w;
+    }
+}
+
+void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
+{
+    memset(out, 0, sizeof *out);
+    read_frame(ocr, gray, width, height, out);
+    if (ocr->opts.weak_reads > 0)
+        add_weak_reads(ocr, out);
 }

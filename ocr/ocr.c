@@ -53,6 +53,12 @@ PsOcr *ocr_new(const OcrOptions *opts, GError **error)
         g_free(ocr);
         return NULL;
     }
+    if (!(ocr->opts.weak_reads >= 0 && ocr->opts.weak_reads <= 1)) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_INVALID, "weak reads from %g: need 0..1",
+                    ocr->opts.weak_reads);
+        g_free(ocr);
+        return NULL;
+    }
     if (ocr->opts.detector < OCR_DETECTOR_OFF || ocr->opts.detector > OCR_DETECTOR_ONLY ||
         !(ocr->opts.detector_threshold > 0 && ocr->opts.detector_threshold < 1)) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_INVALID,

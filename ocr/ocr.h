@@ -55,6 +55,12 @@ typedef struct {
                               detection image (the frame halved when wider than 1200) */
     int max_char_height;   /* default 200 */
     double min_confidence; /* reads below are dropped; default 0.4 */
+    double weak_reads;     /* when > 0, the codes under min_confidence down to this that the
+                              reader kept while reading (the 4 surest of the whole frame and
+                              of the detector's regions) are added to the reads once every
+                              stage has run, for a fusion to pool; unlike a lower
+                              min_confidence they stop no stage (a code at 0.25 would end the
+                              reading before a later stage finds one at 0.98). Default 0 */
     gboolean vertical;     /* look for vertical columns too; default TRUE */
     const Iso6346Owners *owners; /* optional owner-code list (not owned): codes whose owner
                                     is not listed get their confidence halved */
@@ -218,7 +224,9 @@ double ocr_assemble_size_type(const float p[4][OCR_N_CLASSES], char out[5]);
  * Reads are grouped by container (their codes differ in at most 3 characters); a group's
  * character probabilities are multiplied (log-linear pooling; each read's distribution is first
  * mixed with @floor of a uniform one, so one confident wrong read cannot veto the others) and
- * the code re-assembled. */
+ * the code re-assembled. Two fused codes of one serial and check digit, or of one owner code
+ * and a serial moved a place or two, are one container some reads misread: only the more
+ * confident is given. */
 typedef struct {
     double floor;           /* uniform mixture weight, 0 < floor < 1; default 0.05 */
     double min_confidence;  /* a fused code is confirmed at or above; default 0.8 */

@@ -3,13 +3,16 @@
  *   ocr-synth chars  --seed S --count N --out FILE   training crops for the character network:
  *       N records of 1 label byte (0-35 = 0-9A-Z, 36 = not a character) + 32x32 gray bytes, cut
  *       with ocr__char_crop(), the recognizer's own function.
- *   ocr-synth frames --seed S --count N --out DIR [--width W --height H]
+ *   ocr-synth frames --seed S --count N --out DIR [--width W --height H] [--views V]
  *       N JPEG frames DIR/synth-NNNN.jpg (layouts in turn) and DIR/labels.csv in the layout of
  *       ../shared/data/ocr-dev/labels.csv (file,code,size_type,layout,view,notes,bbox x1 y1 x2 y2),
  *       and DIR/boxes.csv, the ink box of every character painted (the detector's training
  *       labels): file,kind,char,x0,y0,x1,y1 in frame pixels, kind `code` (the 11 characters of
  *       the code), `size_type`, `box` (the frame around a check digit or a part of the code,
  *       char `-`) or `other` (distractor markings, which must not be read as a code).
+ *       With --views V, each container is painted in V frames in turn (other scenes, layouts
+ *       and conditions, the same code and size/type), named as the real photos' gate
+ *       transactions: 1-<container>-OCR-<view>-1.jpg, which bench-ocr fuses.
  *   ocr-synth lines --seed S --count N --out FILE [--width W --height H]
  *       training strips for the line reader (ocr/ctc.c), from N frames rendered as `frames`
  *       renders them: of each, the rows of the code and of the size/type with jittered ends, and
@@ -668,9 +671,10 @@ typedef struct {
     unsigned conditions; /* COND_ flags */
 } Rendered;
 
-/* Renders one scene of @w x @h with characters @char_h high. */
+/* Renders one scene of @w x @h with characters @char_h high; with @like, of its code and
+ * size/type (another view of the same container; the random stream is the same either way). */
 static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words, int layout,
-                   Rendered *out)
+                   const Rendered *like, Rendered *out)
 {
     memset(out, 0, sizeof *out);
     out->w = w;
@@ -689,6 +693,10 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
     out->layout = layout >= 0 ? (Layout)layout : (Layout)g_rand_int_range(rng, 0, N_LAYOUTS);
     random_code(rng, out->code);
     g_strlcpy(out->st, size_types[g_rand_int_range(rng, 0, G_N_ELEMENTS(size_types))], 5);
+    if (like) {
+        memcpy(out->code, like->code, sizeof out->code);
+        memcpy(out->st, like->st, sizeof out->st);
+    }
     /* Place, rotate, shear and foreshorten the code block. */
     double bw = layout_size[out->layout][0] * char_h, bh = layout_size[out->layout][1] * char_h;
     double tx = urand(rng, 0.05, 0.95) * MAX(w - bw, 1) + char_h * 0.3;
@@ -872,7 +880,7 @@ static int run_chars(guint32 seed, int count, const char *path)
         /* A quarter of the scenes with the small characters of 960x540 gate cameras. */
         double char_h = g_rand_double(rng) < 0.25 ? urand(rng, 9, 20) : urand(rng, 14, 70);
         Rendered r;
-        render(rng, (int)(char_h * 16), (int)(char_h * 18), char_h, TRUE, -1, &r);
+        render(rng, (int)(char_h * 16), (int)(char_h * 18), char_h, TRUE, -1, NULL, &r);
         /* A quarter through heavy JPEG compression, as the frames. */
         guint8 *gray = g_rand_double(rng) < 0.25
                            ? jpeg_gray(r.surf, r.w, r.h, g_rand_int_range(rng, 15, 41))
@@ -948,7 +956,7 @@ static double frame_char_h(GRand *rng, int layout, int w, int h)
                            0.95 * h / (layout_size[layout][1] + 2)));
 }
 
-static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
+static int run_frames(guint32 seed, int count, const char *dir, int w, int h, int views)
 {
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         g_printerr("ocr-synth: %s: cannot create\n", dir);
@@ -974,6 +982,7 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
     fprintf(boxes, "file,kind,char,x0,y0,x1,y1\n");
     GRand *rng = g_rand_new_with_seed(seed);
     int rc = 0;
+    Rendered first = {0}; /* the transaction's first view, with --views */
     for (int i = 0; i < count; i++) {
         int layout = i % N_LAYOUTS;
         double char_h = frame_char_h(rng, layout, w, h);
@@ -981,15 +990,25 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h)
         /* A code cut off by the frame's edge is unreadable to a person too: render the scene
          * again (same layout and size) until the code and its box are inside the frame. */
         for (int t = 0;; t++) {
-            render(rng, w, h, char_h, FALSE, layout, &r);
+            render(rng, w, h, char_h, FALSE, layout, views > 1 && i % views ? &first : NULL,
+                   &r);
             if (t == 20 || (r.bbox[0] >= 2 && r.bbox[1] >= 2 && r.bbox[2] <= w - 3 &&
                             r.bbox[3] <= h - 3))
                 break;
             rendered_clear(&r);
         }
+        if (views > 1 && i % views == 0) {
+            memcpy(first.code, r.code, sizeof first.code);
+            memcpy(first.st, r.st, sizeof first.st);
+        }
         PIX *pix = surface_pix(r.surf, w, h);
         char name[64];
-        g_snprintf(name, sizeof name, "synth-%04d.jpg", i);
+        /* With --views, a gate transaction's name as the real photos': 1-<transaction>-OCR-
+         * <camera>-1.jpg, each view by another camera. */
+        if (views > 1)
+            g_snprintf(name, sizeof name, "1-%04d-OCR-%d-1.jpg", i / views, i % views + 1);
+        else
+            g_snprintf(name, sizeof name, "synth-%04d.jpg", i);
         char *path = g_build_filename(dir, name, NULL);
         /* A quarter heavily compressed (quality 15-35), the others at Leptonica's 75. */
         int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;
@@ -1167,7 +1186,7 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
         int layout = i % N_LAYOUTS;
         double char_h = frame_char_h(rng, layout, w, h);
         Rendered r;
-        render(rng, w, h, char_h, FALSE, layout, &r);
+        render(rng, w, h, char_h, FALSE, layout, NULL, &r);
         int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;
         guint8 *gray = jpeg_gray(r.surf, w, h, quality);
         guint n_code = 0, n_lab = 0;
@@ -1213,7 +1232,7 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
 
 int main(int argc, char **argv)
 {
-    gint seed = 1, count = 100, width = 1920, height = 1080;
+    gint seed = 1, count = 100, width = 1920, height = 1080, views = 1;
     char *out = NULL;
     GOptionEntry entries[] = {
         {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "S"},
@@ -1221,13 +1240,15 @@ int main(int argc, char **argv)
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "output file (chars) or folder", "PATH"},
         {"width", 0, 0, G_OPTION_ARG_INT, &width, "frame width (frames)", "W"},
         {"height", 0, 0, G_OPTION_ARG_INT, &height, "frame height (frames)", "H"},
+        {"views", 0, 0, G_OPTION_ARG_INT, &views,
+         "frames per container, named as gate transactions (frames)", "V"},
         {NULL},
     };
     GOptionContext *ctx = g_option_context_new("chars|frames|lines");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2 || !out || count < 0 ||
-        width < 64 || height < 64 || width > 8192 || height > 8192) {
+        width < 64 || height < 64 || width > 8192 || height > 8192 || views < 1 || views > 16) {
         g_printerr("ocr-synth: %s\nusage: ocr-synth chars|frames|lines --seed S --count N --out PATH\n",
                    error ? error->message : "bad arguments");
         g_clear_error(&error);
@@ -1240,7 +1261,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "chars") == 0) {
         rc = run_chars((guint32)seed, count, out);
     } else if (strcmp(argv[1], "frames") == 0) {
-        rc = run_frames((guint32)seed, count, out, width, height);
+        rc = run_frames((guint32)seed, count, out, width, height, views);
     } else if (strcmp(argv[1], "lines") == 0) {
         rc = run_lines((guint32)seed, count, out, width, height);
     } else {

@@ -413,7 +413,7 @@ int main(int argc, char **argv)
         }
         run->ocr = ocr_new(&run->opts, NULL);
         OcrOptions weak = run->opts;
-        weak.min_confidence = 0.2;
+        weak.weak_reads = 0.2;
         run->ocr_weak = ocr_new(&weak, NULL);
         run->ms = g_new(double, labels->len + 1);
         run->cpu = g_new(double, labels->len + 1);

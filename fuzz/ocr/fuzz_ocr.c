@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         OcrOptions opts;
         ocr_options_init(&opts);
         opts.min_char_height = 8;   /* small frames still have character-sized blobs */
-        opts.min_confidence = 0.2; /* weak reads reach the fusion, as under --fuse */
+        opts.weak_reads = 0.2; /* weak reads reach the fusion, as under --fuse */
         ocr = ocr_new(&opts, NULL);
     }
     if (size < 1)

@@ -169,6 +169,24 @@ static const struct {
          {ADD, 3, "CSQU3054383", 0.35, NO_AMB},
          {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"CSQU3054383"}},
      }},
+    /* A gate transaction of generated frames (never-used seed 99972, transaction 84): one
+     * view read DUTU0670185 at 0.98, the other a window a letter off, JTUJ0670185 at 0.84,
+     * which passes its check digit too; 4 owner letters apart, they made two groups. */
+    {"two owner codes of one serial and check digit are one container",
+     {
+         {ADD, 1, "DUTU0670185", 0.98, NO_AMB},
+         {ADD, 1, "JTUJ0670185", 0.9, NO_AMB},
+         {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"DUTU0670185"}},
+         {RESULT, .confirmed = FALSE, .n_reads = 1, .codes = {"DUTU0670185"}},
+     }},
+    /* The same seed, transaction 429: YQCU6103762 at 0.98, and the other view's window that
+     * took a mark before the serial and left out the check digit, YQCU7610376 at 0.80. */
+    {"a serial moved a place is one container",
+     {
+         {ADD, 1, "YQCU6103762", 0.98, NO_AMB},
+         {ADD, 1, "YQCU7610376", 0.9, NO_AMB},
+         {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"YQCU6103762"}},
+     }},
     {"two containers are kept apart",
      {
          {ADD, 1, "BEAU2656931", 0.9, NO_AMB, "22G1"},

@@ -458,14 +458,16 @@ static char **label_fields(const char *line)
 /* The path of the built ocr-synth (argument of the 'ocr-detector' test). */
 static const char *synth_path;
 
-/* Renders @count @width x @height frames of @seed with the built ocr-synth into a new temporary
- * folder (*@dir: remove it with testutil_rmtree(), free the name); returns labels.csv's lines. */
-static char **synth_frames(int seed, int count, int width, int height, char **dir)
+/* Renders @count @width x @height frames of @seed with the built ocr-synth, @views per
+ * container, into a new temporary folder (*@dir: remove it with testutil_rmtree(), free the
+ * name); returns labels.csv's lines. */
+static char **synth_views(int seed, int count, int width, int height, int views, char **dir)
 {
     *dir = g_dir_make_tmp("ps-ocr-synth-XXXXXX", NULL);
     ck_assert_ptr_nonnull(*dir);
     char *cmd = g_strdup_printf("'%s' frames --seed %d --count %d --width %d --height %d "
-                                "--out '%s'", synth_path, seed, count, width, height, *dir);
+                                "--views %d --out '%s'", synth_path, seed, count, width, height,
+                                views, *dir);
     int status = -1;
     ck_assert(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
     ck_assert_int_eq(status, 0);
@@ -473,6 +475,12 @@ static char **synth_frames(int seed, int count, int width, int height, char **di
     char **lines = read_labels(*dir);
     ck_assert_ptr_nonnull(lines);
     return lines;
+}
+
+/* synth_views() with one view per container: frames synth-NNNN.jpg. */
+static char **synth_frames(int seed, int count, int width, int height, char **dir)
+{
+    return synth_views(seed, count, width, height, 1, dir);
 }
 
 /* The best code a reader with @opts gives the image at @path ("" when none). */
@@ -942,6 +950,72 @@ START_TEST(test_an_owner_code_is_joined_across_line_sets)
 }
 END_TEST
 
+/* foreach_synth_frame() callback for test_weak_reads_stop_no_stage: frame 33's bytes. */
+static void keep_frame_33(int index, const char *file, const char *code, const char *path,
+                          gpointer data)
+{
+    (void)file;
+    (void)code;
+    if (index == 33) {
+        char *bytes = NULL;
+        gsize n = 0;
+        ck_assert(g_file_get_contents(path, &bytes, &n, NULL));
+        *(GBytes **)data = g_bytes_new_take(bytes, n);
+    }
+}
+
+START_TEST(test_weak_reads_stop_no_stage)
+{
+    /* Generated 960x540 frame 33 of seed 93102 (YNIU0423488): a reader that keeps codes from
+     * 0.2, as `portsight ocr --fuse` and bench-ocr's transactions read their views before
+     * OcrOptions.weak_reads, stops at the whole frame's weak reading of it, 0.347, before the
+     * stage that reads it at 0.945; the fusion of two such views confirmed nothing (never-used
+     * seed 99981, transaction 71). weak_reads adds the weak codes after every stage has run. */
+    GBytes *jpeg = NULL;
+    ck_assert_int_eq(foreach_synth_frame(93102, 34, 960, 540, 33, keep_frame_33, &jpeg), 1);
+    ck_assert_ptr_nonnull(jpeg);
+    gsize size = 0;
+    const guint8 *data = g_bytes_get_data(jpeg, &size);
+    OcrOptions low, weak;
+    ocr_options_init(&low);
+    low.min_confidence = 0.2;
+    ocr_options_init(&weak);
+    weak.weak_reads = 0.2;
+    OcrReads r;
+    PsOcr *ocr = ocr_new(&low, NULL);
+    ck_assert(ocr_read_memory(ocr, data, size, &r, NULL));
+    ocr_free(ocr);
+    ck_assert_int_ge(r.n_reads, 1);
+    ck_assert_str_eq(r.reads[0].code, "YNIU0423488");
+    ck_assert_double_lt(r.reads[0].confidence, 0.5);
+    ocr = ocr_new(&weak, NULL);
+    ck_assert(ocr_read_memory(ocr, data, size, &r, NULL));
+    ocr_free(ocr);
+    ck_assert_int_ge(r.n_reads, 1);
+    ck_assert_str_eq(r.reads[0].code, "YNIU0423488");
+    ck_assert_double_gt(r.reads[0].confidence, 0.9);
+    for (int i = 1; i < r.n_reads; i++) {
+        ck_assert_double_ge(r.reads[i].confidence, 0.2);
+        ck_assert_double_lt(r.reads[i].confidence, weak.min_confidence);
+        ck_assert_str_ne(r.reads[i].code, r.reads[0].code);
+    }
+    OcrFusion *fusion = ocr_fusion_new(NULL);
+    ocr_fusion_add_reads(fusion, &r);
+    OcrReads fused;
+    ocr_fusion_result(fusion, TRUE, &fused);
+    ck_assert_int_ge(fused.n_reads, 1);
+    ck_assert_str_eq(fused.reads[0].code, "YNIU0423488");
+    ocr_fusion_free(fusion);
+    /* Out of range: refused with a reason. */
+    weak.weak_reads = 1.5;
+    GError *error = NULL;
+    ck_assert_ptr_null(ocr_new(&weak, &error));
+    ck_assert_ptr_nonnull(strstr(error->message, "weak reads"));
+    g_error_free(error);
+    g_bytes_unref(jpeg);
+}
+END_TEST
+
 START_TEST(test_a_marking_of_digits_is_no_owner_code)
 {
     /* Generated 1080p frames of seed 93201: in frame 220 (owner code and serial on two door
@@ -1220,6 +1294,84 @@ START_TEST(test_generated_frames_name_their_conditions)
 }
 END_TEST
 
+START_TEST(test_generated_gate_transactions_fuse_two_views_of_a_container)
+{
+    /* `ocr-synth frames --views 2`: each container painted in two frames in turn, named as the
+     * real photos' gate transactions (1-<container>-OCR-<view>-1.jpg, which bench-ocr fuses).
+     * The random stream is that of one view per container, so the first views are the frames
+     * of the same seed without --views, byte for byte; the second views are other scenes with
+     * the first's code. Seed 52202 at 960x540, 3 containers, fused over both views
+     * (OcrFusion, as bench-ocr does): each gives its code confirmed and no other code. */
+    char *dir = NULL, *plain = NULL;
+    char **lines = synth_views(52202, 6, 960, 540, 2, &dir);
+    char **plain_lines = synth_frames(52202, 6, 960, 540, &plain);
+    int n = 0;
+    char codes[6][OCR_CODE_LEN + 1];
+    for (int i = 1; lines[i] && lines[i][0]; i++, n++) {
+        ck_assert_int_lt(n, 6);
+        char **f = label_fields(lines[i]), **pf = label_fields(plain_lines[i]);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(pf);
+        char *name = g_strdup_printf("1-%04d-OCR-%d-1.jpg", n / 2, n % 2 + 1);
+        ck_assert_str_eq(f[0], name);
+        g_strlcpy(codes[n], f[1], sizeof codes[n]);
+        ck_assert_str_eq(f[3], pf[3]); /* the layouts in turn, as without --views */
+        char *path = g_build_filename(dir, f[0], NULL);
+        char *ppath = g_build_filename(plain, pf[0], NULL);
+        char *a = NULL, *b = NULL;
+        gsize na = 0, nb = 0;
+        ck_assert(g_file_get_contents(path, &a, &na, NULL));
+        ck_assert(g_file_get_contents(ppath, &b, &nb, NULL));
+        if (n % 2 == 0) {
+            ck_assert_str_eq(f[1], pf[1]);
+            ck_assert_msg(na == nb && memcmp(a, b, na) == 0, "%s differs from %s", f[0], pf[0]);
+        } else {
+            ck_assert_str_eq(f[1], codes[n - 1]);
+            ck_assert_str_ne(f[1], pf[1]);
+        }
+        g_free(a);
+        g_free(b);
+        g_free(path);
+        g_free(ppath);
+        g_free(name);
+        g_strfreev(f);
+        g_strfreev(pf);
+    }
+    ck_assert_int_eq(n, 6);
+    ck_assert_str_ne(codes[0], codes[2]);
+    ck_assert_str_ne(codes[2], codes[4]);
+    OcrOptions opts;
+    ocr_options_init(&opts);
+    PsOcr *ocr = ocr_new(&opts, NULL);
+    for (int t = 0; t < 3; t++) {
+        OcrFusion *fusion = ocr_fusion_new(NULL);
+        for (int v = 0; v < 2; v++) {
+            char *file = g_strdup_printf("1-%04d-OCR-%d-1.jpg", t, v + 1);
+            char *path = g_build_filename(dir, file, NULL);
+            OcrReads reads;
+            ck_assert(ocr_read_file(ocr, path, &reads, NULL));
+            printf("%s: %s, best %s\n", file, codes[2 * t],
+                   reads.n_reads ? reads.reads[0].code : "-");
+            ocr_fusion_add_reads(fusion, &reads);
+            g_free(path);
+            g_free(file);
+        }
+        OcrReads fused;
+        ocr_fusion_result(fusion, TRUE, &fused);
+        ck_assert_int_eq(fused.n_reads, 1);
+        ck_assert_str_eq(fused.reads[0].code, codes[2 * t]);
+        ocr_fusion_free(fusion);
+    }
+    ocr_free(ocr);
+    g_strfreev(lines);
+    g_strfreev(plain_lines);
+    testutil_rmtree(dir);
+    testutil_rmtree(plain);
+    g_free(dir);
+    g_free(plain);
+}
+END_TEST
+
 static void no_fuse_nor_cross_joins(OcrOptions *opts)
 {
     opts->fuse_weak = FALSE;
@@ -1495,6 +1647,7 @@ static const TestutilTest detector_tests[] = {
     {&test_line_reader_retries_other_character_heights},
     {&test_line_reader_confirms_a_weak_code},
     {&test_generated_frames_name_their_conditions},
+    {&test_generated_gate_transactions_fuse_two_views_of_a_container},
     {&test_a_window_started_a_letter_off_disputes_no_owner_code},
 };
 static const TestutilTest detector_weak_tests[] = {
@@ -1546,6 +1699,7 @@ static const TestutilTest detector_far_end_tests[] = {
 };
 static const TestutilTest detector_cross_join_tests[] = {
     {&test_an_owner_code_is_joined_across_line_sets},
+    {&test_weak_reads_stop_no_stage},
 };
 static const TestutilTest detector_pitch_late_tests[] = {
     {&test_a_components_serial_at_two_pitches_is_shifted},
@@ -1589,7 +1743,8 @@ static const TestutilTest core_tests[] = {
  * closer than their pitch, with "detector-kinds OCR-SYNTH" the windows that are no code by
  * their kinds of characters, with "detector-far-ends OCR-SYNTH" the components' lines read
  * further past their end, with "detector-cross-joins OCR-SYNTH" an owner code and a serial
- * joined across the detector's and the components' lines (frames late in their seeds, 753 and 808 at 960x540, 404 and 686 at
+ * joined across the detector's and the components' lines, and the weak reads a fusion pools
+ * (frames late in their seeds, 753 and 808 at 960x540, 404 and 686 at
  * 1080p: rendering the frames before them takes most of the time, several minutes in a
  * sanitizer build, hence tests of their own with longer timeouts). */
 int main(int argc, char **argv)
