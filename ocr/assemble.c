@@ -396,34 +396,58 @@ static int compare_reads(const void *a, const void *b)
     return (x->confidence < y->confidence) - (x->confidence > y->confidence);
 }
 
+typedef struct {
+    OcrRead fused;
+    int n; /* reads pooled */
+} Fused;
+
+static int compare_fused(const void *a, const void *b)
+{
+    return compare_reads(&((const Fused *)a)->fused, &((const Fused *)b)->fused);
+}
+
 void ocr_fusion_result(const OcrFusion *fusion, gboolean confirmed_only, OcrReads *out)
 {
     out->n_reads = 0;
-    OcrRead *all = g_new(OcrRead, MAX(fusion->groups->len, 1));
+    Fused *all = g_new(Fused, MAX(fusion->groups->len, 1));
     guint n = 0;
     for (guint i = 0; i < fusion->groups->len; i++) {
         FusionGroup *g = g_ptr_array_index(fusion->groups, i);
-        if (!g->fused.code[0])
-            continue;
-        if (confirmed_only && (g->fused.confidence < fusion->opts.min_confidence ||
-                               g->n < fusion->opts.min_reads))
-            continue;
-        all[n++] = g->fused;
+        if (g->fused.code[0])
+            all[n++] = (Fused){g->fused, g->n};
     }
-    qsort(all, n, sizeof *all, compare_reads);
-    /* Two groups can converge on one code: keep the first (most confident). So do two codes
-     * that are one container read two ways, further apart than reads are grouped by: one
-     * serial and check digit under two owner codes (DUTU0670185 read in one view as
-     * JTUJ0670185, a window a letter off), or one owner code with the serial moved a place or
-     * two (YQCU6103762 read as YQCU7610376, a mark before the serial taken, the check digit
-     * left out). Two containers so alike in one transaction or track are a chance of about
-     * one in a million. */
+    qsort(all, n, sizeof *all, compare_fused);
+    /* Two groups can converge on one code: keep the first (most confident). Two codes can be
+     * one container read two ways, further apart than reads are grouped by: one serial and
+     * check digit under two owner codes (DUTU0670185 read in one view as JTUJ0670185, a window
+     * a letter off), or one owner code with the serial moved a place or two (YQCU6103762 read
+     * as YQCU7610376, a mark before the serial taken, the check digit left out). Two
+     * containers so alike in one transaction or track are a chance of about one in a million,
+     * so at most one of the two is right: the first is kept, at the odds that it is the right
+     * one of the two (each read right with its confidence, apart), c1 (1 - c2) / (1 - c1 c2).
+     * Two views that read LTLU9834820 at 0.970 and LTLU8348207 at 0.971 (never-used seed
+     * 99991, transaction 109) confirm neither; DUTU0670185 at 0.98 against JTUJ0670185 at
+     * 0.84 stays at 0.89. Only then is a code confirmed or not. */
     for (guint i = 0; i < n && out->n_reads < OCR_MAX_READS; i++) {
         gboolean dup = FALSE;
-        for (int j = 0; j < out->n_reads; j++)
-            dup |= one_container(out->reads[j].code, all[i].code);
-        if (!dup)
-            out->reads[out->n_reads++] = all[i];
+        for (guint j = 0; j < i && !dup; j++)
+            dup = one_container(all[j].fused.code, all[i].fused.code);
+        if (dup)
+            continue;
+        OcrRead r = all[i].fused;
+        double rival = 0;
+        for (guint j = i + 1; j < n; j++)
+            if (strcmp(all[j].fused.code, r.code) != 0 &&
+                one_container(all[j].fused.code, r.code))
+                rival = MAX(rival, all[j].fused.confidence);
+        if (rival > 0) {
+            double c = r.confidence, den = 1 - c * rival;
+            r.confidence = den > 1e-12 ? c * (1 - rival) / den : 0;
+        }
+        if (confirmed_only && (r.confidence < fusion->opts.min_confidence ||
+                               all[i].n < fusion->opts.min_reads))
+            continue;
+        out->reads[out->n_reads++] = r;
     }
     g_free(all);
 }

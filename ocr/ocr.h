@@ -226,7 +226,9 @@ double ocr_assemble_size_type(const float p[4][OCR_N_CLASSES], char out[5]);
  * mixed with @floor of a uniform one, so one confident wrong read cannot veto the others) and
  * the code re-assembled. Two fused codes of one serial and check digit, or of one owner code
  * and a serial moved a place or two, are one container some reads misread: only the more
- * confident is given. */
+ * confident is given, at the odds that it is the right one of the two (c1 (1 - c2) / (1 - c1
+ * c2), each read right with its confidence, apart): two such codes equally sure confirm
+ * neither. */
 typedef struct {
     double floor;           /* uniform mixture weight, 0 < floor < 1; default 0.05 */
     double min_confidence;  /* a fused code is confirmed at or above; default 0.8 */

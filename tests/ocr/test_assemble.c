@@ -134,14 +134,15 @@ enum { DONE, ADD, RESULT, RESET };
 /* One step of a fusion case. ADD: @times reads of @text at @conf with @amb (and @size_type), each
  * assembling to @text (with a confidence above @above); RESULT: the fusion's result, @confirmed
  * only or not, is @n_reads reads (or more, with @more), the first ones of @codes, the first read
- * of @size_type (NULL: not checked) and a confidence above @above; RESET: forgets its reads. */
+ * of @size_type (NULL: not checked) and a confidence above @above (and below @below, when not
+ * 0); RESET: forgets its reads. */
 typedef struct {
     int kind, times;
     const char *text;
     double conf;
     Amb amb[2];
     const char *size_type;
-    double above;
+    double above, below;
     gboolean confirmed, more;
     int n_reads;
     const char *codes[2];
@@ -175,9 +176,19 @@ static const struct {
     {"two owner codes of one serial and check digit are one container",
      {
          {ADD, 1, "DUTU0670185", 0.98, NO_AMB},
-         {ADD, 1, "JTUJ0670185", 0.9, NO_AMB},
-         {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"DUTU0670185"}},
+         {ADD, 1, "JTUJ0670185", 0.8, NO_AMB},
+         {RESULT, .confirmed = TRUE, .n_reads = 1, .codes = {"DUTU0670185"}, .above = 0.8},
          {RESULT, .confirmed = FALSE, .n_reads = 1, .codes = {"DUTU0670185"}},
+     }},
+    /* Never-used seed 99991, transaction 109: LTLU9834820 painted, one view read it at 0.970
+     * and the other LTLU8348207 at 0.971 (a serial window a place on). One of the two is
+     * wrong, and nothing says which: neither is confirmed. */
+    {"two readings of one container equally sure confirm neither",
+     {
+         {ADD, 1, "LTLU8348207", 0.97, NO_AMB},
+         {ADD, 1, "LTLU9834820", 0.97, NO_AMB},
+         {RESULT, .confirmed = TRUE, .n_reads = 0},
+         {RESULT, .confirmed = FALSE, .n_reads = 1, .below = 0.8},
      }},
     /* The same seed, transaction 429: YQCU6103762 at 0.98, and the other view's window that
      * took a mark before the serial and left out the check digit, YQCU7610376 at 0.80. */
@@ -241,6 +252,9 @@ START_TEST(test_fusion)
                 ck_assert_str_eq(out.reads[0].size_type, st->size_type);
             if (st->above > 0)
                 ck_assert_msg(out.reads[0].confidence > st->above, "%s: %f", what,
+                              out.reads[0].confidence);
+            if (st->below > 0)
+                ck_assert_msg(out.reads[0].confidence < st->below, "%s: %f", what,
                               out.reads[0].confidence);
         }
     }
