@@ -157,17 +157,19 @@ static void work(Job *job, PsContainerOcr *self)
     PsOcr *ocr = g_async_queue_pop(self->idle);
     OcrReads reads;
     GError *error = NULL;
+    gint64 t0 = g_get_monotonic_time();
     gboolean ok = ocr_read(ocr, job->pixels, job->width, job->height, job->stride, job->format,
                            &reads, &error);
+    double ms = (g_get_monotonic_time() - t0) / 1e3;
     g_async_queue_push(self->idle, ocr);
     if (!ok) {
         GST_WARNING_OBJECT(self, "ocr: %s", error->message);
         g_error_free(error);
         reads.n_reads = 0;
     }
-    GST_LOG_OBJECT(self, "frame %dx%d stride %d format %d at %" GST_TIME_FORMAT ": %d reads",
-                   job->width, job->height, job->stride, job->format, GST_TIME_ARGS(job->pts),
-                   reads.n_reads);
+    GST_DEBUG_OBJECT(self, "frame %dx%d at %" GST_TIME_FORMAT " read in %.0f ms: %d code(s)%s%s",
+                     job->width, job->height, GST_TIME_ARGS(job->pts), ms, reads.n_reads,
+                     reads.n_reads ? ", the first " : "", reads.n_reads ? reads.reads[0].code : "");
     OcrRead tr[OCR_MAX_READS]; /* boxes in frame pixels */
     GstStructure *msg = gst_structure_new("containerocr-reads", "camera", G_TYPE_STRING,
                                           self->camera ? self->camera : "", "pts", G_TYPE_UINT64,

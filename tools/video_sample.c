@@ -1,7 +1,8 @@
 /* video_sample.c: renders the synthetic camera clips of the demo scenario (and the benchmark's
  * 1080p clips) with cairo and encodes them to H.264 MP4 with GStreamer.
  *
- *   ps-video-sample rail  OUT.mp4 [--width W --height H --seconds S --codes C1,C2,...]
+ *   ps-video-sample rail  OUT.mp4 [--width W --height H --seconds S --codes C1,C2,...
+ *                                  --speed V --lead S]
  *   ps-video-sample gate  OUT.mp4 [... --codes C1]
  *   ps-video-sample berth OUT.mp4 [...]
  *
@@ -23,6 +24,8 @@
 typedef struct {
     int w, h;
     double seconds;
+    double speed; /* rail: the train's speed in picture widths per second */
+    double lead;  /* rail: seconds before the train enters the picture */
     char **codes;
 } Opts;
 
@@ -136,8 +139,8 @@ static void rail_frame(cairo_t *cr, const Opts *o, double t)
     cairo_fill(cr);
     /* the train: wagons with a container each, moving right */
     double cw = w * 0.46, ch = h * 0.34, pitch = cw + w * 0.10;
-    double speed = w * 0.16; /* per second */
-    double x0 = -cw * 0.6 + speed * t;
+    double speed = w * o->speed; /* per second */
+    double x0 = -cw * 0.6 + speed * (t - o->lead);
     guint n = g_strv_length(o->codes);
     for (guint i = 0; i < n; i++) {
         double x = x0 - i * pitch;
@@ -282,13 +285,17 @@ static void berth_frame(cairo_t *cr, const Opts *o, const PsCameraModel *m, doub
 
 int main(int argc, char **argv)
 {
-    Opts o = {960, 540, 8.0, NULL};
+    Opts o = {960, 540, 8.0, 0.16, 0.0, NULL};
     char *codes = NULL;
     GOptionEntry entries[] = {
         {"width", 0, 0, G_OPTION_ARG_INT, &o.w, "frame width", "W"},
         {"height", 0, 0, G_OPTION_ARG_INT, &o.h, "frame height", "H"},
         {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &o.seconds, "clip length", "S"},
         {"codes", 0, 0, G_OPTION_ARG_STRING, &codes, "container codes, comma separated", "C,..."},
+        {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &o.speed,
+         "rail: the train's speed in picture widths per second (default 0.16)", "V"},
+        {"lead", 0, 0, G_OPTION_ARG_DOUBLE, &o.lead,
+         "rail: seconds of empty track before the train (default 0)", "S"},
         {NULL},
     };
     GOptionContext *ctx = g_option_context_new("rail|gate|berth OUT.mp4");
@@ -296,9 +303,11 @@ int main(int argc, char **argv)
     g_option_context_add_group(ctx, gst_init_get_option_group());
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 3 || o.w < 64 ||
-        o.h < 64 || o.w % 2 || o.h % 2 || o.seconds <= 0 || o.seconds > 600) {
+        o.h < 64 || o.w % 2 || o.h % 2 || o.seconds <= 0 || o.seconds > 600 || !(o.speed >= 0.01 && o.speed <= 2) ||
+        !(o.lead >= 0 && o.lead <= 600)) {
         fprintf(stderr, "usage: ps-video-sample rail|gate|berth OUT.mp4 [--width W (even)] "
-                        "[--height H (even)] [--seconds S] [--codes C1,C2]\n");
+                        "[--height H (even)] [--seconds S (0-600)] [--codes C1,C2] "
+                        "[--speed V (0.01-2)] [--lead S (0-600)]\n");
         return 2;
     }
     g_option_context_free(ctx);
