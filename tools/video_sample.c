@@ -303,8 +303,8 @@ int main(int argc, char **argv)
     g_option_context_add_group(ctx, gst_init_get_option_group());
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 3 || o.w < 64 ||
-        o.h < 64 || o.w % 2 || o.h % 2 || o.seconds <= 0 || o.seconds > 600 || !(o.speed >= 0.01 && o.speed <= 2) ||
-        !(o.lead >= 0 && o.lead <= 600)) {
+        o.h < 64 || o.w % 2 || o.h % 2 || o.seconds <= 0 || o.seconds > 600 ||
+        !(o.speed >= 0.01 && o.speed <= 2) || !(o.lead >= 0 && o.lead <= 600)) {
         fprintf(stderr, "usage: ps-video-sample rail|gate|berth OUT.mp4 [--width W (even)] "
                         "[--height H (even)] [--seconds S (0-600)] [--codes C1,C2] "
                         "[--speed V (0.01-2)] [--lead S (0-600)]\n");

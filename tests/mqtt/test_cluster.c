@@ -156,8 +156,7 @@ static void make_clips(void)
     for (int k = 0; k < 2; k++) {
         g_autofree char *out = g_strdup_printf("%s/rail-%d.mp4", R.tmp, k + 1);
         const char *argv[] = {tool, "rail", out, "--seconds", "25", "--speed", "0.08",
-                              "--lead", "5",
-                              "--codes", codes[k], NULL};
+                              "--lead", "5", "--codes", codes[k], NULL};
         int status = 0;
         GError *error = NULL;
         ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
