@@ -1585,6 +1585,7 @@ static void add_weak_reads(PsOcr *ocr, OcrReads *out)
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out)
 {
     memset(out, 0, sizeof *out);
+    ocr__avx2_allowed = ocr->opts.avx2;
     read_frame(ocr, gray, width, height, out);
     if (ocr->opts.weak_reads > 0)
         add_weak_reads(ocr, out);

@@ -26,6 +26,22 @@ void ocr__cnn_classify(const float *crop, float *prob);
  * here read them in (@t holds @taps * @cin * @cout floats; conv.c). */
 void ocr__conv_reorder(const float *w, int cin, int cout, int taps, float *t);
 
+/* Whether the networks (ocr__conv(), ocr__cnn_classify()) run their AVX2 code: the processor
+ * has it and this thread's read allows it (ocr__avx2_allowed, from OcrOptions.avx2). Either
+ * code gives the same floats. */
+gboolean ocr__avx2(void);
+extern _Thread_local gboolean ocr__avx2_allowed;
+
+/* What the AVX2 code is compiled for: AVX2 without FMA (a fused multiply-add rounds otherwise
+ * than the SSE2 code). Elsewhere than x86 there is none (ocr__avx2() is FALSE). */
+#if defined(__x86_64__) || defined(__i386__)
+#define OCR__X86 1
+#define OCR__AVX2_CODE __attribute__((target("avx2")))
+#else
+#define OCR__X86 0
+#define OCR__AVX2_CODE
+#endif
+
 /* The most output channels ocr__conv() keeps (a multiple of 4). */
 #define OCR__CONV_MAX_C 96
 

@@ -37,6 +37,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->wide_lines = g_strcmp0(g_getenv("PS_OCR_WIDE"), "off") != 0;
     opts->far_ends = g_strcmp0(g_getenv("PS_OCR_FAR_ENDS"), "off") != 0;
     opts->cross_joins = g_strcmp0(g_getenv("PS_OCR_CROSS"), "off") != 0;
+    opts->avx2 = g_strcmp0(g_getenv("PS_OCR_AVX2"), "off") != 0;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)

@@ -17,7 +17,8 @@
  *                 and again with its wide network when that gave none either
  *   linecrop.c    the strip of a line the line reader reads (shared with the generator)
  *   ctc.c         the line reader: convolutional networks read out with CTC (best path)
- *   conv.c        the convolution det.c and ctc.c share
+ *   conv.c        the convolution det.c and ctc.c share, in AVX2 code where the processor
+ *                 has it and in SSE2 code (the same floats); whether this read may use AVX2
  *   ocr.c         the public API: options, frames of every pixel format, files, memory
  */
 #pragma once

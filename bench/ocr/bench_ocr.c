@@ -33,7 +33,8 @@
  * whose line reader reads no frame again with its wide network (OcrOptions.wide_lines),
  * far-ends-off one that reads no components' line again further past its end
  * (OcrOptions.far_ends), cross-off one that joins no owner code of the detector's lines
- * with a serial of the components' lines (OcrOptions.cross_joins): each image is read by
+ * with a serial of the components' lines (OcrOptions.cross_joins), avx2-off one whose
+ * networks run their SSE2 code only (OcrOptions.avx2; the same reads): each image is read by
  * both, in alternating order, and both tables are printed with the CPU ratio of the second to
  * the first (figures of one run under the same load).
  */
@@ -92,51 +93,6 @@ static double thread_cpu_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* bench-ocr --time N IMAGE...: CPU ms of ocr_read() alone (decode excluded) on each image's
- * RGBX pixels, N runs each: median and minimum, and what was read. */
-static int time_frames(int argc, char **argv)
-{
-    int runs = atoi(argv[2]);
-    PsOcr *ocr = ocr_new(NULL, NULL);
-    OcrReads *reads = g_new(OcrReads, 1);
-    for (int i = 3; i < argc; i++) {
-        setMsgSeverity(L_SEVERITY_NONE);
-        PIX *pix = pixRead(argv[i]), *p32 = pix ? pixConvertTo32(pix) : NULL;
-        if (!p32) {
-            printf("%s: cannot read\n", argv[i]);
-            pixDestroy(&pix);
-            continue;
-        }
-        int w = pixGetWidth(p32), h = pixGetHeight(p32);
-        guint8 *rgbx = g_malloc((size_t)w * h * 4);
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                l_uint32 v = pixGetData(p32)[(size_t)y * pixGetWpl(p32) + x];
-                guint8 *d = rgbx + ((size_t)y * w + x) * 4;
-                d[0] = v >> 24, d[1] = (v >> 16) & 255, d[2] = (v >> 8) & 255, d[3] = 255;
-            }
-        double *ms = g_new(double, MAX(runs, 1));
-        for (int r = 0; r < MAX(runs, 1); r++) {
-            double t0 = thread_cpu_ms();
-            ocr_read(ocr, rgbx, w, h, w * 4, OCR_PIXEL_RGBX, reads, NULL);
-            ms[r] = thread_cpu_ms() - t0;
-        }
-        qsort(ms, MAX(runs, 1), sizeof(double), cmp_double);
-        printf("%s: %dx%d ocr_read CPU ms median %.2f min %.2f (%d runs);", argv[i], w, h,
-               ms[MAX(runs, 1) / 2], ms[0], MAX(runs, 1));
-        for (int k = 0; k < reads->n_reads; k++)
-            printf(" %s(%.2f)", reads->reads[k].code, reads->reads[k].confidence);
-        printf("\n");
-        g_free(ms);
-        g_free(rgbx);
-        pixDestroy(&p32);
-        pixDestroy(&pix);
-    }
-    g_free(reads);
-    ocr_free(ocr);
-    return 0;
 }
 
 enum { MAX_LAYOUTS = 16, MAX_CONDS = 16 };
@@ -215,6 +171,7 @@ static const struct {
     {"wide-off", "wide line reader", G_STRUCT_OFFSET(OcrOptions, wide_lines)},
     {"far-ends-off", "components' lines read further", G_STRUCT_OFFSET(OcrOptions, far_ends)},
     {"cross-off", "joins across line sets", G_STRUCT_OFFSET(OcrOptions, cross_joins)},
+    {"avx2-off", "AVX2 code", G_STRUCT_OFFSET(OcrOptions, avx2)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */
@@ -229,6 +186,104 @@ static guint stage_of(const char *cmp)
 static gboolean *stage_flag(OcrOptions *opts, guint i)
 {
     return G_STRUCT_MEMBER_P(opts, stages[i].field);
+}
+
+/* The options of BENCH_COMPARE=@cmp's second configuration: a stage off, or a detector mode. */
+static void compare_options(const char *cmp, OcrOptions *opts)
+{
+    guint i = stage_of(cmp);
+    if (i < G_N_ELEMENTS(stages))
+        *stage_flag(opts, i) = FALSE;
+    else
+        opts->detector = detector_of(cmp);
+}
+
+/* Whether two reads are the same: code, size/type, confidence, box, orientation and every
+ * probability, to the bit (not the structs' padding). */
+static gboolean same_read(const OcrRead *a, const OcrRead *b)
+{
+    return strcmp(a->code, b->code) == 0 && strcmp(a->size_type, b->size_type) == 0 &&
+           memcmp(&a->confidence, &b->confidence, sizeof a->confidence) == 0 &&
+           memcmp(a->bbox, b->bbox, sizeof a->bbox) == 0 && a->orientation == b->orientation &&
+           memcmp(&a->probs, &b->probs, sizeof a->probs) == 0;
+}
+
+/* bench-ocr --time N IMAGE...: CPU ms of ocr_read() alone (decode excluded) on each image's
+ * RGBX pixels, N runs each: median and minimum, and what was read. With BENCH_COMPARE, each
+ * run reads the frame with both configurations in turn: the second's median, its ratio to
+ * the first's, and whether it read the same. */
+static int time_frames(int argc, char **argv)
+{
+    int runs = MAX(atoi(argv[2]), 1);
+    const char *cmp = g_getenv("BENCH_COMPARE");
+    OcrOptions opts[2];
+    PsOcr *ocr[2] = {NULL, NULL};
+    for (int c = 0; c < (cmp ? 2 : 1); c++) {
+        ocr_options_init(&opts[c]);
+        if (c == 1)
+            compare_options(cmp, &opts[c]);
+        ocr[c] = ocr_new(&opts[c], NULL);
+    }
+    OcrReads *reads = g_new(OcrReads, 2);
+    double ratio_sum = 0;
+    int n_frames = 0, n_same = 0;
+    for (int i = 3; i < argc; i++) {
+        setMsgSeverity(L_SEVERITY_NONE);
+        PIX *pix = pixRead(argv[i]), *p32 = pix ? pixConvertTo32(pix) : NULL;
+        if (!p32) {
+            printf("%s: cannot read\n", argv[i]);
+            pixDestroy(&pix);
+            continue;
+        }
+        int w = pixGetWidth(p32), h = pixGetHeight(p32);
+        guint8 *rgbx = g_malloc((size_t)w * h * 4);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                l_uint32 v = pixGetData(p32)[(size_t)y * pixGetWpl(p32) + x];
+                guint8 *d = rgbx + ((size_t)y * w + x) * 4;
+                d[0] = v >> 24, d[1] = (v >> 16) & 255, d[2] = (v >> 8) & 255, d[3] = 255;
+            }
+        double *ms[2] = {g_new(double, runs), g_new(double, runs)};
+        for (int r = 0; r < runs; r++)
+            for (int q = 0; q < (cmp ? 2 : 1); q++) {
+                int c = (r % 2 && cmp) ? 1 - q : q; /* alternate which goes first */
+                double t0 = thread_cpu_ms();
+                ocr_read(ocr[c], rgbx, w, h, w * 4, OCR_PIXEL_RGBX, &reads[c], NULL);
+                ms[c][r] = thread_cpu_ms() - t0;
+            }
+        qsort(ms[0], runs, sizeof(double), cmp_double);
+        printf("%s: %dx%d ocr_read CPU ms median %.2f min %.2f (%d runs);", argv[i], w, h,
+               ms[0][runs / 2], ms[0][0], runs);
+        for (int k = 0; k < reads[0].n_reads; k++)
+            printf(" %s(%.2f)", reads[0].reads[k].code, reads[0].reads[k].confidence);
+        if (cmp) {
+            qsort(ms[1], runs, sizeof(double), cmp_double);
+            gboolean same = reads[0].n_reads == reads[1].n_reads;
+            for (int k = 0; same && k < reads[0].n_reads; k++)
+                same = same_read(&reads[0].reads[k], &reads[1].reads[k]);
+            printf(" | %s: median %.2f, ratio %.2f, %s", cmp, ms[1][runs / 2],
+                   ms[1][runs / 2] / MAX(ms[0][runs / 2], 1e-3),
+                   same ? "the same reads" : "OTHER READS");
+            ratio_sum += ms[1][runs / 2] / MAX(ms[0][runs / 2], 1e-3);
+            n_frames++;
+            n_same += same;
+        }
+        printf("\n");
+        g_free(ms[0]);
+        g_free(ms[1]);
+        g_free(rgbx);
+        pixDestroy(&p32);
+        pixDestroy(&pix);
+    }
+    if (cmp && n_frames)
+        printf("%s against the reader's defaults, same run: mean ratio of the medians %.2f; the "
+               "same reads (codes, boxes, confidences, probabilities) on %d of %d frames\n",
+               cmp, ratio_sum / n_frames, n_same, n_frames);
+    g_free(reads);
+    for (int c = 0; c < 2; c++)
+        if (ocr[c])
+            ocr_free(ocr[c]);
+    return 0;
 }
 
 /* Prints @run's table, fused transactions and times; sorts its time arrays. */
@@ -404,13 +459,8 @@ int main(int argc, char **argv)
         ocr_options_init(&run->opts);
         if (g_getenv("BENCH_MIN_CONFIDENCE"))
             run->opts.min_confidence = g_ascii_strtod(g_getenv("BENCH_MIN_CONFIDENCE"), NULL);
-        if (r == 1) {
-            guint i = stage_of(cmp);
-            if (i < G_N_ELEMENTS(stages))
-                *stage_flag(&run->opts, i) = FALSE;
-            else
-                run->opts.detector = detector_of(cmp);
-        }
+        if (r == 1)
+            compare_options(cmp, &run->opts);
         run->ocr = ocr_new(&run->opts, NULL);
         OcrOptions weak = run->opts;
         weak.weak_reads = 0.2;

@@ -64,8 +64,14 @@ START_TEST(test_c_inference_matches_the_training_script)
     int right = 0;
     for (guint i = 0; i < refs->len; i++) {
         const Reference *r = &g_array_index(refs, Reference, i);
-        float prob[OCR__N_OUT];
+        float prob[OCR__N_OUT], plain[OCR__N_OUT];
         ocr__cnn_classify(r->crop, prob);
+        /* The AVX2 code gives the SSE2 code's floats, bit for bit. */
+        ocr__avx2_allowed = FALSE;
+        ocr__cnn_classify(r->crop, plain);
+        ocr__avx2_allowed = TRUE;
+        ck_assert_msg(memcmp(prob, plain, sizeof prob) == 0,
+                      "crop %u: the AVX2 and SSE2 codes give other probabilities", i);
         for (int k = 0; k < OCR__N_OUT; k++) {
             double d = fabs((double)prob[k] - r->prob[k]);
             ck_assert_msg(d <= TOLERANCE, "crop %u class %d: C %.6f, training script %.6f", i, k,
@@ -75,8 +81,10 @@ START_TEST(test_c_inference_matches_the_training_script)
         ck_assert_int_eq(argmax(prob), argmax(r->prob));
         right += argmax(prob) == r->label;
     }
-    printf("%u crops: largest probability difference %.2g; %d read as labelled\n", refs->len,
-           worst, right);
+    printf("%u crops: largest probability difference %.2g; %d read as labelled; %s\n", refs->len,
+           worst, right,
+           ocr__avx2() ? "the AVX2 code gave the SSE2 code's floats"
+                       : "no AVX2 on this processor: the SSE2 code only");
     /* The fixture is not degenerate: the network reads most of its crops right. */
     ck_assert_int_ge(right, (int)refs->len / 2);
     g_array_free(refs, TRUE);

@@ -83,6 +83,15 @@ START_TEST(test_c_line_reader_matches_the_training_script)
         float *p = ocr__ctc_probs(networks[_i].net, r->strip, r->w, &t);
         ck_assert_ptr_nonnull(p);
         ck_assert_int_eq(t, r->t);
+        /* The AVX2 code gives the SSE2 code's floats, bit for bit. */
+        ocr__avx2_allowed = FALSE;
+        int t_plain = 0;
+        float *plain = ocr__ctc_probs(networks[_i].net, r->strip, r->w, &t_plain);
+        ocr__avx2_allowed = TRUE;
+        ck_assert_int_eq(t_plain, t);
+        ck_assert_msg(memcmp(p, plain, sizeof(float) * t * OCR__N_OUT) == 0,
+                      "strip %u: the AVX2 and SSE2 codes give other probabilities", i);
+        g_free(plain);
         for (int j = 0; j < t * OCR__N_OUT; j++) {
             double d = fabs((double)p[j] - r->probs[j]);
             ck_assert_msg(d <= TOLERANCE, "strip %u column %d output %d: C %.6f, training "
@@ -100,8 +109,10 @@ START_TEST(test_c_line_reader_matches_the_training_script)
         g_free(r->strip);
         g_free(r->probs);
     }
-    printf("%s: %u strips: largest probability difference %.2g, %d read as labelled\n",
-           networks[_i].fixture, refs->len, worst, read_right);
+    printf("%s: %u strips: largest probability difference %.2g, %d read as labelled; %s\n",
+           networks[_i].fixture, refs->len, worst, read_right,
+           ocr__avx2() ? "the AVX2 code gave the SSE2 code's floats"
+                       : "no AVX2 on this processor: the SSE2 code only");
     /* The fixture is not degenerate: the trained network reads most of its strips. */
     ck_assert_int_ge(read_right, (int)refs->len - 1);
     g_array_free(refs, TRUE);

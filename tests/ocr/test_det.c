@@ -65,6 +65,15 @@ START_TEST(test_c_detector_matches_the_training_script)
         ck_assert_ptr_nonnull(heat);
         ck_assert_msg(hw == r->hw && hh == r->hh, "piece %u: C map %dx%d, training script %dx%d",
                       i, hw, hh, r->hw, r->hh);
+        /* The AVX2 code gives the SSE2 code's floats, bit for bit. */
+        ocr__avx2_allowed = FALSE;
+        int pw = 0, ph = 0;
+        float *plain = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, &pw, &ph);
+        ocr__avx2_allowed = TRUE;
+        ck_assert(pw == hw && ph == hh);
+        ck_assert_msg(memcmp(heat, plain, sizeof(float) * hw * hh) == 0,
+                      "piece %u: the AVX2 and SSE2 codes give other maps", i);
+        g_free(plain);
         for (int j = 0; j < hw * hh; j++) {
             double d = fabs((double)heat[j] - r->heat[j]);
             ck_assert_msg(d <= TOLERANCE, "piece %u cell %d,%d: C %.6f, training script %.6f", i,
@@ -76,7 +85,9 @@ START_TEST(test_c_detector_matches_the_training_script)
         g_free(r->gray);
         g_free(r->heat);
     }
-    printf("%u pieces: largest probability difference %.2g\n", refs->len, worst);
+    printf("%u pieces: largest probability difference %.2g; %s\n", refs->len, worst,
+           ocr__avx2() ? "the AVX2 code gave the SSE2 code's floats"
+                       : "no AVX2 on this processor: the SSE2 code only");
     /* The fixture is not degenerate: the piece over the code has cells the network is sure of. */
     ck_assert_double_ge(top, 0.5);
     g_array_free(refs, TRUE);
