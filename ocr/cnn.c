@@ -7,9 +7,10 @@
  * of one pixel: contiguous, of a length known at compile time, in vectors of 8 floats in the
  * AVX2 code where the processor has it and the read allows it (OcrOptions.avx2), else of 4,
  * adding each channel's products in the same order without fused multiply-adds (the same
- * floats either way). A zero input (ReLU leaves many) is skipped: adding its products changes
- * nothing. Thread-safe: the re-ordered weights are written once under g_once, the work buffers
- * are on the stack. */
+ * floats either way). Every input is added, zero or not: skipping the zeros, scattered over a
+ * crop, cost more in mispredicted branches than it saved (the outputs are the same floats:
+ * OCR__ADD_PIXEL). Thread-safe: the re-ordered weights are written once under g_once, the work
+ * buffers are on the stack. */
 #include <math.h>
 #include <string.h>
 
@@ -73,18 +74,7 @@ typedef float v8sf __attribute__((vector_size(32)));
                         for (int dx = 0; dx < 3; dx++) {                                          \
                             const float *p = (in) + ((size_t)(py + dy) * np + px + dx) * (cin);   \
                             const float *w = (wt) + (size_t)(dy * 3 + dx) * (cin) * (cout);       \
-                            for (int c = 0; c < (cin); c++) {                                     \
-                                float v = p[c];                                                   \
-                                if (v == 0.0f)                                                    \
-                                    continue;                                                     \
-                                const float *wc = w + (size_t)c * (cout);                         \
-                                _Pragma("GCC unroll 12") for (int j = 0; j < nv; j++)             \
-                                {                                                                 \
-                                    VT wv;                                                        \
-                                    memcpy(&wv, wc + (L) * j, sizeof wv);                         \
-                                    acc[j] += wv * v;                                             \
-                                }                                                                 \
-                            }                                                                     \
+                            OCR__ADD_PIXEL(VT, L, FALSE, acc, p, w, cin, cout, nv);               \
                         }                                                                         \
                     _Pragma("GCC unroll 12") for (int j = 0; j < nv; j++)                         \
                         if (q == 0)                                                               \
@@ -127,8 +117,6 @@ static inline __attribute__((always_inline)) void classify(gboolean wide, const 
     memcpy(acc, ocr__cnn_f1_b, sizeof acc);
     for (int i = 0; i < 16 * C3; i++) {
         float v = flat[i];
-        if (v == 0.0f)
-            continue;
         const float *w = f1_t + (size_t)i * FC;
 #pragma GCC unroll 16
         for (int j = 0; j < FC / 4; j++) {

@@ -43,17 +43,7 @@ typedef float v8sf __attribute__((vector_size(32)));
                             continue;                                                             \
                         const float *p = in + ((size_t)iy * w + ix) * cin;                        \
                         const float *wk = wt + (size_t)(ky * s->kw + kx) * cin * cout;            \
-                        for (int c = 0; c < cin; c++) {                                           \
-                            float v = p[c];                                                       \
-                            if (v == 0.0f)                                                        \
-                                continue;                                                         \
-                            const float *wc = wk + (size_t)c * cout;                              \
-                            for (int j = 0; j < nv; j++) {                                        \
-                                VT wv;                                                            \
-                                memcpy(&wv, wc + (L) * j, sizeof wv);                             \
-                                acc[j] += wv * v;                                                 \
-                            }                                                                     \
-                        }                                                                         \
+                        OCR__ADD_PIXEL(VT, L, TRUE, acc, p, wk, cin, cout, nv);                   \
                     }                                                                             \
                 }                                                                                 \
                 float *d = out + ((size_t)oy * wo + ox) * cout;                                   \

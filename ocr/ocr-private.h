@@ -42,6 +42,28 @@ extern _Thread_local gboolean ocr__avx2_allowed;
 #define OCR__AVX2_CODE
 #endif
 
+/* Adds one input pixel's products to the accumulators @acc, @nv vectors of type VT of L floats
+ * (the output channels): @p the pixel's @cin channels, @wk its tap's weights, re-ordered by
+ * ocr__conv_reorder() ([input][output], @cout outputs). Each output channel's products are
+ * added in the input channels' order whatever L (the AVX2 and SSE2 codes give the same floats).
+ * With @skip_zeros a zero input is passed over: that pays where most inputs are zero (the ReLU
+ * outputs of the line readers), and costs where they are scattered (the character network's
+ * branches mispredicted). Adding a zero's products changes a sum only in the sign of a zero,
+ * which the ReLU after every convolution makes +0, so the outputs are the same floats. */
+#define OCR__ADD_PIXEL(VT, L, skip_zeros, acc, p, wk, cin, cout, nv)                              \
+    for (int c_ = 0; c_ < (cin); c_++) {                                                          \
+        float v_ = (p)[c_];                                                                       \
+        if ((skip_zeros) && v_ == 0.0f)                                                           \
+            continue;                                                                             \
+        const float *wc_ = (wk) + (size_t)c_ * (cout);                                            \
+        _Pragma("GCC unroll 12") for (int j_ = 0; j_ < (nv); j_++)                                \
+        {                                                                                         \
+            VT wv_;                                                                               \
+            memcpy(&wv_, wc_ + (L) * j_, sizeof wv_);                                             \
+            (acc)[j_] += wv_ * v_;                                                                \
+        }                                                                                         \
+    }
+
 /* The most output channels ocr__conv() keeps (a multiple of 4). */
 #define OCR__CONV_MAX_C 96
 
