@@ -93,7 +93,7 @@ typedef float v8sf __attribute__((vector_size(32)));
 /* A layer in vectors of 8 floats when @wide and its channels are a multiple of 8, else of 4. */
 #define CONV_LAYER(wide, in, cin, n, wt, b, cout, out)                                            \
     do {                                                                                          \
-        if ((wide) && (cout) % 8 == 0)                                                                   \
+        if ((wide) && (cout) % 8 == 0)                                                            \
             CONV_BLOCK(v8sf, 8, in, cin, n, wt, b, cout, out);                                    \
         else                                                                                      \
             CONV_BLOCK(v4sf, 4, in, cin, n, wt, b, cout, out);                                    \

@@ -161,9 +161,9 @@ typedef struct {
                              panels), kept from 0.95. Default TRUE; $PS_OCR_CROSS=off sets
                              FALSE. Needs line_reader and chain_lines. */
     gboolean avx2; /* the networks run their AVX2 code where the processor has it (vectors of
-                      8 floats, about a sixth less CPU on a frame without a code); the codes,
-                      confidences and probabilities are the same floats either way. Default
-                      TRUE; $PS_OCR_AVX2=off sets FALSE (SSE2 only). */
+                      8 floats, a fifth to a quarter less CPU on a frame without a code); the
+                      codes, confidences and probabilities are the same floats either way.
+                      Default TRUE; $PS_OCR_AVX2=off sets FALSE (SSE2 only). */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */
