@@ -101,7 +101,8 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
     int w = width / scale, h = height / scale;
     if (w < 16 || h < 16)
         return;
-    guint8 *small = g_malloc((size_t)w * h);
+    OcrScratch *scratch = ocr__scratch_of(ocr);
+    guint8 *small = ocr__scratch_take(scratch, (size_t)w * h);
     if (scale == 2) {
         for (int y = 0; y < h; y++) {
             const guint8 *r0 = gray + (size_t)(2 * y) * width, *r1 = r0 + width;
@@ -113,7 +114,7 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
         for (int y = 0; y < h; y++)
             memcpy(small + (size_t)y * w, gray + (size_t)y * width, w);
     }
-    guint32 *integral = g_new(guint32, (size_t)(w + 1) * (h + 1));
+    guint32 *integral = ocr__scratch_take(scratch, sizeof(guint32) * (w + 1) * (h + 1));
     memset(integral, 0, sizeof(guint32) * (w + 1));
     for (int y = 0; y < h; y++) {
         guint32 row = 0;
@@ -128,12 +129,13 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
      * means over tall narrow and wide flat strips, which follow the brightness of vertical
      * or horizontal corrugation ribs (a square window averages a rib's bright and dark faces,
      * and the dark face then joins dark characters into one blob). */
-    guint8 *mean = g_malloc((size_t)w * h), *vstrip = g_malloc((size_t)w * h);
-    guint8 *hstrip = g_malloc((size_t)w * h);
+    guint8 *mean = ocr__scratch_take(scratch, (size_t)w * h);
+    guint8 *vstrip = ocr__scratch_take(scratch, (size_t)w * h);
+    guint8 *hstrip = ocr__scratch_take(scratch, (size_t)w * h);
     window_mean(integral, w, h, 15, 15, mean);
     window_mean(integral, w, h, 1, 48, vstrip);
     window_mean(integral, w, h, 48, 1, hstrip);
-    g_free(integral);
+    ocr__scratch_give(scratch, integral);
     /* Three contrast thresholds against the local mean: faint paint needs the low one,
      * markings touching their neighbours (the check digit's box, rust) separate at the high
      * one; one against each strip mean; last, a lower one where the surroundings are dark
@@ -146,7 +148,8 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
     } passes[] = {{0, 14, ANY_BG, FALSE}, {0, 22, ANY_BG, FALSE}, {0, 30, ANY_BG, FALSE},
                   {1, 22, ANY_BG, TRUE},  {2, 22, ANY_BG, TRUE},  {0, DARK_T, DARK_BG, FALSE}};
     const guint8 *bgs[] = {mean, vstrip, hstrip};
-    guint8 *bright = g_malloc((size_t)w * h), *dark = g_malloc((size_t)w * h);
+    guint8 *bright = ocr__scratch_take(scratch, (size_t)w * h);
+    guint8 *dark = ocr__scratch_take(scratch, (size_t)w * h);
     ClassCache *cache = ocr__class_cache_new();
     const char *dump = ocr->opts.dump_prefix;
     for (guint p = 0; p < G_N_ELEMENTS(passes); p++) {
@@ -162,11 +165,11 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
         g_free(name);
     }
     ocr__class_cache_free(cache);
-    g_free(bright);
-    g_free(dark);
-    g_free(mean);
-    g_free(vstrip);
-    g_free(hstrip);
-    g_free(small);
+    ocr__scratch_give(scratch, bright);
+    ocr__scratch_give(scratch, dark);
+    ocr__scratch_give(scratch, mean);
+    ocr__scratch_give(scratch, vstrip);
+    ocr__scratch_give(scratch, hstrip);
+    ocr__scratch_give(scratch, small);
     qsort(out->reads, out->n_reads, sizeof(OcrRead), compare_reads);
 }

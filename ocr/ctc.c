@@ -97,7 +97,8 @@ static void pool(const float *in, int h, int w, int c, int py, int px, float *ou
         }
 }
 
-float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t)
+float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, OcrScratch *scratch,
+                      int *out_t)
 {
     *out_t = 0;
     if (!strip || w < 4 || w % 4 != 0 || w > OCR__LINE_MAX_W || (guint)net >= G_N_ELEMENTS(nets))
@@ -105,7 +106,7 @@ float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t)
     const Net *n = net_of(net);
     const int c1 = n->c1, c2 = n->c2, c3 = n->c3, c4 = n->c4, c5 = n->c5;
     const int h = OCR__LINE_H, hw = h * w;
-    float *x = g_new(float, hw);
+    float *x = ocr__scratch_take(scratch, sizeof(float) * hw);
     double sum = 0, sq = 0;
     for (int i = 0; i < hw; i++)
         sum += strip[i];
@@ -116,19 +117,22 @@ float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t)
     for (int i = 0; i < hw; i++)
         x[i] = (float)((strip[i] - mean) / sd);
     const int w2 = w / 2, w4 = w / 4, t = w4;
-    float *a = g_new(float, (size_t)hw * c1), *b = g_new(float, (size_t)hw * c1 / 4);
+    float *a = ocr__scratch_take(scratch, sizeof(float) * hw * c1);
+    float *b = ocr__scratch_take(scratch, sizeof(float) * hw * c1 / 4);
     conv(x, h, w, 1, n->t[0], n->b[0], c1, 3, 3, 1, 1, 1, a);
     pool(a, h, w, c1, 2, 2, b); /* 16 x w2 */
-    float *a2 = g_new(float, (size_t)16 * w2 * c2);
+    float *a2 = ocr__scratch_take(scratch, sizeof(float) * 16 * w2 * c2);
     conv(b, 16, w2, c1, n->t[1], n->b[1], c2, 3, 3, 1, 1, 1, a2);
-    float *b2 = g_new(float, (size_t)8 * w4 * MAX(c2, MAX(c3, c4)));
+    float *b2 =
+        ocr__scratch_take(scratch, sizeof(float) * 8 * w4 * MAX(c2, MAX(c3, c4)));
     pool(a2, 16, w2, c2, 2, 2, b2); /* 8 x w4 */
-    float *a3 = g_new(float, (size_t)8 * w4 * MAX(c3, c4));
+    float *a3 = ocr__scratch_take(scratch, sizeof(float) * 8 * w4 * MAX(c3, c4));
     conv(b2, 8, w4, c2, n->t[2], n->b[2], c3, 3, 3, 1, 1, 1, a3);
     pool(a3, 8, w4, c3, 2, 1, b2); /* 4 x w4 */
     conv(b2, 4, w4, c3, n->t[3], n->b[3], c4, 3, 3, 1, 1, 1, a3);
     pool(a3, 4, w4, c4, 2, 1, b2); /* 2 x w4 */
-    float *f5 = g_new(float, (size_t)t * c5), *f6 = g_new(float, (size_t)t * c5);
+    float *f5 = ocr__scratch_take(scratch, sizeof(float) * t * c5);
+    float *f6 = ocr__scratch_take(scratch, sizeof(float) * t * c5);
     conv(b2, 2, w4, c4, n->t[4], n->b[4], c5, 2, 3, 0, 1, 1, f5); /* 1 x w4 */
     conv(f5, 1, w4, c5, n->t[5], n->b[5], c5, 1, 3, 0, 2, 2, f6);
     float *probs = g_new(float, (size_t)t * OCR__N_OUT);
@@ -148,14 +152,9 @@ float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t)
         for (int k = 0; k < OCR__N_OUT; k++)
             p[k] /= s;
     }
-    g_free(x);
-    g_free(a);
-    g_free(b);
-    g_free(a2);
-    g_free(b2);
-    g_free(a3);
-    g_free(f5);
-    g_free(f6);
+    float *bufs[] = {x, a, b, a2, b2, a3, f5, f6};
+    for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
+        ocr__scratch_give(scratch, bufs[i]);
     *out_t = t;
     return probs;
 }

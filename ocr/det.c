@@ -55,7 +55,7 @@ int ocr__det_factor(int width, int height)
 }
 
 float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, int k,
-                        int *out_w, int *out_h)
+                        OcrScratch *scratch, int *out_w, int *out_h)
 {
     *out_w = *out_h = 0;
     int iw = width / MAX(k, 1), ih = height / MAX(k, 1);
@@ -64,7 +64,7 @@ float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, i
     init_weights();
     const int pw = (iw + 3) / 4 * 4, ph = (ih + 3) / 4 * 4, kk = k * k;
     /* k x k means, rounded to integers, then standardized over the unpadded part. */
-    float *x = g_new(float, (size_t)pw * ph);
+    float *x = ocr__scratch_take(scratch, sizeof(float) * pw * ph);
     double sum = 0, sq = 0;
     for (int y = 0; y < ih; y++)
         for (int xx = 0; xx < iw; xx++) {
@@ -95,8 +95,9 @@ float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, i
                 x[(size_t)y * pw + xx] = x[(size_t)sy * pw + sx];
         }
     const int h2 = ph / 2, w2 = pw / 2, h4 = ph / 4, w4 = pw / 4;
-    float *a1 = g_new(float, (size_t)h2 * w2 * C1);
-    float *a2 = g_new(float, (size_t)h4 * w4 * C2), *a3 = g_new(float, (size_t)h4 * w4 * C2);
+    float *a1 = ocr__scratch_take(scratch, sizeof(float) * h2 * w2 * C1);
+    float *a2 = ocr__scratch_take(scratch, sizeof(float) * h4 * w4 * C2);
+    float *a3 = ocr__scratch_take(scratch, sizeof(float) * h4 * w4 * C2);
     conv(x, ph, pw, 1, d1_t, ocr__det_d1_b, C1, 2, 1, a1);
     conv(a1, h2, w2, C1, d2_t, ocr__det_d2_b, C2, 2, 1, a2);
     conv(a2, h4, w4, C2, d3_t, ocr__det_d3_b, C2, 1, 1, a3);
@@ -109,10 +110,10 @@ float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, i
             z += ocr__det_head_w[c] * a3[i * C2 + c];
         heat[i] = 1.0f / (1.0f + expf(-z));
     }
-    g_free(x);
-    g_free(a1);
-    g_free(a2);
-    g_free(a3);
+    ocr__scratch_give(scratch, x);
+    ocr__scratch_give(scratch, a1);
+    ocr__scratch_give(scratch, a2);
+    ocr__scratch_give(scratch, a3);
     *out_w = w4;
     *out_h = h4;
     return heat;

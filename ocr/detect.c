@@ -589,7 +589,8 @@ static int read_strips(PsOcr *ocr, const guint8 *gray, int width, int height,
             g_free(head);
             g_free(name);
         }
-        float *probs = strip ? ocr__ctc_probs(ocr->ctc_net, strip, sw, &t) : NULL;
+        float *probs =
+            strip ? ocr__ctc_probs(ocr->ctc_net, strip, sw, ocr__scratch_of(ocr), &t) : NULL;
         g_free(strip);
         if (!probs)
             continue;
@@ -861,7 +862,8 @@ static gboolean second_opinion(PsOcr *ocr, const guint8 *gray, int width, int he
     if (b->confidence >= SURE_READ)
         return FALSE;
     int k = ocr__det_factor(width, height), hw = 0, hh = 0;
-    float *heat = ocr__det_heatmap(gray, width, height, width, k, &hw, &hh);
+    float *heat =
+        ocr__det_heatmap(gray, width, height, width, k, ocr__scratch_of(ocr), &hw, &hh);
     if (!heat)
         return FALSE;
     OcrLine lines[OCR__MAX_LINES];
@@ -1526,7 +1528,8 @@ static void read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, Oc
         (ocr->opts.detector == OCR_DETECTOR_UNION && out->n_reads > 0))
         return;
     int k = ocr__det_factor(width, height), hw = 0, hh = 0;
-    float *heat = ocr__det_heatmap(gray, width, height, width, k, &hw, &hh);
+    float *heat =
+        ocr__det_heatmap(gray, width, height, width, k, ocr__scratch_of(ocr), &hw, &hh);
     if (!heat)
         return;
     Region regions[MAX_REGIONS];
@@ -1586,6 +1589,7 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
 {
     memset(out, 0, sizeof *out);
     ocr__avx2_allowed = ocr->opts.avx2;
+    ocr__scratch_next_frame(ocr__scratch_of(ocr));
     read_frame(ocr, gray, width, height, out);
     if (ocr->opts.weak_reads > 0)
         add_weak_reads(ocr, out);

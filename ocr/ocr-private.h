@@ -83,11 +83,36 @@ void ocr__conv(const float *in, int h, int w, int cin, const float *wt, const fl
  * OCR__DET_LONG_SIDE pixels on the longer side). */
 int ocr__det_factor(int width, int height);
 
+/* Working buffers kept for the next frame (scratch.c): those the last frame used, at most
+ * OCR__SCRATCH_KEEP buffers of at most OCR__SCRATCH_BYTES together. Zero-initialized is
+ * empty. */
+#define OCR__SCRATCH_KEEP 16
+#define OCR__SCRATCH_BYTES ((size_t)64 << 20)
+typedef struct {
+    void *buf[OCR__SCRATCH_KEEP];
+    size_t size[OCR__SCRATCH_KEEP];
+    guint frame_of[OCR__SCRATCH_KEEP]; /* the frame that gave it back */
+    guint frame;                       /* frames begun (ocr__scratch_next_frame()) */
+    size_t bytes;
+    int n;
+    gboolean poison; /* tests: every buffer taken is filled with bytes of no meaning first */
+} OcrScratch;
+
+/* A buffer of @size bytes, not cleared: one kept in @s that fits, or a new one (@s may be
+ * NULL). ocr__scratch_give() it back (to the same @s, or NULL to free it). */
+void *ocr__scratch_take(OcrScratch *s, size_t size);
+void ocr__scratch_give(OcrScratch *s, void *buf);
+/* A frame begins: the buffers the last frame did not use are freed (@s may be NULL). */
+void ocr__scratch_next_frame(OcrScratch *s);
+/* Frees the buffers @s keeps. */
+void ocr__scratch_clear(OcrScratch *s);
+
 /* Runs the text-region detector (det.c) on the gray frame shrunk by @k: returns the probability
  * of each 4 x 4 cell of the shrunk frame being inside a code character, *@out_h rows of *@out_w
- * (g_free() it), or NULL when the shrunk frame is under 4 x 4 pixels. */
+ * (g_free() it), or NULL when the shrunk frame is under 4 x 4 pixels. Its working buffers come
+ * from @scratch (may be NULL). */
 float *ocr__det_heatmap(const guint8 *gray, int width, int height, int stride, int k,
-                        int *out_w, int *out_h);
+                        OcrScratch *scratch, int *out_w, int *out_h);
 
 /* A line of characters the line reader (ctc.c) reads: the ends of its ink on its centre line
  * (frame pixels, left to right) and its character height. */
@@ -135,8 +160,9 @@ typedef enum { OCR__CTC_FIRST, OCR__CTC_WIDE } OcrCtcNet;
 /* The line reader (ctc.c): network @net's probabilities for a strip of *@w columns
  * (ocr__line_crop()), OCR__N_OUT per column of 4 strip columns, *@out_t of them, blank last
  * (g_free() it); NULL when @w is not a positive multiple of 4 up to OCR__LINE_MAX_W, or @net
- * no network of OcrCtcNet. */
-float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, int *out_t);
+ * no network of OcrCtcNet. Its working buffers come from @scratch (may be NULL). */
+float *ocr__ctc_probs(OcrCtcNet net, const guint8 *strip, int w, OcrScratch *scratch,
+                      int *out_t);
 
 /* A serial's 6 digits are painted at one pitch (digits are as wide as each other in the fonts
  * of container codes; a 1's ink stands off its cell's centre by a fraction of it): two of them

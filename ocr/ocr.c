@@ -38,6 +38,7 @@ void ocr_options_init(OcrOptions *opts)
     opts->far_ends = g_strcmp0(g_getenv("PS_OCR_FAR_ENDS"), "off") != 0;
     opts->cross_joins = g_strcmp0(g_getenv("PS_OCR_CROSS"), "off") != 0;
     opts->avx2 = g_strcmp0(g_getenv("PS_OCR_AVX2"), "off") != 0;
+    opts->keep_buffers = g_strcmp0(g_getenv("PS_OCR_KEEP_BUFFERS"), "off") != 0;
 }
 
 PsOcr *ocr_new(const OcrOptions *opts, GError **error)
@@ -73,6 +74,9 @@ PsOcr *ocr_new(const OcrOptions *opts, GError **error)
 
 void ocr_free(PsOcr *ocr)
 {
+    if (!ocr)
+        return;
+    ocr__scratch_clear(&ocr->scratch);
     g_free(ocr);
 }
 
@@ -87,7 +91,7 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
                     "bad frame: %dx%d, stride %d, format %d", width, height, stride, (int)fmt);
         return FALSE;
     }
-    guint8 *gray = g_malloc((size_t)width * height);
+    guint8 *gray = ocr__scratch_take(ocr__scratch_of(ocr), (size_t)width * height);
     /* One loop per format, so the inner loop has no branch. */
     int ri = fmt == OCR_PIXEL_BGRX ? 2 : 0, bi = fmt == OCR_PIXEL_BGRX ? 0 : 2;
     for (int y = 0; y < height; y++) {
@@ -101,7 +105,7 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
             dst[x] = (guint8)((77 * row[ri] + 150 * row[1] + 29 * row[bi]) >> 8);
     }
     ocr__read_frame(ocr, gray, width, height, out);
-    g_free(gray);
+    ocr__scratch_give(ocr__scratch_of(ocr), gray);
     return TRUE;
 }
 
@@ -121,7 +125,7 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, 
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot convert to gray", name);
         return FALSE;
     }
-    guint8 *gray = g_malloc((size_t)w * h);
+    guint8 *gray = ocr__scratch_take(ocr__scratch_of(ocr), (size_t)w * h);
     l_uint32 *data = pixGetData(g8);
     int wpl = pixGetWpl(g8);
     for (int y = 0; y < h; y++) {
@@ -131,7 +135,7 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, 
     }
     pixDestroy(&g8);
     ocr__read_frame(ocr, gray, w, h, out);
-    g_free(gray);
+    ocr__scratch_give(ocr__scratch_of(ocr), gray);
     return TRUE;
 }
 

@@ -164,6 +164,12 @@ typedef struct {
                       8 floats, a fifth to a quarter less CPU on a frame without a code); the
                       codes, confidences and probabilities are the same floats either way.
                       Default TRUE; $PS_OCR_AVX2=off sets FALSE (SSE2 only). */
+    gboolean keep_buffers; /* a PsOcr keeps the large working buffers of a frame (the gray
+                              and shrunk frame, its means, the networks' activations) for the
+                              next: those the last frame used, at most 16 and 64 MB. Freed,
+                              most go back to the kernel and come again as page faults (about
+                              1,700 on a 960x540 frame). The same reads either way. Default
+                              TRUE; $PS_OCR_KEEP_BUFFERS=off sets FALSE. */
 } OcrOptions;
 
 /* Fills @opts with the defaults (the environment is read here, never while reading). */

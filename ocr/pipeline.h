@@ -58,6 +58,8 @@ typedef struct {
 
 struct _PsOcr {
     OcrOptions opts;
+    /* The large working buffers of the last frame, for the next (scratch.c; ocr__scratch_of()). */
+    OcrScratch scratch;
     /* While the whole frame or a detector's region is read (keep_weaks; a region's pixels
      * at weak_x0 + x / weak_scale of the frame's), the OCR__MAX_WEAKS surest codes under
      * opts.min_confidence, one per code, surest first, in frame pixels. */
@@ -177,6 +179,13 @@ double ocr__box_overlap(const int a[4], const int b[4]);
  * characters found into them. Returns whether any chain changed (ocr__find_codes() must look
  * again). */
 gboolean ocr__rescue_lines(PsOcr *ocr, Frame *f, const OcrReads *out);
+
+/* The working buffers @ocr keeps for the next frame, or NULL when OcrOptions.keep_buffers is
+ * off (ocr__scratch_take() and ocr__scratch_give() then allocate and free). */
+static inline OcrScratch *ocr__scratch_of(PsOcr *ocr)
+{
+    return ocr->opts.keep_buffers ? &ocr->scratch : NULL;
+}
 
 /* binarize.c */
 /* Reads codes in a gray frame (the thresholding reader on the whole frame). */

@@ -1207,7 +1207,7 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
         written += write_rows(f, rng, gray, w, h, lab, r.others, 0, split);
         written += write_rows(f, rng, gray, w, h, lab, r.others, split, lab->len);
         int k = ocr__det_factor(w, h), hw = 0, hh = 0;
-        float *heat = ocr__det_heatmap(gray, w, h, w, k, &hw, &hh);
+        float *heat = ocr__det_heatmap(gray, w, h, w, k, NULL, &hw, &hh);
         OcrLine lines[OCR__MAX_LINES];
         int nl = ocr__det_lines(heat, hw, hh, 4 * k, 0.5f, lines, OCR__MAX_LINES);
         for (int j = 0; j < nl; j++) {

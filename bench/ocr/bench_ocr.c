@@ -34,7 +34,9 @@
  * far-ends-off one that reads no components' line again further past its end
  * (OcrOptions.far_ends), cross-off one that joins no owner code of the detector's lines
  * with a serial of the components' lines (OcrOptions.cross_joins), avx2-off one whose
- * networks run their SSE2 code only (OcrOptions.avx2; the same reads): each image is read by
+ * networks run their SSE2 code only (OcrOptions.avx2; the same reads), keep-off one that
+ * frees its working buffers after each frame (OcrOptions.keep_buffers; the same reads): each
+ * image is read by
  * both, in alternating order, and both tables are printed with the CPU ratio of the second to
  * the first (figures of one run under the same load).
  */
@@ -172,6 +174,7 @@ static const struct {
     {"far-ends-off", "components' lines read further", G_STRUCT_OFFSET(OcrOptions, far_ends)},
     {"cross-off", "joins across line sets", G_STRUCT_OFFSET(OcrOptions, cross_joins)},
     {"avx2-off", "AVX2 code", G_STRUCT_OFFSET(OcrOptions, avx2)},
+    {"keep-off", "working buffers kept", G_STRUCT_OFFSET(OcrOptions, keep_buffers)},
 };
 
 /* The index in stages[] of BENCH_COMPARE value @cmp (G_N_ELEMENTS(stages): none). */

@@ -77,21 +77,31 @@ START_TEST(test_c_line_reader_matches_the_training_script)
     ck_assert_uint_ge(refs->len, 3);
     double worst = 0;
     int read_right = 0;
+    /* Working buffers kept from the strips before, each filled with other bytes when taken. */
+    OcrScratch kept = {.poison = TRUE};
     for (guint i = 0; i < refs->len; i++) {
         Reference *r = &g_array_index(refs, Reference, i);
         int t = 0;
-        float *p = ocr__ctc_probs(networks[_i].net, r->strip, r->w, &t);
+        float *p = ocr__ctc_probs(networks[_i].net, r->strip, r->w, NULL, &t);
         ck_assert_ptr_nonnull(p);
         ck_assert_int_eq(t, r->t);
         /* The AVX2 code gives the SSE2 code's floats, bit for bit. */
         ocr__avx2_allowed = FALSE;
         int t_plain = 0;
-        float *plain = ocr__ctc_probs(networks[_i].net, r->strip, r->w, &t_plain);
+        float *plain = ocr__ctc_probs(networks[_i].net, r->strip, r->w, NULL, &t_plain);
         ocr__avx2_allowed = TRUE;
         ck_assert_int_eq(t_plain, t);
         ck_assert_msg(memcmp(p, plain, sizeof(float) * t * OCR__N_OUT) == 0,
                       "strip %u: the AVX2 and SSE2 codes give other probabilities", i);
         g_free(plain);
+        /* What the working buffers held changes nothing. */
+        int t_kept = 0;
+        float *from_kept = ocr__ctc_probs(networks[_i].net, r->strip, r->w, &kept, &t_kept);
+        ck_assert_int_eq(t_kept, t);
+        ck_assert_msg(memcmp(p, from_kept, sizeof(float) * t * OCR__N_OUT) == 0,
+                      "strip %u: other probabilities with working buffers kept from other "
+                      "strips", i);
+        g_free(from_kept);
         for (int j = 0; j < t * OCR__N_OUT; j++) {
             double d = fabs((double)p[j] - r->probs[j]);
             ck_assert_msg(d <= TOLERANCE, "strip %u column %d output %d: C %.6f, training "
@@ -115,6 +125,7 @@ START_TEST(test_c_line_reader_matches_the_training_script)
                        : "no AVX2 on this processor: the SSE2 code only");
     /* The fixture is not degenerate: the trained network reads most of its strips. */
     ck_assert_int_ge(read_right, (int)refs->len - 1);
+    ocr__scratch_clear(&kept);
     g_array_free(refs, TRUE);
 }
 END_TEST
@@ -141,9 +152,10 @@ START_TEST(test_best_path)
     ck_assert_int_eq(ocr__ctc_decode(&probs[0][0], t, out, 2), 2); /* @max is kept */
     int tt = -1;
     guint8 odd[32 * 18] = {0};
-    ck_assert_ptr_null(ocr__ctc_probs(OCR__CTC_FIRST, odd, 18, &tt)); /* not a multiple of 4 */
+    /* not a multiple of 4 */
+    ck_assert_ptr_null(ocr__ctc_probs(OCR__CTC_FIRST, odd, 18, NULL, &tt));
     ck_assert_int_eq(tt, 0);
-    ck_assert_ptr_null(ocr__ctc_probs((OcrCtcNet)7, odd, 16, &tt)); /* no such network */
+    ck_assert_ptr_null(ocr__ctc_probs((OcrCtcNet)7, odd, 16, NULL, &tt)); /* no such network */
 }
 END_TEST
 

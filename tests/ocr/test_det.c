@@ -58,22 +58,31 @@ START_TEST(test_c_detector_matches_the_training_script)
     GArray *refs = load_references();
     ck_assert_uint_ge(refs->len, 3);
     double worst = 0, top = 0;
+    /* Working buffers kept from the pieces before, each filled with other bytes when taken. */
+    OcrScratch kept = {.poison = TRUE};
     for (guint i = 0; i < refs->len; i++) {
         Reference *r = &g_array_index(refs, Reference, i);
         int hw = 0, hh = 0;
-        float *heat = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, &hw, &hh);
+        float *heat = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, NULL, &hw, &hh);
         ck_assert_ptr_nonnull(heat);
         ck_assert_msg(hw == r->hw && hh == r->hh, "piece %u: C map %dx%d, training script %dx%d",
                       i, hw, hh, r->hw, r->hh);
         /* The AVX2 code gives the SSE2 code's floats, bit for bit. */
         ocr__avx2_allowed = FALSE;
         int pw = 0, ph = 0;
-        float *plain = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, &pw, &ph);
+        float *plain = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, NULL, &pw, &ph);
         ocr__avx2_allowed = TRUE;
         ck_assert(pw == hw && ph == hh);
         ck_assert_msg(memcmp(heat, plain, sizeof(float) * hw * hh) == 0,
                       "piece %u: the AVX2 and SSE2 codes give other maps", i);
         g_free(plain);
+        /* What the working buffers held changes nothing. */
+        int kw = 0, kh = 0;
+        float *from_kept = ocr__det_heatmap(r->gray, r->w, r->h, r->w, r->k, &kept, &kw, &kh);
+        ck_assert(kw == hw && kh == hh);
+        ck_assert_msg(memcmp(heat, from_kept, sizeof(float) * hw * hh) == 0,
+                      "piece %u: other maps with working buffers kept from other pieces", i);
+        g_free(from_kept);
         for (int j = 0; j < hw * hh; j++) {
             double d = fabs((double)heat[j] - r->heat[j]);
             ck_assert_msg(d <= TOLERANCE, "piece %u cell %d,%d: C %.6f, training script %.6f", i,
@@ -90,6 +99,7 @@ START_TEST(test_c_detector_matches_the_training_script)
                        : "no AVX2 on this processor: the SSE2 code only");
     /* The fixture is not degenerate: the piece over the code has cells the network is sure of. */
     ck_assert_double_ge(top, 0.5);
+    ocr__scratch_clear(&kept);
     g_array_free(refs, TRUE);
 }
 END_TEST
@@ -103,7 +113,7 @@ START_TEST(test_detector_factor)
     ck_assert_int_eq(ocr__det_factor(320, 240), 1);
     int w = -1, h = -1;
     guint8 tiny[9] = {0};
-    ck_assert_ptr_null(ocr__det_heatmap(tiny, 3, 3, 3, 1, &w, &h));
+    ck_assert_ptr_null(ocr__det_heatmap(tiny, 3, 3, 3, 1, NULL, &w, &h));
     ck_assert_int_eq(w, 0);
     ck_assert_int_eq(h, 0);
 }

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ocr-private.h"
 #include "ocr.h"
+#include "pipeline.h"
 #include "testutil.h"
 
 /* Images of ../shared/data/ocr-dev (50) whose best code must be the labelled one: the figure
@@ -1184,6 +1186,172 @@ START_TEST(test_tiny_and_odd_sized_frames_give_no_code)
 }
 END_TEST
 
+/* A PsOcr keeps a frame's large working buffers for the next (scratch.c): one that fits is
+ * taken again, the smallest first; at most OCR__SCRATCH_KEEP of them, of at most
+ * OCR__SCRATCH_BYTES together, are kept, and only those the last frame used. */
+START_TEST(test_working_buffers_are_kept_within_their_bounds)
+{
+    OcrScratch s = {0};
+    guint8 *small = ocr__scratch_take(&s, 1000), *large = ocr__scratch_take(&s, 5000);
+    memset(small, 1, 1000);
+    memset(large, 2, 5000);
+    ocr__scratch_give(&s, large);
+    ocr__scratch_give(&s, small);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_uint_eq(s.bytes, 6000);
+    ck_assert_ptr_eq(ocr__scratch_take(&s, 900), small);     /* the smallest that fits */
+    ck_assert_ptr_eq(ocr__scratch_take(&s, 4000), large);
+    ck_assert_int_eq(s.n, 0);
+    guint8 *more = ocr__scratch_take(&s, 6000);              /* none kept fits: a new one */
+    ck_assert(more != small && more != large);
+    ocr__scratch_give(&s, small);
+    ocr__scratch_give(&s, large);
+    ocr__scratch_give(&s, more);
+    /* More buffers than are kept: the smallest go. */
+    for (int i = 0; i < 2 * OCR__SCRATCH_KEEP; i++)
+        ocr__scratch_give(&s, ocr__scratch_take(NULL, 100 + (size_t)i));
+    ck_assert_int_eq(s.n, OCR__SCRATCH_KEEP);
+    ck_assert_ptr_eq(ocr__scratch_take(&s, 5500), more);     /* the large ones stay */
+    ocr__scratch_give(&s, more);
+    /* More bytes than are kept: the smallest go first; a buffer over the whole bound is freed
+     * at once. Nothing of these is touched, so they take no memory. */
+    size_t big = OCR__SCRATCH_BYTES / 3;
+    for (int i = 0; i < 4; i++) {
+        ocr__scratch_give(&s, ocr__scratch_take(&s, big + (size_t)i));
+        ck_assert_uint_le(s.bytes, OCR__SCRATCH_BYTES);
+    }
+    ck_assert_int_eq(s.n, 2);
+    ocr__scratch_give(&s, ocr__scratch_take(&s, OCR__SCRATCH_BYTES + 1));
+    ck_assert_uint_le(s.bytes, OCR__SCRATCH_BYTES);
+    ck_assert_int_eq(s.n, 2);
+    /* Without an OcrScratch, take and give are an allocation and a free. */
+    ocr__scratch_give(NULL, ocr__scratch_take(NULL, 64));
+    ocr__scratch_give(&s, NULL);
+    ocr__scratch_next_frame(NULL);
+    ocr__scratch_clear(&s);
+    ck_assert_int_eq(s.n, 0);
+    ck_assert_uint_eq(s.bytes, 0);
+    /* When a frame begins, what the last one did not use is freed. */
+    ocr__scratch_next_frame(&s);
+    void *a = ocr__scratch_take(&s, 100), *b = ocr__scratch_take(&s, 200);
+    ocr__scratch_give(&s, a);
+    ocr__scratch_give(&s, b);
+    ocr__scratch_next_frame(&s); /* this frame takes a only */
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_ptr_eq(ocr__scratch_take(&s, 100), a);
+    ocr__scratch_give(&s, a);
+    ocr__scratch_next_frame(&s);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_uint_eq(s.bytes, 100);
+    ck_assert_ptr_eq(ocr__scratch_take(&s, 50), a);
+    ocr__scratch_give(&s, a);
+    ocr__scratch_clear(&s);
+}
+END_TEST
+
+static void pix_free(gpointer pix)
+{
+    PIX *p = pix;
+    pixDestroy(&p);
+}
+
+static gboolean same_reads(const OcrReads *a, const OcrReads *b)
+{
+    if (a->n_reads != b->n_reads)
+        return FALSE;
+    for (int k = 0; k < a->n_reads; k++) {
+        const OcrRead *x = &a->reads[k], *y = &b->reads[k];
+        if (strcmp(x->code, y->code) != 0 || strcmp(x->size_type, y->size_type) != 0 ||
+            memcmp(&x->confidence, &y->confidence, sizeof x->confidence) != 0 ||
+            memcmp(x->bbox, y->bbox, sizeof x->bbox) != 0 || x->orientation != y->orientation ||
+            memcmp(&x->probs, &y->probs, sizeof x->probs) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The working buffers a PsOcr keeps are not cleared (scratch.c): no read may depend on what
+ * they held. The shipped frames, one of them at half size and a frame of noise (every stage
+ * runs on it) are read each by a new PsOcr, then twice in turn by one PsOcr whose buffers are
+ * filled with other bytes whenever taken: the same reads to the bit (codes, confidences,
+ * boxes, probabilities), with the defaults and with the detector's regions only. */
+START_TEST(test_buffers_kept_from_other_frames_change_no_read)
+{
+    char *dir;
+    char **lines = shipped_frames(&dir);
+    GPtrArray *frames = g_ptr_array_new_with_free_func(pix_free);
+    for (int i = 1; lines[i]; i++) {
+        char **f = label_fields(lines[i]);
+        if (!f)
+            continue;
+        char *path = g_build_filename(dir, f[0], NULL);
+        PIX *pix = pixRead(path);
+        ck_assert_ptr_nonnull(pix);
+        g_ptr_array_add(frames, pixConvertTo8(pix, 0));
+        pixDestroy(&pix);
+        g_free(path);
+        g_strfreev(f);
+    }
+    ck_assert_uint_ge(frames->len, 3);
+    g_ptr_array_add(frames, pixScaleAreaMap2(g_ptr_array_index(frames, 0)));
+    PIX *noise = pixCreate(640, 360, 8);
+    GRand *rng = g_rand_new_with_seed(7);
+    for (int y = 0; y < 360; y++)
+        for (int x = 0; x < 640; x++)
+            pixSetPixel(noise, x, y, (l_uint32)g_rand_int_range(rng, 0, 256));
+    g_rand_free(rng);
+    g_ptr_array_add(frames, noise);
+    const guint n = frames->len;
+    OcrReads *fresh = g_new0(OcrReads, n), *kept = g_new0(OcrReads, 1);
+    for (int mode = 0; mode < 2; mode++) {
+        OcrOptions opts;
+        ocr_options_init(&opts);
+        opts.detector = mode == 0 ? OCR_DETECTOR_UNION : OCR_DETECTOR_ONLY;
+        guint8 **gray = g_new(guint8 *, n);
+        int *w = g_new(int, n), *h = g_new(int, n);
+        for (guint i = 0; i < n; i++) {
+            PIX *p = g_ptr_array_index(frames, i);
+            w[i] = pixGetWidth(p), h[i] = pixGetHeight(p);
+            gray[i] = g_malloc((size_t)w[i] * h[i]);
+            for (int y = 0; y < h[i]; y++)
+                for (int x = 0; x < w[i]; x++)
+                    gray[i][(size_t)y * w[i] + x] =
+                        (guint8)GET_DATA_BYTE(pixGetData(p) + (size_t)y * pixGetWpl(p), x);
+            PsOcr *ocr = ocr_new(&opts, NULL);
+            ck_assert(ocr_read(ocr, gray[i], w[i], h[i], w[i], OCR_PIXEL_GRAY8, &fresh[i], NULL));
+            ocr_free(ocr);
+        }
+        PsOcr *ocr = ocr_new(&opts, NULL);
+        ocr->scratch.poison = TRUE;
+        for (guint round = 0; round < 2; round++)
+            for (guint i = 0; i < n; i++) {
+                ck_assert(ocr_read(ocr, gray[i], w[i], h[i], w[i], OCR_PIXEL_GRAY8, kept, NULL));
+                ck_assert_msg(same_reads(&fresh[i], kept),
+                              "frame %u (%dx%d, detector mode %d), round %u: other reads with "
+                              "working buffers kept from other frames", i, w[i], h[i], mode,
+                              round);
+            }
+        /* Something was kept, within the bounds. */
+        ck_assert_int_gt(ocr->scratch.n, 0);
+        ck_assert_int_le(ocr->scratch.n, OCR__SCRATCH_KEEP);
+        ck_assert_uint_le(ocr->scratch.bytes, OCR__SCRATCH_BYTES);
+        ocr_free(ocr);
+        for (guint i = 0; i < n; i++)
+            g_free(gray[i]);
+        g_free(gray);
+        g_free(w);
+        g_free(h);
+    }
+    /* The frames are not all empty: the shipped ones have their codes. */
+    ck_assert_int_gt(fresh[0].n_reads, 0);
+    g_free(fresh);
+    g_free(kept);
+    g_ptr_array_free(frames, TRUE);
+    g_strfreev(lines);
+    g_free(dir);
+}
+END_TEST
+
 /* Reads every photo of ../shared/data/@set: no wrong best code, and at least @min_right
  * right (SKIP without the data). */
 static void photo_set_has_no_wrong_code(const char *set, int min_right)
@@ -1726,6 +1894,8 @@ static const TestutilTest core_tests[] = {
     {&test_shipped_frames_read_in_every_pixel_format},
     {&test_image_in_memory_reads_like_the_file},
     {&test_tiny_and_odd_sized_frames_give_no_code},
+    {&test_working_buffers_are_kept_within_their_bounds},
+    {&test_buffers_kept_from_other_frames_change_no_read},
 };
 
 /* With no argument the tests on shipped and synthetic images; with "real-photos" the reference
