@@ -12,7 +12,10 @@
  *       char `-`) or `other` (distractor markings, which must not be read as a code).
  *       With --views V, each container is painted in V frames in turn (other scenes, layouts
  *       and conditions, the same code and size/type), named as the real photos' gate
- *       transactions: 1-<container>-OCR-<view>-1.jpg, which bench-ocr fuses.
+ *       transactions: 1-<container>-OCR-<view>-1.jpg, which bench-ocr fuses. With --alike too,
+ *       the views of a container also share its paint and font, its first view's rain, night or
+ *       infrared light, and its JPEG quality (one gate's cameras at one moment; glare, motion
+ *       blur and the rest stay each view's own).
  *   ocr-synth lines --seed S --count N --out FILE [--width W --height H]
  *       training strips for the line reader (ocr/ctc.c), from N frames rendered as `frames`
  *       renders them: of each, the rows of the code and of the size/type with jittered ends, and
@@ -463,7 +466,12 @@ _Static_assert(1 << (G_N_ELEMENTS(cond_names) - 1) == COND_BUSY, "a name for eac
 /* Light and weather of other sites, each with its own odds: night (dim, noisy, one lamp), an
  * infrared camera (monochrome, bright centre, dark edges), glare, rain streaks and motion blur
  * along the direction of travel. Returns the COND_ flags of what it did. */
-static unsigned conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h)
+/* Paints glare, rain, night or infrared light and motion blur, each at its rate; or, with
+ * @shared >= 0, the rain, night and infrared of @shared (COND_ flags: another camera's view of
+ * the same moment) and the others at their rates. The random stream is the same either way
+ * up to the effects painted. Returns the COND_ flags painted. */
+static unsigned conditions(GRand *rng, cairo_surface_t *surf, int w, int h, double char_h,
+                           int shared)
 {
     unsigned done = 0;
     cairo_t *cr = cairo_create(surf);
@@ -477,7 +485,10 @@ static unsigned conditions(GRand *rng, cairo_surface_t *surf, int w, int h, doub
         cairo_paint(cr);
         cairo_pattern_destroy(pat);
     }
-    if (g_rand_double(rng) < 0.12) { /* rain */
+    double rain = g_rand_double(rng);
+    if (shared >= 0)
+        rain = shared & COND_RAIN ? 0 : 1;
+    if (rain < 0.12) { /* rain */
         done |= COND_RAIN;
         int n = g_rand_int_range(rng, 200, 900);
         double ang = urand(rng, -0.4, 0.4);
@@ -495,6 +506,8 @@ static unsigned conditions(GRand *rng, cairo_surface_t *surf, int w, int h, doub
     guint8 *data = cairo_image_surface_get_data(surf);
     int stride = cairo_image_surface_get_stride(surf);
     double u = g_rand_double(rng);
+    if (shared >= 0)
+        u = shared & COND_INFRARED ? 0.05 : shared & COND_NIGHT ? 0.2 : 1;
     if (u < 0.25) { /* night (0.15) or infrared (0.10) */
         gboolean ir = u < 0.10;
         done |= ir ? COND_INFRARED : COND_NIGHT;
@@ -669,26 +682,36 @@ typedef struct {
     Layout layout;
     double bbox[4]; /* code box x0 y0 x1 y1 */
     unsigned conditions; /* COND_ flags */
+    int font;            /* index in fonts[] */
+    double bg[3], fg[3]; /* paint and characters */
 } Rendered;
 
 /* Renders one scene of @w x @h with characters @char_h high; with @like, of its code and
- * size/type (another view of the same container; the random stream is the same either way). */
+ * size/type (another view of the same container; the random stream is the same either way),
+ * and with @alike also of its paint, font, light and weather (rain, night, infrared). */
 static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words, int layout,
-                   const Rendered *like, Rendered *out)
+                   const Rendered *like, gboolean alike, Rendered *out)
 {
     memset(out, 0, sizeof *out);
     out->w = w;
     out->h = h;
     out->surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     cairo_t *cr = cairo_create(out->surf);
-    double bg[3], fg[3];
+    double *bg = out->bg, *fg = out->fg;
     pick_colours(rng, bg, fg);
+    out->font = g_rand_int_range(rng, 0, G_N_ELEMENTS(fonts));
+    alike = alike && like;
+    if (alike) {
+        memcpy(out->bg, like->bg, sizeof out->bg);
+        memcpy(out->fg, like->fg, sizeof out->fg);
+        out->font = like->font;
+    }
     cairo_set_source_rgb(cr, bg[0], bg[1], bg[2]);
     cairo_paint(cr);
     out->bright = (fg[0] + fg[1] + fg[2]) > (bg[0] + bg[1] + bg[2]);
     Scene s = {.rng = rng, .cr = cr, .r = fg[0], .g = fg[1], .b = fg[2],
                .bg = {bg[0], bg[1], bg[2]},
-               .font = fonts[g_rand_int_range(rng, 0, G_N_ELEMENTS(fonts))], .char_h = char_h};
+               .font = fonts[out->font], .char_h = char_h};
     s.glyphs = out->glyphs = g_array_new(FALSE, FALSE, sizeof(Glyph));
     out->layout = layout >= 0 ? (Layout)layout : (Layout)g_rand_int_range(rng, 0, N_LAYOUTS);
     random_code(rng, out->code);
@@ -758,7 +781,9 @@ static void render(GRand *rng, int w, int h, double char_h, gboolean extra_words
     cairo_destroy(cr);
     post_effects(rng, out->surf, w, h, char_h, out->layout == LAYOUT_ROOF);
     blur_surface(out->surf, w, h, (int)(char_h * urand(rng, 0, 0.05)));
-    out->conditions |= conditions(rng, out->surf, w, h, char_h);
+    out->conditions |=
+        conditions(rng, out->surf, w, h, char_h,
+                   alike ? (int)(like->conditions & (COND_RAIN | COND_NIGHT | COND_INFRARED)) : -1);
     /* Code box = the glyphs up to the 11th code character and the check digit's box after it
      * (the owner's and serial's boxes of the separate-boxes layout come between). */
     out->bbox[0] = out->bbox[1] = 1e9;
@@ -880,7 +905,7 @@ static int run_chars(guint32 seed, int count, const char *path)
         /* A quarter of the scenes with the small characters of 960x540 gate cameras. */
         double char_h = g_rand_double(rng) < 0.25 ? urand(rng, 9, 20) : urand(rng, 14, 70);
         Rendered r;
-        render(rng, (int)(char_h * 16), (int)(char_h * 18), char_h, TRUE, -1, NULL, &r);
+        render(rng, (int)(char_h * 16), (int)(char_h * 18), char_h, TRUE, -1, NULL, FALSE, &r);
         /* A quarter through heavy JPEG compression, as the frames. */
         guint8 *gray = g_rand_double(rng) < 0.25
                            ? jpeg_gray(r.surf, r.w, r.h, g_rand_int_range(rng, 15, 41))
@@ -956,7 +981,8 @@ static double frame_char_h(GRand *rng, int layout, int w, int h)
                            0.95 * h / (layout_size[layout][1] + 2)));
 }
 
-static int run_frames(guint32 seed, int count, const char *dir, int w, int h, int views)
+static int run_frames(guint32 seed, int count, const char *dir, int w, int h, int views,
+                      gboolean alike)
 {
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         g_printerr("ocr-synth: %s: cannot create\n", dir);
@@ -983,6 +1009,7 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h, in
     GRand *rng = g_rand_new_with_seed(seed);
     int rc = 0;
     Rendered first = {0}; /* the transaction's first view, with --views */
+    int first_quality = 75;
     for (int i = 0; i < count; i++) {
         int layout = i % N_LAYOUTS;
         double char_h = frame_char_h(rng, layout, w, h);
@@ -991,7 +1018,7 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h, in
          * again (same layout and size) until the code and its box are inside the frame. */
         for (int t = 0;; t++) {
             render(rng, w, h, char_h, FALSE, layout, views > 1 && i % views ? &first : NULL,
-                   &r);
+                   alike, &r);
             if (t == 20 || (r.bbox[0] >= 2 && r.bbox[1] >= 2 && r.bbox[2] <= w - 3 &&
                             r.bbox[3] <= h - 3))
                 break;
@@ -1000,6 +1027,10 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h, in
         if (views > 1 && i % views == 0) {
             memcpy(first.code, r.code, sizeof first.code);
             memcpy(first.st, r.st, sizeof first.st);
+            memcpy(first.bg, r.bg, sizeof first.bg);
+            memcpy(first.fg, r.fg, sizeof first.fg);
+            first.font = r.font;
+            first.conditions = r.conditions;
         }
         PIX *pix = surface_pix(r.surf, w, h);
         char name[64];
@@ -1012,6 +1043,9 @@ static int run_frames(guint32 seed, int count, const char *dir, int w, int h, in
         char *path = g_build_filename(dir, name, NULL);
         /* A quarter heavily compressed (quality 15-35), the others at Leptonica's 75. */
         int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;
+        if (alike && views > 1 && i % views) /* the gate's cameras encode alike */
+            quality = first_quality;
+        first_quality = quality;
         if (pixWriteJpeg(path, pix, quality, 0) != 0) {
             g_printerr("ocr-synth: %s: cannot write\n", path);
             rc = 2;
@@ -1186,7 +1220,7 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
         int layout = i % N_LAYOUTS;
         double char_h = frame_char_h(rng, layout, w, h);
         Rendered r;
-        render(rng, w, h, char_h, FALSE, layout, NULL, &r);
+        render(rng, w, h, char_h, FALSE, layout, NULL, FALSE, &r);
         int quality = g_rand_double(rng) < 0.25 ? g_rand_int_range(rng, 15, 36) : 75;
         guint8 *gray = jpeg_gray(r.surf, w, h, quality);
         guint n_code = 0, n_lab = 0;
@@ -1233,6 +1267,7 @@ static int run_lines(guint32 seed, int count, const char *path, int w, int h)
 int main(int argc, char **argv)
 {
     gint seed = 1, count = 100, width = 1920, height = 1080, views = 1;
+    gboolean alike = FALSE;
     char *out = NULL;
     GOptionEntry entries[] = {
         {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "S"},
@@ -1242,6 +1277,9 @@ int main(int argc, char **argv)
         {"height", 0, 0, G_OPTION_ARG_INT, &height, "frame height (frames)", "H"},
         {"views", 0, 0, G_OPTION_ARG_INT, &views,
          "frames per container, named as gate transactions (frames)", "V"},
+        {"alike", 0, 0, G_OPTION_ARG_NONE, &alike,
+         "a container's views share its paint and font, the light and weather (rain, night, "
+         "infrared) and the JPEG quality (frames, with --views)", NULL},
         {NULL},
     };
     GOptionContext *ctx = g_option_context_new("chars|frames|lines");
@@ -1261,7 +1299,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "chars") == 0) {
         rc = run_chars((guint32)seed, count, out);
     } else if (strcmp(argv[1], "frames") == 0) {
-        rc = run_frames((guint32)seed, count, out, width, height, views);
+        rc = run_frames((guint32)seed, count, out, width, height, views, alike);
     } else if (strcmp(argv[1], "lines") == 0) {
         rc = run_lines((guint32)seed, count, out, width, height);
     } else {

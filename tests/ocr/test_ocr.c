@@ -461,15 +461,16 @@ static char **label_fields(const char *line)
 static const char *synth_path;
 
 /* Renders @count @width x @height frames of @seed with the built ocr-synth, @views per
- * container, into a new temporary folder (*@dir: remove it with testutil_rmtree(), free the
- * name); returns labels.csv's lines. */
-static char **synth_views(int seed, int count, int width, int height, int views, char **dir)
+ * container and @more options, into a new temporary folder (*@dir: remove it with
+ * testutil_rmtree(), free the name); returns labels.csv's lines. */
+static char **synth_run(int seed, int count, int width, int height, int views,
+                        const char *more, char **dir)
 {
     *dir = g_dir_make_tmp("ps-ocr-synth-XXXXXX", NULL);
     ck_assert_ptr_nonnull(*dir);
     char *cmd = g_strdup_printf("'%s' frames --seed %d --count %d --width %d --height %d "
-                                "--views %d --out '%s'", synth_path, seed, count, width, height,
-                                views, *dir);
+                                "--views %d %s --out '%s'", synth_path, seed, count, width,
+                                height, views, more, *dir);
     int status = -1;
     ck_assert(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
     ck_assert_int_eq(status, 0);
@@ -477,6 +478,11 @@ static char **synth_views(int seed, int count, int width, int height, int views,
     char **lines = read_labels(*dir);
     ck_assert_ptr_nonnull(lines);
     return lines;
+}
+
+static char **synth_views(int seed, int count, int width, int height, int views, char **dir)
+{
+    return synth_run(seed, count, width, height, views, "", dir);
 }
 
 /* synth_views() with one view per container: frames synth-NNNN.jpg. */
@@ -1540,6 +1546,85 @@ START_TEST(test_generated_gate_transactions_fuse_two_views_of_a_container)
 }
 END_TEST
 
+/* Whether the notes of a generated frame (labels.csv's sixth field) name @cond. */
+static gboolean notes_name(const char *notes, const char *cond)
+{
+    char **parts = g_strsplit(notes, "; ", -1);
+    gboolean found = g_strv_contains((const char *const *)parts, cond);
+    g_strfreev(parts);
+    return found;
+}
+
+START_TEST(test_generated_views_alike_share_light_weather_and_jpeg)
+{
+    /* `ocr-synth frames --views 2 --alike`: a container's two views share its first view's
+     * rain, night or infrared light and its JPEG quality (and its paint and font), where
+     * without --alike each view draws its own. Seed 52202 at 960x540, 20 containers: every
+     * second view names the first's rain, night, infrared and heavy JPEG; the first views
+     * begin as without --alike (the same frames until the random streams part); and the set
+     * has such a condition at all. */
+    char *dir = NULL, *plain = NULL;
+    char **lines = synth_run(52202, 40, 960, 540, 2, "--alike", &dir);
+    char **plain_lines = synth_views(52202, 40, 960, 540, 2, &plain);
+    static const char *shared[] = {"rain", "night", "infrared", "jpeg"};
+    int n = 0, with_shared = 0, differ_without = 0;
+    char **first = NULL, **plain_first = NULL;
+    for (int i = 1; lines[i] && lines[i][0]; i++, n++) {
+        char **f = label_fields(lines[i]), **pf = label_fields(plain_lines[i]);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(pf);
+        ck_assert_uint_ge(g_strv_length(f), 6);
+        ck_assert_uint_ge(g_strv_length(pf), 6);
+        if (n % 2 == 0) {
+            g_strfreev(first);
+            g_strfreev(plain_first);
+            first = f;
+            plain_first = pf;
+            if (n == 0) { /* the first frame of all: the same bytes as without --alike */
+                char *a = NULL, *b = NULL, *pa = g_build_filename(dir, f[0], NULL),
+                     *pb = g_build_filename(plain, pf[0], NULL);
+                gsize na = 0, nb = 0;
+                ck_assert(g_file_get_contents(pa, &a, &na, NULL));
+                ck_assert(g_file_get_contents(pb, &b, &nb, NULL));
+                ck_assert_msg(na == nb && memcmp(a, b, na) == 0, "%s differs", f[0]);
+                g_free(a);
+                g_free(b);
+                g_free(pa);
+                g_free(pb);
+            }
+            continue;
+        }
+        ck_assert_str_eq(f[1], first[1]);
+        gboolean any = FALSE;
+        for (guint c = 0; c < G_N_ELEMENTS(shared); c++) {
+            ck_assert_msg(notes_name(f[5], shared[c]) == notes_name(first[5], shared[c]),
+                          "%s: '%s' against its first view's '%s' (%s)", f[0], f[5], first[5],
+                          shared[c]);
+            any |= notes_name(f[5], shared[c]);
+            differ_without += notes_name(pf[5], shared[c]) != notes_name(plain_first[5],
+                                                                         shared[c]);
+        }
+        with_shared += any;
+        g_strfreev(f);
+        g_strfreev(pf);
+    }
+    g_strfreev(first);
+    g_strfreev(plain_first);
+    ck_assert_int_eq(n, 40);
+    printf("--alike: %d of 20 containers with rain, night, infrared or heavy JPEG in both "
+           "views; without it, %d of those conditions differ between a container's views\n",
+           with_shared, differ_without);
+    ck_assert_int_ge(with_shared, 3);
+    ck_assert_int_ge(differ_without, 3); /* the test would see a generator that ignores --alike */
+    g_strfreev(lines);
+    g_strfreev(plain_lines);
+    testutil_rmtree(dir);
+    testutil_rmtree(plain);
+    g_free(dir);
+    g_free(plain);
+}
+END_TEST
+
 static void no_fuse_nor_cross_joins(OcrOptions *opts)
 {
     opts->fuse_weak = FALSE;
@@ -1816,6 +1901,7 @@ static const TestutilTest detector_tests[] = {
     {&test_line_reader_confirms_a_weak_code},
     {&test_generated_frames_name_their_conditions},
     {&test_generated_gate_transactions_fuse_two_views_of_a_container},
+    {&test_generated_views_alike_share_light_weather_and_jpeg},
     {&test_a_window_started_a_letter_off_disputes_no_owner_code},
 };
 static const TestutilTest detector_weak_tests[] = {
