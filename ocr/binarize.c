@@ -51,8 +51,10 @@ static void detect_pass(PsOcr *ocr, const guint8 *gray, int width, int height, i
     int max_h = ocr->opts.max_char_height / scale;
     Frame f = {gray, width, height, scale, g_array_new(FALSE, FALSE, sizeof(Comp)), cache, {0},
                max_bg < ANY_BG};
-    ocr__components(bright, w, h, TRUE, min_h, max_h, split ? &f : NULL, f.comps);
-    ocr__components(dark, w, h, FALSE, min_h, max_h, split ? &f : NULL, f.comps);
+    ocr__components(bright, w, h, TRUE, min_h, max_h, split ? &f : NULL, ocr__scratch_of(ocr),
+                    f.comps);
+    ocr__components(dark, w, h, FALSE, min_h, max_h, split ? &f : NULL, ocr__scratch_of(ocr),
+                    f.comps);
     if (split)
         ocr__split_stacked(f.comps, bright, dark, w, h, min_h);
     ocr__drop_frames(f.comps, w, h);

@@ -104,11 +104,12 @@ static gboolean wide_letter(Frame *f, const Comp *c)
 /* Connected components of @mask (w x h, 1 = set) into @out; 8-connectivity. With @split (the
  * frame, for the network), components as wide as two or more characters are cut. */
 void ocr__components(const guint8 *mask, int w, int h, gboolean bright, int min_h, int max_h,
-                       Frame *split, GArray *out)
+                     Frame *split, OcrScratch *scratch, GArray *out)
 {
     GArray *raw = g_array_new(FALSE, FALSE, sizeof(Comp));
-    guint8 *seen = g_malloc0((size_t)w * h);
-    int *stack = g_new(int, (size_t)w * h);
+    guint8 *seen = ocr__scratch_take(scratch, (size_t)w * h);
+    memset(seen, 0, (size_t)w * h);
+    int *stack = ocr__scratch_take(scratch, sizeof(int) * w * h);
     int found = 0;
     for (int start = 0; start < w * h && found < OCR__MAX_COMPONENTS; start++) {
         if (!mask[start] || seen[start])
@@ -149,8 +150,8 @@ void ocr__components(const guint8 *mask, int w, int h, gboolean bright, int min_
         Comp c = {x0, y0, cw, ch, area, bright, -1, -1, -1, -1, 0, {0}, 0, {0}, FALSE};
         g_array_append_val(raw, c);
     }
-    g_free(stack);
-    g_free(seen);
+    ocr__scratch_give(scratch, stack);
+    ocr__scratch_give(scratch, seen);
     /* Strokes broken by rust, ribs or a thin gap: merge pieces stacked in one column (the flag
      * and stem of a '1', the halves of a broken '8'). */
     Comp *r = (Comp *)raw->data;

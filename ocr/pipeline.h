@@ -139,9 +139,10 @@ void ocr__classify_box(Frame *f, int x, int y, int w, int h, gboolean bright, fl
 
 /* components.c */
 /* Connected components of @mask (w x h, 1 = set) into @out; 8-connectivity. With @split (the
- * frame, for the network), components as wide as two or more characters are cut. */
+ * frame, for the network), components as wide as two or more characters are cut. Its working
+ * buffers come from @scratch (may be NULL). */
 void ocr__components(const guint8 *mask, int w, int h, gboolean bright, int min_h, int max_h,
-                     Frame *split, GArray *out);
+                     Frame *split, OcrScratch *scratch, GArray *out);
 /* In a column of characters (corner posts), two characters painted close together are one
  * component about twice as tall as the ones above or below it: cut it in two where the rows
  * hold the least ink. */

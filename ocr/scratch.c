@@ -6,17 +6,17 @@
  * again with a page fault and a page of zeros: on a 960x540 frame about 1,700 of them. The
  * buffers given back here are kept instead (at most OCR__SCRATCH_KEEP of them, at most
  * OCR__SCRATCH_BYTES together) and taken again by the next that fits; those a frame did not
- * use are freed when the next begins, so what is kept is what one frame needs. A PsOcr
- * belongs to one thread, so no lock. Their contents are not cleared, as what g_malloc() gives
+ * use are freed when the next begins, so what is kept is what one frame needs. A PsOcr is
+ * used by one thread at a time, so no lock. Their contents are not cleared, as what g_malloc() gives
  * is not (OcrScratch.poison fills them with other bytes, for tests that no read depends on
  * them). */
 #include <string.h>
 
 #include "ocr-private.h"
 
-/* In a sanitizer build, the part of a kept buffer past what was asked for, and all of a buffer
- * given back, are poisoned: an overrun or a use after ocr__scratch_give() is reported as it
- * would be on a buffer of its own. */
+/* In a sanitizer build, the part of a kept buffer past what was asked for, all of a buffer
+ * given back, and each buffer's header are poisoned: an overrun, an underrun or a use after
+ * ocr__scratch_give() is reported as it would be on a buffer of its own. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SCRATCH_ASAN 1
 #elif defined(__has_feature)
@@ -32,12 +32,22 @@
 #endif
 
 /* Each buffer starts with its size; the caller's part is 32 bytes further, which keeps the
- * alignment g_malloc() gives. */
+ * alignment g_malloc() gives. The header is poisoned too, so that a write before the caller's
+ * part is reported as ASan's redzone would report it. */
 #define HEADER 32
+
+static size_t size_of(guint8 *p)
+{
+    size_t size;
+    ASAN_UNPOISON_MEMORY_REGION(p, sizeof size);
+    memcpy(&size, p, sizeof size);
+    ASAN_POISON_MEMORY_REGION(p, HEADER);
+    return size;
+}
 
 static void drop(guint8 *p, size_t size)
 {
-    ASAN_UNPOISON_MEMORY_REGION(p + HEADER, size);
+    ASAN_UNPOISON_MEMORY_REGION(p, HEADER + size);
     g_free(p);
 }
 
@@ -67,6 +77,7 @@ static void *take(OcrScratch *s, size_t size)
     }
     guint8 *p = g_malloc(size + HEADER);
     memcpy(p, &size, sizeof size);
+    ASAN_POISON_MEMORY_REGION(p, HEADER);
     return p + HEADER;
 }
 
@@ -88,10 +99,9 @@ void ocr__scratch_give(OcrScratch *s, void *buf)
     if (!buf)
         return;
     guint8 *p = (guint8 *)buf - HEADER;
-    size_t size;
-    memcpy(&size, p, sizeof size);
+    size_t size = size_of(p);
     if (!s || size > OCR__SCRATCH_BYTES) {
-        g_free(p);
+        drop(p, size);
         return;
     }
     /* Full: the smallest kept buffers make room (the large ones cost the most faults). */
@@ -101,7 +111,7 @@ void ocr__scratch_give(OcrScratch *s, void *buf)
             if (s->size[i] < s->size[small])
                 small = i;
         if (s->size[small] > size) {
-            g_free(p);
+            drop(p, size);
             return;
         }
         drop(s->buf[small], s->size[small]);

@@ -1209,7 +1209,6 @@ START_TEST(test_working_buffers_are_kept_within_their_bounds)
     ck_assert_ptr_eq(ocr__scratch_take(&s, 4000), large);
     ck_assert_int_eq(s.n, 0);
     guint8 *more = ocr__scratch_take(&s, 6000);              /* none kept fits: a new one */
-    ck_assert(more != small && more != large);
     ocr__scratch_give(&s, small);
     ocr__scratch_give(&s, large);
     ocr__scratch_give(&s, more);
@@ -1226,7 +1225,8 @@ START_TEST(test_working_buffers_are_kept_within_their_bounds)
         ocr__scratch_give(&s, ocr__scratch_take(&s, big + (size_t)i));
         ck_assert_uint_le(s.bytes, OCR__SCRATCH_BYTES);
     }
-    ck_assert_int_eq(s.n, 2);
+    ck_assert_int_eq(s.n, 2); /* the two largest */
+    ck_assert_uint_ge(MIN(s.size[0], s.size[1]), big + 2);
     ocr__scratch_give(&s, ocr__scratch_take(&s, OCR__SCRATCH_BYTES + 1));
     ck_assert_uint_le(s.bytes, OCR__SCRATCH_BYTES);
     ck_assert_int_eq(s.n, 2);
@@ -1277,10 +1277,12 @@ static gboolean same_reads(const OcrReads *a, const OcrReads *b)
 }
 
 /* The working buffers a PsOcr keeps are not cleared (scratch.c): no read may depend on what
- * they held. The shipped frames, one of them at half size and a frame of noise (every stage
- * runs on it) are read each by a new PsOcr, then twice in turn by one PsOcr whose buffers are
- * filled with other bytes whenever taken: the same reads to the bit (codes, confidences,
- * boxes, probabilities), with the defaults and with the detector's regions only. */
+ * they held. The shipped frames, one of them at half size and a frame of noise (no code: the
+ * detector runs on it) are read each by a new PsOcr that keeps no buffer
+ * (OcrOptions.keep_buffers off), then twice in turn by one PsOcr whose buffers are filled
+ * with other bytes whenever taken: the same reads to the bit (codes, confidences, boxes,
+ * probabilities), with the defaults and with the detector's regions only. (test-ocr-ctc
+ * compares the line readers' outputs so.) */
 START_TEST(test_buffers_kept_from_other_frames_change_no_read)
 {
     char *dir;
@@ -1323,7 +1325,9 @@ START_TEST(test_buffers_kept_from_other_frames_change_no_read)
                 for (int x = 0; x < w[i]; x++)
                     gray[i][(size_t)y * w[i] + x] =
                         (guint8)GET_DATA_BYTE(pixGetData(p) + (size_t)y * pixGetWpl(p), x);
-            PsOcr *ocr = ocr_new(&opts, NULL);
+            OcrOptions fresh_opts = opts;
+            fresh_opts.keep_buffers = FALSE;
+            PsOcr *ocr = ocr_new(&fresh_opts, NULL);
             ck_assert(ocr_read(ocr, gray[i], w[i], h[i], w[i], OCR_PIXEL_GRAY8, &fresh[i], NULL));
             ocr_free(ocr);
         }
