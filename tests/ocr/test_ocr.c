@@ -1087,6 +1087,14 @@ static char **shipped_frames(char **dir)
     return lines;
 }
 
+/* The image at @path, decoded by Leptonica (fails the test when it cannot be). */
+static PIX *read_pix_file(const char *path)
+{
+    PIX *pix = pixRead(path);
+    ck_assert_msg(pix != NULL, "%s: cannot be decoded", path);
+    return pix;
+}
+
 START_TEST(test_shipped_frames_read_in_every_pixel_format)
 {
     char *dir;
@@ -1098,8 +1106,7 @@ START_TEST(test_shipped_frames_read_in_every_pixel_format)
         if (!f)
             continue;
         char *path = g_build_filename(dir, f[0], NULL);
-        PIX *pix = pixRead(path);
-        ck_assert_ptr_nonnull(pix);
+        PIX *pix = read_pix_file(path);
         PIX *rgb = pixConvertTo32(pix);
         int w = pixGetWidth(rgb), h = pixGetHeight(rgb);
         guint8 *buf = g_malloc((size_t)w * h * 4);
@@ -1293,8 +1300,7 @@ START_TEST(test_buffers_kept_from_other_frames_change_no_read)
         if (!f)
             continue;
         char *path = g_build_filename(dir, f[0], NULL);
-        PIX *pix = pixRead(path);
-        ck_assert_ptr_nonnull(pix);
+        PIX *pix = read_pix_file(path);
         g_ptr_array_add(frames, pixConvertTo8(pix, 0));
         pixDestroy(&pix);
         g_free(path);
@@ -1472,6 +1478,17 @@ START_TEST(test_generated_frames_name_their_conditions)
 }
 END_TEST
 
+/* Frees two generated sets' label lines and removes their folders (synth_views()). */
+static void remove_two_sets(char **lines, char **other_lines, char *dir, char *other_dir)
+{
+    g_strfreev(lines);
+    g_strfreev(other_lines);
+    testutil_rmtree(dir);
+    testutil_rmtree(other_dir);
+    g_free(dir);
+    g_free(other_dir);
+}
+
 START_TEST(test_generated_gate_transactions_fuse_two_views_of_a_container)
 {
     /* `ocr-synth frames --views 2`: each container painted in two frames in turn, named as the
@@ -1541,12 +1558,7 @@ START_TEST(test_generated_gate_transactions_fuse_two_views_of_a_container)
         ocr_fusion_free(fusion);
     }
     ocr_free(ocr);
-    g_strfreev(lines);
-    g_strfreev(plain_lines);
-    testutil_rmtree(dir);
-    testutil_rmtree(plain);
-    g_free(dir);
-    g_free(plain);
+    remove_two_sets(lines, plain_lines, dir, plain);
 }
 END_TEST
 
@@ -1620,12 +1632,7 @@ START_TEST(test_generated_views_alike_share_light_weather_and_jpeg)
            with_shared, differ_without);
     ck_assert_int_ge(with_shared, 3);
     ck_assert_int_ge(differ_without, 3); /* the test would see a generator that ignores --alike */
-    g_strfreev(lines);
-    g_strfreev(plain_lines);
-    testutil_rmtree(dir);
-    testutil_rmtree(plain);
-    g_free(dir);
-    g_free(plain);
+    remove_two_sets(lines, plain_lines, dir, plain);
 }
 END_TEST
 
