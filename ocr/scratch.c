@@ -7,9 +7,9 @@
  * buffers given back here are kept instead (at most OCR__SCRATCH_KEEP of them, at most
  * OCR__SCRATCH_BYTES together) and taken again by the next that fits; those a frame did not
  * use are freed when the next begins, so what is kept is what one frame needs. A PsOcr is
- * used by one thread at a time, so no lock. Their contents are not cleared, as what g_malloc() gives
- * is not (OcrScratch.poison fills them with other bytes, for tests that no read depends on
- * them). */
+ * used by one thread at a time, so no lock. Their contents are not cleared, as what
+ * g_malloc() gives is not (OcrScratch.poison fills them with other bytes, for tests that no
+ * read depends on them). */
 #include <string.h>
 
 #include "ocr-private.h"
