@@ -295,33 +295,41 @@ static guint count_topic(const char *topic, const char *containing)
     return count_topic_in(R.obs, topic, containing);
 }
 
-/* Whether either observer got a release on @topic (the second one subscribes to releases
- * only, see run_scenario()). */
-static gboolean release_seen(const char *topic)
+/* Polls @done(@arg) every 0.1 s for up to @timeout_s; whether it came true. */
+static gboolean wait_until(gboolean (*done)(gconstpointer arg), gconstpointer arg,
+                           double timeout_s)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    while (!done(arg)) {
+        if (g_get_monotonic_time() > deadline)
+            return FALSE;
+        g_usleep(100 * 1000);
+    }
+    return TRUE;
+}
+
+/* Whether either observer got a release on @topic, a string (the second observer subscribes
+ * to releases only, see run_scenario()). */
+static gboolean release_seen(gconstpointer topic)
 {
     return count_topic_in(R.obs, topic, NULL) + count_topic_in(R.obs2, topic, NULL) > 0;
 }
 
-static gboolean wait_release(const char *topic, double timeout_s)
+typedef struct {
+    const char *topic, *containing;
+    guint n;
+} TopicWait;
+
+static gboolean topic_count_reached(gconstpointer arg)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
-    while (!release_seen(topic)) {
-        if (g_get_monotonic_time() > deadline)
-            return FALSE;
-        g_usleep(100 * 1000);
-    }
-    return TRUE;
+    const TopicWait *w = arg;
+    return count_topic(w->topic, w->containing) >= w->n;
 }
 
 static gboolean wait_topic(const char *topic, const char *containing, guint n, double timeout_s)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
-    while (count_topic(topic, containing) < n) {
-        if (g_get_monotonic_time() > deadline)
-            return FALSE;
-        g_usleep(100 * 1000);
-    }
-    return TRUE;
+    TopicWait w = {topic, containing, n};
+    return wait_until(topic_count_reached, &w, timeout_s);
 }
 
 static gint64 ts_us(const char *payload)
@@ -588,6 +596,12 @@ static char *releases_undelivered(const char *dec_db)
     return g_string_free(out, FALSE);
 }
 
+static gboolean releases_all_delivered(gconstpointer dec_db)
+{
+    g_autofree char *undelivered = releases_undelivered(dec_db);
+    return *undelivered == '\0';
+}
+
 static double quantile(GArray *v, double q)
 {
     if (v->len == 0)
@@ -670,26 +684,19 @@ static void run_scenario(const char *label, const char *const url[N_NODES],
         /* Not while the broker still holds a release it acknowledged to the decision node
          * and has not delivered: a release NATS loses with its server is the broker's loss
          * (docs/deployment.md), not what this test is about. */
-        gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-        char *undelivered = releases_undelivered(dec_db);
-        while (*undelivered && g_get_monotonic_time() < end) {
-            g_free(undelivered);
-            g_usleep(100 * 1000);
-            undelivered = releases_undelivered(dec_db);
-        }
-        if (*undelivered) {
+        if (!wait_until(releases_all_delivered, dec_db, 30)) {
+            g_autofree char *undelivered = releases_undelivered(dec_db);
             fail_with_logs("%s: NATS acknowledged %s to the decision node and delivered it to "
                            "neither observer within 30 s, before any server was killed", label,
                            undelivered);
         }
-        g_free(undelivered);
         nats_kill(&R.nats[kill_nats]);
         printf("%s: NATS node n%d killed after the first release (%u releases seen)\n", label,
                kill_nats + 1, test_client_count(R.obs, "port/release/"));
     }
     for (int i = 0; i < N_CONTAINERS; i++) {
         g_autofree char *t = g_strdup_printf("port/release/%s", containers[i]);
-        if (!wait_release(t, 90)) {
+        if (!wait_until(release_seen, t, 90)) {
             g_autofree char *q = g_strdup_printf(
                 "SELECT count(*) FROM outbox x JOIN outbox_delivery d ON d.seq = x.seq AND "
                 "d.destination = 'mqtt' WHERE x.topic = '%s' AND d.delivered_at IS NOT NULL", t);
