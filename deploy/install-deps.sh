@@ -19,6 +19,8 @@ packages=(
     # the fonts tools/ocr-synth renders with (test ocr-detector reads its frames)
     fonts-dejavu-extra fonts-liberation fonts-freefont-ttf
     tesseract-ocr libtesseract-dev libleptonica-dev
+    # a photo's EXIF orientation (portsight ocr)
+    libexif-dev
     # the console: HTTP server and WebSockets, WebRTC (webrtcbin needs the nice plugin)
     libsoup-3.0-dev gstreamer1.0-nice libnice-dev
     # tests: unit framework, broker, clustered broker, reference decoder, valgrind, a real browser

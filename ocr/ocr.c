@@ -1,6 +1,7 @@
 /* ocr.c: the public API of the recognizer: options, frames in every pixel format, encoded
  * images from files or memory (Leptonica). The stages are in the files pipeline.h lists. */
 #include <leptonica/allheaders.h>
+#include <libexif/exif-data.h>
 #include <string.h>
 
 #include "pipeline.h"
@@ -109,8 +110,60 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
     return TRUE;
 }
 
-/* Reads the codes in a decoded Leptonica image; @name names it in errors. Takes @pix. */
-static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, GError **error)
+/* The orientation (1-8) that the EXIF data @ed (taken) gives a photo: how its stored rows and
+ * columns stand in the picture as seen (a phone held upright stores its rows as the picture's
+ * right-hand side: 6). 1 (as stored) when it gives none, or a value outside 1-8. */
+static int exif_orientation(ExifData *ed)
+{
+    if (!ed)
+        return 1;
+    int o = 1;
+    ExifEntry *e = exif_content_get_entry(ed->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+    if (e && e->format == EXIF_FORMAT_SHORT && e->components >= 1 && e->data && e->size >= 2)
+        o = exif_get_short(e->data, exif_data_get_byte_order(ed));
+    exif_data_unref(ed);
+    return o >= 1 && o <= 8 ? o : 1;
+}
+
+/* @pix (taken) turned as EXIF orientation @o says the picture is seen (CIPA DC-008, tag 0x0112:
+ * where the stored 0th row and 0th column stand); NULL when Leptonica fails. */
+static PIX *oriented(PIX *pix, int o)
+{
+    PIX *r = pix;
+    switch (o) {
+    case 2: /* 0th row at the top, 0th column on the right: mirrored */
+        pixFlipLR(pix, pix);
+        break;
+    case 3: /* bottom, right: upside down */
+        pixRotate180(pix, pix);
+        break;
+    case 4: /* bottom, left */
+        pixFlipTB(pix, pix);
+        break;
+    case 5: /* left, top: transposed */
+    case 7: /* right, bottom */
+        r = pixRotate90(pix, 1);
+        if (r && o == 5)
+            pixFlipLR(r, r);
+        else if (r)
+            pixFlipTB(r, r);
+        break;
+    case 6: /* right, top: turned a quarter clockwise to be seen */
+    case 8: /* left, bottom: a quarter counter-clockwise */
+        r = pixRotate90(pix, o == 6 ? 1 : -1);
+        break;
+    default:
+        break;
+    }
+    if (r != pix)
+        pixDestroy(&pix);
+    return r;
+}
+
+/* Reads the codes in a decoded Leptonica image, first turned as EXIF orientation @orientation
+ * says it is seen; @name names it in errors. Takes @pix. */
+static gboolean read_pix(PsOcr *ocr, PIX *pix, int orientation, const char *name, OcrReads *out,
+                         GError **error)
 {
     int w = pixGetWidth(pix), h = pixGetHeight(pix);
     if (w > OCR__MAX_SIDE || h > OCR__MAX_SIDE) {
@@ -121,10 +174,14 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, const char *name, OcrReads *out, 
     }
     PIX *g8 = pixGetDepth(pix) == 32 ? pixConvertRGBToLuminance(pix) : pixConvertTo8(pix, 0);
     pixDestroy(&pix);
+    if (g8)
+        g8 = oriented(g8, orientation);
     if (!g8) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot convert to gray", name);
         return FALSE;
     }
+    w = pixGetWidth(g8);
+    h = pixGetHeight(g8);
     guint8 *gray = ocr__scratch_take(ocr__scratch_of(ocr), (size_t)w * h);
     l_uint32 *data = pixGetData(g8);
     int wpl = pixGetWpl(g8);
@@ -170,7 +227,9 @@ gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **err
                     "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
         return FALSE;
     }
-    return read_pix(ocr, pix, path, out, error);
+    /* A photo's EXIF orientation: phones store the sensor's rows and say how they stand. */
+    int orientation = format == IFF_JFIF_JPEG ? exif_orientation(exif_data_new_from_file(path)) : 1;
+    return read_pix(ocr, pix, orientation, path, out, error);
 }
 
 gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *out,
@@ -179,8 +238,9 @@ gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *o
     memset(out, 0, sizeof *out);
     setMsgSeverity(L_SEVERITY_NONE);
     l_int32 format, w = 0, h = 0, bps, spp, iscmap;
-    if (data && size > 0 && pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) == 0 &&
-        !check_size("image in memory", w, h, error))
+    gboolean header = data && size > 0 &&
+                      pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) == 0;
+    if (header && !check_size("image in memory", w, h, error))
         return FALSE;
     PIX *pix = data && size > 0 ? pixReadMem(data, size) : NULL;
     if (!pix) {
@@ -188,5 +248,8 @@ gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *o
                     " bytes): cannot decode it", size);
         return FALSE;
     }
-    return read_pix(ocr, pix, "image in memory", out, error);
+    int orientation = header && format == IFF_JFIF_JPEG && size <= G_MAXUINT
+                          ? exif_orientation(exif_data_new_from_data(data, (unsigned int)size))
+                          : 1;
+    return read_pix(ocr, pix, orientation, "image in memory", out, error);
 }

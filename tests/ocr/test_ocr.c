@@ -1177,6 +1177,161 @@ START_TEST(test_image_in_memory_reads_like_the_file)
 }
 END_TEST
 
+/* Big-endian (@mm) or little-endian 16 and 32 bits appended to @b. */
+static void put16(GByteArray *b, unsigned v, gboolean mm)
+{
+    guint8 x[2] = {mm ? v >> 8 : v, mm ? v : v >> 8};
+    g_byte_array_append(b, x, 2);
+}
+
+static void put32(GByteArray *b, guint32 v, gboolean mm)
+{
+    put16(b, mm ? v >> 16 : v & 0xffff, mm);
+    put16(b, mm ? v & 0xffff : v >> 16, mm);
+}
+
+/* The JPEG @jpeg with an APP1 segment after its JFIF APP0 that holds EXIF IFD0 with one entry,
+ * Orientation (0x0112) = @o of TIFF type @type (3: SHORT), in byte order @mm; written here byte
+ * by byte after CIPA DC-008 (EXIF 2.3), not with the library the reader uses. */
+static GByteArray *with_exif(const guint8 *jpeg, size_t size, unsigned o, unsigned type,
+                             gboolean mm)
+{
+    ck_assert(size > 6 && jpeg[0] == 0xff && jpeg[1] == 0xd8);
+    size_t at = 2;
+    if (jpeg[2] == 0xff && jpeg[3] == 0xe0)
+        at += 2 + ((size_t)jpeg[4] << 8 | jpeg[5]);
+    GByteArray *b = g_byte_array_new();
+    g_byte_array_append(b, jpeg, (guint)at);
+    static const guint8 app1[] = {0xff, 0xe1, 0, 34, 'E', 'x', 'i', 'f', 0, 0};
+    g_byte_array_append(b, app1, sizeof app1);
+    g_byte_array_append(b, (const guint8 *)(mm ? "MM" : "II"), 2);
+    put16(b, 42, mm);
+    put32(b, 8, mm);    /* IFD0 right after the TIFF header */
+    put16(b, 1, mm);    /* one entry */
+    put16(b, 0x0112, mm);
+    put16(b, type, mm);
+    put32(b, 1, mm);    /* one value, in the entry itself */
+    if (type == 3) {
+        put16(b, o, mm);
+        put16(b, 0, mm);
+    } else {
+        put32(b, o, mm);
+    }
+    put32(b, 0, mm); /* no IFD1 */
+    g_byte_array_append(b, jpeg + at, (guint)(size - at));
+    return b;
+}
+
+/* The picture @d (8-bit) as a camera holding it at EXIF orientation @o stores it: stored pixel
+ * (sx, sy) is the picture's (dx, dy) below, from the tag's definition (where the stored 0th
+ * row and 0th column stand: 6 is 0th row on the right, 0th column at the top). */
+static PIX *stored_as(PIX *d, int o)
+{
+    int w = pixGetWidth(d), h = pixGetHeight(d);
+    int sw = o >= 5 ? h : w, sh = o >= 5 ? w : h;
+    PIX *s = pixCreate(sw, sh, 8);
+    for (int sy = 0; sy < sh; sy++)
+        for (int sx = 0; sx < sw; sx++) {
+            int dx = sx, dy = sy;
+            switch (o) {
+            case 2: dx = w - 1 - sx; break;
+            case 3: dx = w - 1 - sx, dy = h - 1 - sy; break;
+            case 4: dy = h - 1 - sy; break;
+            case 5: dx = sy, dy = sx; break;
+            case 6: dx = w - 1 - sy, dy = sx; break;
+            case 7: dx = w - 1 - sy, dy = h - 1 - sx; break;
+            case 8: dx = sy, dy = h - 1 - sx; break;
+            default: break;
+            }
+            l_uint32 v = 0;
+            pixGetPixel(d, dx, dy, &v);
+            pixSetPixel(s, sx, sy, v);
+        }
+    return s;
+}
+
+/* A photo is read as it is seen: a phone held upright stores the sensor's rows and an EXIF
+ * orientation that says how to turn them (6), and a reader that ignored it read none of the
+ * real photos of ocr-dev and ocr-dev2 stored so. Every orientation, in both byte orders, from
+ * memory and from a file, gives the upright picture's code at its place; a tag out of range or
+ * of the wrong type is ignored (the picture read as stored). */
+START_TEST(test_photos_are_read_as_their_exif_orientation_says)
+{
+    char *dir;
+    char **lines = shipped_frames(&dir);
+    char **f = label_fields(lines[1]); /* one line, horizontal */
+    ck_assert_ptr_nonnull(f);
+    char *path = g_build_filename(dir, f[0], NULL);
+    PIX *pix = read_pix_file(path);
+    PIX *d = pixConvertTo8(pix, 0);
+    PsOcr *ocr = new_ocr();
+    OcrReads upright, r;
+    guint8 *jpeg = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, d, 95, 0), 0);
+    ck_assert(ocr_read_memory(ocr, jpeg, size, &upright, NULL));
+    lept_free(jpeg);
+    ck_assert_int_ge(upright.n_reads, 1);
+    ck_assert_str_eq(upright.reads[0].code, f[1]);
+    for (int o = 1; o <= 8; o++) {
+        PIX *s = stored_as(d, o);
+        ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, s, 95, 0), 0);
+        for (int mm = 0; mm < 2; mm++) {
+            GByteArray *b = with_exif(jpeg, size, (unsigned)o, 3, mm);
+            GError *error = NULL;
+            ck_assert(ocr_read_memory(ocr, b->data, b->len, &r, &error));
+            ck_assert_no_error(error);
+            ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, f[1]) == 0,
+                          "orientation %d (%s): %s read, %s expected", o, mm ? "MM" : "II",
+                          r.n_reads ? r.reads[0].code : "nothing", f[1]);
+            ck_assert_int_eq(r.reads[0].orientation, OCR_HORIZONTAL);
+            for (int k = 0; k < 4; k++)
+                ck_assert_msg(abs(r.reads[0].bbox[k] - upright.reads[0].bbox[k]) <= 8,
+                              "orientation %d: box [%d %d %d %d] against [%d %d %d %d]", o,
+                              r.reads[0].bbox[0], r.reads[0].bbox[1], r.reads[0].bbox[2],
+                              r.reads[0].bbox[3], upright.reads[0].bbox[0],
+                              upright.reads[0].bbox[1], upright.reads[0].bbox[2],
+                              upright.reads[0].bbox[3]);
+            if (o == 6 && mm) { /* and from a file */
+                char *tmp = NULL;
+                int fd = g_file_open_tmp("ps-exif-XXXXXX.jpg", &tmp, NULL);
+                ck_assert_int_ge(fd, 0);
+                close(fd);
+                ck_assert(g_file_set_contents(tmp, (const char *)b->data, b->len, NULL));
+                ck_assert(ocr_read_file(ocr, tmp, &r, NULL));
+                g_unlink(tmp);
+                g_free(tmp);
+                ck_assert_int_ge(r.n_reads, 1);
+                ck_assert_str_eq(r.reads[0].code, f[1]);
+            }
+            g_byte_array_unref(b);
+        }
+        lept_free(jpeg);
+        pixDestroy(&s);
+    }
+    /* Tags that say nothing usable: the picture as stored (upright here). */
+    ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, d, 95, 0), 0);
+    const unsigned bad[][2] = {{0, 3}, {9, 3}, {65535, 3}, {6, 4 /* LONG */}, {6, 2 /* ASCII */}};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GByteArray *b = with_exif(jpeg, size, bad[i][0], bad[i][1], i % 2);
+        ck_assert(ocr_read_memory(ocr, b->data, b->len, &r, NULL));
+        ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, f[1]) == 0,
+                      "orientation %u of type %u: %s read, %s expected", bad[i][0], bad[i][1],
+                      r.n_reads ? r.reads[0].code : "nothing", f[1]);
+        ck_assert_int_eq(r.reads[0].bbox[0], upright.reads[0].bbox[0]);
+        g_byte_array_unref(b);
+    }
+    lept_free(jpeg);
+    ocr_free(ocr);
+    pixDestroy(&d);
+    pixDestroy(&pix);
+    g_free(path);
+    g_strfreev(f);
+    g_strfreev(lines);
+    g_free(dir);
+}
+END_TEST
+
 START_TEST(test_tiny_and_odd_sized_frames_give_no_code)
 {
     /* Frame sizes around the halving limit (1200) and below the smallest detection image. */
@@ -1990,6 +2145,7 @@ static const TestutilTest core_tests[] = {
     {&test_a_serial_crossed_by_a_bar_without_its_first_digit_gives_no_code},
     {&test_shipped_frames_read_in_every_pixel_format},
     {&test_image_in_memory_reads_like_the_file},
+    {&test_photos_are_read_as_their_exif_orientation_says},
     {&test_tiny_and_odd_sized_frames_give_no_code},
     {&test_working_buffers_are_kept_within_their_bounds},
     {&test_buffers_kept_from_other_frames_change_no_read},
