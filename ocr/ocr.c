@@ -197,16 +197,30 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, int orientation, const char *name
 }
 
 /* Refuses an image whose header says more than OCR_MAX_PIXELS before anything is decoded (a
- * 389 KB PNG can declare 20000 x 20000 and take gigabytes to decode). @w, @h from the header. */
-static gboolean check_size(const char *what, l_int32 w, l_int32 h, GError **error)
+ * 389 KB PNG can declare 20000 x 20000 and take gigabytes to decode), or, for a JPEG (@jpeg),
+ * more than OCR_MAX_JPEG_PIXELS. @w, @h from the header. Returns the factor the image is to be
+ * decoded at (1; for a JPEG over OCR_MAX_PIXELS 2, 4 or 8), 0 when refused. */
+static int check_size(const char *what, l_int32 w, l_int32 h, gboolean jpeg, GError **error)
 {
-    if (w <= 0 || h <= 0 || (gint64)w * h > OCR_MAX_PIXELS) {
+    gint64 n = (gint64)w * h, limit = jpeg ? OCR_MAX_JPEG_PIXELS : OCR_MAX_PIXELS;
+    if (w <= 0 || h <= 0 || n > limit) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE,
-                    "%s: %d x %d pixels is over the limit of %d megapixels: not decoded", what, w,
-                    h, OCR_MAX_PIXELS / 1000000);
-        return FALSE;
+                    "%s: %d x %d pixels is over the limit of %d megapixels%s: not decoded", what,
+                    w, h, (int)(limit / 1000000), jpeg ? " for a JPEG" : "");
+        return 0;
     }
-    return TRUE;
+    int r = 1;
+    while (r < 8 && (gint64)((w + r - 1) / r) * ((h + r - 1) / r) > OCR_MAX_PIXELS)
+        r *= 2;
+    return r;
+}
+
+/* The boxes of @out, read on an image decoded at 1/@r of its size, in the file's pixels. */
+static void boxes_at_full_size(OcrReads *out, int r)
+{
+    for (int i = 0; r > 1 && i < out->n_reads; i++)
+        for (int k = 0; k < 4; k++)
+            out->reads[i].bbox[k] *= r;
 }
 
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error)
@@ -219,17 +233,22 @@ gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **err
                     "or not JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
         return FALSE;
     }
-    if (!check_size(path, w, h, error))
+    gboolean jpeg = format == IFF_JFIF_JPEG;
+    int r = check_size(path, w, h, jpeg, error);
+    if (!r)
         return FALSE;
-    PIX *pix = pixRead(path);
+    PIX *pix = r > 1 ? pixReadJpeg(path, 0, r, NULL, L_JPEG_READ_LUMINANCE) : pixRead(path);
     if (!pix) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (missing, or not "
                     "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
         return FALSE;
     }
     /* A photo's EXIF orientation: phones store the sensor's rows and say how they stand. */
-    int orientation = format == IFF_JFIF_JPEG ? exif_orientation(exif_data_new_from_file(path)) : 1;
-    return read_pix(ocr, pix, orientation, path, out, error);
+    int orientation = jpeg ? exif_orientation(exif_data_new_from_file(path)) : 1;
+    if (!read_pix(ocr, pix, orientation, path, out, error))
+        return FALSE;
+    boxes_at_full_size(out, r);
+    return TRUE;
 }
 
 gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *out,
@@ -240,16 +259,23 @@ gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *o
     l_int32 format, w = 0, h = 0, bps, spp, iscmap;
     gboolean header = data && size > 0 &&
                       pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) == 0;
-    if (header && !check_size("image in memory", w, h, error))
+    gboolean jpeg = header && format == IFF_JFIF_JPEG;
+    int r = 1;
+    if (header && !(r = check_size("image in memory", w, h, jpeg, error)))
         return FALSE;
-    PIX *pix = data && size > 0 ? pixReadMem(data, size) : NULL;
+    PIX *pix = !data || size == 0 ? NULL
+               : r > 1            ? pixReadMemJpeg(data, size, 0, r, NULL, L_JPEG_READ_LUMINANCE)
+                                  : pixReadMem(data, size);
     if (!pix) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "image in memory (%" G_GSIZE_FORMAT
                     " bytes): cannot decode it", size);
         return FALSE;
     }
-    int orientation = header && format == IFF_JFIF_JPEG && size <= G_MAXUINT
+    int orientation = jpeg && size <= G_MAXUINT
                           ? exif_orientation(exif_data_new_from_data(data, (unsigned int)size))
                           : 1;
-    return read_pix(ocr, pix, orientation, "image in memory", out, error);
+    if (!read_pix(ocr, pix, orientation, "image in memory", out, error))
+        return FALSE;
+    boxes_at_full_size(out, r);
+    return TRUE;
 }

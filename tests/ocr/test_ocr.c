@@ -1311,7 +1311,8 @@ START_TEST(test_photos_are_read_as_their_exif_orientation_says)
     }
     /* Tags that say nothing usable: the picture as stored (upright here). */
     ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, d, 95, 0), 0);
-    const unsigned bad[][2] = {{0, 3}, {9, 3}, {65535, 3}, {6, 4 /* LONG */}, {6, 2 /* ASCII */}};
+    const unsigned bad[][2] = {
+        {0, 3}, {9, 3}, {65535, 3}, {6, 2 /* ASCII */}, {6, 7 /* UNDEFINED */}};
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         GByteArray *b = with_exif(jpeg, size, bad[i][0], bad[i][1], i % 2);
         ck_assert(ocr_read_memory(ocr, b->data, b->len, &r, NULL));
@@ -1321,6 +1322,63 @@ START_TEST(test_photos_are_read_as_their_exif_orientation_says)
         ck_assert_int_eq(r.reads[0].bbox[0], upright.reads[0].bbox[0]);
         g_byte_array_unref(b);
     }
+    lept_free(jpeg);
+    ocr_free(ocr);
+    pixDestroy(&d);
+    pixDestroy(&pix);
+    g_free(path);
+    g_strfreev(f);
+    g_strfreev(lines);
+    g_free(dir);
+}
+END_TEST
+
+/* A phone photo of 48 megapixels or more (over OCR_MAX_PIXELS) was refused unread; a JPEG up to
+ * OCR_MAX_JPEG_PIXELS is decoded at a reduced size and read, its boxes in the file's pixels. A
+ * shipped frame enlarged 7 times (45 megapixels, 8960 px wide: over OCR__MAX_SIDE too) gives
+ * its code at 7 times its box, from memory and from a file. */
+START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
+{
+    char *dir;
+    char **lines = shipped_frames(&dir);
+    char **f = label_fields(lines[1]);
+    ck_assert_ptr_nonnull(f);
+    char *path = g_build_filename(dir, f[0], NULL);
+    PIX *pix = read_pix_file(path);
+    PIX *d = pixConvertTo8(pix, 0);
+    PsOcr *ocr = new_ocr();
+    OcrReads small, r;
+    ck_assert(ocr_read_file(ocr, path, &small, NULL));
+    ck_assert_int_ge(small.n_reads, 1);
+    ck_assert_str_eq(small.reads[0].code, f[1]);
+    PIX *big = pixScale(d, 7.0f, 7.0f);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_int_gt((gint64)pixGetWidth(big) * pixGetHeight(big), OCR_MAX_PIXELS);
+    guint8 *jpeg = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, big, 90, 0), 0);
+    pixDestroy(&big);
+    GError *error = NULL;
+    ck_assert_msg(ocr_read_memory(ocr, jpeg, size, &r, &error), "%s",
+                  error ? error->message : "");
+    ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, f[1]) == 0, "%s read, %s expected",
+                  r.n_reads ? r.reads[0].code : "nothing", f[1]);
+    for (int k = 0; k < 4; k++)
+        ck_assert_msg(abs(r.reads[0].bbox[k] - 7 * small.reads[0].bbox[k]) <=
+                          MAX(24, 7 * small.reads[0].bbox[k] / 20),
+                      "box [%d %d %d %d] against 7 x [%d %d %d %d]", r.reads[0].bbox[0],
+                      r.reads[0].bbox[1], r.reads[0].bbox[2], r.reads[0].bbox[3],
+                      small.reads[0].bbox[0], small.reads[0].bbox[1], small.reads[0].bbox[2],
+                      small.reads[0].bbox[3]);
+    g_autofree char *tmp = testutil_tmpdir();
+    g_autofree char *file = g_build_filename(tmp, "big.jpg", NULL);
+    ck_assert(g_file_set_contents(file, (const char *)jpeg, (gssize)size, NULL));
+    OcrReads from_file;
+    ck_assert(ocr_read_file(ocr, file, &from_file, NULL));
+    ck_assert_int_eq(from_file.n_reads, r.n_reads);
+    ck_assert_str_eq(from_file.reads[0].code, r.reads[0].code);
+    ck_assert_int_eq(from_file.reads[0].bbox[0], r.reads[0].bbox[0]);
+    testutil_rmtree(tmp);
     lept_free(jpeg);
     ocr_free(ocr);
     pixDestroy(&d);
@@ -2146,6 +2204,7 @@ static const TestutilTest core_tests[] = {
     {&test_shipped_frames_read_in_every_pixel_format},
     {&test_image_in_memory_reads_like_the_file},
     {&test_photos_are_read_as_their_exif_orientation_says},
+    {&test_a_photo_over_40_megapixels_is_read_at_a_reduced_size},
     {&test_tiny_and_odd_sized_frames_give_no_code},
     {&test_working_buffers_are_kept_within_their_bounds},
     {&test_buffers_kept_from_other_frames_change_no_read},

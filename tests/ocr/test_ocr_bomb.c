@@ -1,6 +1,7 @@
-/* test_ocr_bomb.c: a decompression bomb (a small PNG declaring 20000 x 20000 pixels) is refused
- * from its header, quickly and without decoding it. */
+/* test_ocr_bomb.c: a decompression bomb (a small PNG or JPEG declaring 20000 x 20000 pixels) is
+ * refused from its header, quickly and without decoding it. */
 #include <glib/gstdio.h>
+#include <leptonica/allheaders.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -124,12 +125,58 @@ START_TEST(test_a_20000_by_20000_png_is_refused_from_its_header)
 }
 END_TEST
 
+/* A JPEG of a few hundred bytes whose frame header (SOF0) says 20000 x 20000: 400 megapixels,
+ * over what even a JPEG decoded at a reduced size may declare (OCR_MAX_JPEG_PIXELS). */
+START_TEST(test_a_jpeg_declaring_20000_by_20000_is_refused_from_its_header)
+{
+    PIX *pix = pixCreate(64, 64, 8);
+    pixSetAll(pix);
+    guint8 *jpeg = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, pix, 75, 0), 0);
+    pixDestroy(&pix);
+    gboolean patched = FALSE;
+    for (size_t i = 2; i + 9 < size && !patched; i++)
+        if (jpeg[i] == 0xff && jpeg[i + 1] == 0xc0) {
+            jpeg[i + 5] = 20000 >> 8, jpeg[i + 6] = 20000 & 0xff; /* height */
+            jpeg[i + 7] = 20000 >> 8, jpeg[i + 8] = 20000 & 0xff; /* width */
+            patched = TRUE;
+        }
+    ck_assert(patched);
+    GError *error = NULL;
+    PsOcr *ocr = ocr_new(NULL, &error);
+    ck_assert_no_error(error);
+    OcrReads *reads = g_new0(OcrReads, 1);
+    glong rss0 = peak_rss_kb();
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = ocr_read_memory(ocr, jpeg, size, reads, &error);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    ck_assert(!ok);
+    ck_assert_msg(strstr(error->message, "20000 x 20000") && strstr(error->message, "megapixels"),
+                  "%s", error->message);
+    ck_assert_double_lt(secs, 0.1);
+    ck_assert_int_lt(peak_rss_kb() - rss0, 30 * 1024);
+    g_clear_error(&error);
+    g_autofree char *tmp = testutil_tmpdir();
+    g_autofree char *path = g_build_filename(tmp, "bomb.jpg", NULL);
+    ck_assert(g_file_set_contents(path, (const char *)jpeg, (gssize)size, NULL));
+    ck_assert(!ocr_read_file(ocr, path, reads, &error));
+    ck_assert_ptr_nonnull(strstr(error->message, "megapixels"));
+    g_clear_error(&error);
+    testutil_rmtree(tmp);
+    lept_free(jpeg);
+    g_free(reads);
+    ocr_free(ocr);
+}
+END_TEST
+
 static Suite *bomb_suite(void)
 {
     Suite *s = suite_create("ocr-bomb");
     TCase *tc = tcase_create("bomb");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_20000_by_20000_png_is_refused_from_its_header);
+    tcase_add_test(tc, test_a_jpeg_declaring_20000_by_20000_is_refused_from_its_header);
     suite_add_tcase(s, tc);
     return s;
 }
