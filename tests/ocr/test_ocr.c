@@ -1250,6 +1250,35 @@ static PIX *stored_as(PIX *d, int o)
     return s;
 }
 
+/* The first shipped frame (a code on one line, horizontal): its label's fields (f[0] the
+ * file, f[1] the code) and the frame in 8-bit gray. */
+typedef struct {
+    char *dir, *path;
+    char **lines, **f;
+    PIX *pix, *gray;
+} FirstFrame;
+
+static void first_frame_open(FirstFrame *ff)
+{
+    ff->lines = shipped_frames(&ff->dir);
+    ff->f = label_fields(ff->lines[1]);
+    ck_assert_ptr_nonnull(ff->f);
+    ff->path = g_build_filename(ff->dir, ff->f[0], NULL);
+    ff->pix = read_pix_file(ff->path);
+    ff->gray = pixConvertTo8(ff->pix, 0);
+    ck_assert_ptr_nonnull(ff->gray);
+}
+
+static void first_frame_close(FirstFrame *ff)
+{
+    pixDestroy(&ff->gray);
+    pixDestroy(&ff->pix);
+    g_free(ff->path);
+    g_strfreev(ff->f);
+    g_strfreev(ff->lines);
+    g_free(ff->dir);
+}
+
 /* A photo is read as it is seen: a phone held upright stores the sensor's rows and an EXIF
  * orientation that says how to turn them (6), and a reader that ignored it read none of the
  * real photos of ocr-dev and ocr-dev2 stored so. Every orientation, in both byte orders, from
@@ -1257,13 +1286,10 @@ static PIX *stored_as(PIX *d, int o)
  * of the wrong type is ignored (the picture read as stored). */
 START_TEST(test_photos_are_read_as_their_exif_orientation_says)
 {
-    char *dir;
-    char **lines = shipped_frames(&dir);
-    char **f = label_fields(lines[1]); /* one line, horizontal */
-    ck_assert_ptr_nonnull(f);
-    char *path = g_build_filename(dir, f[0], NULL);
-    PIX *pix = read_pix_file(path);
-    PIX *d = pixConvertTo8(pix, 0);
+    FirstFrame ff;
+    first_frame_open(&ff);
+    char **f = ff.f;
+    PIX *d = ff.gray;
     PsOcr *ocr = new_ocr();
     OcrReads upright, r;
     guint8 *jpeg = NULL;
@@ -1324,12 +1350,7 @@ START_TEST(test_photos_are_read_as_their_exif_orientation_says)
     }
     lept_free(jpeg);
     ocr_free(ocr);
-    pixDestroy(&d);
-    pixDestroy(&pix);
-    g_free(path);
-    g_strfreev(f);
-    g_strfreev(lines);
-    g_free(dir);
+    first_frame_close(&ff);
 }
 END_TEST
 
@@ -1339,19 +1360,15 @@ END_TEST
  * its code at 7 times its box, from memory and from a file. */
 START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
 {
-    char *dir;
-    char **lines = shipped_frames(&dir);
-    char **f = label_fields(lines[1]);
-    ck_assert_ptr_nonnull(f);
-    char *path = g_build_filename(dir, f[0], NULL);
-    PIX *pix = read_pix_file(path);
-    PIX *d = pixConvertTo8(pix, 0);
+    FirstFrame ff;
+    first_frame_open(&ff);
+    char **f = ff.f;
     PsOcr *ocr = new_ocr();
     OcrReads small, r;
-    ck_assert(ocr_read_file(ocr, path, &small, NULL));
+    ck_assert(ocr_read_file(ocr, ff.path, &small, NULL));
     ck_assert_int_ge(small.n_reads, 1);
     ck_assert_str_eq(small.reads[0].code, f[1]);
-    PIX *big = pixScale(d, 7.0f, 7.0f);
+    PIX *big = pixScale(ff.gray, 7.0f, 7.0f);
     ck_assert_ptr_nonnull(big);
     ck_assert_int_gt((gint64)pixGetWidth(big) * pixGetHeight(big), OCR_MAX_PIXELS);
     guint8 *jpeg = NULL;
@@ -1381,12 +1398,7 @@ START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
     testutil_rmtree(tmp);
     lept_free(jpeg);
     ocr_free(ocr);
-    pixDestroy(&d);
-    pixDestroy(&pix);
-    g_free(path);
-    g_strfreev(f);
-    g_strfreev(lines);
-    g_free(dir);
+    first_frame_close(&ff);
 }
 END_TEST
 
