@@ -19,8 +19,9 @@ packages=(
     # the fonts tools/ocr-synth renders with (test ocr-detector reads its frames)
     fonts-dejavu-extra fonts-liberation fonts-freefont-ttf
     tesseract-ocr libtesseract-dev libleptonica-dev
-    # a photo's EXIF orientation (portsight ocr)
-    libexif-dev
+    # photos: a JPEG's EXIF orientation, HEIF (an iPhone's HEIC; libheif1 brings the HEVC
+    # decoder and the encoder test-ocr writes its HEIF files with)
+    libexif-dev libheif-dev
     # the console: HTTP server and WebSockets, WebRTC (webrtcbin needs the nice plugin)
     libsoup-3.0-dev gstreamer1.0-nice libnice-dev
     # tests: unit framework, broker, clustered broker, reference decoder, valgrind, a real browser

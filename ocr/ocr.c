@@ -1,7 +1,10 @@
 /* ocr.c: the public API of the recognizer: options, frames in every pixel format, encoded
- * images from files or memory (Leptonica). The stages are in the files pipeline.h lists. */
+ * images from files or memory (Leptonica; HEIF photos through libheif). The stages are in the
+ * files pipeline.h lists. */
 #include <leptonica/allheaders.h>
 #include <libexif/exif-data.h>
+#include <libheif/heif.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pipeline.h"
@@ -197,16 +200,16 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, int orientation, const char *name
 }
 
 /* Refuses an image whose header says more than OCR_MAX_PIXELS before anything is decoded (a
- * 389 KB PNG can declare 20000 x 20000 and take gigabytes to decode), or, for a JPEG (@jpeg),
- * more than OCR_MAX_JPEG_PIXELS. @w, @h from the header. Returns the factor the image is to be
- * decoded at (1; for a JPEG over OCR_MAX_PIXELS 2, 4 or 8), 0 when refused. */
-static int check_size(const char *what, l_int32 w, l_int32 h, gboolean jpeg, GError **error)
+ * 389 KB PNG can declare 20000 x 20000 and take gigabytes to decode), or, for a JPEG or HEIF
+ * photo (@photo), more than OCR_MAX_PHOTO_PIXELS. @w, @h from the header. Returns the factor
+ * the image is to be read at (1; for a photo over OCR_MAX_PIXELS 2, 4 or 8), 0 when refused. */
+static int check_size(const char *what, l_int32 w, l_int32 h, gboolean photo, GError **error)
 {
-    gint64 n = (gint64)w * h, limit = jpeg ? OCR_MAX_JPEG_PIXELS : OCR_MAX_PIXELS;
+    gint64 n = (gint64)w * h, limit = photo ? OCR_MAX_PHOTO_PIXELS : OCR_MAX_PIXELS;
     if (w <= 0 || h <= 0 || n > limit) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE,
                     "%s: %d x %d pixels is over the limit of %d megapixels%s: not decoded", what,
-                    w, h, (int)(limit / 1000000), jpeg ? " for a JPEG" : "");
+                    w, h, (int)(limit / 1000000), photo ? " for a JPEG or HEIF photo" : "");
         return 0;
     }
     int r = 1;
@@ -223,14 +226,125 @@ static void boxes_at_full_size(OcrReads *out, int r)
             out->reads[i].bbox[k] *= r;
 }
 
+/* libheif's message @m as one line of printable text (some end in a newline). */
+static char *heif_message(const char *m)
+{
+    char *s = g_strdup(m ? m : "unknown error");
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return g_strstrip(s);
+}
+
+/* Whether @data (@len bytes, the start of a file will do) is a HEIF file (an iPhone's HEIC). */
+static gboolean is_heif(const guint8 *data, gsize len)
+{
+    return len >= 12 && heif_check_filetype(data, 12) != heif_filetype_no;
+}
+
+/* The primary image of the HEIF file read into @ctx as 8-bit gray (its luma), turned and
+ * mirrored as its own boxes say (irot, imir: a HEIF photo's orientation; its EXIF copy is not
+ * read), at the fraction of its size check_size() gives (*@r); NULL with @error naming @name
+ * when it cannot be. */
+static PIX *heif_gray(struct heif_context *ctx, const char *name, int *r, GError **error)
+{
+    struct heif_image_handle *handle = NULL;
+    struct heif_image *img = NULL;
+    struct heif_decoding_options *opts = heif_decoding_options_alloc();
+    PIX *pix = NULL;
+    opts->convert_hdr_to_8bit = 1;
+    heif_context_set_max_decoding_threads(ctx, 0); /* one core per read, as for frames */
+    struct heif_error err = heif_context_get_primary_image_handle(ctx, &handle);
+    if (err.code == heif_error_Ok) {
+        *r = check_size(name, heif_image_handle_get_width(handle),
+                        heif_image_handle_get_height(handle), TRUE, error);
+        if (!*r)
+            goto done;
+        err = heif_decode_image(handle, &img, heif_colorspace_YCbCr, heif_chroma_420, opts);
+    }
+    int stride = 0, w = 0, h = 0;
+    const uint8_t *y = NULL;
+    /* (libheif asserts, and aborts, when asked the depth of a channel the image lacks) */
+    if (err.code == heif_error_Ok && heif_image_has_channel(img, heif_channel_Y) &&
+        heif_image_get_bits_per_pixel(img, heif_channel_Y) == 8) {
+        y = heif_image_get_plane_readonly(img, heif_channel_Y, &stride);
+        w = heif_image_get_width(img, heif_channel_Y);
+        h = heif_image_get_height(img, heif_channel_Y);
+    }
+    if (err.code != heif_error_Ok || !y || w <= 0 || h <= 0 || stride < w) {
+        char *m = heif_message(err.code != heif_error_Ok ? err.message : "no 8-bit luma");
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot decode the HEIF image (%s)",
+                    name, m);
+        g_free(m);
+        goto done;
+    }
+    pix = pixCreate(w, h, 8);
+    for (int row = 0; pix && row < h; row++) {
+        l_uint32 *line = pixGetData(pix) + (size_t)row * pixGetWpl(pix);
+        for (int x = 0; x < w; x++)
+            SET_DATA_BYTE(line, x, y[(size_t)row * stride + x]);
+    }
+    for (int k = 1; pix && k < *r; k *= 2) { /* halved by area, as the JPEG decoder scales */
+        PIX *half = pixScaleAreaMap2(pix);
+        pixDestroy(&pix);
+        pix = half;
+    }
+    if (!pix)
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: out of memory", name);
+done:
+    if (img)
+        heif_image_release(img);
+    if (handle)
+        heif_image_handle_release(handle);
+    heif_decoding_options_free(opts);
+    return pix;
+}
+
+/* Reads the HEIF photo read into @ctx (taken); @name names it in errors. */
+static gboolean read_heif(PsOcr *ocr, struct heif_context *ctx, struct heif_error err,
+                          const char *name, OcrReads *out, GError **error)
+{
+    int r = 1;
+    PIX *pix = NULL;
+    if (err.code != heif_error_Ok) {
+        char *m = heif_message(err.message);
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the HEIF file (%s)", name,
+                    m);
+        g_free(m);
+    } else {
+        pix = heif_gray(ctx, name, &r, error);
+    }
+    heif_context_free(ctx);
+    if (!pix || !read_pix(ocr, pix, 1, name, out, error))
+        return FALSE;
+    boxes_at_full_size(out, r);
+    return TRUE;
+}
+
+/* Whether the file at @path starts as a HEIF file does. */
+static gboolean file_is_heif(const char *path)
+{
+    guint8 head[12];
+    FILE *f = fopen(path, "rb");
+    gsize n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    return is_heif(head, n);
+}
+
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     setMsgSeverity(L_SEVERITY_NONE);
     l_int32 format, w = 0, h = 0, bps, spp, iscmap;
+    if (file_is_heif(path)) {
+        struct heif_context *ctx = heif_context_alloc();
+        return read_heif(ocr, ctx, heif_context_read_from_file(ctx, path, NULL), path, out,
+                         error);
+    }
     if (pixReadHeader(path, &format, &w, &h, &bps, &spp, &iscmap) != 0) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image header (missing, "
-                    "or not JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
+                    "or not JPEG, PNG, TIFF, BMP, GIF, WebP, PNM, HEIF)", path);
         return FALSE;
     }
     gboolean jpeg = format == IFF_JFIF_JPEG;
@@ -240,7 +354,7 @@ gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **err
     PIX *pix = r > 1 ? pixReadJpeg(path, 0, r, NULL, L_JPEG_READ_LUMINANCE) : pixRead(path);
     if (!pix) {
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (missing, or not "
-                    "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM)", path);
+                    "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM, HEIF)", path);
         return FALSE;
     }
     /* A photo's EXIF orientation: phones store the sensor's rows and say how they stand. */
@@ -256,6 +370,12 @@ gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *o
 {
     memset(out, 0, sizeof *out);
     setMsgSeverity(L_SEVERITY_NONE);
+    if (data && is_heif(data, size)) {
+        struct heif_context *ctx = heif_context_alloc();
+        return read_heif(ocr, ctx,
+                         heif_context_read_from_memory_without_copy(ctx, data, size, NULL),
+                         "image in memory", out, error);
+    }
     l_int32 format, w = 0, h = 0, bps, spp, iscmap;
     gboolean header = data && size > 0 &&
                       pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) == 0;

@@ -208,14 +208,17 @@ gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int s
                   OcrPixelFormat fmt, OcrReads *out, GError **error);
 
 /* Images over this many pixels (width x height, from the header) are refused before they are
- * decoded: 40 megapixels, above any camera frame in use (4K is 8.3). A JPEG over it, up to
- * OCR_MAX_JPEG_PIXELS (a 48, 50 or 108 megapixel phone photo), is decoded at a half, a quarter
- * or an eighth of its width and height (the JPEG decoder's own scaling, luminance only), the
- * least that brings it under OCR_MAX_PIXELS; its boxes are given in the file's pixels. */
+ * decoded: 40 megapixels, above any camera frame in use (4K is 8.3). A JPEG or HEIF photo over
+ * it, up to OCR_MAX_PHOTO_PIXELS (a 48, 50 or 108 megapixel phone photo), is read at a half, a
+ * quarter or an eighth of its width and height (a JPEG through the decoder's own scaling,
+ * luminance only; a HEIF photo decoded whole, then halved by area), the least that brings it
+ * under OCR_MAX_PIXELS; its boxes are given in the file's pixels. */
 #define OCR_MAX_PIXELS 40000000
-#define OCR_MAX_JPEG_PIXELS (4 * (gint64)OCR_MAX_PIXELS)
+#define OCR_MAX_PHOTO_PIXELS (4 * (gint64)OCR_MAX_PIXELS)
 
-/* Reads an image file (JPEG, PNG, ... through Leptonica). FALSE with an error naming the file
+/* Reads an image file (JPEG, PNG, ... through Leptonica; HEIF, an iPhone's HEIC, through
+ * libheif). A JPEG is read as its EXIF orientation says it is seen, a HEIF photo as its own
+ * transformations say; boxes are in the picture as seen. FALSE with an error naming the file
  * when it cannot be decoded. Silences Leptonica's own stderr messages (a process-wide setting). */
 gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **error);
 

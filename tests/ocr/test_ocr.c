@@ -2,6 +2,7 @@
  * frames, and (when ../shared/data is present) the real gate photos: never a wrong best code. */
 #include <glib/gstdio.h>
 #include <leptonica/allheaders.h>
+#include <libheif/heif.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1354,8 +1355,116 @@ START_TEST(test_photos_are_read_as_their_exif_orientation_says)
 }
 END_TEST
 
+/* heif_context_write() writer: appends to the GByteArray @userdata. */
+static struct heif_error heif_append(struct heif_context *ctx, const void *data, size_t size,
+                                     void *userdata)
+{
+    (void)ctx;
+    g_byte_array_append(userdata, data, (guint)size);
+    return (struct heif_error){heif_error_Ok, heif_suberror_Unspecified, "ok"};
+}
+
+/* The 8-bit image @s as a HEIF file (HEVC, quality 90, grey chroma) whose irot and imir boxes
+ * say orientation @o (libheif writes them from the EXIF value). */
+static GByteArray *heif_of(PIX *s, int o)
+{
+    int w = pixGetWidth(s), h = pixGetHeight(s);
+    struct heif_image *img = NULL;
+    ck_assert_int_eq(heif_image_create(w, h, heif_colorspace_YCbCr, heif_chroma_420, &img).code,
+                     heif_error_Ok);
+    static const enum heif_channel chans[] = {heif_channel_Y, heif_channel_Cb, heif_channel_Cr};
+    for (int c = 0; c < 3; c++) {
+        int cw = c ? (w + 1) / 2 : w, ch = c ? (h + 1) / 2 : h, stride = 0;
+        ck_assert_int_eq(heif_image_add_plane(img, chans[c], cw, ch, 8).code, heif_error_Ok);
+        uint8_t *p = heif_image_get_plane(img, chans[c], &stride);
+        for (int y = 0; y < ch; y++)
+            for (int x = 0; x < cw; x++) {
+                l_uint32 v = 128;
+                if (!c)
+                    pixGetPixel(s, x, y, &v);
+                p[(size_t)y * stride + x] = (uint8_t)v;
+            }
+    }
+    struct heif_context *ctx = heif_context_alloc();
+    struct heif_encoder *enc = NULL;
+    ck_assert_msg(heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code ==
+                      heif_error_Ok,
+                  "libheif has no HEVC encoder (deploy/install-deps.sh installs libheif's x265)");
+    heif_encoder_set_lossy_quality(enc, 90);
+    struct heif_encoding_options *opts = heif_encoding_options_alloc();
+    opts->image_orientation = (enum heif_orientation)o;
+    ck_assert_int_eq(heif_context_encode_image(ctx, img, enc, opts, NULL).code, heif_error_Ok);
+    GByteArray *b = g_byte_array_new();
+    struct heif_writer writer = {1, heif_append};
+    ck_assert_int_eq(heif_context_write(ctx, &writer, b).code, heif_error_Ok);
+    heif_encoding_options_free(opts);
+    heif_encoder_release(enc);
+    heif_image_release(img);
+    heif_context_free(ctx);
+    return b;
+}
+
+/* An iPhone's photos are HEIF (HEIC), which Leptonica does not read: "cannot read the image
+ * header". A HEIF photo stored at each orientation (its irot and imir boxes) gives the upright
+ * picture's code at its place, from memory and from a file; a cut one is an error that names
+ * it, on one line. */
+START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
+{
+    FirstFrame ff;
+    first_frame_open(&ff);
+    PsOcr *ocr = new_ocr();
+    OcrReads upright, r;
+    ck_assert(ocr_read_file(ocr, ff.path, &upright, NULL));
+    ck_assert_int_ge(upright.n_reads, 1);
+    GByteArray *b = NULL;
+    for (int o = 1; o <= 8; o++) {
+        PIX *s = stored_as(ff.gray, o);
+        b = heif_of(s, o);
+        pixDestroy(&s);
+        GError *error = NULL;
+        ck_assert_msg(ocr_read_memory(ocr, b->data, b->len, &r, &error), "orientation %d: %s", o,
+                      error ? error->message : "");
+        ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, ff.f[1]) == 0,
+                      "HEIF, orientation %d: %s read, %s expected", o,
+                      r.n_reads ? r.reads[0].code : "nothing", ff.f[1]);
+        for (int k = 0; k < 4; k++)
+            ck_assert_msg(abs(r.reads[0].bbox[k] - upright.reads[0].bbox[k]) <= 8,
+                          "HEIF, orientation %d: box [%d %d %d %d] against [%d %d %d %d]", o,
+                          r.reads[0].bbox[0], r.reads[0].bbox[1], r.reads[0].bbox[2],
+                          r.reads[0].bbox[3], upright.reads[0].bbox[0],
+                          upright.reads[0].bbox[1], upright.reads[0].bbox[2],
+                          upright.reads[0].bbox[3]);
+        if (o < 8)
+            g_byte_array_unref(b);
+    }
+    g_autofree char *tmp = testutil_tmpdir();
+    g_autofree char *file = g_build_filename(tmp, "photo.heic", NULL);
+    ck_assert(g_file_set_contents(file, (const char *)b->data, b->len, NULL));
+    OcrReads from_file;
+    ck_assert(ocr_read_file(ocr, file, &from_file, NULL));
+    ck_assert_int_ge(from_file.n_reads, 1);
+    ck_assert_str_eq(from_file.reads[0].code, ff.f[1]);
+    /* Cut short: an error naming the file, no control character in it. */
+    ck_assert(g_file_set_contents(file, (const char *)b->data, MIN(b->len, 600), NULL));
+    GError *error = NULL;
+    ck_assert(!ocr_read_file(ocr, file, &from_file, &error));
+    ck_assert(g_error_matches(error, OCR_ERROR, OCR_ERROR_IMAGE));
+    ck_assert_msg(strstr(error->message, file) && strstr(error->message, "HEIF"), "%s",
+                  error->message);
+    for (const char *p = error->message; *p; p++)
+        ck_assert_msg((unsigned char)*p >= 0x20, "control character in \"%s\"", error->message);
+    g_clear_error(&error);
+    ck_assert(!ocr_read_memory(ocr, b->data, MIN(b->len, 600), &from_file, &error));
+    g_clear_error(&error);
+    g_byte_array_unref(b);
+    testutil_rmtree(tmp);
+    ocr_free(ocr);
+    first_frame_close(&ff);
+}
+END_TEST
+
 /* A phone photo of 48 megapixels or more (over OCR_MAX_PIXELS) was refused unread; a JPEG up to
- * OCR_MAX_JPEG_PIXELS is decoded at a reduced size and read, its boxes in the file's pixels. A
+ * OCR_MAX_PHOTO_PIXELS is decoded at a reduced size and read, its boxes in the file's pixels. A
  * shipped frame enlarged 7 times (45 megapixels, 8960 px wide: over OCR__MAX_SIDE too) gives
  * its code at 7 times its box, from memory and from a file. */
 START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
@@ -2217,6 +2326,7 @@ static const TestutilTest core_tests[] = {
     {&test_image_in_memory_reads_like_the_file},
     {&test_photos_are_read_as_their_exif_orientation_says},
     {&test_a_photo_over_40_megapixels_is_read_at_a_reduced_size},
+    {&test_heif_photos_are_read_as_their_own_orientation_says},
     {&test_tiny_and_odd_sized_frames_give_no_code},
     {&test_working_buffers_are_kept_within_their_bounds},
     {&test_buffers_kept_from_other_frames_change_no_read},

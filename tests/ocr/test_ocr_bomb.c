@@ -126,7 +126,7 @@ START_TEST(test_a_20000_by_20000_png_is_refused_from_its_header)
 END_TEST
 
 /* A JPEG of a few hundred bytes whose frame header (SOF0) says 20000 x 20000: 400 megapixels,
- * over what even a JPEG decoded at a reduced size may declare (OCR_MAX_JPEG_PIXELS). */
+ * over what even a JPEG decoded at a reduced size may declare (OCR_MAX_PHOTO_PIXELS). */
 START_TEST(test_a_jpeg_declaring_20000_by_20000_is_refused_from_its_header)
 {
     PIX *pix = pixCreate(64, 64, 8);
