@@ -252,7 +252,8 @@ static PIX *heif_gray(struct heif_context *ctx, const char *name, int *r, GError
     struct heif_image *img = NULL;
     struct heif_decoding_options *opts = heif_decoding_options_alloc();
     PIX *pix = NULL;
-    opts->convert_hdr_to_8bit = 1;
+    if (opts)
+        opts->convert_hdr_to_8bit = 1;
     heif_context_set_max_decoding_threads(ctx, 0); /* one core per read, as for frames */
     struct heif_error err = heif_context_get_primary_image_handle(ctx, &handle);
     if (err.code == heif_error_Ok) {

@@ -1280,6 +1280,21 @@ static void first_frame_close(FirstFrame *ff)
     g_free(ff->dir);
 }
 
+/* That @r's best code is @code, horizontal, within 8 pixels of @upright's box; @what names the
+ * image in the failure. */
+static void assert_read_as_upright(const OcrReads *r, const OcrReads *upright, const char *code,
+                                   const char *what)
+{
+    ck_assert_msg(r->n_reads >= 1 && strcmp(r->reads[0].code, code) == 0,
+                  "%s: %s read, %s expected", what, r->n_reads ? r->reads[0].code : "nothing",
+                  code);
+    ck_assert_int_eq(r->reads[0].orientation, OCR_HORIZONTAL);
+    const int *a = r->reads[0].bbox, *b = upright->reads[0].bbox;
+    for (int k = 0; k < 4; k++)
+        ck_assert_msg(abs(a[k] - b[k]) <= 8, "%s: box [%d %d %d %d] against [%d %d %d %d]", what,
+                      a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
+}
+
 /* A photo is read as it is seen: a phone held upright stores the sensor's rows and an EXIF
  * orientation that says how to turn them (6), and a reader that ignored it read none of the
  * real photos of ocr-dev and ocr-dev2 stored so. Every orientation, in both byte orders, from
@@ -1308,17 +1323,9 @@ START_TEST(test_photos_are_read_as_their_exif_orientation_says)
             GError *error = NULL;
             ck_assert(ocr_read_memory(ocr, b->data, b->len, &r, &error));
             ck_assert_no_error(error);
-            ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, f[1]) == 0,
-                          "orientation %d (%s): %s read, %s expected", o, mm ? "MM" : "II",
-                          r.n_reads ? r.reads[0].code : "nothing", f[1]);
-            ck_assert_int_eq(r.reads[0].orientation, OCR_HORIZONTAL);
-            for (int k = 0; k < 4; k++)
-                ck_assert_msg(abs(r.reads[0].bbox[k] - upright.reads[0].bbox[k]) <= 8,
-                              "orientation %d: box [%d %d %d %d] against [%d %d %d %d]", o,
-                              r.reads[0].bbox[0], r.reads[0].bbox[1], r.reads[0].bbox[2],
-                              r.reads[0].bbox[3], upright.reads[0].bbox[0],
-                              upright.reads[0].bbox[1], upright.reads[0].bbox[2],
-                              upright.reads[0].bbox[3]);
+            g_autofree char *what = g_strdup_printf("JPEG, orientation %d (%s)", o,
+                                                    mm ? "MM" : "II");
+            assert_read_as_upright(&r, &upright, f[1], what);
             if (o == 6 && mm) { /* and from a file */
                 char *tmp = NULL;
                 int fd = g_file_open_tmp("ps-exif-XXXXXX.jpg", &tmp, NULL);
@@ -1424,16 +1431,8 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
         GError *error = NULL;
         ck_assert_msg(ocr_read_memory(ocr, b->data, b->len, &r, &error), "orientation %d: %s", o,
                       error ? error->message : "");
-        ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, ff.f[1]) == 0,
-                      "HEIF, orientation %d: %s read, %s expected", o,
-                      r.n_reads ? r.reads[0].code : "nothing", ff.f[1]);
-        for (int k = 0; k < 4; k++)
-            ck_assert_msg(abs(r.reads[0].bbox[k] - upright.reads[0].bbox[k]) <= 8,
-                          "HEIF, orientation %d: box [%d %d %d %d] against [%d %d %d %d]", o,
-                          r.reads[0].bbox[0], r.reads[0].bbox[1], r.reads[0].bbox[2],
-                          r.reads[0].bbox[3], upright.reads[0].bbox[0],
-                          upright.reads[0].bbox[1], upright.reads[0].bbox[2],
-                          upright.reads[0].bbox[3]);
+        g_autofree char *what = g_strdup_printf("HEIF, orientation %d", o);
+        assert_read_as_upright(&r, &upright, ff.f[1], what);
         if (o < 8)
             g_byte_array_unref(b);
     }
