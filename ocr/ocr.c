@@ -163,10 +163,19 @@ static PIX *oriented(PIX *pix, int o)
     return r;
 }
 
+/* The boxes of @out, read on an image decoded at 1/@r of its size, in the file's pixels. */
+static void boxes_at_full_size(OcrReads *out, int r)
+{
+    for (int i = 0; r > 1 && i < out->n_reads; i++)
+        for (int k = 0; k < 4; k++)
+            out->reads[i].bbox[k] *= r;
+}
+
 /* Reads the codes in a decoded Leptonica image, first turned as EXIF orientation @orientation
- * says it is seen; @name names it in errors. Takes @pix. */
-static gboolean read_pix(PsOcr *ocr, PIX *pix, int orientation, const char *name, OcrReads *out,
-                         GError **error)
+ * says it is seen, the image decoded at 1/@r of its size (boxes given at full size); @name
+ * names it in errors. Takes @pix. */
+static gboolean read_pix(PsOcr *ocr, PIX *pix, int orientation, int r, const char *name,
+                         OcrReads *out, GError **error)
 {
     int w = pixGetWidth(pix), h = pixGetHeight(pix);
     if (w > OCR__MAX_SIDE || h > OCR__MAX_SIDE) {
@@ -196,6 +205,7 @@ static gboolean read_pix(PsOcr *ocr, PIX *pix, int orientation, const char *name
     pixDestroy(&g8);
     ocr__read_frame(ocr, gray, w, h, out);
     ocr__scratch_give(ocr__scratch_of(ocr), gray);
+    boxes_at_full_size(out, r);
     return TRUE;
 }
 
@@ -216,14 +226,6 @@ static int check_size(const char *what, l_int32 w, l_int32 h, gboolean photo, GE
     while (r < 8 && (gint64)((w + r - 1) / r) * ((h + r - 1) / r) > OCR_MAX_PIXELS)
         r *= 2;
     return r;
-}
-
-/* The boxes of @out, read on an image decoded at 1/@r of its size, in the file's pixels. */
-static void boxes_at_full_size(OcrReads *out, int r)
-{
-    for (int i = 0; r > 1 && i < out->n_reads; i++)
-        for (int k = 0; k < 4; k++)
-            out->reads[i].bbox[k] *= r;
 }
 
 /* libheif's message @m as one line of printable text (some end in a newline). */
@@ -316,10 +318,7 @@ static gboolean read_heif(PsOcr *ocr, struct heif_context *ctx, struct heif_erro
         pix = heif_gray(ctx, name, &r, error);
     }
     heif_context_free(ctx);
-    if (!pix || !read_pix(ocr, pix, 1, name, out, error))
-        return FALSE;
-    boxes_at_full_size(out, r);
-    return TRUE;
+    return pix && read_pix(ocr, pix, 1, r, name, out, error);
 }
 
 /* Whether the file at @path starts as a HEIF file does. */
@@ -360,10 +359,7 @@ gboolean ocr_read_file(PsOcr *ocr, const char *path, OcrReads *out, GError **err
     }
     /* A photo's EXIF orientation: phones store the sensor's rows and say how they stand. */
     int orientation = jpeg ? exif_orientation(exif_data_new_from_file(path)) : 1;
-    if (!read_pix(ocr, pix, orientation, path, out, error))
-        return FALSE;
-    boxes_at_full_size(out, r);
-    return TRUE;
+    return read_pix(ocr, pix, orientation, r, path, out, error);
 }
 
 gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *out,
@@ -395,8 +391,5 @@ gboolean ocr_read_memory(PsOcr *ocr, const guint8 *data, gsize size, OcrReads *o
     int orientation = jpeg && size <= G_MAXUINT
                           ? exif_orientation(exif_data_new_from_data(data, (unsigned int)size))
                           : 1;
-    if (!read_pix(ocr, pix, orientation, "image in memory", out, error))
-        return FALSE;
-    boxes_at_full_size(out, r);
-    return TRUE;
+    return read_pix(ocr, pix, orientation, r, "image in memory", out, error);
 }
