@@ -207,12 +207,13 @@ void ocr_free(PsOcr *ocr);
 gboolean ocr_read(PsOcr *ocr, const guint8 *pixels, int width, int height, int stride,
                   OcrPixelFormat fmt, OcrReads *out, GError **error);
 
-/* Images over this many pixels (width x height, from the header) are refused before they are
- * decoded: 40 megapixels, above any camera frame in use (4K is 8.3). A JPEG or HEIF photo over
- * it, up to OCR_MAX_PHOTO_PIXELS (a 48, 50 or 108 megapixel phone photo), is read at a half, a
- * quarter or an eighth of its width and height (a JPEG through the decoder's own scaling,
- * luminance only; a HEIF photo decoded whole, then halved by area), the least that brings it
- * under OCR_MAX_PIXELS; its boxes are given in the file's pixels. */
+/* Images over this many pixels (width x height, from the header), or with a side over 8192
+ * pixels, are refused before they are decoded: 40 megapixels, above any camera frame in use (4K
+ * is 8.3). A JPEG or HEIF photo over either, up to OCR_MAX_PHOTO_PIXELS (a 48, 50 or 108
+ * megapixel phone photo, a panorama), is read at a half, a quarter or an eighth of its width
+ * and height (a JPEG through the decoder's own scaling, luminance only; a HEIF photo decoded
+ * whole, then halved by area), the least that brings it under both; its boxes are given in the
+ * file's pixels. */
 #define OCR_MAX_PIXELS 40000000
 #define OCR_MAX_PHOTO_PIXELS (4 * (gint64)OCR_MAX_PIXELS)
 

@@ -19,6 +19,8 @@
  *   ctc.c         the line reader: convolutional networks read out with CTC (best path)
  *   conv.c        the convolution det.c and ctc.c share, in AVX2 code where the processor
  *                 has it and in SSE2 code (the same floats); whether this read may use AVX2
+ *   photo.c       encoded images decoded as gray (Leptonica, libheif), turned as their EXIF
+ *                 orientation or HEIF boxes say, large photos at a reduced size
  *   ocr.c         the public API: options, frames of every pixel format, files, memory
  */
 #pragma once
@@ -197,3 +199,13 @@ void ocr__read_gray(PsOcr *ocr, const guint8 *gray, int width, int height, OcrRe
  * frame, and when it found no code, on the regions the learned detector proposes (union); or
  * on those regions only. */
 void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrReads *out);
+
+/* photo.c */
+struct Pix;
+/* The image in the file at @path, or the @size bytes at @data, decoded as 8-bit gray and turned
+ * as it says it is seen (a JPEG's EXIF orientation, a HEIF image's irot and imir boxes); a JPEG
+ * or HEIF photo over OCR_MAX_PIXELS at 1/ *@factor of its width and height (2, 4 or 8; else 1).
+ * NULL with @error naming the file (or "image in memory") when it is over the size limits
+ * (checked from its header before decoding) or cannot be decoded. */
+struct Pix *ocr__decode_file(const char *path, int *factor, GError **error);
+struct Pix *ocr__decode_memory(const guint8 *data, gsize size, int *factor, GError **error);

@@ -1371,9 +1371,11 @@ static struct heif_error heif_append(struct heif_context *ctx, const void *data,
     return (struct heif_error){heif_error_Ok, heif_suberror_Unspecified, "ok"};
 }
 
-/* The 8-bit image @s as a HEIF file (HEVC, quality 90, grey chroma) whose irot and imir boxes
- * say orientation @o (libheif writes them from the EXIF value). */
-static GByteArray *heif_of(PIX *s, int o)
+/* The 8-bit image @s as a HEIF file (HEVC, quality 90, grey chroma, x265's fastest preset) of
+ * @bits bits a sample (8, or 10 as phones store HDR photos), whose irot and imir boxes say
+ * orientation @o (libheif writes them from the EXIF value); as AVIF (AV1, libheif's AV1
+ * encoder at its fastest) when @avif. */
+static GByteArray *heif_of(PIX *s, int o, int bits, gboolean avif)
 {
     int w = pixGetWidth(s), h = pixGetHeight(s);
     struct heif_image *img = NULL;
@@ -1382,22 +1384,33 @@ static GByteArray *heif_of(PIX *s, int o)
     static const enum heif_channel chans[] = {heif_channel_Y, heif_channel_Cb, heif_channel_Cr};
     for (int c = 0; c < 3; c++) {
         int cw = c ? (w + 1) / 2 : w, ch = c ? (h + 1) / 2 : h, stride = 0;
-        ck_assert_int_eq(heif_image_add_plane(img, chans[c], cw, ch, 8).code, heif_error_Ok);
+        ck_assert_int_eq(heif_image_add_plane(img, chans[c], cw, ch, bits).code, heif_error_Ok);
         uint8_t *p = heif_image_get_plane(img, chans[c], &stride);
-        for (int y = 0; y < ch; y++)
+        for (int y = 0; y < ch; y++) {
+            const l_uint32 *line = pixGetData(s) + (size_t)y * pixGetWpl(s);
             for (int x = 0; x < cw; x++) {
-                l_uint32 v = 128;
-                if (!c)
-                    pixGetPixel(s, x, y, &v);
-                p[(size_t)y * stride + x] = (uint8_t)v;
+                int v = c ? 128 : (int)GET_DATA_BYTE(line, x);
+                if (bits == 8)
+                    p[(size_t)y * stride + x] = (uint8_t)v;
+                else /* little-endian 16-bit samples, the value in the low @bits bits */
+                    ((uint16_t *)(p + (size_t)y * stride))[x] = (uint16_t)(v << (bits - 8));
             }
+        }
     }
     struct heif_context *ctx = heif_context_alloc();
     struct heif_encoder *enc = NULL;
-    ck_assert_msg(heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code ==
-                      heif_error_Ok,
-                  "libheif has no HEVC encoder (deploy/install-deps.sh installs libheif's x265)");
+    ck_assert_msg(heif_context_get_encoder_for_format(
+                      ctx, avif ? heif_compression_AV1 : heif_compression_HEVC, &enc)
+                          .code == heif_error_Ok,
+                  "libheif has no %s encoder (deploy/install-deps.sh installs libheif's)",
+                  avif ? "AV1" : "HEVC");
     heif_encoder_set_lossy_quality(enc, 90);
+    /* The fastest presets: a 45 megapixel image in seconds, not a minute */
+    if (avif)
+        ck_assert_int_eq(heif_encoder_set_parameter_integer(enc, "speed", 9).code, heif_error_Ok);
+    else
+        ck_assert_int_eq(heif_encoder_set_parameter_string(enc, "preset", "ultrafast").code,
+                         heif_error_Ok);
     struct heif_encoding_options *opts = heif_encoding_options_alloc();
     opts->image_orientation = (enum heif_orientation)o;
     ck_assert_int_eq(heif_context_encode_image(ctx, img, enc, opts, NULL).code, heif_error_Ok);
@@ -1413,8 +1426,8 @@ static GByteArray *heif_of(PIX *s, int o)
 
 /* An iPhone's photos are HEIF (HEIC), which Leptonica does not read: "cannot read the image
  * header". A HEIF photo stored at each orientation (its irot and imir boxes) gives the upright
- * picture's code at its place, from memory and from a file; a cut one is an error that names
- * it, on one line. */
+ * picture's code at its place, from memory and from a file, and so does one of 10 bits a
+ * sample; a cut one is an error that names it, on one line. */
 START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
 {
     FirstFrame ff;
@@ -1426,7 +1439,7 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
     GByteArray *b = NULL;
     for (int o = 1; o <= 8; o++) {
         PIX *s = stored_as(ff.gray, o);
-        b = heif_of(s, o);
+        b = heif_of(s, o, 8, FALSE);
         pixDestroy(&s);
         GError *error = NULL;
         ck_assert_msg(ocr_read_memory(ocr, b->data, b->len, &r, &error), "orientation %d: %s", o,
@@ -1436,6 +1449,38 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
         if (o < 8)
             g_byte_array_unref(b);
     }
+    /* 10 bits a sample (HDR photos): read as 8 (the decoding asks libheif for 8). */
+    GByteArray *b10 = heif_of(ff.gray, 1, 10, FALSE);
+    GError *error10 = NULL;
+    ck_assert_msg(ocr_read_memory(ocr, b10->data, b10->len, &r, &error10), "10 bits: %s",
+                  error10 ? error10->message : "");
+    assert_read_as_upright(&r, &upright, ff.f[1], "HEIF, 10 bits a sample");
+    g_byte_array_unref(b10);
+    /* An ispe box that says less than the picture coded (libheif 1.15 decodes what is coded,
+     * whatever the ispe box said, so a small file could have it allocate for a gigapixel
+     * picture): refused before decoding, naming both sizes. */
+    GByteArray *liar = heif_of(ff.gray, 1, 8, FALSE);
+    guint8 *ispe = NULL;
+    for (guint i = 0; !ispe && i + 16 <= liar->len; i++)
+        if (memcmp(liar->data + i, "ispe", 4) == 0)
+            ispe = liar->data + i;
+    ck_assert_ptr_nonnull(ispe);
+    static const guint8 small_size[8] = {0, 0, 320 >> 8, 320 & 0xff, 0, 0, 0, 180};
+    memcpy(ispe + 8, small_size, sizeof small_size); /* after the full box's version and flags */
+    ck_assert(!ocr_read_memory(ocr, liar->data, liar->len, &r, &error10));
+    ck_assert_msg(strstr(error10->message, "coded HEVC picture (1280 x 720)") &&
+                      strstr(error10->message, "(320 x 180)"),
+                  "%s", error10->message);
+    g_clear_error(&error10);
+    g_byte_array_unref(liar);
+    /* AVIF (HEIF's container with AV1), which libheif decodes too. */
+    PIX *side = stored_as(ff.gray, 6);
+    GByteArray *av = heif_of(side, 6, 8, TRUE);
+    pixDestroy(&side);
+    ck_assert_msg(ocr_read_memory(ocr, av->data, av->len, &r, &error10), "AVIF: %s",
+                  error10 ? error10->message : "");
+    assert_read_as_upright(&r, &upright, ff.f[1], "AVIF, orientation 6");
+    g_byte_array_unref(av);
     g_autofree char *tmp = testutil_tmpdir();
     g_autofree char *file = g_build_filename(tmp, "photo.heic", NULL);
     ck_assert(g_file_set_contents(file, (const char *)b->data, b->len, NULL));
@@ -1462,10 +1507,27 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
 }
 END_TEST
 
-/* A phone photo of 48 megapixels or more (over OCR_MAX_PIXELS) was refused unread; a JPEG up to
- * OCR_MAX_PHOTO_PIXELS is decoded at a reduced size and read, its boxes in the file's pixels. A
- * shipped frame enlarged 7 times (45 megapixels, 8960 px wide: over OCR__MAX_SIDE too) gives
- * its code at 7 times its box, from memory and from a file. */
+/* Whether @r, read on an image @k times the size of the one @small was read on (the same
+ * picture enlarged, at the same place), gives @code at @k times @small's box; @what names the
+ * image in the failure. */
+static void assert_read_enlarged(const OcrReads *r, const OcrReads *small, int k, const char *code,
+                                 const char *what)
+{
+    ck_assert_msg(r->n_reads >= 1 && strcmp(r->reads[0].code, code) == 0,
+                  "%s: %s read, %s expected", what, r->n_reads ? r->reads[0].code : "nothing",
+                  code);
+    const int *b = r->reads[0].bbox, *s = small->reads[0].bbox;
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(abs(b[i] - k * s[i]) <= MAX(24, k * s[i] / 20),
+                      "%s: box [%d %d %d %d] against %d x [%d %d %d %d]", what, b[0], b[1], b[2],
+                      b[3], k, s[0], s[1], s[2], s[3]);
+}
+
+/* A phone photo of 48 megapixels or more (over OCR_MAX_PIXELS) was refused unread; a JPEG or
+ * HEIF photo up to OCR_MAX_PHOTO_PIXELS is decoded at a reduced size and read, its boxes in the
+ * file's pixels. A shipped frame enlarged 7 times (45 megapixels, 8960 px wide: over
+ * OCR__MAX_SIDE too) gives its code at 7 times its box: as a JPEG from memory and from a file,
+ * as HEIF from memory. */
 START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
 {
     FirstFrame ff;
@@ -1482,19 +1544,18 @@ START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
     guint8 *jpeg = NULL;
     size_t size = 0;
     ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, big, 90, 0), 0);
-    pixDestroy(&big);
     GError *error = NULL;
     ck_assert_msg(ocr_read_memory(ocr, jpeg, size, &r, &error), "%s",
                   error ? error->message : "");
-    ck_assert_msg(r.n_reads >= 1 && strcmp(r.reads[0].code, f[1]) == 0, "%s read, %s expected",
-                  r.n_reads ? r.reads[0].code : "nothing", f[1]);
-    for (int k = 0; k < 4; k++)
-        ck_assert_msg(abs(r.reads[0].bbox[k] - 7 * small.reads[0].bbox[k]) <=
-                          MAX(24, 7 * small.reads[0].bbox[k] / 20),
-                      "box [%d %d %d %d] against 7 x [%d %d %d %d]", r.reads[0].bbox[0],
-                      r.reads[0].bbox[1], r.reads[0].bbox[2], r.reads[0].bbox[3],
-                      small.reads[0].bbox[0], small.reads[0].bbox[1], small.reads[0].bbox[2],
-                      small.reads[0].bbox[3]);
+    assert_read_enlarged(&r, &small, 7, f[1], "JPEG");
+    /* The same as HEIF (an iPhone's 48 megapixel photos are): decoded whole, halved by area. */
+    GByteArray *heif = heif_of(big, 1, 8, FALSE);
+    pixDestroy(&big);
+    OcrReads from_heif;
+    ck_assert_msg(ocr_read_memory(ocr, heif->data, heif->len, &from_heif, &error), "HEIF: %s",
+                  error ? error->message : "");
+    assert_read_enlarged(&from_heif, &small, 7, f[1], "HEIF");
+    g_byte_array_unref(heif);
     g_autofree char *tmp = testutil_tmpdir();
     g_autofree char *file = g_build_filename(tmp, "big.jpg", NULL);
     ck_assert(g_file_set_contents(file, (const char *)jpeg, (gssize)size, NULL));
@@ -1504,6 +1565,41 @@ START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
     ck_assert_str_eq(from_file.reads[0].code, r.reads[0].code);
     ck_assert_int_eq(from_file.reads[0].bbox[0], r.reads[0].bbox[0]);
     testutil_rmtree(tmp);
+    lept_free(jpeg);
+    ocr_free(ocr);
+    first_frame_close(&ff);
+}
+END_TEST
+
+/* A panorama or a wide crop: a photo whose side would be over OCR__MAX_SIDE at the size it is
+ * read at is read smaller still (it was refused after decoding: "8200x1440 is larger than
+ * 8192"). The shipped frame enlarged 4 times at the left of a photo 16400 x 2880 (47
+ * megapixels, 8200 px wide at half size) gives its code at 4 times its box. */
+START_TEST(test_a_photo_too_wide_at_half_size_is_read_at_a_quarter)
+{
+    FirstFrame ff;
+    first_frame_open(&ff);
+    PsOcr *ocr = new_ocr();
+    OcrReads small, r;
+    ck_assert(ocr_read_file(ocr, ff.path, &small, NULL));
+    ck_assert_int_ge(small.n_reads, 1);
+    PIX *big = pixScale(ff.gray, 4.0f, 4.0f);
+    ck_assert_ptr_nonnull(big);
+    int bw = pixGetWidth(big), bh = pixGetHeight(big);
+    PIX *pano = pixCreate(16400, bh, 8);
+    ck_assert_ptr_nonnull(pano);
+    pixSetAllGray(pano, 128);
+    pixRasterop(pano, 0, 0, bw, bh, PIX_SRC, big, 0, 0);
+    pixDestroy(&big);
+    ck_assert_int_gt((16400 + 1) / 2, 8192);
+    guint8 *jpeg = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, pano, 90, 0), 0);
+    pixDestroy(&pano);
+    GError *error = NULL;
+    ck_assert_msg(ocr_read_memory(ocr, jpeg, size, &r, &error), "%s",
+                  error ? error->message : "");
+    assert_read_enlarged(&r, &small, 4, ff.f[1], "panorama JPEG");
     lept_free(jpeg);
     ocr_free(ocr);
     first_frame_close(&ff);
@@ -2325,6 +2421,7 @@ static const TestutilTest core_tests[] = {
     {&test_image_in_memory_reads_like_the_file},
     {&test_photos_are_read_as_their_exif_orientation_says},
     {&test_a_photo_over_40_megapixels_is_read_at_a_reduced_size},
+    {&test_a_photo_too_wide_at_half_size_is_read_at_a_quarter},
     {&test_heif_photos_are_read_as_their_own_orientation_says},
     {&test_tiny_and_odd_sized_frames_give_no_code},
     {&test_working_buffers_are_kept_within_their_bounds},
