@@ -1280,6 +1280,15 @@ static void first_frame_close(FirstFrame *ff)
     g_free(ff->dir);
 }
 
+/* A reader, with the first shipped frame's file read by it into @out (at least one code). */
+static PsOcr *first_frame_read(const FirstFrame *ff, OcrReads *out)
+{
+    PsOcr *ocr = new_ocr();
+    ck_assert(ocr_read_file(ocr, ff->path, out, NULL));
+    ck_assert_int_ge(out->n_reads, 1);
+    return ocr;
+}
+
 /* That @r's best code is @code, horizontal, within 8 pixels of @upright's box; @what names the
  * image in the failure. */
 static void assert_read_as_upright(const OcrReads *r, const OcrReads *upright, const char *code,
@@ -1432,10 +1441,8 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
 {
     FirstFrame ff;
     first_frame_open(&ff);
-    PsOcr *ocr = new_ocr();
     OcrReads upright, r;
-    ck_assert(ocr_read_file(ocr, ff.path, &upright, NULL));
-    ck_assert_int_ge(upright.n_reads, 1);
+    PsOcr *ocr = first_frame_read(&ff, &upright);
     GByteArray *b = NULL;
     for (int o = 1; o <= 8; o++) {
         PIX *s = stored_as(ff.gray, o);
@@ -1533,10 +1540,8 @@ START_TEST(test_a_photo_over_40_megapixels_is_read_at_a_reduced_size)
     FirstFrame ff;
     first_frame_open(&ff);
     char **f = ff.f;
-    PsOcr *ocr = new_ocr();
     OcrReads small, r;
-    ck_assert(ocr_read_file(ocr, ff.path, &small, NULL));
-    ck_assert_int_ge(small.n_reads, 1);
+    PsOcr *ocr = first_frame_read(&ff, &small);
     ck_assert_str_eq(small.reads[0].code, f[1]);
     PIX *big = pixScale(ff.gray, 7.0f, 7.0f);
     ck_assert_ptr_nonnull(big);
@@ -1579,10 +1584,8 @@ START_TEST(test_a_photo_too_wide_at_half_size_is_read_at_a_quarter)
 {
     FirstFrame ff;
     first_frame_open(&ff);
-    PsOcr *ocr = new_ocr();
     OcrReads small, r;
-    ck_assert(ocr_read_file(ocr, ff.path, &small, NULL));
-    ck_assert_int_ge(small.n_reads, 1);
+    PsOcr *ocr = first_frame_read(&ff, &small);
     PIX *big = pixScale(ff.gray, 4.0f, 4.0f);
     ck_assert_ptr_nonnull(big);
     int bw = pixGetWidth(big), bh = pixGetHeight(big);
