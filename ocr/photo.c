@@ -1,10 +1,10 @@
 /* photo.c: encoded images decoded for reading (ocr_read_file(), ocr_read_memory()): JPEG, PNG,
  * TIFF, BMP, GIF, WebP and PNM through Leptonica, HEIF photos (an iPhone's HEIC) through
  * libheif; each as 8-bit gray, turned as the photo says it is seen (a JPEG's EXIF orientation
- * through libexif, a HEIF image's irot and imir boxes), a photo over OCR_MAX_PIXELS at a half,
- * a quarter or an eighth of its size. Sizes are checked from the header before anything is
- * decoded, and a HEIF file's coded pictures against the size it declares. Nothing here reads
- * codes; fuzz/ocr's fuzz-photo runs these alone. */
+ * through libexif, a HEIF image's irot and imir boxes), a photo over OCR_MAX_PIXELS or with a
+ * side over OCR__MAX_SIDE at a half, a quarter or an eighth of its size. Sizes are checked
+ * from the header before anything is decoded, and a HEIF file's coded pictures against the
+ * size it declares. Nothing here reads codes; fuzz/ocr's fuzz-photo runs these alone. */
 #include <leptonica/allheaders.h>
 #include <libexif/exif-data.h>
 #include <libheif/heif.h>
@@ -147,7 +147,7 @@ static guint32 bits_ue(Bits *b)
  * FALSE when it is cut short. */
 static gboolean sps_size(const guint8 *nal, gsize len, guint32 *w, guint32 *h)
 {
-    guint8 rbsp[256]; /* the size comes within the first 120 bytes (7 sub-layers' levels) */
+    guint8 rbsp[256]; /* the size comes within the first 131 bytes (7 sub-layers' profiles) */
     gsize n = 0;
     for (gsize i = 2, zeros = 0; i < len && n < sizeof rbsp; i++) {
         if (zeros >= 2 && nal[i] == 3) { /* emulation prevention */
@@ -189,15 +189,17 @@ static void check_hvcc(const guint8 *p, gsize n, guint32 max_w, guint32 max_h, g
     gsize at = 22; /* the record's fixed fields, then numOfArrays */
     int arrays = at < n ? p[at++] : 0;
     for (int a = 0; a < arrays && at + 3 <= n; a++) {
-        int type = p[at] & 0x3f, nalus = p[at + 1] << 8 | p[at + 2];
+        int nalus = p[at + 1] << 8 | p[at + 2];
         at += 3;
         for (int k = 0; k < nalus && at + 2 <= n; k++) {
             gsize len = (gsize)(p[at] << 8 | p[at + 1]);
             at += 2;
-            if (len > n - at) {
+            if (len < 2 || len > n - at) {
                 *ok = FALSE;
                 return;
             }
+            /* the NAL's own type, as the decoder takes it, not the array's label */
+            int type = (p[at] >> 1) & 0x3f;
             guint32 sw = 0, sh = 0;
             if (type == 33) { /* SPS_NUT */
                 gboolean read = sps_size(p + at, len, &sw, &sh);
@@ -216,9 +218,10 @@ static void check_hvcc(const guint8 *p, gsize n, guint32 max_w, guint32 max_h, g
 }
 
 /* Walks the boxes of @p (@n bytes) down to meta/iprp/ipco's hvcC boxes, each checked by
- * check_hvcc(); @depth guards the recursion. Returns how many hvcC boxes it found. */
+ * check_hvcc(); @depth guards the recursion. Returns how many hvcC boxes it found; *@av1 counts
+ * the av1C boxes (AVIF's). */
 static int walk_boxes(const guint8 *p, gsize n, int depth, guint32 max_w, guint32 max_h,
-                      guint32 *w, guint32 *h, gboolean *ok)
+                      guint32 *w, guint32 *h, gboolean *ok, int *av1)
 {
     int found = 0;
     for (gsize at = 0; at + 8 <= n && depth < 4;) {
@@ -237,31 +240,39 @@ static int walk_boxes(const guint8 *p, gsize n, int depth, guint32 max_w, guint3
         const guint8 *t = p + at + 4, *body = p + at + head;
         gsize len = size - head;
         if (memcmp(t, "meta", 4) == 0 && len >= 4) /* a full box: version and flags first */
-            found += walk_boxes(body + 4, len - 4, depth + 1, max_w, max_h, w, h, ok);
+            found += walk_boxes(body + 4, len - 4, depth + 1, max_w, max_h, w, h, ok, av1);
         else if (memcmp(t, "iprp", 4) == 0 || memcmp(t, "ipco", 4) == 0)
-            found += walk_boxes(body, len, depth + 1, max_w, max_h, w, h, ok);
+            found += walk_boxes(body, len, depth + 1, max_w, max_h, w, h, ok, av1);
         else if (memcmp(t, "hvcC", 4) == 0) {
             check_hvcc(body, len, max_w, max_h, w, h, ok);
             found++;
-        }
+        } else if (memcmp(t, "av1C", 4) == 0)
+            (*av1)++;
         at += size;
     }
     return found;
 }
 
-/* Whether every HEVC picture the HEIF file @data (@len bytes) codes fits in its primary image
- * of @iw x @ih (its ispe box: before turning), rounded up to HEVC's largest coding block (64).
- * libheif 1.15 checks the size an image's ispe box declares, not the size its coded picture
- * says, and decodes the picture whole: a file whose ispe box lies would have the decoder
- * allocate for a picture as large as the coded one says. When not, @error says so, naming
- * @name. A file coded otherwise (AVIF) passes. */
+/* Whether every HEVC picture the parameter sets of the HEIF file @data (@len bytes) declare
+ * (in its hvcC boxes) fits in its primary image of @iw x @ih (its ispe box: before turning),
+ * rounded up to HEVC's largest coding block (64). libheif 1.15 checks the size an image's ispe
+ * box declares, not the size its coded picture says, and decodes the picture whole: a file
+ * whose ispe box lies would have the decoder allocate for a picture as large as the coded one
+ * says. A file with neither an hvcC nor an av1C box fails too. When not, @error says so,
+ * naming @name. Not checked: AVIF's coded size, parameter sets inside the image data itself. */
 static gboolean hevc_fits(const guint8 *data, gsize len, int iw, int ih, const char *name,
                           GError **error)
 {
-    guint32 max_w = (guint32)(iw + 63) / 64 * 64, max_h = (guint32)(ih + 63) / 64 * 64, w = 0,
-            h = 0;
+    guint32 max_w = ((guint32)MAX(iw, 0) + 63u) / 64u * 64u,
+            max_h = ((guint32)MAX(ih, 0) + 63u) / 64u * 64u, w = 0, h = 0;
     gboolean ok = TRUE;
-    walk_boxes(data, len, 0, max_w, max_h, &w, &h, &ok);
+    int av1 = 0, hevc = walk_boxes(data, len, 0, max_w, max_h, &w, &h, &ok, &av1);
+    if (hevc == 0 && av1 == 0) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE,
+                    "%s: no HEVC or AV1 decoder configuration (hvcC, av1C) found: not decoded",
+                    name);
+        return FALSE;
+    }
     if (!ok)
         g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE,
                     "%s: a coded HEVC picture (%u x %u) is larger than the image it belongs to "
@@ -287,10 +298,13 @@ static PIX *heif_gray(struct heif_context *ctx, const guint8 *data, gsize len, c
     heif_context_set_max_decoding_threads(ctx, 0); /* one core per read, as for frames */
     struct heif_error err = heif_context_get_primary_image_handle(ctx, &handle);
     if (err.code == heif_error_Ok) {
+        /* the size seen (cropped, turned) and the size coded (ispe) both within the limits */
+        int iw = heif_image_handle_get_ispe_width(handle),
+            ih = heif_image_handle_get_ispe_height(handle);
         *r = check_size(name, heif_image_handle_get_width(handle),
                         heif_image_handle_get_height(handle), TRUE, error);
-        if (!*r || !hevc_fits(data, len, heif_image_handle_get_ispe_width(handle),
-                              heif_image_handle_get_ispe_height(handle), name, error))
+        if (!*r || !check_size(name, iw, ih, TRUE, error) ||
+            !hevc_fits(data, len, iw, ih, name, error))
             goto done;
         err = heif_decode_image(handle, &img, heif_colorspace_YCbCr, heif_chroma_420, opts);
     }
@@ -302,6 +316,9 @@ static PIX *heif_gray(struct heif_context *ctx, const guint8 *data, gsize len, c
         y = heif_image_get_plane_readonly(img, heif_channel_Y, &stride);
         w = heif_image_get_width(img, heif_channel_Y);
         h = heif_image_get_height(img, heif_channel_Y);
+        /* read at the factor the size decoded needs (it may not be the size declared) */
+        if (w > 0 && h > 0 && !(*r = check_size(name, w, h, TRUE, error)))
+            goto done;
     }
     if (err.code != heif_error_Ok || !y || w <= 0 || h <= 0 || stride < w) {
         char *m = heif_message(err.code != heif_error_Ok ? err.message : "no 8-bit luma");

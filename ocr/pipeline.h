@@ -204,7 +204,8 @@ void ocr__read_frame(PsOcr *ocr, const guint8 *gray, int width, int height, OcrR
 struct Pix;
 /* The image in the file at @path, or the @size bytes at @data, decoded as 8-bit gray and turned
  * as it says it is seen (a JPEG's EXIF orientation, a HEIF image's irot and imir boxes); a JPEG
- * or HEIF photo over OCR_MAX_PIXELS at 1/ *@factor of its width and height (2, 4 or 8; else 1).
+ * or HEIF photo over OCR_MAX_PIXELS, or with a side over OCR__MAX_SIDE, at 1/ *@factor of its
+ * width and height (2, 4 or 8; else 1).
  * NULL with @error naming the file (or "image in memory") when it is over the size limits
  * (checked from its header before decoding) or cannot be decoded. */
 struct Pix *ocr__decode_file(const char *path, int *factor, GError **error);

@@ -1458,6 +1458,14 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
     }
     /* 10 bits a sample (HDR photos): read as 8 (the decoding asks libheif for 8). */
     GByteArray *b10 = heif_of(ff.gray, 1, 10, FALSE);
+    struct heif_context *c10 = heif_context_alloc();
+    struct heif_image_handle *h10 = NULL;
+    ck_assert_int_eq(heif_context_read_from_memory_without_copy(c10, b10->data, b10->len, NULL)
+                         .code, heif_error_Ok);
+    ck_assert_int_eq(heif_context_get_primary_image_handle(c10, &h10).code, heif_error_Ok);
+    ck_assert_int_eq(heif_image_handle_get_luma_bits_per_pixel(h10), 10); /* written so */
+    heif_image_handle_release(h10);
+    heif_context_free(c10);
     GError *error10 = NULL;
     ck_assert_msg(ocr_read_memory(ocr, b10->data, b10->len, &r, &error10), "10 bits: %s",
                   error10 ? error10->message : "");
@@ -1579,31 +1587,37 @@ END_TEST
 /* A panorama or a wide crop: a photo whose side would be over OCR__MAX_SIDE at the size it is
  * read at is read smaller still (it was refused after decoding: "8200x1440 is larger than
  * 8192"). The shipped frame enlarged 4 times at the left of a photo 16400 x 2880 (47
- * megapixels, 8200 px wide at half size) gives its code at 4 times its box. */
+ * megapixels, 8200 px wide at half size) gives its code at 4 times its box; enlarged 3 times
+ * in one 16400 x 2400 (39 megapixels: under the pixel limit, over the side limit), at 3
+ * times its box. */
 START_TEST(test_a_photo_too_wide_at_half_size_is_read_at_a_quarter)
 {
     FirstFrame ff;
     first_frame_open(&ff);
     OcrReads small, r;
     PsOcr *ocr = first_frame_read(&ff, &small);
-    PIX *big = pixScale(ff.gray, 4.0f, 4.0f);
-    ck_assert_ptr_nonnull(big);
-    int bw = pixGetWidth(big), bh = pixGetHeight(big);
-    PIX *pano = pixCreate(16400, bh, 8);
-    ck_assert_ptr_nonnull(pano);
-    pixSetAllGray(pano, 128);
-    pixRasterop(pano, 0, 0, bw, bh, PIX_SRC, big, 0, 0);
-    pixDestroy(&big);
-    ck_assert_int_gt((16400 + 1) / 2, 8192);
-    guint8 *jpeg = NULL;
-    size_t size = 0;
-    ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, pano, 90, 0), 0);
-    pixDestroy(&pano);
-    GError *error = NULL;
-    ck_assert_msg(ocr_read_memory(ocr, jpeg, size, &r, &error), "%s",
-                  error ? error->message : "");
-    assert_read_enlarged(&r, &small, 4, ff.f[1], "panorama JPEG");
-    lept_free(jpeg);
+    for (int k = 4; k >= 3; k--) {
+        PIX *big = pixScale(ff.gray, (float)k, (float)k);
+        ck_assert_ptr_nonnull(big);
+        int bw = pixGetWidth(big), bh = pixGetHeight(big);
+        PIX *pano = pixCreate(16400, k == 4 ? bh : 2400, 8);
+        ck_assert_ptr_nonnull(pano);
+        pixSetAllGray(pano, 128);
+        pixRasterop(pano, 0, 0, bw, bh, PIX_SRC, big, 0, 0);
+        pixDestroy(&big);
+        if (k == 3)
+            ck_assert_int_le((gint64)pixGetWidth(pano) * pixGetHeight(pano), OCR_MAX_PIXELS);
+        guint8 *jpeg = NULL;
+        size_t size = 0;
+        ck_assert_int_eq(pixWriteMemJpeg(&jpeg, &size, pano, 90, 0), 0);
+        pixDestroy(&pano);
+        GError *error = NULL;
+        ck_assert_msg(ocr_read_memory(ocr, jpeg, size, &r, &error), "%d x: %s", k,
+                      error ? error->message : "");
+        g_autofree char *what = g_strdup_printf("panorama JPEG, the frame %d x", k);
+        assert_read_enlarged(&r, &small, k, ff.f[1], what);
+        lept_free(jpeg);
+    }
     ocr_free(ocr);
     first_frame_close(&ff);
 }
