@@ -8,7 +8,6 @@
 #include <leptonica/allheaders.h>
 #include <libexif/exif-data.h>
 #include <libheif/heif.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "pipeline.h"
@@ -282,10 +281,9 @@ static gboolean hevc_fits(const guint8 *data, gsize len, int iw, int ih, const c
 }
 
 /* The primary image of the HEIF file read into @ctx from @data (@len bytes) as 8-bit gray (its
- * luma), turned and
- * mirrored as its own boxes say (irot, imir: a HEIF photo's orientation; its EXIF copy is not
- * read), at the fraction of its size check_size() gives (*@r); NULL with @error naming @name
- * when it cannot be. */
+ * luma), turned and mirrored as its own boxes say (irot, imir: a HEIF photo's orientation; its
+ * EXIF copy is not read), at the fraction of its size check_size() gives (*@r); NULL with
+ * @error naming @name when it cannot be. */
 static PIX *heif_gray(struct heif_context *ctx, const guint8 *data, gsize len, const char *name,
                       int *r, GError **error)
 {
@@ -298,13 +296,11 @@ static PIX *heif_gray(struct heif_context *ctx, const guint8 *data, gsize len, c
     heif_context_set_max_decoding_threads(ctx, 0); /* one core per read, as for frames */
     struct heif_error err = heif_context_get_primary_image_handle(ctx, &handle);
     if (err.code == heif_error_Ok) {
-        /* the size seen (cropped, turned) and the size coded (ispe) both within the limits */
+        /* the size coded (ispe; the size seen is cropped or turned from it) within the limits,
+         * and what the parameter sets say within it; the factor comes from the size decoded */
         int iw = heif_image_handle_get_ispe_width(handle),
             ih = heif_image_handle_get_ispe_height(handle);
-        *r = check_size(name, heif_image_handle_get_width(handle),
-                        heif_image_handle_get_height(handle), TRUE, error);
-        if (!*r || !check_size(name, iw, ih, TRUE, error) ||
-            !hevc_fits(data, len, iw, ih, name, error))
+        if (!check_size(name, iw, ih, TRUE, error) || !hevc_fits(data, len, iw, ih, name, error))
             goto done;
         err = heif_decode_image(handle, &img, heif_colorspace_YCbCr, heif_chroma_420, opts);
     }
@@ -349,17 +345,6 @@ done:
     return pix;
 }
 
-/* Whether the file at @path starts as a HEIF file does. */
-static gboolean file_is_heif(const char *path)
-{
-    guint8 head[12];
-    FILE *f = fopen(path, "rb");
-    gsize n = f ? fread(head, 1, sizeof head, f) : 0;
-    if (f)
-        fclose(f);
-    return is_heif(head, n);
-}
-
 /* @pix (taken), decoded at 1/@r of its size, as 8-bit gray turned as EXIF orientation
  * @orientation says; NULL with @error naming @name when it is too large or cannot be. */
 static PIX *gray_of(PIX *pix, int orientation, const char *name, GError **error)
@@ -399,72 +384,62 @@ static PIX *decode_heif(const guint8 *data, gsize len, const char *name, int *fa
     return pix ? gray_of(pix, 1, name, error) : NULL;
 }
 
-PIX *ocr__decode_file(const char *path, int *factor, GError **error)
+/* The image in @data (@size bytes) decoded as ocr__decode_memory() says; @name names it in
+ * errors (its file, or "image in memory"). */
+static PIX *decode(const guint8 *data, gsize size, const char *name, int *factor, GError **error)
 {
     setMsgSeverity(L_SEVERITY_NONE);
     *factor = 1;
+    if (data && is_heif(data, size))
+        return decode_heif(data, size, name, factor, error);
     l_int32 format, w = 0, h = 0, bps, spp, iscmap;
-    if (file_is_heif(path)) { /* mapped, not copied: hevc_fits() reads its boxes */
-        GError *e = NULL;
-        GMappedFile *mf = g_mapped_file_new(path, FALSE, &e);
-        if (!mf) {
-            g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the HEIF file (%s)",
-                        path, e->message);
-            g_error_free(e);
-            return NULL;
-        }
-        PIX *pix = decode_heif((const guint8 *)g_mapped_file_get_contents(mf),
-                               g_mapped_file_get_length(mf), path, factor, error);
-        g_mapped_file_unref(mf);
-        return pix;
-    }
-    if (pixReadHeader(path, &format, &w, &h, &bps, &spp, &iscmap) != 0) {
-        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image header (missing, "
-                    "or not JPEG, PNG, TIFF, BMP, GIF, WebP, PNM, HEIF)", path);
+    if (!data || size == 0 ||
+        pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) != 0) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image header (not "
+                    "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM, HEIF)", name);
         return NULL;
     }
     gboolean jpeg = format == IFF_JFIF_JPEG;
-    int r = check_size(path, w, h, jpeg, error);
+    int r = check_size(name, w, h, jpeg, error);
     if (!r)
         return NULL;
-    PIX *pix = r > 1 ? pixReadJpeg(path, 0, r, NULL, L_JPEG_READ_LUMINANCE) : pixRead(path);
+    PIX *pix = r > 1 ? pixReadMemJpeg(data, size, 0, r, NULL, L_JPEG_READ_LUMINANCE)
+                     : pixReadMem(data, size);
     if (!pix) {
-        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (missing, or not "
-                    "JPEG, PNG, TIFF, BMP, GIF, WebP, PNM, HEIF)", path);
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE,
+                    "%s: cannot decode the image (%" G_GSIZE_FORMAT " bytes)", name, size);
         return NULL;
     }
     *factor = r;
     /* A photo's EXIF orientation: phones store the sensor's rows and say how they stand. */
-    int orientation = jpeg ? exif_orientation(exif_data_new_from_file(path)) : 1;
-    return gray_of(pix, orientation, path, error);
+    int orientation = jpeg && size <= G_MAXUINT
+                          ? exif_orientation(exif_data_new_from_data(data, (unsigned int)size))
+                          : 1;
+    return gray_of(pix, orientation, name, error);
+}
+
+PIX *ocr__decode_file(const char *path, int *factor, GError **error)
+{
+    *factor = 1;
+    if (g_file_test(path, G_FILE_TEST_EXISTS) && !g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: not a regular file", path);
+        return NULL;
+    }
+    GError *e = NULL;
+    GMappedFile *mf = g_mapped_file_new(path, FALSE, &e); /* mapped, not copied */
+    if (!mf) {
+        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: cannot read the image (%s)", path,
+                    e->message);
+        g_error_free(e);
+        return NULL;
+    }
+    PIX *pix = decode((const guint8 *)g_mapped_file_get_contents(mf),
+                      g_mapped_file_get_length(mf), path, factor, error);
+    g_mapped_file_unref(mf);
+    return pix;
 }
 
 PIX *ocr__decode_memory(const guint8 *data, gsize size, int *factor, GError **error)
 {
-    setMsgSeverity(L_SEVERITY_NONE);
-    *factor = 1;
-    if (data && is_heif(data, size)) {
-        return decode_heif(data, size, "image in memory", factor, error);
-    }
-    l_int32 format, w = 0, h = 0, bps, spp, iscmap;
-    gboolean header = data && size > 0 &&
-                      pixReadHeaderMem(data, size, &format, &w, &h, &bps, &spp, &iscmap) == 0;
-    gboolean jpeg = header && format == IFF_JFIF_JPEG;
-    int r = 1;
-    if (header && !(r = check_size("image in memory", w, h, jpeg, error)))
-        return NULL;
-    /* Nothing is decoded whose size was not checked first. */
-    PIX *pix = !header ? NULL
-               : r > 1 ? pixReadMemJpeg(data, size, 0, r, NULL, L_JPEG_READ_LUMINANCE)
-                       : pixReadMem(data, size);
-    if (!pix) {
-        g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "image in memory (%" G_GSIZE_FORMAT
-                    " bytes): cannot decode it", size);
-        return NULL;
-    }
-    *factor = r;
-    int orientation = jpeg && size <= G_MAXUINT
-                          ? exif_orientation(exif_data_new_from_data(data, (unsigned int)size))
-                          : 1;
-    return gray_of(pix, orientation, "image in memory", error);
+    return decode(data, size, "image in memory", factor, error);
 }
