@@ -210,3 +210,14 @@ struct Pix;
  * (checked from its header before decoding) or cannot be decoded. */
 struct Pix *ocr__decode_file(const char *path, int *factor, GError **error);
 struct Pix *ocr__decode_memory(const guint8 *data, gsize size, int *factor, GError **error);
+
+/* heif.c */
+/* Whether every picture the HEIF file @data (@len bytes) codes fits in its primary image of
+ * @iw x @ih (its ispe: before turning), rounded up to HEVC's largest coding block (64), or
+ * either way round: the HEVC sequence parameter sets of its hvcC boxes and hvc1 items' data,
+ * the AV1 sequence headers of its av1C boxes and av01 items' data; that no image codes more
+ * than one picture; and for a grid, its output within @iw x @ih and its tiles no more than it
+ * needs. The primary image must be an HEVC or AV1 picture that says its size, or a grid of
+ * them. When not, FALSE with @error saying what, naming @name. */
+gboolean ocr__heif_fits(const guint8 *data, gsize len, int iw, int ih, const char *name,
+                        GError **error);

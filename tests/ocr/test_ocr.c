@@ -1522,6 +1522,374 @@ START_TEST(test_heif_photos_are_read_as_their_own_orientation_says)
 }
 END_TEST
 
+/* A big-endian integer of @bytes bytes appended to @b. */
+static void put_be(GByteArray *b, guint64 v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--) {
+        guint8 c = (guint8)(v >> (8 * i));
+        g_byte_array_append(b, &c, 1);
+    }
+}
+
+/* A box of type @type around @body (taken) appended to @b; @full: version and flags first. */
+static void put_box(GByteArray *b, const char *type, int full, GByteArray *body)
+{
+    put_be(b, 8 + (full >= 0 ? 4 : 0) + body->len, 4);
+    g_byte_array_append(b, (const guint8 *)type, 4);
+    if (full >= 0)
+        put_be(b, (guint32)full, 4);
+    g_byte_array_append(b, body->data, body->len);
+    g_byte_array_unref(body);
+}
+
+/* The body of the first box of type @type at any depth of @p's (@n bytes) meta box tree; NULL
+ * when there is none. */
+static const guint8 *find_box(const guint8 *p, gsize n, const char *type, gsize *len)
+{
+    for (gsize at = 0; at + 8 <= n;) {
+        gsize size = (gsize)p[at] << 24 | p[at + 1] << 16 | p[at + 2] << 8 | p[at + 3];
+        if (size < 8 || size > n - at)
+            return NULL;
+        if (memcmp(p + at + 4, type, 4) == 0) {
+            *len = size - 8;
+            return p + at + 8;
+        }
+        int skip = memcmp(p + at + 4, "meta", 4) == 0 ? 12
+                   : memcmp(p + at + 4, "iprp", 4) == 0 || memcmp(p + at + 4, "ipco", 4) == 0
+                       ? 8
+                       : 0;
+        const guint8 *r = skip ? find_box(p + at + skip, size - skip, type, len) : NULL;
+        if (r)
+            return r;
+        at += size;
+    }
+    return NULL;
+}
+
+/* One image of a HEIF file as libheif 1.15 writes it (heif_of()): its hvcC box's body (or
+ * av1C's) and its coded data (iloc version 0, one extent, offsets of 4 bytes). */
+typedef struct {
+    GBytes *config, *data;
+} HeifParts;
+
+static HeifParts heif_parts(const GByteArray *f, gboolean avif)
+{
+    gsize n = 0, cn = 0;
+    const guint8 *iloc = find_box(f->data, f->len, "iloc", &n),
+                 *conf = find_box(f->data, f->len, avif ? "av1C" : "hvcC", &cn);
+    ck_assert_ptr_nonnull(iloc);
+    ck_assert_ptr_nonnull(conf);
+    /* version 0, offset, length and base offset sizes 4, one item of one extent */
+    ck_assert_msg(n >= 26 && iloc[0] == 0 && iloc[4] == 0x44 && iloc[5] == 0x40 &&
+                      iloc[6] == 0 && iloc[7] == 1 && iloc[16] == 0 && iloc[17] == 1,
+                  "not an iloc box as libheif 1.15 writes it");
+    guint32 base = iloc[12] << 24 | iloc[13] << 16 | iloc[14] << 8 | iloc[15],
+            off = iloc[18] << 24 | iloc[19] << 16 | iloc[20] << 8 | iloc[21],
+            len = iloc[22] << 24 | iloc[23] << 16 | iloc[24] << 8 | iloc[25];
+    ck_assert_uint_le((guint64)base + off + len, f->len);
+    return (HeifParts){g_bytes_new(conf, cn), g_bytes_new(f->data + base + off, len)};
+}
+
+static void heif_parts_clear(HeifParts *p)
+{
+    g_bytes_unref(p->config);
+    g_bytes_unref(p->data);
+}
+
+/* One item of a HEIF file heif_mux() writes: its type, its configuration box's body (hvcC or
+ * av1C, by @type; none for a grid), its ispe size, its data, the items it is derived from. */
+typedef struct {
+    const char *type;
+    GBytes *config, *data;
+    guint32 w, h;
+    const guint16 *dimg;
+    int n_dimg;
+} MuxItem;
+
+/* A HEIF file of @items (@n; item ids 1..n, the first primary), written as the standard lays
+ * it out (ISO/IEC 23008-12): a test's own writer, to make files libheif 1.15 does not (grids)
+ * or would not (ones that lie). */
+static GByteArray *heif_mux(const MuxItem *items, int n)
+{
+    GByteArray *out = g_byte_array_new(), *ftyp = g_byte_array_new();
+    g_byte_array_append(ftyp, (const guint8 *)"heic\0\0\0\0mif1heic", 16);
+    put_box(out, "ftyp", -1, ftyp);
+    guint32 data_at = 0;
+    for (int pass = 0; pass < 2; pass++) { /* the second with the data's offsets known */
+        GByteArray *meta = g_byte_array_new(), *b = g_byte_array_new();
+        g_byte_array_append(b, (const guint8 *)"\0\0\0\0pict\0\0\0\0\0\0\0\0\0\0\0\0\0", 21);
+        put_box(meta, "hdlr", 0, b);
+        b = g_byte_array_new();
+        put_be(b, 1, 2);
+        put_box(meta, "pitm", 0, b);
+        GByteArray *iinf = g_byte_array_new();
+        put_be(iinf, (guint64)n, 2);
+        for (int i = 0; i < n; i++) {
+            b = g_byte_array_new();
+            put_be(b, (guint64)i + 1, 2);
+            put_be(b, 0, 2);
+            g_byte_array_append(b, (const guint8 *)items[i].type, 4);
+            put_be(b, 0, 1);
+            put_box(iinf, "infe", 2 << 24, b);
+        }
+        put_box(meta, "iinf", 0, iinf);
+        GByteArray *iref = g_byte_array_new();
+        for (int i = 0; i < n; i++) {
+            if (!items[i].n_dimg)
+                continue;
+            b = g_byte_array_new();
+            put_be(b, (guint64)i + 1, 2);
+            put_be(b, (guint64)items[i].n_dimg, 2);
+            for (int k = 0; k < items[i].n_dimg; k++)
+                put_be(b, items[i].dimg[k], 2);
+            put_box(iref, "dimg", -1, b);
+        }
+        put_box(meta, "iref", 0, iref);
+        GByteArray *iloc = g_byte_array_new();
+        put_be(iloc, 0x4400, 2); /* offsets and lengths of 4 bytes, no base offset */
+        put_be(iloc, (guint64)n, 2);
+        guint32 at = data_at;
+        for (int i = 0; i < n; i++) {
+            gsize len = g_bytes_get_size(items[i].data);
+            put_be(iloc, (guint64)i + 1, 2);
+            put_be(iloc, 0, 2);
+            put_be(iloc, 1, 2);
+            put_be(iloc, at, 4);
+            put_be(iloc, len, 4);
+            at += (guint32)len;
+        }
+        put_box(meta, "iloc", 0, iloc);
+        GByteArray *ipco = g_byte_array_new(), *ipma = g_byte_array_new();
+        put_be(ipma, (guint64)n, 4);
+        int index = 0;
+        for (int i = 0; i < n; i++) {
+            gboolean config = items[i].config != NULL;
+            if (config) {
+                b = g_byte_array_new();
+                g_byte_array_append(b, g_bytes_get_data(items[i].config, NULL),
+                                    (guint)g_bytes_get_size(items[i].config));
+                put_box(ipco, strcmp(items[i].type, "av01") == 0 ? "av1C" : "hvcC", -1, b);
+            }
+            b = g_byte_array_new();
+            put_be(b, items[i].w, 4);
+            put_be(b, items[i].h, 4);
+            put_box(ipco, "ispe", 0, b);
+            put_be(ipma, (guint64)i + 1, 2);
+            put_be(ipma, config ? 2 : 1, 1);
+            if (config)
+                put_be(ipma, 0x8000 | (guint64)++index, 2); /* essential */
+            put_be(ipma, (guint64)++index, 2);
+        }
+        GByteArray *iprp = g_byte_array_new();
+        put_box(iprp, "ipco", -1, ipco);
+        put_box(iprp, "ipma", 1, ipma); /* flags 1: indices of 15 bits */
+        put_box(meta, "iprp", -1, iprp);
+        if (pass == 1) {
+            put_box(out, "meta", 0, meta);
+            break;
+        }
+        data_at = out->len + 12 + meta->len + 8; /* past the meta box and mdat's header */
+        g_byte_array_unref(meta);
+    }
+    GByteArray *mdat = g_byte_array_new();
+    for (int i = 0; i < n; i++)
+        g_byte_array_append(mdat, g_bytes_get_data(items[i].data, NULL),
+                            (guint)g_bytes_get_size(items[i].data));
+    put_box(out, "mdat", -1, mdat);
+    return out;
+}
+
+/* @s cut into a grid of @size x @size tiles (the last row and column padded with its edge),
+ * each coded as HEIF by heif_of(): *@cols x *@rows of them, in rows. */
+static HeifParts *heif_tiles(PIX *s, int size, int *cols, int *rows)
+{
+    int w = pixGetWidth(s), h = pixGetHeight(s);
+    *cols = (w + size - 1) / size;
+    *rows = (h + size - 1) / size;
+    HeifParts *t = g_new0(HeifParts, *cols * *rows);
+    for (int r = 0; r < *rows; r++)
+        for (int c = 0; c < *cols; c++) {
+            PIX *tile = pixCreate(size, size, 8);
+            for (int y = 0; y < size; y++)
+                for (int x = 0; x < size; x++) {
+                    l_uint32 v = 0;
+                    pixGetPixel(s, MIN(c * size + x, w - 1), MIN(r * size + y, h - 1), &v);
+                    pixSetPixel(tile, x, y, v);
+                }
+            GByteArray *f = heif_of(tile, 1, 8, FALSE);
+            t[r * *cols + c] = heif_parts(f, FALSE);
+            g_byte_array_unref(f);
+            pixDestroy(&tile);
+        }
+    return t;
+}
+
+/* A grid's description (ISO/IEC 23008-12 6.6.2.3.2): @rows x @cols tiles, output @w x @h. */
+static GBytes *grid_data(int rows, int cols, guint32 w, guint32 h)
+{
+    guint8 d[8] = {0, 0, (guint8)(rows - 1), (guint8)(cols - 1), (guint8)(w >> 8), (guint8)w,
+                   (guint8)(h >> 8), (guint8)h};
+    return g_bytes_new(d, sizeof d);
+}
+
+/* The grid of @tiles (@cols x @rows) with output @w x @h and ispe @iw x @ih as a HEIF file; its
+ * @n_refs tile references (a grid refers to each of its tiles, in rows) go round the tiles. */
+static GByteArray *grid_file(const HeifParts *tiles, int cols, int rows, int size, guint32 w,
+                             guint32 h, guint32 iw, guint32 ih)
+{
+    int n = cols * rows;
+    MuxItem *items = g_new0(MuxItem, n + 1);
+    guint16 *refs = g_new(guint16, n);
+    for (int i = 0; i < n; i++) {
+        refs[i] = (guint16)(i + 2);
+        items[i + 1] = (MuxItem){"hvc1", tiles[i].config, tiles[i].data, (guint32)size,
+                                 (guint32)size, NULL, 0};
+    }
+    GBytes *g = grid_data(rows, cols, w, h);
+    items[0] = (MuxItem){"grid", NULL, g, iw, ih, refs, n};
+    GByteArray *f = heif_mux(items, n + 1);
+    g_bytes_unref(g);
+    g_free(refs);
+    g_free(items);
+    return f;
+}
+
+/* The NAL units of an hvcC box's body @hvcc, each with a 4-byte length first, as in an hvc1
+ * item's data. */
+static GByteArray *hvcc_nals(GBytes *hvcc)
+{
+    gsize n = 0;
+    const guint8 *p = g_bytes_get_data(hvcc, &n);
+    GByteArray *out = g_byte_array_new();
+    gsize at = 22;
+    int arrays = p[at++];
+    for (int a = 0; a < arrays; a++) {
+        int nalus = p[at + 1] << 8 | p[at + 2];
+        at += 3;
+        for (int k = 0; k < nalus; k++) {
+            gsize len = (gsize)(p[at] << 8 | p[at + 1]);
+            at += 2;
+            ck_assert_uint_le(at + len, n);
+            put_be(out, len, 4);
+            g_byte_array_append(out, p + at, (guint)len);
+            at += len;
+        }
+    }
+    return out;
+}
+
+/* That reading @f (@what) is refused, the error saying @says. */
+static void assert_heif_refused(PsOcr *ocr, const GByteArray *f, const char *says,
+                                const char *what)
+{
+    OcrReads r;
+    GError *error = NULL;
+    gboolean read = ocr_read_memory(ocr, f->data, f->len, &r, &error);
+    ck_assert_msg(!read, "%s: read (%s), not refused", what, r.n_reads ? r.reads[0].code : "");
+    ck_assert_msg(strstr(error->message, says), "%s: \"%s\" does not say \"%s\"", what,
+                  error->message, says);
+    g_error_free(error);
+}
+
+/* An iPhone's photo is a grid of 512 x 512 tiles (a grid item, its output size in its own
+ * data); one made so, of the first frame, is read as the frame. libheif 1.15 allocates the
+ * output the grid's data says, not its ispe, and decodes every tile whole; parameter sets in an
+ * image's data count as those of its hvcC box; an AVIF image's coded size is its sequence
+ * header's. So each of these is refused before decoding, naming what lies: a grid's output
+ * over its ispe, a grid of more tiles than its output needs, an hvc1 image whose data carries a
+ * sequence parameter set larger than its ispe, an image that codes two pictures, an AVIF image
+ * whose ispe says less than its sequence header. */
+START_TEST(test_heif_grids_are_read_and_sizes_that_lie_refused)
+{
+    FirstFrame ff;
+    first_frame_open(&ff);
+    OcrReads upright, r;
+    PsOcr *ocr = first_frame_read(&ff, &upright);
+    guint32 w = (guint32)pixGetWidth(ff.gray), h = (guint32)pixGetHeight(ff.gray);
+    int cols = 0, rows = 0;
+    HeifParts *tiles = heif_tiles(ff.gray, 512, &cols, &rows);
+    GByteArray *grid = grid_file(tiles, cols, rows, 512, w, h, w, h);
+    GError *error = NULL;
+    ck_assert_msg(ocr_read_memory(ocr, grid->data, grid->len, &r, &error), "grid: %s",
+                  error ? error->message : "");
+    assert_read_as_upright(&r, &upright, ff.f[1], "a grid of 512 x 512 tiles");
+    g_byte_array_unref(grid);
+    /* its output larger than its ispe: 4 tiles wide, 4 high */
+    grid = grid_file(tiles, cols, rows, 512, 2048, 2048, w, h);
+    assert_heif_refused(ocr, grid, "grid's output (2048 x 2048)", "grid output over its ispe");
+    g_byte_array_unref(grid);
+    /* 16 x 16 tiles of 512 for an output of w x h */
+    HeifParts *many = g_new(HeifParts, 256);
+    for (int i = 0; i < 256; i++)
+        many[i] = tiles[i % (cols * rows)];
+    grid = grid_file(many, 16, 16, 512, w, h, w, h);
+    assert_heif_refused(ocr, grid, "grid's 256 tiles code", "256 tiles");
+    g_byte_array_unref(grid);
+    g_free(many);
+    /* a sequence parameter set in the data larger than the hvcC's and the ispe's */
+    PIX *small = pixScale(ff.gray, 0.25, 0.25);
+    GByteArray *sf = heif_of(small, 1, 8, FALSE), *bf = heif_of(ff.gray, 1, 8, FALSE);
+    HeifParts sp = heif_parts(sf, FALSE), bp = heif_parts(bf, FALSE);
+    GByteArray *inband = hvcc_nals(bp.config);
+    g_byte_array_append(inband, g_bytes_get_data(bp.data, NULL), (guint)g_bytes_get_size(bp.data));
+    GBytes *ib = g_byte_array_free_to_bytes(inband);
+    MuxItem one = {"hvc1", sp.config, ib, (guint32)pixGetWidth(small),
+                   (guint32)pixGetHeight(small), NULL, 0};
+    GByteArray *f = heif_mux(&one, 1);
+    g_autofree char *coded = g_strdup_printf("coded HEVC picture (%u x %u)", w, h);
+    assert_heif_refused(ocr, f, coded, "a larger SPS in the data");
+    g_byte_array_unref(f);
+    g_bytes_unref(ib);
+    /* the small picture coded twice in one image */
+    GByteArray *twice = g_byte_array_new();
+    for (int i = 0; i < 2; i++)
+        g_byte_array_append(twice, g_bytes_get_data(sp.data, NULL),
+                            (guint)g_bytes_get_size(sp.data));
+    GBytes *tb = g_byte_array_free_to_bytes(twice);
+    one.data = tb;
+    f = heif_mux(&one, 1);
+    assert_heif_refused(ocr, f, "codes 2 pictures", "two pictures");
+    g_byte_array_unref(f);
+    /* the writer itself, checked: the small picture once reads without an error */
+    one.data = sp.data;
+    f = heif_mux(&one, 1);
+    ck_assert_msg(ocr_read_memory(ocr, f->data, f->len, &r, &error), "small: %s",
+                  error ? error->message : "");
+    g_byte_array_unref(f);
+    g_bytes_unref(tb);
+    /* AVIF whose ispe says a quarter of what its sequence header codes */
+    GByteArray *av = heif_of(ff.gray, 1, 8, TRUE);
+    HeifParts ap = heif_parts(av, TRUE);
+    MuxItem avif = {"av01", ap.config, ap.data, w / 4, h / 4, NULL, 0};
+    f = heif_mux(&avif, 1);
+    memcpy(f->data + 8, "avif", 4); /* the major brand, and a compatible one */
+    memcpy(f->data + 20, "avif", 4);
+    g_autofree char *coded_av1 = g_strdup_printf("coded AV1 picture (%u x %u)", w, h);
+    assert_heif_refused(ocr, f, coded_av1, "AVIF, ispe a quarter");
+    g_byte_array_unref(f);
+    avif.w = w, avif.h = h;
+    f = heif_mux(&avif, 1);
+    memcpy(f->data + 8, "avif", 4);
+    memcpy(f->data + 20, "avif", 4);
+    ck_assert_msg(ocr_read_memory(ocr, f->data, f->len, &r, &error), "AVIF: %s",
+                  error ? error->message : "");
+    assert_read_as_upright(&r, &upright, ff.f[1], "AVIF written by the test's writer");
+    g_byte_array_unref(f);
+    heif_parts_clear(&ap);
+    g_byte_array_unref(av);
+    heif_parts_clear(&sp);
+    heif_parts_clear(&bp);
+    g_byte_array_unref(sf);
+    g_byte_array_unref(bf);
+    pixDestroy(&small);
+    for (int i = 0; i < cols * rows; i++)
+        heif_parts_clear(&tiles[i]);
+    g_free(tiles);
+    ocr_free(ocr);
+    first_frame_close(&ff);
+}
+END_TEST
+
 /* Whether @r, read on an image @k times the size of the one @small was read on (the same
  * picture enlarged, at the same place), gives @code at @k times @small's box; @what names the
  * image in the failure. */
@@ -2440,6 +2808,7 @@ static const TestutilTest core_tests[] = {
     {&test_a_photo_over_40_megapixels_is_read_at_a_reduced_size},
     {&test_a_photo_too_wide_at_half_size_is_read_at_a_quarter},
     {&test_heif_photos_are_read_as_their_own_orientation_says},
+    {&test_heif_grids_are_read_and_sizes_that_lie_refused},
     {&test_tiny_and_odd_sized_frames_give_no_code},
     {&test_working_buffers_are_kept_within_their_bounds},
     {&test_buffers_kept_from_other_frames_change_no_read},
