@@ -83,20 +83,27 @@ static gboolean fits(guint32 w, guint32 h, guint32 max_w, guint32 max_h)
     return (w <= max_w && h <= max_h) || (w <= max_h && h <= max_w);
 }
 
-/* The largest picture the parameter sets found so far give, and how many were found. */
+/* The parameter sets found so far: how many, the largest picture they give, and the first
+ * that does not fit in max_w x max_h (either way round). */
 typedef struct {
+    guint32 max_w, max_h;
     guint32 w, h;
     int found;
-    int pictures; /* coded in an item's data */
-    gboolean cut; /* one could not be read */
+    int pictures;        /* coded in an item's data */
+    gboolean cut;        /* one could not be read */
+    guint32 misfit_w, misfit_h; /* 0 when all fit */
 } Coded;
 
 static void coded_add(Coded *c, gboolean read, guint32 w, guint32 h)
 {
     c->found++;
-    if (!read)
+    if (!read) {
         c->cut = TRUE;
-    else if ((gint64)w * h > (gint64)c->w * c->h)
+        return;
+    }
+    if (!c->misfit_w && !fits(w, h, c->max_w, c->max_h))
+        c->misfit_w = MAX(w, 1), c->misfit_h = h;
+    if ((guint64)w * h > (guint64)c->w * c->h)
         c->w = w, c->h = h;
 }
 
@@ -130,11 +137,13 @@ static gboolean hvcc_sps(const guint8 *p, gsize n, Coded *c)
     return TRUE;
 }
 
-/* Adds to @c the HEVC sequence parameter sets among the @len_size-byte length-prefixed NAL
- * units of @p (@n bytes: an hvc1 item's data, as HEIF stores it, ISO/IEC 14496-15 4.3.2). The
- * decoder takes a parameter set wherever it comes, in the hvcC box or in the data. */
-static void hevc_data_sps(const guint8 *p, gsize n, int len_size, Coded *c)
+/* Adds to @c the HEVC sequence parameter sets among the length-prefixed NAL units of @p (@n
+ * bytes: an hvc1 item's data, as HEIF stores it, ISO/IEC 14496-15 4.3.2; lengths of 4 bytes, as
+ * libheif 1.15 reads them whatever the hvcC box says). The decoder takes a parameter set
+ * wherever it comes, in the hvcC box or in the data. */
+static void hevc_data_sps(const guint8 *p, gsize n, Coded *c)
 {
+    const int len_size = 4;
     for (gsize at = 0; at + (gsize)len_size <= n;) {
         gsize len = 0;
         for (int i = 0; i < len_size; i++)
@@ -242,6 +251,9 @@ typedef struct {
     GArray *extents;  /* guint64 offset and length, in turn */
     GArray *props;    /* guint indices into HeifMeta.props (ipma's, less one) */
     GArray *dimg;     /* guint32 ids of the items it is derived from (iref dimg: a grid's tiles) */
+    gboolean described; /* in iinf */
+    int coded_state;  /* 0 not read yet; 1 read, its data located; 2 read, its data not found */
+    Coded coded;      /* what its parameter sets say (hvc1, av01) */
 } HeifItem;
 
 typedef struct {
@@ -258,6 +270,8 @@ typedef struct {
     GHashTable *by_id;   /* id -> index in items + 1 */
     GArray *props;       /* HeifBox: ipco's boxes in order */
     const char *bad;     /* why it could not be read */
+    guint32 max_w, max_h; /* what every coded picture must fit in */
+    guint64 scanned;     /* bytes of item data read */
 } HeifMeta;
 
 #define HEIF_MAX_ITEMS 4096 /* a 160 megapixel photo in 512 x 512 tiles takes some 600 */
@@ -362,9 +376,20 @@ static void read_iinf(HeifMeta *m, Cur *c)
             return;
         }
         HeifItem *it = heif_item(m, id);
-        if (it)
+        if (it && it->described) {
+            m->bad = "an item is described twice (infe)";
+            return;
+        }
+        if (it) {
             memcpy(it->type, f.p + f.at, 4);
+            it->described = TRUE;
+        }
     }
+}
+
+static gboolean iloc_size(int bytes)
+{
+    return bytes == 0 || bytes == 4 || bytes == 8;
 }
 
 static void read_iloc(HeifMeta *m, Cur *c, int version)
@@ -372,6 +397,12 @@ static void read_iloc(HeifMeta *m, Cur *c, int version)
     int sizes = (int)cur_u(c, 2);
     int off_size = sizes >> 12, len_size = (sizes >> 8) & 0xf, base_size = (sizes >> 4) & 0xf,
         index_size = version >= 1 ? sizes & 0xf : 0;
+    /* sizes of 0, 4 or 8 bytes, no extent index: as libheif 1.15 reads them (it reads an index
+     * in version 2 only, the standard in 1 too: a file read two ways is refused) */
+    if (!iloc_size(off_size) || !iloc_size(len_size) || !iloc_size(base_size) || index_size) {
+        m->bad = "its iloc box has field sizes other than 0, 4 or 8 bytes, or extent indices";
+        return;
+    }
     guint32 count = (guint32)cur_u(c, version < 2 ? 2 : 4);
     for (guint32 i = 0; i < count && !c->over && !m->bad; i++) {
         guint32 id = (guint32)cur_u(c, version < 2 ? 2 : 4);
@@ -380,6 +411,11 @@ static void read_iloc(HeifMeta *m, Cur *c, int version)
         guint64 base = cur_u(c, base_size);
         int extents = (int)cur_u(c, 2);
         HeifItem *it = c->over ? NULL : heif_item(m, id);
+        if (it && (it->located || extents > 32)) { /* libheif 1.15 takes up to 32 */
+            m->bad = it->located ? "an item is located twice (iloc)"
+                                 : "an item is in more than 32 extents (iloc)";
+            return;
+        }
         if (it) {
             it->located = TRUE;
             it->method = method;
@@ -387,7 +423,6 @@ static void read_iloc(HeifMeta *m, Cur *c, int version)
             g_array_set_size(it->extents, 0);
         }
         for (int k = 0; k < extents && !c->over; k++) {
-            cur_u(c, index_size);
             guint64 ext[2] = {cur_u(c, off_size), cur_u(c, len_size)};
             if (it)
                 g_array_append_vals(it->extents, ext, 2);
@@ -407,6 +442,10 @@ static void read_iref(HeifMeta *m, Cur *c, int version)
         int id_size = version == 0 ? 2 : 4;
         HeifItem *it = heif_item(m, (guint32)cur_u(&f, id_size));
         int count = (int)cur_u(&f, 2);
+        if (it && it->dimg->len) {
+            m->bad = "an item's derivation is given twice (iref dimg)";
+            return;
+        }
         for (int k = 0; k < count && !f.over && it; k++) {
             guint32 to = (guint32)cur_u(&f, id_size);
             if (!f.over)
@@ -447,25 +486,48 @@ static void heif_meta_read(HeifMeta *m, const guint8 *data, gsize len)
     m->props = g_array_new(FALSE, FALSE, sizeof(HeifBox));
     HeifBox top, meta = {NULL, 0, ""}, b;
     for (gsize at = 0; next_box(data, len, &at, &top);)
-        if (memcmp(top.type, "meta", 4) == 0 && top.n >= 4) {
+        if (memcmp(top.type, "meta", 4) == 0) {
+            if (meta.p || top.n < 4) { /* libheif 1.15 takes the last, this check the one */
+                m->bad = meta.p ? "it has two meta boxes" : "its meta box cannot be read";
+                return;
+            }
             meta = top;
-            break;
         }
     if (!meta.p) {
         m->bad = "its meta box cannot be read";
         return;
     }
+    /* each box once: libheif 1.15 takes the first of a kind, an item's first infe and iloc
+     * entry; a file that two readers would read two ways is refused */
+    static const char once[][5] = {"pitm", "iinf", "iloc", "iref", "iprp", "idat"};
+    gboolean seen[G_N_ELEMENTS(once)] = {FALSE};
     for (gsize at = 4; next_box(meta.p, meta.n, &at, &b) && !m->bad;) {
+        for (guint k = 0; k < G_N_ELEMENTS(once); k++)
+            if (memcmp(b.type, once[k], 4) == 0 && seen[k]++) {
+                m->bad = "a box of its meta box comes twice";
+                return;
+            }
         Cur c = {b.p, b.n, 0, FALSE};
         if (memcmp(b.type, "iprp", 4) == 0) {
             HeifBox p;
+            gboolean ipco = FALSE, ipma = FALSE;
             for (gsize pa = 0; next_box(b.p, b.n, &pa, &p) && !m->bad;) {
                 Cur pc = {p.p, p.n, 0, FALSE};
                 if (memcmp(p.type, "ipco", 4) == 0) {
                     HeifBox prop;
+                    if (ipco) {
+                        m->bad = "its ipco box comes twice";
+                        return;
+                    }
+                    ipco = TRUE;
                     for (gsize qa = 0; next_box(p.p, p.n, &qa, &prop);)
                         g_array_append_val(m->props, prop);
                 } else if (memcmp(p.type, "ipma", 4) == 0) {
+                    if (ipma) {
+                        m->bad = "its ipma box comes twice";
+                        return;
+                    }
+                    ipma = TRUE;
                     guint32 vf = (guint32)cur_u(&pc, 4);
                     read_ipma(m, &pc, (int)(vf >> 24), (int)(vf & 0xffffff));
                 }
@@ -535,20 +597,24 @@ static gboolean item_data(const HeifMeta *m, const HeifItem *it, GByteArray **tm
     return TRUE;
 }
 
-/* The largest picture that the parameter sets of @it (an hvc1 or av01 item) say, in its hvcC
- * or av1C property and in its own data. */
-static void item_coded(const HeifMeta *m, const HeifItem *it, Coded *c, gboolean *located)
+/* What the parameter sets of @it (an hvc1 or av01 item) say, in its hvcC or av1C property and
+ * in its own data, read once (it->coded; it->coded_state 1 when its data was found). The data
+ * read over all items is held to twice the file: items that share their data (a grid that
+ * lists one tile's data a thousand times) would have it read as often. */
+static const Coded *item_coded(HeifMeta *m, HeifItem *it)
 {
+    if (it->coded_state)
+        return &it->coded;
+    Coded *c = &it->coded;
+    c->max_w = m->max_w;
+    c->max_h = m->max_h;
     gboolean hevc = memcmp(it->type, "hvc1", 4) == 0;
-    int len_size = 4;
     for (guint i = 0; i < it->props->len; i++) {
         guint k = g_array_index(it->props, guint, i);
         const HeifBox *b = k < m->props->len ? &g_array_index(m->props, HeifBox, k) : NULL;
         if (b && hevc && memcmp(b->type, "hvcC", 4) == 0) {
             if (!hvcc_sps(b->p, b->n, c))
                 c->cut = TRUE;
-            if (b->n > 21)
-                len_size = (b->p[21] & 3) + 1;
         } else if (b && !hevc && memcmp(b->type, "av1C", 4) == 0 && b->n > 4) {
             av1_obus_seq(b->p + 4, b->n - 4, c);
         }
@@ -556,13 +622,17 @@ static void item_coded(const HeifMeta *m, const HeifItem *it, Coded *c, gboolean
     GByteArray *tmp = NULL;
     const guint8 *p = NULL;
     gsize n = 0;
-    *located = item_data(m, it, &tmp, &p, &n);
-    if (*located && hevc)
-        hevc_data_sps(p, n, len_size, c);
-    else if (*located)
+    it->coded_state = item_data(m, it, &tmp, &p, &n) ? 1 : 2;
+    m->scanned += n;
+    if (m->scanned > 2 * (guint64)m->n + 65536)
+        m->bad = "its items' data overlap";
+    else if (it->coded_state == 1 && hevc)
+        hevc_data_sps(p, n, c);
+    else if (it->coded_state == 1)
         av1_obus_seq(p, n, c);
     if (tmp)
         g_byte_array_unref(tmp);
+    return c;
 }
 
 /* Sets @error (when not set yet): the HEIF file @name is not decoded, for the reason @fmt says. */
@@ -578,11 +648,12 @@ static void heif_refuse(GError **error, const char *name, const char *fmt, ...)
     g_set_error(error, OCR_ERROR, OCR_ERROR_IMAGE, "%s: %s: not decoded", name, why);
 }
 
-/* Checks the primary item @g of @m, a grid (ISO/IEC 23008-12 6.6.2.3): its output within the
- * image it belongs to (@iw x @ih, its ispe), and its tiles, as many as it says, coding no more
- * than the output and a row and a column of tiles. libheif 1.15 allocates the output the
- * grid's data gives (not its ispe), and decodes every tile whole. */
-static void check_grid(const HeifMeta *m, const HeifItem *g, int iw, int ih, const char *name,
+/* Checks the grid item @g of @m (ISO/IEC 23008-12 6.6.2.3; the primary image, or its alpha
+ * plane): its output within @iw x @ih (the primary image's ispe, either way round), and its
+ * tiles, as many as it says, each one HEVC or AV1 picture, coding no more than the output and a
+ * row and a column of tiles. libheif 1.15 allocates the output the grid's data gives (not its
+ * ispe), and decodes every tile whole. */
+static void check_grid(HeifMeta *m, const HeifItem *g, int iw, int ih, const char *name,
                        GError **error)
 {
     GByteArray *tmp = NULL;
@@ -609,25 +680,28 @@ static void check_grid(const HeifMeta *m, const HeifItem *g, int iw, int ih, con
                     g->dimg->len);
         goto done;
     }
-    guint32 tw = 0, th = 0;
-    gint64 area = 0;
+    guint64 tw = 0, th = 0, area = 0;
     for (guint i = 0; i < g->dimg->len; i++) {
         guint32 id = g_array_index(g->dimg, guint32, i);
         HeifItem *t = heif_find(m, id);
-        Coded c = {0};
-        gboolean located = FALSE;
+        const Coded *c = NULL;
         if (t && (memcmp(t->type, "hvc1", 4) == 0 || memcmp(t->type, "av01", 4) == 0))
-            item_coded(m, t, &c, &located);
-        if (!located || c.found == 0 || c.pictures != 1) {
-            heif_refuse(error, name, "its grid's tile %u is not one HEVC or AV1 picture", id);
+            c = item_coded(m, t);
+        if (m->bad) {
+            heif_refuse(error, name, "%s", m->bad);
             goto done;
         }
-        area += (gint64)c.w * c.h;
-        tw = MAX(tw, c.w);
-        th = MAX(th, c.h);
+        if (!c || t->coded_state != 1 || c->found == 0 || c->pictures != 1 || c->misfit_w) {
+            heif_refuse(error, name, "its grid's tile %u is not one HEVC or AV1 picture that "
+                        "fits", id);
+            goto done;
+        }
+        area += (guint64)c->w * c->h; /* each side under 2^17: the ispe is within the limits */
+        tw = MAX(tw, c->w);
+        th = MAX(th, c->h);
     }
-    if (area > ((gint64)ow + tw) * ((gint64)oh + th))
-        heif_refuse(error, name, "its grid's %u tiles code %" G_GINT64_FORMAT " pixels for an "
+    if (area > (ow + tw) * (oh + th))
+        heif_refuse(error, name, "its grid's %u tiles code %" G_GUINT64_FORMAT " pixels for an "
                     "output of %u x %u", g->dimg->len, area, ow, oh);
 done:
     if (tmp)
@@ -635,58 +709,72 @@ done:
 }
 
 /* See pipeline.h. The sizes read, for that: the HEVC sequence parameter sets of every hvcC box
- * and hvc1 item's data, the AV1 sequence headers of every av01 item's av1C box and data, and a
- * grid's output and tiles (check_grid()). */
+ * and hvc1 item's data, the AV1 sequence headers of every av01 item's av1C box and data, and
+ * every grid's output and tiles (check_grid(): the primary image, or its alpha plane, which
+ * libheif decodes with it). A picture of up to 512 x 512 is allowed whatever the ispe (a grid's
+ * tiles for a small image), the grid's rule then bounding their number. */
 gboolean ocr__heif_fits(const guint8 *data, gsize len, int iw, int ih, const char *name,
                         GError **error)
 {
-    guint32 max_w = ((guint32)MAX(iw, 0) + 63u) / 64u * 64u,
-            max_h = ((guint32)MAX(ih, 0) + 63u) / 64u * 64u;
     GError *e = NULL;
     HeifMeta m;
     heif_meta_read(&m, data, len);
-    const HeifItem *primary = m.bad ? NULL : heif_find(&m, m.primary);
+    m.max_w = MAX(((guint32)MAX(iw, 0) + 63u) / 64u * 64u, 512u);
+    m.max_h = MAX(((guint32)MAX(ih, 0) + 63u) / 64u * 64u, 512u);
+    HeifItem *primary = m.bad ? NULL : heif_find(&m, m.primary);
     if (m.bad)
         heif_refuse(&e, name, "%s", m.bad);
     else if (!primary)
         heif_refuse(&e, name, "its primary item %u is not described", m.primary);
     for (guint i = 0; !e && i < m.props->len; i++) {
         const HeifBox *b = &g_array_index(m.props, HeifBox, i);
-        Coded c = {0};
+        Coded c = {.max_w = m.max_w, .max_h = m.max_h};
         if (memcmp(b->type, "hvcC", 4) != 0)
             continue;
         if (!hvcc_sps(b->p, b->n, &c) || c.found == 0 || c.cut)
             heif_refuse(&e, name, "an hvcC box's sequence parameter set is missing or cut");
-        else if (!fits(c.w, c.h, max_w, max_h))
+        else if ((b->p[21] & 3) != 3) /* (hvcc_sps() read past it) */
+            heif_refuse(&e, name, "an hvcC box gives NAL unit lengths of %d bytes (libheif "
+                        "1.15 reads 4)", (b->p[21] & 3) + 1);
+        else if (c.misfit_w)
             heif_refuse(&e, name, "a coded HEVC picture (%u x %u) is larger than the image it "
-                        "belongs to (%d x %d)", c.w, c.h, iw, ih);
+                        "belongs to (%d x %d)", c.misfit_w, c.misfit_h, iw, ih);
+    }
+    for (guint i = 0; !e && i < m.items->len; i++) {
+        HeifItem *it = &g_array_index(m.items, HeifItem, i);
+        gboolean hevc = memcmp(it->type, "hvc1", 4) == 0, av1 = memcmp(it->type, "av01", 4) == 0;
+        if (memcmp(it->type, "iovl", 4) == 0 || memcmp(it->type, "iden", 4) == 0) {
+            heif_refuse(&e, name, "it has an overlay or derived image (%.4s; not read)",
+                        it->type);
+            break;
+        }
+        if (!hevc && !av1)
+            continue;
+        const Coded *c = item_coded(&m, it);
+        if (m.bad)
+            heif_refuse(&e, name, "%s", m.bad);
+        else if (c->cut)
+            heif_refuse(&e, name, "item %u's %s is cut", it->id,
+                        hevc ? "sequence parameter set" : "sequence header");
+        else if (c->misfit_w)
+            heif_refuse(&e, name, "a coded %s picture (%u x %u) is larger than the image it "
+                        "belongs to (%d x %d)", hevc ? "HEVC" : "AV1", c->misfit_w, c->misfit_h,
+                        iw, ih);
+        else if (it == primary && (it->coded_state != 1 || !c->found))
+            heif_refuse(&e, name, "its primary image's %s",
+                        it->coded_state != 1 ? "data is not in the file"
+                        : hevc               ? "sequence parameter set is missing"
+                                             : "sequence header is missing");
+        else if (c->pictures > 1 || (it == primary && c->pictures == 0))
+            heif_refuse(&e, name, "item %u codes %d pictures", it->id, c->pictures);
     }
     for (guint i = 0; !e && i < m.items->len; i++) {
         const HeifItem *it = &g_array_index(m.items, HeifItem, i);
-        gboolean hevc = memcmp(it->type, "hvc1", 4) == 0, av1 = memcmp(it->type, "av01", 4) == 0;
-        if (!hevc && !av1)
-            continue;
-        Coded c = {0};
-        gboolean located = FALSE;
-        item_coded(&m, it, &c, &located);
-        if (c.cut)
-            heif_refuse(&e, name, "item %u's %s is cut", it->id,
-                        hevc ? "sequence parameter set" : "sequence header");
-        else if (c.found && !fits(c.w, c.h, max_w, max_h))
-            heif_refuse(&e, name, "a coded %s picture (%u x %u) is larger than the image it "
-                        "belongs to (%d x %d)", hevc ? "HEVC" : "AV1", c.w, c.h, iw, ih);
-        else if (it == primary && (!located || !c.found))
-            heif_refuse(&e, name, "its primary image's %s",
-                        !located ? "data is not in the file"
-                        : hevc   ? "sequence parameter set is missing"
-                                 : "sequence header is missing");
-        else if (c.pictures > 1 || (it == primary && c.pictures == 0))
-            heif_refuse(&e, name, "item %u codes %d pictures", it->id, c.pictures);
+        if (memcmp(it->type, "grid", 4) == 0)
+            check_grid(&m, it, iw, ih, name, &e);
     }
-    if (!e && memcmp(primary->type, "grid", 4) == 0)
-        check_grid(&m, primary, iw, ih, name, &e);
-    else if (!e && memcmp(primary->type, "hvc1", 4) != 0 &&
-             memcmp(primary->type, "av01", 4) != 0) {
+    if (!e && memcmp(primary->type, "grid", 4) != 0 && memcmp(primary->type, "hvc1", 4) != 0 &&
+        memcmp(primary->type, "av01", 4) != 0) {
         char type[5] = "";
         for (int i = 0; i < 4; i++)
             type[i] = g_ascii_isalnum(primary->type[i]) ? primary->type[i] : '?';

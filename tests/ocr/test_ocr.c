@@ -1890,6 +1890,50 @@ START_TEST(test_heif_grids_are_read_and_sizes_that_lie_refused)
 }
 END_TEST
 
+/* Files that two readers would read two ways (libheif 1.15 one, a check before it another),
+ * or that lie where a check of the primary image alone does not look (tests/ocr/heif/README.md
+ * says what each does to libheif unchecked): each refused before decoding, saying why; and
+ * files laid out as phones lay theirs out, read. */
+START_TEST(test_heif_files_read_two_ways_are_refused)
+{
+    static const struct {
+        const char *file, *says;
+    } cases[] = {
+        {"refused-iloc-twice.heic", "an item is located twice (iloc)"},
+        {"refused-infe-twice.heic", "an item is described twice (infe)"},
+        {"refused-pitm-twice.heic", "a box of its meta box comes twice"},
+        {"refused-two-meta.heic", "it has two meta boxes"},
+        {"refused-iloc-index.heic", "extent indices"},
+        {"refused-nal-length-2.heic", "NAL unit lengths of 2 bytes"},
+        {"refused-sps-2-to-32.heic", "coded HEVC picture (4294967293 x 4294967293)"},
+        {"refused-alpha-grid.heic", "grid's output (16384 x 16384)"},
+        {"read-small-grid.heic", NULL},
+        {"read-phone-layout.heic", NULL},
+    };
+    const char *root = g_getenv("PS_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    PsOcr *ocr = new_ocr();
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = g_build_filename(root, "tests", "ocr", "heif", cases[i].file,
+                                                 NULL);
+        GError *error = NULL;
+        OcrReads r;
+        gboolean read = ocr_read_file(ocr, path, &r, &error);
+        if (!cases[i].says) {
+            ck_assert_msg(read, "%s: %s", cases[i].file, error ? error->message : "");
+            continue;
+        }
+        ck_assert_msg(!read, "%s: read, not refused", cases[i].file);
+        ck_assert_msg(strstr(error->message, cases[i].says) &&
+                          g_str_has_suffix(error->message, ": not decoded"),
+                      "%s: \"%s\" does not say \"%s\"", cases[i].file, error->message,
+                      cases[i].says);
+        g_error_free(error);
+    }
+    ocr_free(ocr);
+}
+END_TEST
+
 /* Whether @r, read on an image @k times the size of the one @small was read on (the same
  * picture enlarged, at the same place), gives @code at @k times @small's box; @what names the
  * image in the failure. */
@@ -2809,6 +2853,7 @@ static const TestutilTest core_tests[] = {
     {&test_a_photo_too_wide_at_half_size_is_read_at_a_quarter},
     {&test_heif_photos_are_read_as_their_own_orientation_says},
     {&test_heif_grids_are_read_and_sizes_that_lie_refused},
+    {&test_heif_files_read_two_ways_are_refused},
     {&test_tiny_and_odd_sized_frames_give_no_code},
     {&test_working_buffers_are_kept_within_their_bounds},
     {&test_buffers_kept_from_other_frames_change_no_read},
