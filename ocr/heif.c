@@ -252,6 +252,7 @@ typedef struct {
     GArray *props;    /* guint indices into HeifMeta.props (ipma's, less one) */
     GArray *dimg;     /* guint32 ids of the items it is derived from (iref dimg: a grid's tiles) */
     gboolean described; /* in iinf */
+    guint32 auxl;     /* the item it is an auxiliary image of (iref auxl: an alpha plane), or 0 */
     int coded_state;  /* 0 not read yet; 1 read, its data located; 2 read, its data not found */
     Coded coded;      /* what its parameter sets say (hvc1, av01) */
 } HeifItem;
@@ -436,11 +437,19 @@ static void read_iref(HeifMeta *m, Cur *c, int version)
 {
     HeifBox r;
     for (gsize at = c->at; next_box(c->p, c->n, &at, &r) && !m->bad;) {
-        if (memcmp(r.type, "dimg", 4) != 0)
+        gboolean auxl = memcmp(r.type, "auxl", 4) == 0;
+        if (memcmp(r.type, "dimg", 4) != 0 && !auxl)
             continue;
         Cur f = {r.p, r.n, 0, FALSE};
         int id_size = version == 0 ? 2 : 4;
         HeifItem *it = heif_item(m, (guint32)cur_u(&f, id_size));
+        if (auxl) {
+            cur_u(&f, 2); /* reference_count: the first is the image it belongs to */
+            guint32 to = (guint32)cur_u(&f, id_size);
+            if (it && !f.over && !it->auxl)
+                it->auxl = to;
+            continue;
+        }
         int count = (int)cur_u(&f, 2);
         if (it && it->dimg->len) {
             m->bad = "an item's derivation is given twice (iref dimg)";
@@ -743,9 +752,9 @@ gboolean ocr__heif_fits(const guint8 *data, gsize len, int iw, int ih, const cha
     for (guint i = 0; !e && i < m.items->len; i++) {
         HeifItem *it = &g_array_index(m.items, HeifItem, i);
         gboolean hevc = memcmp(it->type, "hvc1", 4) == 0, av1 = memcmp(it->type, "av01", 4) == 0;
-        if (memcmp(it->type, "iovl", 4) == 0 || memcmp(it->type, "iden", 4) == 0) {
-            heif_refuse(&e, name, "it has an overlay or derived image (%.4s; not read)",
-                        it->type);
+        /* an overlay's canvas is allocated as its data says: the primary's or its alpha's */
+        if (memcmp(it->type, "iovl", 4) == 0 && (it == primary || it->auxl == m.primary)) {
+            heif_refuse(&e, name, "its image or its alpha plane is an overlay (iovl; not read)");
             break;
         }
         if (!hevc && !av1)

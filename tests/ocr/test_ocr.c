@@ -1604,6 +1604,7 @@ typedef struct {
     guint32 w, h;
     const guint16 *dimg;
     int n_dimg;
+    guint16 auxl; /* the item it is an auxiliary image (an alpha plane) of, or 0 */
 } MuxItem;
 
 /* A HEIF file of @items (@n; item ids 1..n, the first primary), written as the standard lays
@@ -1644,6 +1645,15 @@ static GByteArray *heif_mux(const MuxItem *items, int n)
                 put_be(b, items[i].dimg[k], 2);
             put_box(iref, "dimg", -1, b);
         }
+        for (int i = 0; i < n; i++) {
+            if (!items[i].auxl)
+                continue;
+            b = g_byte_array_new();
+            put_be(b, (guint64)i + 1, 2);
+            put_be(b, 1, 2);
+            put_be(b, items[i].auxl, 2);
+            put_box(iref, "auxl", -1, b);
+        }
         put_box(meta, "iref", 0, iref);
         GByteArray *iloc = g_byte_array_new();
         put_be(iloc, 0x4400, 2); /* offsets and lengths of 4 bytes, no base offset */
@@ -1674,11 +1684,18 @@ static GByteArray *heif_mux(const MuxItem *items, int n)
             put_be(b, items[i].w, 4);
             put_be(b, items[i].h, 4);
             put_box(ipco, "ispe", 0, b);
+            if (items[i].auxl) { /* an alpha plane's auxC */
+                b = g_byte_array_new();
+                g_byte_array_append(b, (const guint8 *)"urn:mpeg:hevc:2015:auxid:1", 28); /* with its NUL */
+                put_box(ipco, "auxC", 0, b);
+            }
             put_be(ipma, (guint64)i + 1, 2);
-            put_be(ipma, config ? 2 : 1, 1);
+            put_be(ipma, (config ? 2 : 1) + (items[i].auxl ? 1 : 0), 1);
             if (config)
                 put_be(ipma, 0x8000 | (guint64)++index, 2); /* essential */
             put_be(ipma, (guint64)++index, 2);
+            if (items[i].auxl)
+                put_be(ipma, (guint64)++index, 2);
         }
         GByteArray *iprp = g_byte_array_new();
         put_box(iprp, "ipco", -1, ipco);
@@ -1856,6 +1873,22 @@ START_TEST(test_heif_grids_are_read_and_sizes_that_lie_refused)
     ck_assert_msg(ocr_read_memory(ocr, f->data, f->len, &r, &error), "small: %s",
                   error ? error->message : "");
     g_byte_array_unref(f);
+    /* an overlay (iovl: a canvas of 20000 x 20000, which libheif would allocate) beside the
+     * photo is not decoded, so not refused; as the photo's alpha plane it is */
+    static const guint8 canvas[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20000 >> 8, 20000 & 0xff,
+                                    20000 >> 8, 20000 & 0xff, 0, 0, 0, 0};
+    GBytes *cb = g_bytes_new_static(canvas, sizeof canvas);
+    static const guint16 third[] = {3};
+    MuxItem with_overlay[3] = {one, {"iovl", NULL, cb, one.w, one.h, third, 1, 0}, one};
+    f = heif_mux(with_overlay, 3);
+    ck_assert_msg(ocr_read_memory(ocr, f->data, f->len, &r, &error), "overlay beside: %s",
+                  error ? error->message : "");
+    g_byte_array_unref(f);
+    with_overlay[1].auxl = 1;
+    f = heif_mux(with_overlay, 3);
+    assert_heif_refused(ocr, f, "alpha plane is an overlay", "an overlay as alpha plane");
+    g_byte_array_unref(f);
+    g_bytes_unref(cb);
     g_bytes_unref(tb);
     /* AVIF whose ispe says a quarter of what its sequence header codes */
     GByteArray *av = heif_of(ff.gray, 1, 8, TRUE);
