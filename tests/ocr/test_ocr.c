@@ -1686,7 +1686,8 @@ static GByteArray *heif_mux(const MuxItem *items, int n)
             put_box(ipco, "ispe", 0, b);
             if (items[i].auxl) { /* an alpha plane's auxC */
                 b = g_byte_array_new();
-                g_byte_array_append(b, (const guint8 *)"urn:mpeg:hevc:2015:auxid:1", 28); /* with its NUL */
+                static const char alpha[] = "urn:mpeg:hevc:2015:auxid:1";
+                g_byte_array_append(b, (const guint8 *)alpha, sizeof alpha); /* with its NUL */
                 put_box(ipco, "auxC", 0, b);
             }
             put_be(ipma, (guint64)i + 1, 2);
